@@ -1,0 +1,76 @@
+/**
+ * Diagnostics: stable codes, messages that name the construct and the fix, and positions.
+ */
+import ts from "typescript";
+
+export const Codes = {
+  UnsupportedSyntax: "AD1001",
+  UnknownCallee: "AD1002",
+  NonNumericParameter: "AD1003",
+  NonNumericReturn: "AD1004",
+  Recursion: "AD1005",
+  Closure: "AD1006",
+  MissingFunction: "AD1007",
+  BadTag: "AD1008",
+  MissingReturn: "AD1009",
+  UnsupportedLoop: "AD1010",
+} as const;
+export type Code = (typeof Codes)[keyof typeof Codes];
+
+export interface Diagnostic {
+  code: Code;
+  message: string;
+  file: string;
+  line: number; // 1-based
+  col: number; // 1-based
+  /** Source excerpt with a caret under the position. */
+  frame: string;
+  /** Absolute character offset, for integrations that report spans (the build plugin). */
+  start: number;
+  length: number;
+}
+
+export class DiagnosticError extends Error {
+  constructor(readonly diagnostic: Diagnostic) {
+    super(diagnostic.message);
+  }
+}
+
+export function diagnosticAt(code: Code, message: string, node: ts.Node, sf: ts.SourceFile = node.getSourceFile()): Diagnostic {
+  const start = node.getStart(sf);
+  const { line, character } = sf.getLineAndCharacterOfPosition(start);
+  return {
+    code,
+    message,
+    file: sf.fileName,
+    line: line + 1,
+    col: character + 1,
+    frame: codeFrame(sf.text, line, character, Math.max(1, Math.min(node.getEnd() - start, lineLength(sf.text, line) - character))),
+    start,
+    length: node.getEnd() - start,
+  };
+}
+
+function lineLength(text: string, line: number): number {
+  return (text.split(/\r?\n/)[line] ?? "").length;
+}
+
+/** A few lines of source around `line` with a caret marker under the reported span. */
+export function codeFrame(text: string, line: number, col: number, width: number): string {
+  const lines = text.split(/\r?\n/);
+  const from = Math.max(0, line - 2);
+  const to = Math.min(lines.length - 1, line + 1);
+  const pad = String(to + 1).length;
+  const out: string[] = [];
+  for (let i = from; i <= to; i++) {
+    const mark = i === line ? ">" : " ";
+    out.push(`${mark} ${String(i + 1).padStart(pad)} | ${lines[i]}`);
+    if (i === line) out.push(`  ${" ".repeat(pad)} | ${" ".repeat(col)}${"^".repeat(Math.max(1, width))}`);
+  }
+  return out.join("\n");
+}
+
+export function formatDiagnostic(d: Diagnostic, cwd = process.cwd()): string {
+  const rel = d.file.startsWith(cwd + "/") ? d.file.slice(cwd.length + 1) : d.file;
+  return `${rel}:${d.line}:${d.col} - error ${d.code}: ${d.message}\n\n${d.frame}\n`;
+}

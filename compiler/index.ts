@@ -1,0 +1,66 @@
+/**
+ * adjoint's compiler API. `compileFiles` / `compileSource` are the entries the CLI, the build
+ * plugin and tests use; everything else is an implementation detail of the passes.
+ */
+import ts from "typescript";
+import path from "node:path";
+import { compileSourceFile, type CompileOptions, type FileResult } from "./pipeline.ts";
+
+export type { CompileOptions, FileResult } from "./pipeline.ts";
+export { formatDiagnostic, Codes, type Diagnostic } from "./diagnostics.ts";
+export { outputFileName } from "./naming.ts";
+export { RULES, type ScalarRule } from "./rules/index.ts";
+
+export const compilerOptions: ts.CompilerOptions = {
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.ESNext,
+  moduleResolution: ts.ModuleResolutionKind.Bundler,
+  allowImportingTsExtensions: true,
+  strict: true,
+  noEmit: true,
+  skipLibCheck: true,
+  types: [],
+  lib: ["lib.es2022.d.ts"],
+};
+
+/** Library files parse the same every time: share them between programs. */
+const libCache = new Map<string, ts.SourceFile>();
+
+export function createProgram(rootNames: string[], overrides: Map<string, string> = new Map()): ts.Program {
+  const host = ts.createCompilerHost(compilerOptions, true);
+  host.jsDocParsingMode = ts.JSDocParsingMode.ParseAll;
+  const getSourceFile = host.getSourceFile.bind(host);
+  const readFile = host.readFile.bind(host);
+  const fileExists = host.fileExists.bind(host);
+  host.fileExists = (f) => overrides.has(path.resolve(f)) || fileExists(f);
+  host.readFile = (f) => overrides.get(path.resolve(f)) ?? readFile(f);
+  host.getSourceFile = (fileName, lang, onError, create) => {
+    const over = overrides.get(path.resolve(fileName));
+    if (over !== undefined) return ts.createSourceFile(fileName, over, lang, true);
+    const isLib = fileName.includes("/typescript/lib/");
+    if (isLib && libCache.has(fileName)) return libCache.get(fileName);
+    const sf = getSourceFile(fileName, lang, onError, create);
+    if (isLib && sf) libCache.set(fileName, sf);
+    return sf;
+  };
+  return ts.createProgram(rootNames.map((f) => path.resolve(f)), compilerOptions, host);
+}
+
+/** Compiles source files on disk. Helpers in relatively imported modules are read too. */
+export async function compileFiles(files: string[], options: CompileOptions = {}): Promise<FileResult[]> {
+  const program = createProgram(files);
+  const out: FileResult[] = [];
+  for (const f of files) {
+    const sf = program.getSourceFile(path.resolve(f));
+    if (!sf) throw new Error(`cannot read ${f}`);
+    out.push(await compileSourceFile(program, sf, options));
+  }
+  return out;
+}
+
+/** Compiles one module given as text (imports are resolved on disk relative to `fileName`). */
+export async function compileSource(text: string, fileName = "input.ts", options: CompileOptions = {}): Promise<FileResult> {
+  const abs = path.resolve(fileName);
+  const program = createProgram([abs], new Map([[abs, text]]));
+  return compileSourceFile(program, program.getSourceFile(abs)!, options);
+}

@@ -1,0 +1,78 @@
+/**
+ * Every naming convention of generated code, and a collision-free, deterministic allocator.
+ */
+
+/** Names generated code must never shadow. */
+const GLOBALS = ["Math", "Float64Array", "Int32Array", "Number", "undefined", "NaN", "Infinity", "Object", "Array", "RangeError", "Error"];
+
+export class Names {
+  /** Names given out. */
+  private used = new Set<string>(GLOBALS);
+  /** Source identifiers: never given to generated names, but a source variable may claim its own. */
+  private reserved = new Set<string>();
+  private counters = new Map<string, number>();
+
+  reserve(name: string): void {
+    this.reserved.add(name);
+  }
+
+  /** A source variable's own name when no other variable has it yet, else a fresh variant. */
+  claim(name: string): string {
+    if (!this.used.has(name)) {
+      this.used.add(name);
+      return name;
+    }
+    return this.fresh(name);
+  }
+
+  has(name: string): boolean {
+    return this.taken(name);
+  }
+
+  private taken(name: string): boolean {
+    return this.used.has(name) || this.reserved.has(name);
+  }
+
+  allNames(): Set<string> {
+    return new Set(this.used);
+  }
+
+  /** `hint` itself if free, otherwise `hint_1`, `hint_2`, … (first free). */
+  fresh(hint: string): string {
+    const base = hint.replace(/[^A-Za-z0-9_$]/g, "_") || "v";
+    if (!this.taken(base)) {
+      this.used.add(base);
+      return base;
+    }
+    let k = this.counters.get(base) ?? 1;
+    while (this.taken(`${base}_${k}`)) k++;
+    this.counters.set(base, k + 1);
+    const name = `${base}_${k}`;
+    this.used.add(name);
+    return name;
+  }
+
+  /** Numbered temporaries: t1, t2, … */
+  temp(prefix = "t"): string {
+    let k = this.counters.get(`#${prefix}`) ?? 1;
+    while (this.taken(`${prefix}${k}`)) k++;
+    this.counters.set(`#${prefix}`, k + 1);
+    const name = `${prefix}${k}`;
+    this.used.add(name);
+    return name;
+  }
+}
+
+export const adjointName = (v: string) => `d_${v}`;
+export const tangentName = (v: string) => `dot_${v}`;
+export const gradFunctionName = (f: string) => `${f}Grad`;
+export const jvpFunctionName = (f: string) => `${f}Jvp`;
+export const vjpFunctionName = (f: string) => `${f}Vjp`;
+export const hvpFunctionName = (f: string) => `${f}Hvp`;
+export const jacobianFunctionName = (f: string) => `${f}Jacobian`;
+export const hessianFunctionName = (f: string) => `${f}Hessian`;
+
+/** `model.ts` -> `model.grad.ts` */
+export function outputFileName(source: string): string {
+  return source.replace(/(\.[cm]?tsx?)?$/, (ext) => `.grad${ext || ".ts"}`);
+}

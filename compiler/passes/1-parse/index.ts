@@ -1,0 +1,131 @@
+/**
+ * Pass 1, parse: find the functions marked `/** @differentiable *\/` in a source file with the
+ * TypeScript compiler API and its type checker, read their tags, and check their signatures.
+ *
+ * In:  a ts.Program and one of its source files.
+ * Out: the annotated functions with typed parameters, or diagnostics. Bodies are checked by
+ *      lowering, which reports each unsupported construct where it stands.
+ */
+import ts from "typescript";
+import { Codes, type Diagnostic, diagnosticAt } from "../../diagnostics.ts";
+import type { Type } from "../../ir/types.ts";
+
+export interface AnnotatedFunction {
+  name: string;
+  decl: ts.FunctionDeclaration;
+  sourceFile: ts.SourceFile;
+  params: { name: string; type: Type }[];
+  /** Parameters derivatives are taken for. */
+  wrt: string[];
+  /** Modes requested with `@modes`, if any. */
+  modes?: string[];
+}
+
+export interface ParseResult {
+  functions: AnnotatedFunction[];
+  diagnostics: Diagnostic[];
+}
+
+export function jsDocTags(node: ts.Node): ts.JSDocTag[] {
+  return [...ts.getJSDocTags(node)];
+}
+
+function tagText(tag: ts.JSDocTag): string {
+  const c = tag.comment;
+  if (c === undefined) return "";
+  return typeof c === "string" ? c : c.map((p) => p.text).join("");
+}
+
+export function isDifferentiable(node: ts.Node): boolean {
+  return jsDocTags(node).some((t) => t.tagName.text === "differentiable");
+}
+
+/** Maps a parameter or variable type to an IR type, or undefined when it is not numeric. */
+export function irTypeOf(type: ts.Type, checker: ts.TypeChecker): Type | undefined {
+  if (type.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)) return "num";
+  if (type.flags & (ts.TypeFlags.Boolean | ts.TypeFlags.BooleanLiteral)) return "bool";
+  const sym = type.getSymbol();
+  if (sym && sym.getName() === "Float64Array") return "arr";
+  void checker;
+  return undefined;
+}
+
+export function parse(program: ts.Program, sourceFile: ts.SourceFile): ParseResult {
+  const checker = program.getTypeChecker(); // before reading JSDoc, or an empty result is cached
+  const functions: AnnotatedFunction[] = [];
+  const diagnostics: Diagnostic[] = [];
+
+  const visit = (node: ts.Node): void => {
+    if (ts.isFunctionDeclaration(node) && isDifferentiable(node)) {
+      const fn = checkSignature(node, sourceFile, checker, diagnostics);
+      if (fn) functions.push(fn);
+      return;
+    }
+    if ((ts.isVariableStatement(node) || ts.isArrowFunction(node) || ts.isFunctionExpression(node) || ts.isMethodDeclaration(node)) && isDifferentiable(node)) {
+      diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax,
+        `@differentiable on a ${ts.isMethodDeclaration(node) ? "method" : "function expression or arrow function"} is not supported: write it as a top-level \`function name(...) { ... }\` declaration.`,
+        node, sourceFile));
+      return;
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sourceFile);
+  return { functions, diagnostics };
+}
+
+function checkSignature(
+  decl: ts.FunctionDeclaration,
+  sf: ts.SourceFile,
+  checker: ts.TypeChecker,
+  diagnostics: Diagnostic[],
+): AnnotatedFunction | undefined {
+  const before = diagnostics.length;
+  if (!decl.name || !decl.body) {
+    diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax, "A @differentiable function needs a name and a body.", decl, sf));
+    return undefined;
+  }
+  const name = decl.name.text;
+  const params: { name: string; type: Type }[] = [];
+  for (const p of decl.parameters) {
+    if (!ts.isIdentifier(p.name) || p.dotDotDotToken || p.initializer || p.questionToken) {
+      diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax,
+        `Parameter '${p.name.getText(sf)}' of '${name}': destructured, rest, optional and default parameters are not supported; declare plain parameters typed number or Float64Array.`, p, sf));
+      continue;
+    }
+    const t = irTypeOf(checker.getTypeAtLocation(p), checker);
+    if (t !== "num" && t !== "arr") {
+      diagnostics.push(diagnosticAt(Codes.NonNumericParameter,
+        `Parameter '${p.name.text}' of '${name}' has type '${checker.typeToString(checker.getTypeAtLocation(p))}': differentiable functions take only 'number' and 'Float64Array' parameters. Pass other data as numbers or Float64Arrays, or move the non-numeric work out of the function.`,
+        p.type ?? p, sf));
+      continue;
+    }
+    params.push({ name: p.name.text, type: t });
+  }
+  const sig = checker.getSignatureFromDeclaration(decl);
+  const ret = sig ? checker.getReturnTypeOfSignature(sig) : undefined;
+  if (!ret || irTypeOf(ret, checker) !== "num") {
+    diagnostics.push(diagnosticAt(Codes.NonNumericReturn,
+      `'${name}' returns '${ret ? checker.typeToString(ret) : "unknown"}': a differentiable function must return a 'number' (the value to differentiate).`,
+      decl.type ?? decl.name, sf));
+  }
+
+  let wrt = params.map((p) => p.name);
+  let modes: string[] | undefined;
+  for (const tag of jsDocTags(decl)) {
+    const tname = tag.tagName.text;
+    if (tname === "wrt") {
+      const names = tagText(tag).split(/[\s,]+/).filter(Boolean);
+      for (const w of names) {
+        if (!params.some((p) => p.name === w)) {
+          diagnostics.push(diagnosticAt(Codes.BadTag,
+            `@wrt names '${w}', which is not a numeric parameter of '${name}' (parameters: ${params.map((p) => p.name).join(", ") || "none"}).`, tag, sf));
+        }
+      }
+      wrt = params.map((p) => p.name).filter((p) => names.includes(p));
+    } else if (tname === "modes") {
+      modes = tagText(tag).split(/[\s,]+/).filter(Boolean);
+    }
+  }
+  if (diagnostics.length > before) return undefined;
+  return { name, decl, sourceFile: sf, params, wrt, modes };
+}

@@ -1,0 +1,566 @@
+/**
+ * Pass 4, reverse mode: the gradient function `<name>Grad`.
+ *
+ * In:  an IRFunction and its activity.
+ * Out: a FunctionSpec whose body is a forward sweep (the primal computation, keeping what the
+ *      reverse sweep needs) followed by a reverse sweep (adjoints, in reverse order).
+ *
+ * What the reverse sweep reads is kept, never recomputed:
+ *  - values assigned once in straight-line code are `const`s the reverse sweep reads directly;
+ *  - values assigned inside a branch that runs at most once are hoisted to the function body;
+ *  - values assigned once per loop iteration are pushed at the end of the iteration and popped
+ *    as `const`s at the start of the matching reverse iteration;
+ *  - when a variable is overwritten and its old value is still needed, the old value is saved
+ *    (in a local outside loops, on the tape inside them) and restored by the reverse sweep at
+ *    the matching point.
+ * Counted loops with invariant bounds run backwards; other loops count their trips. Adjoint
+ * variables live in the reverse block mirroring their primal's home block; the simplifier then
+ * turns a first `+=` into the declaration.
+ */
+import {
+  type IRFunction, type Stmt, type Operand, type Type, isVar, usesOf, assertNever,
+} from "../../ir/types.ts";
+import {
+  type Expr, type Stmt as JsStmt, type FunctionSpec, type TypeSpec,
+  n, r, call, idx, mul, add, sub, refsOf, member, bin,
+} from "../../ast/js.ts";
+import { ruleFor } from "../../rules/index.ts";
+import { adjointName, gradFunctionName, type Names } from "../../naming.ts";
+import type { Activity } from "../3-activity/index.ts";
+import { type Block, Structure } from "../structure.ts";
+import { operandExpr, primalExpr, zeroOf, lineComment } from "../emit.ts";
+
+export interface ReverseResult {
+  spec: FunctionSpec;
+  runtimeImports: Set<string>;
+  /** Module-level declarations the function needs (its tape). */
+  moduleStmts: JsStmt[];
+  /** Adjoint variables, which the simplifier may fold, propagate and remove. */
+  derived: Set<string>;
+}
+
+export function reverseMode(fn: IRFunction, activity: Activity, names: Names): ReverseResult {
+  return new ReverseBuilder(fn, activity, names).build();
+}
+
+type SaveKind = "slot" | "tape";
+
+class ReverseBuilder {
+  private st: Structure;
+  private adj = new Map<string, string>();
+  private leafRev = new Map<Stmt, JsStmt[]>();
+  /** var -> statements whose reverse code reads it */
+  private readers = new Map<string, Set<Stmt>>();
+  private needed = new Set<string>();
+  private live = new Set<Stmt>();
+  /** def statement -> variable whose old value is saved before it */
+  private savePoints = new Map<Stmt, { v: string; kind: SaveKind; slot?: string }>();
+  private tripCounters = new Map<Stmt, string>();
+  private imports = new Set<string>();
+  private tapeName: string;
+
+  constructor(private fn: IRFunction, private act: Activity, private names: Names) {
+    this.st = new Structure(fn);
+    this.tapeName = names.fresh("tape");
+  }
+
+  private isActive(v: string): boolean {
+    return this.act.active.has(v);
+  }
+
+  private adjOf(v: string): string {
+    let a = this.adj.get(v);
+    if (!a) this.adj.set(v, (a = this.names.fresh(adjointName(v))));
+    return a;
+  }
+
+  private typeOf(v: string): Type {
+    return this.fn.vars.get(v)!.type;
+  }
+
+  // ------------------------------------------------------------------ phase 1: adjoint statements
+
+  private addReader(v: string, at: Stmt) {
+    if (!this.fn.vars.has(v)) return;
+    let s = this.readers.get(v);
+    if (!s) this.readers.set(v, (s = new Set()));
+    s.add(at);
+  }
+
+  private readsOf(stmts: JsStmt[], at: Stmt) {
+    const visitExpr = (e: Expr) => {
+      for (const v of refsOf(e)) this.addReader(v, at);
+    };
+    const visit = (s: JsStmt) => {
+      switch (s.k) {
+        case "decl": if (s.init) visitExpr(s.init); break;
+        case "assign": visitExpr(s.target); visitExpr(s.value); break;
+        case "expr": visitExpr(s.e); break;
+        default: break;
+      }
+    };
+    stmts.forEach(visit);
+  }
+
+  private adjointOfLeaf(s: Stmt): JsStmt[] {
+    const out: JsStmt[] = [];
+    switch (s.kind) {
+      case "op": {
+        if (!this.isActive(s.target)) return out;
+        const rule = ruleFor(s.op)!;
+        const args = s.args.map(operandExpr);
+        const partials = rule.partials!(args, r(s.target));
+        const g = r(this.adjOf(s.target));
+        const selfUpdate = s.args.some((a) => isVar(a) && a.name === s.target);
+        s.args.forEach((a, i) => {
+          if (!isVar(a) || !this.isActive(a.name)) return;
+          if (selfUpdate && a.name === s.target) return; // s = s ± x keeps d_s as it is
+          out.push({ k: "assign", target: r(this.adjOf(a.name)), op: "+=", value: mul(g, partials[i]) });
+        });
+        if (!selfUpdate && this.needsReset(s.target, s)) out.push({ k: "assign", target: g, op: "=", value: n(0) });
+        return out;
+      }
+      case "load": {
+        if (!this.isActive(s.target)) return out;
+        out.push({ k: "assign", target: idx(r(this.adjOf(s.array)), operandExpr(s.index)), op: "+=", value: r(this.adjOf(s.target)) });
+        if (this.needsReset(s.target, s)) out.push({ k: "assign", target: r(this.adjOf(s.target)), op: "=", value: n(0) });
+        return out;
+      }
+      case "store": {
+        if (!this.isActive(s.array)) return out;
+        const slot = idx(r(this.adjOf(s.array)), operandExpr(s.index));
+        if (isVar(s.value) && this.isActive(s.value.name)) out.push({ k: "assign", target: r(this.adjOf(s.value.name)), op: "+=", value: slot });
+        out.push({ k: "assign", target: slot, op: "=", value: n(0) });
+        return out;
+      }
+      case "alloc":
+        return out;
+      default:
+        throw new Error(`not a leaf: ${s.kind}`);
+    }
+  }
+
+  /** A definition must clear the adjoint when the variable had an earlier value sharing it. */
+  private needsReset(v: string, def: Stmt): boolean {
+    return this.st.isMutable(v) && this.st.initializingDef(v) !== def;
+  }
+
+  // ------------------------------------------------------------------ phase 2: what to keep
+
+  private analyze() {
+    for (const s of this.st.allStatements()) {
+      if (s.kind === "op" || s.kind === "load" || s.kind === "store" || s.kind === "alloc") {
+        const rev = this.adjointOfLeaf(s);
+        this.leafRev.set(s, rev);
+        this.readsOf(rev, s);
+        if (s.kind === "alloc" && this.isActive(s.target) && isVar(s.size)) this.addReader(s.size.name, s);
+      }
+    }
+    // Fixed point: live regions read their controls; needed values create save points.
+    for (;;) {
+      this.needed = new Set([...this.readers.keys()].filter((v) => !this.st.counters.has(v)));
+      this.computeSavePoints();
+      const before = this.live.size;
+      this.computeLive();
+      for (const s of this.live) {
+        if (s.kind === "if" && isVar(s.cond)) this.addReader(s.cond.name, s);
+        if (s.kind === "for") for (const o of [s.start, s.end]) if (isVar(o)) this.addReader(o.name, s);
+      }
+      const neededSize = [...this.readers.keys()].filter((v) => !this.st.counters.has(v)).length;
+      if (this.live.size === before && neededSize === this.needed.size) break;
+    }
+    for (const v of this.needed) {
+      if (this.typeOf(v) === "arr") throw new Error(`internal: array '${v}' read by the reverse sweep`);
+    }
+  }
+
+  private computeSavePoints() {
+    this.savePoints.clear();
+    for (const v of this.needed) {
+      if (!this.st.isMutable(v)) continue;
+      const home = this.st.home(v);
+      const init = this.st.initializingDef(v);
+      const readers = [...(this.readers.get(v) ?? [])];
+      for (const d of this.st.defs(v)) {
+        if (d.stmt === init) continue;
+        const oldNeeded = readers.some((rd) => {
+          const ro = this.st.order.get(rd)!;
+          if (ro < d.order) return true;
+          const common = this.st.lca(this.st.blockOf.get(rd)!, d.block);
+          return this.st.loopsBetween(common, home).length > 0 || (ro === d.order);
+        });
+        if (!oldNeeded) continue;
+        const kind: SaveKind = this.st.blocks.get(d.block)!.inLoop ? "tape" : "slot";
+        this.savePoints.set(d.stmt, { v, kind });
+      }
+    }
+  }
+
+  private computeLive() {
+    const visit = (b: Block): boolean => {
+      let any = false;
+      for (const s of b) {
+        let l = false;
+        switch (s.kind) {
+          case "op": case "load": case "store": case "alloc":
+            l = (this.leafRev.get(s)?.length ?? 0) > 0 || this.savePoints.has(s)
+              || (s.kind === "alloc" && this.isActive(s.target));
+            break;
+          case "if": { const a = visit(s.then); const c = visit(s.else); l = a || c; break; }
+          case "for": l = visit(s.body); break;
+          case "loop": { visit(s.header); const a = visit(s.body); const c = visit(s.update); l = a || c; break; }
+          default: assertNever(s);
+        }
+        if (l || this.keptInBlock(b).length > 0) this.live.add(s);
+        any ||= l;
+      }
+      return any || this.keptInBlock(b).length > 0;
+    };
+    visit(this.st.root);
+  }
+
+  /** Needed variables whose home is loop block `b`: pushed at its end, popped at its reverse start. */
+  private keptInBlock(b: Block): string[] {
+    if (b === this.st.root || !this.st.blocks.get(b)!.inLoop) return [];
+    const out: string[] = [];
+    for (const v of this.needed) {
+      if (this.fn.vars.get(v)!.kind === "param" || this.st.counters.has(v)) continue;
+      if (this.st.home(v) === b) out.push(v);
+    }
+    return out.sort((a, c) => this.firstOrder(a) - this.firstOrder(c));
+  }
+
+  private firstOrder(v: string): number {
+    return Math.min(...(this.st.occurrences.get(v) ?? []).map((o) => o.order));
+  }
+
+  /** Needed variables living in a block that runs at most once but is not the function body. */
+  private hoisted(): string[] {
+    const out: string[] = [];
+    for (const v of this.needed) {
+      const info = this.fn.vars.get(v)!;
+      if (info.kind === "param" || this.st.counters.has(v)) continue;
+      const home = this.st.home(v);
+      if (home !== this.st.root && !this.st.blocks.get(home)!.inLoop) out.push(v);
+    }
+    return out.sort((a, c) => this.firstOrder(a) - this.firstOrder(c));
+  }
+
+  // ------------------------------------------------------------------ assembly
+
+  build(): ReverseResult {
+    this.analyze();
+    const fn = this.fn;
+    const hoisted = new Set(this.hoisted());
+    for (const sp of this.savePoints.values()) if (sp.kind === "slot") sp.slot = this.names.fresh(`${sp.v}_old`);
+    for (const s of this.live) if (s.kind === "loop") this.tripCounters.set(s, this.names.fresh("trips"));
+
+    const body: JsStmt[] = [];
+    // declarations of hoisted values and save slots
+    for (const v of hoisted) body.push({ k: "decl", kw: "let", name: v, init: zeroOf(this.typeOf(v)) });
+    for (const sp of this.savePoints.values()) if (sp.slot) body.push({ k: "decl", kw: "let", name: sp.slot, init: zeroOf(this.typeOf(sp.v)) });
+    const moduleStmts: JsStmt[] = [];
+    if (this.usesTape()) {
+      this.imports.add("Tape");
+      const shared = this.names.fresh(`${fn.name}Tape`);
+      moduleStmts.push({ k: "decl", kw: "const", name: shared, init: { k: "new", ctor: "Tape", args: [] } });
+      body.push({ k: "decl", kw: "const", name: this.tapeName, init: call(`${shared}.begin`) });
+    }
+    body.push(...this.forward(this.st.root, hoisted));
+
+    // the value, before the reverse sweep restores anything
+    let value: Expr = operandExpr(fn.result);
+    if (isVar(fn.result) && this.isRestored(fn.result.name)) {
+      const vname = this.names.fresh("value");
+      body.push({ k: "decl", kw: "const", name: vname, init: value });
+      value = r(vname);
+    }
+
+    // gradient buffers and the seed
+    const outName = this.names.fresh("out");
+    const arrayWrt = fn.params.filter((p) => p.type === "arr" && fn.wrt.includes(p.name));
+    const rev: JsStmt[] = [];
+    const gradFields: [string, Expr][] = [];
+    for (const p of fn.params) {
+      if (!fn.wrt.includes(p.name)) continue;
+      if (p.type === "arr") {
+        this.imports.add("zeros");
+        const buf = call("zeros", member(r(p.name), "length"), { k: "member", obj: r(outName), prop: p.name, optional: true });
+        if (this.isActive(p.name)) {
+          rev.push({ k: "decl", kw: "const", name: this.adjOf(p.name), init: buf });
+          gradFields.push([p.name, r(this.adjOf(p.name))]);
+        } else {
+          gradFields.push([p.name, buf]);
+        }
+      } else {
+        gradFields.push([p.name, this.isActive(p.name) ? r(this.adjOf(p.name)) : n(0)]);
+      }
+    }
+    const reverseBody = this.reverse(this.st.root);
+    if (reverseBody.length > 0 || isVar(fn.result)) {
+      rev.push(...reverseBody);
+    }
+    body.push(...rev);
+    body.push({ k: "return", e: { k: "object", props: [["value", value], ["grad", { k: "object", props: gradFields }]] } });
+
+    const gradType: TypeSpec = {
+      k: "object",
+      props: fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => ({ name: p.name, type: tsType(p.type) })),
+    };
+    const params: FunctionSpec["params"] = fn.params.map((p) => ({ name: p.name, type: tsType(p.type) }));
+    if (arrayWrt.length > 0) {
+      params.push({
+        name: outName,
+        optional: true,
+        type: { k: "object", props: arrayWrt.map((p) => ({ name: p.name, type: { k: "Float64Array" } as TypeSpec, optional: true })) },
+      });
+    }
+    return {
+      spec: {
+        name: gradFunctionName(fn.name),
+        params,
+        returnType: { k: "object", props: [{ name: "value", type: { k: "number" } }, { name: "grad", type: gradType }] },
+        body,
+        doc: `Value and gradient of \`${fn.name}\` with respect to ${fn.wrt.length ? fn.wrt.map((w) => `\`${w}\``).join(", ") : "nothing"} (reverse mode).` +
+          (arrayWrt.length ? `\nArrays passed in \`${outName}\` receive the array gradients (overwritten) and are returned.` : ""),
+      },
+      runtimeImports: this.imports,
+      moduleStmts,
+      derived: new Set(this.adj.values()),
+    };
+  }
+
+  private usesTape(): boolean {
+    if ([...this.savePoints.values()].some((s) => s.kind === "tape")) return true;
+    for (const b of this.st.blocks.keys()) if (this.keptInBlock(b).length > 0) return true;
+    for (const s of this.tripCounters.keys()) if (this.st.blocks.get(this.st.blockOf.get(s)!)!.inLoop) return true;
+    return false;
+  }
+
+  private isRestored(v: string): boolean {
+    for (const sp of this.savePoints.values()) if (sp.v === v) return true;
+    return false;
+  }
+
+  private push(v: string): JsStmt {
+    const t = this.typeOf(v);
+    return { k: "expr", e: call(`${this.tapeName}.${t === "bool" ? "pushB" : "pushF"}`, r(v)) };
+  }
+
+  private pop(t: Type): Expr {
+    return call(`${this.tapeName}.${t === "bool" ? "popB" : "popF"}`);
+  }
+
+  /** How and where each variable is declared in the forward sweep. */
+  private declaredAtDef(v: string, s: Stmt): boolean {
+    return this.st.initializingDef(v) === s;
+  }
+
+  private forward(b: Block, hoisted: Set<string>): JsStmt[] {
+    const out: JsStmt[] = [];
+    // variables whose home is this block but which are not declared by their first step
+    for (const [v, info] of this.fn.vars) {
+      if (info.kind === "param" || this.st.counters.has(v) || hoisted.has(v)) continue;
+      if (!this.st.occurrences.has(v)) continue;
+      if (this.st.home(v) !== b) continue;
+      const init = this.st.initializingDef(v);
+      if (!init) out.push({ k: "decl", kw: "let", name: v, init: zeroOf(info.type) });
+    }
+    for (const s of b) {
+      const sp = this.savePoints.get(s);
+      if (sp) {
+        out.push(sp.kind === "slot" ? { k: "assign", target: r(sp.slot!), op: "=", value: r(sp.v) } : this.push(sp.v));
+      }
+      switch (s.kind) {
+        case "op": case "load": case "alloc": {
+          const v = s.target;
+          const rhs = primalExpr(s);
+          if (this.declaredAtDef(v, s) && !hoisted.has(v)) {
+            const constant = !this.st.isMutable(v) && !this.isRestored(v);
+            out.push({ k: "decl", kw: constant ? "const" : "let", name: v, init: rhs });
+          } else {
+            out.push({ k: "assign", target: r(v), op: "=", value: rhs });
+          }
+          break;
+        }
+        case "store":
+          out.push({ k: "assign", target: idx(r(s.array), operandExpr(s.index)), op: "=", value: operandExpr(s.value) });
+          break;
+        case "if":
+          out.push({ k: "if", c: operandExpr(s.cond), then: this.forward(s.then, hoisted), else: this.forward(s.else, hoisted) });
+          break;
+        case "for":
+          out.push(this.forLoop(s, this.forward(s.body, hoisted)));
+          break;
+        case "loop": {
+          const trips = this.tripCounters.get(s);
+          const inner: JsStmt[] = [];
+          const header = this.forward(s.header, hoisted);
+          const body = this.forward(s.body, hoisted);
+          const update = this.forward(s.update, hoisted);
+          if (trips) inner.push({ k: "assign", target: r(trips), op: "+=", value: n(1) });
+          inner.push(...body, ...update);
+          if (trips) out.push({ k: "decl", kw: "let", name: trips, init: n(0) });
+          const cond = operandExpr(s.cond);
+          if (s.doWhile) {
+            out.push({ k: "while", test: header.length ? { k: "bool", v: true } : cond, doWhile: header.length === 0, body: header.length ? [...inner, ...header, { k: "if", c: { k: "un", op: "!", a: cond }, then: [{ k: "break" }], else: [] }] : inner });
+          } else if (header.length === 0) {
+            out.push({ k: "while", test: cond, body: inner });
+          } else {
+            out.push({ k: "while", test: { k: "bool", v: true }, body: [...header, { k: "if", c: { k: "un", op: "!", a: cond }, then: [{ k: "break" }], else: [] }, ...inner] });
+          }
+          if (trips && this.st.blocks.get(b)!.inLoop) out.push({ k: "expr", e: call(`${this.tapeName}.pushI`, r(trips)) });
+          break;
+        }
+        default:
+          assertNever(s);
+      }
+    }
+    for (const v of this.keptInBlock(b)) out.push(this.push(v));
+    return out;
+  }
+
+  private forLoop(s: Extract<Stmt, { kind: "for" }>, body: JsStmt[]): JsStmt {
+    const i = s.counter;
+    const update: JsStmt = s.step === 1 || s.step === -1
+      ? { k: "expr", e: { k: "inc", name: i, op: s.step === 1 ? "++" : "--" } }
+      : { k: "assign", target: r(i), op: s.step > 0 ? "+=" : "-=", value: n(Math.abs(s.step)) };
+    return {
+      k: "for",
+      init: { k: "decl", kw: "let", name: i, init: operandExpr(s.start) },
+      test: bin(s.cmp, r(i), operandExpr(s.end)),
+      update,
+      body,
+    };
+  }
+
+  /** The reverse of a counted loop: the same counter values, last first. */
+  private reverseFor(s: Extract<Stmt, { kind: "for" }>, body: JsStmt[]): JsStmt {
+    const i = s.counter;
+    const start = operandExpr(s.start);
+    const end = operandExpr(s.end);
+    const k = Math.abs(s.step);
+    const up = s.step > 0;
+    // number of steps after the first: J; last = start ± J·k
+    const span = up ? sub(end, start) : sub(start, end);
+    const strict = s.cmp === "<" || s.cmp === ">";
+    const intEnd = this.isIntegral(s.end) && this.isIntegral(s.start);
+    let J: Expr;
+    if (k === 1) J = strict ? sub(intEnd ? span : call("Math.ceil", span), n(1)) : (intEnd ? span : call("Math.floor", span));
+    else J = strict ? sub(call("Math.ceil", bin("/", span, n(k))), n(1)) : call("Math.floor", bin("/", span, n(k)));
+    const last = up ? add(start, mul(J, n(k))) : sub(start, mul(J, n(k)));
+    const update: JsStmt = k === 1
+      ? { k: "expr", e: { k: "inc", name: i, op: up ? "--" : "++" } }
+      : { k: "assign", target: r(i), op: up ? "-=" : "+=", value: n(k) };
+    return {
+      k: "for",
+      init: { k: "decl", kw: "let", name: i, init: last },
+      test: bin(up ? ">=" : "<=", r(i), start),
+      update,
+      body,
+    };
+  }
+
+  /** Conservative: integer constants, array lengths, and integer arithmetic on them. */
+  private isIntegral(o: Operand, depth = 0): boolean {
+    if (!isVar(o)) return typeof o.value === "number" && Number.isInteger(o.value);
+    if (depth > 8) return false;
+    const defs = this.st.defs(o.name);
+    if (defs.length !== 1) return false;
+    const s = defs[0].stmt;
+    if (s.kind !== "op") return false;
+    if (s.op === "length") return true;
+    if (["+", "-", "*", "Math.floor", "Math.ceil", "Math.round", "Math.trunc", "copy", "neg"].includes(s.op)) {
+      return s.args.every((a) => this.isIntegral(a, depth + 1));
+    }
+    return false;
+  }
+
+  private reverse(b: Block): JsStmt[] {
+    const out: JsStmt[] = [];
+    const isRoot = b === this.st.root;
+    // values kept for this block
+    const kept = this.keptInBlock(b);
+    for (let i = kept.length - 1; i >= 0; i--) {
+      const v = kept[i];
+      const mutable = this.st.isMutable(v) || this.isRestored(v);
+      out.push({ k: "decl", kw: mutable ? "let" : "const", name: v, init: this.pop(this.typeOf(v)) });
+    }
+    // adjoints of variables living here
+    for (const [v, info] of this.fn.vars) {
+      if (!this.isActive(v) || this.st.counters.has(v)) continue;
+      if (info.kind === "param") {
+        if (isRoot && info.type === "num") out.push({ k: "decl", kw: "let", name: this.adjOf(v), init: n(0) });
+        continue;
+      }
+      if (!this.st.occurrences.has(v) || this.st.home(v) !== b) continue;
+      if (info.type === "num") out.push({ k: "decl", kw: "let", name: this.adjOf(v), init: n(0) });
+      else if (info.type === "arr") {
+        const alloc = this.st.defs(v).find((d) => d.stmt.kind === "alloc")?.stmt;
+        if (!alloc || alloc.kind !== "alloc") throw new Error(`internal: array ${v} has no allocation`);
+        out.push({ k: "decl", kw: "const", name: this.adjOf(v), init: { k: "new", ctor: "Float64Array", args: [operandExpr(alloc.size)] } });
+      }
+    }
+    if (isRoot && isVar(this.fn.result) && this.isActive(this.fn.result.name)) {
+      out.push({ k: "assign", target: r(this.adjOf(this.fn.result.name)), op: "+=", value: n(1), comment: "seed: d(value)/d(value) = 1" });
+    }
+    let lastLine = -1;
+    for (let i = b.length - 1; i >= 0; i--) {
+      const s = b[i];
+      const start = out.length;
+      switch (s.kind) {
+        case "op": case "load": case "store": case "alloc": {
+          out.push(...(this.leafRev.get(s) ?? []));
+          const sp = this.savePoints.get(s);
+          if (sp) out.push({ k: "assign", target: r(sp.v), op: "=", value: sp.kind === "slot" ? r(sp.slot!) : this.pop(this.typeOf(sp.v)) });
+          break;
+        }
+        case "if": {
+          if (!this.live.has(s)) break;
+          const t = this.reverse(s.then);
+          const e = this.reverse(s.else);
+          if (t.length === 0 && e.length === 0) break;
+          const c = operandExpr(s.cond);
+          out.push(t.length === 0 ? { k: "if", c: { k: "un", op: "!", a: c }, then: e, else: [] } : { k: "if", c, then: t, else: e });
+          break;
+        }
+        case "for": {
+          if (!this.live.has(s)) break;
+          const body = this.reverse(s.body);
+          if (body.length > 0) out.push(this.reverseFor(s, body));
+          break;
+        }
+        case "loop": {
+          const trips = this.tripCounters.get(s);
+          if (!trips) break;
+          const body = [...this.reverse(s.update), ...this.reverse(s.body)];
+          const inLoop = this.st.blocks.get(b)!.inLoop;
+          const j = this.names.fresh("trip");
+          out.push({
+            k: "for",
+            init: { k: "decl", kw: "let", name: j, init: inLoop ? call(`${this.tapeName}.popI`) : r(trips) },
+            test: bin(">", r(j), n(0)),
+            update: { k: "expr", e: { k: "inc", name: j, op: "--" } },
+            body,
+          });
+          break;
+        }
+        default:
+          assertNever(s);
+      }
+      if (out.length > start && s.loc.line !== lastLine && (s.kind === "op" || s.kind === "load" || s.kind === "store")) {
+        out[start] = { ...out[start], comment: lineComment(s, this.fn.file) } as JsStmt;
+        lastLine = s.loc.line;
+      } else if (out.length > start && s.kind !== "op" && s.kind !== "load" && s.kind !== "store") {
+        lastLine = -1;
+      }
+    }
+    return out;
+  }
+}
+
+export function tsType(t: Type): TypeSpec {
+  return t === "arr" ? { k: "Float64Array" } : t === "bool" ? { k: "boolean" } : { k: "number" };
+}
+
+export { usesOf };

@@ -1,0 +1,216 @@
+/**
+ * THE derivative-rule table. Every primitive the compiler knows is one entry here.
+ *
+ * A scalar entry gives:
+ *  - `emit`: how the primitive is written in JavaScript,
+ *  - `eval`: its value (used by tests and constant folding),
+ *  - `domain`: where tests sample its inputs (and `avoid`: points near a kink to skip),
+ *  - `partials(x, z)`: the partial derivative with respect to each input as an expression of the
+ *    inputs `x` and the output `z`, or `null` for a piecewise-constant primitive (derivative 0
+ *    almost everywhere; its output is never active).
+ *
+ * Reverse mode accumulates `d_x[i] += d_z * partial[i]`; forward mode computes
+ * `dz = Σ partial[i] * dx[i]`. Neither mode contains calculus of its own: adding `Math.foo` means
+ * adding one entry below.
+ *
+ * Conventions at non-differentiable points (documented in docs/design.md):
+ *  - abs'(0) = 0 (Math.sign(0));
+ *  - max/min: the whole derivative goes to the first argument that attains the result, so
+ *    `Math.max(0, x)` (ReLU) has derivative 0 at x = 0 and `Math.max(x, 0)` has 1;
+ *  - hypot at the origin: 0;
+ *  - pow(x, y) with respect to y: z·ln x for x > 0, and 0 for x ≤ 0;
+ *  - floor, ceil, round, trunc, sign, comparisons: derivative 0.
+ */
+import {
+  type Expr, n, r, call, add, sub, mul, div, neg, bin, cond, not,
+} from "../ast/js.ts";
+
+export interface ScalarRule {
+  /** Number of inputs, or "variadic" (at least one). */
+  arity: number | "variadic";
+  /** Type of the result. */
+  result: "num" | "bool";
+  emit(args: Expr[]): Expr;
+  eval(...xs: number[]): number;
+  /** Sampling interval for each input (the last one repeats for variadic rules). */
+  domain: [number, number][];
+  /** True for sample points too close to a kink or discontinuity for finite differences. */
+  avoid?: (xs: number[]) => boolean;
+  partials: ((x: Expr[], z: Expr) => Expr[]) | null;
+  /** One line for the docs. */
+  doc?: string;
+}
+
+const sq = (e: Expr): Expr => mul(e, e);
+const sqrt = (e: Expr): Expr => call("Math.sqrt", e);
+const LN2 = n(Math.LN2, "Math.LN2");
+const LN10 = n(Math.LN10, "Math.LN10");
+
+function unary(
+  name: string,
+  f: (x: number) => number,
+  d: ((x: Expr, z: Expr) => Expr) | null,
+  domain: [number, number] = [-3, 3],
+  avoid?: (xs: number[]) => boolean,
+): ScalarRule {
+  return {
+    arity: 1,
+    result: "num",
+    emit: (a) => call(name, a[0]),
+    eval: f,
+    domain: [domain],
+    avoid,
+    partials: d && ((x, z) => [d(x[0], z)]),
+  };
+}
+
+const nearInteger = (v: number, eps = 0.02) => Math.abs(v - Math.round(v)) < eps;
+const nearHalf = (v: number) => nearInteger(v - 0.5);
+
+function comparison(op: "<" | "<=" | ">" | ">=" | "===" | "!==" | "==" | "!="): ScalarRule {
+  const js = op === "==" ? "===" : op === "!=" ? "!==" : op;
+  const f: Record<string, (a: number, b: number) => boolean> = {
+    "<": (a, b) => a < b, "<=": (a, b) => a <= b, ">": (a, b) => a > b, ">=": (a, b) => a >= b,
+    "===": (a, b) => a === b, "!==": (a, b) => a !== b,
+  };
+  return {
+    arity: 2, result: "bool",
+    emit: (a) => bin(js, a[0], a[1]),
+    eval: (a, b) => Number(f[js](a, b)),
+    domain: [[-1, 1], [-1, 1]],
+    partials: null,
+  };
+}
+
+/** Partial of a max/min over several inputs: 1 for the first input equal to the result. */
+function firstAttaining(x: Expr[], z: Expr): Expr[] {
+  return x.map((xi, i) => {
+    let test = bin("===", xi, z);
+    for (let j = 0; j < i; j++) test = bin("&&", test, bin("!==", x[j], z));
+    return cond(test, n(1), n(0));
+  });
+}
+
+export const RULES: Record<string, ScalarRule> = {
+  // ---- arithmetic operators ------------------------------------------------------------
+  "+": { arity: 2, result: "num", emit: (a) => bin("+", a[0], a[1]), eval: (a, b) => a + b,
+    domain: [[-3, 3], [-3, 3]], partials: () => [n(1), n(1)] },
+  "-": { arity: 2, result: "num", emit: (a) => bin("-", a[0], a[1]), eval: (a, b) => a - b,
+    domain: [[-3, 3], [-3, 3]], partials: () => [n(1), n(-1)] },
+  "*": { arity: 2, result: "num", emit: (a) => bin("*", a[0], a[1]), eval: (a, b) => a * b,
+    domain: [[-3, 3], [-3, 3]], partials: (x) => [x[1], x[0]] },
+  "/": { arity: 2, result: "num", emit: (a) => bin("/", a[0], a[1]), eval: (a, b) => a / b,
+    domain: [[-3, 3], [0.5, 3]], partials: (x, z) => [div(n(1), x[1]), neg(div(z, x[1]))] },
+  "%": { arity: 2, result: "num", emit: (a) => bin("%", a[0], a[1]), eval: (a, b) => a % b,
+    domain: [[0.1, 10], [1.5, 4]], avoid: ([a, b]) => nearInteger(a / b),
+    partials: (x) => [n(1), neg(call("Math.trunc", div(x[0], x[1])))],
+    doc: "a % b = a − b·trunc(a/b)" },
+  "**": { arity: 2, result: "num", emit: (a) => bin("**", a[0], a[1]), eval: (a, b) => a ** b,
+    domain: [[0.2, 3], [-2, 3]], partials: (x, z) => powPartials(x[0], x[1], z) },
+  neg: { arity: 1, result: "num", emit: (a) => neg(a[0]), eval: (a) => -a,
+    domain: [[-3, 3]], partials: () => [n(-1)] },
+  pos: { arity: 1, result: "num", emit: (a) => ({ k: "un", op: "+", a: a[0] }), eval: (a) => +a,
+    domain: [[-3, 3]], partials: () => [n(1)] },
+  /** Copy of a value into a variable (assignments). */
+  copy: { arity: 1, result: "num", emit: (a) => a[0], eval: (a) => a,
+    domain: [[-3, 3]], partials: () => [n(1)] },
+
+  // ---- comparisons and logic (results are booleans; never differentiated) ----------------
+  "<": comparison("<"), "<=": comparison("<="), ">": comparison(">"), ">=": comparison(">="),
+  "===": comparison("==="), "!==": comparison("!=="), "==": comparison("=="), "!=": comparison("!="),
+  "&&": { arity: 2, result: "bool", emit: (a) => bin("&&", a[0], a[1]), eval: (a, b) => Number(a && b),
+    domain: [[0, 1], [0, 1]], partials: null },
+  "||": { arity: 2, result: "bool", emit: (a) => bin("||", a[0], a[1]), eval: (a, b) => Number(a || b),
+    domain: [[0, 1], [0, 1]], partials: null },
+  "!": { arity: 1, result: "bool", emit: (a) => not(a[0]), eval: (a) => Number(!a),
+    domain: [[0, 1]], partials: null },
+
+  // ---- Math ---------------------------------------------------------------------------------
+  "Math.abs": unary("Math.abs", Math.abs, (x) => call("Math.sign", x), [-3, 3], ([x]) => Math.abs(x) < 0.05),
+  "Math.acos": unary("Math.acos", Math.acos, (x) => neg(div(n(1), sqrt(sub(n(1), sq(x))))), [-0.9, 0.9]),
+  "Math.acosh": unary("Math.acosh", Math.acosh, (x) => div(n(1), sqrt(sub(sq(x), n(1)))), [1.1, 4]),
+  "Math.asin": unary("Math.asin", Math.asin, (x) => div(n(1), sqrt(sub(n(1), sq(x)))), [-0.9, 0.9]),
+  "Math.asinh": unary("Math.asinh", Math.asinh, (x) => div(n(1), sqrt(add(sq(x), n(1))))),
+  "Math.atan": unary("Math.atan", Math.atan, (x) => div(n(1), add(n(1), sq(x)))),
+  "Math.atanh": unary("Math.atanh", Math.atanh, (x) => div(n(1), sub(n(1), sq(x))), [-0.9, 0.9]),
+  "Math.cbrt": unary("Math.cbrt", Math.cbrt, (_x, z) => div(n(1), mul(n(3), sq(z))), [0.2, 4]),
+  "Math.ceil": unary("Math.ceil", Math.ceil, null, [-3, 3], ([x]) => nearInteger(x)),
+  "Math.cos": unary("Math.cos", Math.cos, (x) => neg(call("Math.sin", x))),
+  "Math.cosh": unary("Math.cosh", Math.cosh, (x) => call("Math.sinh", x)),
+  "Math.exp": unary("Math.exp", Math.exp, (_x, z) => z),
+  "Math.expm1": unary("Math.expm1", Math.expm1, (_x, z) => add(z, n(1))),
+  "Math.floor": unary("Math.floor", Math.floor, null, [-3, 3], ([x]) => nearInteger(x)),
+  "Math.log": unary("Math.log", Math.log, (x) => div(n(1), x), [0.1, 5]),
+  "Math.log10": unary("Math.log10", Math.log10, (x) => div(n(1), mul(x, LN10)), [0.1, 5]),
+  "Math.log1p": unary("Math.log1p", Math.log1p, (x) => div(n(1), add(n(1), x)), [-0.5, 5]),
+  "Math.log2": unary("Math.log2", Math.log2, (x) => div(n(1), mul(x, LN2)), [0.1, 5]),
+  "Math.round": unary("Math.round", Math.round, null, [-3, 3], ([x]) => nearHalf(x)),
+  "Math.sign": unary("Math.sign", Math.sign, null, [-3, 3], ([x]) => Math.abs(x) < 0.05),
+  "Math.sin": unary("Math.sin", Math.sin, (x) => call("Math.cos", x)),
+  "Math.sinh": unary("Math.sinh", Math.sinh, (x) => call("Math.cosh", x)),
+  "Math.sqrt": unary("Math.sqrt", Math.sqrt, (_x, z) => div(n(0.5), z), [0.1, 5]),
+  "Math.tan": unary("Math.tan", Math.tan, (_x, z) => add(n(1), sq(z)), [-1.2, 1.2]),
+  "Math.tanh": unary("Math.tanh", Math.tanh, (_x, z) => sub(n(1), sq(z))),
+  "Math.trunc": unary("Math.trunc", Math.trunc, null, [-3, 3], ([x]) => nearInteger(x)),
+  "Math.atan2": { arity: 2, result: "num", emit: (a) => call("Math.atan2", a[0], a[1]),
+    eval: Math.atan2, domain: [[-3, 3], [0.2, 3]],
+    partials: (x) => {
+      const r2 = add(sq(x[0]), sq(x[1]));
+      return [div(x[1], r2), neg(div(x[0], r2))];
+    } },
+  "Math.pow": { arity: 2, result: "num", emit: (a) => call("Math.pow", a[0], a[1]), eval: Math.pow,
+    domain: [[0.2, 3], [-2, 3]], partials: (x, z) => powPartials(x[0], x[1], z) },
+  "Math.hypot": { arity: "variadic", result: "num", emit: (a) => call("Math.hypot", ...a), eval: Math.hypot,
+    domain: [[-3, 3]], avoid: (xs) => Math.hypot(...xs) < 0.05,
+    partials: (x, z) => x.map((xi) => cond(bin("===", z, n(0)), n(0), div(xi, z))),
+    doc: "∂/∂xᵢ = xᵢ / hypot(x…), 0 at the origin" },
+  "Math.max": { arity: "variadic", result: "num", emit: (a) => call("Math.max", ...a), eval: Math.max,
+    domain: [[-3, 3]], avoid: nearTie, partials: firstAttaining,
+    doc: "the derivative goes to the first argument equal to the result" },
+  "Math.min": { arity: "variadic", result: "num", emit: (a) => call("Math.min", ...a), eval: Math.min,
+    domain: [[-3, 3]], avoid: nearTie, partials: firstAttaining,
+    doc: "the derivative goes to the first argument equal to the result" },
+};
+
+function nearTie(xs: number[]): boolean {
+  for (let i = 0; i < xs.length; i++) for (let j = 0; j < i; j++) if (Math.abs(xs[i] - xs[j]) < 0.05) return true;
+  return false;
+}
+
+/** d(x^y): y·x^(y−1) and, for x > 0, z·ln x (0 otherwise). Constant exponents fold. */
+function powPartials(x: Expr, y: Expr, z: Expr): Expr[] {
+  let dx: Expr;
+  if (y.k === "num" && !y.text) {
+    if (y.v === 0) dx = n(0);
+    else if (y.v === 1) dx = n(1);
+    else if (y.v === 2) dx = mul(n(2), x);
+    else dx = mul(y, bin("**", x, n(y.v - 1)));
+  } else {
+    dx = mul(y, bin("**", x, sub(y, n(1))));
+  }
+  const dy = y.k === "num" ? n(0) : cond(bin(">", x, n(0)), mul(z, call("Math.log", x)), n(0));
+  return [dx, dy];
+}
+
+/** Named constants of `Math`. */
+export const MATH_CONSTANTS: Record<string, number> = {
+  E: Math.E, LN10: Math.LN10, LN2: Math.LN2, LOG10E: Math.LOG10E, LOG2E: Math.LOG2E,
+  PI: Math.PI, SQRT1_2: Math.SQRT1_2, SQRT2: Math.SQRT2,
+};
+
+export function ruleFor(op: string): ScalarRule | undefined {
+  return Object.prototype.hasOwnProperty.call(RULES, op) ? RULES[op] : undefined;
+}
+
+/** `Math.*` functions the compiler supports, for diagnostics. */
+export function supportedMathFunctions(): string[] {
+  return Object.keys(RULES).filter((k) => k.startsWith("Math.")).sort();
+}
+
+/** Whether the output of `op` can carry a derivative. */
+export function isDifferentiable(op: string): boolean {
+  const rule = ruleFor(op);
+  return !!rule && rule.partials !== null && rule.result === "num";
+}
+
+export { r };

@@ -1,0 +1,375 @@
+/**
+ * adjoint/runtime/gradcheck: finite-difference checking of generated derivatives.
+ *
+ * Contract
+ * - `richardson(f, h0)` estimates g'(0) for g = f, a scalar function of a step h.
+ *   It uses central differences D(h) = (f(h) - f(-h)) / 2h refined by Richardson
+ *   extrapolation in a Ridders (Numerical Recipes `dfridr`) tableau: the step
+ *   starts at h0 and halves at each level (at most 8 levels); it stops as soon as
+ *   the error estimate stops improving and returns the best entry. f must be
+ *   defined on [-h0, h0]; if D(h0) is not finite the step is shrunk until it is.
+ * - `numericGradient(f, args, which)` gives, for each argument index in `which`
+ *   (default: all), the partial derivative(s) of f: a number for a number
+ *   argument, a Float64Array of partials for a Float64Array argument (one element
+ *   perturbed at a time). Other entries are null. The caller's arrays are never
+ *   mutated: f always receives fresh copies, refilled before every call, so even
+ *   an f that writes into its inputs cannot corrupt the estimate.
+ *   The step for an element x is the power of two nearest 1e-3 * max(1, |x|),
+ *   so x ± h is exact in floating point for ordinary values.
+ * - `directionalDerivative(f, args, direction)` is d/dt f(args + t * direction)
+ *   at t = 0, with the same extrapolation.
+ * - `relativeError(a, b)` is relative above 1 in magnitude, absolute below:
+ *   |a - b| / max(|a|, |b|) when max(|a|, |b|) >= 1, else |a - b|. Equal values
+ *   (including equal infinities) give 0; otherwise a NaN or an infinity on either
+ *   side gives Infinity, so that it can never pass a tolerance test.
+ * - `checkGradient(f, args, analytic, opts)` compares an analytic gradient with
+ *   `numericGradient` and reports the worst entries.
+ * - `mulberry32(seed)` is a small deterministic PRNG in [0, 1);
+ *   `randomArray(rng, n, lo, hi)` fills a Float64Array uniformly in [lo, hi).
+ *
+ * Dependency-free: imports nothing.
+ */
+
+/** Positional arguments of a function under test. */
+export type Args = (number | Float64Array)[];
+
+/** A derivative estimate together with the tableau's error estimate. */
+export interface Estimate {
+  value: number;
+  error: number;
+}
+
+/** Factor by which the step shrinks between tableau levels. */
+const SHRINK = 2;
+const SHRINK2 = SHRINK * SHRINK;
+/** Number of tableau levels (steps h0, h0/2, ..., h0/2^7). */
+const MAX_LEVELS = 8;
+/** Stop when the diagonal moves by more than SAFE times the best error estimate. */
+const SAFE = 2;
+/** Relative size of the first finite-difference step in numericGradient. */
+const STEP_SCALE = 1e-3;
+
+function centralDifference(f: (h: number) => number, h: number): number {
+  return (f(h) - f(-h)) / (2 * h);
+}
+
+/**
+ * Ridders' extrapolation of central differences. Returns the best estimate of
+ * f'(0) and the tableau's estimate of its error.
+ */
+export function richardsonWithError(f: (h: number) => number, h0: number = 0.01): Estimate {
+  if (!(h0 > 0) || !Number.isFinite(h0)) {
+    throw new RangeError(`richardson: initial step must be positive and finite, got ${h0}`);
+  }
+  let h = h0;
+  let d = centralDifference(f, h);
+  // The first step may leave f's domain (e.g. log near 0): back off.
+  for (let tries = 0; !Number.isFinite(d) && tries < 20; tries++) {
+    h /= 8;
+    d = centralDifference(f, h);
+  }
+  if (!Number.isFinite(d)) return { value: d, error: Infinity };
+
+  // prev[j] is the tableau entry of the previous level after j extrapolations.
+  let prev: number[] = [d];
+  let best = d;
+  let error = Infinity;
+  for (let level = 1; level < MAX_LEVELS; level++) {
+    h /= SHRINK;
+    const row: number[] = [centralDifference(f, h)];
+    let fac = SHRINK2;
+    for (let j = 1; j <= level; j++) {
+      // Eliminate the h^(2j) term: combine this level with the previous one.
+      row[j] = (row[j - 1] * fac - prev[j - 1]) / (fac - 1);
+      fac *= SHRINK2;
+      const e = Math.max(Math.abs(row[j] - row[j - 1]), Math.abs(row[j] - prev[j - 1]));
+      if (e <= error) {
+        error = e;
+        best = row[j];
+      }
+    }
+    // Higher order is getting worse (round-off dominates): stop.
+    if (Math.abs(row[level] - prev[level - 1]) >= SAFE * error) break;
+    prev = row;
+  }
+  return { value: best, error };
+}
+
+/** Derivative at 0 of a scalar function of a step; see `richardsonWithError`. */
+export function richardson(f: (h: number) => number, h0: number = 0.01): number {
+  return richardsonWithError(f, h0).value;
+}
+
+/** Power of two nearest STEP_SCALE * max(1, |x|): x ± h is then exact for ordinary x. */
+function stepFor(x: number): number {
+  const target = STEP_SCALE * Math.max(1, Math.abs(x));
+  if (!Number.isFinite(target)) return STEP_SCALE;
+  return 2 ** Math.round(Math.log2(target));
+}
+
+function resolveWhich(args: Args, which: number[] | undefined): number[] {
+  if (which === undefined) return args.map((_, i) => i);
+  for (const i of which) {
+    if (!Number.isInteger(i) || i < 0 || i >= args.length) {
+      throw new RangeError(`argument index ${i} out of range (function has ${args.length} arguments)`);
+    }
+  }
+  return which;
+}
+
+/**
+ * Private copies of the arguments: `pristine` keeps the original values,
+ * `call` is the argument list handed to f, whose arrays are refilled from
+ * `pristine` before every evaluation.
+ */
+class ArgCopies {
+  readonly pristine: unknown[];
+  readonly call: unknown[];
+
+  constructor(args: readonly unknown[]) {
+    this.pristine = args.map((a) => (a instanceof Float64Array ? new Float64Array(a) : a));
+    this.call = args.map((a) => (a instanceof Float64Array ? new Float64Array(a.length) : a));
+  }
+
+  /** Restore every argument to its original value. */
+  refill(): void {
+    for (let j = 0; j < this.call.length; j++) {
+      const src = this.pristine[j];
+      if (src instanceof Float64Array) (this.call[j] as Float64Array).set(src);
+      else this.call[j] = src;
+    }
+  }
+}
+
+/**
+ * Numerical partial derivatives of f at args, for the argument indices in
+ * `which` (default: all). Entries for other arguments are null.
+ */
+export function numericGradient(
+  f: (...args: any[]) => number,
+  args: Args,
+  which?: number[],
+): (number | Float64Array | null)[] {
+  const indices = resolveWhich(args, which);
+  const out: (number | Float64Array | null)[] = args.map(() => null);
+  const copies = new ArgCopies(args);
+
+  for (const k of indices) {
+    const x = copies.pristine[k];
+    if (typeof x === "number") {
+      out[k] = richardson((h) => {
+        copies.refill();
+        copies.call[k] = x + h;
+        return f(...copies.call);
+      }, stepFor(x));
+    } else if (x instanceof Float64Array) {
+      const partials = new Float64Array(x.length);
+      for (let e = 0; e < x.length; e++) {
+        const xe = x[e];
+        partials[e] = richardson((h) => {
+          copies.refill();
+          (copies.call[k] as Float64Array)[e] = xe + h;
+          return f(...copies.call);
+        }, stepFor(xe));
+      }
+      out[k] = partials;
+    } else {
+      throw new TypeError(`argument ${k} is neither a number nor a Float64Array`);
+    }
+  }
+  return out;
+}
+
+/**
+ * d/dt f(args + t * direction) at t = 0. `direction` has one entry per
+ * argument, of the same shape; a zero direction may be given as 0 or null.
+ */
+export function directionalDerivative(
+  f: (...args: any[]) => number,
+  args: Args,
+  direction: (number | Float64Array | null | undefined)[],
+): number {
+  if (direction.length !== args.length) {
+    throw new RangeError(`direction has ${direction.length} entries, expected ${args.length}`);
+  }
+  // Largest t such that no component moves by more than STEP_SCALE * max(1, |x|).
+  let h0 = Infinity;
+  const consider = (x: number, d: number) => {
+    if (d !== 0) h0 = Math.min(h0, (STEP_SCALE * Math.max(1, Math.abs(x))) / Math.abs(d));
+  };
+  for (let j = 0; j < args.length; j++) {
+    const a = args[j];
+    const d = direction[j];
+    if (d === null || d === undefined || d === 0) continue;
+    if (typeof a === "number") {
+      if (typeof d !== "number") throw new RangeError(`direction ${j}: expected a number (argument is a number)`);
+      consider(a, d);
+    } else if (a instanceof Float64Array) {
+      if (!(d instanceof Float64Array) || d.length !== a.length) {
+        throw new RangeError(`direction ${j}: expected a Float64Array of length ${a.length}`);
+      }
+      for (let e = 0; e < a.length; e++) consider(a[e], d[e]);
+    } else {
+      throw new TypeError(`argument ${j} is neither a number nor a Float64Array`);
+    }
+  }
+  if (h0 === Infinity) return 0; // zero direction
+  if (!Number.isFinite(h0) || !(h0 > 0)) return NaN;
+
+  const copies = new ArgCopies(args);
+  return richardson((t) => {
+    for (let j = 0; j < args.length; j++) {
+      const x = copies.pristine[j];
+      const d = direction[j];
+      if (d === null || d === undefined || d === 0) {
+        if (x instanceof Float64Array) (copies.call[j] as Float64Array).set(x);
+        else copies.call[j] = x;
+      } else if (typeof x === "number") {
+        copies.call[j] = x + t * (d as number);
+      } else {
+        const src = x as Float64Array;
+        const dst = copies.call[j] as Float64Array;
+        const dir = d as Float64Array;
+        for (let e = 0; e < src.length; e++) dst[e] = src[e] + t * dir[e];
+      }
+    }
+    return f(...copies.call);
+  }, h0);
+}
+
+/**
+ * Relative error above 1 in magnitude, absolute error below:
+ * |a - b| / max(|a|, |b|) if max(|a|, |b|) >= 1, else |a - b|.
+ * Equal values give 0; otherwise NaN or an infinity on either side gives Infinity.
+ */
+export function relativeError(a: number, b: number): number {
+  if (a === b) return 0;
+  // NaN, or an infinity that the other side does not match, never passes.
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return Infinity;
+  const diff = Math.abs(a - b);
+  const scale = Math.max(Math.abs(a), Math.abs(b));
+  return scale >= 1 ? diff / Math.max(1e-300, scale) : diff;
+}
+
+/** Elementwise maximum of `relativeError`. Shapes must match (RangeError otherwise). */
+export function maxRelativeError(a: number | Float64Array, b: number | Float64Array): number {
+  if (typeof a === "number" && typeof b === "number") return relativeError(a, b);
+  if (a instanceof Float64Array && b instanceof Float64Array) {
+    if (a.length !== b.length) throw new RangeError(`length mismatch: ${a.length} vs ${b.length}`);
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, relativeError(a[i], b[i]));
+    return worst;
+  }
+  throw new RangeError("shape mismatch: cannot compare a number with a Float64Array");
+}
+
+export interface CheckGradientOptions {
+  /** Argument indices to check (default: all). */
+  which?: number[];
+  /** Largest acceptable `relativeError` (default 1e-6). */
+  tol?: number;
+  /** Parameter names in argument order; required when `analytic` is an object. */
+  names?: string[];
+  /** How many of the worst entries the report lists (default 5). */
+  worst?: number;
+}
+
+export interface CheckGradientResult {
+  ok: boolean;
+  maxError: number;
+  report: string;
+}
+
+interface Entry {
+  label: string;
+  analytic: number | string;
+  numeric: number | string;
+  error: number;
+}
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return "missing";
+  if (typeof v === "number") return "number";
+  if (v instanceof Float64Array) return `Float64Array(${v.length})`;
+  return typeof v;
+}
+
+function fmt(v: number | string): string {
+  return typeof v === "number" ? v.toPrecision(12) : v;
+}
+
+/**
+ * Compare an analytic gradient with the numerical one. `analytic` is either an
+ * array in argument order or an object keyed by parameter name (then
+ * `opts.names` gives the names in argument order). The report lists the worst
+ * entries; `ok` is true when every checked entry is within `tol`.
+ */
+export function checkGradient(
+  f: (...args: any[]) => number,
+  args: Args,
+  analytic: Record<string, number | Float64Array> | (number | Float64Array | null | undefined)[],
+  opts: CheckGradientOptions = {},
+): CheckGradientResult {
+  const tol = opts.tol ?? 1e-6;
+  const names = opts.names;
+  if (!Array.isArray(analytic) && names === undefined) {
+    throw new TypeError("checkGradient: opts.names is required when the analytic gradient is an object");
+  }
+  const indices = resolveWhich(args, opts.which);
+  const numeric = numericGradient(f, args, indices);
+  const nameOf = (i: number) => names?.[i] ?? `arg${i}`;
+  const analyticOf = (i: number): unknown =>
+    Array.isArray(analytic) ? analytic[i] : (analytic as Record<string, unknown>)[names![i]];
+
+  const entries: Entry[] = [];
+  for (const i of indices) {
+    const a = analyticOf(i);
+    const n = numeric[i]!;
+    const name = nameOf(i);
+    if (typeof n === "number" && typeof a === "number") {
+      entries.push({ label: name, analytic: a, numeric: n, error: relativeError(a, n) });
+    } else if (n instanceof Float64Array && a instanceof Float64Array && a.length === n.length) {
+      for (let e = 0; e < n.length; e++) {
+        entries.push({ label: `${name}[${e}]`, analytic: a[e], numeric: n[e], error: relativeError(a[e], n[e]) });
+      }
+    } else {
+      entries.push({ label: name, analytic: describe(a), numeric: describe(n), error: Infinity });
+    }
+  }
+
+  const maxError = entries.reduce((m, e) => Math.max(m, e.error), 0);
+  const ok = maxError <= tol;
+  const worst = [...entries].sort((x, y) => y.error - x.error).slice(0, opts.worst ?? 5);
+  const lines = [
+    `checkGradient ${ok ? "ok" : "FAILED"}: max error ${maxError.toExponential(3)} ` +
+      `(tol ${tol}) over ${entries.length} entries`,
+  ];
+  if (worst.length > 0) {
+    lines.push("worst entries:");
+    for (const e of worst) {
+      const flag = e.error > tol ? "  <-- exceeds tol" : "";
+      lines.push(
+        `  ${e.label}: analytic ${fmt(e.analytic)}, numeric ${fmt(e.numeric)}, error ${e.error.toExponential(3)}${flag}`,
+      );
+    }
+  }
+  return { ok, maxError, report: lines.join("\n") };
+}
+
+/** Mulberry32: a tiny, fast, deterministic 32-bit PRNG returning values in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let state = seed | 0;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A Float64Array of n values drawn uniformly from [lo, hi) with `rng`. */
+export function randomArray(rng: () => number, n: number, lo: number = -1, hi: number = 1): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * rng();
+  return out;
+}

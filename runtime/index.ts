@@ -1,0 +1,8 @@
+/**
+ * adjoint/runtime: the only module generated code imports.
+ * Dependency-free: Float64Array BLAS, the value tape, a gradient checker and optimizers.
+ */
+export * from "./blas.ts";
+export * from "./tape.ts";
+export * from "./gradcheck.ts";
+export * from "./optim.ts";
