@@ -56,6 +56,9 @@ class ReverseBuilder {
   /** def statement -> variable whose old value is saved before it */
   private savePoints = new Map<Stmt, { v: string; kind: SaveKind; slot?: string }>();
   private tripCounters = new Map<Stmt, string>();
+  /** Cheap values the reverse sweep recomputes at the start of a loop block instead of taping. */
+  private recompute = new Map<string, Stmt>();
+  private readOnlyArrays = new Set<string>();
   private imports = new Set<string>();
   private tapeName: string;
 
@@ -156,9 +159,13 @@ class ReverseBuilder {
         if (s.kind === "alloc" && this.isActive(s.target) && isVar(s.size)) this.addReader(s.size.name, s);
       }
     }
+    const written = new Set<string>();
+    for (const s of this.st.allStatements()) if (s.kind === "store") written.add(s.array);
+    for (const p of this.fn.params) if (p.type === "arr" && !written.has(p.name)) this.readOnlyArrays.add(p.name);
     // Fixed point: live regions read their controls; needed values create save points.
     for (;;) {
       this.needed = new Set([...this.readers.keys()].filter((v) => !this.st.counters.has(v)));
+      this.computeRecompute();
       this.computeSavePoints();
       const before = this.live.size;
       this.computeLive();
@@ -174,6 +181,76 @@ class ReverseBuilder {
     }
   }
 
+  /** Cheap primitives worth recomputing rather than storing. */
+  private static CHEAP = new Set(["+", "-", "*", "/", "%", "neg", "pos", "copy", "length", "<", "<=", ">", ">=", "===", "!==", "==", "!=", "&&", "||", "!",
+    "Math.floor", "Math.ceil", "Math.round", "Math.trunc", "Math.abs", "Math.sign", "Math.min", "Math.max"]);
+
+  private computeRecompute() {
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const v of this.needed) {
+        if (this.recompute.has(v)) continue;
+        const s = this.recomputable(v);
+        if (!s) continue;
+        this.recompute.set(v, s);
+        for (const u of usesOf(s)) if (isVar(u) && !this.readOnlyArrays.has(u.name)) this.addReader(u.name, s);
+        changed = true;
+      }
+      this.needed = new Set([...this.readers.keys()].filter((v) => !this.st.counters.has(v)));
+    }
+  }
+
+  /** The defining step of `v` when the reverse sweep can cheaply recompute it at its block start. */
+  private recomputable(v: string): Stmt | undefined {
+    const info = this.fn.vars.get(v)!;
+    if (info.kind === "param" || this.st.counters.has(v) || this.st.isMutable(v)) return undefined;
+    const home = this.st.home(v);
+    if (home === this.st.root || !this.st.blocks.get(home)!.inLoop) return undefined;
+    const defs = this.st.defs(v);
+    if (defs.length !== 1 || defs[0].block !== home) return undefined;
+    const s = defs[0].stmt;
+    if (s.kind === "load") {
+      if (!this.readOnlyArrays.has(s.array)) return undefined;
+    } else if (s.kind !== "op" || !ReverseBuilder.CHEAP.has(s.op)) {
+      return undefined;
+    }
+    const order = this.st.order.get(s)!;
+    for (const u of usesOf(s)) {
+      if (!isVar(u) || this.readOnlyArrays.has(u.name)) continue;
+      if (!this.availableAt(u.name, home, order)) return undefined;
+    }
+    return s;
+  }
+
+  /** Whether `u` holds, at the start of reverse(block), the value it had at step `order` of the forward block. */
+  private availableAt(u: string, block: Block, order: number): boolean {
+    const info = this.fn.vars.get(u)!;
+    if (this.st.counters.has(u)) {
+      // a counter of a loop enclosing the block
+      return this.st.ancestors(block).some((b) => { const o = this.st.blocks.get(b)!.owner; return o?.kind === "for" && o.counter === u; });
+    }
+    const defs = this.st.defs(u);
+    if (info.kind === "param" && defs.length === 0) return true;
+    const home = this.st.home(u);
+    if (home === block) {
+      // recomputed earlier in the same block, or kept (popped) for it
+      let r = this.recompute.get(u);
+      if (r === undefined && !this.needed.has(u)) {
+        // not needed yet: recompute it too when it is cheap
+        r = this.recomputable(u);
+        if (r) {
+          this.recompute.set(u, r);
+          for (const w of usesOf(r)) if (isVar(w) && !this.readOnlyArrays.has(w.name)) this.addReader(w.name, r);
+        }
+      }
+      if (r !== undefined) return this.st.order.get(r)! < order;
+      return !this.st.isMutable(u);
+    }
+    if (!this.st.isWithin(block, home)) return false;
+    // defined outside this block: fine unless the block itself writes it
+    return !defs.some((d) => this.st.isWithin(d.block, block));
+  }
+
   private computeSavePoints() {
     this.savePoints.clear();
     for (const v of this.needed) {
@@ -183,11 +260,13 @@ class ReverseBuilder {
       const readers = [...(this.readers.get(v) ?? [])];
       for (const d of this.st.defs(v)) {
         if (d.stmt === init) continue;
+        const dLoops = this.st.loopsBetween(d.block, home);
         const oldNeeded = readers.some((rd) => {
           const ro = this.st.order.get(rd)!;
-          if (ro < d.order) return true;
-          const common = this.st.lca(this.st.blockOf.get(rd)!, d.block);
-          return this.st.loopsBetween(common, home).length > 0 || (ro === d.order);
+          if (ro <= d.order) return true;
+          // a later iteration of a loop enclosing both overwrites what this one read
+          const rLoops = this.st.loopsBetween(this.st.blockOf.get(rd)!, home);
+          return rLoops.some((l) => dLoops.includes(l));
         });
         if (!oldNeeded) continue;
         const kind: SaveKind = this.st.blocks.get(d.block)!.inLoop ? "tape" : "slot";
@@ -224,7 +303,7 @@ class ReverseBuilder {
     if (b === this.st.root || !this.st.blocks.get(b)!.inLoop) return [];
     const out: string[] = [];
     for (const v of this.needed) {
-      if (this.fn.vars.get(v)!.kind === "param" || this.st.counters.has(v)) continue;
+      if (this.fn.vars.get(v)!.kind === "param" || this.st.counters.has(v) || this.recompute.has(v)) continue;
       if (this.st.home(v) === b) out.push(v);
     }
     return out.sort((a, c) => this.firstOrder(a) - this.firstOrder(c));
@@ -486,6 +565,9 @@ class ReverseBuilder {
       const mutable = this.st.isMutable(v) || this.isRestored(v);
       out.push({ k: "decl", kw: mutable ? "let" : "const", name: v, init: this.pop(this.typeOf(v)) });
     }
+    const recomputed = [...this.recompute.entries()].filter(([v]) => this.st.home(v) === b)
+      .sort((a, c) => this.st.order.get(a[1])! - this.st.order.get(c[1])!);
+    for (const [v, def] of recomputed) out.push({ k: "decl", kw: "const", name: v, init: primalExpr(def) });
     // adjoints of variables living here
     for (const [v, info] of this.fn.vars) {
       if (!this.isActive(v) || this.st.counters.has(v)) continue;

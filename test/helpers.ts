@@ -1,0 +1,96 @@
+/**
+ * Test helpers: compile annotated source, load the generated module next to it, and check
+ * generated derivatives against Richardson-extrapolated central differences.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { expect } from "vitest";
+import { compileFiles, type FileResult } from "../compiler/index.ts";
+import { numericGradient, maxRelativeError, mulberry32, type Args } from "../runtime/gradcheck.ts";
+
+export const ROOT = path.resolve(import.meta.dirname, "..");
+export const RUNTIME = path.join(ROOT, "runtime/index.ts");
+const TMP = path.join(ROOT, ".tmp/tests");
+
+let counter = 0;
+
+/** Writes `source` to a fresh temporary directory (plus any extra files) and compiles it. */
+export async function compileText(source: string, name = "input", extra: Record<string, string> = {}): Promise<{ result: FileResult; dir: string; file: string }> {
+  const dir = path.join(TMP, `${name}-${process.pid}-${counter++}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.ts`);
+  fs.writeFileSync(file, source);
+  for (const [f, text] of Object.entries(extra)) fs.writeFileSync(path.join(dir, f), text);
+  const [result] = await compileFiles([file], { runtime: RUNTIME });
+  return { result, dir, file };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Mod = Record<string, any>;
+
+/** Compiles, writes `<name>.grad.ts`, imports both modules. Fails the test on diagnostics. */
+export async function load(source: string, name = "input", extra: Record<string, string> = {}): Promise<{ src: Mod; grad: Mod; output: string }> {
+  const { result, file } = await compileText(source, name, extra);
+  if (result.diagnostics.length) throw new Error(result.diagnostics.map((d) => `${d.code} ${d.message}\n${d.frame}`).join("\n"));
+  if (!result.output) throw new Error("no output");
+  const out = file.replace(/\.ts$/, ".grad.ts");
+  fs.writeFileSync(out, result.output);
+  const src = await import(pathToFileURL(file).href);
+  const grad = await import(pathToFileURL(out).href);
+  return { src, grad, output: result.output };
+}
+
+export function clone(args: Args): Args {
+  return args.map((a) => (typeof a === "number" ? a : new Float64Array(a)));
+}
+
+/**
+ * Checks `gradFn(...args)` against finite differences of `fn` for the named parameters:
+ * value bit-identical, gradient within `tol` (relative above 1, absolute below), inputs intact.
+ */
+export function expectGradient(
+  fn: (...a: any[]) => number,
+  gradFn: (...a: any[]) => { value: number; grad: Record<string, number | Float64Array> },
+  args: Args,
+  names: string[],
+  wrt: string[] = names,
+  tol = 1e-6,
+): { value: number; grad: Record<string, number | Float64Array> } {
+  const before = clone(args);
+  const res = gradFn(...clone(args));
+  const ref = fn(...clone(args));
+  expect(Object.is(res.value, ref) || res.value === ref, `value ${res.value} !== ${ref}`).toBe(true);
+  const which = wrt.map((w) => names.indexOf(w));
+  const numeric = numericGradient(fn, clone(args), which);
+  for (const w of wrt) {
+    const i = names.indexOf(w);
+    const got = res.grad[w];
+    const want = numeric[i]!;
+    expect(got, `grad.${w} missing`).toBeDefined();
+    const err = maxRelativeError(got, want);
+    expect(err, `grad.${w}: got ${fmt(got)} want ${fmt(want)} (error ${err})`).toBeLessThanOrEqual(tol);
+  }
+  // inputs are not mutated
+  args.forEach((a, i) => expect(a).toEqual(before[i]));
+  return res;
+}
+
+function fmt(v: number | Float64Array): string {
+  return typeof v === "number" ? String(v) : `[${Array.from(v.slice(0, 6)).map((x) => x.toPrecision(8)).join(", ")}${v.length > 6 ? ", …" : ""}]`;
+}
+
+/** Seeded random points: each argument drawn from its interval (arrays: [length, lo, hi]). */
+export function randomPoints(seed: number, count: number, spec: ([number, number] | [number, number, number])[]): Args[] {
+  const rng = mulberry32(seed);
+  const out: Args[] = [];
+  for (let k = 0; k < count; k++) {
+    out.push(spec.map((s) => {
+      if (s.length === 2) return s[0] + (s[1] - s[0]) * rng();
+      const a = new Float64Array(s[0]);
+      for (let i = 0; i < a.length; i++) a[i] = s[1] + (s[2] - s[1]) * rng();
+      return a;
+    }));
+  }
+  return out;
+}
