@@ -445,6 +445,9 @@ class Lowerer {
     }
     if (ts.isElementAccessExpression(left)) {
       const arr = this.lowerArrayRef(left.expression, out);
+      if (this.vars.get(arr)!.kind === "param") {
+        this.fail(Codes.UnsupportedSyntax, `Writing into the parameter array '${left.expression.getText()}' would mutate the caller's input: copy it into a local 'new Float64Array(${left.expression.getText()}.length)' first and write there.`, left);
+      }
       const index = this.lowerExpr(left.argumentExpression, out, "i");
       let value: Operand;
       if (binop === undefined) {
