@@ -33,6 +33,15 @@ export class Names {
     return this.used.has(name) || this.reserved.has(name);
   }
 
+  /** An independent copy: each generated function draws its own names. */
+  clone(): Names {
+    const c = new Names();
+    c.used = new Set(this.used);
+    c.reserved = new Set(this.reserved);
+    c.counters = new Map(this.counters);
+    return c;
+  }
+
   allNames(): Set<string> {
     return new Set(this.used);
   }

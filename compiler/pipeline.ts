@@ -10,14 +10,28 @@ import { parse, type AnnotatedFunction } from "./passes/1-parse/index.ts";
 import { lower } from "./passes/2-lower/index.ts";
 import { analyzeActivity } from "./passes/3-activity/index.ts";
 import { reverseMode } from "./passes/4-reverse/index.ts";
+import { jvpMode, hvpMode, hessianMode } from "./passes/4-forward/modes.ts";
 import { simplify } from "./passes/5-simplify/index.ts";
 import { printModule } from "./passes/6-print/index.ts";
 import { printIR } from "./ir/print.ts";
 import type { IRFunction } from "./ir/types.ts";
 
+export const MODES = ["grad", "jvp", "vjp", "jacobian", "hvp", "hessian"] as const;
+export type Mode = (typeof MODES)[number];
+
 export interface CompileOptions {
   /** Module specifier generated code imports the runtime from. */
   runtime?: string;
+  /** Functions to generate for every annotated function without an `@modes` tag. */
+  modes?: Mode[];
+}
+
+/** What to generate for one function: its `@modes` tag, else the options, else the default. */
+export function modesFor(tag: string[] | undefined, options: CompileOptions): Set<Mode> {
+  const chosen = (tag ?? options.modes ?? ["grad"]) as Mode[];
+  const set = new Set<Mode>(chosen);
+  if (set.has("hessian")) set.add("hvp"); // the Hessian is assembled from Hvp calls
+  return set;
 }
 
 export interface FileResult {
@@ -59,13 +73,22 @@ export async function compileSourceFile(program: ts.Program, sf: ts.SourceFile, 
   const functions: FunctionSpec[] = [];
   const moduleStmts: JsStmt[] = [];
   const imports = new Set<string>();
-  for (const { ir } of fns) {
+  for (const { ann, ir } of fns) {
+    const modes = modesFor(ann.modes, options);
     const act = analyzeActivity(ir);
-    const rev = reverseMode(ir, act, ir.names);
-    rev.spec.body = simplify(rev.spec.body, rev.derived);
-    functions.push(rev.spec);
-    moduleStmts.push(...rev.moduleStmts);
-    rev.runtimeImports.forEach((i) => imports.add(i));
+    const add = (m: { spec: FunctionSpec; runtimeImports: Set<string>; derived: Set<string> }) => {
+      m.spec.body = simplify(m.spec.body, m.derived);
+      functions.push(m.spec);
+      m.runtimeImports.forEach((i) => imports.add(i));
+    };
+    if (modes.has("grad") || modes.has("hvp")) {
+      const rev = reverseMode(ir, act, ir.names.clone());
+      moduleStmts.push(...rev.moduleStmts);
+      if (modes.has("grad")) add({ ...rev, spec: { ...rev.spec } });
+      if (modes.has("hvp")) add(hvpMode(ir, rev, ir.names.clone()));
+    }
+    if (modes.has("jvp")) add(jvpMode(ir, act, ir.names.clone()));
+    if (modes.has("hessian")) add(hessianMode(ir));
   }
   const base = sf.fileName.split("/").pop();
   const mod: ModuleSpec = {

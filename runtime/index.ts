@@ -6,3 +6,4 @@ export * from "./blas.ts";
 export * from "./tape.ts";
 export * from "./gradcheck.ts";
 export * from "./optim.ts";
+export * from "./jacobian.ts";

@@ -14,6 +14,7 @@ export type Expr =
   | { k: "index"; arr: Expr; index: Expr }
   | { k: "member"; obj: Expr; prop: string; optional?: boolean }
   | { k: "inc"; name: string; op: "++" | "--" }
+  | { k: "arrow"; params: string[]; body: Expr }
   | { k: "cond"; c: Expr; a: Expr; b: Expr }
   | { k: "new"; ctor: string; args: Expr[] }
   | { k: "object"; props: [string, Expr][] }
@@ -127,6 +128,7 @@ export function refsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
     case "index": refsOf(e.arr, out); refsOf(e.index, out); break;
     case "member": refsOf(e.obj, out); break;
     case "inc": out.add(e.name); break;
+    case "arrow": refsOf(e.body, out); break;
     case "cond": refsOf(e.c, out); refsOf(e.a, out); refsOf(e.b, out); break;
     case "object": e.props.forEach(([, x]) => refsOf(x, out)); break;
     case "num": case "bool": case "undef": break;

@@ -43,6 +43,11 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names): R
   return new ReverseBuilder(fn, activity, names).build();
 }
 
+/** The primal computation alone, as output-language statements, and its result. */
+export function primalBody(fn: IRFunction, activity: Activity, names: Names): { body: JsStmt[]; result: Expr } {
+  return new ReverseBuilder(fn, activity, names).buildPrimal();
+}
+
 type SaveKind = "slot" | "tape";
 
 class ReverseBuilder {
@@ -326,6 +331,10 @@ class ReverseBuilder {
   }
 
   // ------------------------------------------------------------------ assembly
+
+  buildPrimal(): { body: JsStmt[]; result: Expr } {
+    return { body: this.forward(this.st.root, new Set()), result: operandExpr(this.fn.result) };
+  }
 
   build(): ReverseResult {
     this.analyze();

@@ -96,6 +96,8 @@ export function exprNode(e: Expr): ts.Expression {
       e.props.map(([k, v]) => (v.k === "ref" && v.name === k ? f.createShorthandPropertyAssignment(k) : f.createPropertyAssignment(k, exprNode(v)))),
       false,
     );
+    case "arrow": return f.createArrowFunction(undefined, undefined,
+      e.params.map((p) => f.createParameterDeclaration(undefined, undefined, p)), undefined, f.createToken(ts.SyntaxKind.EqualsGreaterThanToken), exprNode(e.body));
     case "inc": return f.createPostfixUnaryExpression(f.createIdentifier(e.name), e.op === "++" ? ts.SyntaxKind.PlusPlusToken : ts.SyntaxKind.MinusMinusToken);
   }
 }
