@@ -1,7 +1,7 @@
 /**
  * The `adjoint` command line. Thin: options, files, diagnostics, exit codes.
  *
- *   adjoint gen <files...> [-o dir] [--check] [--dump-ir] [--quiet] [--runtime specifier]
+ *   adjoint gen <files...> [-o dir] [--check] [--dump-ir] [--quiet] [--modes list] [--runtime specifier]
  *
  * Exit codes: 0 success, 1 diagnostics (or --check found a missing/stale output), 2 usage.
  * A run with any error writes nothing; every write is atomic (temporary file, then rename).
@@ -9,7 +9,7 @@
 import { Command, CommanderError } from "commander";
 import fs from "node:fs";
 import path from "node:path";
-import { compileFiles, formatDiagnostic, outputFileName } from "../compiler/index.ts";
+import { compileFiles, formatDiagnostic, outputFileName, MODES, type Mode } from "../compiler/index.ts";
 
 export interface GenOptions {
   outDir?: string;
@@ -17,6 +17,7 @@ export interface GenOptions {
   dumpIr?: boolean;
   quiet?: boolean;
   runtime?: string;
+  modes?: string;
 }
 
 export interface Io {
@@ -46,7 +47,17 @@ export async function gen(files: string[], opts: GenOptions, io: Io = defaultIo)
       return 2;
     }
   }
-  const results = await compileFiles(files, { runtime: opts.runtime });
+  let modes: Mode[] | undefined;
+  if (opts.modes !== undefined) {
+    const list = opts.modes.split(",").map((m) => m.trim()).filter(Boolean);
+    const bad = list.filter((m) => !(MODES as readonly string[]).includes(m));
+    if (bad.length > 0 || list.length === 0) {
+      io.err(`error: unknown mode${bad.length === 1 ? "" : "s"} '${bad.join(", ")}' in --modes: choose from ${MODES.join(", ")}\n`);
+      return 2;
+    }
+    modes = list as Mode[];
+  }
+  const results = await compileFiles(files, { runtime: opts.runtime, modes });
   let errors = 0;
   for (const r of results) {
     for (const d of r.diagnostics) {
@@ -108,6 +119,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .option("--check", "exit 1 if any generated file is missing or stale; write nothing")
     .option("--dump-ir", "print the intermediate representation of each function")
     .option("--quiet", "print only errors")
+    .option("--modes <list>", `functions to generate, comma-separated: ${"grad,jvp,vjp,jacobian,hvp,hessian"} (default: grad, or vjp for @out functions; a function's @modes tag wins)`)
     .option("--runtime <specifier>", "module specifier generated code imports the runtime from", "adjoint/runtime")
     .action(async (files: string[], opts: GenOptions) => {
       code = await gen(files, opts, io);

@@ -6,7 +6,8 @@ import ts from "typescript";
 import path from "node:path";
 import { compileSourceFile, type CompileOptions, type FileResult } from "./pipeline.ts";
 
-export type { CompileOptions, FileResult } from "./pipeline.ts";
+export type { CompileOptions, FileResult, Mode } from "./pipeline.ts";
+export { MODES } from "./pipeline.ts";
 export { formatDiagnostic, Codes, type Diagnostic } from "./diagnostics.ts";
 export { outputFileName } from "./naming.ts";
 export { RULES, type ScalarRule } from "./rules/index.ts";

@@ -66,3 +66,13 @@ export function zeros(n: number, reuse?: Float64Array): Float64Array {
   reuse.fill(0);
   return reuse;
 }
+
+/**
+ * The adjoint seed of an output array in a vector-Jacobian product: a copy of the caller's
+ * cotangent (the reverse sweep consumes it), or zeros when none is given.
+ */
+export function seedCotangent(n: number, cotangent?: Float64Array): Float64Array {
+  if (cotangent === undefined) return new Float64Array(n);
+  if (cotangent.length !== n) throw new RangeError(`cotangent has length ${cotangent.length}, expected ${n}`);
+  return Float64Array.from(cotangent);
+}

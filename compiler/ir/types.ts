@@ -116,6 +116,8 @@ export interface IRFunction {
   params: { name: string; type: Type }[];
   /** Parameters the user asked derivatives for (all numeric parameters unless `@wrt`). */
   wrt: string[];
+  /** Float64Array parameters holding the results of a vector-valued function (`@out`). */
+  outputs: string[];
   vars: Map<string, VarInfo>;
   body: Stmt[];
   /** The function's result; set by the body on every path. */

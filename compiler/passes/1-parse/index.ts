@@ -19,6 +19,8 @@ export interface AnnotatedFunction {
   wrt: string[];
   /** Modes requested with `@modes`, if any. */
   modes?: string[];
+  /** Float64Array parameters the function writes its results into (`@out y`). */
+  outputs: string[];
 }
 
 export interface ParseResult {
@@ -101,31 +103,51 @@ function checkSignature(
     }
     params.push({ name: p.name.text, type: t });
   }
+  const tags = jsDocTags(decl);
+  const outputs: string[] = [];
+  for (const tag of tags.filter((t) => t.tagName.text === "out")) {
+    for (const o of tagText(tag).split(/[\s,]+/).filter(Boolean)) {
+      const p = params.find((q) => q.name === o);
+      if (!p || p.type !== "arr") {
+        diagnostics.push(diagnosticAt(Codes.BadTag, `@out names '${o}', which is not a Float64Array parameter of '${name}': outputs are Float64Array parameters the function writes its results into.`, tag, sf));
+      } else outputs.push(o);
+    }
+  }
   const sig = checker.getSignatureFromDeclaration(decl);
   const ret = sig ? checker.getReturnTypeOfSignature(sig) : undefined;
-  if (!ret || irTypeOf(ret, checker) !== "num") {
+  const isVoid = !!ret && (ret.flags & ts.TypeFlags.Void) !== 0;
+  if (outputs.length > 0 && !isVoid) {
     diagnostics.push(diagnosticAt(Codes.NonNumericReturn,
-      `'${name}' returns '${ret ? checker.typeToString(ret) : "unknown"}': a differentiable function must return a 'number' (the value to differentiate).`,
+      `'${name}' writes its results into @out parameters, so it must return nothing ('void'); return values and @out outputs cannot be mixed.`,
+      decl.type ?? decl.name, sf));
+  } else if (outputs.length === 0 && (!ret || irTypeOf(ret, checker) !== "num")) {
+    diagnostics.push(diagnosticAt(Codes.NonNumericReturn,
+      `'${name}' returns '${ret ? checker.typeToString(ret) : "unknown"}': a differentiable function must return a 'number' (the value to differentiate), or write Float64Array results into parameters declared with '@out name'.`,
       decl.type ?? decl.name, sf));
   }
 
-  let wrt = params.map((p) => p.name);
+  let wrt = params.map((p) => p.name).filter((p) => !outputs.includes(p));
   let modes: string[] | undefined;
-  for (const tag of jsDocTags(decl)) {
+  for (const tag of tags) {
     const tname = tag.tagName.text;
     if (tname === "wrt") {
       const names = tagText(tag).split(/[\s,]+/).filter(Boolean);
       for (const w of names) {
-        if (!params.some((p) => p.name === w)) {
+        if (!params.some((p) => p.name === w) || outputs.includes(w)) {
           diagnostics.push(diagnosticAt(Codes.BadTag,
-            `@wrt names '${w}', which is not a numeric parameter of '${name}' (parameters: ${params.map((p) => p.name).join(", ") || "none"}).`, tag, sf));
+            `@wrt names '${w}', which is not a numeric input parameter of '${name}' (inputs: ${params.filter((p) => !outputs.includes(p.name)).map((p) => p.name).join(", ") || "none"}).`, tag, sf));
         }
       }
-      wrt = params.map((p) => p.name).filter((p) => names.includes(p));
+      wrt = params.map((p) => p.name).filter((p) => names.includes(p) && !outputs.includes(p));
     } else if (tname === "modes") {
       modes = tagText(tag).split(/[\s,]+/).filter(Boolean);
+      for (const m of modes) {
+        if (!["grad", "jvp", "vjp", "jacobian", "hvp", "hessian"].includes(m)) {
+          diagnostics.push(diagnosticAt(Codes.BadTag, `@modes names '${m}': the modes are grad, jvp, vjp, jacobian, hvp and hessian.`, tag, sf));
+        }
+      }
     }
   }
   if (diagnostics.length > before) return undefined;
-  return { name, decl, sourceFile: sf, params, wrt, modes };
+  return { name, decl, sourceFile: sf, params, wrt, modes, outputs };
 }

@@ -85,13 +85,18 @@ class Lowerer {
     const frame: Frame = { decl, sf, loops: [] };
     this.frames.push(frame);
     const body: Stmt[] = [];
-    const result = this.lowerFunctionBody(decl, frame, body);
+    if (this.fn.outputs.length > 0) {
+      const early = findReturn(decl.body!);
+      if (early) this.fail(Codes.UnsupportedSyntax, `'return' in '${this.fn.name}', which writes its results into @out parameters, is not supported: let control reach the end of the function.`, early);
+    }
+    const result: Operand = this.fn.outputs.length > 0 ? (this.lowerStatements(decl.body!.statements, 0, body), num(0)) : this.lowerFunctionBody(decl, frame, body);
     this.frames.pop();
     return {
       name: this.fn.name,
       file: sf.fileName,
       params,
       wrt: this.fn.wrt,
+      outputs: this.fn.outputs,
       vars: this.vars,
       body,
       result,
@@ -445,7 +450,7 @@ class Lowerer {
     }
     if (ts.isElementAccessExpression(left)) {
       const arr = this.lowerArrayRef(left.expression, out);
-      if (this.vars.get(arr)!.kind === "param") {
+      if (this.vars.get(arr)!.kind === "param" && !this.fn.outputs.includes(arr)) {
         this.fail(Codes.UnsupportedSyntax, `Writing into the parameter array '${left.expression.getText()}' would mutate the caller's input: copy it into a local 'new Float64Array(${left.expression.getText()}.length)' first and write there.`, left);
       }
       const index = this.lowerExpr(left.argumentExpression, out, "i");
@@ -922,6 +927,17 @@ function countJumps(node: ts.Node, kind: JumpKind, loop: ts.IterationStatement |
   if (kind !== "return" && loop === undefined) return 0;
   visit(node, false);
   return count;
+}
+
+function findReturn(node: ts.Node): ts.ReturnStatement | undefined {
+  let found: ts.ReturnStatement | undefined;
+  const visit = (n: ts.Node) => {
+    if (found || (ts.isFunctionLike(n) && n !== node)) return;
+    if (ts.isReturnStatement(n)) found = n;
+    else ts.forEachChild(n, visit);
+  };
+  ts.forEachChild(node, visit);
+  return found;
 }
 
 function definitelyJumps(s: ts.Statement): boolean {

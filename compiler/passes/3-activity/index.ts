@@ -19,7 +19,11 @@ export interface Activity {
   useful: Set<string>;
 }
 
-export function analyzeActivity(fn: IRFunction, wrt: string[] = fn.wrt, seeds: Operand[] = [fn.result]): Activity {
+export function analyzeActivity(
+  fn: IRFunction,
+  wrt: string[] = fn.wrt,
+  seeds: Operand[] = fn.outputs.length > 0 ? fn.outputs.map((o) => ({ kind: "var", name: o })) : [fn.result],
+): Activity {
   const leaves: Stmt[] = [];
   walk(fn.body, (s) => {
     if (s.kind === "op" || s.kind === "load" || s.kind === "store") leaves.push(s);

@@ -25,7 +25,7 @@ import {
   n, r, call, idx, mul, add, sub, refsOf, member, bin,
 } from "../../ast/js.ts";
 import { ruleFor } from "../../rules/index.ts";
-import { adjointName, gradFunctionName, type Names } from "../../naming.ts";
+import { adjointName, gradFunctionName, vjpFunctionName, type Names } from "../../naming.ts";
 import type { Activity } from "../3-activity/index.ts";
 import { type Block, Structure } from "../structure.ts";
 import { operandExpr, primalExpr, zeroOf, lineComment } from "../emit.ts";
@@ -356,6 +356,7 @@ class ReverseBuilder {
     }
     body.push(...this.forward(this.st.root, hoisted));
 
+    const vector = fn.outputs.length > 0;
     // the value, before the reverse sweep restores anything
     let value: Expr = operandExpr(fn.result);
     if (isVar(fn.result) && this.isRestored(fn.result.name)) {
@@ -365,9 +366,15 @@ class ReverseBuilder {
     }
 
     // gradient buffers and the seed
+    const cotName = vector ? this.names.fresh("cotangents") : "";
     const outName = this.names.fresh("out");
     const arrayWrt = fn.params.filter((p) => p.type === "arr" && fn.wrt.includes(p.name));
     const rev: JsStmt[] = [];
+    for (const o of fn.outputs) {
+      if (!this.isActive(o)) continue;
+      this.imports.add("seedCotangent");
+      rev.push({ k: "decl", kw: "const", name: this.adjOf(o), init: call("seedCotangent", member(r(o), "length"), { k: "member", obj: r(cotName), prop: o }) });
+    }
     const gradFields: [string, Expr][] = [];
     for (const p of fn.params) {
       if (!fn.wrt.includes(p.name)) continue;
@@ -384,18 +391,19 @@ class ReverseBuilder {
         gradFields.push([p.name, this.isActive(p.name) ? r(this.adjOf(p.name)) : n(0)]);
       }
     }
-    const reverseBody = this.reverse(this.st.root);
-    if (reverseBody.length > 0 || isVar(fn.result)) {
-      rev.push(...reverseBody);
-    }
+    rev.push(...this.reverse(this.st.root));
     body.push(...rev);
-    body.push({ k: "return", e: { k: "object", props: [["value", value], ["grad", { k: "object", props: gradFields }]] } });
+    const gradObj: Expr = { k: "object", props: gradFields };
+    body.push({ k: "return", e: { k: "object", props: vector ? [["grad", gradObj]] : [["value", value], ["grad", gradObj]] } });
 
     const gradType: TypeSpec = {
       k: "object",
       props: fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => ({ name: p.name, type: tsType(p.type) })),
     };
     const params: FunctionSpec["params"] = fn.params.map((p) => ({ name: p.name, type: tsType(p.type) }));
+    if (vector) {
+      params.push({ name: cotName, type: { k: "object", props: fn.outputs.map((o) => ({ name: o, type: { k: "Float64Array" } as TypeSpec, optional: true })) } });
+    }
     if (arrayWrt.length > 0) {
       params.push({
         name: outName,
@@ -403,13 +411,16 @@ class ReverseBuilder {
         type: { k: "object", props: arrayWrt.map((p) => ({ name: p.name, type: { k: "Float64Array" } as TypeSpec, optional: true })) },
       });
     }
+    const wrtText = fn.wrt.length ? fn.wrt.map((w) => `\`${w}\``).join(", ") : "nothing";
     return {
       spec: {
-        name: gradFunctionName(fn.name),
+        name: vector ? vjpFunctionName(fn.name) : gradFunctionName(fn.name),
         params,
-        returnType: { k: "object", props: [{ name: "value", type: { k: "number" } }, { name: "grad", type: gradType }] },
+        returnType: { k: "object", props: vector ? [{ name: "grad", type: gradType }] : [{ name: "value", type: { k: "number" } }, { name: "grad", type: gradType }] },
         body,
-        doc: `Value and gradient of \`${fn.name}\` with respect to ${fn.wrt.length ? fn.wrt.map((w) => `\`${w}\``).join(", ") : "nothing"} (reverse mode).` +
+        doc: (vector
+          ? `Runs \`${fn.name}\` (writing ${fn.outputs.map((o) => `\`${o}\``).join(", ")}) and returns the vector-Jacobian product: the gradient with respect to ${wrtText} of ⟨${cotName}, outputs⟩ (reverse mode).`
+          : `Value and gradient of \`${fn.name}\` with respect to ${wrtText} (reverse mode).`) +
           (arrayWrt.length ? `\nArrays passed in \`${outName}\` receive the array gradients (overwritten) and are returned.` : ""),
       },
       runtimeImports: this.imports,
