@@ -7,3 +7,4 @@ export * from "./tape.ts";
 export * from "./gradcheck.ts";
 export * from "./optim.ts";
 export * from "./jacobian.ts";
+export * from "./accumulate.ts";

@@ -28,6 +28,9 @@ export function printIR(fn: IRFunction, activeVars?: Set<string>): string {
         case "alloc":
           lines.push(`${ind}${mark(s.target)}${s.target} = alloc(${op(s.size)})`);
           break;
+        case "call":
+          lines.push(`${ind}${s.target ? `${mark(s.target)}${s.target} = ` : ""}call ${s.fn}(${s.args.map(op).join(", ")})    ; line ${s.loc.line}`);
+          break;
         case "if":
           lines.push(`${ind}if ${op(s.cond)} {`);
           block(s.then, ind + "  ");

@@ -73,6 +73,14 @@ export interface AllocStmt {
   size: Operand;
   loc: Loc;
 }
+/** A call of a runtime BLAS routine (a matrix-level primitive): writes an array or `target`. */
+export interface CallStmt {
+  kind: "call";
+  fn: string;
+  args: Operand[];
+  target?: string;
+  loc: Loc;
+}
 export interface IfStmt {
   kind: "if";
   cond: Operand;
@@ -108,7 +116,7 @@ export interface LoopStmt {
   doWhile: boolean;
   loc: Loc;
 }
-export type Stmt = OpStmt | LoadStmt | StoreStmt | AllocStmt | IfStmt | ForStmt | LoopStmt;
+export type Stmt = OpStmt | LoadStmt | StoreStmt | AllocStmt | CallStmt | IfStmt | ForStmt | LoopStmt;
 
 export interface IRFunction {
   name: string;
@@ -162,6 +170,7 @@ export function walk(stmts: Stmt[], fn: (s: Stmt) => void): void {
       case "load":
       case "store":
       case "alloc":
+      case "call":
         break;
       default:
         assertNever(s);
@@ -175,6 +184,8 @@ export function defOf(s: Stmt): string | undefined {
     case "op":
     case "load":
     case "alloc":
+      return s.target;
+    case "call":
       return s.target;
     default:
       return undefined;
@@ -192,6 +203,8 @@ export function usesOf(s: Stmt): Operand[] {
       return [ref(s.array), s.index, s.value];
     case "alloc":
       return [s.size];
+    case "call":
+      return s.args;
     case "if":
       return [s.cond];
     case "for":

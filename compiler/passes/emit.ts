@@ -2,7 +2,7 @@
  * Printing IR steps as output-language statements, shared by the differentiation passes.
  */
 import { type Operand, type Stmt, type Type, assertNever } from "../ir/types.ts";
-import { type Expr, n, r, idx } from "../ast/js.ts";
+import { type Expr, n, r, idx, call } from "../ast/js.ts";
 import { ruleFor } from "../rules/index.ts";
 
 export function operandExpr(o: Operand): Expr {
@@ -24,6 +24,8 @@ export function primalExpr(s: Stmt): Expr {
       return idx(r(s.array), operandExpr(s.index));
     case "alloc":
       return { k: "new", ctor: "Float64Array", args: [operandExpr(s.size)] };
+    case "call":
+      return call(s.fn, ...s.args.map(operandExpr));
     case "store":
     case "if":
     case "for":

@@ -23,6 +23,7 @@ import {
 } from "../../ir/types.ts";
 import { Names } from "../../naming.ts";
 import { MATH_CONSTANTS, ruleFor, supportedMathFunctions } from "../../rules/index.ts";
+import { ARRAY_RULES, arrayRuleFor } from "../../rules/blas.ts";
 import { type AnnotatedFunction, irTypeOf } from "../1-parse/index.ts";
 
 export interface LowerOptions {
@@ -757,8 +758,60 @@ class Lowerer {
     if (!ts.isIdentifier(callee)) {
       this.fail(Codes.UnknownCallee, `Cannot differentiate a call to '${callee.getText()}': call Math functions or helper functions declared with 'function' in this module or a relative import. Supported Math functions: ${supportedMathFunctions().join(", ")}.`, callee);
     }
+    const routine = this.runtimeRoutine(callee);
+    if (routine !== undefined) return this.lowerRuntimeCall(routine, e, out, asStatement);
     const decl = this.resolveHelper(callee);
     return this.inlineHelper(decl, e, out, asStatement);
+  }
+
+  /** The name of a runtime routine `id` refers to (imported from adjoint/runtime), if any. */
+  private runtimeRoutine(id: ts.Identifier): string | undefined {
+    let sym = this.checker.getSymbolAtLocation(id);
+    if (sym && sym.flags & ts.SymbolFlags.Alias) sym = this.checker.getAliasedSymbol(sym);
+    const decl = sym?.declarations?.[0];
+    if (!decl) return undefined;
+    const file = decl.getSourceFile().fileName.replace(/\\/g, "/");
+    if (!/\/runtime\/[\w-]+\.(d\.)?ts$/.test(file)) return undefined;
+    const pkg = file.slice(0, file.lastIndexOf("/runtime/"));
+    const isOurs = pkg.endsWith("/adjoint") || ts.sys.fileExists(`${pkg}/compiler/rules/blas.ts`);
+    return isOurs ? sym!.getName() : undefined;
+  }
+
+  private lowerRuntimeCall(fn: string, e: ts.CallExpression, out: Stmt[], asStatement: boolean): Operand | undefined {
+    const rule = arrayRuleFor(fn);
+    if (!rule) {
+      this.fail(Codes.UnknownCallee, `The runtime function '${fn}' is not differentiable. Differentiable runtime routines: ${Object.keys(ARRAY_RULES).join(", ")}.`, e.expression);
+    }
+    if (e.arguments.length !== rule.signature.length) this.fail(Codes.UnsupportedSyntax, `'${fn}' takes ${rule.signature.length} arguments.`, e);
+    const args = e.arguments.map((a, i) => {
+      const want = rule.signature[i];
+      if (want === "bool") {
+        const lit = skipParens(a);
+        if (lit.kind !== ts.SyntaxKind.TrueKeyword && lit.kind !== ts.SyntaxKind.FalseKeyword) {
+          this.fail(Codes.UnsupportedSyntax, `The transpose flag of '${fn}' must be a literal true or false, so that the adjoint's transposes are known.`, a);
+        }
+        return { kind: "const", value: lit.kind === ts.SyntaxKind.TrueKeyword } as Operand;
+      }
+      const o = this.lowerExpr(a, out, "");
+      const got = this.typeOfOperand(o);
+      if (got !== want) this.fail(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${fn}' must be ${want === "arr" ? "a Float64Array" : "a number"}.`, a);
+      return o;
+    });
+    if (rule.writes !== "result") {
+      const w = args[rule.writes];
+      if (isVar(w) && this.vars.get(w.name)!.kind === "param" && !this.fn.outputs.includes(w.name)) {
+        this.fail(Codes.UnsupportedSyntax, `'${fn}' writes into the parameter array '${e.arguments[rule.writes].getText()}', which would mutate the caller's input: write into a local 'new Float64Array(...)' (or declare it '@out').`, e.arguments[rule.writes]);
+      }
+    } else if (asStatement) {
+      this.fail(Codes.UnsupportedSyntax, `The result of '${fn}(...)' is unused.`, e);
+    }
+    const target = rule.writes === "result" ? this.newVar("", "num", "temp") : undefined;
+    out.push({ kind: "call", fn, args, target, loc: this.loc(this.stmtOf(e)) });
+    if (target) {
+      this.defs.set(target, 1);
+      return ref(target);
+    }
+    return undefined;
   }
 
   private resolveHelper(id: ts.Identifier): ts.FunctionDeclaration {

@@ -12,6 +12,16 @@
  */
 import { type IRFunction, type Stmt, type Operand, walk, isVar, assertNever } from "../../ir/types.ts";
 import { isDifferentiable } from "../../rules/index.ts";
+import { arrayRuleFor } from "../../rules/blas.ts";
+import { operandExpr } from "../emit.ts";
+
+/** The array (or scalar) a BLAS call writes, and the arrays whose values flow into it. */
+export function callFlow(s: Extract<Stmt, { kind: "call" }>): { out: string; ins: string[] } {
+  const rule = arrayRuleFor(s.fn)!;
+  const out = rule.writes === "result" ? s.target! : (s.args[rule.writes] as { name: string }).name;
+  const ins = rule.reads(s.args.map(operandExpr)).map((i) => s.args[i]).filter(isVar).map((a) => a.name);
+  return { out, ins };
+}
 
 export interface Activity {
   active: Set<string>;
@@ -26,7 +36,7 @@ export function analyzeActivity(
 ): Activity {
   const leaves: Stmt[] = [];
   walk(fn.body, (s) => {
-    if (s.kind === "op" || s.kind === "load" || s.kind === "store") leaves.push(s);
+    if (s.kind === "op" || s.kind === "load" || s.kind === "store" || s.kind === "call") leaves.push(s);
   });
 
   const varied = new Set<string>(wrt);
@@ -49,6 +59,11 @@ export function analyzeActivity(
         case "store":
           if (isVar(s.value) && varied.has(s.value.name)) mark(s.array);
           break;
+        case "call": {
+          const { out, ins } = callFlow(s);
+          if (ins.some((v) => varied.has(v))) mark(out);
+          break;
+        }
         default:
           break;
       }
@@ -76,6 +91,11 @@ export function analyzeActivity(
         case "store":
           if (useful.has(s.array)) mark(s.value);
           break;
+        case "call": {
+          const { out, ins } = callFlow(s);
+          if (useful.has(out)) ins.forEach((v) => mark({ kind: "var", name: v }));
+          break;
+        }
         default:
           break;
       }

@@ -15,6 +15,7 @@ import {
   type Expr, type Stmt, n, r, call, idx, add, mul, neg, cond, refsOf, isNum,
 } from "../../ast/js.ts";
 import { ruleFor } from "../../rules/index.ts";
+import { arrayRuleFor, type ArrayRule } from "../../rules/blas.ts";
 import { tangentName, type Names } from "../../naming.ts";
 
 const UNARY_OPS: Record<string, string> = { "-": "neg", "+": "pos" };
@@ -58,11 +59,26 @@ export class Tangents {
         return this.viaRule(UNARY_OPS[e.op], [e.a], z ?? e);
       case "bin":
         return this.viaRule(e.op, [e.a, e.b], z ?? e);
-      case "call":
+      case "call": {
         if (e.fn === "zeros") return n(0);
         if (TAPE_POP.test(e.fn) || e.fn.startsWith("tape")) return n(0);
+        const blas = arrayRuleFor(e.fn);
+        if (blas) return this.blasTangent(e.fn, blas, e.args) as Expr;
         return this.viaRule(e.fn, e.args, z ?? e);
+      }
     }
+  }
+
+  /** Tangent statements (or expression) of a BLAS call, from its rule-table entry. */
+  private blasTangent(fn: string, rule: ArrayRule, args: Expr[]): Stmt[] | Expr {
+    const t = args.map((a, i) => {
+      if (a.k !== "ref" || !this.varied.has(a.name)) return null;
+      if (rule.signature[i] === "num" && !(rule.scalarTangents ?? []).includes(i)) {
+        throw new Error(`forward mode: argument ${i + 1} of '${fn}' varies, which its rule does not differentiate`);
+      }
+      return r(this.of(a.name));
+    });
+    return rule.tangent(args, t);
   }
 
   private viaRule(op: string, args: Expr[], z: Expr): Expr {
@@ -128,6 +144,11 @@ export class Tangents {
         if (e.k === "call" && TAPE_PUSH.test(e.fn) && e.args[0].k === "ref" && this.varied.has(e.args[0].name)) {
           return [s, { k: "expr", e: call(e.fn, this.expr(e.args[0])) }];
         }
+        const blas = e.k === "call" ? arrayRuleFor(e.fn) : undefined;
+        if (e.k === "call" && blas && blas.writes !== "result") {
+          // tangents first: they read the primal inputs before the call overwrites anything
+          return [...(this.blasTangent(e.fn, blas, e.args) as Stmt[]), s];
+        }
         return [s];
       }
       case "if":
@@ -165,6 +186,16 @@ export function variedNames(body: Stmt[], seeds: Set<string>): Set<string> {
             if (s.target.k === "ref" && dep(s.value)) mark(s.target.name);
             if (s.target.k === "index" && s.target.arr.k === "ref" && dep(s.value)) mark(s.target.arr.name);
             break;
+          case "expr": {
+            const e = s.e;
+            const blas = e.k === "call" ? arrayRuleFor(e.fn) : undefined;
+            if (e.k === "call" && blas && blas.writes !== "result") {
+              const out = e.args[blas.writes];
+              const ins = [...blas.reads(e.args), ...(blas.scalarTangents ?? [])].map((i) => e.args[i]);
+              if (out.k === "ref" && ins.some((a) => a.k === "ref" && varied.has(a.name))) mark(out.name);
+            }
+            break;
+          }
           case "if": visit(s.then); visit(s.else); break;
           case "for": case "while": case "block": visit(s.body); break;
           default: break;

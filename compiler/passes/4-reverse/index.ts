@@ -17,6 +17,7 @@
  * variables live in the reverse block mirroring their primal's home block; the simplifier then
  * turns a first `+=` into the declaration.
  */
+import { readFileSync } from "node:fs";
 import {
   type IRFunction, type Stmt, type Operand, type Type, isVar, usesOf, assertNever,
 } from "../../ir/types.ts";
@@ -25,6 +26,8 @@ import {
   n, r, call, idx, mul, add, sub, refsOf, member, bin,
 } from "../../ast/js.ts";
 import { ruleFor } from "../../rules/index.ts";
+import { arrayRuleFor } from "../../rules/blas.ts";
+import { DiagnosticError, Codes, codeFrame } from "../../diagnostics.ts";
 import { adjointName, gradFunctionName, vjpFunctionName, type Names } from "../../naming.ts";
 import type { Activity } from "../3-activity/index.ts";
 import { type Block, Structure } from "../structure.ts";
@@ -64,6 +67,7 @@ class ReverseBuilder {
   /** Cheap values the reverse sweep recomputes at the start of a loop block instead of taping. */
   private recompute = new Map<string, Stmt>();
   private readOnlyArrays = new Set<string>();
+  private writtenArrays = new Set<string>();
   private imports = new Set<string>();
   private tapeName: string;
 
@@ -143,6 +147,28 @@ class ReverseBuilder {
       }
       case "alloc":
         return out;
+      case "call": {
+        const rule = arrayRuleFor(s.fn)!;
+        const written = rule.writes === "result" ? s.target! : (s.args[rule.writes] as { name: string }).name;
+        if (!this.isActive(written)) return out;
+        s.args.forEach((a, i) => {
+          if (rule.signature[i] === "num" && isVar(a) && this.act.varied.has(a.name)) {
+            const loc = s.loc;
+            throw new DiagnosticError({
+              code: Codes.UnsupportedSyntax,
+              message: `Argument ${i + 1} of '${s.fn}' depends on a differentiated input, but BLAS calls are differentiated with respect to their arrays only: scale the array in a loop, or pass the scalar through an array.`,
+              file: loc.file, line: loc.line, col: loc.col, start: 0, length: 1,
+              frame: codeFrame(readText(loc.file), loc.line - 1, loc.col - 1, Math.max(1, (loc.text ?? "").length)),
+            });
+          }
+        });
+        const args = s.args.map(operandExpr);
+        const d = s.args.map((a) => (isVar(a) && this.typeOf(a.name) === "arr" && this.isActive(a.name) ? r(this.adjOf(a.name)) : null));
+        const g = s.target ? r(this.adjOf(s.target)) : null;
+        out.push(...rule.adjoint(args, d, g));
+        if (s.target && this.needsReset(s.target, s)) out.push({ k: "assign", target: r(this.adjOf(s.target)), op: "=", value: n(0) });
+        return out;
+      }
       default:
         throw new Error(`not a leaf: ${s.kind}`);
     }
@@ -157,7 +183,7 @@ class ReverseBuilder {
 
   private analyze() {
     for (const s of this.st.allStatements()) {
-      if (s.kind === "op" || s.kind === "load" || s.kind === "store" || s.kind === "alloc") {
+      if (s.kind === "op" || s.kind === "load" || s.kind === "store" || s.kind === "alloc" || s.kind === "call") {
         const rev = this.adjointOfLeaf(s);
         this.leafRev.set(s, rev);
         this.readsOf(rev, s);
@@ -165,7 +191,14 @@ class ReverseBuilder {
       }
     }
     const written = new Set<string>();
-    for (const s of this.st.allStatements()) if (s.kind === "store") written.add(s.array);
+    for (const s of this.st.allStatements()) {
+      if (s.kind === "store") written.add(s.array);
+      if (s.kind === "call") {
+        const w = arrayRuleFor(s.fn)!.writes;
+        if (w !== "result") written.add((s.args[w] as { name: string }).name);
+      }
+    }
+    this.writtenArrays = written;
     for (const p of this.fn.params) if (p.type === "arr" && !written.has(p.name)) this.readOnlyArrays.add(p.name);
     // Fixed point: live regions read their controls; needed values create save points.
     for (;;) {
@@ -181,9 +214,7 @@ class ReverseBuilder {
       const neededSize = [...this.readers.keys()].filter((v) => !this.st.counters.has(v)).length;
       if (this.live.size === before && neededSize === this.needed.size) break;
     }
-    for (const v of this.needed) {
-      if (this.typeOf(v) === "arr") throw new Error(`internal: array '${v}' read by the reverse sweep`);
-    }
+    for (const v of this.needed) if (this.typeOf(v) === "arr") this.checkKeptArray(v);
   }
 
   /** Cheap primitives worth recomputing rather than storing. */
@@ -256,6 +287,34 @@ class ReverseBuilder {
     return !defs.some((d) => this.st.isWithin(d.block, block));
   }
 
+  /**
+   * An array whose values the reverse sweep reads (a BLAS operand) must still hold them then:
+   * nothing may write it after the read (in program order, or in a later loop iteration).
+   */
+  private checkKeptArray(v: string) {
+    const home = this.st.home(v);
+    const writes = this.st.allStatements().filter((s) =>
+      (s.kind === "store" && s.array === v) ||
+      (s.kind === "call" && arrayRuleFor(s.fn)!.writes !== "result" && (s.args[arrayRuleFor(s.fn)!.writes as number] as { name: string }).name === v));
+    for (const rd of this.readers.get(v) ?? []) {
+      const ro = this.st.order.get(rd)!;
+      const rLoops = this.st.loopsBetween(this.st.blockOf.get(rd)!, home);
+      for (const w of writes) {
+        if (w === rd) continue;
+        const later = this.st.order.get(w)! > ro || this.st.loopsBetween(this.st.blockOf.get(w)!, home).some((l) => rLoops.includes(l));
+        if (later) {
+          const loc = w.loc;
+          throw new DiagnosticError({
+            code: Codes.UnsupportedSyntax,
+            message: `'${v}' is overwritten here after '${rd.kind === "call" ? rd.fn : "a step"}' (line ${rd.loc.line}) read it, but the gradient needs the values it read: write the new values into a separate array.`,
+            file: loc.file, line: loc.line, col: loc.col, start: 0, length: 1,
+            frame: codeFrame(readText(loc.file), loc.line - 1, loc.col - 1, Math.max(1, (loc.text ?? "").length)),
+          });
+        }
+      }
+    }
+  }
+
   private computeSavePoints() {
     this.savePoints.clear();
     for (const v of this.needed) {
@@ -286,7 +345,7 @@ class ReverseBuilder {
       for (const s of b) {
         let l = false;
         switch (s.kind) {
-          case "op": case "load": case "store": case "alloc":
+          case "op": case "load": case "store": case "alloc": case "call":
             l = (this.leafRev.get(s)?.length ?? 0) > 0 || this.savePoints.has(s)
               || (s.kind === "alloc" && this.isActive(s.target));
             break;
@@ -485,6 +544,17 @@ class ReverseBuilder {
         case "store":
           out.push({ k: "assign", target: idx(r(s.array), operandExpr(s.index)), op: "=", value: operandExpr(s.value) });
           break;
+        case "call":
+          if (s.target) {
+            const v = s.target;
+            if (this.declaredAtDef(v, s) && !hoisted.has(v)) {
+              const constant = !this.st.isMutable(v) && !this.isRestored(v);
+              out.push({ k: "decl", kw: constant ? "const" : "let", name: v, init: primalExpr(s) });
+            } else out.push({ k: "assign", target: r(v), op: "=", value: primalExpr(s) });
+          } else {
+            out.push({ k: "expr", e: primalExpr(s) });
+          }
+          break;
         case "if":
           out.push({ k: "if", c: operandExpr(s.cond), then: this.forward(s.then, hoisted), else: this.forward(s.else, hoisted) });
           break;
@@ -611,7 +681,7 @@ class ReverseBuilder {
       const s = b[i];
       const start = out.length;
       switch (s.kind) {
-        case "op": case "load": case "store": case "alloc": {
+        case "op": case "load": case "store": case "alloc": case "call": {
           out.push(...(this.leafRev.get(s) ?? []));
           const sp = this.savePoints.get(s);
           if (sp) out.push({ k: "assign", target: r(sp.v), op: "=", value: sp.kind === "slot" ? r(sp.slot!) : this.pop(this.typeOf(sp.v)) });
@@ -650,14 +720,23 @@ class ReverseBuilder {
         default:
           assertNever(s);
       }
-      if (out.length > start && s.loc.line !== lastLine && (s.kind === "op" || s.kind === "load" || s.kind === "store")) {
+      const leaf = s.kind === "op" || s.kind === "load" || s.kind === "store" || s.kind === "call";
+      if (out.length > start && s.loc.line !== lastLine && leaf) {
         out[start] = { ...out[start], comment: lineComment(s, this.fn.file) } as JsStmt;
         lastLine = s.loc.line;
-      } else if (out.length > start && s.kind !== "op" && s.kind !== "load" && s.kind !== "store") {
+      } else if (out.length > start && !leaf) {
         lastLine = -1;
       }
     }
     return out;
+  }
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
   }
 }
 

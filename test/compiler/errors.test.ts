@@ -1,0 +1,217 @@
+/**
+ * Diagnostics: every fixture in fixtures/errors is one situation the compiler must reject with a
+ * stable code, the position of the offending construct, and a message that names the construct
+ * and says how to fix it. Cases marked `bug` are known compiler shortcomings (see the reason):
+ * they assert the behaviour we want and run as `it.fails` until the compiler is fixed.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { compileFiles, formatDiagnostic, Codes, RULES, type Diagnostic, type FileResult } from "../../compiler/index.ts";
+import { ROOT } from "../helpers.ts";
+
+const DIR = path.join(ROOT, "fixtures/errors");
+
+/** Words a message uses when it tells the user what to do instead. */
+const SUGGESTS_FIX = /\b(use|write|pass|move|rewrite|add|declare|make|restructure|remove|return|call|allocate|replace)\b/i;
+
+interface Case {
+  file: string;
+  code: string;
+  line: number;
+  col: number;
+  /** Phrases naming the offending construct. */
+  names: RegExp[];
+  /** A phrase of the suggested fix. */
+  fix: RegExp;
+  /** Known compiler bug: the test asserts the intended behaviour and is expected to fail. */
+  bug?: string;
+}
+
+const MATH_LIST = Object.keys(RULES).filter((k) => k.startsWith("Math.")).sort();
+
+const CASES: Case[] = [
+  // ---- unsupported syntax
+  { file: "unsupported-switch.ts", code: Codes.UnsupportedSyntax, line: 5, col: 3, names: [/switch statement/], fix: /use if\/else/ },
+  { file: "unsupported-try.ts", code: Codes.UnsupportedSyntax, line: 5, col: 3, names: [/try\/catch/], fix: /use if\/else/ },
+  { file: "unsupported-for-of.ts", code: Codes.UnsupportedSyntax, line: 5, col: 3, names: [/for-of loop/], fix: /use .*for, while/ },
+  { file: "unsupported-for-in.ts", code: Codes.UnsupportedSyntax, line: 5, col: 3, names: [/for-in loop/], fix: /use .*for, while/ },
+  { file: "unsupported-labelled-break.ts", code: Codes.UnsupportedSyntax, line: 5, col: 3, names: [/labelled/i], fix: SUGGESTS_FIX },
+  { file: "unsupported-var.ts", code: Codes.UnsupportedSyntax, line: 4, col: 7, names: [/'var' declarations/], fix: /use 'let' or 'const'/ },
+  {
+    file: "unsupported-string.ts", code: Codes.UnsupportedSyntax, line: 5, col: 14, names: [/string/i], fix: SUGGESTS_FIX,
+    bug: "message 'A string is not supported in a differentiable function.' suggests no fix",
+  },
+  {
+    file: "unsupported-array-literal.ts", code: Codes.UnsupportedSyntax, line: 4, col: 13, names: [/array literal/i], fix: /Float64Array/,
+    bug: "reported as AD1003 at the variable ('Variable 'y' has type 'number[]'') instead of the array literal",
+  },
+  {
+    file: "unsupported-object-literal.ts", code: Codes.UnsupportedSyntax, line: 4, col: 13, names: [/object literal/i], fix: SUGGESTS_FIX,
+    bug: "reported as AD1003 at the variable ('Variable 'p' has type '{ a: number; }'') instead of the object literal",
+  },
+  { file: "unsupported-assignment-value.ts", code: Codes.UnsupportedSyntax, line: 5, col: 14, names: [/assignment used as a value/i], fix: /write the assignment as its own statement/ },
+  {
+    file: "unsupported-increment-value.ts", code: Codes.UnsupportedSyntax, line: 5, col: 17, names: [/increment used as a value/i], fix: /own statement/,
+    bug: "postfix k++ gets the generic \"The syntax 'PostfixUnaryExpression' is not supported\" (only prefix ++k has the real message)",
+  },
+  { file: "unsupported-prefix-increment-value.ts", code: Codes.UnsupportedSyntax, line: 5, col: 17, names: [/increment used as a value/i], fix: /write the increment as its own statement/ },
+  { file: "unsupported-class.ts", code: Codes.UnsupportedSyntax, line: 4, col: 3, names: [/class declaration/], fix: SUGGESTS_FIX },
+  {
+    file: "unsupported-this.ts", code: Codes.UnsupportedSyntax, line: 5, col: 14, names: [/this/], fix: SUGGESTS_FIX,
+    bug: "message \"Property access 'this.scale' is not supported: only Math constants and '.length' of a Float64Array.\" suggests no fix (e.g. pass it as a parameter)",
+  },
+  {
+    file: "this-parameter.ts", code: Codes.UnsupportedSyntax, line: 3, col: 19, names: [/this/], fix: SUGGESTS_FIX,
+    bug: "a `this` parameter is accepted as a positional parameter: the output declares fGrad(this: number, x: number) and grad.this",
+  },
+  { file: "unsupported-template.ts", code: Codes.UnsupportedSyntax, line: 5, col: 14, names: [/template string/], fix: SUGGESTS_FIX, bug: "message 'A template string is not supported in a differentiable function.' suggests no fix" },
+  { file: "spread.ts", code: Codes.UnsupportedSyntax, line: 4, col: 19, names: [/spread/i], fix: SUGGESTS_FIX, bug: "message 'Spread arguments are not supported.' suggests no fix" },
+  { file: "number-condition.ts", code: Codes.UnsupportedSyntax, line: 5, col: 7, names: [/condition 'x' is a number/], fix: /explicit comparison such as 'x !== 0'/ },
+  {
+    file: "helper-default-param.ts", code: Codes.UnsupportedSyntax, line: 2, col: 28, names: [/default/, /'k'|scaled/], fix: SUGGESTS_FIX,
+    bug: "reported at the call (8:10) as \"'scaled' takes 2 argument(s); optional and default parameters are not supported.\": names no parameter, suggests no fix",
+  },
+  { file: "differentiable-arrow.ts", code: Codes.UnsupportedSyntax, line: 3, col: 1, names: [/arrow function/], fix: /top-level `function name\(/ },
+  // ---- closures
+  { file: "nested-function.ts", code: Codes.Closure, line: 4, col: 3, names: [/Nested function 'sq'/, /closure/], fix: /move it to module level/ },
+  {
+    file: "arrow-function.ts", code: Codes.Closure, line: 4, col: 14, names: [/closure|function expression|arrow function/i], fix: /module-level helper/,
+    bug: "reported as AD1003 \"Variable 'sq' has type '(v: number) => number'\" at the variable; the closure message is unreachable",
+  },
+  { file: "closure-let-read.ts", code: Codes.Closure, line: 6, col: 14, names: [/'scale'/, /outside this function/], fix: /Pass it as a parameter/ },
+  { file: "closure-let-write.ts", code: Codes.Closure, line: 6, col: 3, names: [/'calls'/, /not a local variable/], fix: /Return the value or pass it in/ },
+  { file: "module-const-nonliteral.ts", code: Codes.Closure, line: 6, col: 14, names: [/'SCALE'/, /not a numeric literal/], fix: /Pass it as a parameter or make it a numeric literal constant/ },
+  // ---- callees
+  { file: "unknown-math.ts", code: Codes.UnknownCallee, line: 4, col: 17, names: [/'Math\.random'/], fix: /Add an entry to compiler\/rules\/index\.ts|move the call out/ },
+  { file: "unknown-math-clz32.ts", code: Codes.UnknownCallee, line: 4, col: 14, names: [/'Math\.clz32'/], fix: /Add an entry to compiler\/rules\/index\.ts|move the call out/ },
+  { file: "unknown-callee-dts.ts", code: Codes.UnknownCallee, line: 6, col: 10, names: [/'fastSin'/, /not a function declared with a body/], fix: /helper functions/ },
+  { file: "unknown-callee-console.ts", code: Codes.UnknownCallee, line: 4, col: 3, names: [/'console\.log'/], fix: /call Math functions or helper functions/ },
+  { file: "recursion-direct.ts", code: Codes.Recursion, line: 5, col: 10, names: [/'f' is recursive \(f -> f\)/], fix: /Rewrite it as a loop/ },
+  { file: "recursion-mutual.ts", code: Codes.Recursion, line: 9, col: 10, names: [/recursive \(f -> even -> odd -> even\)/], fix: /Rewrite it as a loop/ },
+  // ---- signatures and tags
+  { file: "param-string.ts", code: Codes.NonNumericParameter, line: 3, col: 37, names: [/Parameter 'label' of 'f'/, /'string'/], fix: /Pass other data as numbers or Float64Arrays/ },
+  { file: "param-number-array.ts", code: Codes.NonNumericParameter, line: 3, col: 23, names: [/Parameter 'xs'/, /'number\[\]'/], fix: /'Float64Array'/ },
+  { file: "param-object.ts", code: Codes.NonNumericParameter, line: 3, col: 22, names: [/Parameter 'p'/, /'\{ x: number; y: number; \}'/], fix: /Pass other data as numbers or Float64Arrays/ },
+  { file: "return-string.ts", code: Codes.NonNumericReturn, line: 3, col: 31, names: [/'f' returns 'string'/], fix: /must return a 'number'/ },
+  { file: "return-void.ts", code: Codes.NonNumericReturn, line: 3, col: 50, names: [/'f' returns 'void'/], fix: /must return a 'number'/ },
+  { file: "wrt-not-parameter.ts", code: Codes.BadTag, line: 4, col: 4, names: [/@wrt names 'z'/, /not a numeric/], fix: /: x, y\)/ },
+  { file: "missing-return.ts", code: Codes.MissingReturn, line: 4, col: 17, names: [/Not every path through 'f' returns a value/], fix: /add a return at the end/ },
+];
+
+/** Fixtures that are not a case of their own. */
+const NOT_CASES = new Set(["external.d.ts", "good-and-bad.ts"]);
+
+let results: Map<string, FileResult>;
+
+beforeAll(async () => {
+  const files = fs.readdirSync(DIR).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"));
+  const compiled = await compileFiles(files.map((f) => path.join(DIR, f)));
+  results = new Map(compiled.map((r) => [path.basename(r.source), r]));
+});
+
+function frameLines(frame: string): { marker: string; caret: string } {
+  const lines = frame.split("\n");
+  const i = lines.findIndex((l) => l.startsWith(">"));
+  return { marker: lines[i], caret: lines[i + 1] };
+}
+
+/** Checks the rendered form: header, blank line, frame with '>' on `line` and carets at `col`. */
+function expectFormatted(d: Diagnostic, rel: string): void {
+  const text = formatDiagnostic(d, ROOT);
+  const [header, blank, ...frame] = text.split("\n");
+  expect(header).toBe(`${rel}:${d.line}:${d.col} - error ${d.code}: ${d.message}`);
+  expect(blank).toBe("");
+  const marked = frame.filter((l) => l.startsWith(">"));
+  expect(marked).toHaveLength(1);
+  const source = fs.readFileSync(path.join(ROOT, rel), "utf8").split("\n")[d.line - 1];
+  expect(marked[0]).toMatch(new RegExp(`^> +${d.line} \\| `));
+  expect(marked[0].endsWith(`| ${source}`)).toBe(true);
+  const caretLine = frame[frame.indexOf(marked[0]) + 1];
+  const bar = marked[0].indexOf("|");
+  expect(caretLine.indexOf("|")).toBe(bar);
+  // carets start under the reported column
+  expect(caretLine.slice(bar + 2)).toMatch(new RegExp(`^ {${d.col - 1}}\\^+$`));
+}
+
+describe("error fixtures", () => {
+  it("every fixture is a case, and starts with a comment line naming what it tests", () => {
+    const files = fs.readdirSync(DIR).filter((f) => f.endsWith(".ts")).sort();
+    const covered = new Set([...CASES.map((c) => c.file), ...NOT_CASES]);
+    expect(files.filter((f) => !covered.has(f))).toEqual([]);
+    expect(CASES.filter((c) => !files.includes(c.file)).map((c) => c.file)).toEqual([]);
+    for (const f of files) expect(fs.readFileSync(path.join(DIR, f), "utf8"), f).toMatch(/^\/\/ \S.{10,}\n/);
+  });
+
+  for (const c of CASES) {
+    const test = c.bug && !process.env.ADJOINT_SHOW_BUGS ? it.fails : it; // ADJOINT_SHOW_BUGS=1 shows why they fail
+    test(`${c.file}: ${c.code} at ${c.line}:${c.col}${c.bug ? ` (known bug: ${c.bug})` : ""}`, () => {
+      const r = results.get(c.file)!;
+      expect(r, c.file).toBeDefined();
+      expect(r.output, "no output when there are errors").toBeUndefined();
+      expect(r.diagnostics).toHaveLength(1);
+      const d = r.diagnostics[0];
+      expect({ code: d.code, line: d.line, col: d.col }).toEqual({ code: c.code, line: c.line, col: c.col });
+      expect(d.file).toBe(path.join(DIR, c.file));
+      expectFormatted(d, `fixtures/errors/${c.file}`);
+      for (const n of c.names) expect(d.message).toMatch(n);
+      expect(d.message).toMatch(c.fix);
+    });
+  }
+
+  it("every fixture with an error produces no output (including the known-bug ones)", () => {
+    for (const c of CASES) {
+      if (c.file === "this-parameter.ts") continue; // accepted by the compiler: see its case
+      const r = results.get(c.file)!;
+      expect(r.diagnostics.length, c.file).toBeGreaterThan(0);
+      expect(r.output, c.file).toBeUndefined();
+    }
+  });
+
+  it("an unknown Math function lists every supported Math function", () => {
+    for (const f of ["unknown-math.ts", "unknown-math-clz32.ts"]) {
+      const msg = results.get(f)!.diagnostics[0].message;
+      expect(MATH_LIST.length).toBeGreaterThan(10);
+      for (const m of MATH_LIST) expect(msg).toContain(m);
+    }
+  });
+
+  it("start and length span the offending construct", () => {
+    const d = results.get("unknown-math.ts")!.diagnostics[0];
+    const text = fs.readFileSync(path.join(DIR, "unknown-math.ts"), "utf8");
+    expect(text.slice(d.start, d.start + d.length)).toBe("Math.random");
+    const w = results.get("param-string.ts")!.diagnostics[0];
+    expect(fs.readFileSync(path.join(DIR, "param-string.ts"), "utf8").slice(w.start, w.start + w.length)).toBe("string");
+  });
+
+  it("formatDiagnostic renders file:line:col, the code, the message and a code frame", () => {
+    const d = results.get("number-condition.ts")!.diagnostics[0];
+    expect(formatDiagnostic(d, ROOT)).toBe(
+      "fixtures/errors/number-condition.ts:5:7 - error AD1001: The condition 'x' is a number: write an explicit comparison such as 'x !== 0'.\n" +
+      "\n" +
+      "  3 | export function f(x: number): number {\n" +
+      "  4 |   let y = 1;\n" +
+      "> 5 |   if (x) {\n" +
+      "    |       ^\n" +
+      "  6 |     y = x * x;\n",
+    );
+    // outside cwd the path stays absolute
+    expect(formatDiagnostic(d, "/nonexistent").split("\n")[0]).toMatch(new RegExp(`^${DIR}/number-condition\\.ts:5:7 - error AD1001: `));
+  });
+
+  it("the frame gutter widens at line 10 and the caret spans the construct", () => {
+    const d = results.get("recursion-mutual.ts")!.diagnostics[0];
+    const { marker, caret } = frameLines(d.frame);
+    expect(marker).toBe(">  9 |   return even(x + 1, n - 1);");
+    expect(caret).toBe("     |          ^^^^^^^^^^^^^^^^^^");
+    expect(d.frame).toContain("  10 | }");
+  });
+
+  it("a module with one good and one bad function reports the error and generates nothing", async () => {
+    const [r] = await compileFiles([path.join(DIR, "good-and-bad.ts")]);
+    expect(r.output).toBeUndefined();
+    expect(r.diagnostics.map((d) => [d.code, d.line, d.col])).toEqual([[Codes.UnknownCallee, 9, 17]]);
+    expect(r.diagnostics[0].message).toMatch(/'Math\.random'/);
+    expectFormatted(r.diagnostics[0], "fixtures/errors/good-and-bad.ts");
+  });
+});
