@@ -46,6 +46,24 @@ export async function gen(files: string[], opts: GenOptions, io: Io = defaultIo)
       io.err(`error: no such file: ${f}\n`);
       return 2;
     }
+    if (!fs.statSync(f).isFile() || !/\.(ts|mts|cts|tsx)$/.test(f)) {
+      io.err(`error: ${f} is not a TypeScript source file: pass .ts files (for example ${fs.statSync(f).isDirectory() ? `${f.replace(/\/$/, "")}/*.ts` : "model.ts"})\n`);
+      return 2;
+    }
+  }
+  // generated files are outputs, not inputs (a glob like src/*.ts picks them up)
+  files = files.filter((f) => !/\.grad\.[cm]?tsx?$/.test(f));
+  if (opts.outDir) {
+    const seen = new Map<string, string>();
+    for (const f of files) {
+      const out = path.basename(outputFileName(f));
+      const prev = seen.get(out);
+      if (prev !== undefined) {
+        io.err(`error: ${prev} and ${f} would both write ${path.join(opts.outDir, out)} in --out-dir: generate them in separate runs or rename one\n`);
+        return 2;
+      }
+      seen.set(out, f);
+    }
   }
   let modes: Mode[] | undefined;
   if (opts.modes !== undefined) {

@@ -65,7 +65,8 @@ export function codeFrame(text: string, line: number, col: number, width: number
   for (let i = from; i <= to; i++) {
     const mark = i === line ? ">" : " ";
     out.push(`${mark} ${String(i + 1).padStart(pad)} | ${lines[i]}`);
-    if (i === line) out.push(`  ${" ".repeat(pad)} | ${" ".repeat(col)}${"^".repeat(Math.max(1, width))}`);
+    // the caret line keeps the source's tabs so the carets line up under tab-indented code
+    if (i === line) out.push(`  ${" ".repeat(pad)} | ${lines[i].slice(0, col).replace(/[^\t]/g, " ")}${"^".repeat(Math.max(1, width))}`);
   }
   return out.join("\n");
 }

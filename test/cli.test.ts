@@ -3,7 +3,6 @@
  *
  * Each spawn costs a second or more (tsx + TypeScript start-up), so every scenario is started
  * up front in `beforeAll`, concurrently, and the tests only inspect the recorded results.
- * Cases marked `it.fails` are known CLI bugs: they assert the intended behaviour.
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -181,8 +180,6 @@ afterAll(async () => {
   fs.rmSync(BASE, { recursive: true, force: true });
 });
 
-/** Known bugs run as `it.fails`; ADJOINT_SHOW_BUGS=1 runs them as plain tests to show why they fail. */
-const knownBug = process.env.ADJOINT_SHOW_BUGS ? it : it.fails;
 
 /** Stack traces must never reach the user. */
 function expectNoStack(run: Run): void {
@@ -290,18 +287,14 @@ describe("adjoint gen (real binary)", { timeout: TIMEOUT }, () => {
     expect(files).toEqual(["f.ts"]); // the good file named alongside nope.ts was not generated
   });
 
-  // Known bug: a directory (or a non-.ts file such as x.js) passes the existence check, then
-  // compileFiles throws "cannot read src": a stack trace and exit 1 instead of a usage error.
-  knownBug("a directory argument is a usage error (exit 2, no stack trace)", async () => {
+  it("a directory argument is a usage error (exit 2, no stack trace)", async () => {
     const { run } = await S.directoryArg;
     expect(run.status).toBe(2);
     expectNoStack(run);
     expect(run.stderr).toMatch(/src/);
   });
 
-  // Known bug: with -o, two sources with the same base name map to the same output; the second
-  // silently overwrites the first (both "wrote out/m.grad.ts"), exit 0.
-  knownBug("-o with two sources of the same name is rejected instead of overwriting one output", async () => {
+  it("-o with two sources of the same name is rejected instead of overwriting one output", async () => {
     const { dir, run } = await S.collision;
     expect(run.status).not.toBe(0);
     expect(run.stderr).toMatch(/m\.grad\.ts/);

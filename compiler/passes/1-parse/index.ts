@@ -89,6 +89,11 @@ function checkSignature(
   const name = decl.name.text;
   const params: { name: string; type: Type }[] = [];
   for (const p of decl.parameters) {
+    if (ts.isIdentifier(p.name) && p.name.text === "this") {
+      diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax,
+        `'${name}' declares a 'this' parameter: differentiable functions are plain functions of their arguments. Remove it and pass the value as an ordinary parameter.`, p, sf));
+      continue;
+    }
     if (!ts.isIdentifier(p.name) || p.dotDotDotToken || p.initializer || p.questionToken) {
       diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax,
         `Parameter '${p.name.getText(sf)}' of '${name}': destructured, rest, optional and default parameters are not supported; declare plain parameters typed number or Float64Array.`, p, sf));

@@ -346,6 +346,9 @@ class Lowerer {
       this.lowerLoop(s, out);
       return;
     }
+    if (ts.isLabeledStatement(s)) {
+      this.fail(Codes.UnsupportedSyntax, "A labelled statement is not supported: restructure the loops (for example move the inner loop into a helper) or use a flag to leave them.", s);
+    }
     if (ts.isFunctionDeclaration(s)) {
       this.fail(Codes.Closure, `Nested function '${s.name?.text ?? ""}' is a closure: move it to module level so it can be differentiated as a helper.`, s);
     }
@@ -356,6 +359,16 @@ class Lowerer {
     if (!ts.isIdentifier(d.name)) this.fail(Codes.UnsupportedSyntax, "Destructuring declarations are not supported: declare one variable at a time.", d);
     if (!(list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const))) this.fail(Codes.UnsupportedSyntax, "'var' declarations are not supported: use 'let' or 'const'.", d);
     const sym = this.symbolOf(d.name);
+    const init = d.initializer && skipParens(d.initializer);
+    if (init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) {
+      this.fail(Codes.Closure, `'${d.name.text}' is a function expression (a closure), which cannot be differentiated: write a module-level helper function and call it.`, init);
+    }
+    if (init && ts.isArrayLiteralExpression(init)) {
+      this.fail(Codes.UnsupportedSyntax, `An array literal is not supported: allocate 'new Float64Array(${init.elements.length})' and assign its elements.`, init);
+    }
+    if (init && ts.isObjectLiteralExpression(init)) {
+      this.fail(Codes.UnsupportedSyntax, `An object literal is not supported in a differentiable function: use separate number variables, or a Float64Array.`, init);
+    }
     const type = irTypeOf(this.checker.getTypeAtLocation(d.name), this.checker);
     if (!type) {
       this.fail(Codes.NonNumericParameter, `Variable '${d.name.text}' has type '${this.checker.typeToString(this.checker.getTypeAtLocation(d.name))}': only number, boolean and Float64Array values are supported in a differentiable function.`, d);
@@ -626,6 +639,9 @@ class Lowerer {
       if (op !== "!" && this.typeOfOperand(a) !== "num") this.fail(Codes.UnsupportedSyntax, `Unary '${ts.tokenToString(e.operator)}' needs a number.`, e);
       return this.step(out, op, [a], e, op === "!" ? "bool" : "num", hint);
     }
+    if (ts.isPostfixUnaryExpression(e)) {
+      this.fail(Codes.UnsupportedSyntax, "Increment used as a value is not supported: write the increment as its own statement.", e);
+    }
     if (ts.isBinaryExpression(e)) return this.lowerBinary(e, out, hint);
     if (ts.isConditionalExpression(e)) return this.lowerTernary(e, out, hint);
     if (ts.isCallExpression(e)) return this.lowerCall(e, out, false)!;
@@ -639,7 +655,7 @@ class Lowerer {
         const arr = this.lowerArrayRef(e.expression, out);
         return this.step(out, "length", [ref(arr)], e, "num", hint || "n");
       }
-      this.fail(Codes.UnsupportedSyntax, `Property access '${e.getText()}' is not supported: only Math constants and '.length' of a Float64Array.`, e);
+      this.fail(Codes.UnsupportedSyntax, `Property access '${e.getText()}' is not supported: only Math constants and '.length' of a Float64Array can be read. Pass the value as a parameter instead.`, e);
     }
     if (ts.isElementAccessExpression(e)) {
       const arr = this.lowerArrayRef(e.expression, out);
@@ -659,7 +675,7 @@ class Lowerer {
     if (ts.isNewExpression(e)) {
       this.fail(Codes.UnsupportedSyntax, "'new Float64Array(n)' is supported only as the initialiser of a const or let declaration.", e);
     }
-    this.fail(Codes.UnsupportedSyntax, `${describeSyntax(e)} is not supported in a differentiable function.`, e);
+    this.fail(Codes.UnsupportedSyntax, `${describeSyntax(e)} is not supported in a differentiable function: ${fixFor(e)}`, e);
   }
 
   private step(out: Stmt[], op: string, args: Operand[], node: ts.Node, type: Type, _hint: string): Operand {
@@ -747,7 +763,7 @@ class Lowerer {
       if (rule.arity !== "variadic" && e.arguments.length !== rule.arity) this.fail(Codes.UnsupportedSyntax, `'${op}' takes ${rule.arity} argument(s).`, e);
       if (rule.arity === "variadic" && e.arguments.length === 0) this.fail(Codes.UnsupportedSyntax, `'${op}()' with no arguments is a constant: write the number instead.`, e);
       const args = e.arguments.map((a) => {
-        if (ts.isSpreadElement(a)) this.fail(Codes.UnsupportedSyntax, "Spread arguments are not supported.", a);
+        if (ts.isSpreadElement(a)) this.fail(Codes.UnsupportedSyntax, "Spread arguments are not supported: pass the arguments one by one, or use a loop over the array.", a);
         const o = this.lowerExpr(a, out, "");
         if (this.typeOfOperand(o) !== "num") this.fail(Codes.UnsupportedSyntax, `'${op}' needs numbers.`, a);
         return o;
@@ -829,7 +845,13 @@ class Lowerer {
     if (decl === this.fn.decl || this.frames.some((f) => f.decl === decl)) {
       this.fail(Codes.Recursion, `'${name}' is recursive (${[...this.frames.map((f) => f.decl.name?.text), name].join(" -> ")}): recursion cannot be differentiated. Rewrite it as a loop.`, call);
     }
-    if (decl.parameters.length !== call.arguments.length) this.fail(Codes.UnsupportedSyntax, `'${name}' takes ${decl.parameters.length} argument(s); optional and default parameters are not supported.`, call);
+    for (const p of decl.parameters) {
+      if (!ts.isIdentifier(p.name) || p.dotDotDotToken || p.initializer || p.questionToken) {
+        const what = p.initializer ? "a default value" : p.questionToken ? "an optional parameter" : p.dotDotDotToken ? "a rest parameter" : "a destructured parameter";
+        this.fail(Codes.UnsupportedSyntax, `Parameter '${p.name.getText()}' of helper '${name}' has ${what}, which is not supported: declare it as a plain parameter and pass the value at every call.`, p);
+      }
+    }
+    if (decl.parameters.length !== call.arguments.length) this.fail(Codes.UnsupportedSyntax, `'${name}' takes ${decl.parameters.length} argument(s), but is called with ${call.arguments.length}: pass every argument.`, call);
     const sig = this.checker.getSignatureFromDeclaration(decl);
     const retType = sig && this.checker.getReturnTypeOfSignature(sig);
     const isVoid = !!retType && (retType.flags & ts.TypeFlags.Void) !== 0;
@@ -1030,6 +1052,26 @@ const SYNTAX_NAMES: Partial<Record<ts.SyntaxKind, string>> = {
   [ts.SyntaxKind.ThisKeyword]: "'this'",
   [ts.SyntaxKind.NullKeyword]: "null",
 };
+
+/** What to write instead of an unsupported expression. */
+function fixFor(n: ts.Node): string {
+  switch (n.kind) {
+    case ts.SyntaxKind.StringLiteral:
+    case ts.SyntaxKind.TemplateExpression:
+    case ts.SyntaxKind.NoSubstitutionTemplateLiteral:
+      return "only numbers, booleans and Float64Arrays are values here; move string handling out of the function.";
+    case ts.SyntaxKind.ThisKeyword:
+      return "pass the value as a parameter instead.";
+    case ts.SyntaxKind.ArrayLiteralExpression:
+      return "allocate a 'new Float64Array(n)' and assign its elements.";
+    case ts.SyntaxKind.ObjectLiteralExpression:
+      return "use separate number variables, or a Float64Array.";
+    case ts.SyntaxKind.NullKeyword:
+      return "use a number (for example NaN) instead.";
+    default:
+      return "rewrite it with numbers, Float64Arrays, arithmetic, Math functions and helper calls.";
+  }
+}
 
 export function describeSyntax(n: ts.Node): string {
   return SYNTAX_NAMES[n.kind] ?? `The syntax '${ts.SyntaxKind[n.kind]}'`;
