@@ -15,6 +15,7 @@
  * - break / continue / return are removed: the rest of a block moves under the branch that does
  *   not jump; where a branch only may jump, boolean flags carry the exit.
  */
+import path from "node:path";
 import ts from "typescript";
 import { Codes, type Code, DiagnosticError, diagnosticAt } from "../../diagnostics.ts";
 import {
@@ -787,10 +788,8 @@ class Lowerer {
     const decl = sym?.declarations?.[0];
     if (!decl) return undefined;
     const file = decl.getSourceFile().fileName.replace(/\\/g, "/");
-    if (!/\/runtime\/[\w-]+\.(d\.)?ts$/.test(file)) return undefined;
-    const pkg = file.slice(0, file.lastIndexOf("/runtime/"));
-    const isOurs = pkg.endsWith("/adjoint") || ts.sys.fileExists(`${pkg}/compiler/rules/blas.ts`);
-    return isOurs ? sym!.getName() : undefined;
+    if (!/\/runtime\/[\w-]+\.(d\.)?[cm]?ts$/.test(file)) return undefined;
+    return owningPackage(file) === "adjoint" ? sym!.getName() : undefined;
   }
 
   private lowerRuntimeCall(fn: string, e: ts.CallExpression, out: Stmt[], asStatement: boolean): Operand | undefined {
@@ -1002,6 +1001,38 @@ function countJumps(node: ts.Node, kind: JumpKind, loop: ts.IterationStatement |
   if (kind !== "return" && loop === undefined) return 0;
   visit(node, false);
   return count;
+}
+
+const packageNames = new Map<string, string | undefined>();
+
+/** Name in the nearest package.json above `file` (cached per directory). */
+function owningPackage(file: string): string | undefined {
+  let dir = path.dirname(file);
+  const visited: string[] = [];
+  for (;;) {
+    if (packageNames.has(dir)) break;
+    visited.push(dir);
+    const pj = path.join(dir, "package.json");
+    if (ts.sys.fileExists(pj)) {
+      let name: string | undefined;
+      try {
+        name = JSON.parse(ts.sys.readFile(pj) ?? "{}").name;
+      } catch {
+        name = undefined;
+      }
+      packageNames.set(dir, name);
+      break;
+    }
+    const up = path.dirname(dir);
+    if (up === dir) {
+      packageNames.set(dir, undefined);
+      break;
+    }
+    dir = up;
+  }
+  const name = packageNames.get(dir);
+  for (const v of visited) packageNames.set(v, name);
+  return name;
 }
 
 function findReturn(node: ts.Node): ts.ReturnStatement | undefined {

@@ -67,6 +67,8 @@ class ReverseBuilder {
   /** Cheap values the reverse sweep recomputes at the start of a loop block instead of taping. */
   private recompute = new Map<string, Stmt>();
   private readOnlyArrays = new Set<string>();
+  /** Synthetic reloads -> the store whose value they read back (where they read, for analysis). */
+  private anchors = new Map<Stmt, Stmt>();
   private writtenArrays = new Set<string>();
   private imports = new Set<string>();
   private tapeName: string;
@@ -229,7 +231,7 @@ class ReverseBuilder {
         const s = this.recomputable(v);
         if (!s) continue;
         this.recompute.set(v, s);
-        for (const u of usesOf(s)) if (isVar(u) && !this.readOnlyArrays.has(u.name)) this.addReader(u.name, s);
+        for (const u of usesOf(s)) if (isVar(u)) this.addReader(u.name, this.anchors.get(s) ?? s);
         changed = true;
       }
       this.needed = new Set([...this.readers.keys()].filter((v) => !this.st.counters.has(v)));
@@ -239,23 +241,61 @@ class ReverseBuilder {
   /** The defining step of `v` when the reverse sweep can cheaply recompute it at its block start. */
   private recomputable(v: string): Stmt | undefined {
     const info = this.fn.vars.get(v)!;
-    if (info.kind === "param" || this.st.counters.has(v) || this.st.isMutable(v)) return undefined;
+    if (info.kind === "param" || info.type === "arr" || this.st.counters.has(v) || this.st.isMutable(v)) return undefined;
     const home = this.st.home(v);
     if (home === this.st.root || !this.st.blocks.get(home)!.inLoop) return undefined;
     const defs = this.st.defs(v);
     if (defs.length !== 1 || defs[0].block !== home) return undefined;
     const s = defs[0].stmt;
-    if (s.kind === "load") {
-      if (!this.readOnlyArrays.has(s.array)) return undefined;
-    } else if (s.kind !== "op" || !ReverseBuilder.CHEAP.has(s.op)) {
-      return undefined;
+    const operandsAvailable = (step: Stmt) => {
+      const order = this.st.order.get(step)!;
+      return usesOf(step).every((u) => !isVar(u) || this.typeOf(u.name) === "arr" || this.availableAt(u.name, home, order));
+    };
+    if (s.kind === "load" && this.stableAfter(s.array, s) && operandsAvailable(s)) return s;
+    if (s.kind === "op" && ReverseBuilder.CHEAP.has(s.op) && operandsAvailable(s)) return s;
+    // an expensive value stored into an array nothing overwrites afterwards: reload it from there
+    for (const st of home) {
+      if (st.kind === "store" && isVar(st.value) && st.value.name === v && this.stableAfter(st.array, st) && operandsAvailable(st)) {
+        const reload: Stmt = { kind: "load", target: v, array: st.array, index: st.index, loc: st.loc };
+        this.anchors.set(reload, st);
+        return reload;
+      }
     }
-    const order = this.st.order.get(s)!;
-    for (const u of usesOf(s)) {
-      if (!isVar(u) || this.readOnlyArrays.has(u.name)) continue;
-      if (!this.availableAt(u.name, home, order)) return undefined;
+    return undefined;
+  }
+
+  /** Program position of a recomputed value's definition (recomputations replay in this order). */
+  private recomputeOrder(v: string): number {
+    return this.st.order.get(this.st.defs(v)[0].stmt)!;
+  }
+
+  /** Whether nothing writes array `a` after step `at` (in program order or a later iteration). */
+  private stableAfter(a: string, at: Stmt): boolean {
+    if (this.readOnlyArrays.has(a)) return true;
+    const home = this.st.home(a);
+    const atLoops = this.st.loopsBetween(this.st.blockOf.get(at)!, home);
+    const order = this.st.order.get(at)!;
+    for (const w of this.arrayWrites(a)) {
+      if (w === at && this.writesEachElementOnce(w, atLoops)) continue;
+      if (w === at && atLoops.length > 0) return false;
+      if (this.st.order.get(w)! > order) return false;
+      if (this.st.loopsBetween(this.st.blockOf.get(w)!, home).some((l) => atLoops.includes(l))) return false;
     }
-    return s;
+    return true;
+  }
+
+  /** A store inside exactly one counted loop, at that loop's counter: every iteration writes another element. */
+  private writesEachElementOnce(w: Stmt, loops: Stmt[]): boolean {
+    if (loops.length === 0) return true;
+    if (loops.length !== 1 || w.kind !== "store") return false;
+    const l = loops[0];
+    return l.kind === "for" && isVar(w.index) && w.index.name === l.counter;
+  }
+
+  private arrayWrites(a: string): Stmt[] {
+    return this.st.allStatements().filter((s) =>
+      (s.kind === "store" && s.array === a) ||
+      (s.kind === "call" && arrayRuleFor(s.fn)!.writes !== "result" && (s.args[arrayRuleFor(s.fn)!.writes as number] as { name: string }).name === a));
   }
 
   /** Whether `u` holds, at the start of reverse(block), the value it had at step `order` of the forward block. */
@@ -276,10 +316,10 @@ class ReverseBuilder {
         r = this.recomputable(u);
         if (r) {
           this.recompute.set(u, r);
-          for (const w of usesOf(r)) if (isVar(w) && !this.readOnlyArrays.has(w.name)) this.addReader(w.name, r);
+          for (const w of usesOf(r)) if (isVar(w)) this.addReader(w.name, this.anchors.get(r) ?? r);
         }
       }
-      if (r !== undefined) return this.st.order.get(r)! < order;
+      if (r !== undefined) return this.recomputeOrder(u) < order;
       return !this.st.isMutable(u);
     }
     if (!this.st.isWithin(block, home)) return false;
@@ -293,9 +333,17 @@ class ReverseBuilder {
    */
   private checkKeptArray(v: string) {
     const home = this.st.home(v);
-    const writes = this.st.allStatements().filter((s) =>
-      (s.kind === "store" && s.array === v) ||
-      (s.kind === "call" && arrayRuleFor(s.fn)!.writes !== "result" && (s.args[arrayRuleFor(s.fn)!.writes as number] as { name: string }).name === v));
+    if (home !== this.st.root && this.st.blocks.get(home)!.inLoop) {
+      const rd = [...(this.readers.get(v) ?? [])][0];
+      const loc = rd.loc;
+      throw new DiagnosticError({
+        code: Codes.UnsupportedSyntax,
+        message: `The gradient needs the values of '${v}' read here, but '${v}' is allocated inside a loop: allocate it once before the loop.`,
+        file: loc.file, line: loc.line, col: loc.col, start: 0, length: 1,
+        frame: codeFrame(readText(loc.file), loc.line - 1, loc.col - 1, Math.max(1, (loc.text ?? "").length)),
+      });
+    }
+    const writes = this.arrayWrites(v);
     for (const rd of this.readers.get(v) ?? []) {
       const ro = this.st.order.get(rd)!;
       const rLoops = this.st.loopsBetween(this.st.blockOf.get(rd)!, home);
@@ -367,7 +415,7 @@ class ReverseBuilder {
     if (b === this.st.root || !this.st.blocks.get(b)!.inLoop) return [];
     const out: string[] = [];
     for (const v of this.needed) {
-      if (this.fn.vars.get(v)!.kind === "param" || this.st.counters.has(v) || this.recompute.has(v)) continue;
+      if (this.fn.vars.get(v)!.kind === "param" || this.st.counters.has(v) || this.recompute.has(v) || this.typeOf(v) === "arr") continue;
       if (this.st.home(v) === b) out.push(v);
     }
     return out.sort((a, c) => this.firstOrder(a) - this.firstOrder(c));
@@ -404,7 +452,10 @@ class ReverseBuilder {
 
     const body: JsStmt[] = [];
     // declarations of hoisted values and save slots
-    for (const v of hoisted) body.push({ k: "decl", kw: "let", name: v, init: zeroOf(this.typeOf(v)) });
+    for (const v of hoisted) {
+      const arr = this.typeOf(v) === "arr";
+      body.push({ k: "decl", kw: "let", name: v, init: arr ? { k: "new", ctor: "Float64Array", args: [n(0)] } : zeroOf(this.typeOf(v)) });
+    }
     for (const sp of this.savePoints.values()) if (sp.slot) body.push({ k: "decl", kw: "let", name: sp.slot, init: zeroOf(this.typeOf(sp.v)) });
     const moduleStmts: JsStmt[] = [];
     if (this.usesTape()) {
@@ -656,7 +707,7 @@ class ReverseBuilder {
       out.push({ k: "decl", kw: mutable ? "let" : "const", name: v, init: this.pop(this.typeOf(v)) });
     }
     const recomputed = [...this.recompute.entries()].filter(([v]) => this.st.home(v) === b)
-      .sort((a, c) => this.st.order.get(a[1])! - this.st.order.get(c[1])!);
+      .sort((a, c) => this.recomputeOrder(a[0]) - this.recomputeOrder(c[0]));
     for (const [v, def] of recomputed) out.push({ k: "decl", kw: "const", name: v, init: primalExpr(def) });
     // adjoints of variables living here
     for (const [v, info] of this.fn.vars) {
