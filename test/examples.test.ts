@@ -1,0 +1,33 @@
+/**
+ * The examples, run at a small size: they train with generated gradients and reach their goal.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { describe, it, expect } from "vitest";
+import { ROOT } from "./helpers.ts";
+import { main as linearRegression } from "../examples/linear-regression/train.ts";
+import { main as triangle } from "../examples/triangle-mlp/train.ts";
+
+const quiet = () => {};
+
+describe("examples", () => {
+  it("linear regression recovers the true weights", () => {
+    const r = linearRegression({ n: 200, steps: 300, log: quiet });
+    expect(r.losses[r.losses.length - 1]).toBeLessThan(r.losses[0] / 1000);
+    for (let j = 0; j < 3; j++) expect(Math.abs(r.w[j] - r.trueW[j])).toBeLessThan(0.05);
+    expect(Math.abs(r.b - r.trueB)).toBeLessThan(0.05);
+  });
+
+  it("the triangle MLP learns the triangle and draws its decision boundary", () => {
+    const out = path.join(ROOT, ".tmp", `boundary-${process.pid}.svg`);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    const { history } = triangle({ n: 300, hidden: 10, epochs: 600, log: quiet, out });
+    const first = history[0], last = history[history.length - 1];
+    expect(last.loss).toBeLessThan(first.loss / 5);
+    expect(last.accuracy).toBeGreaterThan(0.95);
+    const text = fs.readFileSync(out, "utf8");
+    expect(text.startsWith("<svg")).toBe(true);
+    expect(text.match(/<circle /g)).toHaveLength(300);
+    expect(text).toContain("<polygon");
+  });
+});
