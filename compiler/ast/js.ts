@@ -124,7 +124,12 @@ export function refsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
     case "ref": out.add(e.name); break;
     case "bin": refsOf(e.a, out); refsOf(e.b, out); break;
     case "un": refsOf(e.a, out); break;
-    case "call": case "new": e.args.forEach((x) => refsOf(x, out)); break;
+    case "call":
+      // a method call `tape.popF()` reads its receiver
+      if (e.fn.includes(".")) out.add(e.fn.slice(0, e.fn.indexOf(".")));
+      e.args.forEach((x) => refsOf(x, out));
+      break;
+    case "new": e.args.forEach((x) => refsOf(x, out)); break;
     case "index": refsOf(e.arr, out); refsOf(e.index, out); break;
     case "member": refsOf(e.obj, out); break;
     case "inc": out.add(e.name); break;

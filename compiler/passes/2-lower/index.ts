@@ -460,6 +460,16 @@ class Lowerer {
       }
       const rhs = this.lowerRhs(right, out);
       const target = this.writeTarget(sym, left);
+      const selfUpdate = target === (cur as { name: string }).name;
+      if (selfUpdate && (binop !== "+" && binop !== "-" || (isVar(rhs) && rhs.name === target))) {
+        // Only `s = s ± e` may update a variable in place (its adjoint passes d_s through
+        // unchanged); anything else goes through a temporary, so the reverse sweep sees the
+        // old value and the new one separately.
+        const t = this.newVar("", "num", "temp");
+        this.emitOp(out, t, binop, [cur, rhs], at);
+        this.emitOp(out, target, "copy", [ref(t)], at);
+        return;
+      }
       this.emitOp(out, target, binop, [cur, rhs], at);
       return;
     }

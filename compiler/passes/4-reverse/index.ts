@@ -126,6 +126,9 @@ class ReverseBuilder {
         const partials = rule.partials!(args, r(s.target));
         const g = r(this.adjOf(s.target));
         const selfUpdate = s.args.some((a) => isVar(a) && a.name === s.target);
+        if (selfUpdate && !((s.op === "+" || s.op === "-") && isVar(s.args[0]) && s.args[0].name === s.target && !(isVar(s.args[1]) && s.args[1].name === s.target))) {
+          throw new Error(`internal: in-place update '${s.target} = ${s.op}(…)' must be s = s ± e`);
+        }
         s.args.forEach((a, i) => {
           if (!isVar(a) || !this.isActive(a.name)) return;
           if (selfUpdate && a.name === s.target) return; // s = s ± x keeps d_s as it is
@@ -209,6 +212,7 @@ class ReverseBuilder {
       this.computeSavePoints();
       const before = this.live.size;
       this.computeLive();
+      if (this.live.size < before) throw new Error("internal: live set shrank");
       for (const s of this.live) {
         if (s.kind === "if" && isVar(s.cond)) this.addReader(s.cond.name, s);
         if (s.kind === "for") for (const o of [s.start, s.end]) if (isVar(o)) this.addReader(o.name, s);
@@ -230,11 +234,22 @@ class ReverseBuilder {
         if (this.recompute.has(v)) continue;
         const s = this.recomputable(v);
         if (!s) continue;
-        this.recompute.set(v, s);
-        for (const u of usesOf(s)) if (isVar(u)) this.addReader(u.name, this.anchors.get(s) ?? s);
+        this.acceptRecompute(v, s);
         changed = true;
       }
       this.needed = new Set([...this.readers.keys()].filter((v) => !this.st.counters.has(v)));
+    }
+  }
+
+  /** Commits a recomputation, and those of the cheap operands it relies on. */
+  private acceptRecompute(v: string, s: Stmt) {
+    this.recompute.set(v, s);
+    for (const u of usesOf(s)) {
+      if (!isVar(u)) continue;
+      this.addReader(u.name, this.anchors.get(s) ?? s);
+      if (this.typeOf(u.name) === "arr" || this.recompute.has(u.name) || this.st.home(u.name) !== this.st.home(v)) continue;
+      const r = this.recomputable(u.name);
+      if (r) this.acceptRecompute(u.name, r);
     }
   }
 
@@ -310,15 +325,8 @@ class ReverseBuilder {
     const home = this.st.home(u);
     if (home === block) {
       // recomputed earlier in the same block, or kept (popped) for it
-      let r = this.recompute.get(u);
-      if (r === undefined && !this.needed.has(u)) {
-        // not needed yet: recompute it too when it is cheap
-        r = this.recomputable(u);
-        if (r) {
-          this.recompute.set(u, r);
-          for (const w of usesOf(r)) if (isVar(w)) this.addReader(w.name, this.anchors.get(r) ?? r);
-        }
-      }
+      // recomputed (or recomputable, committed along with its user) earlier in the same block
+      const r = this.recompute.get(u) ?? (this.needed.has(u) ? undefined : this.recomputable(u));
       if (r !== undefined) return this.recomputeOrder(u) < order;
       return !this.st.isMutable(u);
     }
@@ -387,9 +395,10 @@ class ReverseBuilder {
     }
   }
 
+  /** Statements whose reverse is non-empty: adjoint code, restores, or popping kept values. */
   private computeLive() {
     const visit = (b: Block): boolean => {
-      let any = false;
+      let any = this.keptInBlock(b).length > 0;
       for (const s of b) {
         let l = false;
         switch (s.kind) {
@@ -402,11 +411,12 @@ class ReverseBuilder {
           case "loop": { visit(s.header); const a = visit(s.body); const c = visit(s.update); l = a || c; break; }
           default: assertNever(s);
         }
-        if (l || this.keptInBlock(b).length > 0) this.live.add(s);
+        if (l) this.live.add(s);
         any ||= l;
       }
-      return any || this.keptInBlock(b).length > 0;
+      return any;
     };
+    this.live.clear();
     visit(this.st.root);
   }
 
@@ -457,6 +467,10 @@ class ReverseBuilder {
       body.push({ k: "decl", kw: "let", name: v, init: arr ? { k: "new", ctor: "Float64Array", args: [n(0)] } : zeroOf(this.typeOf(v)) });
     }
     for (const sp of this.savePoints.values()) if (sp.slot) body.push({ k: "decl", kw: "let", name: sp.slot, init: zeroOf(this.typeOf(sp.v)) });
+    for (const [loop, trips] of this.tripCounters) {
+      const b = this.st.blockOf.get(loop)!;
+      if (b !== this.st.root && !this.st.blocks.get(b)!.inLoop) body.push({ k: "decl", kw: "let", name: trips, init: n(0) });
+    }
     const moduleStmts: JsStmt[] = [];
     if (this.usesTape()) {
       this.imports.add("Tape");
@@ -620,7 +634,8 @@ class ReverseBuilder {
           const update = this.forward(s.update, hoisted);
           if (trips) inner.push({ k: "assign", target: r(trips), op: "+=", value: n(1) });
           inner.push(...body, ...update);
-          if (trips) out.push({ k: "decl", kw: "let", name: trips, init: n(0) });
+          // the reverse sweep reads the count outside this block unless it is the function body or a loop's
+          if (trips && (b === this.st.root || this.st.blocks.get(b)!.inLoop)) out.push({ k: "decl", kw: "let", name: trips, init: n(0) });
           const cond = operandExpr(s.cond);
           if (s.doWhile) {
             out.push({ k: "while", test: header.length ? { k: "bool", v: true } : cond, doWhile: header.length === 0, body: header.length ? [...inner, ...header, { k: "if", c: { k: "un", op: "!", a: cond }, then: [{ k: "break" }], else: [] }] : inner });

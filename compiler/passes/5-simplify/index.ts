@@ -122,9 +122,32 @@ function allReads(body: Stmt[]): Set<string> {
   return out;
 }
 
+/** An expression with no effect beyond its value (no tape traffic, no user calls). */
+function pure(e: Expr): boolean {
+  switch (e.k) {
+    case "call": return e.fn.startsWith("Math.") && e.args.every(pure);
+    case "new": return false;
+    case "bin": return pure(e.a) && pure(e.b);
+    case "un": return pure(e.a);
+    case "index": return pure(e.arr) && pure(e.index);
+    case "member": return pure(e.obj);
+    case "cond": return pure(e.c) && pure(e.a) && pure(e.b);
+    case "object": return e.props.every(([, x]) => pure(x));
+    case "inc": return false;
+    default: return true;
+  }
+}
+
+/**
+ * Drops adjoints that are never read, and any local never read whose writes have no effect
+ * (an unread write with an effect, such as a tape pop, keeps the effect as a statement).
+ */
 function removeDead(body: Stmt[], derived: Set<string>): Stmt[] {
   const used = allReads(body);
-  const dead = (name: string) => derived.has(name) && !used.has(name);
+  const declared = new Set<string>();
+  const collect = (b: Stmt[]) => b.forEach((s) => { if (s.k === "decl") declared.add(s.name); childBlocks(s).forEach(collect); });
+  collect(body);
+  const dead = (name: string) => !used.has(name) && (derived.has(name) || declared.has(name));
   const go = (b: Stmt[]): Stmt[] => {
     const out: Stmt[] = [];
     let pendingComment: Stmt | undefined;
@@ -132,13 +155,18 @@ function removeDead(body: Stmt[], derived: Set<string>): Stmt[] {
       const isDeadDecl = s.k === "decl" && dead(s.name);
       const isDeadAssign = s.k === "assign" && s.target.k === "ref" && dead(s.target.name);
       if (isDeadDecl || isDeadAssign) {
+        const value = s.k === "decl" ? s.init : s.k === "assign" ? s.value : undefined;
+        if (value && !pure(value)) {
+          // keep the effect (a tape pop, an allocation is dropped only when it is pure)
+          if (value.k !== "new") out.push({ k: "expr", e: value });
+        }
         if ((s as { comment?: string }).comment) pendingComment = s;
         continue;
       }
       let t = withBlocks(s, go);
-      if ((t.k === "if" || t.k === "for" || t.k === "while") && childBlocks(t).every((c) => c.length === 0) && !(t.k === "for" && t.init && t.init.k !== "decl") && t.k !== "while") {
-        continue; // empty region of the reverse sweep
-      }
+      const emptyRegion = (t.k === "if" || t.k === "for") && childBlocks(t).every((c) => c.length === 0);
+      const initHasEffect = t.k === "for" && t.init?.k === "decl" && t.init.init !== undefined && !pure(t.init.init);
+      if (emptyRegion && !initHasEffect) continue; // empty region of the reverse sweep
       if (pendingComment) { t = moveComment(pendingComment, t)!; pendingComment = undefined; }
       out.push(t);
     }
