@@ -22,6 +22,8 @@ export const compilerOptions: ts.CompilerOptions = {
   skipLibCheck: true,
   types: [],
   lib: ["lib.es2022.d.ts"],
+  // resolve `adjoint/runtime` to its sources, whether or not dist/ has been built
+  customConditions: ["adjoint-source"],
 };
 
 /** Library files parse the same every time: share them between programs. */

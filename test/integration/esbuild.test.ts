@@ -1,0 +1,60 @@
+/**
+ * adjoint/esbuild, run for real: examples/plugin-project's train.ts bundled by esbuild (the
+ * generated module compiled in memory, `grad(loss)` rewritten), then run; a broken annotated
+ * function is a build error at its file, line and column.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BROKEN, ROOT, buildDist, run, removeTempProjects, tempProject } from "./helpers.ts";
+
+const EXAMPLE = path.join(ROOT, "examples/plugin-project");
+
+const BUILD = `import * as esbuild from "esbuild";
+import adjoint from "adjoint/esbuild";
+
+const entry = process.argv[2];
+await esbuild.build({
+  entryPoints: [entry],
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  outfile: "out/main.mjs",
+  logLevel: "error",
+  plugins: [adjoint()],
+}).catch(() => process.exit(1));
+`;
+
+afterAll(removeTempProjects);
+
+beforeAll(() => buildDist());
+
+describe("adjoint/esbuild", () => {
+  it("bundles train.ts with the generated module compiled in memory", { timeout: 240_000 }, async () => {
+    const dir = tempProject("esbuild", { "build.mjs": BUILD }, EXAMPLE);
+    // the bundle needs no model.grad.ts on disk
+    expect(fs.existsSync(path.join(dir, "src/model.grad.ts"))).toBe(false);
+    const build = await run(dir, ["build.mjs", "src/train.ts"]);
+    expect(build.output).toBe("");
+    expect(build.status).toBe(0);
+    const bundle = fs.readFileSync(path.join(dir, "out/main.mjs"), "utf8");
+    expect(bundle).toContain("function lossGrad(");
+    expect(bundle).not.toContain("was called at run time");
+    const trained = await run(dir, ["out/main.mjs"]);
+    expect(trained.status).toBe(0);
+    expect(trained.stdout).toMatch(/^step 0: loss 0\.693147$/m);
+    expect(trained.stdout).toMatch(/^step 100: loss 0\.1\d+$/m);
+  });
+
+  it("reports a broken annotated function at file:line:col", { timeout: 240_000 }, async () => {
+    const dir = tempProject("esbuild-broken", {
+      "build.mjs": BUILD,
+      "src/broken.ts": BROKEN,
+      "src/main.ts": `import { grad } from "adjoint";\nimport { broken } from "./broken.ts";\nconsole.log(grad(broken)(1));\n`,
+    });
+    const r = await run(dir, ["build.mjs", "src/main.ts"]);
+    expect(r.status).toBe(1);
+    expect(r.output).toContain("src/broken.ts:4:2:");
+    expect(r.output).toContain("AD1001: A switch statement is not supported in a differentiable function");
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * adjoint/plugin under ts-patch's `tspc`, run for real: examples/plugin-project is built (the
+ * plugin writes src/model.grad.ts and rewrites `grad(loss)`), then run with plain Node; a broken
+ * annotated function is a compiler error at its file, line and column.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { compileFiles } from "../../compiler/index.ts";
+import { BROKEN, ROOT, TSPC, buildDist, linkAdjoint, run, removeTempProjects, tempProject } from "./helpers.ts";
+
+const EXAMPLE = path.join(ROOT, "examples/plugin-project");
+const GENERATED = path.join(EXAMPLE, "src/model.grad.ts");
+
+afterAll(removeTempProjects);
+
+beforeAll(() => {
+  buildDist();
+  linkAdjoint(EXAMPLE);
+});
+
+describe("examples/plugin-project built with tspc", () => {
+  it("generates model.grad.ts before type checking, emits, and trains", { timeout: 240_000 }, async () => {
+    fs.rmSync(GENERATED, { force: true });
+    fs.rmSync(path.join(EXAMPLE, "dist"), { recursive: true, force: true });
+
+    const build = await run(EXAMPLE, [TSPC, "-p", "."]);
+    expect(build.output).toBe("");
+    expect(build.status).toBe(0);
+
+    // the file the CLI would write, byte for byte
+    const [cli] = await compileFiles([path.join(EXAMPLE, "src/model.ts")]);
+    expect(fs.readFileSync(GENERATED, "utf8")).toBe(cli.output);
+
+    // grad(loss) became the generated function; the marker import is gone
+    const train = fs.readFileSync(path.join(EXAMPLE, "dist/train.js"), "utf8");
+    expect(train).toContain('import * as model_grad from "./model.grad.js";');
+    expect(train).toContain("const lossAndGrad = model_grad.lossGrad;");
+    expect(train).not.toMatch(/from "adjoint";/);
+    expect(fs.existsSync(path.join(EXAMPLE, "dist/model.grad.js"))).toBe(true);
+
+    const trained = await run(EXAMPLE, ["dist/train.js"]);
+    expect(trained.stderr).toBe("");
+    expect(trained.status).toBe(0);
+    const losses = [...trained.stdout.matchAll(/step \d+: loss ([\d.]+)/g)].map((m) => Number(m[1]));
+    expect(losses).toHaveLength(6);
+    expect(losses[0]).toBeCloseTo(Math.log(2), 6);
+    for (let i = 1; i < losses.length; i++) expect(losses[i]).toBeLessThan(losses[i - 1]);
+    expect(losses.at(-1)).toBeLessThan(0.2);
+    expect(trained.stdout).toMatch(/final loss 0\.\d+, \|dL\/db\| [\d.e+-]+, accuracy (9\d|100)\.\d%/);
+  });
+});
+
+describe("CommonJS output", () => {
+  it("builds and runs the example as CommonJS (node10 resolution)", { timeout: 240_000 }, async () => {
+    const dir = tempProject("plugin-cjs", {}, EXAMPLE);
+    const config = JSON.parse(fs.readFileSync(path.join(dir, "tsconfig.json"), "utf8"));
+    config.compilerOptions = { ...config.compilerOptions, module: "CommonJS", moduleResolution: "Node10", esModuleInterop: true };
+    fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify(config, null, 2));
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ ...pkg, type: "commonjs" }, null, 2));
+
+    const build = await run(dir, [TSPC, "-p", "."]);
+    expect(build.output).toBe("");
+    expect(build.status).toBe(0);
+    expect(fs.readFileSync(path.join(dir, "dist/train.js"), "utf8")).toContain('const lossAndGrad = model_grad.lossGrad;');
+    const trained = await run(dir, ["dist/train.js"]);
+    expect(trained.stderr).toBe("");
+    expect(trained.stdout).toMatch(/^step 100: loss 0\.1\d+$/m);
+  });
+});
+
+describe("diagnostics in tspc's output", () => {
+  it("reports adjoint errors and marker misuse as located compiler errors", { timeout: 240_000 }, async () => {
+    const dir = tempProject("plugin-broken", {
+      "src/broken.ts": BROKEN,
+      "src/markers.ts": `import { grad, hessian, vjp } from "adjoint";
+import { loss } from "./model.js";
+import { broken } from "./broken.js";
+
+export function plain(x: number): number {
+  return x;
+}
+export const a = hessian(loss);
+export const b = grad(plain);
+export const c = vjp(loss);
+export const d = grad(broken);
+`,
+    }, EXAMPLE);
+    const r = await run(dir, [TSPC, "-p", ".", "--pretty"]);
+    expect(r.status).toBe(2);
+    expect(r.output).toContain("src/broken.ts:4:3 - error TS91001: A switch statement is not supported in a differentiable function");
+    expect(r.output).toContain("(adjoint AD1001)");
+    expect(r.output).toContain("src/markers.ts:8:18 - error TS91103: hessian(loss): adjoint generated no lossHessian for 'loss' (it has lossGrad). Ask for it in the function's comment: /** @differentiable @modes grad hessian */");
+    expect(r.output).toContain("src/markers.ts:9:23 - error TS91102: grad(plain): 'plain' is not marked /** @differentiable */.");
+    expect(r.output).toContain("src/markers.ts:10:18 - error TS91103: vjp(loss): 'loss' returns a number, so adjoint generates lossGrad for it, not lossVjp. Use grad(loss)");
+    // grad(broken): its module's error is the one reported, once
+    expect(r.output.match(/TS91001/g)).toHaveLength(1);
+    expect(r.output).toMatch(/Found 4 errors in 2 files/);
+    // nothing written for the broken module; the good one still generated
+    expect(fs.existsSync(path.join(dir, "src/broken.grad.ts"))).toBe(false);
+    expect(fs.existsSync(path.join(dir, "src/model.grad.ts"))).toBe(true);
+
+    // without --pretty (tsc's default when not on a terminal): file(line,col); and an up-to-date
+    // generated module is left alone (written only when it changes, so watch mode does not loop)
+    const generated = path.join(dir, "src/model.grad.ts");
+    const mtime = fs.statSync(generated).mtimeMs;
+    const plain = await run(dir, [TSPC, "-p", ".", "--noEmit"]);
+    expect(plain.output).toContain("src/broken.ts(4,3): error TS91001:");
+    expect(fs.statSync(generated).mtimeMs).toBe(mtime);
+  });
+});
