@@ -19,7 +19,7 @@
  */
 import { readFileSync } from "node:fs";
 import {
-  type IRFunction, type Stmt, type Operand, type Type, isVar, usesOf, assertNever,
+  type IRFunction, type Stmt, type Operand, type Type, isVar, usesOf, assertNever, ref,
 } from "../../ir/types.ts";
 import {
   type Expr, type Stmt as JsStmt, type FunctionSpec, type TypeSpec,
@@ -268,6 +268,19 @@ class ReverseBuilder {
     };
     if (s.kind === "load" && this.stableAfter(s.array, s) && operandsAvailable(s)) return s;
     if (s.kind === "op" && ReverseBuilder.CHEAP.has(s.op) && operandsAvailable(s)) return s;
+    // a value copied into a variable as that variable's last assignment in this block: when the
+    // reverse block starts, the variable still holds it (`a = Math.max(a, x[i])`, `x = x * r`)
+    const defOrder = this.st.order.get(s)!;
+    for (const st of home) {
+      if (st.kind !== "op" || st.op !== "copy" || !isVar(st.args[0]) || st.args[0].name !== v) continue;
+      const u = st.target;
+      const at = this.st.order.get(st)!;
+      if (at < defOrder || this.typeOf(u) === "arr" || this.st.counters.has(u)) continue;
+      if (this.st.defs(u).some((d) => d.order > at && this.st.isWithin(d.block, home))) continue;
+      const copy: Stmt = { kind: "op", target: v, op: "copy", args: [ref(u)], loc: st.loc };
+      this.anchors.set(copy, st);
+      return copy;
+    }
     // an expensive value stored into an array nothing overwrites afterwards: reload it from there
     for (const st of home) {
       if (st.kind === "store" && isVar(st.value) && st.value.name === v && this.stableAfter(st.array, st) && operandsAvailable(st)) {
@@ -683,7 +696,10 @@ class ReverseBuilder {
     let J: Expr;
     if (k === 1) J = strict ? sub(intEnd ? span : call("Math.ceil", span), n(1)) : (intEnd ? span : call("Math.floor", span));
     else J = strict ? sub(call("Math.ceil", bin("/", span, n(k))), n(1)) : call("Math.floor", bin("/", span, n(k)));
-    const last = up ? add(start, mul(J, n(k))) : sub(start, mul(J, n(k)));
+    // unit steps over integers: the last counter value is the bound itself (or one short of it)
+    const last = k === 1 && intEnd
+      ? (strict ? (up ? sub(end, n(1)) : add(end, n(1))) : end)
+      : up ? add(start, mul(J, n(k))) : sub(start, mul(J, n(k)));
     const update: JsStmt = k === 1
       ? { k: "expr", e: { k: "inc", name: i, op: up ? "--" : "++" } }
       : { k: "assign", target: r(i), op: up ? "-=" : "+=", value: n(k) };
