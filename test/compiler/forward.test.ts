@@ -123,3 +123,31 @@ export function rosenbrock(x: number, y: number): number {
     }
   });
 });
+
+describe("forward mode and Hvp on the lecture-notes fixtures", () => {
+  const SEEDS: [file: string, fn: string, params: string[], wrt: string[], spec: ([number, number])[]][] = [
+    ["table", "f", ["x1", "x2"], ["x1", "x2"], [[0.5, 3], [0.3, 2]]],
+    ["chain", "composite", ["x1", "x2"], ["x1", "x2"], [[-1, 1], [-1, 1]]],
+    ["neuron", "neuronLoss", ["alpha", "beta", "x1", "x2", "y"], ["alpha", "beta"], [[-2, 2], [-2, 2], [-2, 2], [-2, 2], [0, 1]]],
+    ["logistic", "logisticLoss", ["w0", "w1", "w2", "x1", "x2", "y"], ["w0", "w1", "w2"], [[-2, 2], [-2, 2], [-2, 2], [-3, 3], [-3, 3], [1, 1]]],
+  ];
+  for (const [file, fn, params, wrt, spec] of SEEDS) {
+    it(`${file}: tangent = ⟨grad, v⟩ = finite differences, and hvp = d/dt grad(x + t v)`, async () => {
+      const text = fs.readFileSync(path.join(ROOT, `fixtures/seeds/${file}.ts`), "utf8").replace(/@differentiable/, "@differentiable @modes grad jvp hvp");
+      const mm = await load(text, `seed-${file}-modes`);
+      for (const [k, args] of randomPoints(file.length * 13, 4, spec).entries()) {
+        const v = direction(args, params, wrt, k + 3);
+        const j = mm.grad[fn + "Jvp"](...clone(args), v);
+        const g = mm.grad[fn + "Grad"](...clone(args));
+        expect(relativeError(j.tangent, inner(g.grad, v))).toBeLessThan(1e-10);
+        const dir = asArgs(params, v, args);
+        expect(relativeError(j.tangent, directionalDerivative(mm.src[fn], clone(args), dir))).toBeLessThan(1e-6);
+        const h = mm.grad[fn + "Hvp"](...clone(args), v);
+        for (const p of wrt) {
+          const comp = (...a: Args) => mm.grad[fn + "Grad"](...a).grad[p] as number;
+          expect(relativeError(h.hvp[p], directionalDerivative(comp, clone(args), dir)), `${fn} hvp.${p}`).toBeLessThan(1e-6);
+        }
+      }
+    });
+  }
+});
