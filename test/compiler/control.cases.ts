@@ -17,5 +17,6 @@ export const CONTROL_CASES: [string, string[], ([number, number] | [number, numb
   ["localArray", ["x"], [[6, -1, 1]]],
   ["doWhile", ["x"], [[2, 8]]],
   ["branchInLoop", ["x", "c"], [[9, -1, 1], [0.5, 2]]],
+  ["floorThenUpdate", ["x"], [[-2, 2]]],
 ];
 

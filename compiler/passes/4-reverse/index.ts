@@ -123,7 +123,9 @@ class ReverseBuilder {
         if (!this.isActive(s.target)) return out;
         const rule = ruleFor(s.op)!;
         const args = s.args.map(operandExpr);
-        const partials = rule.partials!(args, r(s.target));
+        // a piecewise-constant step (floor, sign, …) passes nothing back; a later update may
+        // still make its target active, so only the adjoint's reset remains
+        const partials = rule.partials ? rule.partials(args, r(s.target)) : args.map(() => n(0));
         const g = r(this.adjOf(s.target));
         const selfUpdate = s.args.some((a) => isVar(a) && a.name === s.target);
         if (selfUpdate && !((s.op === "+" || s.op === "-") && isVar(s.args[0]) && s.args[0].name === s.target && !(isVar(s.args[1]) && s.args[1].name === s.target))) {
