@@ -1,14 +1,33 @@
 /**
  * Benchmark cases: each problem's data (fixed seed), objective, and the gradients to time,
  * each with a correctness check that runs before any timing.
+ *
+ * References and tolerances (ρ = |x − y| / max(1, |x| + |y|), ADBench's measure, worst entry):
+ * - manual: against Richardson-extrapolated central differences along a random direction, ≤ 1e-6;
+ * - adjoint: value bit-identical to the objective's; gradient against manual, ρ ≤ 1e-8, or (no
+ *   manual) against Richardson finite differences, ≤ 1e-6;
+ * - fd (plain central differences, what a user without AD would write): against the same
+ *   reference, ρ ≤ 1e-6;
+ * - tfjs (float32): against manual, ρ ≤ 1e-2 (float32 sums with cancellation: at gmm d=64 K=50
+ *   the worst entry of mu's gradient is off by 1.2e-3).
  */
-import { mulberry32, randomArray, directionalDerivative, relativeError, type Args } from "../runtime/gradcheck.ts";
+import { mulberry32, randomArray, directionalDerivative, relativeError, numericGradient, type Args } from "../runtime/gradcheck.ts";
+import { measure } from "./harness.ts";
+import { gmmInstance, baInstance, uniform, rngFor, SEED } from "./data.ts";
+import { lseGradManual } from "./manual/lse.ts";
+import { llsqGradManual } from "./manual/llsq.ts";
+import { gmmGradManual, gmmScratch, gmmConstant } from "./manual/gmm.ts";
+import { tfLse, tfLlsq, tfGmm, type Tf, type TfRun } from "./tfjs.ts";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type Gen = Record<string, any>;
 
+export type Tool = "adjoint" | "manual" | "tfjs" | "fd";
+
 export interface ToolRun {
-  tool: "adjoint" | "manual" | "tfjs" | "fd";
+  tool: Tool;
+  /** Appended to the case's size in the results (a variant of the same tool). */
+  variant?: string;
   /** The tool's own objective, when it differs from the TypeScript one (tfjs). */
   objective?: () => unknown;
   gradient: () => unknown;
@@ -22,10 +41,50 @@ export interface Case {
   size: string;
   objective: () => unknown;
   tools: ToolRun[];
+  /** Why a baseline was left out (printed and written to the docs). */
+  notes?: string[];
+  dispose?: () => void;
 }
 
-/** ⟨∇f, v⟩ from an analytic gradient vs a Richardson finite difference along v. */
-export function directionalError(f: (...a: any[]) => number, args: Args, grad: (number | Float64Array)[], seed = 5): number {
+/** Compiled problem modules: `src` the annotated source, `gen` the generated gradients. */
+export type Mods = Record<string, { src: Gen; gen: Gen }>;
+
+export const TOL = { manual: 1e-6, adjointVsManual: 1e-8, adjointVsFd: 1e-6, fd: 1e-6, tfjs: 1e-2 } as const;
+
+/** An fd gradient is timed only when its estimated cost (2·P objective calls) is below this. */
+export const FD_BUDGET_MS = 500;
+
+// ---------------------------------------------------------------------------------------------
+// errors
+
+/** ADBench's ρ between two numbers. */
+export function rho(x: number, y: number): number {
+  if (Object.is(x, y)) return 0;
+  const e = Math.abs(x - y) / Math.max(1, Math.abs(x) + Math.abs(y));
+  return Number.isNaN(e) ? Infinity : e;
+}
+
+type Field = number | Float64Array | Float32Array;
+
+/** Worst ρ over corresponding entries of two lists of numbers/arrays (lengths must agree). */
+export function maxRho(a: Field[], b: Field[]): number {
+  if (a.length !== b.length) return Infinity;
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i], y = b[i];
+    if (typeof x === "number" || typeof y === "number") {
+      if (typeof x !== "number" || typeof y !== "number") return Infinity;
+      worst = Math.max(worst, rho(x, y));
+      continue;
+    }
+    if (x.length !== y.length) return Infinity;
+    for (let e = 0; e < x.length; e++) worst = Math.max(worst, rho(x[e], y[e]));
+  }
+  return worst;
+}
+
+/** ⟨∇f, v⟩ from an analytic gradient vs a Richardson finite difference along a random v. */
+export function directionalError(f: (...a: any[]) => number, args: Args, grad: (number | Float64Array | undefined)[], seed = 5): number {
   const rng = mulberry32(seed);
   const dir: Args = args.map((a, i) => (grad[i] === undefined ? 0 : typeof a === "number" ? rng() - 0.5 : randomArray(rng, a.length, -0.5, 0.5)));
   let analytic = 0;
@@ -39,9 +98,73 @@ export function directionalError(f: (...a: any[]) => number, args: Args, grad: (
   return relativeError(analytic, numeric);
 }
 
-export function loopCases(gen: { dot: Gen; logreg: Gen; ode: Gen; src: { dot: Gen; logreg: Gen; ode: Gen } }, quick: boolean): Case[] {
+/** The adjoint value must be the objective's value, bit for bit; otherwise the check fails. */
+function sameValue(value: number, objective: number, err: number): number {
+  return Object.is(value, objective) ? err : Infinity;
+}
+
+// ---------------------------------------------------------------------------------------------
+// finite differences as a user would write them
+
+/** Step for a central difference at x: a power of two near ∛ε·max(1, |x|), so x ± h is exact. */
+function fdStep(x: number): number {
+  return 2 ** Math.round(Math.log2(6e-6 * Math.max(1, Math.abs(x))));
+}
+
+/**
+ * The full gradient by central differences with respect to the arrays `args[which]`, perturbing
+ * them in place (restored after each entry), into `out` (one array per index in `which`).
+ */
+export function fdGradient(f: (...a: any[]) => number, args: any[], which: number[], out: Float64Array[]): Float64Array[] {
+  which.forEach((k, o) => {
+    const a = args[k] as Float64Array;
+    const g = out[o];
+    for (let e = 0; e < a.length; e++) {
+      const x = a[e];
+      const h = fdStep(x);
+      a[e] = x + h;
+      const fp = f(...args);
+      a[e] = x - h;
+      const fm = f(...args);
+      a[e] = x;
+      g[e] = (fp - fm) / (2 * h);
+    }
+  });
+  return out;
+}
+
+/** Milliseconds per call after a short warm-up: enough to decide whether fd is affordable. */
+export function estimateMs(fn: () => unknown): number {
+  return measure(fn, 30).ms;
+}
+
+/** An fd tool when 2·P objective calls fit the budget, else a note saying why it was left out. */
+function fdTool(
+  objective: () => unknown, params: number, make: () => Omit<ToolRun, "tool">, notes: string[], budgetMs = FD_BUDGET_MS,
+): ToolRun[] {
+  const est = 2 * params * estimateMs(objective);
+  if (est > budgetMs) {
+    notes.push(`fd skipped: ${2 * params} objective calls per gradient ≈ ${est >= 1000 ? `${(est / 1000).toFixed(1)} s` : `${est.toFixed(0)} ms`} (budget ${budgetMs} ms)`);
+    return [];
+  }
+  return [{ tool: "fd", ...make() }];
+}
+
+function tfTools(run: TfRun | undefined, reference: () => Field[], refValue: () => number): ToolRun[] {
+  if (!run) return [];
+  return [{
+    tool: "tfjs", objective: run.objective, gradient: run.gradient, tolerance: TOL.tfjs,
+    check: () => Math.max(rho(run.objective(), refValue()), maxRho(run.gradient(), reference())),
+  }];
+}
+
+// ---------------------------------------------------------------------------------------------
+// the loop problems (dot, logistic regression, Euler ODE): adjoint only, checked against FD
+
+export function loopCases(mods: Mods, quick: boolean): Case[] {
   const rng = mulberry32(42);
   const cases: Case[] = [];
+  const { dot, logreg, ode } = mods;
 
   {
     const n = quick ? 1000 : 100_000;
@@ -49,10 +172,10 @@ export function loopCases(gen: { dot: Gen; logreg: Gen; ode: Gen; src: { dot: Ge
     const out = { w: new Float64Array(n), x: new Float64Array(n) };
     cases.push({
       problem: "dot", size: `n=${n}`,
-      objective: () => gen.src.dot.dot(w, x),
+      objective: () => dot.src.dot(w, x),
       tools: [{
-        tool: "adjoint", gradient: () => gen.dot.dotGrad(w, x, out), tolerance: 1e-6,
-        check: () => { const g = gen.dot.dotGrad(w, x).grad; return directionalError(gen.src.dot.dot, [w, x], [g.w, g.x]); },
+        tool: "adjoint", gradient: () => dot.gen.dotGrad(w, x, out), tolerance: TOL.adjointVsFd,
+        check: () => { const r = dot.gen.dotGrad(w, x); return sameValue(r.value, dot.src.dot(w, x), directionalError(dot.src.dot, [w, x], [r.grad.w, r.grad.x])); },
       }],
     });
   }
@@ -63,10 +186,13 @@ export function loopCases(gen: { dot: Gen; logreg: Gen; ode: Gen; src: { dot: Ge
     const out = { w: new Float64Array(d) };
     cases.push({
       problem: "logreg", size: `n=${n} d=${d}`,
-      objective: () => gen.src.logreg.logregLoss(w, 0.1, X, y),
+      objective: () => logreg.src.logregLoss(w, 0.1, X, y),
       tools: [{
-        tool: "adjoint", gradient: () => gen.logreg.logregLossGrad(w, 0.1, X, y, out), tolerance: 1e-6,
-        check: () => { const g = gen.logreg.logregLossGrad(w, 0.1, X, y).grad; return directionalError(gen.src.logreg.logregLoss, [w, 0.1, X, y], [g.w, g.b]); },
+        tool: "adjoint", gradient: () => logreg.gen.logregLossGrad(w, 0.1, X, y, out), tolerance: TOL.adjointVsFd,
+        check: () => {
+          const r = logreg.gen.logregLossGrad(w, 0.1, X, y);
+          return sameValue(r.value, logreg.src.logregLoss(w, 0.1, X, y), directionalError(logreg.src.logregLoss, [w, 0.1, X, y], [r.grad.w, r.grad.b]));
+        },
       }],
     });
   }
@@ -75,12 +201,254 @@ export function loopCases(gen: { dot: Gen; logreg: Gen; ode: Gen; src: { dot: Ge
     const args = [1.2, 0.3, 0.5, 0.4, 0.0, steps, 0.01] as const;
     cases.push({
       problem: "ode", size: `euler steps=${steps}`,
-      objective: () => gen.src.ode.pendulum(...args),
+      objective: () => ode.src.pendulum(...args),
       tools: [{
-        tool: "adjoint", gradient: () => gen.ode.pendulumGrad(...args), tolerance: 1e-6,
-        check: () => { const g = gen.ode.pendulumGrad(...args).grad; return directionalError(gen.src.ode.pendulum, [...args], [g.k, g.c, g.a, g.x0, g.v0]); },
+        tool: "adjoint", gradient: () => ode.gen.pendulumGrad(...args), tolerance: TOL.adjointVsFd,
+        check: () => {
+          const r = ode.gen.pendulumGrad(...args);
+          return sameValue(r.value, ode.src.pendulum(...args), directionalError(ode.src.pendulum, [...args], [r.grad.k, r.grad.c, r.grad.a, r.grad.x0, r.grad.v0]));
+        },
       }],
     });
   }
   return cases;
+}
+
+// ---------------------------------------------------------------------------------------------
+// GradBench problems
+
+export function lseCases(mods: Mods, quick: boolean, tf?: Tf): Case[] {
+  const { src, gen } = mods.lse;
+  const sizes = quick ? [100] : [2500, 1_280_000];
+  return sizes.map((n) => {
+    const x = uniform(rngFor(SEED), n); // GradBench: U(0, 1)
+    const objective = () => src.lse(x);
+    const gAd = new Float64Array(n), gMan = new Float64Array(n), gFd = new Float64Array(n);
+    const manual = () => lseGradManual(x, new Float64Array(n)).grad;
+    const notes: string[] = [];
+    const tfRun = tf ? tfLse(tf, x) : undefined;
+    const tools: ToolRun[] = [
+      {
+        tool: "adjoint", gradient: () => gen.lseGrad(x, { x: gAd }), tolerance: TOL.adjointVsManual,
+        check: () => { const r = gen.lseGrad(x); return sameValue(r.value, src.lse(x), maxRho([r.grad.x], [manual()])); },
+      },
+      {
+        tool: "manual", gradient: () => lseGradManual(x, gMan), tolerance: TOL.manual,
+        check: () => { const r = lseGradManual(x, new Float64Array(n)); return Math.max(rho(r.value, src.lse(x)), directionalError(src.lse, [x], [r.grad])); },
+      },
+      ...fdTool(objective, n, () => ({
+        gradient: () => fdGradient(src.lse, [x], [0], [gFd]), tolerance: TOL.fd,
+        check: () => maxRho(fdGradient(src.lse, [new Float64Array(x)], [0], [new Float64Array(n)]), [manual()]),
+      }), notes),
+      ...tfTools(tfRun, () => [manual()], () => src.lse(x)),
+    ];
+    return { problem: "lse", size: `n=${n}`, objective, tools, notes, dispose: () => tfRun?.dispose() };
+  });
+}
+
+export function llsqCases(mods: Mods, quick: boolean, tf?: Tf): Case[] {
+  const { src, gen } = mods.llsq;
+  const m = quick ? 8 : 128;
+  const sizes = quick ? [32] : [1024, 4096];
+  return sizes.map((n) => {
+    const x = uniform(rngFor(SEED), m); // GradBench: U(0, 1)
+    const objective = () => src.llsq(x, n);
+    const gAd = new Float64Array(m), gMan = new Float64Array(m), pow = new Float64Array(m), gFd = new Float64Array(m);
+    const manual = () => llsqGradManual(x, n, new Float64Array(m), new Float64Array(m)).grad;
+    const notes: string[] = [];
+    const tfRun = tf ? tfLlsq(tf, x, n) : undefined;
+    const f = (xv: Float64Array) => src.llsq(xv, n);
+    const tools: ToolRun[] = [
+      {
+        tool: "adjoint", gradient: () => gen.llsqGrad(x, n, { x: gAd }), tolerance: TOL.adjointVsManual,
+        check: () => { const r = gen.llsqGrad(x, n); return sameValue(r.value, src.llsq(x, n), maxRho([r.grad.x], [manual()])); },
+      },
+      {
+        tool: "manual", gradient: () => llsqGradManual(x, n, gMan, pow), tolerance: TOL.manual,
+        check: () => { const r = llsqGradManual(x, n, new Float64Array(m), new Float64Array(m)); return Math.max(rho(r.value, src.llsq(x, n)), directionalError(f, [x], [r.grad])); },
+      },
+      ...fdTool(objective, m, () => ({
+        gradient: () => fdGradient(f, [x], [0], [gFd]), tolerance: TOL.fd,
+        check: () => maxRho(fdGradient(f, [new Float64Array(x)], [0], [new Float64Array(m)]), [manual()]),
+      }), notes),
+      ...tfTools(tfRun, () => [manual()], () => src.llsq(x, n)),
+    ];
+    return { problem: "llsq", size: `n=${n} m=${m}`, objective, tools, notes, dispose: () => tfRun?.dispose() };
+  });
+}
+
+export function gmmCases(mods: Mods, quick: boolean, tf?: Tf): Case[] {
+  const { src, gen } = mods.gmm;
+  const sizes: [number, number, number][] = quick ? [[2, 3, 20], [3, 2, 10]] : [[2, 5, 1000], [10, 5, 1000], [20, 10, 1000], [64, 50, 1000]];
+  return sizes.map(([d, k, n]) => {
+    const I = gmmInstance(d, k, n);
+    const { alpha, mu, q, l, x, gamma, m } = I;
+    const args = (a = alpha, u = mu, qq = q, ll = l) => [d, k, n, a, u, qq, ll, x, gamma, m] as const;
+    const objective = () => src.gmm(...args());
+    const newGrad = () => ({ alpha: new Float64Array(k), mu: new Float64Array(k * d), q: new Float64Array(k * d), l: new Float64Array(l.length) });
+    const gAd = newGrad(), gMan = newGrad(), scratch = gmmScratch(d, k);
+    const gFd = [new Float64Array(k), new Float64Array(k * d), new Float64Array(k * d), new Float64Array(l.length)];
+    const manual = () => { const g = gmmGradManual(...args(), newGrad(), gmmScratch(d, k)).grad; return [g.alpha, g.mu, g.q, g.l]; };
+    const notes: string[] = [];
+    const tfRun = tf ? tfGmm(tf, d, k, n, alpha, mu, q, l, x, gamma, m, gmmConstant(d, k, n, gamma, m)) : undefined;
+    const params = alpha.length + mu.length + q.length + l.length;
+    const tools: ToolRun[] = [
+      {
+        tool: "adjoint", gradient: () => gen.gmmGrad(...args(), gAd), tolerance: TOL.adjointVsManual,
+        check: () => {
+          const r = gen.gmmGrad(...args());
+          return sameValue(r.value, src.gmm(...args()), maxRho([r.grad.alpha, r.grad.mu, r.grad.q, r.grad.l], manual()));
+        },
+      },
+      {
+        tool: "manual", gradient: () => gmmGradManual(...args(), gMan, scratch), tolerance: TOL.manual,
+        check: () => {
+          const r = gmmGradManual(...args(), newGrad(), gmmScratch(d, k));
+          const f = (a: Float64Array, u: Float64Array, qq: Float64Array, ll: Float64Array) => src.gmm(...args(a, u, qq, ll));
+          return Math.max(rho(r.value, src.gmm(...args())), directionalError(f, [alpha, mu, q, l], [r.grad.alpha, r.grad.mu, r.grad.q, r.grad.l]));
+        },
+      },
+      ...fdTool(objective, params, () => ({
+        gradient: () => fdGradient(src.gmm, [...args()], [3, 4, 5, 6], gFd), tolerance: TOL.fd,
+        check: () => maxRho(fdGradient(src.gmm, [...args(new Float64Array(alpha), new Float64Array(mu), new Float64Array(q), new Float64Array(l))], [3, 4, 5, 6], gFd.map((g) => new Float64Array(g.length))), manual()),
+      }), notes),
+      ...tfTools(tfRun, manual, () => src.gmm(...args())),
+    ];
+    return { problem: "gmm", size: `d=${d} K=${k} n=${n}`, objective, tools, notes, dispose: () => tfRun?.dispose() };
+  });
+}
+
+export function odeRk4Cases(mods: Mods, quick: boolean): Case[] {
+  const { src, gen } = mods.odeRk4;
+  const sizes: [number, number][] = quick ? [[10, 3]] : [[1000, 100], [10_000, 10]];
+  return sizes.map(([n, s]) => {
+    const x = uniform(rngFor(SEED), n); // GradBench: U(0, 1)
+    const objective = () => src.odeRk4(x, s);
+    const gAd = new Float64Array(n), gFd = new Float64Array(n);
+    const f = (xv: Float64Array) => src.odeRk4(xv, s);
+    const notes: string[] = [];
+    const reference = () => numericGradient(f, [x])[0] as Float64Array;
+    const tools: ToolRun[] = [
+      {
+        tool: "adjoint", gradient: () => gen.odeRk4Grad(x, s, { x: gAd }), tolerance: TOL.adjointVsFd,
+        check: () => { const r = gen.odeRk4Grad(x, s); return sameValue(r.value, src.odeRk4(x, s), directionalError(f, [x], [r.grad.x])); },
+      },
+      ...fdTool(objective, n, () => ({
+        gradient: () => fdGradient(f, [x], [0], [gFd]), tolerance: TOL.fd,
+        check: () => maxRho(fdGradient(f, [new Float64Array(x)], [0], [new Float64Array(n)]), [reference()]),
+      }), notes),
+    ];
+    return { problem: "ode-rk4", size: `n=${n} s=${s}`, objective, tools, notes };
+  });
+}
+
+/**
+ * Bundle adjustment: the residuals of all observations (objective) vs their 2×15 Jacobians
+ * (cam 11, X 3, w 1), one generated `reprojErrorJacobian` call per observation. Each
+ * observation's camera and point are copied into small buffers first, in both.
+ */
+export function baCases(mods: Mods, quick: boolean): Case[] {
+  const { src, gen } = mods.ba;
+  const sizes: [number, number, number][] = quick ? [[3, 10, 30]] : [[49, 7776, 31843]]; // ADBench ba1's shape
+  return sizes.map(([nCams, nPts, nObs]) => {
+    const B = baInstance(nCams, nPts, nObs, (cam, X, out) => src.reprojError(cam, X, 1, 0, 0, out));
+    const cam = new Float64Array(11), X = new Float64Array(3), err = new Float64Array(2);
+    const load = (i: number) => {
+      const c = B.obs[2 * i], p = B.obs[2 * i + 1];
+      for (let j = 0; j < 11; j++) cam[j] = B.cams[11 * c + j];
+      X[0] = B.X[3 * p]; X[1] = B.X[3 * p + 1]; X[2] = B.X[3 * p + 2];
+    };
+    const residuals = new Float64Array(2 * nObs);
+    const J = new Float64Array(30 * nObs); // each observation's 2×15 block, row-major
+    const objective = () => {
+      for (let i = 0; i < nObs; i++) {
+        load(i);
+        src.reprojError(cam, X, B.w[i], B.feats[2 * i], B.feats[2 * i + 1], err);
+        residuals[2 * i] = err[0];
+        residuals[2 * i + 1] = err[1];
+      }
+      return residuals;
+    };
+    const jacobianAll = () => {
+      for (let i = 0; i < nObs; i++) {
+        load(i);
+        J.set(gen.reprojErrorJacobian(cam, X, B.w[i], B.feats[2 * i], B.feats[2 * i + 1], err).jacobian, 30 * i);
+      }
+      return J;
+    };
+    // the same through two reverse sweeps with reused buffers: what the Jacobian API costs
+    const e0 = new Float64Array([1, 0]), e1 = new Float64Array([0, 1]);
+    const gCam = new Float64Array(11), gX = new Float64Array(3), out = { cam: gCam, X: gX };
+    const c0 = { err: e0 }, c1 = { err: e1 };
+    const vjpAll = () => {
+      for (let i = 0; i < nObs; i++) {
+        load(i);
+        for (let row = 0; row < 2; row++) {
+          const g = gen.reprojErrorVjp(cam, X, B.w[i], B.feats[2 * i], B.feats[2 * i + 1], err, row === 0 ? c0 : c1, out).grad;
+          const o = 30 * i + 15 * row;
+          for (let j = 0; j < 11; j++) J[o + j] = g.cam[j];
+          J[o + 11] = g.X[0]; J[o + 12] = g.X[1]; J[o + 13] = g.X[2];
+          J[o + 14] = g.w;
+        }
+      }
+      return J;
+    };
+    // central differences over the 15 inputs of each observation
+    const ep = new Float64Array(2), em = new Float64Array(2);
+    const fdAll = () => {
+      for (let i = 0; i < nObs; i++) {
+        load(i);
+        const fx = B.feats[2 * i], fy = B.feats[2 * i + 1];
+        for (let j = 0; j < 15; j++) {
+          const a = j < 11 ? cam : j < 14 ? X : null;
+          const e = j < 11 ? j : j - 11;
+          const v = a ? a[e] : B.w[i];
+          const h = fdStep(v);
+          if (a) a[e] = v + h;
+          src.reprojError(cam, X, a ? B.w[i] : v + h, fx, fy, ep);
+          if (a) a[e] = v - h;
+          src.reprojError(cam, X, a ? B.w[i] : v - h, fx, fy, em);
+          if (a) a[e] = v;
+          J[30 * i + j] = (ep[0] - em[0]) / (2 * h);
+          J[30 * i + 15 + j] = (ep[1] - em[1]) / (2 * h);
+        }
+      }
+      return J;
+    };
+    // reference: Richardson-extrapolated differences on a sample of observations
+    const sample = Array.from({ length: Math.min(nObs, quick ? 10 : 60) }, (_, s) => Math.floor((s * nObs) / Math.min(nObs, quick ? 10 : 60)));
+    const reference = (i: number): Float64Array => {
+      load(i);
+      const fx = B.feats[2 * i], fy = B.feats[2 * i + 1];
+      const ref = new Float64Array(30);
+      for (let row = 0; row < 2; row++) {
+        const f = (c: Float64Array, p: Float64Array, w: number) => { const o = new Float64Array(2); src.reprojError(c, p, w, fx, fy, o); return o[row]; };
+        const [gc, gp, gw] = numericGradient(f, [new Float64Array(cam), new Float64Array(X), B.w[i]]) as [Float64Array, Float64Array, number];
+        ref.set(gc, 15 * row);
+        ref.set(gp, 15 * row + 11);
+        ref[15 * row + 14] = gw;
+      }
+      return ref;
+    };
+    const checkAll = (all: () => Float64Array) => () => {
+      const got = all();
+      let worst = 0;
+      for (const i of sample) worst = Math.max(worst, maxRho([got.subarray(30 * i, 30 * i + 30)], [reference(i)]));
+      return worst;
+    };
+    const checkResiduals = () => {
+      // the Jacobian's companion outputs: err written by the generated code equals the source's
+      load(0);
+      const a = new Float64Array(2), b = new Float64Array(2);
+      src.reprojError(cam, X, B.w[0], B.feats[0], B.feats[1], a);
+      gen.reprojErrorJacobian(cam, X, B.w[0], B.feats[0], B.feats[1], b);
+      return Object.is(a[0], b[0]) && Object.is(a[1], b[1]) ? 0 : Infinity;
+    };
+    const tools: ToolRun[] = [
+      { tool: "adjoint", gradient: jacobianAll, tolerance: TOL.adjointVsFd, check: () => Math.max(checkResiduals(), checkAll(jacobianAll)()) },
+      { tool: "adjoint", variant: "vjp×2", gradient: vjpAll, tolerance: TOL.adjointVsFd, check: checkAll(vjpAll) },
+      { tool: "fd", gradient: fdAll, tolerance: TOL.fd, check: checkAll(fdAll) },
+    ];
+    return { problem: "ba", size: `cams=${nCams} pts=${nPts} obs=${nObs}`, objective, tools, notes: [] };
+  });
 }

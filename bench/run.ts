@@ -1,83 +1,191 @@
 /**
- * `npm run bench [-- --quick] [-- --json] [-- <problem filter>...]`
+ * `npm run bench [-- --quick] [-- --json] [-- --no-tfjs] [-- <problem>...]`
  *
  * Compiles the annotated problems in bench/problems with adjoint, checks every gradient before
  * timing it, and prints gradient time / objective time per problem and tool, all measured in
- * this one run. `--json` writes bench/results.json and regenerates docs/benchmarks.md from it.
+ * this one run: adjoint's generated code, hand-written gradients (manual), central finite
+ * differences (fd) and TensorFlow.js on its pure-JS CPU backend (tfjs).
+ *
+ * - `--quick`: tiny sizes and short timings (seconds; the test suite runs it).
+ * - `<problem>...`: only these problems (dot, logreg, ode, lse, llsq, gmm, ba, ode-rk4); a word
+ *   that is not a problem's name selects every problem whose name contains it.
+ * - `--json`: write bench/results.json (rows of the problems run replace their old rows) and
+ *   regenerate the marked section of docs/benchmarks.md from it. Ignored with --quick.
+ *
+ * A gradient whose check fails is not timed; the rest of its problem is skipped and the exit
+ * code is 1.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { compileFiles } from "../compiler/index.ts";
-import { compare, machine, progress, fmtMs } from "./harness.ts";
-import { loopCases, type Case, type Gen } from "./cases.ts";
+import { compare, machine, progress, fmtMs, clockName } from "./harness.ts";
+import { loopCases, lseCases, llsqCases, gmmCases, baCases, odeRk4Cases, TOL, FD_BUDGET_MS, type Case, type Mods, type Tool } from "./cases.ts";
+import { loadTf, type Tf } from "./tfjs.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
-const args = process.argv.slice(2);
-const quick = args.includes("--quick");
-const json = args.includes("--json");
-const filters = args.filter((a) => !a.startsWith("--"));
+const RESULTS = path.join(ROOT, "bench/results.json");
+const DOCS = path.join(ROOT, "docs/benchmarks.md");
 
 export interface Row {
   problem: string;
   size: string;
-  tool: string;
+  tool: Tool;
   objectiveMs: number;
   gradientMs: number;
   ratio: number;
 }
 
-async function compileProblems(names: string[]): Promise<Record<string, { src: Gen; gen: Gen }>> {
-  const dir = path.join(ROOT, ".tmp/bench");
+/** Problems in report order, each with the source files it compiles and its case builder. */
+const PROBLEMS: { name: string; files: string[]; tfjs: boolean; cases: (mods: Mods, quick: boolean, tf?: Tf) => Case[] }[] = [
+  { name: "dot", files: ["dot"], tfjs: false, cases: (m, q) => loopCases(m, q).filter((c) => c.problem === "dot") },
+  { name: "logreg", files: ["logreg"], tfjs: false, cases: (m, q) => loopCases(m, q).filter((c) => c.problem === "logreg") },
+  { name: "ode", files: ["ode"], tfjs: false, cases: (m, q) => loopCases(m, q).filter((c) => c.problem === "ode") },
+  { name: "lse", files: ["lse"], tfjs: true, cases: lseCases },
+  { name: "llsq", files: ["llsq"], tfjs: true, cases: llsqCases },
+  { name: "gmm", files: ["gmm"], tfjs: true, cases: gmmCases },
+  { name: "ba", files: ["ba"], tfjs: false, cases: baCases },
+  { name: "ode-rk4", files: ["odeRk4"], tfjs: false, cases: odeRk4Cases },
+];
+
+/** The goals of issue 7 (reported, not enforced). */
+const RATIO_GOAL: Record<string, number> = { gmm: 3, lse: 2, llsq: 2, ba: 8 };
+const MANUAL_GOAL = 1.2;
+const TFJS_GOAL = 10;
+
+/** Compiles the problems into .tmp/bench (a quick run: .tmp/bench-quick, leaving the full run's). */
+async function compileProblems(names: string[], quick: boolean): Promise<Mods> {
+  const dir = path.join(ROOT, quick ? ".tmp/bench-quick" : ".tmp/bench");
   fs.mkdirSync(dir, { recursive: true });
+  const runtime = path.join(ROOT, "runtime/index.ts");
   const files = names.map((n) => path.join(ROOT, "bench/problems", `${n}.ts`));
-  const results = await compileFiles(files, { runtime: path.join(ROOT, "runtime/index.ts") });
-  const out: Record<string, { src: Gen; gen: Gen }> = {};
+  const results = await compileFiles(files, { runtime });
+  const out: Mods = {};
   for (const [i, r] of results.entries()) {
     if (r.diagnostics.length || !r.output) throw new Error(`cannot compile ${files[i]}: ${r.diagnostics.map((d) => d.message).join("; ")}`);
     const target = path.join(dir, `${names[i]}.grad.ts`);
-    fs.writeFileSync(target, r.output.replaceAll(path.join(ROOT, "runtime/index.ts"), path.join(ROOT, "runtime/index.ts")));
+    // atomically: another run (the test suite's quick run) may be importing the same file
+    const tmp = `${target}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, r.output);
+    fs.renameSync(tmp, target);
     out[names[i]] = { src: await import(pathToFileURL(files[i]).href), gen: await import(pathToFileURL(target).href) };
   }
   return out;
 }
 
-async function main() {
-  const mods = await compileProblems(["dot", "logreg", "ode"]);
-  const cases: Case[] = loopCases({
-    dot: mods.dot.gen, logreg: mods.logreg.gen, ode: mods.ode.gen,
-    src: { dot: mods.dot.src, logreg: mods.logreg.src, ode: mods.ode.src },
-  }, quick).filter((c) => filters.length === 0 || filters.some((f) => c.problem.includes(f)));
+export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
+  const quick = argv.includes("--quick");
+  const json = argv.includes("--json");
+  const noTf = argv.includes("--no-tfjs");
+  const filters = argv.filter((a) => !a.startsWith("--"));
+  const unknown = argv.filter((a) => a.startsWith("--") && !["--quick", "--json", "--no-tfjs"].includes(a));
+  if (unknown.length) {
+    console.error(`unknown option ${unknown.join(", ")}; usage: npm run bench [-- --quick] [-- --json] [-- --no-tfjs] [-- <problem>...]`);
+    return 2;
+  }
+  // a filter names a problem exactly, or else selects every problem whose name contains it
+  const matches = (f: string, name: string) => (PROBLEMS.some((p) => p.name === f) ? name === f : name.includes(f));
+  const selected = PROBLEMS.filter((p) => filters.length === 0 || filters.some((f) => matches(f, p.name)));
+  if (selected.length === 0) {
+    console.error(`no problem matches ${filters.join(", ")}; problems: ${PROBLEMS.map((p) => p.name).join(", ")}`);
+    return 2;
+  }
+
+  const mods = await compileProblems([...new Set(selected.flatMap((p) => p.files))], quick);
+  const tf = !noTf && selected.some((p) => p.tfjs) ? await loadTf() : undefined;
 
   const minMs = quick ? 20 : 400;
   const rows: Row[] = [];
-  const total = cases.reduce((n, c) => n + c.tools.length, 0);
-  let done = 0;
+  const notes: string[] = [];
+  const checks: string[] = [];
   let failures = 0;
+  const t0 = performance.now();
+
+  // build every case first so the progress bar knows the total
+  const cases: Case[] = [];
+  for (const p of selected) {
+    if (!process.stderr.isTTY && !quick) console.error(`preparing ${p.name}…`);
+    cases.push(...p.cases(mods, quick, p.tfjs ? tf : undefined));
+  }
+  const fnsOf = (c: Case) => 1 + c.tools.length + c.tools.filter((t) => t.objective).length;
+  const total = cases.reduce((n, c) => n + fnsOf(c), 0);
+  let done = 0;
+  const failed = new Set<string>();
+
   for (const c of cases) {
-    for (const t of c.tools) {
-      progress(done, total, `${c.problem} ${c.size} ${t.tool}`);
-      const err = t.check();
-      if (!(err <= t.tolerance)) {
-        console.error(`MISMATCH ${c.problem} ${c.size} ${t.tool}: error ${err} > ${t.tolerance}; not timed`);
-        failures++;
-        done++;
-        continue;
-      }
-      const [obj, grad] = compare([t.objective ?? c.objective, t.gradient], minMs);
-      rows.push({ problem: c.problem, size: c.size, tool: t.tool, objectiveMs: obj.ms, gradientMs: grad.ms, ratio: grad.ms / obj.ms });
-      done++;
+    for (const note of c.notes ?? []) notes.push(`${c.problem} ${c.size}: ${note}`);
+    if (failed.has(c.problem)) {
+      done += fnsOf(c);
+      continue;
     }
+    if (!process.stderr.isTTY && !quick) console.error(`${c.problem} ${c.size}: checking, then timing ${c.tools.map((t) => t.tool + (t.variant ? ` ${t.variant}` : "")).join(", ")}`);
+    // correctness before speed: every tool of the case, before any timing
+    let ok = true;
+    for (const t of c.tools) {
+      progress(done, total, `${c.problem} ${c.size} check ${t.tool}`);
+      let err: number;
+      try {
+        err = t.check();
+      } catch (e) {
+        console.error(`\nERROR ${c.problem} ${c.size} ${t.tool}: ${(e as Error).stack ?? e}`);
+        err = NaN;
+      }
+      checks.push(`${c.problem} ${c.size} ${t.tool}${t.variant ? ` (${t.variant})` : ""}: ${err.toExponential(1)} (≤ ${t.tolerance})`);
+      if (!(err <= t.tolerance)) {
+        console.error(`\nMISMATCH ${c.problem} ${c.size} ${t.tool}${t.variant ? ` (${t.variant})` : ""}: error ${err} > ${t.tolerance}; ${c.problem} is not timed`);
+        ok = false;
+      }
+    }
+    if (!ok) {
+      failures++;
+      failed.add(c.problem);
+      done += fnsOf(c);
+      c.dispose?.();
+      continue;
+    }
+    // one interleaved comparison per case: the objective(s) and every gradient
+    const fns: (() => unknown)[] = [c.objective];
+    const slots = c.tools.map((t) => {
+      let obj = 0;
+      if (t.objective) {
+        obj = fns.length;
+        fns.push(t.objective);
+      }
+      const grad = fns.length;
+      fns.push(t.gradient);
+      return { obj, grad };
+    });
+    const base = done;
+    const timings = compare(fns, minMs, (f) => progress(base + f * fns.length, total, `${c.problem} ${c.size} timing ${fns.length} functions`, !quick));
+    done = base + fns.length;
+    c.tools.forEach((t, i) => {
+      const obj = timings[slots[i].obj].ms, grad = timings[slots[i].grad].ms;
+      rows.push({ problem: c.problem, size: t.variant ? `${c.size} (${t.variant})` : c.size, tool: t.tool, objectiveMs: obj, gradientMs: grad, ratio: grad / obj });
+    });
+    c.dispose?.();
   }
   progress(total, total, "done");
-  const table = markdownTable(rows);
-  console.log(`\n${machine()}${quick ? " (quick run: small sizes, short timings)" : ""}\n\n${table}`);
+
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(`\n${machine()}${quick ? " (quick run: tiny sizes, short timings)" : ""}\n`);
+  console.log(markdownTable(rows));
+  console.log(`\n${summaryTable(rows)}`);
+  if (notes.length) console.log(`\n${notes.map((n) => `- ${n}`).join("\n")}`);
+  console.log(`\nchecks (error against the reference, before timing):\n${checks.map((c) => `  ${c}`).join("\n")}`);
+  console.log(`\n${rows.length} rows in ${seconds.toFixed(1)} s${failures ? `; ${failures} case(s) failed their check and were not timed` : ""}`);
+
+  if (json && quick) console.log("(--json ignored in a quick run: its figures are not worth keeping)");
   if (json && !quick) {
-    fs.writeFileSync(path.join(ROOT, "bench/results.json"), JSON.stringify(rows, null, 2) + "\n");
-    writeDocs(rows);
+    const all = mergeResults(rows, selected.map((p) => p.name));
+    fs.writeFileSync(RESULTS, JSON.stringify(all, null, 2) + "\n");
+    writeDocs(all, notes, selected.map((p) => p.name));
+    console.log(`wrote ${path.relative(ROOT, RESULTS)} and ${path.relative(ROOT, DOCS)}`);
   }
-  if (failures > 0) process.exitCode = 1;
+  return failures > 0 ? 1 : 0;
 }
+
+// ---------------------------------------------------------------------------------------------
+// reporting
 
 export function markdownTable(rows: Row[]): string {
   const lines = ["| problem | size | tool | objective ms | gradient ms | gradient / objective |", "| --- | --- | --- | ---: | ---: | ---: |"];
@@ -85,15 +193,78 @@ export function markdownTable(rows: Row[]): string {
   return lines.join("\n");
 }
 
-function writeDocs(rows: Row[]) {
-  const file = path.join(ROOT, "docs/benchmarks.md");
-  const prev = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
-  const begin = "<!-- loop-benchmarks:begin -->", end = "<!-- loop-benchmarks:end -->";
-  const section = `${begin}\nMeasured by \`npm run bench -- --json\` on ${machine()}, ${new Date().toISOString().slice(0, 10)}. Each figure is the median time per call; ratios are within this one run.\n\n${markdownTable(rows)}\n${end}`;
-  const next = prev.includes(begin)
-    ? prev.replace(new RegExp(`${begin}[\\s\\S]*${end}`), section)
-    : `# Benchmarks\n\n## Gradient cost of loop code\n\n${section}\n`;
-  fs.writeFileSync(file, next);
+const mark = (ok: boolean) => (ok ? "✓" : "✗");
+
+/** Per problem and size: adjoint's ratio against the goal, against manual and against tfjs. */
+export function summaryTable(rows: Row[]): string {
+  const lines = [
+    "| problem | size | adjoint gradient / objective | goal | adjoint / manual (gradient time) | tfjs / adjoint (gradient time) |",
+    "| --- | --- | ---: | ---: | ---: | ---: |",
+  ];
+  const keys = [...new Set(rows.map((r) => `${r.problem}\u0000${r.size}`))];
+  for (const key of keys) {
+    const [problem, size] = key.split("\u0000");
+    const of = (tool: Tool) => rows.find((r) => r.problem === problem && r.size === size && r.tool === tool);
+    const ad = of("adjoint");
+    if (!ad) continue;
+    const goal = RATIO_GOAL[problem];
+    const man = of("manual"), tf = of("tfjs");
+    const vsMan = man ? ad.gradientMs / man.gradientMs : undefined;
+    const vsTf = tf ? tf.gradientMs / ad.gradientMs : undefined;
+    lines.push(`| ${problem} | ${size} | ${ad.ratio.toFixed(2)}${goal ? ` ${mark(ad.ratio <= goal)}` : ""} | ${goal ? `≤ ${goal}` : ""} | ${vsMan === undefined ? "" : `${vsMan.toFixed(2)} ${mark(vsMan <= MANUAL_GOAL)}`} | ${vsTf === undefined ? "" : `${vsTf.toFixed(1)}× ${mark(vsTf >= TFJS_GOAL)}`} |`);
+  }
+  return lines.join("\n");
 }
 
-await main();
+function mergeResults(rows: Row[], ran: string[]): Row[] {
+  let old: Row[] = [];
+  try {
+    old = JSON.parse(fs.readFileSync(RESULTS, "utf8")) as Row[];
+  } catch { /* none yet */ }
+  const kept = old.filter((r) => !ran.includes(r.problem));
+  const order = PROBLEMS.map((p) => p.name);
+  const all = [...kept, ...rows];
+  // stable: by problem in report order, then as measured
+  return all.map((r, i) => ({ r, i })).sort((a, b) => order.indexOf(a.r.problem) - order.indexOf(b.r.problem) || a.i - b.i).map(({ r }) => r);
+}
+
+const BEGIN = "<!-- bench:begin (generated by `npm run bench -- --json`; edit outside these markers) -->";
+const END = "<!-- bench:end -->";
+
+function writeDocs(rows: Row[], runNotes: string[], ran: string[]) {
+  const prev = fs.existsSync(DOCS) ? fs.readFileSync(DOCS, "utf8") : "";
+  // notes of the problems not run this time stay as they were
+  const oldSection = prev.includes(END) ? prev.slice(prev.indexOf(BEGIN.slice(0, 18)), prev.indexOf(END)) : "";
+  const kept = oldSection.split("\n").filter((l) => l.startsWith("- ")).map((l) => l.slice(2)).filter((l) => !ran.includes(l.split(" ")[0]));
+  const order = PROBLEMS.map((p) => p.name);
+  const notes = [...kept, ...runNotes].sort((a, b) => order.indexOf(a.split(" ")[0]) - order.indexOf(b.split(" ")[0]));
+  const section = [
+    BEGIN,
+    `Measured by \`npm run bench -- --json\` on ${machine()}, ${new Date().toISOString().slice(0, 10)}. Each figure is the median ${clockName()} per call over samples taken in alternation with the other functions of its problem and size; ratios are within this one run.`,
+    "",
+    markdownTable(rows),
+    "",
+    `Goals (issue 7): adjoint's gradient / objective ≤ ${RATIO_GOAL.gmm} for gmm, ≤ ${RATIO_GOAL.lse} for lse and llsq, ≤ ${RATIO_GOAL.ba} for the ba Jacobian; adjoint / manual ≤ ${MANUAL_GOAL}; tfjs at least ${TFJS_GOAL}× slower than adjoint.`,
+    "",
+    summaryTable(rows),
+    ...(notes.length ? ["", ...notes.map((n) => `- ${n}`)] : []),
+    "",
+    `Checks before timing (ρ = |x − y| / max(1, |x| + |y|), worst entry): manual against Richardson differences ≤ ${TOL.manual}; adjoint value bit-identical to the objective, gradient against manual ρ ≤ ${TOL.adjointVsManual} (against Richardson differences ≤ ${TOL.adjointVsFd} where there is no manual gradient); fd ρ ≤ ${TOL.fd}; tfjs (float32) ρ ≤ ${TOL.tfjs}. fd is timed only where 2·P objective calls take under ${FD_BUDGET_MS} ms.`,
+    END,
+  ].join("\n");
+  let next: string;
+  if (prev.includes(BEGIN.slice(0, 18)) && prev.includes(END)) {
+    const start = prev.indexOf(BEGIN.slice(0, 18));
+    const stop = prev.indexOf(END, start) + END.length;
+    next = prev.slice(0, start) + section + prev.slice(stop);
+  } else if (prev) {
+    next = `${prev.trimEnd()}\n\n## adjoint against the field\n\n${section}\n`;
+  } else {
+    next = `# Benchmarks\n\n## adjoint against the field\n\n${section}\n`;
+  }
+  fs.writeFileSync(DOCS, next);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  process.exitCode = await main();
+}
