@@ -452,3 +452,30 @@ export function baCases(mods: Mods, quick: boolean): Case[] {
     return { problem: "ba", size: `cams=${nCams} pts=${nPts} obs=${nObs}`, objective, tools, notes: [] };
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// one MLP training step at the matrix level (issue 5): adjoint, checked against FD
+
+export function mlpCases(mods: Mods, quick: boolean): Case[] {
+  const { mlp } = mods;
+  const rng = mulberry32(5);
+  const [batch, d, h1, h2, c] = quick ? [8, 4, 6, 5, 3] : [128, 64, 128, 64, 10];
+  const Y = new Float64Array(batch * c);
+  for (let r = 0; r < batch; r++) Y[r * c + Math.floor(rng() * c)] = 1;
+  const args = [randomArray(rng, d * h1, -0.1, 0.1), randomArray(rng, h1), randomArray(rng, h1 * h2, -0.1, 0.1), randomArray(rng, h2),
+    randomArray(rng, h2 * c, -0.1, 0.1), randomArray(rng, c), randomArray(rng, batch * d), Y];
+  const out = { W1: new Float64Array(d * h1), b1: new Float64Array(h1), W2: new Float64Array(h1 * h2), b2: new Float64Array(h2), W3: new Float64Array(h2 * c), b3: new Float64Array(c) };
+  return [{
+    problem: "mlp", size: `batch=${batch} ${d}-${h1}-${h2}-${c}`,
+    objective: () => mlp.src.mlpLoss(...args),
+    tools: [{
+      tool: "adjoint", gradient: () => mlp.gen.mlpLossGrad(...args, out), tolerance: TOL.adjointVsFd,
+      check: () => {
+        const r = mlp.gen.mlpLossGrad(...args);
+        const g = r.grad;
+        return sameValue(r.value, mlp.src.mlpLoss(...args), directionalError(mlp.src.mlpLoss, args, [g.W1, g.b1, g.W2, g.b2, g.W3, g.b3]));
+      },
+    }],
+    notes: [],
+  }];
+}
