@@ -13,6 +13,8 @@
  */
 import { readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { Matrix } from "ml-matrix";
 import dgemm from "@stdlib/blas-base-dgemm";
 import { gemm } from "../runtime/blas.ts";
@@ -124,8 +126,15 @@ function warmUp(run: () => void): number {
   return one;
 }
 
+// A full garbage collection before every sample, so that garbage left by one contender
+// (ml-matrix allocates a new result matrix per product) is not collected, concurrently
+// or not, during another contender's sample.
+setFlagsFromString("--expose-gc");
+const collectGarbage = runInNewContext("gc") as () => void;
+
 /** One sample: repeats `run` for at least MIN_SAMPLE_S; returns GFLOP/s by wall and CPU time. */
 function sample(n: number, run: () => void): Rate {
+  collectGarbage();
   const flops = 2 * n * n * n;
   let reps = 0;
   let elapsed = 0;

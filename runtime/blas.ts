@@ -25,9 +25,9 @@
  * panels of NR columns and op(A) into panels of MR rows (zero-padded at the edges,
  * transposes resolved while packing), and one MR×NR micro-kernel that keeps its
  * accumulators in locals computes every tile, for all four transpose cases. The
- * packing buffers are fixed-size module-level scratch arrays (256 KiB + 2 MiB, made
- * once at import), so calls never allocate; large products are processed in blocks
- * that fit them. Tiny products take a direct loop, and a C with a single row or
+ * packing buffers are fixed-size module-level scratch arrays (256 KiB + 2 MiB of
+ * doubles, made once at import), so calls never allocate; large products are
+ * processed in blocks that fit them. Tiny products take a direct loop, and a C with a single row or
  * column is computed as a matrix-vector product (gemv).
  */
 
@@ -314,7 +314,7 @@ export function ger(m: number, n: number, alpha: number, x: Float64Array, y: Flo
 
 // Micro-kernel tile: MR rows × NR columns of C, accumulated in MR*NR locals.
 // 2×4 keeps the 8 accumulators plus the 4 b's and one a inside V8's x64 XMM
-// register file; larger tiles (4×4, 3×4) spill and measured ~35% slower.
+// register file; larger tiles (4×4, 3×4) spill and measured 15–35% slower.
 const MR = 2;
 const NR = 4;
 // Cache blocking: a KC×NR panel of packed B (8 KiB) stays in L1 while the
@@ -326,12 +326,28 @@ const NC = 1024;
 // (measured: the packed path is already ~2× faster at 8×8×8).
 const SMALL_GEMM = 256;
 
-// Packing buffers, allocated once and reused by every call. They are module-level
-// constants on purpose: the kernel reads them directly (not as parameters), which lets
-// V8 treat them as known objects and drop the per-iteration map check and base-pointer
-// reloads that made the same kernel ~45% slower when the buffers were passed in.
-const packA = new Float64Array(MC * KC);
-const packB = new Float64Array(KC * NC);
+// The packing buffer, allocated once at import and reused by every call (2.25 MiB):
+// packed A occupies [0, MC*KC), packed B [B_OFFSET, B_OFFSET + KC*NC). The kernel
+// reads it directly as a module-level constant rather than as a parameter, and one
+// array for both panels means one map check per kernel iteration instead of two.
+// It is a plain array of doubles (V8's PACKED_DOUBLE_ELEMENTS), not a Float64Array:
+// once any ArrayBuffer in the process has been detached (transferred to a worker,
+// structuredClone with transfer; it was also seen under tsx), V8 adds a "was this
+// buffer detached?" test to every typed-array read in optimized code, which cost the
+// kernel about 20%; plain arrays never need that test. See docs/benchmarks.md ("gemm").
+// Packing writes only numbers and only below B_OFFSET + KC*NC, so the array never
+// grows and keeps its double elements kind.
+const B_OFFSET = MC * KC;
+const pack = doubleArray(MC * KC + KC * NC);
+
+/** A plain array of n zeros whose elements V8 stores unboxed as doubles. */
+function doubleArray(n: number): number[] {
+  const a: number[] = [];
+  for (let i = 0; i < n; i++) a.push(0.5); // a non-integer first element makes the kind PACKED_DOUBLE
+  a.fill(0);
+  return a;
+}
+
 // Scratch tile for partial (edge) tiles: the kernel writes here, then the valid part is copied out.
 const edgeTile = new Float64Array(MR * NR);
 
@@ -453,12 +469,12 @@ function gemmBlocked(
 }
 
 /**
- * Packs rows ic..ic+mc, columns pc..pc+kc of op(A) = A (stored m×k) into packA as
- * panels of MR rows: packA[(ip*kc + p)*MR + r] = A[ic + ip*MR + r, pc + p];
+ * Packs rows ic..ic+mc, columns pc..pc+kc of op(A) = A (stored m×k) into the A part of
+ * `pack` as panels of MR rows: pack[(ip*kc + p)*MR + r] = A[ic + ip*MR + r, pc + p];
  * rows past the edge are zero.
  */
 function packANoTrans(k: number, A: Float64Array, ic: number, mc: number, pc: number, kc: number): void {
-  const Ap = packA;
+  const Ap = pack;
   let panel = 0;
   for (let ir = 0; ir < mc; ir += MR) {
     const rows = mc - ir < MR ? mc - ir : MR;
@@ -484,7 +500,7 @@ function packANoTrans(k: number, A: Float64Array, ic: number, mc: number, pc: nu
 
 /** As packANoTrans, but op(A) = Aᵀ with A stored k×m: op(A)(i, p) = A[p*m + i]. */
 function packATrans(m: number, A: Float64Array, ic: number, mc: number, pc: number, kc: number): void {
-  const Ap = packA;
+  const Ap = pack;
   let o = 0;
   for (let ir = 0; ir < mc; ir += MR) {
     const rows = mc - ir < MR ? mc - ir : MR;
@@ -507,13 +523,13 @@ function packATrans(m: number, A: Float64Array, ic: number, mc: number, pc: numb
 }
 
 /**
- * Packs rows pc..pc+kc, columns jc..jc+nc of op(B) = B (stored k×n) into packB as
- * panels of NR columns: packB[(jp*kc + p)*NR + c] = B[pc + p, jc + jp*NR + c];
+ * Packs rows pc..pc+kc, columns jc..jc+nc of op(B) = B (stored k×n) into the B part of
+ * `pack` as panels of NR columns: pack[B_OFFSET + (jp*kc + p)*NR + c] = B[pc + p, jc + jp*NR + c];
  * columns past the edge are zero.
  */
 function packBNoTrans(n: number, B: Float64Array, pc: number, kc: number, jc: number, nc: number): void {
-  const Bp = packB;
-  let o = 0;
+  const Bp = pack;
+  let o = B_OFFSET;
   for (let jr = 0; jr < nc; jr += NR) {
     const cols = nc - jr < NR ? nc - jr : NR;
     let src = pc * n + jc + jr;
@@ -538,8 +554,8 @@ function packBNoTrans(n: number, B: Float64Array, pc: number, kc: number, jc: nu
 
 /** As packBNoTrans, but op(B) = Bᵀ with B stored n×k: op(B)(p, j) = B[j*k + p]. */
 function packBTrans(k: number, B: Float64Array, pc: number, kc: number, jc: number, nc: number): void {
-  const Bp = packB;
-  let panel = 0;
+  const Bp = pack;
+  let panel = B_OFFSET;
   for (let jr = 0; jr < nc; jr += NR) {
     const cols = nc - jr < NR ? nc - jr : NR;
     for (let c = 0; c < NR; c++) {
@@ -567,7 +583,7 @@ function macroKernel(mc: number, nc: number, kc: number, alpha: number, C: Float
   const tile = edgeTile;
   for (let jr = 0; jr < nc; jr += NR) {
     const cols = nc - jr < NR ? nc - jr : NR;
-    const bo = jr * kc;
+    const bo = B_OFFSET + jr * kc;
     for (let ir = 0; ir < mc; ir += MR) {
       const rows = mc - ir < MR ? mc - ir : MR;
       const ao = ir * kc;
@@ -587,13 +603,13 @@ function macroKernel(mc: number, nc: number, kc: number, alpha: number, C: Float
 
 /**
  * The 2×4 micro-kernel:
- *   C[co + i*ldc + j] += alpha * Σ_{p<kc} packA[ao + 2p + i] * packB[bo + 4p + j]  (i < 2, j < 4).
+ *   C[co + i*ldc + j] += alpha * Σ_{p<kc} pack[ao + 2p + i] * pack[bo + 4p + j]  (i < 2, j < 4).
  * The `| 0` on index arithmetic lets V8 use wrapping int32 adds (no overflow checks);
  * all indices are far below 2³¹, and the bounds checks that remain keep reads in range.
  */
 function microKernel(kc: number, ao: number, bo: number, C: Float64Array, co: number, ldc: number, alpha: number): void {
-  const Ap = packA;
-  const Bp = packB;
+  const Ap = pack;
+  const Bp = pack;
   let c00 = 0.0;
   let c01 = 0.0;
   let c02 = 0.0;

@@ -419,6 +419,23 @@ describe("gemm", () => {
     }
   });
 
+  it("accepts subarray views (data starts at the view's index 0)", () => {
+    const m = 9;
+    const n = 10;
+    const k = 11;
+    const buf = randomArray(5 + m * k + k * n + m * n + 5, 77);
+    const A = buf.subarray(5, 5 + m * k);
+    const B = buf.subarray(5 + m * k, 5 + m * k + k * n);
+    const C = buf.subarray(5 + m * k + k * n, 5 + m * k + k * n + m * n);
+    const before = Float64Array.from(buf);
+    const ref = refGemm(false, false, m, n, k, 1, A, B, 0.5, C);
+    gemm(false, false, m, n, k, 1, A, B, 0.5, C);
+    expectClose(C, ref);
+    // Only C's slice of the shared buffer changed.
+    expect(Array.from(buf.subarray(0, 5 + m * k + k * n))).toEqual(Array.from(before.subarray(0, 5 + m * k + k * n)));
+    expect(Array.from(buf.subarray(5 + m * k + k * n + m * n))).toEqual(Array.from(before.subarray(5 + m * k + k * n + m * n)));
+  });
+
   it("handles k = 0 and alpha = 0 as C = beta*C", () => {
     const C = new Float64Array([1, 2, 3, 4, 5, 6]);
     gemm(false, false, 2, 3, 0, 1, new Float64Array(0), new Float64Array(0), 2, C);
