@@ -457,7 +457,8 @@ export function baCases(mods: Mods, quick: boolean): Case[] {
 // one MLP training step at the matrix level (issue 5): adjoint, checked against FD
 
 export function mlpCases(mods: Mods, quick: boolean): Case[] {
-  const { mlp } = mods;
+  // the two-hidden-layer MLP of fixtures/programs/layers.ts, at a training-size mini-batch
+  const mlp = mods["fixtures/programs/layers"];
   const rng = mulberry32(5);
   const [batch, d, h1, h2, c] = quick ? [8, 4, 6, 5, 3] : [128, 64, 128, 64, 10];
   const Y = new Float64Array(batch * c);
