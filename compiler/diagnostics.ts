@@ -1,6 +1,7 @@
 /**
  * Diagnostics: stable codes, messages that name the construct and the fix, and positions.
  */
+import { readFileSync } from "node:fs";
 import ts from "typescript";
 
 export const Codes = {
@@ -53,6 +54,20 @@ export function diagnosticAt(code: Code, message: string, node: ts.Node, sf: ts.
 
 function lineLength(text: string, line: number): number {
   return (text.split(/\r?\n/)[line] ?? "").length;
+}
+
+/** A diagnostic at a step of the IR (passes after lowering no longer hold syntax nodes). */
+export function diagnosticAtLoc(code: Code, message: string, loc: { file: string; line: number; col: number; text?: string }): Diagnostic {
+  let text = "";
+  try {
+    text = readFileSync(loc.file, "utf8");
+  } catch {
+    // an in-memory source: no frame
+  }
+  return {
+    code, message, file: loc.file, line: loc.line, col: loc.col, start: 0, length: 1,
+    frame: codeFrame(text, loc.line - 1, loc.col - 1, Math.max(1, (loc.text ?? "").length)),
+  };
 }
 
 /** A few lines of source around `line` with a caret marker under the reported span. */

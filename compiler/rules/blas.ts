@@ -12,7 +12,7 @@
  *    tangents `t[i]` (null when zero), or for a returned number its tangent expression.
  * Transpose flags must be literal booleans, so the adjoint's transposes are chosen here.
  */
-import { type Expr, type Stmt, n, call, add, mul, neg } from "../ast/js.ts";
+import { type Expr, type Stmt, n, call, add, mul } from "../ast/js.ts";
 
 type Arg = "num" | "arr" | "bool";
 
@@ -261,4 +261,3 @@ export function arrayRuleFor(fn: string): ArrayRule | undefined {
   return Object.prototype.hasOwnProperty.call(ARRAY_RULES, fn) ? ARRAY_RULES[fn] : undefined;
 }
 
-export { neg };

@@ -22,7 +22,7 @@
  *  - floor, ceil, round, trunc, sign, comparisons: derivative 0.
  */
 import {
-  type Expr, n, r, call, add, sub, mul, div, neg, bin, cond, not,
+  type Expr, n, call, add, sub, mul, div, neg, bin, cond, not,
 } from "../ast/js.ts";
 
 export interface ScalarRule {
@@ -213,4 +213,3 @@ export function isDifferentiable(op: string): boolean {
   return !!rule && rule.partials !== null && rule.result === "num";
 }
 
-export { r };

@@ -448,7 +448,7 @@ class Lowerer {
     const binop = compoundOperator(opKind);
     if (binop === "unsupported") this.fail(Codes.UnsupportedSyntax, `The assignment operator '${ts.tokenToString(opKind)}' is not supported: use =, +=, -=, *=, /=, %= or **=.`, at);
     if (ts.isIdentifier(left)) {
-      const sym = this.resolveValueSymbol(left);
+      const sym = this.symbolOf(left);
       const cur = this.env.get(sym);
       if (!cur) this.fail(Codes.Closure, `'${left.text}' is not a local variable: assigning to variables outside the function is a closure over mutable state. Return the value or pass it in.`, left);
       if (isVar(cur) && this.vars.get(cur.name)!.type === "arr") this.fail(Codes.UnsupportedSyntax, `Reassigning the array '${left.text}' is not supported: write its elements instead.`, left);
@@ -625,10 +625,6 @@ class Lowerer {
       this.fail(Codes.UnsupportedSyntax, `The condition '${e.getText()}' is a number: write an explicit comparison such as '${e.getText()} !== 0'.`, e);
     }
     return c;
-  }
-
-  private resolveValueSymbol(id: ts.Identifier): ts.Symbol {
-    return this.symbolOf(id);
   }
 
   /** Lowers an expression to steps appended to `out`; returns the operand holding its value. */

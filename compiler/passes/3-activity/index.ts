@@ -10,7 +10,7 @@
  * index arithmetic, counters, sizes and branch conditions are never active. The analysis is
  * flow-insensitive and iterated to a fixed point, so loops need no special handling.
  */
-import { type IRFunction, type Stmt, type Operand, walk, isVar, assertNever } from "../../ir/types.ts";
+import { type IRFunction, type Stmt, type Operand, walk, isVar } from "../../ir/types.ts";
 import { isDifferentiable } from "../../rules/index.ts";
 import { arrayRuleFor } from "../../rules/blas.ts";
 import { operandExpr } from "../emit.ts";
@@ -105,9 +105,4 @@ export function analyzeActivity(
   const active = new Set<string>();
   for (const v of varied) if (useful.has(v) && fn.vars.get(v)?.type !== "bool") active.add(v);
   return { active, varied, useful };
-}
-
-/** Exhaustiveness guard shared by passes that switch over statements. */
-export function unreachable(s: never): never {
-  return assertNever(s);
 }

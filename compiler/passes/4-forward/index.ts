@@ -12,7 +12,7 @@
  * pop of a varied variable pops its tangent first.
  */
 import {
-  type Expr, type Stmt, n, r, call, idx, add, mul, neg, cond, refsOf, isNum,
+  type Expr, type Stmt, n, r, call, idx, add, mul, cond, refsOf, isNum, bin,
 } from "../../ast/js.ts";
 import { ruleFor } from "../../rules/index.ts";
 import { arrayRuleFor, type ArrayRule } from "../../rules/blas.ts";
@@ -129,8 +129,8 @@ export class Tangents {
               : [s, { k: "assign", target: dt, op: "=", value: this.expr(s.value, r(t.name)) }];
           }
           if (s.op === "+=" || s.op === "-=") return [{ k: "assign", target: dt, op: s.op, value: this.expr(s.value) }, s];
-          // x *= e: d(x·e) = dx·e + x·de, with the old x
-          return [{ k: "assign", target: dt, op: "=", value: add(mul(dt, s.value), mul(t, this.expr(s.value))) }, s];
+          // x *= e: the tangent of x·e (rule "*"), with the old x
+          return [{ k: "assign", target: dt, op: "=", value: this.viaRule("*", [t, s.value], bin("*", t, s.value)) }, s];
         }
         if (t.k === "index" && t.arr.k === "ref" && this.varied.has(t.arr.name)) {
           const dt = idx(r(this.of(t.arr.name)), t.index);
@@ -207,4 +207,3 @@ export function variedNames(body: Stmt[], seeds: Set<string>): Set<string> {
   return varied;
 }
 
-export { neg };

@@ -169,4 +169,3 @@ export function hessianMode(fn: IRFunction, names: Names): ModeResult {
   };
 }
 
-export { gradFunctionName };

@@ -17,7 +17,6 @@
  * variables live in the reverse block mirroring their primal's home block; the simplifier then
  * turns a first `+=` into the declaration.
  */
-import { readFileSync } from "node:fs";
 import {
   type IRFunction, type Stmt, type Operand, type Type, isVar, usesOf, assertNever, ref,
 } from "../../ir/types.ts";
@@ -27,7 +26,7 @@ import {
 } from "../../ast/js.ts";
 import { ruleFor } from "../../rules/index.ts";
 import { arrayRuleFor } from "../../rules/blas.ts";
-import { DiagnosticError, Codes, codeFrame } from "../../diagnostics.ts";
+import { DiagnosticError, Codes, diagnosticAtLoc } from "../../diagnostics.ts";
 import { adjointName, gradFunctionName, vjpFunctionName, type Names } from "../../naming.ts";
 import type { Activity } from "../3-activity/index.ts";
 import { type Block, Structure } from "../structure.ts";
@@ -69,7 +68,6 @@ class ReverseBuilder {
   private readOnlyArrays = new Set<string>();
   /** Synthetic reloads -> the store whose value they read back (where they read, for analysis). */
   private anchors = new Map<Stmt, Stmt>();
-  private writtenArrays = new Set<string>();
   private imports = new Set<string>();
   private tapeName: string;
 
@@ -160,13 +158,7 @@ class ReverseBuilder {
         if (!this.isActive(written)) return out;
         s.args.forEach((a, i) => {
           if (rule.signature[i] === "num" && isVar(a) && this.act.varied.has(a.name)) {
-            const loc = s.loc;
-            throw new DiagnosticError({
-              code: Codes.UnsupportedSyntax,
-              message: `Argument ${i + 1} of '${s.fn}' depends on a differentiated input, but BLAS calls are differentiated with respect to their arrays only: scale the array in a loop, or pass the scalar through an array.`,
-              file: loc.file, line: loc.line, col: loc.col, start: 0, length: 1,
-              frame: codeFrame(readText(loc.file), loc.line - 1, loc.col - 1, Math.max(1, (loc.text ?? "").length)),
-            });
+            throw new DiagnosticError(diagnosticAtLoc(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${s.fn}' depends on a differentiated input, but BLAS calls are differentiated with respect to their arrays only: scale the array in a loop, or pass the scalar through an array.`, s.loc));
           }
         });
         const args = s.args.map(operandExpr);
@@ -205,7 +197,6 @@ class ReverseBuilder {
         if (w !== "result") written.add((s.args[w] as { name: string }).name);
       }
     }
-    this.writtenArrays = written;
     for (const p of this.fn.params) if (p.type === "arr" && !written.has(p.name)) this.readOnlyArrays.add(p.name);
     // Fixed point: live regions read their controls; needed values create save points.
     for (;;) {
@@ -358,13 +349,7 @@ class ReverseBuilder {
     const home = this.st.home(v);
     if (home !== this.st.root && this.st.blocks.get(home)!.inLoop) {
       const rd = [...(this.readers.get(v) ?? [])][0];
-      const loc = rd.loc;
-      throw new DiagnosticError({
-        code: Codes.UnsupportedSyntax,
-        message: `The gradient needs the values of '${v}' read here, but '${v}' is allocated inside a loop: allocate it once before the loop.`,
-        file: loc.file, line: loc.line, col: loc.col, start: 0, length: 1,
-        frame: codeFrame(readText(loc.file), loc.line - 1, loc.col - 1, Math.max(1, (loc.text ?? "").length)),
-      });
+      throw new DiagnosticError(diagnosticAtLoc(Codes.UnsupportedSyntax, `The gradient needs the values of '${v}' read here, but '${v}' is allocated inside a loop: allocate it once before the loop.`, rd.loc));
     }
     const writes = this.arrayWrites(v);
     for (const rd of this.readers.get(v) ?? []) {
@@ -374,13 +359,7 @@ class ReverseBuilder {
         if (w === rd) continue;
         const later = this.st.order.get(w)! > ro || this.st.loopsBetween(this.st.blockOf.get(w)!, home).some((l) => rLoops.includes(l));
         if (later) {
-          const loc = w.loc;
-          throw new DiagnosticError({
-            code: Codes.UnsupportedSyntax,
-            message: `'${v}' is overwritten here after '${rd.kind === "call" ? rd.fn : "a step"}' (line ${rd.loc.line}) read it, but the gradient needs the values it read: write the new values into a separate array.`,
-            file: loc.file, line: loc.line, col: loc.col, start: 0, length: 1,
-            frame: codeFrame(readText(loc.file), loc.line - 1, loc.col - 1, Math.max(1, (loc.text ?? "").length)),
-          });
+          throw new DiagnosticError(diagnosticAtLoc(Codes.UnsupportedSyntax, `'${v}' is overwritten here after '${rd.kind === "call" ? rd.fn : "a step"}' (line ${rd.loc.line}) read it, but the gradient needs the values it read: write the new values into a separate array.`, w.loc));
         }
       }
     }
@@ -816,16 +795,7 @@ class ReverseBuilder {
   }
 }
 
-function readText(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return "";
-  }
-}
-
 export function tsType(t: Type): TypeSpec {
   return t === "arr" ? { k: "Float64Array" } : t === "bool" ? { k: "boolean" } : { k: "number" };
 }
 
-export { usesOf };
