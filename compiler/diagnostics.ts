@@ -1,8 +1,8 @@
 /**
  * Diagnostics: stable codes, messages that name the construct and the fix, and positions.
  */
-import { readFileSync } from "node:fs";
 import ts from "typescript";
+import type { Loc } from "./ir/types.ts";
 
 export const Codes = {
   UnsupportedSyntax: "AD1001",
@@ -56,18 +56,36 @@ function lineLength(text: string, line: number): number {
   return (text.split(/\r?\n/)[line] ?? "").length;
 }
 
-/** A diagnostic at a step of the IR (passes after lowering no longer hold syntax nodes). */
-export function diagnosticAtLoc(code: Code, message: string, loc: { file: string; line: number; col: number; text?: string }): Diagnostic {
-  let text = "";
-  try {
-    text = readFileSync(loc.file, "utf8");
-  } catch {
-    // an in-memory source: no frame
+/**
+ * A diagnostic raised after lowering, at a step's source span. Passes throw it without reading
+ * any file; the pipeline turns it into a Diagnostic with the source text it compiled.
+ */
+export class LocatedError extends Error {
+  constructor(readonly code: Code, message: string, readonly loc: Loc) {
+    super(message);
   }
+}
+
+/** A diagnostic at a source span of `text` (the text the compiler was given for `loc.file`). */
+export function diagnosticAtLoc(code: Code, message: string, loc: Loc, text: string): Diagnostic {
+  const { line, col } = lineAndColumn(text, loc.start);
   return {
-    code, message, file: loc.file, line: loc.line, col: loc.col, start: 0, length: 1,
-    frame: codeFrame(text, loc.line - 1, loc.col - 1, Math.max(1, (loc.text ?? "").length)),
+    code, message, file: loc.file, line, col, start: loc.start, length: Math.max(1, loc.end - loc.start),
+    frame: codeFrame(text, line - 1, col - 1, Math.max(1, Math.min(loc.end - loc.start, lineLength(text, line - 1) - (col - 1)))),
   };
+}
+
+/** 1-based line and column of an offset. */
+export function lineAndColumn(text: string, offset: number): { line: number; col: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, col: offset - lineStart + 1 };
 }
 
 /** A few lines of source around `line` with a caret marker under the reported span. */

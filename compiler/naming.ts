@@ -1,6 +1,17 @@
 /**
- * Every naming convention of generated code, and a collision-free, deterministic allocator.
+ * The vocabulary of generated code, each piece defined once: the modes, the names of generated
+ * functions and files, the names of derivative variables; and a collision-free, deterministic
+ * allocator of names.
  */
+
+/** What adjoint can generate for a function. */
+export const MODES = ["grad", "jvp", "vjp", "jacobian", "hvp", "hessian"] as const;
+export type Mode = (typeof MODES)[number];
+
+/** The suffix of the generated function of each mode: `loss` + `Grad`. */
+export const MODE_SUFFIX: Record<Mode, string> = {
+  grad: "Grad", jvp: "Jvp", vjp: "Vjp", jacobian: "Jacobian", hvp: "Hvp", hessian: "Hessian",
+};
 
 /** Names generated code must never shadow. */
 const GLOBALS = ["Math", "Float64Array", "Int32Array", "Number", "undefined", "NaN", "Infinity", "Object", "Array", "RangeError", "Error"];
@@ -74,12 +85,13 @@ export class Names {
 
 export const adjointName = (v: string) => `d_${v}`;
 export const tangentName = (v: string) => `dot_${v}`;
-export const gradFunctionName = (f: string) => `${f}Grad`;
-export const jvpFunctionName = (f: string) => `${f}Jvp`;
-export const vjpFunctionName = (f: string) => `${f}Vjp`;
-export const hvpFunctionName = (f: string) => `${f}Hvp`;
-export const jacobianFunctionName = (f: string) => `${f}Jacobian`;
-export const hessianFunctionName = (f: string) => `${f}Hessian`;
+export const generatedFunctionName = (f: string, mode: Mode) => `${f}${MODE_SUFFIX[mode]}`;
+export const gradFunctionName = (f: string) => generatedFunctionName(f, "grad");
+export const jvpFunctionName = (f: string) => generatedFunctionName(f, "jvp");
+export const vjpFunctionName = (f: string) => generatedFunctionName(f, "vjp");
+export const hvpFunctionName = (f: string) => generatedFunctionName(f, "hvp");
+export const jacobianFunctionName = (f: string) => generatedFunctionName(f, "jacobian");
+export const hessianFunctionName = (f: string) => generatedFunctionName(f, "hessian");
 
 /** `model.ts` -> `model.grad.ts` */
 export function outputFileName(source: string): string {

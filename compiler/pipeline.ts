@@ -1,30 +1,41 @@
 /**
- * The one place the passes are composed. Used by the CLI, the build plugin and the tests.
+ * The one place the passes are composed. Used by the CLI, the build plugins and the tests.
  *
- *   parse -> lower -> activity -> reverse (and forward) -> simplify -> print
+ *   parse -> lower -> activity -> reverse / forward (IR -> IR) -> simplify -> print
+ *
+ * Every pass is a pure function of its input: nothing here or in the passes reads the disk (the
+ * TypeScript program, built by the caller, holds every source text). Diagnostics raised after
+ * lowering are located at IR source spans and framed from the program's own source text.
  */
 import ts from "typescript";
-import { type Diagnostic, DiagnosticError, Codes, diagnosticAt } from "./diagnostics.ts";
-import type { Expr, FunctionSpec, ModuleSpec, Stmt as JsStmt } from "./ast/js.ts";
-import { ARRAY_RULES } from "./rules/blas.ts";
+import { type Diagnostic, DiagnosticError, LocatedError, Codes, diagnosticAt, diagnosticAtLoc } from "./diagnostics.ts";
+import type { GenFunction, IRFunction } from "./ir/types.ts";
+import { varsOf } from "./ir/walk.ts";
 import { parse, type AnnotatedFunction } from "./passes/1-parse/index.ts";
-import { lower } from "./passes/2-lower/index.ts";
-import { analyzeActivity } from "./passes/3-activity/index.ts";
-import { reverseMode } from "./passes/4-reverse/index.ts";
-import { jvpMode, hvpMode, hessianMode, jacobianMode } from "./passes/4-forward/modes.ts";
-import { simplify } from "./passes/5-simplify/index.ts";
-import { printModule } from "./passes/6-print/index.ts";
+import { lower } from "./passes/3-lower/index.ts";
+import { analyzeActivity } from "./passes/4-activity/index.ts";
+import { reverseMode } from "./passes/5-reverse/index.ts";
+import { jvpMode, hvpMode, hessianMode, jacobianMode } from "./passes/5-forward/modes.ts";
+import { simplify } from "./passes/6-simplify/index.ts";
+import { printModule } from "./passes/7-print/index.ts";
 import { printIR } from "./ir/print.ts";
-import type { IRFunction } from "./ir/types.ts";
+import { MODES, type Mode } from "./naming.ts";
 
-export const MODES = ["grad", "jvp", "vjp", "jacobian", "hvp", "hessian"] as const;
-export type Mode = (typeof MODES)[number];
+export { MODES, type Mode };
 
 export interface CompileOptions {
   /** Module specifier generated code imports the runtime from. */
   runtime?: string;
   /** Functions to generate for every annotated function without an `@modes` tag. */
   modes?: Mode[];
+}
+
+/** The runtime specifier generated code imports when none is given. */
+export const DEFAULT_RUNTIME = "adjoint/runtime";
+
+/** Specifiers user code imports the runtime's routines from. */
+export function runtimeSpecifiers(options: CompileOptions): string[] {
+  return [DEFAULT_RUNTIME, ...(options.runtime && options.runtime !== DEFAULT_RUNTIME ? [options.runtime] : [])];
 }
 
 /** What to generate for one function: its `@modes` tag, else the options, else the default. */
@@ -55,109 +66,83 @@ export interface FileResult {
   functions: string[];
 }
 
-export function lowerAll(program: ts.Program, sf: ts.SourceFile): { fns: { ann: AnnotatedFunction; ir: IRFunction }[]; diagnostics: Diagnostic[] } {
+/** Turns an error a pass raised into a diagnostic, framed from the program's source text. */
+function toDiagnostic(e: unknown, program: ts.Program): Diagnostic | undefined {
+  if (e instanceof DiagnosticError) return e.diagnostic;
+  if (e instanceof LocatedError) {
+    const sf = program.getSourceFile(e.loc.file);
+    return diagnosticAtLoc(e.code, e.message, e.loc, sf?.text ?? "");
+  }
+  return undefined;
+}
+
+export function lowerAll(program: ts.Program, sf: ts.SourceFile, options: CompileOptions = {}): { fns: { ann: AnnotatedFunction; ir: IRFunction }[]; diagnostics: Diagnostic[] } {
   const checker = program.getTypeChecker();
   const parsed = parse(program, sf);
   const diagnostics = [...parsed.diagnostics];
   const fns: { ann: AnnotatedFunction; ir: IRFunction }[] = [];
   for (const ann of parsed.functions) {
     try {
-      fns.push({ ann, ir: lower(ann, { checker }) });
+      fns.push({ ann, ir: lower(ann, { checker, runtimeSpecifiers: runtimeSpecifiers(options) }) });
     } catch (e) {
-      if (e instanceof DiagnosticError) diagnostics.push(e.diagnostic);
+      const d = toDiagnostic(e, program);
+      if (d) diagnostics.push(d);
       else throw e;
     }
   }
   return { fns, diagnostics };
 }
 
+/** The values whose derivatives a function's reverse mode wants: its outputs, or its result. */
+export function outputsOf(ir: IRFunction): string[] {
+  return ir.outputs.length > 0 ? ir.outputs : [...varsOf(ir.result)];
+}
+
+/** The generated functions of one annotated function, in module order. */
+export function differentiate(ann: AnnotatedFunction, ir: IRFunction, options: CompileOptions): { functions: GenFunction[] } {
+  const vector = ir.outputs.length > 0;
+  const modes = modesFor(ann.modes, options, vector);
+  if (vector && (modes.has("hvp") || modes.has("hessian"))) {
+    throw new DiagnosticError(diagnosticAt(Codes.BadTag, `'${ann.name}' writes vector outputs: Hessian-vector products and Hessians need a scalar function. Sum the outputs with weights in a scalar function to get them.`, ann.decl.name ?? ann.decl));
+  }
+  const act = analyzeActivity(ir.body, ir.wrt, outputsOf(ir), ir.vars);
+  const functions: GenFunction[] = [];
+  if (modes.has("grad") || modes.has("vjp")) functions.push(reverseMode(ir, act, ir.names.clone()));
+  if (modes.has("hvp")) functions.push(hvpMode(ir, ir.names.clone()));
+  if (modes.has("jvp")) functions.push(jvpMode(ir, ir.names.clone()));
+  if (modes.has("jacobian")) functions.push(jacobianMode(ir, ir.names.clone()));
+  if (modes.has("hessian")) functions.push(hessianMode(ir, ir.names.clone()));
+  return { functions: functions.map(simplify) };
+}
+
 export async function compileSourceFile(program: ts.Program, sf: ts.SourceFile, options: CompileOptions = {}): Promise<FileResult> {
-  const { fns, diagnostics } = lowerAll(program, sf);
+  const { fns, diagnostics } = lowerAll(program, sf, options);
   const result: FileResult = { source: sf.fileName, ir: [], diagnostics, functions: fns.map((f) => f.ann.name) };
   for (const { ir } of fns) {
-    const act = analyzeActivity(ir);
+    const act = analyzeActivity(ir.body, ir.wrt, outputsOf(ir), ir.vars);
     result.ir.push(printIR(ir, act.active));
   }
   if (diagnostics.length > 0 || fns.length === 0) return result;
 
-  const functions: FunctionSpec[] = [];
-  const moduleStmts: JsStmt[] = [];
-  const imports = new Set<string>();
+  const functions: GenFunction[] = [];
   for (const { ann, ir } of fns) {
     try {
-      generate(ann, ir);
+      functions.push(...differentiate(ann, ir, options).functions);
     } catch (e) {
-      if (e instanceof DiagnosticError) result.diagnostics.push(e.diagnostic);
+      const d = toDiagnostic(e, program);
+      if (d) result.diagnostics.push(d);
       else throw e;
     }
   }
   if (result.diagnostics.length > 0) return result;
-  function generate(ann: AnnotatedFunction, ir: IRFunction) {
-    const vector = ir.outputs.length > 0;
-    const modes = modesFor(ann.modes, options, vector);
-    const act = analyzeActivity(ir);
-    const add = (m: { spec: FunctionSpec; runtimeImports: Set<string>; derived: Set<string> }) => {
-      m.spec.body = simplify(m.spec.body, m.derived);
-      functions.push(m.spec);
-      m.runtimeImports.forEach((i) => imports.add(i));
-    };
-    if (vector && (modes.has("hvp") || modes.has("hessian"))) {
-      result.diagnostics.push(diagnosticAt(Codes.BadTag, `'${ann.name}' writes vector outputs: Hessian-vector products and Hessians need a scalar function. Sum the outputs with weights in a scalar function to get them.`, ann.decl.name ?? ann.decl));
-      return;
-    }
-    if (modes.has("grad") || modes.has("vjp") || modes.has("hvp")) {
-      const rev = reverseMode(ir, act, ir.names.clone());
-      moduleStmts.push(...rev.moduleStmts);
-      if (modes.has("grad") || modes.has("vjp")) add({ ...rev, spec: { ...rev.spec } });
-      if (modes.has("hvp")) add(hvpMode(ir, rev, ir.names.clone()));
-    }
-    if (modes.has("jvp")) add(jvpMode(ir, act, ir.names.clone()));
-    if (modes.has("jacobian")) add(jacobianMode(ir, ir.names.clone()));
-    if (modes.has("hessian")) add(hessianMode(ir, ir.names.clone()));
-  }
-  for (const f of functions) collectRuntimeCalls(f.body, imports);
   const base = sf.fileName.split("/").pop();
-  const mod: ModuleSpec = {
+  const tapes: string[] = [];
+  for (const f of functions) if (f.tape && !tapes.includes(f.tape.module)) tapes.push(f.tape.module);
+  result.output = await printModule({
     header: `// Generated by adjoint from ${base}. Do not edit: run \`adjoint gen\` to regenerate.`,
-    runtimeImports: [...imports],
-    runtimeSpecifier: options.runtime ?? "adjoint/runtime",
-    moduleStmts,
+    runtimeSpecifier: options.runtime ?? DEFAULT_RUNTIME,
+    tapes,
     functions,
-  };
-  result.output = await printModule(mod);
+  });
   return result;
-}
-
-/** Runtime functions generated code calls, so the module imports exactly those. */
-const RUNTIME_EXPORTS = new Set([...Object.keys(ARRAY_RULES), "zeros", "seedCotangent", "hessianFromHvp", "jacobian"]);
-
-function collectRuntimeCalls(body: JsStmt[], into: Set<string>): void {
-  const visitE = (e: Expr): void => {
-    switch (e.k) {
-      case "call": if (RUNTIME_EXPORTS.has(e.fn)) into.add(e.fn); e.args.forEach(visitE); break;
-      case "new": e.args.forEach(visitE); break;
-      case "bin": visitE(e.a); visitE(e.b); break;
-      case "un": visitE(e.a); break;
-      case "index": visitE(e.arr); visitE(e.index); break;
-      case "member": visitE(e.obj); break;
-      case "cond": visitE(e.c); visitE(e.a); visitE(e.b); break;
-      case "object": e.props.forEach(([, x]) => visitE(x)); break;
-      case "arrow": visitE(e.body); break;
-      default: break;
-    }
-  };
-  const visit = (s: JsStmt): void => {
-    switch (s.k) {
-      case "decl": if (s.init) visitE(s.init); break;
-      case "assign": visitE(s.target); visitE(s.value); break;
-      case "expr": visitE(s.e); break;
-      case "if": visitE(s.c); s.then.forEach(visit); s.else.forEach(visit); break;
-      case "for": if (s.init) visit(s.init); if (s.test) visitE(s.test); s.body.forEach(visit); break;
-      case "while": visitE(s.test); s.body.forEach(visit); break;
-      case "return": if (s.e) visitE(s.e); break;
-      case "block": s.body.forEach(visit); break;
-      default: break;
-    }
-  };
-  body.forEach(visit);
 }

@@ -1,38 +1,56 @@
 /**
- * Text form of the IR, for `adjoint gen --dump-ir` and per-pass tests.
+ * Text form of the IR, for `adjoint gen --dump-ir` and per-pass tests: one line per step,
+ * regions indented, `*` before active variables.
  */
-import { type IRFunction, type Operand, type Stmt, assertNever } from "./types.ts";
+import { type Expr, type IRFunction, type Stmt, assertNever } from "./types.ts";
 
-function op(o: Operand): string {
-  if (o.kind === "var") return o.name;
-  if (o.text) return o.text;
-  return String(o.value);
+/** An expression in the IR's text form: primitives as `op(args)`. */
+export function exprText(e: Expr): string {
+  switch (e.kind) {
+    case "var": return e.name;
+    case "const": return e.text ?? String(e.value);
+    case "apply": return `${e.op}(${e.args.map(exprText).join(", ")})`;
+    case "select": return `select(${exprText(e.cond)}, ${exprText(e.then)}, ${exprText(e.else)})`;
+    case "index": return `${e.array}[${exprText(e.index)}]`;
+    case "call": return `call ${e.fn}(${e.args.map(exprText).join(", ")})`;
+    case "invoke": return `invoke ${e.fn}(${e.args.map(exprText).join(", ")})`;
+    case "pop": return `pop${e.type === "num" ? "" : ` ${e.type}`}${e.key !== undefined ? ` ${e.key}` : ""}`;
+    case "field": return `${exprText(e.object)}${e.optional ? "?." : "."}${e.name}`;
+    case "coalesce": return `${exprText(e.a)} ?? ${exprText(e.b)}`;
+    case "new-array": return `alloc(${exprText(e.size)})`;
+    case "tape-begin": return "tape-begin";
+    case "record": return `{ ${e.fields.map(([k, x]) => `${k}: ${exprText(x)}`).join(", ")} }`;
+    case "lambda": return `(${e.params.join(", ")}) => ${exprText(e.body)}`;
+    default: return assertNever(e);
+  }
 }
 
-export function printIR(fn: IRFunction, activeVars?: Set<string>): string {
+/** Statements in the IR's text form. */
+export function stmtsText(stmts: Stmt[], activeVars?: Set<string>, indent = ""): string[] {
   const lines: string[] = [];
   const mark = (v: string) => (activeVars?.has(v) ? "*" : "");
-  lines.push(`function ${fn.name}(${fn.params.map((p) => `${mark(p.name)}${p.name}: ${p.type}`).join(", ")}) wrt ${fn.wrt.join(" ") || "-"}`);
-  const block = (stmts: Stmt[], ind: string) => {
-    for (const s of stmts) {
+  const at = (s: Stmt) => (s.loc.line > 0 ? `    ; line ${s.loc.line}` : "");
+  const decl = (s: { decl?: string }) => (s.decl ? `${s.decl} ` : "");
+  const block = (b: Stmt[], ind: string) => {
+    for (const s of b) {
       switch (s.kind) {
         case "op":
-          lines.push(`${ind}${mark(s.target)}${s.target} = ${s.op}(${s.args.map(op).join(", ")})    ; line ${s.loc.line}`);
+          lines.push(`${ind}${decl(s)}${mark(s.target)}${s.target} = ${s.op}(${s.args.map(exprText).join(", ")})${at(s)}`);
           break;
         case "load":
-          lines.push(`${ind}${mark(s.target)}${s.target} = load ${s.array}[${op(s.index)}]    ; line ${s.loc.line}`);
+          lines.push(`${ind}${decl(s)}${mark(s.target)}${s.target} = load ${s.array}[${exprText(s.index)}]${at(s)}`);
           break;
         case "store":
-          lines.push(`${ind}store ${s.array}[${op(s.index)}] = ${op(s.value)}    ; line ${s.loc.line}`);
+          lines.push(`${ind}store ${s.array}[${exprText(s.index)}] = ${exprText(s.value)}${at(s)}`);
           break;
         case "alloc":
-          lines.push(`${ind}${mark(s.target)}${s.target} = alloc(${op(s.size)})`);
+          lines.push(`${ind}${decl(s)}${mark(s.target)}${s.target} = alloc(${exprText(s.size)})`);
           break;
         case "call":
-          lines.push(`${ind}${s.target ? `${mark(s.target)}${s.target} = ` : ""}call ${s.fn}(${s.args.map(op).join(", ")})    ; line ${s.loc.line}`);
+          lines.push(`${ind}${decl(s)}${s.target ? `${mark(s.target)}${s.target} = ` : ""}call ${s.fn}(${s.args.map(exprText).join(", ")})${at(s)}`);
           break;
         case "if":
-          lines.push(`${ind}if ${op(s.cond)} {`);
+          lines.push(`${ind}if ${exprText(s.cond)} {`);
           block(s.then, ind + "  ");
           if (s.else.length) {
             lines.push(`${ind}} else {`);
@@ -41,7 +59,7 @@ export function printIR(fn: IRFunction, activeVars?: Set<string>): string {
           lines.push(`${ind}}`);
           break;
         case "for":
-          lines.push(`${ind}for ${s.counter} = ${op(s.start)}; ${s.counter} ${s.cmp} ${op(s.end)}; ${s.counter} += ${s.step} {`);
+          lines.push(`${ind}for ${s.counter} = ${exprText(s.start)}; ${s.counter} ${s.cmp} ${exprText(s.end)}; ${s.counter} += ${s.step} {`);
           block(s.body, ind + "  ");
           lines.push(`${ind}}`);
           break;
@@ -49,7 +67,7 @@ export function printIR(fn: IRFunction, activeVars?: Set<string>): string {
           lines.push(`${ind}loop${s.doWhile ? " (do-while)" : ""} {`);
           lines.push(`${ind}  header:`);
           block(s.header, ind + "    ");
-          lines.push(`${ind}  exit unless ${op(s.cond)}`);
+          lines.push(`${ind}  exit unless ${exprText(s.cond)}`);
           lines.push(`${ind}  body:`);
           block(s.body, ind + "    ");
           if (s.update.length) {
@@ -58,12 +76,32 @@ export function printIR(fn: IRFunction, activeVars?: Set<string>): string {
           }
           lines.push(`${ind}}`);
           break;
+        case "assign":
+          lines.push(`${ind}${decl(s)}${mark(s.target)}${s.target} ${s.op} ${exprText(s.value)}`);
+          break;
+        case "assign-elem":
+          lines.push(`${ind}${s.array}[${exprText(s.index)}] ${s.op} ${exprText(s.value)}`);
+          break;
+        case "push":
+          lines.push(`${ind}push${s.type === "num" ? "" : ` ${s.type}`} ${exprText(s.value)}`);
+          break;
+        case "effect":
+          lines.push(`${ind}${exprText(s.value)}`);
+          break;
         default:
           assertNever(s);
       }
     }
   };
-  block(fn.body, "  ");
-  lines.push(`  return ${op(fn.result)}`);
-  return lines.join("\n");
+  block(stmts, indent);
+  return lines;
+}
+
+export function printIR(fn: IRFunction, activeVars?: Set<string>): string {
+  const mark = (v: string) => (activeVars?.has(v) ? "*" : "");
+  return [
+    `function ${fn.name}(${fn.params.map((p) => `${mark(p.name)}${p.name}: ${p.type}`).join(", ")}) wrt ${fn.wrt.join(" ") || "-"}`,
+    ...stmtsText(fn.body, activeVars, "  "),
+    `  return ${exprText(fn.result)}`,
+  ].join("\n");
 }

@@ -1,36 +1,49 @@
 /**
- * The intermediate representation (IR).
+ * The intermediate representation (IR): one language for the source function after lowering and
+ * for every generated function (gradient, tangent, Hessian-vector product), so that each
+ * differentiation pass is an IR → IR transform and printing happens once.
  *
  * A function is a tree of structured regions (if, counted for, general loop) whose leaves are
- * three-address steps: every step applies one primitive to at most a few operands and writes one
- * variable (`t3 = mul(t1, t2)`). Expression temporaries are assigned exactly once; source
- * variables keep their names and may be reassigned (the reverse pass saves what an overwrite
- * destroys). Jumps (break, continue, return) are removed by lowering: the remainder of a block is
- * nested under the branch that does not jump, and exits are carried by boolean flags, so every
- * region has a single entry and a single exit.
+ * steps. Lowering produces only *primal steps*: three-address steps that apply one primitive to
+ * operands (`t3 = *(t1, t2)`), array loads and stores, allocations and BLAS calls. Expression
+ * temporaries are assigned exactly once; source variables keep their names and may be reassigned.
+ * Jumps (break, continue, return) are removed by lowering, so every region has a single entry and
+ * a single exit.
+ *
+ * Derivative code adds *derivative steps* whose right-hand sides are expression trees (`Expr`)
+ * over the same primitives: assignments and accumulations (`d_x += d_z * Math.cos(x)`), element
+ * accumulations, tape pushes (and pops, as expressions), and declarations. Every step that
+ * defines a variable may carry `decl`, which says that the step declares it (`const`/`let`);
+ * lowered code carries none (the reverse pass and `primalProgram` place declarations).
+ *
+ * Every step carries the source span it came from (`loc`), so any diagnostic raised after
+ * lowering points at its construct.
  */
 
-import type { Names } from "../naming.ts";
-
+/** Value types: numbers, booleans, Float64Arrays. */
 export type Type = "num" | "bool" | "arr";
 
+/** A source span: absolute offsets into the source text the compiler was given, and their line/column. */
 export interface Loc {
   file: string;
+  /** Offset of the first character. */
+  start: number;
+  /** Offset after the last character. */
+  end: number;
   line: number; // 1-based
   col: number; // 1-based
-  /** Source text of the statement this step came from (for comments in generated code). */
+  /** First line of the source statement (for comments in generated code). */
   text?: string;
 }
 
 export interface VarInfo {
   name: string;
   type: Type;
-  kind: "param" | "local" | "temp" | "flag";
+  kind: "param" | "local" | "temp" | "flag" | "adjoint" | "tangent" | "saved" | "counter";
   /** Name in the user's source, when the variable is one of theirs. */
   origin?: string;
 }
 
-export type Operand = VarRef | Const;
 export interface VarRef {
   kind: "var";
   name: string;
@@ -41,83 +54,158 @@ export interface Const {
   /** How the constant is spelled in source when it is a named constant (`Math.PI`). */
   text?: string;
 }
+export type Operand = VarRef | Const;
 
-/** `target = op(args)`: op names a rule-table primitive, or one of the structural ops below. */
-export interface OpStmt {
+/** Tape entries: doubles, and integers (trip counts, branch decisions). */
+export type TapeType = "num" | "int" | "bool";
+
+/**
+ * Expressions of derivative code. `apply` is a rule-table primitive (scalar), `call` a runtime
+ * routine (BLAS, `zeros`, …), `invoke` another generated function of the module.
+ */
+export type Expr =
+  | VarRef
+  | Const
+  | { kind: "apply"; op: string; args: Expr[] }
+  | { kind: "select"; cond: Expr; then: Expr; else: Expr }
+  | { kind: "index"; array: string; index: Expr }
+  | { kind: "call"; fn: string; args: Expr[] }
+  | { kind: "invoke"; fn: string; args: Expr[] }
+  /** A value from the tape; `key` pairs it with the push that stored it. */
+  | { kind: "pop"; type: TapeType; key?: string }
+  /** `object.name`, or `object?.name`. */
+  | { kind: "field"; object: Expr; name: string; optional?: boolean }
+  | { kind: "coalesce"; a: Expr; b: Expr }
+  | { kind: "new-array"; size: Expr }
+  /** The function's tape, emptied for this call. */
+  | { kind: "tape-begin" }
+  | { kind: "record"; fields: [string, Expr][] }
+  | { kind: "lambda"; params: string[]; body: Expr };
+
+export type Decl = "const" | "let";
+
+interface StepBase {
+  loc: Loc;
+  /** Set on derivative statements: the source step they differentiate (for `// line N:` comments). */
+  note?: Loc;
+  /** A fixed comment printed above the statement. */
+  comment?: string;
+}
+
+// ---- primal steps (lowering produces only these and the regions) -----------------------
+
+/** `target = op(args)`: op names a rule-table primitive. */
+export interface OpStmt extends StepBase {
   kind: "op";
   target: string;
   op: string;
   args: Operand[];
-  loc: Loc;
+  decl?: Decl;
 }
 /** `target = array[index]` */
-export interface LoadStmt {
+export interface LoadStmt extends StepBase {
   kind: "load";
   target: string;
   array: string;
   index: Operand;
-  loc: Loc;
+  decl?: Decl;
 }
 /** `array[index] = value` */
-export interface StoreStmt {
+export interface StoreStmt extends StepBase {
   kind: "store";
   array: string;
   index: Operand;
   value: Operand;
-  loc: Loc;
 }
 /** `target = new Float64Array(size)` */
-export interface AllocStmt {
+export interface AllocStmt extends StepBase {
   kind: "alloc";
   target: string;
   size: Operand;
-  loc: Loc;
+  decl?: Decl;
 }
-/** A call of a runtime BLAS routine (a matrix-level primitive): writes an array or `target`. */
-export interface CallStmt {
+/** A call of a runtime BLAS routine (a matrix-level primitive): writes an array, or `target`. */
+export interface CallStmt extends StepBase {
   kind: "call";
   fn: string;
-  args: Operand[];
+  args: Expr[];
   target?: string;
-  loc: Loc;
+  decl?: Decl;
 }
-export interface IfStmt {
+
+// ---- regions ---------------------------------------------------------------------------
+
+export interface IfStmt extends StepBase {
   kind: "if";
-  cond: Operand;
+  cond: Expr;
   then: Stmt[];
   else: Stmt[];
-  loc: Loc;
 }
 /**
  * Counted loop: `for (let counter = start; counter <cmp> end; counter += step) body`.
- * The counter is not written by the body, `end` is not written by the body, and the body
- * contains no exits: the trip count is known on entry.
+ * In lowered code the counter and `end` are not written by the body and the body has no exits,
+ * so the trip count is known on entry.
  */
-export interface ForStmt {
+export interface ForStmt extends StepBase {
   kind: "for";
   counter: string;
-  start: Operand;
-  end: Operand;
+  start: Expr;
+  end: Expr;
   cmp: "<" | "<=" | ">" | ">=";
   step: number;
   body: Stmt[];
-  loc: Loc;
 }
 /**
  * General loop: `while (true) { header; if (!cond) break; body; update }`, or for do-while
  * `while (true) { body; update; header; if (!cond) break; }`.
  */
-export interface LoopStmt {
+export interface LoopStmt extends StepBase {
   kind: "loop";
   header: Stmt[];
-  cond: Operand;
+  cond: Expr;
   body: Stmt[];
   update: Stmt[];
   doWhile: boolean;
-  loc: Loc;
 }
-export type Stmt = OpStmt | LoadStmt | StoreStmt | AllocStmt | CallStmt | IfStmt | ForStmt | LoopStmt;
 
+// ---- derivative steps --------------------------------------------------------------------
+
+/** `target = value`, `target += value`, `target -= value` (with `decl`: a declaration). */
+export interface AssignStmt extends StepBase {
+  kind: "assign";
+  target: string;
+  op: "=" | "+=" | "-=";
+  value: Expr;
+  decl?: Decl;
+}
+/** `array[index] = value` or `array[index] += value` with expressions. */
+export interface AssignElemStmt extends StepBase {
+  kind: "assign-elem";
+  array: string;
+  index: Expr;
+  op: "=" | "+=";
+  value: Expr;
+}
+/** Pushes a value on the function's tape; `key` pairs it with its pop. */
+export interface PushStmt extends StepBase {
+  kind: "push";
+  type: TapeType;
+  value: Expr;
+  key?: string;
+}
+
+/** Evaluates an expression for its effect only (a tape pop whose value is not needed). */
+export interface EffectStmt extends StepBase {
+  kind: "effect";
+  value: Expr;
+}
+
+export type LeafStmt = OpStmt | LoadStmt | StoreStmt | AllocStmt | CallStmt;
+export type RegionStmt = IfStmt | ForStmt | LoopStmt;
+export type DerivStmt = AssignStmt | AssignElemStmt | PushStmt | EffectStmt;
+export type Stmt = LeafStmt | RegionStmt | DerivStmt;
+
+/** A lowered source function: the input of activity analysis and of both differentiation modes. */
 export interface IRFunction {
   name: string;
   file: string;
@@ -132,10 +220,52 @@ export interface IRFunction {
   result: Operand;
   loc: Loc;
   /** Every name in use (source identifiers and IR variables), for collision-free generated names. */
-  names: Names;
+  names: import("../naming.ts").Names;
 }
 
-export function isVar(o: Operand): o is VarRef {
+// ---- generated functions -----------------------------------------------------------------
+
+/** Types of generated signatures. */
+export type TypeSpec =
+  | { k: "number" }
+  | { k: "boolean" }
+  | { k: "Float64Array" }
+  | { k: "object"; props: { name: string; type: TypeSpec; optional?: boolean }[] };
+
+export interface Param {
+  name: string;
+  type: TypeSpec;
+  optional?: boolean;
+}
+
+/** A generated function: signature, body and result, ready to simplify and print. */
+export interface GenFunction {
+  name: string;
+  /** JSDoc text above the function. */
+  doc: string;
+  params: Param[];
+  returnType: TypeSpec;
+  body: Stmt[];
+  /** The returned value (a record). */
+  result: Expr;
+  /** Types and kinds of every variable the body uses. */
+  vars: Map<string, VarInfo>;
+  /** The function's tape: its local name, and the module-level instance it begins. */
+  tape?: { local: string; module: string };
+  /** The source file the function was generated from (comments name other files). */
+  file: string;
+}
+
+/** A generated module: what the printer turns into text. */
+export interface GenModule {
+  header: string;
+  runtimeSpecifier: string;
+  /** Module-level tapes, in order. */
+  tapes: string[];
+  functions: GenFunction[];
+}
+
+export function isVar(o: Expr): o is VarRef {
   return o.kind === "var";
 }
 export function ref(name: string): VarRef {
@@ -144,74 +274,10 @@ export function ref(name: string): VarRef {
 export function num(value: number, text?: string): Const {
   return text === undefined ? { kind: "const", value } : { kind: "const", value, text };
 }
+export function bool(value: boolean): Const {
+  return { kind: "const", value };
+}
 
 export function assertNever(x: never): never {
   throw new Error(`unhandled IR kind: ${JSON.stringify(x)}`);
-}
-
-/** Visits every statement in the tree, regions first then their children. */
-export function walk(stmts: Stmt[], fn: (s: Stmt) => void): void {
-  for (const s of stmts) {
-    fn(s);
-    switch (s.kind) {
-      case "if":
-        walk(s.then, fn);
-        walk(s.else, fn);
-        break;
-      case "for":
-        walk(s.body, fn);
-        break;
-      case "loop":
-        walk(s.header, fn);
-        walk(s.body, fn);
-        walk(s.update, fn);
-        break;
-      case "op":
-      case "load":
-      case "store":
-      case "alloc":
-      case "call":
-        break;
-      default:
-        assertNever(s);
-    }
-  }
-}
-
-/** The variable a step writes (whole-variable writes only; stores write an element). */
-export function defOf(s: Stmt): string | undefined {
-  switch (s.kind) {
-    case "op":
-    case "load":
-    case "alloc":
-      return s.target;
-    case "call":
-      return s.target;
-    default:
-      return undefined;
-  }
-}
-
-/** Operands a leaf step or a region's own test reads (not its children's). */
-export function usesOf(s: Stmt): Operand[] {
-  switch (s.kind) {
-    case "op":
-      return s.args;
-    case "load":
-      return [ref(s.array), s.index];
-    case "store":
-      return [ref(s.array), s.index, s.value];
-    case "alloc":
-      return [s.size];
-    case "call":
-      return s.args;
-    case "if":
-      return [s.cond];
-    case "for":
-      return [s.start, s.end];
-    case "loop":
-      return [s.cond];
-    default:
-      return assertNever(s);
-  }
 }

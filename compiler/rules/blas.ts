@@ -12,7 +12,15 @@
  *    tangents `t[i]` (null when zero), or for a returned number its tangent expression.
  * Transpose flags must be literal booleans, so the adjoint's transposes are chosen here.
  */
-import { type Expr, type Stmt, n, call, add, mul } from "../ast/js.ts";
+import type { Expr } from "../ir/types.ts";
+import { num as n, call, add, mul } from "../ir/expr.ts";
+
+/** One call of a runtime routine, as an adjoint or tangent statement. */
+export interface RoutineCall {
+  fn: string;
+  args: Expr[];
+}
+type Stmt = RoutineCall;
 
 type Arg = "num" | "arr" | "bool";
 
@@ -31,14 +39,14 @@ export interface ArrayRule {
   doc: string;
 }
 
-const B = (v: boolean): Expr => ({ k: "bool", v });
+const B = (v: boolean): Expr => ({ kind: "const", value: v });
 const lit = (e: Expr): boolean => {
-  if (e.k !== "bool") throw new Error("internal: transpose flags must be literal booleans");
-  return e.v;
+  if (e.kind !== "const" || typeof e.value !== "boolean") throw new Error("internal: transpose flags must be literal booleans");
+  return e.value;
 };
-const isZero = (e: Expr) => e.k === "num" && e.v === 0 && !e.text;
-const isOne = (e: Expr) => e.k === "num" && e.v === 1 && !e.text;
-const callS = (fn: string, ...args: Expr[]): Stmt => ({ k: "expr", e: call(fn, ...args) });
+const isZero = (e: Expr) => e.kind === "const" && e.value === 0 && !e.text;
+const isOne = (e: Expr) => e.kind === "const" && e.value === 1 && !e.text;
+const callS = (fn: string, ...args: Expr[]): Stmt => ({ fn, args });
 const present = <T>(xs: (T | null)[]): T[] => xs.filter((x): x is T => x !== null);
 
 /** The adjoint of an output's old value: beta·d (0 when beta is 0). */

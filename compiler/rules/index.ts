@@ -2,12 +2,19 @@
  * THE derivative-rule table. Every primitive the compiler knows is one entry here.
  *
  * A scalar entry gives:
- *  - `emit`: how the primitive is written in JavaScript,
+ *  - `syntax`: how the primitive is written in JavaScript (the printer reads it),
  *  - `eval`: its value (used by tests and constant folding),
  *  - `domain`: where tests sample its inputs (and `avoid`: points near a kink to skip),
  *  - `partials(x, z)`: the partial derivative with respect to each input as an expression of the
  *    inputs `x` and the output `z`, or `null` for a piecewise-constant primitive (derivative 0
  *    almost everywhere; its output is never active).
+ *
+ * and the facts the passes need about it, so that no pass keeps a list of operators:
+ *  - `cheap`: worth recomputing in the reverse sweep rather than storing;
+ *  - `integer`: integer-valued whenever its arguments are ("args"), or always ("always");
+ *  - `linear`: linear in its inputs (its partials are constants);
+ *  - `accumulates`: `s = op(s, e)` may update `s` in place, leaving `s`'s adjoint unchanged
+ *    (`+`, `-`: what makes a reduction cost one statement in the reverse sweep).
  *
  * Reverse mode accumulates `d_x[i] += d_z * partial[i]`; forward mode computes
  * `dz = Σ partial[i] * dx[i]`. Neither mode contains calculus of its own: adding `Math.foo` means
@@ -21,27 +28,41 @@
  *  - pow(x, y) with respect to y: z·ln x for x > 0, and 0 for x ≤ 0;
  *  - floor, ceil, round, trunc, sign, comparisons: derivative 0.
  */
-import {
-  type Expr, n, call, add, sub, mul, div, neg, bin, cond, not,
-} from "../ast/js.ts";
+import type { Expr } from "../ir/types.ts";
+import { num as n, apply, add, sub, mul, div, neg, bin, select as cond } from "../ir/expr.ts";
+
+/** How a primitive is written in JavaScript. */
+export type Syntax =
+  | { infix: string }
+  | { prefix: "-" | "+" | "!" }
+  | { call: string }
+  | { copy: true }
+  | { member: string };
 
 export interface ScalarRule {
   /** Number of inputs, or "variadic" (at least one). */
   arity: number | "variadic";
   /** Type of the result. */
   result: "num" | "bool";
-  emit(args: Expr[]): Expr;
+  syntax: Syntax;
   eval(...xs: number[]): number;
   /** Sampling interval for each input (the last one repeats for variadic rules). */
   domain: [number, number][];
   /** True for sample points too close to a kink or discontinuity for finite differences. */
   avoid?: (xs: number[]) => boolean;
   partials: ((x: Expr[], z: Expr) => Expr[]) | null;
+  cheap?: boolean;
+  integer?: "args" | "always";
+  linear?: boolean;
+  accumulates?: boolean;
+  /** The argument is an array, not a number (`length`). */
+  arrayArgument?: boolean;
   /** One line for the docs. */
   doc?: string;
 }
 
 const sq = (e: Expr): Expr => mul(e, e);
+const call = (fn: string, ...args: Expr[]): Expr => apply(fn, ...args);
 const sqrt = (e: Expr): Expr => call("Math.sqrt", e);
 const LN2 = n(Math.LN2, "Math.LN2");
 const LN10 = n(Math.LN10, "Math.LN10");
@@ -52,11 +73,13 @@ function unary(
   d: ((x: Expr, z: Expr) => Expr) | null,
   domain: [number, number] = [-3, 3],
   avoid?: (xs: number[]) => boolean,
+  facts: Pick<ScalarRule, "cheap" | "integer"> = {},
 ): ScalarRule {
   return {
     arity: 1,
     result: "num",
-    emit: (a) => call(name, a[0]),
+    syntax: { call: name },
+    ...facts,
     eval: f,
     domain: [domain],
     avoid,
@@ -75,7 +98,8 @@ function comparison(op: "<" | "<=" | ">" | ">=" | "===" | "!==" | "==" | "!="): 
   };
   return {
     arity: 2, result: "bool",
-    emit: (a) => bin(js, a[0], a[1]),
+    syntax: { infix: js },
+    cheap: true,
     eval: (a, b) => Number(f[js](a, b)),
     domain: [[-1, 1], [-1, 1]],
     partials: null,
@@ -93,40 +117,43 @@ function firstAttaining(x: Expr[], z: Expr): Expr[] {
 
 export const RULES: Record<string, ScalarRule> = {
   // ---- arithmetic operators ------------------------------------------------------------
-  "+": { arity: 2, result: "num", emit: (a) => bin("+", a[0], a[1]), eval: (a, b) => a + b,
+  "+": { arity: 2, result: "num", syntax: { infix: "+" }, cheap: true, integer: "args", linear: true, accumulates: true, eval: (a, b) => a + b,
     domain: [[-3, 3], [-3, 3]], partials: () => [n(1), n(1)] },
-  "-": { arity: 2, result: "num", emit: (a) => bin("-", a[0], a[1]), eval: (a, b) => a - b,
+  "-": { arity: 2, result: "num", syntax: { infix: "-" }, cheap: true, integer: "args", linear: true, accumulates: true, eval: (a, b) => a - b,
     domain: [[-3, 3], [-3, 3]], partials: () => [n(1), n(-1)] },
-  "*": { arity: 2, result: "num", emit: (a) => bin("*", a[0], a[1]), eval: (a, b) => a * b,
+  "*": { arity: 2, result: "num", syntax: { infix: "*" }, cheap: true, integer: "args", eval: (a, b) => a * b,
     domain: [[-3, 3], [-3, 3]], partials: (x) => [x[1], x[0]] },
-  "/": { arity: 2, result: "num", emit: (a) => bin("/", a[0], a[1]), eval: (a, b) => a / b,
+  "/": { arity: 2, result: "num", syntax: { infix: "/" }, cheap: true, eval: (a, b) => a / b,
     domain: [[-3, 3], [0.5, 3]], partials: (x, z) => [div(n(1), x[1]), neg(div(z, x[1]))] },
-  "%": { arity: 2, result: "num", emit: (a) => bin("%", a[0], a[1]), eval: (a, b) => a % b,
+  "%": { arity: 2, result: "num", syntax: { infix: "%" }, cheap: true, eval: (a, b) => a % b,
     domain: [[0.1, 10], [1.5, 4]], avoid: ([a, b]) => nearInteger(a / b),
     partials: (x) => [n(1), neg(call("Math.trunc", div(x[0], x[1])))],
     doc: "a % b = a − b·trunc(a/b)" },
-  "**": { arity: 2, result: "num", emit: (a) => bin("**", a[0], a[1]), eval: (a, b) => a ** b,
+  "**": { arity: 2, result: "num", syntax: { infix: "**" }, eval: (a, b) => a ** b,
     domain: [[0.2, 3], [-2, 3]], partials: (x, z) => powPartials(x[0], x[1], z) },
-  neg: { arity: 1, result: "num", emit: (a) => neg(a[0]), eval: (a) => -a,
+  neg: { arity: 1, result: "num", syntax: { prefix: "-" }, cheap: true, integer: "args", linear: true, eval: (a) => -a,
     domain: [[-3, 3]], partials: () => [n(-1)] },
-  pos: { arity: 1, result: "num", emit: (a) => ({ k: "un", op: "+", a: a[0] }), eval: (a) => +a,
+  pos: { arity: 1, result: "num", syntax: { prefix: "+" }, cheap: true, linear: true, eval: (a) => +a,
     domain: [[-3, 3]], partials: () => [n(1)] },
   /** Copy of a value into a variable (assignments). */
-  copy: { arity: 1, result: "num", emit: (a) => a[0], eval: (a) => a,
+  copy: { arity: 1, result: "num", syntax: { copy: true }, cheap: true, integer: "args", linear: true, eval: (a) => a,
     domain: [[-3, 3]], partials: () => [n(1)] },
+  /** The length of a Float64Array (its argument is an array). */
+  length: { arity: 1, result: "num", syntax: { member: "length" }, arrayArgument: true, cheap: true, integer: "always",
+    eval: () => NaN, domain: [[0, 0]], partials: null },
 
   // ---- comparisons and logic (results are booleans; never differentiated) ----------------
   "<": comparison("<"), "<=": comparison("<="), ">": comparison(">"), ">=": comparison(">="),
   "===": comparison("==="), "!==": comparison("!=="), "==": comparison("=="), "!=": comparison("!="),
-  "&&": { arity: 2, result: "bool", emit: (a) => bin("&&", a[0], a[1]), eval: (a, b) => Number(a && b),
+  "&&": { arity: 2, result: "bool", syntax: { infix: "&&" }, cheap: true, eval: (a, b) => Number(a && b),
     domain: [[0, 1], [0, 1]], partials: null },
-  "||": { arity: 2, result: "bool", emit: (a) => bin("||", a[0], a[1]), eval: (a, b) => Number(a || b),
+  "||": { arity: 2, result: "bool", syntax: { infix: "||" }, cheap: true, eval: (a, b) => Number(a || b),
     domain: [[0, 1], [0, 1]], partials: null },
-  "!": { arity: 1, result: "bool", emit: (a) => not(a[0]), eval: (a) => Number(!a),
+  "!": { arity: 1, result: "bool", syntax: { prefix: "!" }, cheap: true, eval: (a) => Number(!a),
     domain: [[0, 1]], partials: null },
 
   // ---- Math ---------------------------------------------------------------------------------
-  "Math.abs": unary("Math.abs", Math.abs, (x) => call("Math.sign", x), [-3, 3], ([x]) => Math.abs(x) < 0.05),
+  "Math.abs": unary("Math.abs", Math.abs, (x) => call("Math.sign", x), [-3, 3], ([x]) => Math.abs(x) < 0.05, { cheap: true }),
   "Math.acos": unary("Math.acos", Math.acos, (x) => neg(div(n(1), sqrt(sub(n(1), sq(x))))), [-0.9, 0.9]),
   "Math.acosh": unary("Math.acosh", Math.acosh, (x) => div(n(1), sqrt(sub(sq(x), n(1)))), [1.1, 4]),
   "Math.asin": unary("Math.asin", Math.asin, (x) => div(n(1), sqrt(sub(n(1), sq(x)))), [-0.9, 0.9]),
@@ -134,40 +161,40 @@ export const RULES: Record<string, ScalarRule> = {
   "Math.atan": unary("Math.atan", Math.atan, (x) => div(n(1), add(n(1), sq(x)))),
   "Math.atanh": unary("Math.atanh", Math.atanh, (x) => div(n(1), sub(n(1), sq(x))), [-0.9, 0.9]),
   "Math.cbrt": unary("Math.cbrt", Math.cbrt, (_x, z) => div(n(1), mul(n(3), sq(z))), [0.2, 4]),
-  "Math.ceil": unary("Math.ceil", Math.ceil, null, [-3, 3], ([x]) => nearInteger(x)),
+  "Math.ceil": unary("Math.ceil", Math.ceil, null, [-3, 3], ([x]) => nearInteger(x), { cheap: true, integer: "always" }),
   "Math.cos": unary("Math.cos", Math.cos, (x) => neg(call("Math.sin", x))),
   "Math.cosh": unary("Math.cosh", Math.cosh, (x) => call("Math.sinh", x)),
   "Math.exp": unary("Math.exp", Math.exp, (_x, z) => z),
   "Math.expm1": unary("Math.expm1", Math.expm1, (_x, z) => add(z, n(1))),
-  "Math.floor": unary("Math.floor", Math.floor, null, [-3, 3], ([x]) => nearInteger(x)),
+  "Math.floor": unary("Math.floor", Math.floor, null, [-3, 3], ([x]) => nearInteger(x), { cheap: true, integer: "always" }),
   "Math.log": unary("Math.log", Math.log, (x) => div(n(1), x), [0.1, 5]),
   "Math.log10": unary("Math.log10", Math.log10, (x) => div(n(1), mul(x, LN10)), [0.1, 5]),
   "Math.log1p": unary("Math.log1p", Math.log1p, (x) => div(n(1), add(n(1), x)), [-0.5, 5]),
   "Math.log2": unary("Math.log2", Math.log2, (x) => div(n(1), mul(x, LN2)), [0.1, 5]),
-  "Math.round": unary("Math.round", Math.round, null, [-3, 3], ([x]) => nearHalf(x)),
-  "Math.sign": unary("Math.sign", Math.sign, null, [-3, 3], ([x]) => Math.abs(x) < 0.05),
+  "Math.round": unary("Math.round", Math.round, null, [-3, 3], ([x]) => nearHalf(x), { cheap: true, integer: "always" }),
+  "Math.sign": unary("Math.sign", Math.sign, null, [-3, 3], ([x]) => Math.abs(x) < 0.05, { cheap: true, integer: "always" }),
   "Math.sin": unary("Math.sin", Math.sin, (x) => call("Math.cos", x)),
   "Math.sinh": unary("Math.sinh", Math.sinh, (x) => call("Math.cosh", x)),
   "Math.sqrt": unary("Math.sqrt", Math.sqrt, (_x, z) => div(n(0.5), z), [0.1, 5]),
   "Math.tan": unary("Math.tan", Math.tan, (_x, z) => add(n(1), sq(z)), [-1.2, 1.2]),
   "Math.tanh": unary("Math.tanh", Math.tanh, (_x, z) => sub(n(1), sq(z))),
-  "Math.trunc": unary("Math.trunc", Math.trunc, null, [-3, 3], ([x]) => nearInteger(x)),
-  "Math.atan2": { arity: 2, result: "num", emit: (a) => call("Math.atan2", a[0], a[1]),
+  "Math.trunc": unary("Math.trunc", Math.trunc, null, [-3, 3], ([x]) => nearInteger(x), { cheap: true, integer: "always" }),
+  "Math.atan2": { arity: 2, result: "num", syntax: { call: "Math.atan2" },
     eval: Math.atan2, domain: [[-3, 3], [0.2, 3]],
     partials: (x) => {
       const r2 = add(sq(x[0]), sq(x[1]));
       return [div(x[1], r2), neg(div(x[0], r2))];
     } },
-  "Math.pow": { arity: 2, result: "num", emit: (a) => call("Math.pow", a[0], a[1]), eval: Math.pow,
+  "Math.pow": { arity: 2, result: "num", syntax: { call: "Math.pow" }, eval: Math.pow,
     domain: [[0.2, 3], [-2, 3]], partials: (x, z) => powPartials(x[0], x[1], z) },
-  "Math.hypot": { arity: "variadic", result: "num", emit: (a) => call("Math.hypot", ...a), eval: Math.hypot,
+  "Math.hypot": { arity: "variadic", result: "num", syntax: { call: "Math.hypot" }, eval: Math.hypot,
     domain: [[-3, 3]], avoid: (xs) => Math.hypot(...xs) < 0.05,
     partials: (x, z) => x.map((xi) => cond(bin("===", z, n(0)), n(0), div(xi, z))),
     doc: "∂/∂xᵢ = xᵢ / hypot(x…), 0 at the origin" },
-  "Math.max": { arity: "variadic", result: "num", emit: (a) => call("Math.max", ...a), eval: Math.max,
+  "Math.max": { arity: "variadic", result: "num", syntax: { call: "Math.max" }, cheap: true, eval: Math.max,
     domain: [[-3, 3]], avoid: nearTie, partials: firstAttaining,
     doc: "the derivative goes to the first argument equal to the result" },
-  "Math.min": { arity: "variadic", result: "num", emit: (a) => call("Math.min", ...a), eval: Math.min,
+  "Math.min": { arity: "variadic", result: "num", syntax: { call: "Math.min" }, cheap: true, eval: Math.min,
     domain: [[-3, 3]], avoid: nearTie, partials: firstAttaining,
     doc: "the derivative goes to the first argument equal to the result" },
 };
@@ -180,15 +207,15 @@ function nearTie(xs: number[]): boolean {
 /** d(x^y): y·x^(y−1) and, for x > 0, z·ln x (0 otherwise). Constant exponents fold. */
 function powPartials(x: Expr, y: Expr, z: Expr): Expr[] {
   let dx: Expr;
-  if (y.k === "num" && !y.text) {
-    if (y.v === 0) dx = n(0);
-    else if (y.v === 1) dx = n(1);
-    else if (y.v === 2) dx = mul(n(2), x);
-    else dx = mul(y, bin("**", x, n(y.v - 1)));
+  if (y.kind === "const" && typeof y.value === "number" && !y.text) {
+    if (y.value === 0) dx = n(0);
+    else if (y.value === 1) dx = n(1);
+    else if (y.value === 2) dx = mul(n(2), x);
+    else dx = mul(y, bin("**", x, n(y.value - 1)));
   } else {
     dx = mul(y, bin("**", x, sub(y, n(1))));
   }
-  const dy = y.k === "num" ? n(0) : cond(bin(">", x, n(0)), mul(z, call("Math.log", x)), n(0));
+  const dy = y.kind === "const" ? n(0) : cond(bin(">", x, n(0)), mul(z, call("Math.log", x)), n(0));
   return [dx, dy];
 }
 

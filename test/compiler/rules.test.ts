@@ -13,8 +13,10 @@ const OPS: Record<string, (a: string[]) => string> = {
   neg: (a) => `-${a[0]}`, pos: (a) => `+${a[0]}`,
 };
 
-const numeric = Object.entries(RULES).filter(([, r]) => r.result === "num" && r.partials !== null);
-const piecewise = Object.entries(RULES).filter(([, r]) => r.result === "num" && r.partials === null);
+// primitives of numbers (not `length`, whose argument is an array)
+const scalar = Object.entries(RULES).filter(([, r]) => r.result === "num" && !r.arrayArgument);
+const numeric = scalar.filter(([, r]) => r.partials !== null);
+const piecewise = scalar.filter(([, r]) => r.partials === null);
 const fname = (op: string) => "r_" + op.replace("Math.", "").replace(/\W/g, (c) => `x${c.charCodeAt(0)}`);
 const arity = (r: (typeof RULES)[string]) => (r.arity === "variadic" ? 3 : r.arity);
 

@@ -9,6 +9,7 @@
 import ts from "typescript";
 import { Codes, type Diagnostic, diagnosticAt } from "../../diagnostics.ts";
 import type { Type } from "../../ir/types.ts";
+import { MODES } from "../../naming.ts";
 
 export interface AnnotatedFunction {
   name: string;
@@ -147,8 +148,8 @@ function checkSignature(
     } else if (tname === "modes") {
       modes = tagText(tag).split(/[\s,]+/).filter(Boolean);
       for (const m of modes) {
-        if (!["grad", "jvp", "vjp", "jacobian", "hvp", "hessian"].includes(m)) {
-          diagnostics.push(diagnosticAt(Codes.BadTag, `@modes names '${m}': the modes are grad, jvp, vjp, jacobian, hvp and hessian.`, tag, sf));
+        if (!(MODES as readonly string[]).includes(m)) {
+          diagnostics.push(diagnosticAt(Codes.BadTag, `@modes names '${m}': the modes are ${MODES.slice(0, -1).join(", ")} and ${MODES[MODES.length - 1]}.`, tag, sf));
         }
       }
     }

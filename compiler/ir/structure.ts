@@ -3,7 +3,8 @@
  * where each variable lives (its home block: the innermost block enclosing all its occurrences),
  * program order, and which blocks run more than once per call.
  */
-import { type IRFunction, type Stmt, type Operand, defOf, usesOf, isVar, walk } from "../ir/types.ts";
+import type { IRFunction, Stmt } from "./types.ts";
+import { defOf, usesOf, varsOf, walk } from "./walk.ts";
 
 export type Block = Stmt[];
 
@@ -39,7 +40,7 @@ export class Structure {
         this.order.set(s, k++);
         const d = defOf(s);
         if (d) this.addOcc(d, s, b, true);
-        for (const u of usesOf(s)) if (isVar(u)) this.addOcc(u.name, s, b, false);
+        for (const u of usesOf(s)) for (const v of varsOf(u)) this.addOcc(v, s, b, false);
         switch (s.kind) {
           case "if":
             visitBlock(s.then, b, s, inLoop);
@@ -60,7 +61,7 @@ export class Structure {
       }
     };
     visitBlock(fn.body, null, null, false);
-    if (isVar(fn.result)) this.addOcc(fn.result.name, null as unknown as Stmt, fn.body, false);
+    if (fn.result.kind === "var") this.addOcc(fn.result.name, null as unknown as Stmt, fn.body, false);
   }
 
   private addOcc(v: string, stmt: Stmt, block: Block, isDef: boolean) {
@@ -143,6 +144,3 @@ export class Structure {
   }
 }
 
-export function operandVars(ops: Operand[]): string[] {
-  return ops.filter(isVar).map((o) => o.name);
-}

@@ -15,7 +15,6 @@
  * - break / continue / return are removed: the rest of a block moves under the branch that does
  *   not jump; where a branch only may jump, boolean flags carry the exit.
  */
-import path from "node:path";
 import ts from "typescript";
 import { Codes, type Code, DiagnosticError, diagnosticAt } from "../../diagnostics.ts";
 import {
@@ -29,6 +28,8 @@ import { type AnnotatedFunction, irTypeOf } from "../1-parse/index.ts";
 
 export interface LowerOptions {
   checker: ts.TypeChecker;
+  /** Module specifiers the runtime's BLAS routines are imported from. */
+  runtimeSpecifiers?: string[];
 }
 
 /** Per function invocation (the annotated function, or one inlined helper call). */
@@ -56,7 +57,7 @@ const LOOP_KINDS = new Set([
 ]);
 
 export function lower(fn: AnnotatedFunction, opts: LowerOptions): IRFunction {
-  return new Lowerer(fn, opts.checker).run();
+  return new Lowerer(fn, opts.checker, opts.runtimeSpecifiers ?? ["adjoint/runtime"]).run();
 }
 
 class Lowerer {
@@ -69,7 +70,7 @@ class Lowerer {
   private depth = 0; // region nesting: 0 = straight-line code of the outermost function
   private frames: Frame[] = [];
 
-  constructor(private fn: AnnotatedFunction, private checker: ts.TypeChecker) {}
+  constructor(private fn: AnnotatedFunction, private checker: ts.TypeChecker, private runtimeSpecifiers: string[]) {}
 
   run(): IRFunction {
     const { decl, sourceFile: sf } = this.fn;
@@ -136,7 +137,7 @@ class Lowerer {
     const start = node.getStart(sf);
     const { line, character } = sf.getLineAndCharacterOfPosition(start);
     const text = sf.text.slice(start, node.getEnd()).split("\n")[0].trim();
-    return { file: sf.fileName, line: line + 1, col: character + 1, text };
+    return { file: sf.fileName, start, end: node.getEnd(), line: line + 1, col: character + 1, text };
   }
 
   private newVar(hint: string, type: Type, kind: VarInfo["kind"], origin?: string): string {
@@ -787,15 +788,15 @@ class Lowerer {
     return this.inlineHelper(decl, e, out, asStatement);
   }
 
-  /** The name of a runtime routine `id` refers to (imported from adjoint/runtime), if any. */
+  /** The name of a runtime routine `id` refers to (imported from the runtime's module), if any. */
   private runtimeRoutine(id: ts.Identifier): string | undefined {
-    let sym = this.checker.getSymbolAtLocation(id);
-    if (sym && sym.flags & ts.SymbolFlags.Alias) sym = this.checker.getAliasedSymbol(sym);
-    const decl = sym?.declarations?.[0];
-    if (!decl) return undefined;
-    const file = decl.getSourceFile().fileName.replace(/\\/g, "/");
-    if (!/\/runtime\/[\w-]+\.(d\.)?[cm]?ts$/.test(file)) return undefined;
-    return owningPackage(file) === "adjoint" ? sym!.getName() : undefined;
+    const sym = this.checker.getSymbolAtLocation(id);
+    if (!sym || !(sym.flags & ts.SymbolFlags.Alias)) return undefined;
+    const spec = sym.declarations?.find(ts.isImportSpecifier);
+    if (!spec) return undefined;
+    const from = spec.parent.parent.parent.moduleSpecifier;
+    if (!ts.isStringLiteral(from) || !this.runtimeSpecifiers.includes(from.text)) return undefined;
+    return (spec.propertyName ?? spec.name).text;
   }
 
   private lowerRuntimeCall(fn: string, e: ts.CallExpression, out: Stmt[], asStatement: boolean): Operand | undefined {
@@ -1007,38 +1008,6 @@ function countJumps(node: ts.Node, kind: JumpKind, loop: ts.IterationStatement |
   if (kind !== "return" && loop === undefined) return 0;
   visit(node, false);
   return count;
-}
-
-const packageNames = new Map<string, string | undefined>();
-
-/** Name in the nearest package.json above `file` (cached per directory). */
-function owningPackage(file: string): string | undefined {
-  let dir = path.dirname(file);
-  const visited: string[] = [];
-  for (;;) {
-    if (packageNames.has(dir)) break;
-    visited.push(dir);
-    const pj = path.join(dir, "package.json");
-    if (ts.sys.fileExists(pj)) {
-      let name: string | undefined;
-      try {
-        name = JSON.parse(ts.sys.readFile(pj) ?? "{}").name;
-      } catch {
-        name = undefined;
-      }
-      packageNames.set(dir, name);
-      break;
-    }
-    const up = path.dirname(dir);
-    if (up === dir) {
-      packageNames.set(dir, undefined);
-      break;
-    }
-    dir = up;
-  }
-  const name = packageNames.get(dir);
-  for (const v of visited) packageNames.set(v, name);
-  return name;
 }
 
 function findReturn(node: ts.Node): ts.ReturnStatement | undefined {

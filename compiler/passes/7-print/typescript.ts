@@ -1,10 +1,29 @@
 /**
- * Pass 6, print: output-language module -> TypeScript nodes (ts.factory) -> text (ts.Printer)
+ * The printer's last step: JavaScript AST -> TypeScript nodes (ts.factory) -> text (ts.Printer)
  * -> prettier. Deterministic: the same module always prints to the same bytes.
  */
 import ts from "typescript";
 import * as prettier from "prettier";
-import type { Expr, Stmt, FunctionSpec, ModuleSpec, TypeSpec, BinOp } from "../../ast/js.ts";
+import type { TypeSpec } from "../../ir/types.ts";
+import type { Expr, Stmt, BinOp } from "./js.ts";
+
+/** A function ready to print. */
+export interface FunctionSpec {
+  name: string;
+  params: { name: string; type: TypeSpec; optional?: boolean }[];
+  returnType: TypeSpec;
+  body: Stmt[];
+  doc?: string;
+}
+
+/** A module ready to print: runtime imports, module-level statements, functions. */
+export interface ModuleSpec {
+  header: string;
+  runtimeImports: string[];
+  runtimeSpecifier: string;
+  moduleStmts: Stmt[];
+  functions: FunctionSpec[];
+}
 
 const f = ts.factory;
 

@@ -1,0 +1,152 @@
+/**
+ * Traversals of the IR shared by the passes: children of regions, the variable a step defines,
+ * the expressions it reads, and the variables an expression reads.
+ */
+import { type Expr, type Stmt, type Operand, assertNever, ref } from "./types.ts";
+
+/** The blocks directly inside a statement, in program order. */
+export function childBlocks(s: Stmt): Stmt[][] {
+  switch (s.kind) {
+    case "if": return [s.then, s.else];
+    case "for": return [s.body];
+    case "loop": return [s.header, s.body, s.update];
+    case "op": case "load": case "store": case "alloc": case "call":
+    case "assign": case "assign-elem": case "push": case "effect":
+      return [];
+    default: return assertNever(s);
+  }
+}
+
+/** The same region with each child block replaced by `f(block)`; leaves are returned as they are. */
+export function mapBlocks(s: Stmt, f: (b: Stmt[]) => Stmt[]): Stmt {
+  switch (s.kind) {
+    case "if": return { ...s, then: f(s.then), else: f(s.else) };
+    case "for": return { ...s, body: f(s.body) };
+    case "loop": return { ...s, header: f(s.header), body: f(s.body), update: f(s.update) };
+    case "op": case "load": case "store": case "alloc": case "call":
+    case "assign": case "assign-elem": case "push": case "effect":
+      return s;
+    default: return assertNever(s);
+  }
+}
+
+/** Visits every statement in the tree, regions first then their children. */
+export function walk(stmts: Stmt[], fn: (s: Stmt) => void): void {
+  for (const s of stmts) {
+    fn(s);
+    for (const b of childBlocks(s)) walk(b, fn);
+  }
+}
+
+/** The variable a step writes as a whole (stores write an element). */
+export function defOf(s: Stmt): string | undefined {
+  switch (s.kind) {
+    case "op": case "load": case "alloc": case "assign":
+      return s.target;
+    case "call":
+      return s.target;
+    case "store": case "assign-elem": case "push": case "effect": case "if": case "for": case "loop":
+      return undefined;
+    default:
+      return assertNever(s);
+  }
+}
+
+/** Expressions a leaf step, or a region's own test, reads (not its children's). */
+export function usesOf(s: Stmt): Expr[] {
+  switch (s.kind) {
+    case "op": return s.args;
+    case "load": return [ref(s.array), s.index];
+    case "store": return [ref(s.array), s.index, s.value];
+    case "alloc": return [s.size];
+    case "call": return s.args;
+    case "if": return [s.cond];
+    case "for": return [s.start, s.end];
+    case "loop": return [s.cond];
+    case "assign": return s.op === "=" ? [s.value] : [ref(s.target), s.value];
+    case "assign-elem": return [ref(s.array), s.index, s.value];
+    case "push": return [s.value];
+    case "effect": return [s.value];
+    default: return assertNever(s);
+  }
+}
+
+/** Variables an expression reads, in order of first appearance. */
+export function varsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
+  switch (e.kind) {
+    case "var": out.add(e.name); break;
+    case "const": case "pop": case "tape-begin": break;
+    case "apply": case "call": case "invoke": for (const a of e.args) varsOf(a, out); break;
+    case "select": varsOf(e.cond, out); varsOf(e.then, out); varsOf(e.else, out); break;
+    case "index": out.add(e.array); varsOf(e.index, out); break;
+    case "field": varsOf(e.object, out); break;
+    case "coalesce": varsOf(e.a, out); varsOf(e.b, out); break;
+    case "new-array": varsOf(e.size, out); break;
+    case "record": for (const [, x] of e.fields) varsOf(x, out); break;
+    case "lambda": varsOf(e.body, out); for (const p of e.params) out.delete(p); break;
+    default: assertNever(e);
+  }
+  return out;
+}
+
+/** Whether an expression has an effect beyond its value (a tape pop, a call, an allocation). */
+export function hasEffect(e: Expr): boolean {
+  switch (e.kind) {
+    case "var": case "const": return false;
+    case "pop": case "tape-begin": case "call": case "invoke": case "new-array": return true;
+    case "apply": return e.args.some(hasEffect);
+    case "select": return hasEffect(e.cond) || hasEffect(e.then) || hasEffect(e.else);
+    case "index": return hasEffect(e.index);
+    case "field": return hasEffect(e.object);
+    case "coalesce": return hasEffect(e.a) || hasEffect(e.b);
+    case "record": return e.fields.some(([, x]) => hasEffect(x));
+    case "lambda": return false;
+    default: return assertNever(e);
+  }
+}
+
+/** Rewrites every expression a statement holds (not its children's statements) with `f`. */
+export function mapExprs(s: Stmt, f: (e: Expr) => Expr): Stmt {
+  const op = (o: Operand): Operand => {
+    const e = f(o);
+    if (e.kind !== "var" && e.kind !== "const") throw new Error("internal: an operand must stay a variable or a constant");
+    return e;
+  };
+  switch (s.kind) {
+    case "op": return { ...s, args: s.args.map(op) };
+    case "load": return { ...s, index: op(s.index) };
+    case "store": return { ...s, index: op(s.index), value: op(s.value) };
+    case "alloc": return { ...s, size: op(s.size) };
+    case "call": return { ...s, args: s.args.map(f) };
+    case "if": return { ...s, cond: f(s.cond) };
+    case "for": return { ...s, start: f(s.start), end: f(s.end) };
+    case "loop": return { ...s, cond: f(s.cond) };
+    case "assign": return { ...s, value: f(s.value) };
+    case "assign-elem": return { ...s, index: f(s.index), value: f(s.value) };
+    case "push": return { ...s, value: f(s.value) };
+    case "effect": return { ...s, value: f(s.value) };
+    default: return assertNever(s);
+  }
+}
+
+/** Replaces variables in an expression (`f` returns undefined to keep one). */
+export function substituteVars(e: Expr, f: (name: string) => Expr | undefined, rebuild: (e: Expr) => Expr = (x) => x): Expr {
+  const go = (x: Expr): Expr => substituteVars(x, f, rebuild);
+  switch (e.kind) {
+    case "var": return f(e.name) ?? e;
+    case "const": case "pop": case "tape-begin": return e;
+    case "apply": return rebuild({ ...e, args: e.args.map(go) });
+    case "call": case "invoke": return { ...e, args: e.args.map(go) };
+    case "select": return rebuild({ ...e, cond: go(e.cond), then: go(e.then), else: go(e.else) });
+    case "index": {
+      const to = f(e.array);
+      return { ...e, array: to && to.kind === "var" ? to.name : e.array, index: go(e.index) };
+    }
+    case "field": return { ...e, object: go(e.object) };
+    case "coalesce": return { ...e, a: go(e.a), b: go(e.b) };
+    case "new-array": return { ...e, size: go(e.size) };
+    case "record": return { ...e, fields: e.fields.map(([k, x]) => [k, go(x)] as [string, Expr]) };
+    case "lambda": return { ...e, body: go(e.body) };
+    default: return assertNever(e);
+  }
+}

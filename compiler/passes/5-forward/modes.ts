@@ -1,0 +1,149 @@
+/**
+ * The generated functions built on the tangent pass, assembled on the IR and the signatures:
+ *  - `<name>Jvp(...params, tangents)`: forward mode over the primal program;
+ *  - `<name>Hvp(...params, v)`: forward mode over the reverse-mode function (forward over
+ *    reverse): value, gradient and the Hessian-vector product H·v in one call;
+ *  - `<name>Jacobian(...params)`: the dense Jacobian, by the cheaper sweep (runtime `jacobian`);
+ *  - `<name>Hessian(...params)`: the dense Hessian from one Hvp per input coordinate.
+ */
+import type { Expr, GenFunction, IRFunction, Stmt, TypeSpec, VarInfo } from "../../ir/types.ts";
+import { ref, num } from "../../ir/types.ts";
+import { call, field, length, isNum } from "../../ir/expr.ts";
+import { varsOf } from "../../ir/walk.ts";
+import { jvpFunctionName, hvpFunctionName, hessianFunctionName, gradFunctionName, vjpFunctionName, jacobianFunctionName, type Names } from "../../naming.ts";
+import { analyzeActivity } from "../4-activity/index.ts";
+import { primalProgram, reverseMode, tsType } from "../5-reverse/index.ts";
+import { Tangents } from "./index.ts";
+
+function directionType(fn: IRFunction): TypeSpec {
+  return { k: "object", props: fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => ({ name: p.name, type: tsType(p.type), optional: true })) };
+}
+
+/** `let dot_x = dir.x ?? 0` for every differentiated parameter (`let`: the parameter may be reassigned). */
+function seeds(fn: IRFunction, t: Tangents, dir: string): Stmt[] {
+  return fn.params.filter((p) => fn.wrt.includes(p.name)).map((p): Stmt => {
+    const fallback = p.type === "arr" ? call("zeros", length(p.name)) : num(0);
+    return { kind: "assign", target: t.of(p.name), op: "=", value: { kind: "coalesce", a: field(ref(dir), p.name), b: fallback }, decl: "let", loc: fn.loc };
+  });
+}
+
+const paramsOf = (fn: IRFunction) => fn.params.map((p) => ({ name: p.name, type: tsType(p.type) }));
+
+export function jvpMode(fn: IRFunction, names: Names): GenFunction {
+  const outputs = fn.outputs.length > 0 ? fn.outputs : varsOf(fn.result);
+  const act = analyzeActivity(fn.body, fn.wrt, outputs, fn.vars);
+  const primal = primalProgram(fn, act, names);
+  const dir = names.fresh("tangents");
+  const vars: Map<string, VarInfo> = primal.vars;
+  const t = new Tangents(vars, act.active, names);
+  // every differentiated parameter gets its tangent, active or not (a seed may go unused)
+  for (const p of fn.params) if (fn.wrt.includes(p.name)) act.active.add(p.name);
+  const body: Stmt[] = [...seeds(fn, t, dir)];
+  // tangents of outputs start at zero, like the outputs' derivatives with respect to anything
+  for (const o of fn.outputs) {
+    if (t.isActive(o)) body.push({ kind: "assign", target: t.of(o), op: "=", value: { kind: "new-array", size: length(o) }, decl: "const", loc: fn.loc });
+  }
+  body.push(...t.block(primal.body));
+  const vector = fn.outputs.length > 0;
+  let result: Expr;
+  if (vector) {
+    const tangent: Expr = { kind: "record", fields: fn.outputs.map((o): [string, Expr] => [o, t.isActive(o) ? ref(t.of(o)) : call("zeros", length(o))]) };
+    result = { kind: "record", fields: [["tangent", tangent]] };
+  } else {
+    result = { kind: "record", fields: [["value", fn.result], ["tangent", t.expr(fn.result)]] };
+  }
+  const outType: TypeSpec = { k: "object", props: fn.outputs.map((o) => ({ name: o, type: { k: "Float64Array" } as TypeSpec })) };
+  return {
+    name: jvpFunctionName(fn.name),
+    params: [...paramsOf(fn), { name: dir, type: directionType(fn) }],
+    returnType: vector
+      ? { k: "object", props: [{ name: "tangent", type: outType }] }
+      : { k: "object", props: [{ name: "value", type: { k: "number" } }, { name: "tangent", type: { k: "number" } }] },
+    body,
+    result,
+    vars,
+    file: fn.file,
+    doc: vector
+      ? `Runs \`${fn.name}\` (writing ${fn.outputs.map((o) => `\`${o}\``).join(", ")}) and returns the outputs' tangents along \`${dir}\` (forward mode; a missing direction is zero).`
+      : `Value of \`${fn.name}\` and its directional derivative along \`${dir}\` (forward mode; a missing direction is zero).`,
+  };
+}
+
+export function hvpMode(fn: IRFunction, names: Names): GenFunction {
+  const act = analyzeActivity(fn.body, fn.wrt, varsOf(fn.result), fn.vars);
+  const rev = reverseMode(fn, act, names, { outBuffers: false });
+  const grad = (rev.result as Extract<Expr, { kind: "record" }>).fields.find(([k]) => k === "grad")![1] as Extract<Expr, { kind: "record" }>;
+  const value = (rev.result as Extract<Expr, { kind: "record" }>).fields.find(([k]) => k === "value")![1];
+  const dir = names.fresh("v");
+  const wanted = new Set<string>();
+  for (const [, g] of grad.fields) varsOf(g, wanted);
+  const act2 = analyzeActivity(rev.body, fn.wrt, wanted, rev.vars);
+  for (const p of fn.params) if (fn.wrt.includes(p.name)) act2.active.add(p.name);
+  const t = new Tangents(rev.vars, act2.active, names);
+  const body: Stmt[] = [...seeds(fn, t, dir), ...t.block(rev.body)];
+  const hvp: [string, Expr][] = grad.fields.map(([name, g]) => {
+    const p = fn.params.find((q) => q.name === name)!;
+    let d = t.expr(g);
+    if (p.type === "arr" && isNum(d)) d = call("zeros", length(p.name));
+    return [name, d];
+  });
+  const gradType = (rev.returnType as Extract<TypeSpec, { k: "object" }>).props.find((p) => p.name === "grad")!.type;
+  return {
+    name: hvpFunctionName(fn.name),
+    params: [...paramsOf(fn), { name: dir, type: directionType(fn) }],
+    returnType: { k: "object", props: [{ name: "value", type: { k: "number" } }, { name: "grad", type: gradType }, { name: "hvp", type: gradType }] },
+    body,
+    result: { kind: "record", fields: [["value", value], ["grad", grad], ["hvp", { kind: "record", fields: hvp }]] },
+    vars: rev.vars,
+    tape: rev.tape,
+    file: fn.file,
+    doc: `Value, gradient and Hessian-vector product H·${dir} of \`${fn.name}\` (forward over reverse).`,
+  };
+}
+
+/** `{ x: x.length, a: -1 }`: how the runtime flattens parameters into matrix rows and columns. */
+function layoutOf(ps: { name: string; type: string }[]): Expr {
+  return { kind: "record", fields: ps.map((p): [string, Expr] => [p.name, p.type === "arr" ? length(p.name) : num(-1)]) };
+}
+
+/** `<name>Jacobian`: dense, rows = outputs, columns = differentiated inputs, by the cheaper sweep. */
+export function jacobianMode(fn: IRFunction, names: Names): GenFunction {
+  const tv = names.fresh("t"), cv = names.fresh("c");
+  const wrt = fn.params.filter((p) => fn.wrt.includes(p.name));
+  const args: Expr[] = fn.params.map((p) => ref(p.name));
+  const vector = fn.outputs.length > 0;
+  const jvpCall: Expr = { kind: "invoke", fn: jvpFunctionName(fn.name), args: [...args, ref(tv)] };
+  const revCall: Expr = vector
+    ? { kind: "invoke", fn: vjpFunctionName(fn.name), args: [...args, ref(cv)] }
+    : { kind: "invoke", fn: gradFunctionName(fn.name), args };
+  const jvp: Expr = vector ? jvpCall : { kind: "record", fields: [["tangent", { kind: "record", fields: [["value", field(jvpCall, "tangent")]] }]] };
+  const outLayout = vector ? layoutOf(fn.outputs.map((o) => ({ name: o, type: "arr" }))) : { kind: "record", fields: [["value", num(-1)]] } as Expr;
+  return {
+    name: jacobianFunctionName(fn.name),
+    params: paramsOf(fn),
+    returnType: { k: "object", props: [{ name: "jacobian", type: { k: "Float64Array" } }, { name: "rows", type: { k: "number" } }, { name: "cols", type: { k: "number" } }] },
+    body: [],
+    result: call("jacobian", { kind: "lambda", params: [tv], body: jvp }, { kind: "lambda", params: [cv], body: revCall }, layoutOf(wrt), outLayout),
+    vars: new Map(),
+    file: fn.file,
+    doc: `Dense Jacobian of \`${fn.name}\`, row-major: rows ${vector ? fn.outputs.map((o) => `\`${o}\``).join(", ") : "the value"}, columns ${wrt.map((p) => `\`${p.name}\``).join(", ")} flattened in order. Uses forward sweeps when there are fewer inputs than outputs, reverse sweeps otherwise.`,
+  };
+}
+
+/** `<name>Hessian`: dense, row-major over the differentiated parameters flattened in order. */
+export function hessianMode(fn: IRFunction, names: Names): GenFunction {
+  const dv = names.fresh("direction");
+  const wrt = fn.params.filter((p) => fn.wrt.includes(p.name));
+  const args: Expr[] = fn.params.map((p) => ref(p.name));
+  const hvp: Expr = { kind: "invoke", fn: hvpFunctionName(fn.name), args: [...args, ref(dv)] };
+  return {
+    name: hessianFunctionName(fn.name),
+    params: paramsOf(fn),
+    returnType: { k: "object", props: [{ name: "value", type: { k: "number" } }, { name: "hessian", type: { k: "Float64Array" } }, { name: "size", type: { k: "number" } }] },
+    body: [],
+    result: call("hessianFromHvp", { kind: "lambda", params: [dv], body: hvp }, layoutOf(wrt)),
+    vars: new Map(),
+    file: fn.file,
+    doc: `Value and dense Hessian of \`${fn.name}\` (row-major, ${wrt.map((p) => `\`${p.name}\``).join(", ")} flattened in order), one Hvp per column.`,
+  };
+}

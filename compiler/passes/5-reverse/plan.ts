@@ -1,0 +1,404 @@
+/**
+ * The reverse-mode plan: how every primal value the reverse sweep reads reaches it. One analysis,
+ * computed once per function and consumed by the sweeps (sweeps.ts):
+ *
+ *  1. assigned once in straight-line code: a `const` the reverse sweep reads directly;
+ *  2. assigned in a branch that runs at most once: declared in the function body (`hoisted`);
+ *  3. a cheap value inside a loop (a rule-table primitive marked `cheap`, a load from an array
+ *     nothing overwrites afterwards, a value still held by the variable it was copied into, or
+ *     an expensive value stored into an array nothing overwrites): recomputed at the start of
+ *     the matching reverse block (`recompute`);
+ *  4. assigned once per loop iteration: pushed at the end of the iteration and popped at the
+ *     start of the matching reverse iteration (`kept`);
+ *  5. overwritten while its old value is still needed: the old value is saved before the
+ *     overwrite, in a local outside loops and on the tape inside them, and restored by the
+ *     reverse sweep at the matching point (`saves`).
+ *
+ * General loops the reverse sweep replays count their trips (`trips`); regions whose reverse is
+ * empty are left out (`live`).
+ */
+import { type LeafStmt, type LoopStmt, type Operand, type Stmt, isVar, ref, assertNever } from "../../ir/types.ts";
+import { usesOf, varsOf } from "../../ir/walk.ts";
+import type { Block } from "../../ir/structure.ts";
+import { ruleFor } from "../../rules/index.ts";
+import { arrayRuleFor } from "../../rules/blas.ts";
+import { Codes, LocatedError } from "../../diagnostics.ts";
+import { type ReverseContext, adjointOf } from "./adjoints.ts";
+
+export interface Save {
+  v: string;
+  kind: "slot" | "tape";
+  /** The local holding the old value (slots only; named when the sweeps are built). */
+  slot?: string;
+}
+
+export interface Plan {
+  /** Adjoint statements of each primal step (empty when the step is inactive). */
+  adjoints: Map<Stmt, Stmt[]>;
+  /** Primal values the reverse sweep reads. */
+  needed: Set<string>;
+  /** Values the reverse sweep recomputes at the start of their home block, with the step doing it. */
+  recompute: Map<string, LeafStmt>;
+  /** Steps whose target's old value is saved just before them. */
+  saves: Map<Stmt, Save>;
+  /** Values pushed at the end of each iteration of a loop block, popped at the start of its reverse. */
+  kept: Map<Block, string[]>;
+  /** Needed values of a block that runs at most once (not the function body): declared up front. */
+  hoisted: string[];
+  /** Regions and steps whose reverse is not empty. */
+  live: Set<Stmt>;
+  /** Variables the reverse sweep assigns (restores): never `const`. */
+  restored: Set<string>;
+  /** Program position of each variable's first occurrence. */
+  firstOrder: Map<string, number>;
+}
+
+const isLeaf = (s: Stmt): s is LeafStmt =>
+  s.kind === "op" || s.kind === "load" || s.kind === "store" || s.kind === "alloc" || s.kind === "call";
+
+export function planReverse(cx: ReverseContext): Plan {
+  return new Planner(cx).run();
+}
+
+class Planner {
+  private st;
+  private fn;
+  private readers = new Map<string, Set<Stmt>>();
+  private needed = new Set<string>();
+  private live = new Set<Stmt>();
+  private saves = new Map<Stmt, Save>();
+  private recompute = new Map<string, LeafStmt>();
+  private adjoints = new Map<Stmt, Stmt[]>();
+  private readOnlyArrays = new Set<string>();
+  /** Synthetic reloads -> the step whose value they read back (where they read, for analysis). */
+  private anchors = new Map<Stmt, Stmt>();
+  /** Writes of each array, copies of each variable (`u = copy(v)`), stores of each value. */
+  private writesOf = new Map<string, Stmt[]>();
+  private copiesOf = new Map<string, LeafStmt[]>();
+  private storesOf = new Map<string, LeafStmt[]>();
+  private firstOrder = new Map<string, number>();
+  private all: Stmt[];
+
+  constructor(private cx: ReverseContext) {
+    this.st = cx.st;
+    this.fn = cx.fn;
+    this.all = this.st.allStatements();
+    const push = <T>(m: Map<string, T[]>, k: string, v: T) => {
+      const l = m.get(k);
+      if (l) l.push(v);
+      else m.set(k, [v]);
+    };
+    for (const s of this.all) {
+      if (s.kind === "store") {
+        push(this.writesOf, s.array, s);
+        if (isVar(s.value)) push(this.storesOf, s.value.name, s);
+      }
+      if (s.kind === "call") {
+        const w = arrayRuleFor(s.fn)!.writes;
+        if (w !== "result") push(this.writesOf, (s.args[w] as { name: string }).name, s);
+      }
+      if (s.kind === "op" && s.op === "copy" && isVar(s.args[0])) push(this.copiesOf, s.args[0].name, s);
+    }
+    for (const [v, occ] of this.st.occurrences) {
+      let m = Infinity;
+      for (const o of occ) if (o.order < m) m = o.order;
+      this.firstOrder.set(v, m);
+    }
+  }
+
+  private addReader(v: string, at: Stmt) {
+    if (!this.fn.vars.has(v)) return;
+    let s = this.readers.get(v);
+    if (!s) this.readers.set(v, (s = new Set()));
+    s.add(at);
+  }
+
+  /** Primal variables the given derivative statements read. */
+  private readsOf(stmts: Stmt[], at: Stmt) {
+    for (const s of stmts) {
+      for (const e of usesOf(s)) for (const v of varsOf(e)) this.addReader(v, at);
+    }
+  }
+
+  private neededNow(): Set<string> {
+    const out = new Set<string>();
+    for (const v of this.readers.keys()) if (!this.st.counters.has(v)) out.add(v);
+    return out;
+  }
+
+  run(): Plan {
+    for (const s of this.all) {
+      if (!isLeaf(s)) continue;
+      const rev = adjointOf(this.cx, s);
+      this.adjoints.set(s, rev);
+      this.readsOf(rev, s);
+      if (s.kind === "alloc" && this.cx.isActive(s.target) && isVar(s.size)) this.addReader(s.size.name, s);
+    }
+    const written = new Set(this.writesOf.keys());
+    for (const p of this.fn.params) if (p.type === "arr" && !written.has(p.name)) this.readOnlyArrays.add(p.name);
+    // Fixed point: live regions read their controls; needed values create save points.
+    for (;;) {
+      this.needed = this.neededNow();
+      this.computeRecompute();
+      this.computeSaves();
+      const before = this.live.size;
+      this.computeLive();
+      if (this.live.size < before) throw new Error("internal: live set shrank");
+      for (const s of this.live) {
+        if (s.kind === "if" && isVar(s.cond)) this.addReader(s.cond.name, s);
+        if (s.kind === "for") for (const o of [s.start, s.end]) if (isVar(o)) this.addReader(o.name, s);
+      }
+      if (this.live.size === before && this.neededNow().size === this.needed.size) break;
+    }
+    for (const v of this.needed) if (this.cx.typeOf(v) === "arr") this.checkKeptArray(v);
+    const restored = new Set<string>();
+    for (const sp of this.saves.values()) restored.add(sp.v);
+    return {
+      adjoints: this.adjoints,
+      needed: this.needed,
+      recompute: this.recompute,
+      saves: this.saves,
+      kept: this.keptByBlock(),
+      hoisted: this.hoisted(),
+      live: this.live,
+      restored,
+      firstOrder: this.firstOrder,
+    };
+  }
+
+  // ------------------------------------------------------------------ recomputation
+
+  private computeRecompute() {
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const v of this.needed) {
+        if (this.recompute.has(v)) continue;
+        const s = this.recomputable(v);
+        if (!s) continue;
+        this.acceptRecompute(v, s);
+        changed = true;
+      }
+      this.needed = this.neededNow();
+    }
+  }
+
+  /** Commits a recomputation, and those of the cheap operands it relies on. */
+  private acceptRecompute(v: string, s: LeafStmt) {
+    this.recompute.set(v, s);
+    for (const e of usesOf(s)) {
+      if (!isVar(e)) continue;
+      const u = e.name;
+      this.addReader(u, this.anchors.get(s) ?? s);
+      if (this.cx.typeOf(u) === "arr" || this.recompute.has(u) || this.st.home(u) !== this.st.home(v)) continue;
+      const r = this.recomputable(u);
+      if (r) this.acceptRecompute(u, r);
+    }
+  }
+
+  /** The defining step of `v` when the reverse sweep can cheaply recompute it at its block start. */
+  private recomputable(v: string): LeafStmt | undefined {
+    const info = this.fn.vars.get(v)!;
+    if (info.kind === "param" || info.type === "arr" || this.st.counters.has(v) || this.st.isMutable(v)) return undefined;
+    const home = this.st.home(v);
+    if (home === this.st.root || !this.st.blocks.get(home)!.inLoop) return undefined;
+    const defs = this.st.defs(v);
+    if (defs.length !== 1 || defs[0].block !== home) return undefined;
+    const s = defs[0].stmt;
+    if (!isLeaf(s)) return undefined;
+    const operandsAvailable = (step: Stmt) => {
+      const order = this.st.order.get(step)!;
+      return usesOf(step).every((u) => !isVar(u) || this.cx.typeOf(u.name) === "arr" || this.availableAt(u.name, home, order));
+    };
+    if (s.kind === "load" && this.stableAfter(s.array, s) && operandsAvailable(s)) return s;
+    if (s.kind === "op" && ruleFor(s.op)?.cheap && operandsAvailable(s)) return s;
+    // a value copied into a variable as that variable's last assignment in this block: when the
+    // reverse block starts, the variable still holds it (`a = Math.max(a, x[i])`, `x = x * r`)
+    const defOrder = this.st.order.get(s)!;
+    for (const st of this.copiesOf.get(v) ?? []) {
+      if (this.st.blockOf.get(st) !== home || st.kind !== "op") continue;
+      const u = st.target;
+      const at = this.st.order.get(st)!;
+      if (at < defOrder || this.cx.typeOf(u) === "arr" || this.st.counters.has(u)) continue;
+      if (this.st.defs(u).some((d) => d.order > at && this.st.isWithin(d.block, home))) continue;
+      const copy: LeafStmt = { kind: "op", target: v, op: "copy", args: [ref(u)], loc: st.loc };
+      this.anchors.set(copy, st);
+      return copy;
+    }
+    // an expensive value stored into an array nothing overwrites afterwards: reload it from there
+    for (const st of this.storesOf.get(v) ?? []) {
+      if (this.st.blockOf.get(st) !== home || st.kind !== "store") continue;
+      if (this.stableAfter(st.array, st) && operandsAvailable(st)) {
+        const reload: LeafStmt = { kind: "load", target: v, array: st.array, index: st.index, loc: st.loc };
+        this.anchors.set(reload, st);
+        return reload;
+      }
+    }
+    return undefined;
+  }
+
+  /** Program position of a recomputed value's definition (recomputations replay in this order). */
+  recomputeOrder(v: string): number {
+    return this.st.order.get(this.st.defs(v)[0].stmt)!;
+  }
+
+  /** Whether nothing writes array `a` after step `at` (in program order or a later iteration). */
+  private stableAfter(a: string, at: Stmt): boolean {
+    if (this.readOnlyArrays.has(a)) return true;
+    const home = this.st.home(a);
+    const atLoops = this.st.loopsBetween(this.st.blockOf.get(at)!, home);
+    const order = this.st.order.get(at)!;
+    for (const w of this.writesOf.get(a) ?? []) {
+      if (w === at && this.writesEachElementOnce(w, atLoops)) continue;
+      if (w === at && atLoops.length > 0) return false;
+      if (this.st.order.get(w)! > order) return false;
+      if (this.st.loopsBetween(this.st.blockOf.get(w)!, home).some((l) => atLoops.includes(l))) return false;
+    }
+    return true;
+  }
+
+  /** A store inside exactly one counted loop, at that loop's counter: every iteration writes another element. */
+  private writesEachElementOnce(w: Stmt, loops: Stmt[]): boolean {
+    if (loops.length === 0) return true;
+    if (loops.length !== 1 || w.kind !== "store") return false;
+    const l = loops[0];
+    return l.kind === "for" && isVar(w.index) && w.index.name === l.counter;
+  }
+
+  /** Whether `u` holds, at the start of reverse(block), the value it had at step `order` of the forward block. */
+  private availableAt(u: string, block: Block, order: number): boolean {
+    const info = this.fn.vars.get(u)!;
+    if (this.st.counters.has(u)) {
+      // a counter of a loop enclosing the block
+      return this.st.ancestors(block).some((b) => { const o = this.st.blocks.get(b)!.owner; return o?.kind === "for" && o.counter === u; });
+    }
+    const defs = this.st.defs(u);
+    if (info.kind === "param" && defs.length === 0) return true;
+    const home = this.st.home(u);
+    if (home === block) {
+      // recomputed (or recomputable, committed along with its user) earlier in the same block
+      const r = this.recompute.get(u) ?? (this.needed.has(u) ? undefined : this.recomputable(u));
+      if (r !== undefined) return this.recomputeOrder(u) < order;
+      return !this.st.isMutable(u);
+    }
+    if (!this.st.isWithin(block, home)) return false;
+    // defined outside this block: fine unless the block itself writes it
+    return !defs.some((d) => this.st.isWithin(d.block, block));
+  }
+
+  /**
+   * An array whose values the reverse sweep reads (a BLAS operand) must still hold them then:
+   * nothing may write it after the read (in program order, or in a later loop iteration).
+   */
+  private checkKeptArray(v: string) {
+    const home = this.st.home(v);
+    if (home !== this.st.root && this.st.blocks.get(home)!.inLoop) {
+      const rd = [...(this.readers.get(v) ?? [])][0];
+      throw new LocatedError(Codes.UnsupportedSyntax, `The gradient needs the values of '${v}' read here, but '${v}' is allocated inside a loop: allocate it once before the loop.`, rd.loc);
+    }
+    const writes = this.writesOf.get(v) ?? [];
+    for (const rd of this.readers.get(v) ?? []) {
+      const ro = this.st.order.get(rd)!;
+      const rLoops = this.st.loopsBetween(this.st.blockOf.get(rd)!, home);
+      for (const w of writes) {
+        if (w === rd) continue;
+        const later = this.st.order.get(w)! > ro || this.st.loopsBetween(this.st.blockOf.get(w)!, home).some((l) => rLoops.includes(l));
+        if (later) {
+          throw new LocatedError(Codes.UnsupportedSyntax, `'${v}' is overwritten here after '${rd.kind === "call" ? rd.fn : "a step"}' (line ${rd.loc.line}) read it, but the gradient needs the values it read: write the new values into a separate array.`, w.loc);
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ saves and liveness
+
+  private computeSaves() {
+    this.saves.clear();
+    for (const v of this.needed) {
+      if (!this.st.isMutable(v)) continue;
+      const home = this.st.home(v);
+      const init = this.st.initializingDef(v);
+      const readers = [...(this.readers.get(v) ?? [])];
+      for (const d of this.st.defs(v)) {
+        if (d.stmt === init) continue;
+        const dLoops = this.st.loopsBetween(d.block, home);
+        const oldNeeded = readers.some((rd) => {
+          const ro = this.st.order.get(rd)!;
+          if (ro <= d.order) return true;
+          // a later iteration of a loop enclosing both overwrites what this one read
+          const rLoops = this.st.loopsBetween(this.st.blockOf.get(rd)!, home);
+          return rLoops.some((l) => dLoops.includes(l));
+        });
+        if (!oldNeeded) continue;
+        this.saves.set(d.stmt, { v, kind: this.st.blocks.get(d.block)!.inLoop ? "tape" : "slot" });
+      }
+    }
+  }
+
+  /** Statements whose reverse is non-empty: adjoint code, restores, or popping kept values. */
+  private computeLive() {
+    const kept = this.keptByBlock();
+    const visit = (b: Block): boolean => {
+      let any = (kept.get(b)?.length ?? 0) > 0;
+      for (const s of b) {
+        let l = false;
+        switch (s.kind) {
+          case "op": case "load": case "store": case "alloc": case "call":
+            l = (this.adjoints.get(s)?.length ?? 0) > 0 || this.saves.has(s) || (s.kind === "alloc" && this.cx.isActive(s.target));
+            break;
+          case "if": { const a = visit(s.then); const c = visit(s.else); l = a || c; break; }
+          case "for": l = visit(s.body); break;
+          case "loop": { visit(s.header); const a = visit(s.body); const c = visit(s.update); l = a || c; break; }
+          case "assign": case "assign-elem": case "push": case "effect":
+            throw new Error("internal: derivative statement in a primal function");
+          default: assertNever(s);
+        }
+        if (l) this.live.add(s);
+        any ||= l;
+      }
+      return any;
+    };
+    this.live.clear();
+    visit(this.st.root);
+  }
+
+  /** Needed variables whose home is a loop block, in order of first occurrence. */
+  private keptByBlock(): Map<Block, string[]> {
+    const out = new Map<Block, string[]>();
+    for (const v of this.needed) {
+      if (this.fn.vars.get(v)!.kind === "param" || this.st.counters.has(v) || this.recompute.has(v) || this.cx.typeOf(v) === "arr") continue;
+      const home = this.st.home(v);
+      if (home === this.st.root || !this.st.blocks.get(home)!.inLoop) continue;
+      const l = out.get(home);
+      if (l) l.push(v);
+      else out.set(home, [v]);
+    }
+    for (const l of out.values()) l.sort((a, c) => this.firstOrder.get(a)! - this.firstOrder.get(c)!);
+    return out;
+  }
+
+  /** Needed variables living in a block that runs at most once but is not the function body. */
+  private hoisted(): string[] {
+    const out: string[] = [];
+    for (const v of this.needed) {
+      const info = this.fn.vars.get(v)!;
+      if (info.kind === "param" || this.st.counters.has(v)) continue;
+      const home = this.st.home(v);
+      if (home !== this.st.root && !this.st.blocks.get(home)!.inLoop) out.push(v);
+    }
+    return out.sort((a, c) => this.firstOrder.get(a)! - this.firstOrder.get(c)!);
+  }
+}
+
+/** Conservative: integer constants, and rule-table primitives that give integers from integers. */
+export function isIntegral(cx: ReverseContext, o: Operand | import("../../ir/types.ts").Expr, depth = 0): boolean {
+  if (o.kind === "const") return typeof o.value === "number" && Number.isInteger(o.value);
+  if (o.kind !== "var" || depth > 8) return false;
+  const defs = cx.st.defs(o.name);
+  if (defs.length !== 1) return false;
+  const s = defs[0].stmt;
+  if (s.kind !== "op") return false;
+  const fact = ruleFor(s.op)?.integer;
+  if (fact === "always") return true;
+  if (fact === "args") return s.args.every((a) => isIntegral(cx, a, depth + 1));
+  return false;
+}

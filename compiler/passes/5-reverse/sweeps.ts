@@ -1,0 +1,211 @@
+/**
+ * The two sweeps of a gradient function, emitted as IR from the function and its plan:
+ *  - the forward sweep runs the primal computation, declares each value where it is first
+ *    defined, saves what overwrites destroy, and pushes what loops keep;
+ *  - the reverse sweep visits the steps last first, pops what was kept, recomputes cheap values,
+ *    declares adjoints in the block mirroring their primal's home, runs each step's adjoint
+ *    statements and restores saved values.
+ * `primalProgram` is the forward sweep of an empty plan: the function itself with declarations.
+ */
+import {
+  type Expr, type ForStmt, type LeafStmt, type LoopStmt, type Stmt, type Type, type Decl, type TapeType,
+  isVar, ref, num, bool, assertNever,
+} from "../../ir/types.ts";
+import { add, sub, mul, bin, apply, not } from "../../ir/expr.ts";
+import type { Block } from "../../ir/structure.ts";
+import type { ReverseContext } from "./adjoints.ts";
+import { type Plan, isIntegral } from "./plan.ts";
+
+export const zeroOf = (t: Type): Expr => (t === "bool" ? bool(false) : num(0));
+const tapeType = (t: Type): TapeType => (t === "bool" ? "bool" : "num");
+
+/** An empty plan: what the forward sweep of a function without a reverse sweep needs. */
+export function emptyPlan(): Plan {
+  return {
+    adjoints: new Map(), needed: new Set(), recompute: new Map(), saves: new Map(), kept: new Map(),
+    hoisted: [], live: new Set(), restored: new Set(), firstOrder: new Map(),
+  };
+}
+
+export class Sweeps {
+  /** Primal variables grouped by home block, in declaration order. */
+  private byHome = new Map<Block, string[]>();
+
+  constructor(private cx: ReverseContext, private plan: Plan, readonly trips: Map<LoopStmt, string> = new Map()) {
+    const st = cx.st;
+    for (const [v] of cx.fn.vars) {
+      if (!st.occurrences.has(v)) continue;
+      const h = st.home(v);
+      const l = this.byHome.get(h);
+      if (l) l.push(v);
+      else this.byHome.set(h, [v]);
+    }
+  }
+
+  private push(v: string, at: Stmt): Stmt {
+    return { kind: "push", type: tapeType(this.cx.typeOf(v)), value: ref(v), key: v, loc: at.loc };
+  }
+
+  private pop(v: string): Expr {
+    return { kind: "pop", type: tapeType(this.cx.typeOf(v)), key: v };
+  }
+
+  private isRestored(v: string): boolean {
+    return this.plan.restored.has(v);
+  }
+
+  /** The declaration keyword of a value defined by its initializing step. */
+  private declOf(v: string): Decl {
+    return !this.cx.st.isMutable(v) && !this.isRestored(v) ? "const" : "let";
+  }
+
+  // ------------------------------------------------------------------ forward sweep
+
+  forward(b: Block, hoisted: Set<string>): Stmt[] {
+    const { st, fn } = this.cx;
+    const out: Stmt[] = [];
+    // variables whose home is this block but which are not declared by their first step
+    for (const v of this.byHome.get(b) ?? []) {
+      const info = fn.vars.get(v)!;
+      if (info.kind === "param" || st.counters.has(v) || hoisted.has(v)) continue;
+      if (!st.initializingDef(v)) out.push({ kind: "assign", target: v, op: "=", value: zeroOf(info.type), decl: "let", loc: fn.loc });
+    }
+    for (const s of b) {
+      const sp = this.plan.saves.get(s);
+      if (sp) out.push(sp.kind === "slot" ? { kind: "assign", target: sp.slot!, op: "=", value: ref(sp.v), loc: s.loc } : this.push(sp.v, s));
+      switch (s.kind) {
+        case "op": case "load": case "alloc": case "call": {
+          const v = s.target;
+          if (v !== undefined && st.initializingDef(v) === s && !hoisted.has(v)) out.push({ ...s, decl: this.declOf(v) });
+          else out.push(s);
+          break;
+        }
+        case "store":
+          out.push(s);
+          break;
+        case "if":
+          out.push({ ...s, then: this.forward(s.then, hoisted), else: this.forward(s.else, hoisted) });
+          break;
+        case "for":
+          out.push({ ...s, body: this.forward(s.body, hoisted) });
+          break;
+        case "loop": {
+          const trips = this.trips.get(s);
+          const header = this.forward(s.header, hoisted);
+          const body = this.forward(s.body, hoisted);
+          const update = this.forward(s.update, hoisted);
+          const inLoop = b !== st.root && st.blocks.get(b)!.inLoop;
+          // the reverse sweep reads the count outside this block unless it is the function body or a loop's
+          if (trips && (b === st.root || inLoop)) out.push({ kind: "assign", target: trips, op: "=", value: num(0), decl: "let", loc: s.loc });
+          const counted: Stmt[] = trips ? [{ kind: "assign", target: trips, op: "+=", value: num(1), loc: s.loc }, ...body] : body;
+          out.push({ ...s, header, body: counted, update });
+          if (trips && inLoop) out.push({ kind: "push", type: "int", value: ref(trips), loc: s.loc });
+          break;
+        }
+        case "assign": case "assign-elem": case "push": case "effect":
+          throw new Error("internal: derivative statement in a primal function");
+        default:
+          assertNever(s);
+      }
+    }
+    for (const v of this.plan.kept.get(b) ?? []) out.push(this.push(v, b[b.length - 1] ?? ({ loc: fn.loc } as Stmt)));
+    return out;
+  }
+
+  // ------------------------------------------------------------------ reverse sweep
+
+  /** The reverse of a counted loop: the same counter values, last first. */
+  private reverseFor(s: ForStmt, body: Stmt[]): ForStmt {
+    const start = s.start;
+    const end = s.end;
+    const k = Math.abs(s.step);
+    const up = s.step > 0;
+    // number of steps after the first: J; last = start ± J·k
+    const span = up ? sub(end, start) : sub(start, end);
+    const strict = s.cmp === "<" || s.cmp === ">";
+    const intEnd = isIntegral(this.cx, s.end) && isIntegral(this.cx, s.start);
+    let J: Expr;
+    if (k === 1) J = strict ? sub(intEnd ? span : apply("Math.ceil", span), num(1)) : (intEnd ? span : apply("Math.floor", span));
+    else J = strict ? sub(apply("Math.ceil", bin("/", span, num(k))), num(1)) : apply("Math.floor", bin("/", span, num(k)));
+    // unit steps over integers: the last counter value is the bound itself (or one short of it)
+    const last = k === 1 && intEnd
+      ? (strict ? (up ? sub(end, num(1)) : add(end, num(1))) : end)
+      : up ? add(start, mul(J, num(k))) : sub(start, mul(J, num(k)));
+    return { kind: "for", counter: s.counter, start: last, end: start, cmp: up ? ">=" : "<=", step: -s.step, body, loc: s.loc };
+  }
+
+  reverse(b: Block): Stmt[] {
+    const { st, fn, cx } = { st: this.cx.st, fn: this.cx.fn, cx: this.cx };
+    const out: Stmt[] = [];
+    const isRoot = b === st.root;
+    // values kept for this block
+    const kept = this.plan.kept.get(b) ?? [];
+    for (let i = kept.length - 1; i >= 0; i--) {
+      const v = kept[i];
+      const mutable = st.isMutable(v) || this.isRestored(v);
+      out.push({ kind: "assign", target: v, op: "=", value: this.pop(v), decl: mutable ? "let" : "const", loc: fn.loc });
+    }
+    const recomputed = [...this.plan.recompute.entries()].filter(([v]) => st.home(v) === b)
+      .sort((a, c) => st.order.get(st.defs(a[0])[0].stmt)! - st.order.get(st.defs(c[0])[0].stmt)!);
+    for (const [, def] of recomputed) out.push({ ...def, decl: "const" } as LeafStmt);
+    // adjoints of variables living here
+    for (const [v, info] of fn.vars) {
+      if (!cx.isActive(v) || st.counters.has(v)) continue;
+      if (info.kind === "param") {
+        if (isRoot && info.type === "num") out.push({ kind: "assign", target: cx.adjOf(v), op: "=", value: num(0), decl: "let", loc: fn.loc });
+        continue;
+      }
+      if (!st.occurrences.has(v) || st.home(v) !== b) continue;
+      if (info.type === "num") out.push({ kind: "assign", target: cx.adjOf(v), op: "=", value: num(0), decl: "let", loc: fn.loc });
+      else if (info.type === "arr") {
+        const alloc = st.defs(v).find((d) => d.stmt.kind === "alloc")?.stmt;
+        if (!alloc || alloc.kind !== "alloc") throw new Error(`internal: array ${v} has no allocation`);
+        out.push({ kind: "assign", target: cx.adjOf(v), op: "=", value: { kind: "new-array", size: alloc.size }, decl: "const", loc: fn.loc });
+      }
+    }
+    if (isRoot && isVar(fn.result) && cx.isActive(fn.result.name)) {
+      out.push({ kind: "assign", target: cx.adjOf(fn.result.name), op: "+=", value: num(1), comment: "seed: d(value)/d(value) = 1", loc: fn.loc });
+    }
+    for (let i = b.length - 1; i >= 0; i--) {
+      const s = b[i];
+      switch (s.kind) {
+        case "op": case "load": case "store": case "alloc": case "call": {
+          for (const a of this.plan.adjoints.get(s) ?? []) out.push({ ...a, note: s.loc });
+          const sp = this.plan.saves.get(s);
+          if (sp) out.push({ kind: "assign", target: sp.v, op: "=", value: sp.kind === "slot" ? ref(sp.slot!) : this.pop(sp.v), loc: s.loc, note: s.loc });
+          break;
+        }
+        case "if": {
+          if (!this.plan.live.has(s)) break;
+          const t = this.reverse(s.then);
+          const e = this.reverse(s.else);
+          if (t.length === 0 && e.length === 0) break;
+          out.push(t.length === 0 ? { ...s, cond: not(s.cond), then: e, else: [] } : { ...s, then: t, else: e });
+          break;
+        }
+        case "for": {
+          if (!this.plan.live.has(s)) break;
+          const body = this.reverse(s.body);
+          if (body.length > 0) out.push(this.reverseFor(s, body));
+          break;
+        }
+        case "loop": {
+          const trips = this.trips.get(s);
+          if (!trips) break;
+          const body = [...this.reverse(s.update), ...this.reverse(s.body)];
+          const inLoop = b !== st.root && st.blocks.get(b)!.inLoop;
+          const j = cx.newVar("trip", "num", "counter");
+          out.push({
+            kind: "for", counter: j, start: inLoop ? { kind: "pop", type: "int" } : ref(trips), end: num(0), cmp: ">", step: -1, body, loc: s.loc,
+          });
+          break;
+        }
+        case "assign": case "assign-elem": case "push": case "effect":
+          throw new Error("internal: derivative statement in a primal function");
+        default:
+          assertNever(s);
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,266 @@
+/**
+ * Pass 6, simplify: tidy a generated function without changing a single computed value.
+ *
+ * In:  a GenFunction (its body in the IR, with declarations placed).
+ * Out: the same function where, for derivative variables (adjoints and tangents) only:
+ *  - `let d = 0; …; d += e` (first mention) becomes `let d = e` (the first contribution assigns);
+ *  - `let` becomes `const` when never reassigned;
+ *  - constants and copies are propagated (`const d = 1` makes `d * t` print as `t`);
+ *  - and for any declared variable: values never read are removed (an effect such as a tape pop
+ *    stays as a statement), and regions left empty disappear.
+ * Holds: primal computations that reach the result are left exactly as they are, so the value is
+ * bit-identical to the source function's. Every rewrite is one linear pass over the body; rounds
+ * repeat until nothing changes (a handful). Algebraic identities (`* 1`, `+ 0`) are dropped by
+ * the IR's expression constructors as rewritten expressions are rebuilt.
+ */
+import { type Expr, type GenFunction, type Stmt, isVar } from "../../ir/types.ts";
+import { childBlocks, mapBlocks, mapExprs, usesOf, varsOf, hasEffect, defOf, substituteVars } from "../../ir/walk.ts";
+import { refold } from "../../ir/expr.ts";
+
+export function simplify(fn: GenFunction): GenFunction {
+  const derived = new Set<string>();
+  for (const [v, info] of fn.vars) if (info.kind === "adjoint" || info.kind === "tangent") derived.add(v);
+  let body = fn.body;
+  let result = fn.result;
+  for (let round = 0; round < 50; round++) {
+    const cx: Round = { changed: false };
+    body = removeDead(body, result, derived, cx, fn.tape?.local);
+    body = foldFirstContribution(body, derived, cx);
+    const p = propagate(body, result, derived, cx);
+    body = p.body;
+    result = p.result;
+    body = constify(body, derived, cx);
+    if (!cx.changed) break;
+  }
+  return { ...fn, body, result };
+}
+
+interface Round {
+  changed: boolean;
+}
+
+// ------------------------------------------------------------------ facts
+
+/** Variables a statement reads (its own expressions; `deep`: its children's too). */
+function readsOf(s: Stmt, out: Set<string>, deep: boolean): Set<string> {
+  for (const e of usesOf(s)) varsOf(e, out);
+  if (s.kind === "for") out.add(s.counter);
+  if (deep) for (const b of childBlocks(s)) for (const c of b) readsOf(c, out, true);
+  return out;
+}
+
+/** Variables a statement writes as a whole (deeply). */
+function writesOf(s: Stmt, out: Set<string>): Set<string> {
+  const d = defOf(s);
+  if (d !== undefined && !("decl" in s && s.decl)) out.add(d);
+  if (s.kind === "for") out.add(s.counter);
+  for (const b of childBlocks(s)) for (const c of b) writesOf(c, out);
+  return out;
+}
+
+function allReads(body: Stmt[], result: Expr): Map<string, number> {
+  const counts = new Map<string, number>();
+  const visit = (b: Stmt[]) => {
+    for (const s of b) {
+      for (const v of readsOf(s, new Set(), false)) counts.set(v, (counts.get(v) ?? 0) + 1);
+      for (const c of childBlocks(s)) visit(c);
+    }
+  };
+  visit(body);
+  for (const v of varsOf(result)) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return counts;
+}
+
+function declaredNames(body: Stmt[]): Set<string> {
+  const out = new Set<string>();
+  const visit = (b: Stmt[]) => {
+    for (const s of b) {
+      if ("decl" in s && s.decl) out.add(defOf(s)!);
+      for (const c of childBlocks(s)) visit(c);
+    }
+  };
+  visit(body);
+  return out;
+}
+
+/** The value a removable definition computes (undefined: the statement is not a plain definition). */
+function definedValue(s: Stmt): Expr | undefined {
+  switch (s.kind) {
+    case "assign": return s.value;
+    case "op": return { kind: "apply", op: s.op, args: s.args };
+    case "load": return { kind: "index", array: s.array, index: s.index };
+    case "alloc": return { kind: "new-array", size: s.size };
+    case "call": return s.target !== undefined ? { kind: "call", fn: s.fn, args: s.args } : undefined;
+    default: return undefined;
+  }
+}
+
+// ------------------------------------------------------------------ rewrites
+
+/**
+ * Drops definitions of variables never read (derivative variables, and locals declared in the
+ * body), with everything only they needed: a worklist over read counts handles whole chains in
+ * one pass. Regions left empty are dropped too (a loop whose start pops the tape keeps the pop).
+ */
+function removeDead(body: Stmt[], result: Expr, derived: Set<string>, cx: Round, tape: string | undefined): Stmt[] {
+  const counts = allReads(body, result);
+  // pushes and pops read the tape
+  if (tape !== undefined) counts.set(tape, 1);
+  const declared = declaredNames(body);
+  const defsOf = new Map<string, Stmt[]>();
+  const collect = (b: Stmt[]) => {
+    for (const s of b) {
+      const d = defOf(s);
+      if (d !== undefined && definedValue(s) !== undefined) {
+        const l = defsOf.get(d);
+        if (l) l.push(s);
+        else defsOf.set(d, [s]);
+      }
+      for (const c of childBlocks(s)) collect(c);
+    }
+  };
+  collect(body);
+  const removable = (v: string) => derived.has(v) || declared.has(v);
+  const removed = new Set<Stmt>();
+  const work: string[] = [];
+  for (const v of defsOf.keys()) if (!counts.get(v) && removable(v)) work.push(v);
+  const queued = new Set(work);
+  while (work.length > 0) {
+    const v = work.pop()!;
+    for (const s of defsOf.get(v) ?? []) {
+      if (removed.has(s)) continue;
+      removed.add(s);
+      // a `+=` reads its own target: that read goes away with it
+      for (const u of readsOf(s, new Set(), false)) {
+        const c = (counts.get(u) ?? 0) - 1;
+        counts.set(u, c);
+        if (c <= 0 && !queued.has(u) && removable(u) && defsOf.has(u)) {
+          queued.add(u);
+          work.push(u);
+        }
+      }
+    }
+  }
+  const go = (b: Stmt[]): Stmt[] => {
+    const out: Stmt[] = [];
+    for (const s of b) {
+      if (removed.has(s)) {
+        cx.changed = true;
+        const value = definedValue(s)!;
+        // keep the effect (a tape pop, a call); an allocation nobody reads is dropped
+        if (hasEffect(value) && value.kind !== "new-array") out.push({ kind: "effect", value, loc: s.loc, note: s.note });
+        continue;
+      }
+      const t = mapBlocks(s, go);
+      // an empty region of the reverse sweep (a loop whose start pops the tape still runs)
+      if ((t.kind === "if" || t.kind === "for") && childBlocks(t).every((c) => c.length === 0) && !(t.kind === "for" && hasEffect(t.start))) {
+        cx.changed = true;
+        continue;
+      }
+      out.push(t);
+    }
+    return out;
+  };
+  return go(body);
+}
+
+/** `let d = 0; …; d += e` where the `+=` is the first mention: the declaration moves down to it. */
+function foldFirstContribution(body: Stmt[], derived: Set<string>, cx: Round): Stmt[] {
+  const go = (b: Stmt[]): Stmt[] => {
+    const out = b.map((s) => mapBlocks(s, go));
+    /** Zero-initialised declarations not mentioned since: name -> index in `out`. */
+    const pending = new Map<string, number>();
+    const drop = new Set<number>();
+    for (let j = 0; j < out.length; j++) {
+      const s = out[j];
+      if (pending.size > 0) {
+        const mentioned = readsOf(s, new Set(), true);
+        writesOf(s, mentioned);
+        const d = defOf(s);
+        if (d !== undefined) mentioned.add(d);
+        for (const v of mentioned) {
+          const i = pending.get(v);
+          if (i === undefined) continue;
+          pending.delete(v);
+          if (s.kind === "assign" && s.target === v && (s.op === "+=" || s.op === "=") && !s.decl && !varsOf(s.value).has(v)) {
+            out[j] = { ...s, op: "=", decl: "let" };
+            drop.add(i);
+            cx.changed = true;
+          }
+        }
+      }
+      if (s.kind === "assign" && s.decl && derived.has(s.target) && s.value.kind === "const" && s.value.value === 0 && s.op === "=") {
+        pending.set(s.target, j);
+      }
+    }
+    return drop.size === 0 ? out : out.filter((_, i) => !drop.has(i));
+  };
+  return go(body);
+}
+
+/** Derivative `let`s never reassigned become `const`. */
+function constify(body: Stmt[], derived: Set<string>, cx: Round): Stmt[] {
+  const written = new Set<string>();
+  for (const s of body) writesOf(s, written);
+  const go = (b: Stmt[]): Stmt[] => b.map((s) => {
+    if (s.kind === "assign" && s.decl === "let" && derived.has(s.target) && !written.has(s.target)) {
+      cx.changed = true;
+      return { ...s, decl: "const" as const };
+    }
+    return mapBlocks(s, go);
+  });
+  return go(body);
+}
+
+/**
+ * Substitutes `const d = <number>` and `const d = <const or never-written name>` (d a derivative
+ * variable) into the rest of its block, and drops the declaration.
+ */
+function propagate(body: Stmt[], result: Expr, derived: Set<string>, cx: Round): { body: Stmt[]; result: Expr } {
+  const written = new Set<string>();
+  for (const s of body) writesOf(s, written);
+  const constNames = new Set<string>();
+  const collect = (b: Stmt[]) => {
+    for (const s of b) {
+      if ("decl" in s && s.decl === "const") constNames.add(defOf(s)!);
+      childBlocks(s).forEach(collect);
+    }
+  };
+  collect(body);
+  const subst = new Map<string, Expr>();
+  const rewrite = (e: Expr): Expr => (subst.size === 0 ? e : substituteVars(e, (x) => subst.get(x), refold));
+  const renameArray = (a: string): string => {
+    const to = subst.get(a);
+    return to && isVar(to) ? to.name : a;
+  };
+  const rewriteStmt = (s: Stmt): Stmt => {
+    if (subst.size === 0) return s;
+    let t = mapExprs(s, rewrite);
+    if (t.kind === "load" || t.kind === "store" || t.kind === "assign-elem") t = { ...t, array: renameArray(t.array) };
+    return t;
+  };
+  let newResult = result;
+  const go = (b: Stmt[], root: boolean): Stmt[] => {
+    const added: string[] = [];
+    const out: Stmt[] = [];
+    for (const s0 of b) {
+      const s = rewriteStmt(s0);
+      if (s.kind === "assign" && s.decl === "const" && derived.has(s.target)) {
+        const init = s.value;
+        const simple = (init.kind === "const" && typeof init.value === "number") || (init.kind === "var" && (constNames.has(init.name) || !written.has(init.name)));
+        if (simple) {
+          subst.set(s.target, init);
+          added.push(s.target);
+          cx.changed = true;
+          continue;
+        }
+      }
+      out.push(mapBlocks(s, (c) => go(c, false)));
+    }
+    if (root) newResult = rewrite(result);
+    for (const v of added) subst.delete(v);
+    return out;
+  };
+  const newBody = go(body, true);
+  return { body: newBody, result: newResult };
+}

@@ -1,0 +1,167 @@
+/**
+ * Pass 7, print: the only place that builds TypeScript.
+ *
+ * In:  a GenModule (generated functions in the IR, simplified).
+ * Out: the module's text.
+ * Holds: expressions print exactly as built (no folding here), each primitive as its rule-table
+ * `syntax` says; a `// line N: …` comment goes above the first statement of each run of
+ * derivative statements that differentiate the same source line, so comments stay attached to
+ * what they describe whatever the simplifier removed; the runtime import lists exactly the
+ * routines the module calls. Deterministic: the same module always prints to the same bytes.
+ */
+import {
+  type Expr, type GenFunction, type GenModule, type Loc, type Stmt, type TapeType, assertNever,
+} from "../../ir/types.ts";
+import { childBlocks } from "../../ir/walk.ts";
+import { ruleFor } from "../../rules/index.ts";
+import type { Expr as JsExpr, Stmt as JsStmt, BinOp } from "./js.ts";
+import { n, r, call } from "./js.ts";
+import { printModule as printTs, type FunctionSpec } from "./typescript.ts";
+
+export async function printModule(m: GenModule): Promise<string> {
+  const imports = new Set<string>();
+  const moduleStmts: JsStmt[] = m.tapes.map((t) => ({ k: "decl", kw: "const", name: t, init: { k: "new", ctor: "Tape", args: [] } }));
+  if (m.tapes.length > 0) imports.add("Tape");
+  const functions: FunctionSpec[] = m.functions.map((f) => new FunctionPrinter(f, imports).spec());
+  return printTs({ header: m.header, runtimeImports: [...imports], runtimeSpecifier: m.runtimeSpecifier, moduleStmts, functions });
+}
+
+const TAPE_SUFFIX: Record<TapeType, string> = { num: "F", int: "I", bool: "B" };
+
+/** `// line 12: y = Math.sin(x)` for a source span (the file is named when it is another module's). */
+export function lineComment(loc: Loc, mainFile: string): string {
+  const file = loc.file === mainFile ? "" : `${loc.file.split("/").pop()} `;
+  const text = (loc.text ?? "").replace(/\s+/g, " ").slice(0, 70);
+  return `${file}line ${loc.line}: ${text}`;
+}
+
+class FunctionPrinter {
+  constructor(private fn: GenFunction, private imports: Set<string>) {}
+
+  spec(): FunctionSpec {
+    const body = this.block(this.fn.body);
+    body.push({ k: "return", e: this.expr(this.fn.result) });
+    return { name: this.fn.name, params: this.fn.params, returnType: this.fn.returnType, body, doc: this.fn.doc };
+  }
+
+  private tape(): string {
+    if (!this.fn.tape) throw new Error(`internal: '${this.fn.name}' uses a tape it does not have`);
+    return this.fn.tape.local;
+  }
+
+  expr(e: Expr): JsExpr {
+    switch (e.kind) {
+      case "var": return r(e.name);
+      case "const": return typeof e.value === "boolean" ? { k: "bool", v: e.value } : n(e.value, e.text);
+      case "apply": return this.apply(e.op, e.args.map((a) => this.expr(a)));
+      case "select": return { k: "cond", c: this.expr(e.cond), a: this.expr(e.then), b: this.expr(e.else) };
+      case "index": return { k: "index", arr: r(e.array), index: this.expr(e.index) };
+      case "call": this.imports.add(e.fn); return call(e.fn, ...e.args.map((a) => this.expr(a)));
+      case "invoke": return call(e.fn, ...e.args.map((a) => this.expr(a)));
+      case "pop": return call(`${this.tape()}.pop${TAPE_SUFFIX[e.type]}`);
+      case "field": return { k: "member", obj: this.expr(e.object), prop: e.name, ...(e.optional ? { optional: true } : {}) };
+      case "coalesce": return { k: "bin", op: "??", a: this.expr(e.a), b: this.expr(e.b) };
+      case "new-array": return { k: "new", ctor: "Float64Array", args: [this.expr(e.size)] };
+      case "tape-begin": return call(`${this.fn.tape!.module}.begin`);
+      case "record": return { k: "object", props: e.fields.map(([k, x]) => [k, this.expr(x)] as [string, JsExpr]) };
+      case "lambda": return { k: "arrow", params: e.params, body: this.expr(e.body) };
+      default: return assertNever(e);
+    }
+  }
+
+  /** A primitive, written as the rule table says. */
+  private apply(op: string, args: JsExpr[]): JsExpr {
+    const rule = ruleFor(op);
+    if (!rule) throw new Error(`internal: no rule for '${op}'`);
+    const syn = rule.syntax;
+    if ("infix" in syn) return { k: "bin", op: syn.infix as BinOp, a: args[0], b: args[1] };
+    if ("prefix" in syn) return { k: "un", op: syn.prefix, a: args[0] };
+    if ("call" in syn) return call(syn.call, ...args);
+    if ("member" in syn) return { k: "member", obj: args[0], prop: syn.member };
+    return args[0];
+  }
+
+  private define(target: string, value: JsExpr, decl: "const" | "let" | undefined): JsStmt {
+    return decl ? { k: "decl", kw: decl, name: target, init: value } : { k: "assign", target: r(target), op: "=", value };
+  }
+
+  /** Statements of a block, with `// line N:` comments above each run of one source line. */
+  block(stmts: Stmt[]): JsStmt[] {
+    const out: JsStmt[] = [];
+    let lastLine = -1;
+    for (const s of stmts) {
+      const printed = this.stmt(s);
+      if (printed.length === 0) continue;
+      let comment = s.comment;
+      if (s.note && s.note.line !== lastLine && comment === undefined) {
+        comment = lineComment(s.note, this.fn.file);
+        lastLine = s.note.line;
+      } else if (s.note) {
+        lastLine = s.note.line;
+      }
+      if (childBlocks(s).length > 0) lastLine = -1;
+      if (comment !== undefined) printed[0] = { ...printed[0], comment } as JsStmt;
+      out.push(...printed);
+    }
+    return out;
+  }
+
+  private stmt(s: Stmt): JsStmt[] {
+    switch (s.kind) {
+      case "op":
+        return [this.define(s.target, this.apply(s.op, s.args.map((a) => this.expr(a))), s.decl)];
+      case "load":
+        return [this.define(s.target, { k: "index", arr: r(s.array), index: this.expr(s.index) }, s.decl)];
+      case "store":
+        return [{ k: "assign", target: { k: "index", arr: r(s.array), index: this.expr(s.index) }, op: "=", value: this.expr(s.value) }];
+      case "alloc":
+        return [this.define(s.target, { k: "new", ctor: "Float64Array", args: [this.expr(s.size)] }, s.decl)];
+      case "call": {
+        this.imports.add(s.fn);
+        const c = call(s.fn, ...s.args.map((a) => this.expr(a)));
+        return [s.target !== undefined ? this.define(s.target, c, s.decl) : { k: "expr", e: c }];
+      }
+      case "if":
+        return [{ k: "if", c: this.expr(s.cond), then: this.block(s.then), else: this.block(s.else) }];
+      case "for": {
+        const i = s.counter;
+        const update: JsStmt = s.step === 1 || s.step === -1
+          ? { k: "expr", e: { k: "inc", name: i, op: s.step === 1 ? "++" : "--" } }
+          : { k: "assign", target: r(i), op: s.step > 0 ? "+=" : "-=", value: n(Math.abs(s.step)) };
+        return [{
+          k: "for",
+          init: { k: "decl", kw: "let", name: i, init: this.expr(s.start) },
+          test: { k: "bin", op: s.cmp, a: r(i), b: this.expr(s.end) },
+          update,
+          body: this.block(s.body),
+        }];
+      }
+      case "loop": {
+        const header = this.block(s.header);
+        const inner = [...this.block(s.body), ...this.block(s.update)];
+        const cond = this.expr(s.cond);
+        const exit: JsStmt = { k: "if", c: { k: "un", op: "!", a: cond }, then: [{ k: "break" }], else: [] };
+        if (s.doWhile) {
+          return [header.length
+            ? { k: "while", test: { k: "bool", v: true }, body: [...inner, ...header, exit] }
+            : { k: "while", test: cond, doWhile: true, body: inner }];
+        }
+        if (header.length === 0) return [{ k: "while", test: cond, body: inner }];
+        return [{ k: "while", test: { k: "bool", v: true }, body: [...header, exit, ...inner] }];
+      }
+      case "assign": {
+        const value = this.expr(s.value);
+        if (s.decl) return [{ k: "decl", kw: s.decl, name: s.target, init: value }];
+        return [{ k: "assign", target: r(s.target), op: s.op, value }];
+      }
+      case "assign-elem":
+        return [{ k: "assign", target: { k: "index", arr: r(s.array), index: this.expr(s.index) }, op: s.op, value: this.expr(s.value) }];
+      case "push":
+        return [{ k: "expr", e: call(`${this.tape()}.push${TAPE_SUFFIX[s.type]}`, this.expr(s.value)) }];
+      case "effect":
+        return [{ k: "expr", e: this.expr(s.value) }];
+      default:
+        return assertNever(s);
+    }
+  }
+}
