@@ -37,6 +37,8 @@ export function add(a: Expr, b: Expr): Expr {
   if (isNum(b, 0)) return a;
   if (plain(a) && plain(b)) return num(val(a) + val(b));
   if (isApply(b, "neg")) return sub(a, arg(b, 0));
+  // x + x (the partials of x * x)
+  if (a.kind === "var" && b.kind === "var" && a.name === b.name) return mul(num(2), a);
   return apply("+", a, b);
 }
 

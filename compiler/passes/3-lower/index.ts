@@ -25,6 +25,7 @@ import { Names } from "../../naming.ts";
 import { MATH_CONSTANTS, ruleFor, supportedMathFunctions } from "../../rules/index.ts";
 import { ARRAY_RULES, arrayRuleFor } from "../../rules/blas.ts";
 import { type AnnotatedFunction, irTypeOf } from "../1-parse/index.ts";
+import { LoadCache } from "./loads.ts";
 
 export interface LowerOptions {
   checker: ts.TypeChecker;
@@ -67,6 +68,7 @@ class Lowerer {
   private env = new Map<ts.Symbol, Operand>();
   /** Number of definitions seen per IR variable. */
   private defs = new Map<string, number>();
+  private loads = new LoadCache();
   private depth = 0; // region nesting: 0 = straight-line code of the outermost function
   private frames: Frame[] = [];
 
@@ -153,6 +155,7 @@ class Lowerer {
   }
 
   private emitOp(out: Stmt[], target: string, op: string, args: Operand[], node: ts.Node): void {
+    this.loads.written(target);
     out.push({ kind: "op", target, op, args, loc: this.loc(this.stmtOf(node)) });
     this.defs.set(target, (this.defs.get(target) ?? 0) + 1);
   }
@@ -390,6 +393,7 @@ class Lowerer {
         if (args.length !== 1) this.fail(Codes.UnsupportedSyntax, "new Float64Array(...) takes one argument, the length.", e);
         const size = this.lowerExpr(args[0], out, "n");
         if (this.typeOfOperand(size) !== "num") this.fail(Codes.UnsupportedSyntax, "new Float64Array(...) takes a length; copying from an array is not supported: allocate and copy in a loop.", args[0]);
+        this.loads.written(name);
         out.push({ kind: "alloc", target: name, size, loc: this.loc(this.stmtOf(at)) });
         this.defs.set(name, (this.defs.get(name) ?? 0) + 1);
         return;
@@ -406,6 +410,7 @@ class Lowerer {
       this.vars.delete(value.name);
       this.defs.delete(value.name);
       last.target = name;
+      this.loads.renamed(value.name, name);
       this.defs.set(name, 1);
       return;
     }
@@ -484,15 +489,14 @@ class Lowerer {
       if (binop === undefined) {
         value = this.lowerExpr(right as ts.Expression, out, "v");
       } else {
-        const old = this.newVar("", "num", "temp");
-        out.push({ kind: "load", target: old, array: arr, index, loc: this.loc(this.stmtOf(at)) });
-        this.defs.set(old, 1);
+        const old = this.load(out, arr, index, at);
         const rhs = this.lowerRhs(right, out);
         const t = this.newVar("", "num", "temp");
-        this.emitOp(out, t, binop, [ref(old), rhs], at);
+        this.emitOp(out, t, binop, [old, rhs], at);
         value = ref(t);
       }
       if (this.typeOfOperand(value) !== "num") this.fail(Codes.UnsupportedSyntax, "Only numbers can be stored in a Float64Array.", right);
+      this.loads.written(arr);
       out.push({ kind: "store", array: arr, index, value, loc: this.loc(this.stmtOf(at)) });
       return;
     }
@@ -669,10 +673,7 @@ class Lowerer {
       const arr = this.lowerArrayRef(e.expression, out);
       const index = this.lowerExpr(e.argumentExpression, out, "i");
       if (this.typeOfOperand(index) !== "num") this.fail(Codes.UnsupportedSyntax, "An array index must be a number.", e.argumentExpression);
-      const t = this.newVar(hint, "num", "temp");
-      out.push({ kind: "load", target: t, array: arr, index, loc: this.loc(this.stmtOf(e)) });
-      this.defs.set(t, 1);
-      return ref(t);
+      return this.load(out, arr, index, e);
     }
     if (ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) {
       return this.lowerExpr(e.expression, out, hint);
@@ -684,6 +685,17 @@ class Lowerer {
       this.fail(Codes.UnsupportedSyntax, "'new Float64Array(n)' is supported only as the initialiser of a const or let declaration.", e);
     }
     this.fail(Codes.UnsupportedSyntax, `${describeSyntax(e)} is not supported in a differentiable function: ${fixFor(e)}`, e);
+  }
+
+  /** `array[index]`, read once per block while nothing writes it. */
+  private load(out: Stmt[], array: string, index: Operand, node: ts.Node): Operand {
+    const held = this.loads.find(out, array, index);
+    if (held !== undefined) return ref(held);
+    const t = this.newVar("", "num", "temp");
+    out.push({ kind: "load", target: t, array, index, loc: this.loc(this.stmtOf(node)) });
+    this.defs.set(t, 1);
+    this.loads.add(out, t, array, index);
+    return ref(t);
   }
 
   private step(out: Stmt[], op: string, args: Operand[], node: ts.Node, type: Type, _hint: string): Operand {
@@ -828,6 +840,7 @@ class Lowerer {
       this.fail(Codes.UnsupportedSyntax, `The result of '${fn}(...)' is unused.`, e);
     }
     const target = rule.writes === "result" ? this.newVar("", "num", "temp") : undefined;
+    if (rule.writes !== "result") this.loads.written((args[rule.writes] as { name: string }).name);
     out.push({ kind: "call", fn, args, target, loc: this.loc(this.stmtOf(e)) });
     if (target) {
       this.defs.set(target, 1);

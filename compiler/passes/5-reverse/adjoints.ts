@@ -6,7 +6,7 @@
 import {
   type Expr, type IRFunction, type LeafStmt, type Stmt, type Type, type VarInfo, isVar, ref, num,
 } from "../../ir/types.ts";
-import { index, mul } from "../../ir/expr.ts";
+import { add, index, mul } from "../../ir/expr.ts";
 import { Structure } from "../../ir/structure.ts";
 import { ruleFor } from "../../rules/index.ts";
 import { arrayRuleFor } from "../../rules/blas.ts";
@@ -83,11 +83,15 @@ export function adjointOf(cx: ReverseContext, s: LeafStmt): Stmt[] {
       // still make its target active, so only the adjoint's reset remains
       const partials = rule.partials ? rule.partials(s.args, ref(s.target)) : s.args.map(() => num(0));
       const g = ref(cx.adjOf(s.target));
+      // an input used twice (`x * x`) gets one contribution: the sum of its partials
+      const sums = new Map<string, Expr>();
       s.args.forEach((a, i) => {
         if (!isVar(a) || !cx.isActive(a.name)) return;
         if (selfUpdate && a.name === s.target) return;
-        out.push(assign(cx.adjOf(a.name), "+=", mul(g, partials[i]), s));
+        const prev = sums.get(a.name);
+        sums.set(a.name, prev === undefined ? partials[i] : add(prev, partials[i]));
       });
+      for (const [v, p] of sums) out.push(assign(cx.adjOf(v), "+=", mul(g, p), s));
       if (!selfUpdate && cx.needsReset(s.target, s)) out.push(assign(cx.adjOf(s.target), "=", num(0), s));
       return out;
     }

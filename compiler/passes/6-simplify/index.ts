@@ -15,7 +15,7 @@
  */
 import { type Expr, type GenFunction, type Stmt, isVar } from "../../ir/types.ts";
 import { childBlocks, mapBlocks, mapExprs, usesOf, varsOf, hasEffect, defOf, substituteVars } from "../../ir/walk.ts";
-import { refold } from "../../ir/expr.ts";
+import { refold, not } from "../../ir/expr.ts";
 
 export function simplify(fn: GenFunction): GenFunction {
   const derived = new Set<string>();
@@ -151,7 +151,12 @@ function removeDead(body: Stmt[], result: Expr, derived: Set<string>, cx: Round,
         if (hasEffect(value) && value.kind !== "new-array") out.push({ kind: "effect", value, loc: s.loc, note: s.note });
         continue;
       }
-      const t = mapBlocks(s, go);
+      let t = mapBlocks(s, go);
+      // `if (c) {} else { … }` reads better as `if (!c) { … }`
+      if (t.kind === "if" && t.then.length === 0 && t.else.length > 0) {
+        t = { ...t, cond: not(t.cond), then: t.else, else: [] };
+        cx.changed = true;
+      }
       // an empty region of the reverse sweep (a loop whose start pops the tape still runs)
       if ((t.kind === "if" || t.kind === "for") && childBlocks(t).every((c) => c.length === 0) && !(t.kind === "for" && hasEffect(t.start))) {
         cx.changed = true;
