@@ -15,6 +15,7 @@ export const Codes = {
   BadTag: "AD1008",
   MissingReturn: "AD1009",
   UnsupportedLoop: "AD1010",
+  Internal: "AD1099",
 } as const;
 export type Code = (typeof Codes)[keyof typeof Codes];
 

@@ -12,6 +12,7 @@ import { type Diagnostic, DiagnosticError, LocatedError, Codes, diagnosticAt, di
 import type { GenFunction, IRFunction } from "./ir/types.ts";
 import { varsOf } from "./ir/walk.ts";
 import { parse, type AnnotatedFunction } from "./passes/1-parse/index.ts";
+import { fence } from "./passes/2-fence/index.ts";
 import { lower } from "./passes/3-lower/index.ts";
 import { analyzeActivity } from "./passes/4-activity/index.ts";
 import { reverseMode } from "./passes/5-reverse/index.ts";
@@ -76,18 +77,28 @@ function toDiagnostic(e: unknown, program: ts.Program): Diagnostic | undefined {
   return undefined;
 }
 
+/** An unexpected failure inside the compiler, reported at the function instead of as a stack trace. */
+function internalError(ann: AnnotatedFunction, e: unknown): Diagnostic {
+  const detail = e instanceof Error ? e.message : String(e);
+  return diagnosticAt(Codes.Internal, `Internal error while differentiating '${ann.name}': please report it (with this function) at the adjoint issue tracker. Detail: ${detail}`, ann.decl.name ?? ann.decl);
+}
+
 export function lowerAll(program: ts.Program, sf: ts.SourceFile, options: CompileOptions = {}): { fns: { ann: AnnotatedFunction; ir: IRFunction }[]; diagnostics: Diagnostic[] } {
   const checker = program.getTypeChecker();
   const parsed = parse(program, sf);
   const diagnostics = [...parsed.diagnostics];
   const fns: { ann: AnnotatedFunction; ir: IRFunction }[] = [];
+  const cx = { checker, runtimeSpecifiers: runtimeSpecifiers(options) };
   for (const ann of parsed.functions) {
+    const fenced = fence(ann, cx);
+    if (fenced.length > 0) {
+      diagnostics.push(...fenced);
+      continue;
+    }
     try {
-      fns.push({ ann, ir: lower(ann, { checker, runtimeSpecifiers: runtimeSpecifiers(options) }) });
+      fns.push({ ann, ir: lower(ann, cx) });
     } catch (e) {
-      const d = toDiagnostic(e, program);
-      if (d) diagnostics.push(d);
-      else throw e;
+      diagnostics.push(toDiagnostic(e, program) ?? internalError(ann, e));
     }
   }
   return { fns, diagnostics };
@@ -129,9 +140,7 @@ export async function compileSourceFile(program: ts.Program, sf: ts.SourceFile, 
     try {
       functions.push(...differentiate(ann, ir, options).functions);
     } catch (e) {
-      const d = toDiagnostic(e, program);
-      if (d) result.diagnostics.push(d);
-      else throw e;
+      result.diagnostics.push(toDiagnostic(e, program) ?? internalError(ann, e));
     }
   }
   if (result.diagnostics.length > 0) return result;

@@ -17,7 +17,7 @@
  * General loops the reverse sweep replays count their trips (`trips`); regions whose reverse is
  * empty are left out (`live`).
  */
-import { type LeafStmt, type LoopStmt, type Operand, type Stmt, isVar, ref, assertNever } from "../../ir/types.ts";
+import { type LeafStmt, type Operand, type Stmt, isVar, ref, assertNever } from "../../ir/types.ts";
 import { usesOf, varsOf } from "../../ir/walk.ts";
 import type { Block } from "../../ir/structure.ts";
 import { ruleFor } from "../../rules/index.ts";

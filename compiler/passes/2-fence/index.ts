@@ -1,0 +1,653 @@
+/**
+ * Pass 2, fence: the supported language, in one place.
+ *
+ * In:  an annotated function (pass 1), the type checker and the runtime's specifiers.
+ * Out: one located diagnostic for every unsupported construct in the function and in every
+ *      helper it calls, each naming the construct and the fix; none when the function can be
+ *      lowered.
+ * Holds: lowering (pass 3) runs only on fenced functions and raises no diagnostic of its own:
+ *      whatever this pass accepts, lowering can lower. A construct that is reported is not looked
+ *      into further, so one mistake gives one message. Reads no file.
+ *
+ * The language: statements are `const`/`let` declarations, assignments and compound assignments,
+ * increments, calls, `if`/`else`, `for`, `while`, `do…while`, `break`, `continue` and `return`;
+ * values are numbers, booleans and Float64Arrays; expressions are arithmetic, comparisons, logic,
+ * the ternary operator, element reads, `.length`, Math functions and constants, runtime BLAS
+ * routines, and calls of helper functions (inlined).
+ */
+import ts from "typescript";
+import { Codes, type Code, type Diagnostic, diagnosticAt } from "../../diagnostics.ts";
+import type { Type } from "../../ir/types.ts";
+import { MATH_CONSTANTS, ruleFor, supportedMathFunctions } from "../../rules/index.ts";
+import { ARRAY_RULES } from "../../rules/blas.ts";
+import { type AnnotatedFunction, irTypeOf } from "../1-parse/index.ts";
+import { type ResolveContext, resolveCallee, skipParens, mathMember, outerName, isDeclaredIn } from "../3-lower/resolve.ts";
+import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, BINARY_OPS } from "../3-lower/jumps.ts";
+
+export type FenceOptions = ResolveContext;
+
+export function fence(fn: AnnotatedFunction, opts: FenceOptions): Diagnostic[] {
+  const f = new Fence(fn, opts);
+  f.run();
+  return f.diagnostics;
+}
+
+/** The function being checked: the annotated one or a helper it calls. */
+interface Scope {
+  decl: ts.FunctionDeclaration;
+  name: string;
+  /** Returns nothing (a void helper, or a function with @out results). */
+  isVoid: boolean;
+  isMain: boolean;
+  /** Loops enclosing the current statement, innermost last. */
+  loops: ts.IterationStatement[];
+  /** Array parameters bound to the annotated function's inputs: writing them would mutate the caller's data. */
+  inputs: Set<string>;
+}
+
+class Fence {
+  readonly diagnostics: Diagnostic[] = [];
+  private checker: ts.TypeChecker;
+  private stack: ts.FunctionDeclaration[] = [];
+  private checkedHelpers = new Set<string>();
+
+  constructor(private fn: AnnotatedFunction, private cx: ResolveContext) {
+    this.checker = cx.checker;
+  }
+
+  /** Declarations already reported: their uses are not reported again. */
+  private poisoned = new Set<ts.Symbol>();
+
+  private report(code: Code, message: string, node: ts.Node): undefined {
+    if (!this.mentionsPoisoned(node)) this.diagnostics.push(diagnosticAt(code, message, node, node.getSourceFile()));
+    const declared = ts.isVariableDeclaration(node) || ts.isClassDeclaration(node) || ts.isFunctionDeclaration(node) ? node
+      : ts.isVariableDeclaration(node.parent) && node.parent.initializer === node ? node.parent : undefined;
+    if (declared?.name && ts.isIdentifier(declared.name)) {
+      const sym = this.checker.getSymbolAtLocation(declared.name);
+      if (sym) this.poisoned.add(sym);
+    }
+    return undefined;
+  }
+
+  private mentionsPoisoned(node: ts.Node): boolean {
+    if (this.poisoned.size === 0) return false;
+    let found = false;
+    const visit = (n: ts.Node) => {
+      if (found) return;
+      if (ts.isIdentifier(n)) {
+        const sym = this.checker.getSymbolAtLocation(n);
+        if (sym && this.poisoned.has(sym)) found = true;
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(node);
+    return found;
+  }
+
+  run(): void {
+    const { decl } = this.fn;
+    const inputs = new Set(this.fn.params.filter((p) => p.type === "arr" && !this.fn.outputs.includes(p.name)).map((p) => p.name));
+    const scope: Scope = { decl, name: this.fn.name, isVoid: this.fn.outputs.length > 0, isMain: true, loops: [], inputs };
+    this.stack.push(decl);
+    this.functionBody(scope);
+    this.stack.pop();
+  }
+
+  private functionBody(scope: Scope): void {
+    const body = scope.decl.body!;
+    if (scope.isMain && scope.isVoid) {
+      const early = findReturn(body);
+      if (early) {
+        this.report(Codes.UnsupportedSyntax, `'return' in '${scope.name}', which writes its results into @out parameters, is not supported: let control reach the end of the function.`, early);
+        return;
+      }
+    } else if (!scope.isVoid) {
+      const stmts = body.statements;
+      const last = stmts[stmts.length - 1];
+      const fast = countJumps(body, "return", undefined) === 1 && last !== undefined && ts.isReturnStatement(last);
+      if (!fast && !definitelyReturns(body)) {
+        this.report(Codes.MissingReturn, `Not every path through '${scope.name}' returns a value: add a return at the end.`, scope.decl.name ?? scope.decl);
+        return;
+      }
+    }
+    this.statements(body.statements, scope);
+  }
+
+  // ---------------------------------------------------------------- statements
+
+  private statements(list: readonly ts.Statement[], scope: Scope): void {
+    for (const s of list) this.statement(s, scope);
+  }
+
+  private statement(s: ts.Statement, scope: Scope): void {
+    if (ts.isReturnStatement(s)) {
+      if (scope.isVoid) {
+        this.report(Codes.UnsupportedSyntax, `Early 'return' in the void helper '${scope.name}' is not supported: let control reach the end of the helper, or return a number from it.`, s);
+        return;
+      }
+      if (!s.expression) {
+        this.report(Codes.MissingReturn, "A differentiable function must return a number: write 'return <value>;'.", s);
+        return;
+      }
+      this.numeric(s.expression, scope, "The returned value");
+      return;
+    }
+    if (ts.isBreakStatement(s) || ts.isContinueStatement(s)) {
+      if (s.label) {
+        this.report(Codes.UnsupportedSyntax, "Labelled break/continue is not supported: restructure the loops or use a flag.", s);
+        return;
+      }
+      if (scope.loops.length === 0) this.report(Codes.UnsupportedSyntax, `'${ts.isBreakStatement(s) ? "break" : "continue"}' outside a loop: remove it.`, s);
+      return;
+    }
+    if (ts.isVariableStatement(s)) {
+      this.declarations(s.declarationList, scope);
+      return;
+    }
+    if (ts.isExpressionStatement(s)) {
+      this.expressionStatement(s.expression, scope);
+      return;
+    }
+    if (ts.isIfStatement(s)) {
+      this.condition(s.expression, scope);
+      this.statement(s.thenStatement, scope);
+      if (s.elseStatement) this.statement(s.elseStatement, scope);
+      return;
+    }
+    if (ts.isBlock(s)) {
+      this.statements(s.statements, scope);
+      return;
+    }
+    if (ts.isEmptyStatement(s)) return;
+    if (ts.isForStatement(s) || ts.isWhileStatement(s) || ts.isDoStatement(s)) {
+      if (ts.isForStatement(s) && s.initializer) {
+        if (ts.isVariableDeclarationList(s.initializer)) this.declarations(s.initializer, scope);
+        else this.expressionStatement(s.initializer, scope);
+      }
+      const cond = ts.isForStatement(s) ? s.condition : s.expression;
+      if (cond) this.condition(cond, scope);
+      if (ts.isForStatement(s) && s.incrementor) this.expressionStatement(s.incrementor, scope);
+      scope.loops.push(s);
+      this.statement(s.statement, scope);
+      scope.loops.pop();
+      return;
+    }
+    if (ts.isLabeledStatement(s)) {
+      this.report(Codes.UnsupportedSyntax, "A labelled statement is not supported: restructure the loops (for example move the inner loop into a helper) or use a flag to leave them.", s);
+      return;
+    }
+    if (ts.isFunctionDeclaration(s)) {
+      this.report(Codes.Closure, `Nested function '${s.name?.text ?? ""}' is a closure: move it to module level so it can be differentiated as a helper.`, s);
+      return;
+    }
+    this.report(Codes.UnsupportedSyntax, `${describeSyntax(s)} is not supported in a differentiable function: use if/else, for, while and do-while loops, and arithmetic on numbers and Float64Arrays.`, s);
+  }
+
+  private declarations(list: ts.VariableDeclarationList, scope: Scope): void {
+    for (const d of list.declarations) {
+      if (!ts.isIdentifier(d.name)) {
+        this.report(Codes.UnsupportedSyntax, "Destructuring declarations are not supported: declare one variable at a time.", d);
+        continue;
+      }
+      if (!(list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const))) {
+        this.report(Codes.UnsupportedSyntax, "'var' declarations are not supported: use 'let' or 'const'.", d);
+        continue;
+      }
+      const init = d.initializer && skipParens(d.initializer);
+      if (init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) {
+        this.report(Codes.Closure, `'${d.name.text}' is a function expression (a closure), which cannot be differentiated: write a module-level helper function and call it.`, init);
+        continue;
+      }
+      if (init && ts.isArrayLiteralExpression(init)) {
+        this.report(Codes.UnsupportedSyntax, `An array literal is not supported: allocate 'new Float64Array(${init.elements.length})' and assign its elements.`, init);
+        continue;
+      }
+      if (init && ts.isObjectLiteralExpression(init)) {
+        this.report(Codes.UnsupportedSyntax, "An object literal is not supported in a differentiable function: use separate number variables, or a Float64Array.", init);
+        continue;
+      }
+      const type = this.typeOfNode(d.name);
+      if (!type) {
+        this.report(Codes.NonNumericParameter, `Variable '${d.name.text}' has type '${this.checker.typeToString(this.checker.getTypeAtLocation(d.name))}': only number, boolean and Float64Array values are supported in a differentiable function.`, d);
+        continue;
+      }
+      if (!init) continue;
+      if (type === "arr") {
+        this.arrayInitializer(init, scope);
+        continue;
+      }
+      const t = this.expr(init, scope);
+      if (t !== undefined && t !== type) this.report(Codes.UnsupportedSyntax, `'${d.name.text}' is declared ${describeType(type)} but initialised with ${describeType(t)}.`, init);
+    }
+  }
+
+  private arrayInitializer(e: ts.Expression, scope: Scope): void {
+    if (ts.isNewExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === "Float64Array") {
+      const args = e.arguments ?? [];
+      if (args.length !== 1) {
+        this.report(Codes.UnsupportedSyntax, "new Float64Array(...) takes one argument, the length.", e);
+        return;
+      }
+      const t = this.expr(args[0], scope);
+      if (t !== undefined && t !== "num") this.report(Codes.UnsupportedSyntax, "new Float64Array(...) takes a length; copying from an array is not supported: allocate and copy in a loop.", args[0]);
+      return;
+    }
+    this.report(Codes.UnsupportedSyntax, "A Float64Array variable must be initialised with 'new Float64Array(length)'; aliasing another array is not supported.", e);
+  }
+
+  private expressionStatement(e0: ts.Expression, scope: Scope): void {
+    const e = skipParens(e0);
+    if (ts.isBinaryExpression(e) && isAssignmentOperator(e.operatorToken.kind)) {
+      this.assignment(e.left, e.operatorToken.kind, e.right, e, scope);
+      return;
+    }
+    if ((ts.isPostfixUnaryExpression(e) || ts.isPrefixUnaryExpression(e))
+      && (e.operator === ts.SyntaxKind.PlusPlusToken || e.operator === ts.SyntaxKind.MinusMinusToken)) {
+      this.assignment(e.operand, ts.SyntaxKind.PlusEqualsToken, undefined, e, scope);
+      return;
+    }
+    if (ts.isCallExpression(e)) {
+      this.call(e, scope, true);
+      return;
+    }
+    this.report(Codes.UnsupportedSyntax, `The expression statement '${e.getText()}' has no effect or is not supported: statements must be assignments, increments or helper calls.`, e);
+  }
+
+  private assignment(left0: ts.Expression, opKind: ts.SyntaxKind, right: ts.Expression | undefined, at: ts.Node, scope: Scope): void {
+    const left = skipParens(left0);
+    if (compoundOperator(opKind) === "unsupported") {
+      this.report(Codes.UnsupportedSyntax, `The assignment operator '${ts.tokenToString(opKind)}' is not supported: use =, +=, -=, *=, /=, %= or **=.`, at);
+      return;
+    }
+    if (ts.isIdentifier(left)) {
+      const sym = this.symbol(left);
+      if (!sym) return;
+      if (!isDeclaredIn(sym, scope.decl)) {
+        this.report(Codes.Closure, `'${left.text}' is not a local variable: assigning to variables outside the function is a closure over mutable state. Return the value or pass it in.`, left);
+        return;
+      }
+      const t = this.typeOfNode(left);
+      if (t === "arr") {
+        this.report(Codes.UnsupportedSyntax, `Reassigning the array '${left.text}' is not supported: write its elements instead.`, left);
+        return;
+      }
+      if (right) {
+        const rt = this.expr(right, scope);
+        if (rt !== undefined && t !== undefined && rt !== t) this.report(Codes.UnsupportedSyntax, `'${left.text}' holds ${describeType(t)}, but is assigned ${describeType(rt)}.`, right);
+      }
+      return;
+    }
+    if (ts.isElementAccessExpression(left)) {
+      const arr = this.arrayReference(left.expression, scope);
+      if (arr === undefined) return;
+      if (scope.inputs.has(arr)) {
+        this.report(Codes.UnsupportedSyntax, `Writing into the parameter array '${left.expression.getText()}' would mutate the caller's input: copy it into a local 'new Float64Array(${left.expression.getText()}.length)' first and write there.`, left);
+        return;
+      }
+      this.numeric(left.argumentExpression, scope, "An array index", "An array index must be a number.");
+      if (right) this.numeric(right, scope, "A stored value", "Only numbers can be stored in a Float64Array.");
+      return;
+    }
+    this.report(Codes.UnsupportedSyntax, `Assignment to '${left.getText()}' is not supported: assign to local variables or Float64Array elements.`, left);
+  }
+
+  /** An expression naming a Float64Array variable: its name in the current scope. */
+  private arrayReference(e0: ts.Expression, scope: Scope): string | undefined {
+    const e = stripTypes(e0);
+    if (ts.isIdentifier(e)) {
+      const t = this.expr(e, scope);
+      if (t === undefined) return undefined;
+      if (t === "arr") return e.text;
+    } else if (this.expr(e, scope) === undefined) {
+      return undefined;
+    }
+    this.report(Codes.UnsupportedSyntax, `'${e0.getText()}' is not a Float64Array.`, e0);
+    return undefined;
+  }
+
+  private condition(e: ts.Expression, scope: Scope): void {
+    const t = this.expr(e, scope);
+    if (t !== undefined && t !== "bool") {
+      this.report(Codes.UnsupportedSyntax, `The condition '${e.getText()}' is a number: write an explicit comparison such as '${e.getText()} !== 0'.`, e);
+    }
+  }
+
+  private numeric(e: ts.Expression, scope: Scope, what: string, message = `${what} must be a number.`): void {
+    const t = this.expr(e, scope);
+    if (t !== undefined && t !== "num") this.report(Codes.UnsupportedSyntax, message, e);
+  }
+
+  // ---------------------------------------------------------------- expressions
+
+  private typeOfNode(n: ts.Node): Type | undefined {
+    return irTypeOf(this.checker.getTypeAtLocation(n), this.checker);
+  }
+
+  private symbol(id: ts.Identifier): ts.Symbol | undefined {
+    const s = this.checker.getSymbolAtLocation(id);
+    if (!s) return this.report(Codes.UnsupportedSyntax, `Cannot resolve '${id.getText()}': declare it in this function, or pass it as a parameter.`, id);
+    return s;
+  }
+
+  /** Checks an expression; returns its IR type, or undefined once it has been reported. */
+  private expr(e0: ts.Expression, scope: Scope): Type | undefined {
+    const e = skipParens(e0);
+    if (ts.isNumericLiteral(e)) return "num";
+    if (e.kind === ts.SyntaxKind.TrueKeyword || e.kind === ts.SyntaxKind.FalseKeyword) return "bool";
+    if (ts.isIdentifier(e)) return this.identifier(e, scope);
+    if (ts.isPrefixUnaryExpression(e)) {
+      if (e.operator === ts.SyntaxKind.PlusPlusToken || e.operator === ts.SyntaxKind.MinusMinusToken) {
+        return this.report(Codes.UnsupportedSyntax, "Increment used as a value is not supported: write the increment as its own statement.", e);
+      }
+      if (e.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(skipParens(e.operand))) return "num";
+      const op = e.operator === ts.SyntaxKind.MinusToken ? "-" : e.operator === ts.SyntaxKind.PlusToken ? "+" : e.operator === ts.SyntaxKind.ExclamationToken ? "!" : undefined;
+      if (!op) return this.report(Codes.UnsupportedSyntax, `The operator '${ts.tokenToString(e.operator)}' is not supported: ${e.operator === ts.SyntaxKind.TildeToken ? "bitwise operators work on integers; use arithmetic (Math.floor, %, *)" : "use arithmetic and comparisons"} instead.`, e);
+      const t = this.expr(e.operand, scope);
+      if (t === undefined) return undefined;
+      if (op === "!" && t !== "bool") return this.report(Codes.UnsupportedSyntax, `'!' needs a boolean: write an explicit comparison such as '${e.operand.getText()} === 0'.`, e);
+      if (op !== "!" && t !== "num") return this.report(Codes.UnsupportedSyntax, `Unary '${op}' needs a number.`, e);
+      return op === "!" ? "bool" : "num";
+    }
+    if (ts.isPostfixUnaryExpression(e)) {
+      return this.report(Codes.UnsupportedSyntax, "Increment used as a value is not supported: write the increment as its own statement.", e);
+    }
+    if (ts.isBinaryExpression(e)) return this.binary(e, scope);
+    if (ts.isConditionalExpression(e)) {
+      this.condition(e.condition, scope);
+      const a = this.expr(e.whenTrue, scope);
+      const b = this.expr(e.whenFalse, scope);
+      if (a === undefined || b === undefined) return undefined;
+      if (a !== b || a === "arr") return this.report(Codes.UnsupportedSyntax, "Both arms of a conditional expression must be numbers (or both booleans).", e);
+      return a;
+    }
+    if (ts.isCallExpression(e)) return this.call(e, scope, false);
+    if (ts.isPropertyAccessExpression(e)) {
+      if (mathMember(e, this.checker)) {
+        if (MATH_CONSTANTS[e.name.text] === undefined) {
+          return this.report(Codes.UnknownCallee, `'Math.${e.name.text}' is not a supported Math constant or is used as a value (constants: ${Object.keys(MATH_CONSTANTS).map((k) => "Math." + k).join(", ")}).`, e);
+        }
+        return "num";
+      }
+      if (e.name.text === "length") return this.arrayReference(e.expression, scope) === undefined ? undefined : "num";
+      return this.report(Codes.UnsupportedSyntax, `Property access '${e.getText()}' is not supported: only Math constants and '.length' of a Float64Array can be read. Pass the value as a parameter instead.`, e);
+    }
+    if (ts.isElementAccessExpression(e)) {
+      if (this.arrayReference(e.expression, scope) === undefined) return undefined;
+      const t = this.expr(e.argumentExpression, scope);
+      if (t === undefined) return undefined;
+      if (t !== "num") return this.report(Codes.UnsupportedSyntax, "An array index must be a number.", e.argumentExpression);
+      return "num";
+    }
+    if (ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) {
+      return this.expr(e.expression, scope);
+    }
+    if (ts.isArrowFunction(e) || ts.isFunctionExpression(e)) {
+      return this.report(Codes.Closure, "Function expressions (closures) are not supported in a differentiable function: write a module-level helper function and call it.", e);
+    }
+    if (ts.isNewExpression(e)) {
+      return this.report(Codes.UnsupportedSyntax, "'new Float64Array(n)' is supported only as the initialiser of a const or let declaration.", e);
+    }
+    return this.report(Codes.UnsupportedSyntax, `${describeSyntax(e)} is not supported in a differentiable function: ${fixFor(e)}`, e);
+  }
+
+  private identifier(e: ts.Identifier, scope: Scope): Type | undefined {
+    if (e.text === "undefined") return this.report(Codes.UnsupportedSyntax, "'undefined' is not a number: use a number (for example NaN) instead.", e);
+    const sym = this.checker.getSymbolAtLocation(e);
+    if ((e.text === "NaN" || e.text === "Infinity") && (!sym || !isDeclaredIn(sym, scope.decl))) return "num";
+    if (!sym) return this.symbol(e) as undefined;
+    if (isDeclaredIn(sym, scope.decl)) {
+      const t = this.typeOfNode(e);
+      if (!t) return this.report(Codes.NonNumericParameter, `'${e.text}' has type '${this.checker.typeToString(this.checker.getTypeAtLocation(e))}': only number, boolean and Float64Array values are supported in a differentiable function.`, e);
+      return t;
+    }
+    const outer = outerName(sym);
+    switch (outer.kind) {
+      case "constant": return "num";
+      case "module-constant":
+        return this.report(Codes.Closure, `'${e.text}' is a module-level constant that is not a numeric literal: reading outer values is not supported. Pass it as a parameter or make it a numeric literal constant.`, e);
+      case "outer-variable":
+        return this.report(Codes.Closure, `'${e.text}' is a variable declared outside this function: reading outer mutable state is not supported. Pass it as a parameter.`, e);
+      case "other":
+        return this.report(Codes.Closure, `'${e.text}' is not a parameter or local variable of this function: pass it as a parameter.`, e);
+    }
+  }
+
+  private binary(e: ts.BinaryExpression, scope: Scope): Type | undefined {
+    const k = e.operatorToken.kind;
+    if (isAssignmentOperator(k)) return this.report(Codes.UnsupportedSyntax, "An assignment used as a value is not supported: write the assignment as its own statement.", e);
+    if (k === ts.SyntaxKind.CommaToken) return this.report(Codes.UnsupportedSyntax, "The comma operator is not supported: write each expression as its own statement.", e);
+    const op = BINARY_OPS[k];
+    if (!op) return this.report(Codes.UnsupportedSyntax, `The operator '${e.operatorToken.getText()}' is not supported in a differentiable function: ${operatorFix(k)}`, e.operatorToken);
+    const a = this.expr(e.left, scope);
+    const b = this.expr(e.right, scope);
+    if (a === undefined || b === undefined) return undefined;
+    const rule = ruleFor(op)!;
+    const logical = op === "&&" || op === "||";
+    const equality = op === "===" || op === "!==" || op === "==" || op === "!=";
+    if (equality && a === "bool" && b === "bool") return "bool";
+    for (const [t, node] of [[a, e.left], [b, e.right]] as const) {
+      if (logical && t !== "bool") return this.report(Codes.UnsupportedSyntax, `'${op}' needs booleans: write an explicit comparison for '${node.getText()}'.`, node);
+      if (!logical && t !== "num") return this.report(Codes.UnsupportedSyntax, `'${op}' needs numbers${equality ? " (or two booleans)" : ""}, but '${node.getText()}' is ${describeType(t)}.`, node);
+    }
+    return rule.result;
+  }
+
+  // ---------------------------------------------------------------- calls
+
+  private call(e: ts.CallExpression, scope: Scope, asStatement: boolean): Type | undefined {
+    const c = resolveCallee(e, this.cx);
+    for (const a of e.arguments) {
+      if (ts.isSpreadElement(a)) return this.report(Codes.UnsupportedSyntax, "Spread arguments are not supported: pass the arguments one by one, or use a loop over the array.", a);
+    }
+    switch (c.kind) {
+      case "math": {
+        const rule = c.rule;
+        if (!rule) {
+          return this.report(Codes.UnknownCallee, `'${c.op}' is not differentiable by adjoint. Supported: ${supportedMathFunctions().join(", ")}. Add an entry to compiler/rules/index.ts to support it, or move the call out of the differentiable function.`, c.callee);
+        }
+        if (rule.arity !== "variadic" && e.arguments.length !== rule.arity) return this.report(Codes.UnsupportedSyntax, `'${c.op}' takes ${rule.arity} argument(s).`, e);
+        if (rule.arity === "variadic" && e.arguments.length === 0) return this.report(Codes.UnsupportedSyntax, `'${c.op}()' with no arguments is a constant: write the number instead.`, e);
+        for (const a of e.arguments) {
+          const t = this.expr(a, scope);
+          if (t === undefined) return undefined;
+          if (t !== "num") return this.report(Codes.UnsupportedSyntax, `'${c.op}' needs numbers.`, a);
+        }
+        if (asStatement) return this.report(Codes.UnsupportedSyntax, `The result of '${c.op}(...)' is unused: assign it or remove the call.`, e);
+        return "num";
+      }
+      case "routine": return this.routineCall(c.name, e, scope, asStatement);
+      case "helper": return this.helperCall(c.decl, e, scope, asStatement);
+      case "unknown": {
+        const callee = c.callee;
+        if (ts.isIdentifier(callee)) {
+          return this.report(Codes.UnknownCallee, `Cannot differentiate a call to '${callee.text}': it is not a function declared with a body in this module or a relative import. Supported callees: helper functions, runtime BLAS routines, and Math functions.`, callee);
+        }
+        const inMath = ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math";
+        return this.report(Codes.UnknownCallee, `Cannot differentiate a call to '${callee.getText()}': call Math functions or helper functions declared with 'function' in this module or a relative import${inMath ? `. Supported Math functions: ${supportedMathFunctions().join(", ")}` : ", or move the call out of the differentiable function"}.`, callee);
+      }
+    }
+  }
+
+  private routineCall(fn: string, e: ts.CallExpression, scope: Scope, asStatement: boolean): Type | undefined {
+    const rule = ARRAY_RULES[fn];
+    if (!rule) return this.report(Codes.UnknownCallee, `The runtime function '${fn}' is not differentiable. Differentiable runtime routines: ${Object.keys(ARRAY_RULES).join(", ")}.`, e.expression);
+    if (e.arguments.length !== rule.signature.length) return this.report(Codes.UnsupportedSyntax, `'${fn}' takes ${rule.signature.length} arguments.`, e);
+    for (const [i, a] of e.arguments.entries()) {
+      const want = rule.signature[i];
+      if (want === "bool") {
+        const lit = skipParens(a);
+        if (lit.kind !== ts.SyntaxKind.TrueKeyword && lit.kind !== ts.SyntaxKind.FalseKeyword) {
+          return this.report(Codes.UnsupportedSyntax, `The transpose flag of '${fn}' must be a literal true or false, so that the adjoint's transposes are known.`, a);
+        }
+        continue;
+      }
+      const t = this.expr(a, scope);
+      if (t === undefined) return undefined;
+      if (t !== want) return this.report(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${fn}' must be ${want === "arr" ? "a Float64Array" : "a number"}.`, a);
+      if (want === "arr" && !ts.isIdentifier(stripTypes(a))) return this.report(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${fn}' must name a Float64Array variable.`, a);
+    }
+    if (rule.writes !== "result") {
+      const w = stripTypes(e.arguments[rule.writes]) as ts.Identifier;
+      if (scope.inputs.has(w.text)) {
+        return this.report(Codes.UnsupportedSyntax, `'${fn}' writes into the parameter array '${e.arguments[rule.writes].getText()}', which would mutate the caller's input: write into a local 'new Float64Array(...)' (or declare it '@out').`, e.arguments[rule.writes]);
+      }
+      return "num";
+    }
+    if (asStatement) return this.report(Codes.UnsupportedSyntax, `The result of '${fn}(...)' is unused: assign it or remove the call.`, e);
+    return "num";
+  }
+
+  private helperCall(decl: ts.FunctionDeclaration, call: ts.CallExpression, scope: Scope, asStatement: boolean): Type | undefined {
+    const name = decl.name?.text ?? "helper";
+    if (this.stack.includes(decl)) {
+      return this.report(Codes.Recursion, `'${name}' is recursive (${[...this.stack.map((f) => f.name?.text), name].join(" -> ")}): recursion cannot be differentiated. Rewrite it as a loop.`, call);
+    }
+    for (const p of decl.parameters) {
+      if (!ts.isIdentifier(p.name) || p.dotDotDotToken || p.initializer || p.questionToken) {
+        const what = p.initializer ? "a default value" : p.questionToken ? "an optional parameter" : p.dotDotDotToken ? "a rest parameter" : "a destructured parameter";
+        return this.report(Codes.UnsupportedSyntax, `Parameter '${p.name.getText()}' of helper '${name}' has ${what}, which is not supported: declare it as a plain parameter and pass the value at every call.`, p);
+      }
+    }
+    if (decl.parameters.length !== call.arguments.length) {
+      return this.report(Codes.UnsupportedSyntax, `'${name}' takes ${decl.parameters.length} argument(s), but is called with ${call.arguments.length}: pass every argument.`, call);
+    }
+    const sig = this.checker.getSignatureFromDeclaration(decl);
+    const retType = sig && this.checker.getReturnTypeOfSignature(sig);
+    const isVoid = !!retType && (retType.flags & ts.TypeFlags.Void) !== 0;
+    if (!isVoid && (!retType || irTypeOf(retType, this.checker) !== "num")) {
+      return this.report(Codes.NonNumericReturn, `Helper '${name}' returns '${retType ? this.checker.typeToString(retType) : "unknown"}': helpers must return a number (or nothing).`, call);
+    }
+    if (!isVoid && asStatement) return this.report(Codes.UnsupportedSyntax, `The result of '${name}(...)' is unused: assign it or remove the call.`, call);
+    const inputs = new Set<string>();
+    for (const [i, a] of call.arguments.entries()) {
+      const p = decl.parameters[i];
+      const pt = irTypeOf(this.checker.getTypeAtLocation(p), this.checker);
+      if (pt !== "num" && pt !== "arr") return this.report(Codes.NonNumericParameter, `Parameter '${p.name.getText()}' of helper '${name}' must be a number or a Float64Array.`, p);
+      const t = this.expr(a, scope);
+      if (t === undefined) return undefined;
+      if (t !== pt) return this.report(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${name}' must be ${pt === "arr" ? "a Float64Array" : "a number"}.`, a);
+      if (pt === "arr") {
+        const arg = stripTypes(a);
+        if (!ts.isIdentifier(arg)) return this.report(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${name}' must name a Float64Array variable.`, a);
+        if (scope.inputs.has(arg.text)) inputs.add((p.name as ts.Identifier).text);
+      }
+    }
+    // each helper is checked once per way its array parameters are bound to inputs
+    const key = `${decl.pos}:${decl.getSourceFile().fileName}:${[...inputs].sort().join(",")}`;
+    if (!this.checkedHelpers.has(key)) {
+      this.checkedHelpers.add(key);
+      const before = this.diagnostics.length;
+      this.stack.push(decl);
+      this.functionBody({ decl, name, isVoid, isMain: false, loops: [], inputs });
+      this.stack.pop();
+      if (this.diagnostics.length > before) return undefined;
+    }
+    return isVoid ? "num" : "num";
+  }
+}
+
+// ---------------------------------------------------------------- syntax names
+
+function stripTypes(e: ts.Expression): ts.Expression {
+  e = skipParens(e);
+  while (ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) e = skipParens(e.expression);
+  return e;
+}
+
+function findReturn(node: ts.Node): ts.ReturnStatement | undefined {
+  let found: ts.ReturnStatement | undefined;
+  const visit = (n: ts.Node) => {
+    if (found || (ts.isFunctionLike(n) && n !== node)) return;
+    if (ts.isReturnStatement(n)) found = n;
+    else ts.forEachChild(n, visit);
+  };
+  ts.forEachChild(node, visit);
+  return found;
+}
+
+function describeType(t: Type): string {
+  return t === "arr" ? "a Float64Array" : t === "bool" ? "a boolean" : "a number";
+}
+
+function operatorFix(k: ts.SyntaxKind): string {
+  switch (k) {
+    case ts.SyntaxKind.QuestionQuestionToken:
+      return "values here are never null or undefined; write the value itself, or choose with a comparison and the ternary operator.";
+    case ts.SyntaxKind.InstanceOfKeyword: case ts.SyntaxKind.InKeyword:
+      return "values here are numbers, booleans and Float64Arrays; remove the test.";
+    case ts.SyntaxKind.AmpersandToken: case ts.SyntaxKind.BarToken: case ts.SyntaxKind.CaretToken:
+    case ts.SyntaxKind.LessThanLessThanToken: case ts.SyntaxKind.GreaterThanGreaterThanToken: case ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken:
+      return "bitwise operators work on 32-bit integers; use arithmetic instead (Math.floor, %, * and / by powers of two).";
+    default:
+      return "use arithmetic, comparisons, && and ||.";
+  }
+}
+
+const SYNTAX_NAMES: Partial<Record<ts.SyntaxKind, string>> = {
+  [ts.SyntaxKind.SwitchStatement]: "A switch statement",
+  [ts.SyntaxKind.TryStatement]: "A try/catch statement",
+  [ts.SyntaxKind.ThrowStatement]: "A throw statement",
+  [ts.SyntaxKind.ForOfStatement]: "A for-of loop",
+  [ts.SyntaxKind.ForInStatement]: "A for-in loop",
+  [ts.SyntaxKind.LabeledStatement]: "A labelled statement",
+  [ts.SyntaxKind.ClassDeclaration]: "A class declaration",
+  [ts.SyntaxKind.WithStatement]: "A with statement",
+  [ts.SyntaxKind.DebuggerStatement]: "A debugger statement",
+  [ts.SyntaxKind.InterfaceDeclaration]: "An interface declaration",
+  [ts.SyntaxKind.TypeAliasDeclaration]: "A type alias declaration",
+  [ts.SyntaxKind.EnumDeclaration]: "An enum declaration",
+  [ts.SyntaxKind.ModuleDeclaration]: "A namespace declaration",
+  [ts.SyntaxKind.ImportDeclaration]: "An import declaration",
+  [ts.SyntaxKind.ExportDeclaration]: "An export declaration",
+  [ts.SyntaxKind.StringLiteral]: "A string",
+  [ts.SyntaxKind.TemplateExpression]: "A template string",
+  [ts.SyntaxKind.NoSubstitutionTemplateLiteral]: "A template string",
+  [ts.SyntaxKind.TaggedTemplateExpression]: "A tagged template",
+  [ts.SyntaxKind.RegularExpressionLiteral]: "A regular expression",
+  [ts.SyntaxKind.ArrayLiteralExpression]: "An array literal",
+  [ts.SyntaxKind.ObjectLiteralExpression]: "An object literal",
+  [ts.SyntaxKind.AwaitExpression]: "await",
+  [ts.SyntaxKind.YieldExpression]: "yield",
+  [ts.SyntaxKind.BigIntLiteral]: "A bigint literal",
+  [ts.SyntaxKind.TypeOfExpression]: "typeof",
+  [ts.SyntaxKind.DeleteExpression]: "delete",
+  [ts.SyntaxKind.VoidExpression]: "void",
+  [ts.SyntaxKind.ThisKeyword]: "'this'",
+  [ts.SyntaxKind.SuperKeyword]: "'super'",
+  [ts.SyntaxKind.NullKeyword]: "null",
+  [ts.SyntaxKind.ClassExpression]: "A class expression",
+  [ts.SyntaxKind.JsxElement]: "JSX",
+  [ts.SyntaxKind.JsxSelfClosingElement]: "JSX",
+  [ts.SyntaxKind.MetaProperty]: "A meta property",
+  [ts.SyntaxKind.SpreadElement]: "A spread",
+  [ts.SyntaxKind.OmittedExpression]: "An omitted expression",
+};
+
+/** A readable name for any construct (never TypeScript's internal kind names). */
+export function describeSyntax(n: ts.Node): string {
+  const known = SYNTAX_NAMES[n.kind];
+  if (known) return known;
+  if (ts.isStatement(n)) return "This statement";
+  return `The expression '${n.getText().split("\n")[0].slice(0, 40)}'`;
+}
+
+/** What to write instead of an unsupported expression. */
+function fixFor(n: ts.Node): string {
+  switch (n.kind) {
+    case ts.SyntaxKind.StringLiteral:
+    case ts.SyntaxKind.TemplateExpression:
+    case ts.SyntaxKind.NoSubstitutionTemplateLiteral:
+    case ts.SyntaxKind.TaggedTemplateExpression:
+      return "only numbers, booleans and Float64Arrays are values here; move string handling out of the function.";
+    case ts.SyntaxKind.ThisKeyword:
+      return "pass the value as a parameter instead.";
+    case ts.SyntaxKind.ArrayLiteralExpression:
+      return "allocate a 'new Float64Array(n)' and assign its elements.";
+    case ts.SyntaxKind.ObjectLiteralExpression:
+      return "use separate number variables, or a Float64Array.";
+    case ts.SyntaxKind.NullKeyword:
+      return "use a number (for example NaN) instead.";
+    default:
+      return "rewrite it with numbers, Float64Arrays, arithmetic, Math functions and helper calls.";
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * Lowering of expressions: every expression node becomes one step writing a fresh temporary, in
+ * the source's evaluation order, so values are bit-identical. Calls resolve to Math primitives,
+ * runtime BLAS routines (matrix-level steps) or helpers (inlined, inline.ts).
+ */
+import ts from "typescript";
+import { type Stmt, type Operand, ref, num, isVar } from "../../ir/types.ts";
+import { MATH_CONSTANTS, ruleFor } from "../../rules/index.ts";
+import { arrayRuleFor } from "../../rules/blas.ts";
+import { LowerState } from "./env.ts";
+import { resolveCallee, skipParens, mathMember, outerName } from "./resolve.ts";
+import { BINARY_OPS, isAssignmentOperator } from "./jumps.ts";
+
+export abstract class ExpressionLowerer extends LowerState {
+  protected abstract inlineHelper(decl: ts.FunctionDeclaration, call: ts.CallExpression, out: Stmt[]): Operand | undefined;
+
+  // ---------------------------------------------------------------- expressions
+
+  protected lowerCondition(e: ts.Expression, out: Stmt[]): Operand {
+    const c = this.lowerExpr(e, out, "c");
+    if (this.typeOfOperand(c) !== "bool") {
+      this.internal(e);
+    }
+    return c;
+  }
+
+  /** Lowers an expression to steps appended to `out`; returns the operand holding its value. */
+  protected lowerExpr(e: ts.Expression, out: Stmt[], hint: string): Operand {
+    e = skipParens(e);
+    if (ts.isNumericLiteral(e)) return num(Number(e.text));
+    if (e.kind === ts.SyntaxKind.TrueKeyword) return { kind: "const", value: true };
+    if (e.kind === ts.SyntaxKind.FalseKeyword) return { kind: "const", value: false };
+    if (ts.isIdentifier(e)) return this.lowerIdentifier(e);
+    if (ts.isPrefixUnaryExpression(e)) {
+      if (e.operator === ts.SyntaxKind.PlusPlusToken || e.operator === ts.SyntaxKind.MinusMinusToken) {
+        this.internal(e);
+      }
+      if (e.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(skipParens(e.operand))) return num(-Number((skipParens(e.operand) as ts.NumericLiteral).text));
+      const a = this.lowerExpr(e.operand, out, "");
+      const op = e.operator === ts.SyntaxKind.MinusToken ? "neg" : e.operator === ts.SyntaxKind.PlusToken ? "pos" : e.operator === ts.SyntaxKind.ExclamationToken ? "!" : undefined;
+      if (!op) this.internal(e);
+      if (op === "!" && this.typeOfOperand(a) !== "bool") this.internal(e);
+      if (op !== "!" && this.typeOfOperand(a) !== "num") this.internal(e);
+      return this.step(out, op, [a], e, op === "!" ? "bool" : "num", hint);
+    }
+    if (ts.isPostfixUnaryExpression(e)) {
+      this.internal(e);
+    }
+    if (ts.isBinaryExpression(e)) return this.lowerBinary(e, out, hint);
+    if (ts.isConditionalExpression(e)) return this.lowerTernary(e, out, hint);
+    if (ts.isCallExpression(e)) return this.lowerCall(e, out, false)!;
+    if (ts.isPropertyAccessExpression(e)) {
+      if (mathMember(e, this.checker)) {
+        const v = MATH_CONSTANTS[e.name.text];
+        if (v === undefined) this.internal(e);
+        return num(v, `Math.${e.name.text}`);
+      }
+      if (e.name.text === "length") {
+        const arr = this.lowerArrayRef(e.expression, out);
+        return this.step(out, "length", [ref(arr)], e, "num", hint || "n");
+      }
+      this.internal(e);
+    }
+    if (ts.isElementAccessExpression(e)) {
+      const arr = this.lowerArrayRef(e.expression, out);
+      const index = this.lowerExpr(e.argumentExpression, out, "i");
+      if (this.typeOfOperand(index) !== "num") this.internal(e.argumentExpression);
+      return this.load(out, arr, index, e);
+    }
+    if (ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) {
+      return this.lowerExpr(e.expression, out, hint);
+    }
+    if (ts.isArrowFunction(e) || ts.isFunctionExpression(e)) {
+      this.internal(e);
+    }
+    if (ts.isNewExpression(e)) {
+      this.internal(e);
+    }
+    this.internal(e);
+  }
+
+  protected lowerIdentifier(e: ts.Identifier): Operand {
+    const sym = this.checker.getSymbolAtLocation(e);
+    const local = sym && this.env.get(sym);
+    if (local) return local;
+    // the global NaN and Infinity (a local of that name is a variable like any other)
+    if (e.text === "NaN" || e.text === "Infinity") return num(e.text === "NaN" ? NaN : Infinity, e.text);
+    if (!sym) this.internal(e);
+    // module-level constants with a numeric literal value
+    const outer = outerName(sym);
+    if (outer.kind !== "constant") this.internal(e);
+    return num(outer.value);
+  }
+
+  protected lowerArrayRef(e: ts.Expression, out: Stmt[]): string {
+    const a = this.lowerExpr(e, out, "a");
+    if (!isVar(a) || this.vars.get(a.name)!.type !== "arr") this.internal(e);
+    return a.name;
+  }
+
+  protected lowerBinary(e: ts.BinaryExpression, out: Stmt[], hint: string): Operand {
+    const k = e.operatorToken.kind;
+    if (isAssignmentOperator(k)) this.internal(e);
+    if (k === ts.SyntaxKind.CommaToken) this.internal(e);
+    const op = BINARY_OPS[k];
+    if (!op) this.internal(e.operatorToken);
+    const a = this.lowerExpr(e.left, out, "");
+    const b = this.lowerExpr(e.right, out, "");
+    const rule = ruleFor(op)!;
+    const wantBool = op === "&&" || op === "||";
+    for (const [x, node] of [[a, e.left], [b, e.right]] as const) {
+      const t = this.typeOfOperand(x);
+      if (wantBool && t !== "bool") this.internal(node);
+      if (!wantBool && t !== "num") this.internal(node);
+    }
+    return this.step(out, op, [a, b], e, rule.result, hint);
+  }
+
+  protected lowerTernary(e: ts.ConditionalExpression, out: Stmt[], hint: string): Operand {
+    const c = this.lowerCondition(e.condition, out);
+    const t = this.newVar(hint || "sel", "num", "local");
+    const thenOut: Stmt[] = [];
+    const elseOut: Stmt[] = [];
+    this.depth++;
+    const a = this.lowerExpr(e.whenTrue, thenOut, "");
+    this.emitOp(thenOut, t, "copy", [a], e);
+    const b = this.lowerExpr(e.whenFalse, elseOut, "");
+    this.emitOp(elseOut, t, "copy", [b], e);
+    this.depth--;
+    const ta = this.typeOfOperand(a), tb = this.typeOfOperand(b);
+    if (ta !== tb || ta === "arr") this.internal(e);
+    this.vars.get(t)!.type = ta;
+    out.push({ kind: "if", cond: c, then: thenOut, else: elseOut, loc: this.loc(this.stmtOf(e)) });
+    return ref(t);
+  }
+
+  // ---------------------------------------------------------------- calls
+
+  protected lowerCall(e: ts.CallExpression, out: Stmt[], asStatement: boolean): Operand | undefined {
+    const c = resolveCallee(e, this.cx);
+    switch (c.kind) {
+      case "math": {
+        if (!c.rule) this.internal(e);
+        const args = e.arguments.map((a) => this.lowerExpr(a, out, ""));
+        return this.step(out, c.op, args, e, "num", "");
+      }
+      case "routine": return this.lowerRuntimeCall(c.name, e, out, asStatement);
+      case "helper": return this.inlineHelper(c.decl, e, out);
+      case "unknown": return this.internal(e);
+    }
+  }
+
+  protected lowerRuntimeCall(fn: string, e: ts.CallExpression, out: Stmt[], asStatement: boolean): Operand | undefined {
+    const rule = arrayRuleFor(fn);
+    if (!rule) {
+      this.internal(e.expression);
+    }
+    if (e.arguments.length !== rule.signature.length) this.internal(e);
+    const args = e.arguments.map((a, i) => {
+      const want = rule.signature[i];
+      if (want === "bool") {
+        const lit = skipParens(a);
+        if (lit.kind !== ts.SyntaxKind.TrueKeyword && lit.kind !== ts.SyntaxKind.FalseKeyword) {
+          this.internal(a);
+        }
+        return { kind: "const", value: lit.kind === ts.SyntaxKind.TrueKeyword } as Operand;
+      }
+      const o = this.lowerExpr(a, out, "");
+      const got = this.typeOfOperand(o);
+      if (got !== want) this.internal(a);
+      return o;
+    });
+    if (rule.writes !== "result") {
+      const w = args[rule.writes];
+      if (isVar(w) && this.vars.get(w.name)!.kind === "param" && !this.fn.outputs.includes(w.name)) {
+        this.internal(e.arguments[rule.writes]);
+      }
+    } else if (asStatement) {
+      this.internal(e);
+    }
+    const target = rule.writes === "result" ? this.newVar("", "num", "temp") : undefined;
+    if (rule.writes !== "result") this.loads.written((args[rule.writes] as { name: string }).name);
+    out.push({ kind: "call", fn, args, target, loc: this.loc(this.stmtOf(e)) });
+    if (target) {
+      this.defs.set(target, 1);
+      return ref(target);
+    }
+    return undefined;
+  }
+}

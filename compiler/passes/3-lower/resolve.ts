@@ -1,0 +1,117 @@
+/**
+ * Callee and name resolution: what a call or an identifier in a differentiable function refers
+ * to, from the TypeScript program alone (the checker's symbols and the source text; no disk).
+ *
+ * In:  a call expression or identifier, the type checker, and the specifiers the runtime is
+ *      imported from.
+ * Out: a Math primitive, a runtime routine (a BLAS entry of the rule table), a helper function
+ *      declaration with a body, or nothing; for identifiers, a module-level numeric constant.
+ * Used by the fence (to check) and by lowering (to lower), so both agree on every callee.
+ */
+import ts from "typescript";
+import { ruleFor, type ScalarRule } from "../../rules/index.ts";
+import { arrayRuleFor, type ArrayRule } from "../../rules/blas.ts";
+
+export type Callee =
+  | { kind: "math"; op: string; rule: ScalarRule | undefined; callee: ts.PropertyAccessExpression }
+  | { kind: "routine"; name: string; rule: ArrayRule | undefined; callee: ts.Identifier }
+  | { kind: "helper"; decl: ts.FunctionDeclaration; callee: ts.Identifier }
+  | { kind: "unknown"; callee: ts.Expression };
+
+export interface ResolveContext {
+  checker: ts.TypeChecker;
+  runtimeSpecifiers: string[];
+}
+
+export function skipParens(e: ts.Expression): ts.Expression {
+  while (ts.isParenthesizedExpression(e)) e = e.expression;
+  return e;
+}
+
+/** Whether `id` (spelled `Math`) is the global Math object, not a local of that name. */
+export function isGlobalMath(id: ts.Identifier, checker: ts.TypeChecker): boolean {
+  if (id.text !== "Math") return false;
+  const s = checker.getSymbolAtLocation(id);
+  return !s || !s.declarations || s.declarations.every((d) => d.getSourceFile().isDeclarationFile);
+}
+
+/** `Math.foo` with the global Math. */
+export function mathMember(e: ts.Expression, checker: ts.TypeChecker): ts.PropertyAccessExpression | undefined {
+  return ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.expression) && isGlobalMath(e.expression, checker) ? e : undefined;
+}
+
+/** The name of the runtime routine `id` refers to (imported from the runtime's module), if any. */
+export function runtimeRoutine(id: ts.Identifier, cx: ResolveContext): string | undefined {
+  const sym = cx.checker.getSymbolAtLocation(id);
+  if (!sym || !(sym.flags & ts.SymbolFlags.Alias)) return undefined;
+  const spec = sym.declarations?.find(ts.isImportSpecifier);
+  if (!spec) return undefined;
+  const from = spec.parent.parent.parent.moduleSpecifier;
+  if (!ts.isStringLiteral(from) || !cx.runtimeSpecifiers.includes(from.text)) return undefined;
+  return (spec.propertyName ?? spec.name).text;
+}
+
+/** The function declaration with a body that `id` names, in this module or an imported one. */
+export function helperDeclaration(id: ts.Identifier, checker: ts.TypeChecker): ts.FunctionDeclaration | undefined {
+  let sym = checker.getSymbolAtLocation(id);
+  if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+  const decl = sym?.declarations?.find((d): d is ts.FunctionDeclaration => ts.isFunctionDeclaration(d) && d.body !== undefined);
+  if (!decl || decl.getSourceFile().isDeclarationFile) return undefined;
+  return decl;
+}
+
+export function resolveCallee(call: ts.CallExpression, cx: ResolveContext): Callee {
+  const callee = skipParens(call.expression);
+  const math = mathMember(callee, cx.checker);
+  if (math) {
+    const op = `Math.${math.name.text}`;
+    return { kind: "math", op, rule: ruleFor(op), callee: math };
+  }
+  if (!ts.isIdentifier(callee)) return { kind: "unknown", callee };
+  const routine = runtimeRoutine(callee, cx);
+  if (routine !== undefined) return { kind: "routine", name: routine, rule: arrayRuleFor(routine), callee };
+  const decl = helperDeclaration(callee, cx.checker);
+  if (decl) return { kind: "helper", decl, callee };
+  return { kind: "unknown", callee };
+}
+
+/** The value of a numeric literal, possibly negated (`-2`). */
+export function literalValue(e: ts.Expression): number | undefined {
+  e = skipParens(e);
+  if (ts.isNumericLiteral(e)) return Number(e.text);
+  if (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.MinusToken) {
+    const v = literalValue(e.operand);
+    return v === undefined ? undefined : -v;
+  }
+  return undefined;
+}
+
+/** What an identifier that is not a local names at module level. */
+export type OuterName =
+  | { kind: "constant"; value: number }
+  | { kind: "module-constant" } // a const whose value is not a numeric literal
+  | { kind: "outer-variable" }
+  | { kind: "other" };
+
+export function outerName(sym: ts.Symbol): OuterName {
+  const decl = sym.valueDeclaration;
+  if (decl && ts.isVariableDeclaration(decl) && decl.parent && ts.isVariableDeclarationList(decl.parent)) {
+    const isConst = (decl.parent.flags & ts.NodeFlags.Const) !== 0;
+    const init = decl.initializer && skipParens(decl.initializer);
+    const atModule = ts.isSourceFile(decl.parent.parent?.parent);
+    if (isConst && atModule && init) {
+      const value = literalValue(init);
+      if (value !== undefined) return { kind: "constant", value };
+    }
+    if (isConst && atModule) return { kind: "module-constant" };
+    if (!isConst) return { kind: "outer-variable" };
+  }
+  return { kind: "other" };
+}
+
+/** Whether `sym` is declared inside `fn` (a parameter or a local of its body). */
+export function isDeclaredIn(sym: ts.Symbol, fn: ts.FunctionDeclaration): boolean {
+  const d = sym.valueDeclaration;
+  if (!d || d.getSourceFile() !== fn.getSourceFile()) return false;
+  return d.pos >= fn.pos && d.end <= fn.end && d !== fn;
+}

@@ -1,0 +1,455 @@
+/**
+ * Lowering of statements, with jump elimination: break / continue / return are removed as the
+ * statements are lowered. The rest of a block moves under the branch that does not jump; where a
+ * branch only may jump, boolean flags (`done`, `broke`, `skip`) carry the exit and guard the rest.
+ * Counted `for` loops (counter and bound untouched by the body, no exits) become counted regions;
+ * every other loop becomes a general loop region.
+ */
+import ts from "typescript";
+import { type Stmt, type Operand, ref, num, isVar } from "../../ir/types.ts";
+import { irTypeOf } from "../1-parse/index.ts";
+import { ExpressionLowerer } from "./expressions.ts";
+import type { Frame, LoopCtx } from "./env.ts";
+import { skipParens } from "./resolve.ts";
+import {
+  type JumpKind, countJumps, definitelyJumps, definitelyReturns, blockOf, writtenNames, stepOf, compoundOperator, isAssignmentOperator,
+} from "./jumps.ts";
+
+export abstract class StatementLowerer extends ExpressionLowerer {
+  // ---------------------------------------------------------------- functions
+
+  protected lowerFunctionBody(decl: ts.FunctionDeclaration, frame: Frame, out: Stmt[]): Operand {
+    const stmts = decl.body!.statements;
+    const startIndex = out.length;
+    // Fast path: the last statement is the only return and no other return exists.
+    const returns = countJumps(decl.body!, "return", undefined);
+    const last = stmts[stmts.length - 1];
+    if (returns === 1 && last && ts.isReturnStatement(last)) {
+      this.lowerStatements(stmts.slice(0, -1), 0, out);
+      if (!last.expression) this.internal(last);
+      return this.lowerExpr(last.expression, out, "value");
+    }
+    frame.resultVar = this.newVar("value", "num", "local");
+    if (!definitelyReturns(decl.body!)) {
+      this.internal(decl.name ?? decl);
+    }
+    this.lowerStatements(stmts, 0, out);
+    if (frame.doneFlag) {
+      const init: Stmt[] = [];
+      this.emitOp(init, frame.doneFlag, "copy", [{ kind: "const", value: false }], decl);
+      out.splice(startIndex, 0, ...init);
+    }
+    return ref(frame.resultVar);
+  }
+
+  // ---------------------------------------------------------------- statements
+
+  protected lowerStatements(list: readonly ts.Statement[], from: number, out: Stmt[]): void {
+    for (let i = from; i < list.length; i++) {
+      const s = list[i];
+      if (ts.isReturnStatement(s) || ts.isBreakStatement(s) || ts.isContinueStatement(s)) {
+        this.lowerJump(s, out);
+        return; // the rest of the block is unreachable
+      }
+      const jumps = this.jumpsOut(s);
+      if (jumps.size === 0) {
+        this.lowerStatement(s, out);
+        continue;
+      }
+      const rest = list.slice(i + 1);
+      if (ts.isIfStatement(s) || ts.isBlock(s)) {
+        this.lowerJumpingStatement(s, rest, out);
+        return;
+      }
+      // a loop containing a return: run it, then the rest unless the function is done
+      this.lowerStatement(s, out);
+      this.lowerGuardedRest(jumps, rest, out, s);
+      return;
+    }
+  }
+
+  /** Jumps inside `s` that leave the block `s` is in (returns, and breaks/continues of enclosing loops). */
+  protected jumpsOut(s: ts.Statement): Set<JumpKind> {
+    const kinds = new Set<JumpKind>();
+    const loop = this.frame.loops[0]?.node;
+    if (countJumps(s, "return", undefined) > 0) kinds.add("return");
+    if (loop && countJumps(s, "break", loop) > 0) kinds.add("break");
+    if (loop && countJumps(s, "continue", loop) > 0) kinds.add("continue");
+    return kinds;
+  }
+
+  /** `if` (or block) that may jump: the rest of the block moves under the non-jumping branch. */
+  protected lowerJumpingStatement(s: ts.IfStatement | ts.Block, rest: ts.Statement[], out: Stmt[]): void {
+    if (ts.isBlock(s)) {
+      this.lowerStatements([...s.statements, ...rest], 0, out);
+      return;
+    }
+    const thenJumps = definitelyJumps(s.thenStatement);
+    const elseJumps = s.elseStatement ? definitelyJumps(s.elseStatement) : false;
+    const thenMay = this.jumpsOut(s.thenStatement).size > 0;
+    const elseMay = s.elseStatement ? this.jumpsOut(s.elseStatement).size > 0 : false;
+    const cond = this.lowerCondition(s.expression, out);
+    const loc = this.loc(s);
+    const thenOut: Stmt[] = [];
+    const elseOut: Stmt[] = [];
+    const branch = (stmt: ts.Statement | undefined, target: Stmt[], withRest: boolean) => {
+      this.depth++;
+      const body = stmt ? (ts.isBlock(stmt) ? [...stmt.statements] : [stmt]) : [];
+      this.lowerStatements(withRest ? [...body, ...rest] : body, 0, target);
+      this.depth--;
+    };
+    if (thenJumps || elseJumps || (!thenMay || !elseMay)) {
+      // Each branch either jumps for sure, or never jumps: the rest goes where control falls through.
+      const fallThen = !thenJumps && !thenMay;
+      const fallElse = !elseJumps && !elseMay;
+      if ((thenJumps || fallThen) && (elseJumps || fallElse)) {
+        branch(s.thenStatement, thenOut, fallThen);
+        branch(s.elseStatement, elseOut, fallElse);
+        out.push({ kind: "if", cond, then: thenOut, else: elseOut, loc });
+        return;
+      }
+    }
+    // Some branch may or may not jump: lower it with flags, then guard the rest.
+    const kinds = this.jumpsOut(s);
+    if (kinds.has("return")) this.doneFlag();
+    if (kinds.has("continue")) this.loopFlag("continue");
+    branch(s.thenStatement, thenOut, false);
+    branch(s.elseStatement, elseOut, false);
+    out.push({ kind: "if", cond, then: thenOut, else: elseOut, loc });
+    this.lowerGuardedRest(this.jumpsOut(s), rest, out, s);
+  }
+
+  /** `if (!(done || broke || continued)) { rest }` */
+  protected lowerGuardedRest(kinds: Set<JumpKind>, rest: ts.Statement[], out: Stmt[], at: ts.Node): void {
+    if (rest.length === 0) return;
+    const flags: string[] = [];
+    if (kinds.has("return")) flags.push(this.doneFlag());
+    if (kinds.has("break")) flags.push(this.loopFlag("break"));
+    if (kinds.has("continue")) flags.push(this.loopFlag("continue"));
+    let any: Operand = ref(flags[0]);
+    for (const f of flags.slice(1)) {
+      const t = this.newVar("", "bool", "temp");
+      this.emitOp(out, t, "||", [any, ref(f)], at);
+      any = ref(t);
+    }
+    const go = this.newVar("", "bool", "temp");
+    this.emitOp(out, go, "!", [any], at);
+    const body: Stmt[] = [];
+    this.depth++;
+    this.lowerStatements(rest, 0, body);
+    this.depth--;
+    out.push({ kind: "if", cond: ref(go), then: body, else: [], loc: this.loc(at) });
+  }
+
+  protected doneFlag(): string {
+    const f = this.frame;
+    if (!f.doneFlag) f.doneFlag = this.newVar("done", "bool", "flag");
+    return f.doneFlag;
+  }
+
+  protected loopFlag(kind: "break" | "continue"): string {
+    const loop = this.frame.loops[0];
+    if (kind === "break") return (loop.breakFlag ??= this.newVar("broke", "bool", "flag"));
+    return (loop.continueFlag ??= this.newVar("skip", "bool", "flag"));
+  }
+
+  protected lowerJump(s: ts.ReturnStatement | ts.BreakStatement | ts.ContinueStatement, out: Stmt[]): void {
+    const f = this.frame;
+    const yes: Operand = { kind: "const", value: true };
+    if (ts.isReturnStatement(s)) {
+      if (!s.expression) this.internal(s);
+      const value = this.lowerExpr(s.expression, out, "value");
+      this.emitOp(out, f.resultVar!, "copy", [value], s);
+      if (f.doneFlag) this.emitOp(out, f.doneFlag, "copy", [yes], s);
+      for (const loop of f.loops) if (loop.breakFlag) this.emitOp(out, loop.breakFlag, "copy", [yes], s);
+      return;
+    }
+    if (s.label) this.internal(s);
+    const loop = f.loops[0];
+    if (!loop) this.internal(s);
+    if (ts.isBreakStatement(s)) this.emitOp(out, loop.breakFlag!, "copy", [yes], s);
+    else if (loop.continueFlag) this.emitOp(out, loop.continueFlag, "copy", [yes], s);
+  }
+
+  protected lowerStatement(s: ts.Statement, out: Stmt[]): void {
+    if (ts.isVariableStatement(s)) {
+      for (const d of s.declarationList.declarations) this.lowerDeclaration(d, s.declarationList, out);
+      return;
+    }
+    if (ts.isExpressionStatement(s)) {
+      this.lowerExpressionStatement(s.expression, out);
+      return;
+    }
+    if (ts.isIfStatement(s)) {
+      const cond = this.lowerCondition(s.expression, out);
+      const thenOut: Stmt[] = [];
+      const elseOut: Stmt[] = [];
+      this.depth++;
+      this.lowerStatements(blockOf(s.thenStatement), 0, thenOut);
+      if (s.elseStatement) this.lowerStatements(blockOf(s.elseStatement), 0, elseOut);
+      this.depth--;
+      out.push({ kind: "if", cond, then: thenOut, else: elseOut, loc: this.loc(s) });
+      return;
+    }
+    if (ts.isBlock(s)) {
+      this.lowerStatements(s.statements, 0, out);
+      return;
+    }
+    if (ts.isEmptyStatement(s)) return;
+    if (ts.isForStatement(s) || ts.isWhileStatement(s) || ts.isDoStatement(s)) {
+      this.lowerLoop(s, out);
+      return;
+    }
+    if (ts.isLabeledStatement(s)) {
+      this.internal(s);
+    }
+    if (ts.isFunctionDeclaration(s)) {
+      this.internal(s);
+    }
+    this.internal(s);
+  }
+
+  protected lowerDeclaration(d: ts.VariableDeclaration, list: ts.VariableDeclarationList, out: Stmt[]): void {
+    if (!ts.isIdentifier(d.name)) this.internal(d);
+    if (!(list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const))) this.internal(d);
+    const sym = this.symbolOf(d.name);
+    const init = d.initializer && skipParens(d.initializer);
+    if (init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) {
+      this.internal(init);
+    }
+    if (init && ts.isArrayLiteralExpression(init)) {
+      this.internal(init);
+    }
+    if (init && ts.isObjectLiteralExpression(init)) {
+      this.internal(init);
+    }
+    const type = irTypeOf(this.checker.getTypeAtLocation(d.name), this.checker);
+    if (!type) {
+      this.internal(d);
+    }
+    const name = this.newVar(d.name.text, type, "local", d.name.text);
+    this.env.set(sym, ref(name));
+    if (d.initializer) this.assignTo(name, d.initializer, out, d);
+  }
+
+  /** Lowers `expr` into the variable `name` (no temporary for the outermost step). */
+  protected assignTo(name: string, expr: ts.Expression, out: Stmt[], at: ts.Node): void {
+    const type = this.vars.get(name)!.type;
+    if (type === "arr") {
+      const e = skipParens(expr);
+      if (ts.isNewExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === "Float64Array") {
+        const args = e.arguments ?? [];
+        if (args.length !== 1) this.internal(e);
+        const size = this.lowerExpr(args[0], out, "n");
+        if (this.typeOfOperand(size) !== "num") this.internal(args[0]);
+        this.loads.written(name);
+        out.push({ kind: "alloc", target: name, size, loc: this.loc(this.stmtOf(at)) });
+        this.defs.set(name, (this.defs.get(name) ?? 0) + 1);
+        return;
+      }
+      this.internal(expr);
+    }
+    const before = out.length;
+    const value = this.lowerExpr(expr, out, name);
+    // Retarget the last step when it produced a fresh temporary: `const a = x / y` is one step.
+    const last = out[out.length - 1];
+    if (out.length > before && isVar(value) && last.kind !== "if" && last.kind !== "for" && last.kind !== "loop"
+      && "target" in last && last.target === value.name && this.vars.get(value.name)!.kind === "temp"
+      && (this.defs.get(name) ?? 0) === 0) {
+      this.vars.delete(value.name);
+      this.defs.delete(value.name);
+      last.target = name;
+      this.loads.renamed(value.name, name);
+      this.defs.set(name, 1);
+      return;
+    }
+    this.emitOp(out, name, "copy", [value], at);
+  }
+
+  protected lowerExpressionStatement(e: ts.Expression, out: Stmt[]): void {
+    e = skipParens(e);
+    if (ts.isBinaryExpression(e) && isAssignmentOperator(e.operatorToken.kind)) {
+      this.lowerAssignment(e.left, e.operatorToken.kind, e.right, out, e);
+      return;
+    }
+    if ((ts.isPostfixUnaryExpression(e) || ts.isPrefixUnaryExpression(e))
+      && (e.operator === ts.SyntaxKind.PlusPlusToken || e.operator === ts.SyntaxKind.MinusMinusToken)) {
+      const one = ts.factory.createNumericLiteral(1);
+      this.lowerAssignment(e.operand, e.operator === ts.SyntaxKind.PlusPlusToken ? ts.SyntaxKind.PlusEqualsToken : ts.SyntaxKind.MinusEqualsToken, one, out, e);
+      return;
+    }
+    if (ts.isCallExpression(e)) {
+      this.lowerCall(e, out, true);
+      return;
+    }
+    this.internal(e);
+  }
+
+  protected lowerAssignment(left: ts.Expression, opKind: ts.SyntaxKind, right: ts.Expression | ts.NumericLiteral, out: Stmt[], at: ts.Node): void {
+    left = skipParens(left);
+    const binop = compoundOperator(opKind);
+    if (binop === "unsupported") this.internal(at);
+    if (ts.isIdentifier(left)) {
+      const sym = this.symbolOf(left);
+      const cur = this.env.get(sym);
+      if (!cur) this.internal(left);
+      if (isVar(cur) && this.vars.get(cur.name)!.type === "arr") this.internal(left);
+      if (binop === undefined) {
+        const rhs = this.lowerExpr(right as ts.Expression, out, left.text);
+        const target = this.writeTarget(sym, left);
+        this.emitOp(out, target, "copy", [rhs], at);
+        return;
+      }
+      const rhs = this.lowerRhs(right, out);
+      const target = this.writeTarget(sym, left);
+      const selfUpdate = target === (cur as { name: string }).name;
+      if (selfUpdate && (binop !== "+" && binop !== "-" || (isVar(rhs) && rhs.name === target))) {
+        // Only `s = s ± e` may update a variable in place (its adjoint passes d_s through
+        // unchanged); anything else goes through a temporary, so the reverse sweep sees the
+        // old value and the new one separately.
+        const t = this.newVar("", "num", "temp");
+        this.emitOp(out, t, binop, [cur, rhs], at);
+        this.emitOp(out, target, "copy", [ref(t)], at);
+        return;
+      }
+      this.emitOp(out, target, binop, [cur, rhs], at);
+      return;
+    }
+    if (ts.isElementAccessExpression(left)) {
+      const arr = this.lowerArrayRef(left.expression, out);
+      if (this.vars.get(arr)!.kind === "param" && !this.fn.outputs.includes(arr)) {
+        this.internal(left);
+      }
+      const index = this.lowerExpr(left.argumentExpression, out, "i");
+      let value: Operand;
+      if (binop === undefined) {
+        value = this.lowerExpr(right as ts.Expression, out, "v");
+      } else {
+        const old = this.load(out, arr, index, at);
+        const rhs = this.lowerRhs(right, out);
+        const t = this.newVar("", "num", "temp");
+        this.emitOp(out, t, binop, [old, rhs], at);
+        value = ref(t);
+      }
+      if (this.typeOfOperand(value) !== "num") this.internal(right);
+      this.loads.written(arr);
+      out.push({ kind: "store", array: arr, index, value, loc: this.loc(this.stmtOf(at)) });
+      return;
+    }
+    this.internal(left);
+  }
+
+  protected lowerRhs(right: ts.Expression | ts.NumericLiteral, out: Stmt[]): Operand {
+    if (!right.parent) return num(Number((right as ts.NumericLiteral).text));
+    return this.lowerExpr(right, out, "");
+  }
+
+
+  // ---------------------------------------------------------------- loops
+
+  protected lowerLoop(s: ts.ForStatement | ts.WhileStatement | ts.DoStatement, out: Stmt[]): void {
+    const loc = this.loc(s);
+    const ctx: LoopCtx = { node: s };
+    const hasExits = countJumps(s.statement, "break", s) > 0 || countJumps(s.statement, "continue", s) > 0 || countJumps(s.statement, "return", undefined) > 0;
+    if (ts.isForStatement(s)) {
+      const counted = !hasExits && this.countedFor(s);
+      if (counted) {
+        const { decl, cmp, step, end } = counted;
+        const counter = this.newVar(decl.name.getText(), "num", "local", decl.name.getText());
+        const start = this.lowerExpr(decl.initializer!, out, "start");
+        const bound = this.lowerExpr(end, out, "end");
+        this.env.set(this.symbolOf(decl.name), ref(counter));
+        this.defs.set(counter, 1);
+        const body: Stmt[] = [];
+        this.frame.loops.unshift(ctx);
+        this.depth++;
+        this.lowerStatements(blockOf(s.statement), 0, body);
+        this.depth--;
+        this.frame.loops.shift();
+        out.push({ kind: "for", counter, start, end: bound, cmp, step, body, loc });
+        return;
+      }
+      if (s.initializer) {
+        if (ts.isVariableDeclarationList(s.initializer)) {
+          for (const d of s.initializer.declarations) this.lowerDeclaration(d, s.initializer, out);
+        } else {
+          this.lowerExpressionStatement(s.initializer, out);
+        }
+      }
+    }
+    this.frame.loops.unshift(ctx);
+    this.depth++;
+    // Flags must exist before the body sets them: pre-create them for loops that exit early.
+    const returns = countJumps(s.statement, "return", undefined) > 0;
+    if (returns) this.doneFlag();
+    if (returns || countJumps(s.statement, "break", s) > 0) this.loopFlag("break");
+    const header: Stmt[] = [];
+    const condExpr = ts.isForStatement(s) ? s.condition : s.expression;
+    let cond: Operand = condExpr ? this.lowerCondition(condExpr, header) : { kind: "const", value: true };
+    if (ctx.breakFlag) {
+      const notBroke = this.newVar("", "bool", "temp");
+      this.emitOp(header, notBroke, "!", [ref(ctx.breakFlag)], s);
+      const both = this.newVar("", "bool", "temp");
+      this.emitOp(header, both, "&&", [ref(notBroke), cond], s);
+      cond = ref(both);
+    }
+    const body: Stmt[] = [];
+    this.lowerStatements(blockOf(s.statement), 0, body);
+    if (ctx.continueFlag) {
+      // reset at the start of every iteration
+      const reset: Stmt[] = [];
+      this.emitOp(reset, ctx.continueFlag, "copy", [{ kind: "const", value: false }], s);
+      body.unshift(...reset);
+    }
+    const update: Stmt[] = [];
+    if (ts.isForStatement(s) && s.incrementor) {
+      if (ctx.breakFlag) {
+        const go = this.newVar("", "bool", "temp");
+        this.emitOp(update, go, "!", [ref(ctx.breakFlag)], s);
+        const inner: Stmt[] = [];
+        this.lowerExpressionStatement(s.incrementor, inner);
+        update.push({ kind: "if", cond: ref(go), then: inner, else: [], loc });
+      } else {
+        this.lowerExpressionStatement(s.incrementor, update);
+      }
+    }
+    this.depth--;
+    this.frame.loops.shift();
+    const pre: Stmt[] = [];
+    if (ctx.breakFlag) this.emitOp(pre, ctx.breakFlag, "copy", [{ kind: "const", value: false }], s);
+    out.push(...pre, { kind: "loop", header, cond, body, update, doWhile: ts.isDoStatement(s), loc });
+  }
+
+  /** Recognises `for (let i = a; i < b; i += k)` with i and b untouched by the body. */
+  protected countedFor(s: ts.ForStatement): { decl: ts.VariableDeclaration & { name: ts.Identifier }; cmp: "<" | "<=" | ">" | ">="; step: number; end: ts.Expression } | undefined {
+    const init = s.initializer;
+    if (!init || !ts.isVariableDeclarationList(init) || init.declarations.length !== 1) return undefined;
+    if (!(init.flags & ts.NodeFlags.Let)) return undefined;
+    const decl = init.declarations[0];
+    if (!ts.isIdentifier(decl.name) || !decl.initializer) return undefined;
+    const name = decl.name.text;
+    const c = s.condition && skipParens(s.condition);
+    if (!c || !ts.isBinaryExpression(c) || !ts.isIdentifier(skipParens(c.left)) || (skipParens(c.left) as ts.Identifier).text !== name) return undefined;
+    const cmpMap: Record<number, "<" | "<=" | ">" | ">="> = {
+      [ts.SyntaxKind.LessThanToken]: "<", [ts.SyntaxKind.LessThanEqualsToken]: "<=",
+      [ts.SyntaxKind.GreaterThanToken]: ">", [ts.SyntaxKind.GreaterThanEqualsToken]: ">=",
+    };
+    const cmp = cmpMap[c.operatorToken.kind];
+    if (!cmp) return undefined;
+    const step = stepOf(s.incrementor, name);
+    if (step === undefined || step === 0) return undefined;
+    if ((cmp === "<" || cmp === "<=") !== step > 0) return undefined;
+    // the counter and everything the bound reads must not be written in the body
+    const written = writtenNames(s.statement);
+    if (written.has(name)) return undefined;
+    let boundOk = true;
+    const visit = (n: ts.Node) => {
+      if (ts.isIdentifier(n) && written.has(n.text)) boundOk = false;
+      if (ts.isCallExpression(n) || ts.isElementAccessExpression(n)) boundOk = false;
+      ts.forEachChild(n, visit);
+    };
+    visit(c.right);
+    if (!boundOk) return undefined;
+    return { decl: decl as ts.VariableDeclaration & { name: ts.Identifier }, cmp, step, end: c.right };
+  }
+}
