@@ -106,14 +106,7 @@ export abstract class ExpressionLowerer extends LowerState {
     if (!op) this.internal(e.operatorToken);
     const a = this.lowerExpr(e.left, out, "");
     const b = this.lowerExpr(e.right, out, "");
-    const rule = ruleFor(op)!;
-    const wantBool = op === "&&" || op === "||";
-    for (const [x, node] of [[a, e.left], [b, e.right]] as const) {
-      const t = this.typeOfOperand(x);
-      if (wantBool && t !== "bool") this.internal(node);
-      if (!wantBool && t !== "num") this.internal(node);
-    }
-    return this.step(out, op, [a, b], e, rule.result, hint);
+    return this.step(out, op, [a, b], e, ruleFor(op)!.result, hint);
   }
 
   protected lowerTernary(e: ts.ConditionalExpression, out: Stmt[], hint: string): Operand {

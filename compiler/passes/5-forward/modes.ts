@@ -13,6 +13,7 @@ import { varsOf } from "../../ir/walk.ts";
 import { jvpFunctionName, hvpFunctionName, hessianFunctionName, gradFunctionName, vjpFunctionName, jacobianFunctionName, type Names } from "../../naming.ts";
 import { analyzeActivity } from "../4-activity/index.ts";
 import { primalProgram, reverseMode, tsType } from "../5-reverse/index.ts";
+import { simplify } from "../6-simplify/index.ts";
 import { Tangents } from "./index.ts";
 
 function directionType(fn: IRFunction): TypeSpec {
@@ -71,7 +72,8 @@ export function jvpMode(fn: IRFunction, names: Names): GenFunction {
 
 export function hvpMode(fn: IRFunction, names: Names): GenFunction {
   const act = analyzeActivity(fn.body, fn.wrt, varsOf(fn.result), fn.vars);
-  const rev = reverseMode(fn, act, names, { outBuffers: false });
+  // forward over the simplified gradient: its tangents can use the values it keeps (z)
+  const rev = simplify(reverseMode(fn, act, names, { outBuffers: false }));
   const grad = (rev.result as Extract<Expr, { kind: "record" }>).fields.find(([k]) => k === "grad")![1] as Extract<Expr, { kind: "record" }>;
   const value = (rev.result as Extract<Expr, { kind: "record" }>).fields.find(([k]) => k === "value")![1];
   const dir = names.fresh("v");

@@ -58,30 +58,7 @@ function writesOf(s: Stmt, out: Set<string>): Set<string> {
   return out;
 }
 
-function allReads(body: Stmt[], result: Expr): Map<string, number> {
-  const counts = new Map<string, number>();
-  const visit = (b: Stmt[]) => {
-    for (const s of b) {
-      for (const v of readsOf(s, new Set(), false)) counts.set(v, (counts.get(v) ?? 0) + 1);
-      for (const c of childBlocks(s)) visit(c);
-    }
-  };
-  visit(body);
-  for (const v of varsOf(result)) counts.set(v, (counts.get(v) ?? 0) + 1);
-  return counts;
-}
 
-function declaredNames(body: Stmt[]): Set<string> {
-  const out = new Set<string>();
-  const visit = (b: Stmt[]) => {
-    for (const s of b) {
-      if ("decl" in s && s.decl) out.add(defOf(s)!);
-      for (const c of childBlocks(s)) visit(c);
-    }
-  };
-  visit(body);
-  return out;
-}
 
 /** The value a removable definition computes (undefined: the statement is not a plain definition). */
 function definedValue(s: Stmt): Expr | undefined {
@@ -102,39 +79,80 @@ function definedValue(s: Stmt): Expr | undefined {
  * body), with everything only they needed: a worklist over read counts handles whole chains in
  * one pass. Regions left empty are dropped too (a loop whose start pops the tape keeps the pop).
  */
-function removeDead(body: Stmt[], result: Expr, derived: Set<string>, cx: Round, tape: string | undefined): Stmt[] {
-  const counts = allReads(body, result);
-  // pushes and pops read the tape
-  if (tape !== undefined) counts.set(tape, 1);
-  const declared = declaredNames(body);
-  const defsOf = new Map<string, Stmt[]>();
-  const collect = (b: Stmt[]) => {
-    for (const s of b) {
-      const d = defOf(s);
-      if (d !== undefined && definedValue(s) !== undefined) {
-        const l = defsOf.get(d);
-        if (l) l.push(s);
-        else defsOf.set(d, [s]);
-      }
-      for (const c of childBlocks(s)) collect(c);
+/** One declaration of a name (names are block-scoped: a loop's `t2` and its reverse's `t2` differ). */
+interface Binding {
+  name: string;
+  /** Declared in the body (not a parameter or the tape). */
+  declared: boolean;
+}
+
+/** Resolves every read and definition to its binding, following block scoping. */
+function bind(body: Stmt[], result: Expr): { reads: Map<Stmt, Binding[]>; defs: Map<Binding, Stmt[]>; resultReads: Binding[] } {
+  const outer = new Map<string, Binding>();
+  const lookup = (scopes: Map<string, Binding>[], name: string): Binding => {
+    for (let i = scopes.length - 1; i >= 0; i--) {
+      const x = scopes[i].get(name);
+      if (x) return x;
     }
+    let x = outer.get(name);
+    if (!x) outer.set(name, (x = { name, declared: false }));
+    return x;
   };
-  collect(body);
-  const removable = (v: string) => derived.has(v) || declared.has(v);
+  const reads = new Map<Stmt, Binding[]>();
+  const defs = new Map<Binding, Stmt[]>();
+  const walkBlock = (block: Stmt[], scopes: Map<string, Binding>[]) => {
+    const here = new Map<string, Binding>();
+    const inner = [...scopes, here];
+    for (const st of block) {
+      const names = readsOf(st, new Set(), false);
+      if (st.kind === "for") names.delete(st.counter);
+      reads.set(st, [...names].map((n) => lookup(inner, n)));
+      const d = defOf(st);
+      if (d !== undefined) {
+        let x: Binding;
+        if ("decl" in st && st.decl) here.set(d, (x = { name: d, declared: true }));
+        else x = lookup(inner, d);
+        if (definedValue(st) !== undefined) {
+          const l = defs.get(x);
+          if (l) l.push(st);
+          else defs.set(x, [st]);
+        }
+      }
+      if (st.kind === "for") {
+        // the counter is declared by the loop and read by its test and update
+        const loop = new Map<string, Binding>([[st.counter, { name: st.counter, declared: false }]]);
+        walkBlock(st.body, [...inner, loop]);
+      } else {
+        for (const c of childBlocks(st)) walkBlock(c, inner);
+      }
+    }
+    return inner;
+  };
+  const root = walkBlock(body, []);
+  const resultReads = [...varsOf(result)].map((n) => lookup(root, n));
+  return { reads, defs, resultReads };
+}
+
+function removeDead(body: Stmt[], result: Expr, derived: Set<string>, cx: Round, tape: string | undefined): Stmt[] {
+  const b = bind(body, result);
+  const counts = new Map<Binding, number>();
+  for (const l of b.reads.values()) for (const x of l) counts.set(x, (counts.get(x) ?? 0) + 1);
+  for (const x of b.resultReads) counts.set(x, (counts.get(x) ?? 0) + 1);
+  const removable = (x: Binding) => x.declared || derived.has(x.name);
   const removed = new Set<Stmt>();
-  const work: string[] = [];
-  for (const v of defsOf.keys()) if (!counts.get(v) && removable(v)) work.push(v);
+  const work: Binding[] = [];
+  for (const x of b.defs.keys()) if (!counts.get(x) && removable(x) && x.name !== tape) work.push(x);
   const queued = new Set(work);
   while (work.length > 0) {
-    const v = work.pop()!;
-    for (const s of defsOf.get(v) ?? []) {
-      if (removed.has(s)) continue;
-      removed.add(s);
+    const x = work.pop()!;
+    for (const st of b.defs.get(x) ?? []) {
+      if (removed.has(st)) continue;
+      removed.add(st);
       // a `+=` reads its own target: that read goes away with it
-      for (const u of readsOf(s, new Set(), false)) {
+      for (const u of b.reads.get(st) ?? []) {
         const c = (counts.get(u) ?? 0) - 1;
         counts.set(u, c);
-        if (c <= 0 && !queued.has(u) && removable(u) && defsOf.has(u)) {
+        if (c <= 0 && !queued.has(u) && removable(u) && b.defs.has(u) && u.name !== tape) {
           queued.add(u);
           work.push(u);
         }
