@@ -169,14 +169,19 @@ describe("gemmWasm agrees with the JavaScript kernel", () => {
         [129, 65, 7],
         [64, 64, 64],
         [2, 3, 1000],
+        [7, 7, 7],
       ]) {
         const A = randomArray(m * k, m);
         const B = randomArray(k * n, n);
         const C = randomArray(m * n, k);
         const expected = Float64Array.from(C);
         jsGemm(t[0], t[1], m, n, k, -1.25, A, B, 0.5, expected);
+        const direct = Float64Array.from(C);
+        gemmWasm(t[0], t[1], m, n, k, -1.25, A, B, 0.5, direct);
         gemm(t[0], t[1], m, n, k, -1.25, A, B, 0.5, C);
         expectClose(C, expected, 1e-12);
+        // Bit for bit the wasm kernel's result: gemm did dispatch to it.
+        expect(Array.from(C)).toEqual(Array.from(direct));
       }
     }
   });
