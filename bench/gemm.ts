@@ -6,6 +6,7 @@
  *
  *   npx tsx bench/gemm.ts              # n = 128, 256, 512, 1024 (about four minutes)
  *   npx tsx bench/gemm.ts --quick      # n = 64, 128, few repetitions (several seconds)
+ *   npx tsx bench/gemm.ts --sizes=512  # chosen sizes only (with or without --quick)
  *   npx tsx bench/gemm.ts --threshold  # small products: wasm vs JS kernel per call, for
  *                                      # runtime/blas.ts's WASM_GEMM (about a minute)
  *
@@ -28,7 +29,9 @@ import { gemmWasm, setWasmGemmEnabled, wasmGemmUnavailableReason } from "../runt
 
 const quick = process.argv.includes("--quick");
 const thresholdMode = process.argv.includes("--threshold");
-const SIZES = quick ? [64, 128] : [128, 256, 512, 1024];
+const sizesArg = process.argv.find((a) => a.startsWith("--sizes="));
+const SIZES = sizesArg ? sizesArg.slice("--sizes=".length).split(",").map(Number) : quick ? [64, 128] : [128, 256, 512, 1024];
+if (!SIZES.every((n) => Number.isInteger(n) && n > 0)) throw new Error(`bad ${sizesArg}: expected e.g. --sizes=512,1024`);
 const MIN_SAMPLE_S = quick ? 0.05 : 0.3;
 const SAMPLES = quick ? 3 : 5;
 /** When one product takes longer than this, fewer samples are taken. */
