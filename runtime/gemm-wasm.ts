@@ -4,13 +4,13 @@
  * The kernel (runtime/wasm/gemm.ts, AssemblyScript) is compiled by `npm run build:wasm` into
  * runtime/gemm-wasm.generated.ts as base64, so this module needs no file system, fetch or
  * bundler support. At first use it checks for WebAssembly SIMD with WebAssembly.validate on a
- * tiny module, then compiles the kernel synchronously (it is under the 4 KiB that browsers
- * allow on the main thread). Where either fails, gemmWasm returns false and blas.ts runs its
- * JavaScript kernel.
+ * tiny module, then compiles the kernel synchronously (it is under 4 KiB, the most that Chrome
+ * before version 114 compiled synchronously on the main thread). Where either fails, gemmWasm
+ * returns false and blas.ts runs its JavaScript kernel.
  *
  * Memory. The kernel works on matrices in its linear memory, so each call copies the operands
  * in (TypedArray#set, a memcpy) and C back out. Large products are cut into blocks of at most
- * STAGE doubles per operand, so the memory stays bounded (about 7.5 MiB at most) however large
+ * STAGE doubles per operand, so the memory stays bounded (about 7.3 MiB at most) however large
  * the matrices; every block is still a full gemm to the kernel, which does its own cache
  * blocking inside. The memory is sized to the largest product seen so far and is grown by
  * replacing it (with a new instance of the already compiled module) rather than by
@@ -263,7 +263,15 @@ export function gemmWasm(
   const mc = Math.min(m, Math.floor(STAGE / Math.max(nc, kc)));
   const aLen = mc * kc;
   const bLen = kc * nc;
-  reserve(aLen + bLen + mc * nc);
+  try {
+    reserve(aLen + bLen + mc * nc);
+  } catch (e) {
+    // No memory or instance to be had (the engine's limits): the JavaScript kernel from now on.
+    unavailable = `the gemm kernel could not be instantiated: ${e instanceof Error ? e.message : String(e)}`;
+    compiled = null;
+    kernel = null;
+    return false;
+  }
   const ex = kernel!;
   const aAt = base / 8;
   const bAt = aAt + aLen;

@@ -14,6 +14,7 @@ import { buildGenerated, OUTPUT } from "../../scripts/build-wasm.mjs";
 /** The parts of the WebAssembly JS API used here (the project's lib, ES2022, does not declare it). */
 interface WasmJs {
   validate(bytes: Uint8Array): boolean;
+  Memory: new (descriptor: { initial: number }) => object;
   Module: {
     new (bytes: Uint8Array): object;
     imports(module: object): Array<{ module: string; name: string; kind: string }>;
@@ -121,7 +122,7 @@ describe("the wasm kernel's build", () => {
 
   it("is a module under 4 KiB that imports only its memory and exports gemm and workBytes", () => {
     const bytes = Uint8Array.from(Buffer.from(GEMM_WASM_BASE64, "base64"));
-    // Browsers compile modules above 4 KiB synchronously only off the main thread.
+    // Chrome before 114 compiled modules above 4 KiB synchronously only off the main thread.
     expect(bytes.length).toBeLessThan(4096);
     const mod = new WA.Module(bytes);
     expect(WA.Module.imports(mod)).toEqual([{ module: "env", name: "memory", kind: "memory" }]);
@@ -378,5 +379,16 @@ describe("without WebAssembly SIMD", () => {
     expect(fresh.wasmGemmAvailable()).toBe(false);
     expect(fresh.wasmGemmUnavailableReason()).toBe("the gemm kernel failed to compile: test: rejected");
     checkJsResults(fresh.gemm);
+  });
+
+  it("falls back when no memory can be had for the kernel", async () => {
+    const fresh = await freshModules();
+    expect(fresh.wasmGemmAvailable()).toBe(true);
+    vi.spyOn(WA, "Memory").mockImplementation(function () {
+      throw new RangeError("test: out of memory");
+    });
+    checkJsResults(fresh.gemm);
+    expect(fresh.wasmGemmAvailable()).toBe(false);
+    expect(fresh.wasmGemmUnavailableReason()).toBe("the gemm kernel could not be instantiated: test: out of memory");
   });
 });
