@@ -66,8 +66,8 @@ const SIMD_PROBE = new Uint8Array([
   0x0b, // end
 ]);
 
-/** Decodes standard base64 (no whitespace). */
-function fromBase64(s: string): Uint8Array {
+/** Decodes standard base64 (no whitespace). Exported for its test. */
+export function fromBase64(s: string): Uint8Array {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const value = new Uint8Array(128);
   for (let i = 0; i < 64; i++) value[alphabet.charCodeAt(i)] = i;

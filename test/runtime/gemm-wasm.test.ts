@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { gemm } from "../../runtime/blas.ts";
 import {
+  fromBase64,
   gemmWasm,
   setWasmGemmEnabled,
   wasmGemmAvailable,
@@ -127,6 +128,16 @@ describe("the wasm kernel's build", () => {
     const mod = new WA.Module(bytes);
     expect(WA.Module.imports(mod)).toEqual([{ module: "env", name: "memory", kind: "memory" }]);
     expect(WA.Module.exports(mod).map((e) => e.name).sort()).toEqual(["gemm", "workBytes"]);
+  });
+
+  it("decodes base64 of every length (with and without padding) as Node's Buffer does", () => {
+    const rnd = mulberry32(9);
+    for (let len = 0; len <= 70; len++) {
+      const bytes = Uint8Array.from({ length: len }, () => Math.floor(rnd() * 256));
+      const b64 = Buffer.from(bytes).toString("base64");
+      expect(Array.from(fromBase64(b64))).toEqual(Array.from(bytes));
+    }
+    expect(Array.from(fromBase64(GEMM_WASM_BASE64))).toEqual(Array.from(Buffer.from(GEMM_WASM_BASE64, "base64")));
   });
 
   it("is active in Node (WebAssembly SIMD is on by default in every Node ≥ 20)", () => {
