@@ -1,9 +1,14 @@
 /**
- * gemm benchmark: runtime/blas.ts gemm against a naive i-k-j triple loop, ml-matrix
- * (Matrix#mmul) and @stdlib/blas-base-dgemm (the package behind @stdlib/blas/base/dgemm).
+ * gemm benchmark: runtime/blas.ts gemm (WebAssembly SIMD kernel and JavaScript kernel) against
+ * a naive i-k-j triple loop, ml-matrix (Matrix#mmul), @stdlib/blas-base-dgemm (the package
+ * behind @stdlib/blas/base/dgemm) and TensorFlow.js's WebAssembly backend
+ * (@tensorflow/tfjs-backend-wasm, float32, XNNPACK with SIMD, one thread).
  *
- *   npx tsx bench/gemm.ts           # n = 128, 256, 512, 1024 (about two minutes)
- *   npx tsx bench/gemm.ts --quick   # n = 64, 128, few repetitions (a few seconds)
+ *   npx tsx bench/gemm.ts              # n = 128, 256, 512, 1024 (about four minutes)
+ *   npx tsx bench/gemm.ts --quick      # n = 64, 128, few repetitions (several seconds)
+ *   npx tsx bench/gemm.ts --sizes=512  # chosen sizes only (with or without --quick)
+ *   npx tsx bench/gemm.ts --threshold  # small products: wasm vs JS kernel per call, for
+ *                                      # runtime/blas.ts's WASM_GEMM (about a minute)
  *
  * Every implementation's result is checked against ours (and ours against the naive loop)
  * before anything is timed. Every implementation is warmed up, then sampled in interleaved
@@ -17,10 +22,16 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { Matrix } from "ml-matrix";
 import dgemm from "@stdlib/blas-base-dgemm";
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
 import { gemm } from "../runtime/blas.ts";
+import { gemmWasm, setWasmGemmEnabled, wasmGemmUnavailableReason } from "../runtime/gemm-wasm.ts";
 
 const quick = process.argv.includes("--quick");
-const SIZES = quick ? [64, 128] : [128, 256, 512, 1024];
+const thresholdMode = process.argv.includes("--threshold");
+const sizesArg = process.argv.find((a) => a.startsWith("--sizes="));
+const SIZES = sizesArg ? sizesArg.slice("--sizes=".length).split(",").map(Number) : quick ? [64, 128] : [128, 256, 512, 1024];
+if (!SIZES.every((n) => Number.isInteger(n) && n > 0)) throw new Error(`bad ${sizesArg}: expected e.g. --sizes=512,1024`);
 const MIN_SAMPLE_S = quick ? 0.05 : 0.3;
 const SAMPLES = quick ? 3 : 5;
 /** When one product takes longer than this, fewer samples are taken. */
@@ -92,6 +103,8 @@ interface Impl {
   run: () => void;
   /** The product's result as a row-major array, for the pre-timing check. */
   result: () => ArrayLike<number>;
+  /** The largest max-abs difference from the naive loop accepted before timing. */
+  tolerance: number;
 }
 
 function median(xs: number[]): number {
@@ -105,6 +118,8 @@ interface Rate {
   wall: number;
   /** Median GFLOP/s by this process's CPU time (user + system): less sensitive to other load. */
   cpu: number;
+  /** The best sample's GFLOP/s by wall-clock time: the least disturbed one. */
+  best: number;
 }
 
 function cpuSeconds(since: NodeJS.CpuUsage): number {
@@ -133,7 +148,7 @@ setFlagsFromString("--expose-gc");
 const collectGarbage = runInNewContext("gc") as () => void;
 
 /** One sample: repeats `run` for at least MIN_SAMPLE_S; returns GFLOP/s by wall and CPU time. */
-function sample(n: number, run: () => void): Rate {
+function sample(n: number, run: () => void): { wall: number; cpu: number } {
   collectGarbage();
   const flops = 2 * n * n * n;
   let reps = 0;
@@ -168,9 +183,11 @@ function measureAll(n: number, impls: Impl[]): Map<string, Rate> {
   }
   const rates = new Map<string, Rate>();
   impls.forEach((impl, i) => {
-    const rate = { wall: median(wall[i]), cpu: median(cpu[i]) };
+    const rate = { wall: median(wall[i]), cpu: median(cpu[i]), best: Math.max(...wall[i]) };
     rates.set(impl.name, rate);
-    process.stderr.write(`n=${n} ${impl.name}: ${rate.wall.toFixed(2)} GFLOP/s (by CPU time ${rate.cpu.toFixed(2)})\n`);
+    process.stderr.write(
+      `n=${n} ${impl.name}: ${rate.wall.toFixed(2)} GFLOP/s (by CPU time ${rate.cpu.toFixed(2)}, best sample ${rate.best.toFixed(2)})\n`,
+    );
   });
   return rates;
 }
@@ -191,6 +208,20 @@ function cpuModel(): string {
 }
 
 // ---------------------------------------------------------------------------
+// TensorFlow.js, WebAssembly backend
+// ---------------------------------------------------------------------------
+
+/** Selects tfjs's WebAssembly backend (its .wasm ships in the npm package; nothing is downloaded). */
+async function loadTfWasm(): Promise<string> {
+  tf.enableProdMode();
+  if (!(await tf.setBackend("wasm"))) throw new Error("tfjs: the wasm backend failed to initialize");
+  await tf.ready();
+  const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT");
+  const threads = tf.env().getBool("WASM_HAS_MULTITHREAD_SUPPORT");
+  return `@tensorflow/tfjs-backend-wasm ${tf.version_core}, SIMD ${simd ? "on" : "off"}, ${threads ? "multi-threaded" : "one thread"}`;
+}
+
+// ---------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------
 
@@ -200,12 +231,29 @@ interface Row {
   checks: Map<string, number>;
 }
 
-function main(): void {
+/** Runs f with runtime/blas.ts's WebAssembly path on or off. */
+function withWasm(on: boolean, f: () => void): () => void {
+  return () => {
+    setWasmGemmEnabled(on);
+    f();
+  };
+}
+
+function header(title: string): void {
   const load = loadavg();
-  console.log(`# gemm benchmark${quick ? " (--quick)" : ""}`);
+  console.log(`# ${title}`);
   console.log("");
   console.log(`- node ${process.version}, ${cpuModel()}, nproc ${availableParallelism()}`);
   console.log(`- load average at start: ${load.map((l) => l.toFixed(2)).join(" ")}`);
+  const why = wasmGemmUnavailableReason();
+  console.log(`- runtime gemm WebAssembly SIMD kernel: ${why === null ? "available" : `unavailable (${why})`}`);
+}
+
+async function main(): Promise<void> {
+  if (thresholdMode) return threshold();
+  header(`gemm benchmark${quick ? " (--quick)" : ""}`);
+  const tfInfo = await loadTfWasm();
+  console.log(`- tfjs: ${tfInfo}`);
   console.log(`- median of ${SAMPLES} interleaved samples of at least ${MIN_SAMPLE_S} s each (${SLOW_SAMPLES} when one product takes over ${SLOW_REP_S} s)`);
   console.log("");
 
@@ -221,19 +269,29 @@ function main(): void {
     const mA = new Matrix(toRows(n, A));
     const mB = new Matrix(toRows(n, B));
     let mC: Matrix = mA;
+    // tfjs computes in float32: its inputs are A and B rounded once, outside the timing.
+    const tA = tf.tensor2d(Float32Array.from(A), [n, n]);
+    const tB = tf.tensor2d(Float32Array.from(B), [n, n]);
+    let tC: ArrayLike<number> = new Float32Array(0);
 
+    const ours = (name: string, on: boolean, f: () => void): Impl => ({ name, run: withWasm(on, f), result: () => C, tolerance: 1e-10 * n });
     const impls: Impl[] = [
-      { name: "ours NN", run: () => gemm(false, false, n, n, n, 1, A, B, 0, C), result: () => C },
-      { name: "ours TN", run: () => gemm(true, false, n, n, n, 1, At, B, 0, C), result: () => C },
-      { name: "ours NT", run: () => gemm(false, true, n, n, n, 1, A, Bt, 0, C), result: () => C },
-      { name: "ours TT", run: () => gemm(true, true, n, n, n, 1, At, Bt, 0, C), result: () => C },
-      { name: "naive i-k-j", run: () => naiveGemm(n, A, B, Cnaive), result: () => Cnaive },
+      ours("wasm NN", true, () => gemm(false, false, n, n, n, 1, A, B, 0, C)),
+      ours("wasm TN", true, () => gemm(true, false, n, n, n, 1, At, B, 0, C)),
+      ours("wasm NT", true, () => gemm(false, true, n, n, n, 1, A, Bt, 0, C)),
+      ours("wasm TT", true, () => gemm(true, true, n, n, n, 1, At, Bt, 0, C)),
+      ours("js NN", false, () => gemm(false, false, n, n, n, 1, A, B, 0, C)),
+      ours("js TN", false, () => gemm(true, false, n, n, n, 1, At, B, 0, C)),
+      ours("js NT", false, () => gemm(false, true, n, n, n, 1, A, Bt, 0, C)),
+      ours("js TT", false, () => gemm(true, true, n, n, n, 1, At, Bt, 0, C)),
+      { name: "naive i-k-j", run: () => naiveGemm(n, A, B, Cnaive), result: () => Cnaive, tolerance: 1e-10 * n },
       {
         name: "ml-matrix mmul",
         run: () => {
           mC = mA.mmul(mB);
         },
         result: () => mC.to1DArray(),
+        tolerance: 1e-10 * n,
       },
       {
         name: "stdlib dgemm",
@@ -241,48 +299,156 @@ function main(): void {
           dgemm("row-major", "no-transpose", "no-transpose", n, n, n, 1, A, n, B, n, 0, Cstd, n);
         },
         result: () => Cstd,
+        tolerance: 1e-10 * n,
+      },
+      {
+        // One matMul, its result read back to a Float32Array, its tensor freed.
+        name: "tfjs-wasm f32",
+        run: () => {
+          const t = tf.matMul(tA, tB);
+          tC = t.dataSync();
+          t.dispose();
+        },
+        result: () => tC,
+        // float32: inputs rounded to 2⁻²⁴ relative, products summed in float32.
+        tolerance: 1e-5 * n,
       },
     ];
 
-    // Correctness first: the naive loop is the reference for ours, ours for the others.
+    // Correctness first: the naive loop is the reference for every implementation.
     naiveGemm(n, A, B, Cnaive);
     const reference = Float64Array.from(Cnaive);
-    const tolerance = 1e-10 * n;
     const checks = new Map<string, number>();
     for (const impl of impls) {
+      C.fill(NaN);
       impl.run();
       const d = maxAbsDiff(impl.result(), reference);
       checks.set(impl.name, d);
-      if (!(d <= tolerance)) {
-        throw new Error(`n=${n}: ${impl.name} differs from the naive loop by ${d} (tolerance ${tolerance})`);
+      if (!(d <= impl.tolerance)) {
+        throw new Error(`n=${n}: ${impl.name} differs from the naive loop by ${d} (tolerance ${impl.tolerance})`);
       }
     }
 
     const rates = measureAll(n, impls);
     rows.push({ n, rates, checks });
+    tf.dispose([tA, tB]);
   }
+  setWasmGemmEnabled(true);
 
-  const names = ["ours NN", "ours TN", "ours NT", "ours TT", "naive i-k-j", "ml-matrix mmul", "stdlib dgemm"];
+  const fmt = (x: number) => x.toFixed(2);
   const table = (title: string, pick: (r: Rate) => number): void => {
-    console.log(`${title}`);
+    const g = (r: Row, k: string) => pick(r.rates.get(k)!);
+    const ours = ["wasm NN", "wasm TN", "wasm NT", "wasm TT", "js NN", "js TN", "js NT", "js TT"];
+    console.log(`${title}, runtime/blas.ts gemm:`);
     console.log("");
-    console.log(`| n | ${names.join(" | ")} | NN / naive | NN / ml-matrix | NN / stdlib |`);
-    console.log(`|---:|${names.map(() => "---:").join("|")}|---:|---:|---:|`);
+    console.log(`| n | ${ours.join(" | ")} | wasm NN / js NN |`);
+    console.log(`|---:|${ours.map(() => "---:").join("|")}|---:|`);
     for (const r of rows) {
-      const g = (k: string) => pick(r.rates.get(k)!);
-      const ratio = (k: string) => `${(g("ours NN") / g(k)).toFixed(1)}×`;
+      console.log(`| ${r.n} | ${ours.map((k) => fmt(g(r, k))).join(" | ")} | ${(g(r, "wasm NN") / g(r, "js NN")).toFixed(1)}× |`);
+    }
+    console.log("");
+    const others = ["naive i-k-j", "ml-matrix mmul", "stdlib dgemm", "tfjs-wasm f32"];
+    console.log(`${title}, against other implementations (NN):`);
+    console.log("");
+    console.log(`| n | wasm NN | js NN | ${others.join(" | ")} | wasm / ml-matrix | wasm / stdlib | wasm / tfjs-wasm |`);
+    console.log(`|---:|---:|---:|${others.map(() => "---:").join("|")}|---:|---:|---:|`);
+    for (const r of rows) {
+      const ratio = (k: string) => `${(g(r, "wasm NN") / g(r, k)).toFixed(1)}×`;
       console.log(
-        `| ${r.n} | ${names.map((k) => g(k).toFixed(2)).join(" | ")} | ${ratio("naive i-k-j")} | ${ratio("ml-matrix mmul")} | ${ratio("stdlib dgemm")} |`,
+        `| ${r.n} | ${fmt(g(r, "wasm NN"))} | ${fmt(g(r, "js NN"))} | ${others.map((k) => fmt(g(r, k))).join(" | ")} | ${ratio("ml-matrix mmul")} | ${ratio("stdlib dgemm")} | ${ratio("tfjs-wasm f32")} |`,
       );
     }
     console.log("");
   };
-  table("GFLOP/s by wall-clock time (median):", (r) => r.wall);
-  table("GFLOP/s by process CPU time (median; discounts time the process was not running):", (r) => r.cpu);
-  console.log("GFLOP/s (2n³ / time), higher is better; one thread, Float64Array, row-major.");
-  const worst = Math.max(...rows.flatMap((r) => [...r.checks.values()]));
-  console.log(`All results agreed with the naive loop before timing (max abs diff ${worst.toExponential(1)}).`);
+  table("GFLOP/s by wall-clock time (median)", (r) => r.wall);
+  table("GFLOP/s by process CPU time (median; discounts time the process was not running)", (r) => r.cpu);
+  table("GFLOP/s by wall-clock time, best sample (the least disturbed by other load)", (r) => r.best);
+  console.log("GFLOP/s (2n³ / time), higher is better; one thread, row-major; Float64Array except tfjs (float32).");
+  const worst = (pred: (name: string) => boolean) =>
+    Math.max(...rows.flatMap((r) => [...r.checks.entries()].filter(([k]) => pred(k)).map(([, v]) => v)));
+  console.log(
+    `All results agreed with the naive loop before timing (max abs diff ${worst((k) => !k.startsWith("tfjs")).toExponential(1)} in float64, ` +
+      `${worst((k) => k.startsWith("tfjs")).toExponential(1)} for tfjs in float32).`,
+  );
   console.log(`Load average at end: ${loadavg().map((l) => l.toFixed(2)).join(" ")}.`);
 }
 
-main();
+// ---------------------------------------------------------------------------
+// --threshold: where the WebAssembly kernel starts to pay for its copies
+// ---------------------------------------------------------------------------
+
+/** Median microseconds per call of `run` over 5 samples of at least 0.05 s. */
+function microsPerCall(run: () => void): number {
+  for (let w = 0; w < 200; w++) run();
+  const xs: number[] = [];
+  for (let s = 0; s < 5; s++) {
+    let reps = 0;
+    const t0 = performance.now();
+    let el = 0;
+    do {
+      run();
+      reps++;
+      el = performance.now() - t0;
+    } while (el < 50);
+    xs.push((el * 1000) / reps);
+  }
+  return median(xs);
+}
+
+function threshold(): void {
+  header("gemm: WebAssembly kernel vs JavaScript kernel on small products (--threshold)");
+  console.log("- per call, median of 5 samples of at least 0.05 s; the wasm column calls the kernel directly, whatever runtime/blas.ts's threshold");
+  console.log("");
+  // Cubes, then the shapes of an MLP step (fixtures/programs/layers.ts at batch 128, 64-128-64-10:
+  // forward Z = X·W, and the gradient's dW = Xᵀ·dZ and dX = dZ·Wᵀ).
+  const shapes: Array<[string, boolean, boolean, number, number, number]> = [];
+  for (const c of [2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32, 48, 64]) shapes.push([`${c}³`, false, false, c, c, c]);
+  for (const [m, n, k] of [
+    [2, 2, 32],
+    [2, 32, 2],
+    [32, 2, 2],
+    [2, 8, 8],
+    [8, 8, 2],
+    [3, 5, 7],
+    [8, 8, 64],
+    [64, 4, 4],
+    [4, 64, 16],
+  ]) {
+    shapes.push([`${m}×${n}×${k}`, false, false, m, n, k]);
+  }
+  shapes.push(
+    ["X·W3 (128×10×64)", false, false, 128, 10, 64],
+    ["X·W2 (128×64×128)", false, false, 128, 64, 128],
+    ["Xᵀ·dZ3 (64×10×128)", true, false, 64, 10, 128],
+    ["dZ3·W3ᵀ (128×64×10)", false, true, 128, 64, 10],
+  );
+  console.log("| shape | m·n·k | js µs (β=0) | wasm µs (β=0) | js / wasm (β=0) | js µs (β=1) | wasm µs (β=1) | js / wasm (β=1) |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
+  for (const [label, tA, tB, m, n, k] of shapes) {
+    const A = randomMatrix(Math.ceil(Math.sqrt(m * k)), m).subarray(0, m * k);
+    const B = randomMatrix(Math.ceil(Math.sqrt(k * n)), n).subarray(0, k * n);
+    const C = new Float64Array(m * n);
+    const cells: string[] = [];
+    for (const beta of [0, 1]) {
+      // Check first: the two kernels agree on this shape.
+      const Cj = new Float64Array(m * n).fill(0.5);
+      const Cw = new Float64Array(m * n).fill(0.5);
+      setWasmGemmEnabled(false);
+      gemm(tA, tB, m, n, k, 1, A, B, beta, Cj);
+      setWasmGemmEnabled(true);
+      if (!gemmWasm(tA, tB, m, n, k, 1, A, B, beta, Cw)) throw new Error("the WebAssembly kernel is not available");
+      const d = maxAbsDiff(Cj, Cw);
+      if (!(d <= 1e-12)) throw new Error(`${label}: the kernels differ by ${d}`);
+      setWasmGemmEnabled(false);
+      const js = microsPerCall(() => gemm(tA, tB, m, n, k, 1, A, B, beta, C));
+      setWasmGemmEnabled(true);
+      const wasm = microsPerCall(() => gemmWasm(tA, tB, m, n, k, 1, A, B, beta, C));
+      cells.push(js.toFixed(2), wasm.toFixed(2), `${(js / wasm).toFixed(2)}×`);
+    }
+    console.log(`| ${label} | ${m * n * k} | ${cells.join(" | ")} |`);
+  }
+  console.log("");
+  console.log(`Load average at end: ${loadavg().map((l) => l.toFixed(2)).join(" ")}.`);
+}
+
+await main();

@@ -29,7 +29,15 @@
  * doubles, made once at import), so calls never allocate; large products are
  * processed in blocks that fit them. Tiny products take a direct loop, and a C with a single row or
  * column is computed as a matrix-vector product (gemv).
+ *
+ * Where WebAssembly SIMD is available, products of more than WASM_GEMM multiply-adds run instead
+ * on a WebAssembly f64x2 kernel of the same design (runtime/gemm-wasm.ts, built from
+ * runtime/wasm/gemm.ts), several times faster; the JavaScript kernel is the fallback and serves
+ * smaller products, where copying the operands into wasm memory would cost more than it saves.
+ * Both give the same results up to rounding (they sum in different orders).
  */
+
+import { gemmWasm } from "./gemm-wasm.ts";
 
 // ---------------------------------------------------------------------------
 // Validation (O(1), throws RangeError)
@@ -325,6 +333,12 @@ const NC = 1024;
 // Up to this many multiply-adds (m*n*k), packing costs more than it saves
 // (measured: the packed path is already ~2× faster at 8×8×8).
 const SMALL_GEMM = 256;
+// Above this many multiply-adds, products go to the WebAssembly SIMD kernel (runtime/gemm-wasm.ts)
+// where it is available. Its fixed cost per call (copying the operands into wasm memory and C
+// back, about 0.3 µs) makes it no faster than the JavaScript kernel up to m*n*k ≈ 128–216;
+// from 6×6×6 on it measured 1.3–2× faster, and 3–4× from 16×16×16 (bench/gemm.ts --threshold,
+// docs/benchmarks.md). So the JavaScript kernel keeps exactly the products it runs as direct loops.
+const WASM_GEMM = SMALL_GEMM;
 
 // The packing buffer, allocated once at import and reused by every call (2.25 MiB):
 // packed A occupies [0, MC*KC), packed B [B_OFFSET, B_OFFSET + KC*NC). The kernel
@@ -392,9 +406,14 @@ export function gemm(
     return;
   }
 
-  scaleOutput(m * n, beta, C);
-  if (m === 0 || n === 0 || k === 0 || alpha === 0) return;
+  if (m === 0 || n === 0) return;
+  if (k === 0 || alpha === 0) {
+    scaleOutput(m * n, beta, C);
+    return;
+  }
+  if (m * n * k > WASM_GEMM && gemmWasm(transA, transB, m, n, k, alpha, A, B, beta, C)) return;
 
+  scaleOutput(m * n, beta, C);
   if (m * n * k <= SMALL_GEMM) gemmSmall(transA, transB, m, n, k, alpha, A, B, C);
   else gemmBlocked(transA, transB, m, n, k, alpha, A, B, C);
 }

@@ -14,6 +14,7 @@ import {
   sum,
   sumRows,
 } from "../../runtime/blas.ts";
+import { wasmGemmAvailable } from "../../runtime/gemm-wasm.ts";
 
 // ---------------------------------------------------------------------------
 // Seeded data and naive reference implementations
@@ -307,6 +308,10 @@ describe("ger", () => {
 // ---------------------------------------------------------------------------
 
 describe("gemm", () => {
+  it("runs on the WebAssembly SIMD kernel here (products above 256 multiply-adds below use it)", () => {
+    expect(wasmGemmAvailable()).toBe(true);
+  });
+
   it("computes a known 2×3 · 3×2 product in all four transpose cases", () => {
     const A = [
       [1, 2, 3],
