@@ -26,7 +26,7 @@ import fc from "fast-check";
 import ts from "typescript";
 import { describe, it, expect, beforeAll } from "vitest";
 import { compileSource } from "../../compiler/index.ts";
-import { numericGradient, richardson, relativeError } from "../../runtime/gradcheck.ts";
+import { numericGradient, richardson, relativeError, maxRelativeError, directionalDerivative, mulberry32 } from "../../runtime/gradcheck.ts";
 import { load, expectGradient, randomPoints, ROOT, RUNTIME, type Mod } from "../helpers.ts";
 
 // ---------------------------------------------------------------------------
@@ -49,6 +49,8 @@ interface Program {
 }
 
 const SCALARS = ["s0", "s1", "s2", "s3"];
+/** Number parameters that statements may reassign. */
+const PARAM_TARGETS = ["a", "b"];
 const LOOP_VARS = ["i", "j"];
 
 /** Context of a statement or expression: the enclosing loop counters (innermost last). */
@@ -131,7 +133,8 @@ let localCounter = 0;
 /** Statements; `nest` bounds how many more if/for levels may be opened. */
 function stmt(ctx: Ctx, nest: number): fc.Arbitrary<Stmt> {
   const e = expr(ctx, 2);
-  const v = fc.constantFrom(...SCALARS);
+  // assignments also reassign the number parameters a and b, in branches and loops
+  const v = fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...SCALARS) }, { weight: 1, arbitrary: fc.constantFrom(...PARAM_TARGETS) });
   const opts: { weight: number; arbitrary: fc.Arbitrary<Stmt> }[] = [
     { weight: 6, arbitrary: fc.tuple(v, fc.constantFrom("=", "+=", "-=", "*=") as fc.Arbitrary<"=" | "+=" | "-=" | "*=">, e).map(([v, op, e]): Stmt => ({ k: "assign", v, op, e })) },
     { weight: 1, arbitrary: fc.tuple(v, e).map(([v, e]): Stmt => ({ k: "divAssign", v, e })) },
@@ -267,7 +270,7 @@ function renderBody(p: Program, o: Render): string {
 }
 
 function renderTs(p: Program, name: string, safe: boolean): string {
-  return `/** @differentiable */\nexport function ${name}(x: Float64Array, a: number, b: number): number {\n${renderBody(p, { wrap: (c) => c, safe, after: () => "" })}\n}\n`;
+  return `/** @differentiable @modes grad jvp hvp */\nexport function ${name}(x: Float64Array, a: number, b: number): number {\n${renderBody(p, { wrap: (c) => c, safe, after: () => "" })}\n}\n`;
 }
 
 /** What the twin saw: branch outcomes, and the largest magnitude any assignment produced. */
@@ -352,6 +355,52 @@ function makeBatch(seed: number, count: number, prefix: string, safe: boolean): 
   return { programs, names, safe, source };
 }
 
+/** A random direction for Jvp and Hvp checks. */
+function directionAt(seed: number): Point {
+  const rng = mulberry32(seed);
+  return [Float64Array.from({ length: 5 }, () => rng() - 0.5), rng() - 0.5, rng() - 0.5];
+}
+
+/** Every condition keeps its branch along the direction, over the stencil of a directional derivative. */
+function stableAlong(t: Twin, args: Point, dir: Point): boolean {
+  const here = run(t, args).path;
+  const scale = Math.max(1, ...Array.from(args[0], Math.abs), Math.abs(args[1]), Math.abs(args[2]));
+  for (const s of [2.5e-3, -2.5e-3, 1.25e-3, -1.25e-3]) {
+    const h = s * scale;
+    const moved: Point = [args[0].map((v, e) => v + h * dir[0][e]!), args[1] + h * dir[1], args[2] + h * dir[2]];
+    if (run(t, moved).path !== here) return false;
+  }
+  return true;
+}
+
+/**
+ * Forward mode and second order at a point: the Jvp's value is the function's and its tangent is
+ * ⟨grad, v⟩ and the directional derivative; the Hvp's value and gradient are the Grad's, and its
+ * product is the directional derivative of the gradient along v.
+ */
+function checkForward(mod: Mod, name: string, args: Point, dir: Point, grad: Record<string, number | Float64Array>): void {
+  const v = { x: dir[0], a: dir[1], b: dir[2] };
+  const j = mod.grad[name + "Jvp"](new Float64Array(args[0]), args[1], args[2], v);
+  expect(j.value).toBe(mod.src[name](new Float64Array(args[0]), args[1], args[2]));
+  const inner = (grad.x as Float64Array).reduce((s, g, e) => s + g * dir[0][e]!, 0) + (grad.a as number) * dir[1] + (grad.b as number) * dir[2];
+  expect(relativeError(j.tangent, inner), `Jvp tangent ${j.tangent} vs <grad, v> ${inner}`).toBeLessThan(1e-9);
+  const fd = directionalDerivative(mod.src[name], [new Float64Array(args[0]), args[1], args[2]], [dir[0], dir[1], dir[2]]);
+  expect(relativeError(j.tangent, fd), `Jvp tangent ${j.tangent} vs finite differences ${fd}`).toBeLessThan(1e-6);
+  const h = mod.grad[name + "Hvp"](new Float64Array(args[0]), args[1], args[2], v);
+  expect(h.value).toBe(j.value);
+  for (const p of PARAMS) expect(maxRelativeError(h.grad[p], grad[p]!), `Hvp grad.${p}`).toBe(0);
+  const component = (p: string, e: number) => (...xs: Point) => {
+    const g = mod.grad[name + "Grad"](new Float64Array(xs[0]), xs[1], xs[2]).grad[p];
+    return typeof g === "number" ? g : g[e];
+  };
+  for (const p of PARAMS) {
+    const want = p === "x"
+      ? Float64Array.from({ length: 5 }, (_, e) => directionalDerivative(component("x", e), [new Float64Array(args[0]), args[1], args[2]], [dir[0], dir[1], dir[2]]))
+      : directionalDerivative(component(p, 0), [new Float64Array(args[0]), args[1], args[2]], [dir[0], dir[1], dir[2]]);
+    expect(maxRelativeError(h.hvp[p], want), `Hvp hvp.${p}: got ${h.hvp[p]} want ${want}`).toBeLessThan(1e-5);
+  }
+}
+
 /**
  * Checks program k of a compiled batch at up to `want` usable points among 12 candidates;
  * returns how many were checked.
@@ -363,9 +412,12 @@ function checkProgram(batch: Batch, mod: Mod, k: number, seed: number, want: num
   for (const args of randomPoints(seed * 1000 + k, 12, [[5, -1, 1], [-1.5, 1.5], [-1.5, 1.5]]) as Point[]) {
     if (checked === want) break;
     if (!usable(t, args)) continue;
+    const dir = directionAt(seed * 7919 + k * 31 + checked);
+    if (!stableAlong(t, args, dir)) continue;
     try {
       expect(mod.src[name](...args), "the twin computes the same value").toBe(run(t, args).value);
-      expectGradient(mod.src[name], mod.grad[name + "Grad"], args, PARAMS);
+      const g = expectGradient(mod.src[name], mod.grad[name + "Grad"], args, PARAMS);
+      checkForward(mod, name, args, dir, g.grad as Record<string, number | Float64Array>);
     } catch (err) {
       const [x, a, b] = args;
       throw new Error(`${(err as Error).message}\n\nat x = [${Array.from(x).join(", ")}], a = ${a}, b = ${b} in\n${renderTs(batch.programs[k]!, name, batch.safe)}`);
@@ -424,6 +476,19 @@ describe("the generator", () => {
       "*=", "+=", "-=", "=", "break", "continue", "divAssign", "divAssign in loop", "for", "for in loop",
       "if", "if in loop", "local", "local in loop", "return", "return in loop", "write", "write in loop",
     ]);
+  });
+
+  it("reassigns the number parameters inside branches and inside loops", () => {
+    const where = new Set<string>();
+    const walk = (ss: Stmt[], at: string) => {
+      for (const s of ss) {
+        if ((s.k === "assign" || s.k === "divAssign") && PARAM_TARGETS.includes(s.v)) where.add(at);
+        if (s.k === "if") { walk(s.then, at === "loop" ? "loop" : "branch"); walk(s.else ?? [], at === "loop" ? "loop" : "branch"); }
+        if (s.k === "for") walk(s.body, "loop");
+      }
+    };
+    for (const spec of BATCHES) for (const p of makeBatch(spec.seed, spec.count, spec.prefix, SAFE).programs) walk(p.body, "top");
+    expect([...where].sort()).toEqual(["branch", "loop", "top"]);
   });
 
   it("the workaround filter keeps programs with exiting loops at top level and nested in loops", () => {
@@ -529,6 +594,20 @@ export function unpoppedTripCount(x: Float64Array, a: number): number {
   return s;
 }
 
+/** bug 5: a number parameter reassigned in a branch got a const tangent (Jvp/Hvp threw). */
+/** @differentiable @modes grad jvp hvp */
+export function reassignedParam(a: number): number {
+  if (a > 0) a = a * 3;
+  return a * a;
+}
+
+/** bug 5: the same in a loop. */
+/** @differentiable @modes grad jvp hvp */
+export function reassignedParamLoop(a: number, x: Float64Array): number {
+  for (let i = 0; i < x.length; i++) a = a * x[i] + Math.sin(a);
+  return a;
+}
+
 /** bug 4: a dead initial value: \`const s = x[0]\` stays in the forward sweep. */
 /** @differentiable */
 export function deadInit(x: Float64Array, a: number): number {
@@ -579,6 +658,18 @@ describe("known compiler bugs (minimal repros)", () => {
   it("regression 1: `if (a > 0) s += s` (d/dx = 2)", () => check("doubleInBranch", [0.9, 1.5], ["x", "a"]));
   it("regression 2: a loop with break inside an if (trip counter in scope)", () => check("exitLoopInBranch", [v(), 1.5], ["x", "a"]));
   it("regression 2: do-while after an early return (trip counter in scope)", () => check("loopAfterReturn", [1.5, 1.15], ["x", "a"]));
+  it("regression 5: a number parameter reassigned in a branch: Jvp and Hvp run and are exact", () => {
+    for (const a of [1.5, -0.5]) {
+      const d = a > 0 ? 3 : 1;
+      expect(m.grad.reassignedParamJvp(a, { a: 1 }).tangent).toBeCloseTo(2 * d * d * a, 12);
+      expect(m.grad.reassignedParamHvp(a, { a: 1 }).hvp.a).toBeCloseTo(2 * d * d, 12);
+    }
+  });
+  it("regression 5: a number parameter reassigned in a loop: Jvp matches central differences", () => {
+    const x = new Float64Array([0.5, 0.7, 0.9]);
+    const j = m.grad.reassignedParamLoopJvp(0.8, x, { a: 1 });
+    expect(relativeError(j.tangent, directionalDerivative(m.src.reassignedParamLoop, [0.8, x], [1, null]))).toBeLessThan(1e-8);
+  });
   it("regression 3: an inner loop with nothing to differentiate keeps the tape balanced (d/da = 0.0329)", () => check("unpoppedTripCount", [new Float64Array([0.5, -0.7, 0.9]), 1.15], ["x", "a"]));
 });
 
@@ -624,6 +715,9 @@ describe("generated code type-checks", () => {
   // typecheck.test.ts requires of every generated module).
   it("a batch module has no unused locals", () => {
     expect(batchDiags.map((d) => d.text)).toEqual([]);
+  });
+  it("the repro module has no type errors under strict (Jvp and Hvp included)", () => {
+    expect([...unused.values()].flat().filter((t) => !/is declared but its value is never read/.test(t))).toEqual([]);
   });
   for (const fn of ["deadInit", "runningMax", "trailingContinue"]) {
     it(`regression 4: ${fn} leaves no unused local`, () => {
