@@ -1,0 +1,219 @@
+/**
+ * Each pass on its own, called directly on the IR: lowering (SSA versions, jump elimination,
+ * inlining, load reuse), activity, reverse mode (the plan's keep/recompute/save decisions as IR
+ * statements), forward mode (tangents beside their statements, tape traffic mirrored) and the
+ * simplifier (first contribution, propagation, dead code by scope, constification).
+ */
+import path from "node:path";
+import { describe, it, expect } from "vitest";
+import { createProgram } from "../../compiler/index.ts";
+import { lowerAll } from "../../compiler/pipeline.ts";
+import type { Expr, GenFunction, IRFunction, Stmt, VarInfo } from "../../compiler/ir/types.ts";
+import { ref, num } from "../../compiler/ir/types.ts";
+import { apply } from "../../compiler/ir/expr.ts";
+import { stmtsText, printIR } from "../../compiler/ir/print.ts";
+import { analyzeActivity } from "../../compiler/passes/4-activity/index.ts";
+import { reverseMode } from "../../compiler/passes/5-reverse/index.ts";
+import { Tangents } from "../../compiler/passes/5-forward/index.ts";
+import { simplify } from "../../compiler/passes/6-simplify/index.ts";
+import { Names } from "../../compiler/naming.ts";
+
+/** Lowers the annotated functions of an in-memory module. */
+function lowerText(text: string): IRFunction[] {
+  const file = path.resolve("/virtual/passes.ts");
+  const program = createProgram([file], new Map([[file, text]]));
+  const { fns, diagnostics } = lowerAll(program, program.getSourceFile(file)!);
+  expect(diagnostics).toEqual([]);
+  return fns.map((f) => f.ir);
+}
+
+const at = { file: "/virtual/ir.ts", start: 0, end: 0, line: 0, col: 0 };
+const vars = (entries: [string, VarInfo["type"], VarInfo["kind"]][]): Map<string, VarInfo> =>
+  new Map(entries.map(([name, type, kind]) => [name, { name, type, kind }]));
+
+describe("lower", () => {
+  it("gives straight-line code SSA versions and one step per operation", () => {
+    const [f] = lowerText(`/** @differentiable */
+export function f(x: number, y: number): number {
+  let z = x * y;
+  z = Math.sin(z) + x;
+  return z * z;
+}`);
+    expect(printIR(f)).toBe([
+      "function f(x: num, y: num) wrt x y",
+      "  z = *(x, y)    ; line 3",
+      "  t2 = Math.sin(z)    ; line 4",
+      "  t3 = +(t2, x)    ; line 4",
+      "  z_1 = copy(t3)    ; line 4",
+      "  t4 = *(z_1, z_1)    ; line 5",
+      "  return t4",
+    ].join("\n"));
+  });
+
+  it("removes an early return by nesting the rest under the branch that falls through", () => {
+    const [f] = lowerText(`/** @differentiable */
+export function f(x: number): number {
+  if (x < 0) return -x;
+  const y = x * 2;
+  return y + 1;
+}`);
+    const text = printIR(f);
+    expect(text).not.toMatch(/return .*\n.*return/);
+    expect(text).toContain("if t1 {");
+    expect(text).toContain("} else {");
+    expect(f.body.filter((s) => s.kind === "if")).toHaveLength(1);
+  });
+
+  it("carries a break out of a general loop with a flag", () => {
+    const [f] = lowerText(`/** @differentiable */
+export function f(x: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] > 5) break;
+    s += x[i];
+  }
+  return s;
+}`);
+    const loop = f.body.find((s) => s.kind === "loop");
+    expect(loop).toBeDefined();
+    expect([...f.vars.values()].filter((v) => v.kind === "flag").map((v) => v.name)).toEqual(["broke"]);
+  });
+
+  it("inlines a helper and reads an element once per block", () => {
+    const [f] = lowerText(`function sq(v: number): number { return v * v; }
+/** @differentiable */
+export function f(x: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += sq(x[i]) + x[i] * x[i];
+  return s;
+}`);
+    const loads: Stmt[] = [];
+    const visit = (b: Stmt[]) => { for (const s of b) { if (s.kind === "load") loads.push(s); if (s.kind === "for") visit(s.body); } };
+    visit(f.body);
+    expect(loads).toHaveLength(1);
+    expect(printIR(f)).not.toContain("call");
+  });
+});
+
+describe("activity", () => {
+  it("is varied ∩ useful: counters, sizes, conditions and unused values carry no derivative", () => {
+    const [f] = lowerText(`/** @differentiable @wrt w */
+export function f(w: Float64Array, x: Float64Array): number {
+  let s = 0;
+  let unused = 0;
+  for (let i = 0; i < w.length; i++) {
+    const p = w[i] * x[i];
+    unused += Math.exp(p);
+    if (p > 0) s += p;
+  }
+  return s;
+}`);
+    const act = analyzeActivity(f.body, f.wrt, ["s"], f.vars);
+    expect(act.active.has("w")).toBe(true);
+    expect(act.active.has("s")).toBe(true);
+    expect(act.active.has("p")).toBe(true);
+    expect(act.active.has("x")).toBe(false);
+    expect(act.active.has("unused")).toBe(false);
+    expect(act.active.has("i")).toBe(false);
+    expect(act.varied.has("unused")).toBe(true);
+  });
+});
+
+describe("reverse", () => {
+  it("plans a loop: cheap loads are recomputed, an overwritten value goes on the tape, the loop runs backwards", () => {
+    const [f] = lowerText(`/** @differentiable */
+export function f(x: Float64Array, a: number): number {
+  let s = a;
+  for (let i = 0; i < x.length; i++) s = Math.sin(s) * x[i];
+  return s;
+}`);
+    const act = analyzeActivity(f.body, f.wrt, ["s"], f.vars);
+    const g = reverseMode(f, act, f.names.clone());
+    const text = stmtsText(g.body).join("\n");
+    expect(g.name).toBe("fGrad");
+    expect(g.tape).toBeDefined();
+    // forward: the old s is pushed before it is overwritten
+    expect(text).toMatch(/push s\n\s+s = copy\(t\d+\)/);
+    // reverse: the loop counts down, reloads x[i] instead of taping it, and restores s from the tape
+    expect(text).toMatch(/for i = -\(t\d+, 1\); i >= 0; i \+= -1 \{\n\s+const t2 = pop t2\n\s+const t3 = load x\[i\]/);
+    expect(text).toContain("s = pop s");
+    expect(g.result.kind).toBe("record");
+  });
+
+  it("keeps values of straight-line code as constants the reverse sweep reads (no tape)", () => {
+    const [f] = lowerText(`/** @differentiable */
+export function f(x: number): number {
+  const e = Math.exp(x);
+  return e * e;
+}`);
+    const g = reverseMode(f, analyzeActivity(f.body, f.wrt, ["t1"], f.vars), f.names.clone());
+    expect(g.tape).toBeUndefined();
+    expect(stmtsText(g.body).join("\n")).toContain("const e = Math.exp(x)");
+  });
+});
+
+describe("forward", () => {
+  it("puts a tangent after each active step, before a self-update, and mirrors the tape", () => {
+    // y = sin(x); s = s + y; push y; ... ; y = pop
+    const v = vars([["x", "num", "param"], ["y", "num", "local"], ["s", "num", "local"], ["k", "num", "local"]]);
+    const body: Stmt[] = [
+      { kind: "op", target: "y", op: "Math.sin", args: [ref("x")], decl: "const", loc: at },
+      { kind: "op", target: "s", op: "+", args: [ref("s"), ref("y")], loc: at },
+      { kind: "op", target: "k", op: "Math.floor", args: [ref("x")], decl: "const", loc: at },
+      { kind: "push", type: "num", value: ref("y"), key: "y", loc: at },
+      { kind: "assign", target: "y", op: "=", value: { kind: "pop", type: "num", key: "y" }, loc: at },
+    ];
+    const act = analyzeActivity(body, ["x"], ["s", "y"], v);
+    const t = new Tangents(v, act.active, new Names());
+    expect(stmtsText(t.block(body))).toEqual([
+      "const y = Math.sin(x)",
+      "const dot_y = *(Math.cos(x), dot_x)",
+      "dot_s = +(dot_s, dot_y)",
+      "s = +(s, y)",
+      "const k = Math.floor(x)",
+      "push y",
+      "push dot_y",
+      "dot_y = pop y'",
+      "y = pop y",
+    ]);
+  });
+});
+
+describe("simplify", () => {
+  const fn = (body: Stmt[], result: Expr, v: Map<string, VarInfo>): GenFunction => ({
+    name: "g", doc: "", params: [], returnType: { k: "number" }, body, result, vars: v, file: at.file,
+  });
+
+  it("folds a first contribution, propagates copies and constants, and constifies", () => {
+    const v = vars([["x", "num", "param"], ["d_a", "num", "adjoint"], ["d_b", "num", "adjoint"], ["d_c", "num", "adjoint"]]);
+    const out = simplify(fn([
+      { kind: "assign", target: "d_a", op: "=", value: num(0), decl: "let", loc: at },
+      { kind: "assign", target: "d_b", op: "=", value: num(1), decl: "const", loc: at },
+      { kind: "assign", target: "d_a", op: "+=", value: apply("*", ref("d_b"), apply("Math.sin", ref("x"))), loc: at },
+      { kind: "assign", target: "d_c", op: "=", value: ref("d_a"), decl: "const", loc: at },
+    ], { kind: "record", fields: [["x", ref("d_c")]] }, v));
+    // d_b = 1 folds away (1 * sin x), d_a's first contribution declares it, d_c is a copy
+    expect(stmtsText(out.body)).toEqual(["const d_a = Math.sin(x)"]);
+    expect(out.result).toEqual({ kind: "record", fields: [["x", ref("d_a")]] });
+  });
+
+  it("removes a declaration nobody reads even when a same-named variable in another block is read", () => {
+    const v = vars([["x", "arr", "param"], ["t", "num", "temp"], ["n", "num", "local"]]);
+    const loop = (body: Stmt[]): Stmt => ({ kind: "for", counter: "i", start: num(0), end: ref("n"), cmp: "<", step: 1, body, loc: at });
+    const out = simplify(fn([
+      { kind: "op", target: "n", op: "length", args: [ref("x")], decl: "const", loc: at },
+      loop([{ kind: "load", target: "t", array: "x", index: ref("i"), decl: "const", loc: at }]),
+      loop([
+        { kind: "load", target: "t", array: "x", index: ref("i"), decl: "const", loc: at },
+        { kind: "assign-elem", array: "x", index: ref("i"), op: "+=", value: ref("t"), loc: at },
+      ]),
+    ], num(0), v));
+    expect(stmtsText(out.body)).toEqual([
+      "const n = length(x)",
+      "for i = 0; i < n; i += 1 {",
+      "  const t = load x[i]",
+      "  x[i] += t",
+      "}",
+    ]);
+  });
+});
