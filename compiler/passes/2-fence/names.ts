@@ -1,0 +1,93 @@
+/**
+ * How the fence names constructs and what it suggests instead: readable names for every syntax
+ * kind (never TypeScript's internal ones) and the fix for each unsupported operator or value.
+ */
+import ts from "typescript";
+import type { Type } from "../../ir/types.ts";
+
+export function describeType(t: Type): string {
+  return t === "arr" ? "a Float64Array" : t === "bool" ? "a boolean" : "a number";
+}
+
+export function operatorFix(k: ts.SyntaxKind): string {
+  switch (k) {
+    case ts.SyntaxKind.QuestionQuestionToken:
+      return "values here are never null or undefined; write the value itself, or choose with a comparison and the ternary operator.";
+    case ts.SyntaxKind.InstanceOfKeyword: case ts.SyntaxKind.InKeyword:
+      return "values here are numbers, booleans and Float64Arrays; remove the test.";
+    case ts.SyntaxKind.AmpersandToken: case ts.SyntaxKind.BarToken: case ts.SyntaxKind.CaretToken:
+    case ts.SyntaxKind.LessThanLessThanToken: case ts.SyntaxKind.GreaterThanGreaterThanToken: case ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken:
+      return "bitwise operators work on 32-bit integers; use arithmetic instead (Math.floor, %, * and / by powers of two).";
+    default:
+      return "use arithmetic, comparisons, && and ||.";
+  }
+}
+
+const SYNTAX_NAMES: Partial<Record<ts.SyntaxKind, string>> = {
+  [ts.SyntaxKind.SwitchStatement]: "A switch statement",
+  [ts.SyntaxKind.TryStatement]: "A try/catch statement",
+  [ts.SyntaxKind.ThrowStatement]: "A throw statement",
+  [ts.SyntaxKind.ForOfStatement]: "A for-of loop",
+  [ts.SyntaxKind.ForInStatement]: "A for-in loop",
+  [ts.SyntaxKind.LabeledStatement]: "A labelled statement",
+  [ts.SyntaxKind.ClassDeclaration]: "A class declaration",
+  [ts.SyntaxKind.WithStatement]: "A with statement",
+  [ts.SyntaxKind.DebuggerStatement]: "A debugger statement",
+  [ts.SyntaxKind.InterfaceDeclaration]: "An interface declaration",
+  [ts.SyntaxKind.TypeAliasDeclaration]: "A type alias declaration",
+  [ts.SyntaxKind.EnumDeclaration]: "An enum declaration",
+  [ts.SyntaxKind.ModuleDeclaration]: "A namespace declaration",
+  [ts.SyntaxKind.ImportDeclaration]: "An import declaration",
+  [ts.SyntaxKind.ExportDeclaration]: "An export declaration",
+  [ts.SyntaxKind.StringLiteral]: "A string",
+  [ts.SyntaxKind.TemplateExpression]: "A template string",
+  [ts.SyntaxKind.NoSubstitutionTemplateLiteral]: "A template string",
+  [ts.SyntaxKind.TaggedTemplateExpression]: "A tagged template",
+  [ts.SyntaxKind.RegularExpressionLiteral]: "A regular expression",
+  [ts.SyntaxKind.ArrayLiteralExpression]: "An array literal",
+  [ts.SyntaxKind.ObjectLiteralExpression]: "An object literal",
+  [ts.SyntaxKind.AwaitExpression]: "await",
+  [ts.SyntaxKind.YieldExpression]: "yield",
+  [ts.SyntaxKind.BigIntLiteral]: "A bigint literal",
+  [ts.SyntaxKind.TypeOfExpression]: "typeof",
+  [ts.SyntaxKind.DeleteExpression]: "delete",
+  [ts.SyntaxKind.VoidExpression]: "void",
+  [ts.SyntaxKind.ThisKeyword]: "'this'",
+  [ts.SyntaxKind.SuperKeyword]: "'super'",
+  [ts.SyntaxKind.NullKeyword]: "null",
+  [ts.SyntaxKind.ClassExpression]: "A class expression",
+  [ts.SyntaxKind.JsxElement]: "JSX",
+  [ts.SyntaxKind.JsxSelfClosingElement]: "JSX",
+  [ts.SyntaxKind.MetaProperty]: "A meta property",
+  [ts.SyntaxKind.SpreadElement]: "A spread",
+  [ts.SyntaxKind.OmittedExpression]: "An omitted expression",
+};
+
+/** A readable name for any construct (never TypeScript's internal kind names). */
+export function describeSyntax(n: ts.Node): string {
+  const known = SYNTAX_NAMES[n.kind];
+  if (known) return known;
+  if (ts.isStatement(n)) return "This statement";
+  return `The expression '${n.getText().split("\n")[0].slice(0, 40)}'`;
+}
+
+/** What to write instead of an unsupported expression. */
+export function fixFor(n: ts.Node): string {
+  switch (n.kind) {
+    case ts.SyntaxKind.StringLiteral:
+    case ts.SyntaxKind.TemplateExpression:
+    case ts.SyntaxKind.NoSubstitutionTemplateLiteral:
+    case ts.SyntaxKind.TaggedTemplateExpression:
+      return "only numbers, booleans and Float64Arrays are values here; move string handling out of the function.";
+    case ts.SyntaxKind.ThisKeyword:
+      return "pass the value as a parameter instead.";
+    case ts.SyntaxKind.ArrayLiteralExpression:
+      return "allocate a 'new Float64Array(n)' and assign its elements.";
+    case ts.SyntaxKind.ObjectLiteralExpression:
+      return "use separate number variables, or a Float64Array.";
+    case ts.SyntaxKind.NullKeyword:
+      return "use a number (for example NaN) instead.";
+    default:
+      return "rewrite it with numbers, Float64Arrays, arithmetic, Math functions and helper calls.";
+  }
+}
