@@ -17,7 +17,8 @@ export const Codes = {
   UnsupportedLoop: "AD1010",
   Internal: "AD1099",
 } as const;
-export type Code = (typeof Codes)[keyof typeof Codes];
+/** adjoint's codes, or TypeScript's own (`TS1005`) for syntax and type errors. */
+export type Code = (typeof Codes)[keyof typeof Codes] | `TS${number}`;
 
 export interface Diagnostic {
   code: Code;
@@ -87,6 +88,24 @@ export function lineAndColumn(text: string, offset: number): { line: number; col
     }
   }
   return { line, col: offset - lineStart + 1 };
+}
+
+/** A TypeScript syntax or type error, as an adjoint diagnostic with the same frame. */
+export function fromTypeScript(d: ts.Diagnostic): Diagnostic {
+  const sf = d.file!;
+  const start = d.start ?? 0;
+  const { line, character } = sf.getLineAndCharacterOfPosition(start);
+  const length = Math.max(1, d.length ?? 1);
+  return {
+    code: `TS${d.code}`,
+    message: ts.flattenDiagnosticMessageText(d.messageText, " "),
+    file: sf.fileName,
+    line: line + 1,
+    col: character + 1,
+    frame: codeFrame(sf.text, line, character, Math.max(1, Math.min(length, lineLength(sf.text, line) - character))),
+    start,
+    length,
+  };
 }
 
 /** A few lines of source around `line` with a caret marker under the reported span. */

@@ -8,7 +8,7 @@
  * lowering are located at IR source spans and framed from the program's own source text.
  */
 import ts from "typescript";
-import { type Diagnostic, DiagnosticError, LocatedError, Codes, diagnosticAt, diagnosticAtLoc } from "./diagnostics.ts";
+import { type Diagnostic, DiagnosticError, LocatedError, Codes, diagnosticAt, diagnosticAtLoc, fromTypeScript } from "./diagnostics.ts";
 import type { GenFunction, IRFunction } from "./ir/types.ts";
 import { varsOf } from "./ir/walk.ts";
 import { parse, type AnnotatedFunction } from "./passes/1-parse/index.ts";
@@ -126,7 +126,21 @@ export function differentiate(ann: AnnotatedFunction, ir: IRFunction, options: C
   return { functions: functions.map(simplify) };
 }
 
+/**
+ * TypeScript's own errors that make differentiating meaningless: every syntax error of the file,
+ * and type errors inside the annotated functions.
+ */
+export function typeScriptErrors(program: ts.Program, sf: ts.SourceFile, annotated: ts.FunctionDeclaration[]): Diagnostic[] {
+  const syntax = program.getSyntacticDiagnostics(sf);
+  if (syntax.length > 0) return syntax.map(fromTypeScript);
+  if (annotated.length === 0) return [];
+  const within = (d: ts.Diagnostic) => d.start !== undefined && annotated.some((f) => d.start! >= f.getStart(sf) && d.start! < f.end);
+  return program.getSemanticDiagnostics(sf).filter((d) => d.category === ts.DiagnosticCategory.Error && within(d)).map(fromTypeScript);
+}
+
 export async function compileSourceFile(program: ts.Program, sf: ts.SourceFile, options: CompileOptions = {}): Promise<FileResult> {
+  const syntax = program.getSyntacticDiagnostics(sf);
+  if (syntax.length > 0) return { source: sf.fileName, ir: [], diagnostics: syntax.map(fromTypeScript), functions: [] };
   const { fns, diagnostics } = lowerAll(program, sf, options);
   const result: FileResult = { source: sf.fileName, ir: [], diagnostics, functions: fns.map((f) => f.ann.name) };
   for (const { ir } of fns) {
@@ -134,6 +148,11 @@ export async function compileSourceFile(program: ts.Program, sf: ts.SourceFile, 
     result.ir.push(printIR(ir, act.active));
   }
   if (diagnostics.length > 0 || fns.length === 0) return result;
+  const typeErrors = typeScriptErrors(program, sf, fns.map((f) => f.ann.decl));
+  if (typeErrors.length > 0) {
+    result.diagnostics.push(...typeErrors);
+    return result;
+  }
 
   const functions: GenFunction[] = [];
   for (const { ann, ir } of fns) {

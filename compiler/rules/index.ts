@@ -24,7 +24,7 @@
  *  - abs'(0) = 0 (Math.sign(0));
  *  - max/min: the whole derivative goes to the first argument that attains the result, so
  *    `Math.max(0, x)` (ReLU) has derivative 0 at x = 0 and `Math.max(x, 0)` has 1;
- *  - hypot at the origin: 0;
+ *  - hypot and atan2 at the origin: 0;
  *  - pow(x, y) with respect to y: z·ln x for x > 0, and 0 for x ≤ 0;
  *  - floor, ceil, round, trunc, sign, comparisons: derivative 0.
  */
@@ -182,9 +182,12 @@ export const RULES: Record<string, ScalarRule> = {
   "Math.atan2": { arity: 2, result: "num", syntax: { call: "Math.atan2" },
     eval: Math.atan2, domain: [[-3, 3], [0.2, 3]],
     partials: (x) => {
+      // at the origin both partials are 0 (as for hypot): divide by 1 there instead of 0
       const r2 = add(sq(x[0]), sq(x[1]));
-      return [div(x[1], r2), neg(div(x[0], r2))];
-    } },
+      const d = cond(bin("===", r2, n(0)), n(1), r2);
+      return [div(x[1], d), neg(div(x[0], d))];
+    },
+    doc: "∂/∂y = x / (y² + x²), ∂/∂x = −y / (y² + x²), both 0 at the origin" },
   "Math.pow": { arity: 2, result: "num", syntax: { call: "Math.pow" }, eval: Math.pow,
     domain: [[0.2, 3], [-2, 3]], partials: (x, z) => powPartials(x[0], x[1], z) },
   "Math.hypot": { arity: "variadic", result: "num", syntax: { call: "Math.hypot" }, eval: Math.hypot,

@@ -102,16 +102,18 @@ class Fence {
         this.report(Codes.UnsupportedSyntax, `'return' in '${scope.name}', which writes its results into @out parameters, is not supported: let control reach the end of the function.`, early);
         return;
       }
-    } else if (!scope.isVoid) {
+    }
+    const before = this.diagnostics.length;
+    this.statements(body.statements, scope);
+    // a path without a return, once every construct on the paths is known to be supported
+    if (!scope.isVoid && this.diagnostics.length === before) {
       const stmts = body.statements;
       const last = stmts[stmts.length - 1];
       const fast = countJumps(body, "return", undefined) === 1 && last !== undefined && ts.isReturnStatement(last);
       if (!fast && !definitelyReturns(body)) {
         this.report(Codes.MissingReturn, `Not every path through '${scope.name}' returns a value: add a return at the end.`, scope.decl.name ?? scope.decl);
-        return;
       }
     }
-    this.statements(body.statements, scope);
   }
 
   // ---------------------------------------------------------------- statements

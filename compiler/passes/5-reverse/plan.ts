@@ -211,14 +211,15 @@ class Planner {
     };
     if (s.kind === "load" && this.stableAfter(s.array, s) && operandsAvailable(s)) return s;
     if (s.kind === "op" && ruleFor(s.op)?.cheap && operandsAvailable(s)) return s;
-    // a value copied into a variable as that variable's last assignment in this block: when the
-    // reverse block starts, the variable still holds it (`a = Math.max(a, x[i])`, `x = x * r`)
+    // a value copied into a variable of an enclosing block as that variable's last assignment in
+    // this block: when the reverse block starts, the variable holds it again (`a = Math.max(a, x[i])`)
     const defOrder = this.st.order.get(s)!;
     for (const st of this.copiesOf.get(v) ?? []) {
       if (this.st.blockOf.get(st) !== home || st.kind !== "op") continue;
       const u = st.target;
       const at = this.st.order.get(st)!;
-      if (at < defOrder || this.cx.typeOf(u) === "arr" || this.st.counters.has(u)) continue;
+      // u must be visible from the reverse block: a variable of an enclosing block
+      if (at < defOrder || this.cx.typeOf(u) === "arr" || this.st.counters.has(u) || this.st.home(u) === home) continue;
       if (this.st.defs(u).some((d) => d.order > at && this.st.isWithin(d.block, home))) continue;
       const copy: LeafStmt = { kind: "op", target: v, op: "copy", args: [ref(u)], loc: st.loc };
       this.anchors.set(copy, st);
