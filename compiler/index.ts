@@ -50,19 +50,19 @@ export function createProgram(rootNames: string[], overrides: Map<string, string
 }
 
 /** Compiles source files on disk. Helpers in relatively imported modules are read too. */
-export async function compileFiles(files: string[], options: CompileOptions = {}): Promise<FileResult[]> {
+export function compileFiles(files: string[], options: CompileOptions = {}): FileResult[] {
   const program = createProgram(files);
   const out: FileResult[] = [];
   for (const f of files) {
     const sf = program.getSourceFile(path.resolve(f));
     if (!sf) throw new Error(`cannot read ${f}`);
-    out.push(await compileSourceFile(program, sf, options));
+    out.push(compileSourceFile(program, sf, options));
   }
   return out;
 }
 
 /** Compiles one module given as text (imports are resolved on disk relative to `fileName`). */
-export async function compileSource(text: string, fileName = "input.ts", options: CompileOptions = {}): Promise<FileResult> {
+export function compileSource(text: string, fileName = "input.ts", options: CompileOptions = {}): FileResult {
   const abs = path.resolve(fileName);
   const program = createProgram([abs], new Map([[abs, text]]));
   return compileSourceFile(program, program.getSourceFile(abs)!, options);

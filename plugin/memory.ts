@@ -29,7 +29,7 @@ export function createMemoryCompiler(options: CompileOptions = {}): MemoryCompil
       const text = fs.readFileSync(file, "utf8");
       const hit = cache.get(file);
       if (hit && hit.text === text) return hit.result;
-      const result = compileFiles([file], options).then((r) => r[0]);
+      const result = Promise.resolve().then(() => compileFiles([file], options)[0]);
       cache.set(file, { text, result });
       result.catch(() => cache.delete(file));
       return result;

@@ -26,9 +26,9 @@ export function mseGrad(
   gemv(false, n, d, 1, X, w, 0, pred);
   let s = 0;
   for (let i = 0; i < n; i++) {
-    const t3 = pred[i];
+    const t3 = pred[i]!;
     const t4 = t3 + b;
-    const t5 = y[i];
+    const t5 = y[i]!;
     const r = t4 - t5;
     const t7 = r * r;
     s = s + t7;
@@ -40,17 +40,15 @@ export function mseGrad(
   // line 17: return s / n;
   const d_s = 1 / n;
   for (let i = n - 1; i >= 0; i--) {
-    const t3 = pred[i];
+    const t3 = pred[i]!;
     const t4 = t3 + b;
-    const t5 = y[i];
+    const t5 = y[i]!;
     const r = t4 - t5;
     // line 15: s += r * r;
-    let d_r = d_s * r;
-    d_r += d_s * r;
+    const d_r = d_s * (2 * r);
     // line 14: const r = pred[i] + b - y[i];
-    const d_t4 = d_r;
-    d_b += d_t4;
-    d_pred[i] += d_t4;
+    d_b += d_r;
+    d_pred[i]! += d_r;
   }
   // line 11: gemv(false, n, d, 1, X, w, 0, pred);
   gemv(true, n, d, 1, X, d_pred, 1, d_w);

@@ -23,8 +23,8 @@ export function lossGrad(
   let z = b;
   const t1 = w.length;
   for (let i = 0; i < t1; i++) {
-    const t2 = w[i];
-    const t3 = x[i];
+    const t2 = w[i]!;
+    const t3 = x[i]!;
     const t4 = t2 * t3;
     z = z + t4;
   }
@@ -52,10 +52,10 @@ export function lossGrad(
   const d_t5 = d_t7 * t6;
   const d_z = -d_t5;
   for (let i = t1 - 1; i >= 0; i--) {
-    const t3 = x[i];
+    const t3 = x[i]!;
     // line 4: z += w[i] * x[i];
     const d_t2 = d_z * t3;
-    d_w[i] += d_t2;
+    d_w[i]! += d_t2;
   }
   return { value: t16, grad: { w: d_w, b: d_z } };
 }

@@ -39,7 +39,7 @@ export function lossGrad(
   const A = new Float64Array(t4);
   const t5 = batch * h;
   for (let i = 0; i < t5; i++) {
-    const t6 = Z[i];
+    const t6 = Z[i]!;
     const t7 = Math.tanh(t6);
     A[i] = t7;
   }
@@ -48,8 +48,8 @@ export function lossGrad(
   let total = 0;
   for (let i_1 = 0; i_1 < batch; i_1++) {
     let sel = 0;
-    const t8 = y[i_1];
-    const t9 = f[i_1];
+    const t8 = y[i_1]!;
+    const t9 = f[i_1]!;
     const t10 = t9 + b2;
     const m = t8 * t10;
     const t12 = m > 0;
@@ -79,17 +79,17 @@ export function lossGrad(
   // line 28: return total / batch;
   const d_total = 1 / batch;
   for (let i_1 = batch - 1; i_1 >= 0; i_1--) {
-    const t8 = y[i_1];
-    const t9 = f[i_1];
+    const t8 = y[i_1]!;
+    const t9 = f[i_1]!;
     const t10 = t9 + b2;
     const m = t8 * t10;
     const t12 = m > 0;
     let d_m = 0;
-    // line 26: total += m > 0 ? Math.log1p(Math.exp(-m)) : Math.log1p(Math.exp(m)) -
+    // line 26: total += m > 0 ? Math.log1p(Math.exp(-m)) : Math.log1p(Math.exp(m)) - 
     let d_sel = d_total;
     if (t12) {
       const t14 = tape.popF();
-      // line 26: total += m > 0 ? Math.log1p(Math.exp(-m)) : Math.log1p(Math.exp(m)) -
+      // line 26: total += m > 0 ? Math.log1p(Math.exp(-m)) : Math.log1p(Math.exp(m)) - 
       const d_t15 = d_sel;
       d_sel = 0;
       const d_t14 = d_t15 / (1 + t14);
@@ -97,7 +97,7 @@ export function lossGrad(
       d_m -= d_t13;
     } else {
       const t16 = tape.popF();
-      // line 26: total += m > 0 ? Math.log1p(Math.exp(-m)) : Math.log1p(Math.exp(m)) -
+      // line 26: total += m > 0 ? Math.log1p(Math.exp(-m)) : Math.log1p(Math.exp(m)) - 
       const d_t18 = d_sel;
       d_sel = 0;
       d_m -= d_t18;
@@ -107,19 +107,19 @@ export function lossGrad(
     // line 25: const m = y[i] * (f[i] + b2);
     const d_t10 = d_m * t8;
     d_b2 += d_t10;
-    d_f[i_1] += d_t10;
+    d_f[i_1]! += d_t10;
   }
   // line 22: gemv(false, batch, h, 1, A, W2, 0, f);
   gemv(true, batch, h, 1, A, d_f, 1, d_W2);
   ger(batch, h, 1, d_f, W2, d_A);
   fill(batch, 0, d_f);
   for (let i = t5 - 1; i >= 0; i--) {
-    const t7 = A[i];
+    const t7 = A[i]!;
     // line 5: out[i] = Math.tanh(a[i]);
-    const d_t7 = d_A[i];
+    const d_t7 = d_A[i]!;
     d_A[i] = 0;
     const d_t6 = d_t7 * (1 - t7 * t7);
-    d_Z[i] += d_t6;
+    d_Z[i]! += d_t6;
   }
   // line 18: addRowVector(batch, h, Z, b1);
   accumulateRows(batch, h, d_Z, d_b1);

@@ -687,7 +687,7 @@ describe("generated code type-checks", () => {
     const program = ts.createProgram([batchFile, reproFile], {
       strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext,
       moduleResolution: ts.ModuleResolutionKind.NodeNext, allowImportingTsExtensions: true,
-      noUnusedLocals: true, skipLibCheck: true, types: [], lib: ["lib.es2022.d.ts"],
+      noUnusedLocals: true, noUncheckedIndexedAccess: true, exactOptionalPropertyTypes: true, skipLibCheck: true, types: [], lib: ["lib.es2022.d.ts"],
     });
     batchDiags = [];
     const reproLines = reproOutput.split("\n");
@@ -696,7 +696,7 @@ describe("generated code type-checks", () => {
       const text = `${line + 1}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
       if (d.file?.fileName === batchFile) {
         batchDiags.push({ code: d.code, text });
-      } else {
+      } else if (d.file?.fileName === reproFile) {
         // attribute to the enclosing generated function
         let k = line;
         while (k >= 0 && !/^export function \w+Grad\(/.test(reproLines[k]!)) k--;

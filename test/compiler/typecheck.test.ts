@@ -1,5 +1,6 @@
 /**
- * Generated modules must type-check under `strict`, since users compile them with tsc.
+ * Generated modules must type-check under the strictest settings users compile with: `strict`,
+ * `noUncheckedIndexedAccess`, `exactOptionalPropertyTypes` and `noUnusedLocals`.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -24,7 +25,7 @@ describe("generated code", () => {
     const program = ts.createProgram(files, {
       strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext,
       moduleResolution: ts.ModuleResolutionKind.NodeNext, allowImportingTsExtensions: true,
-      noUnusedLocals: true, skipLibCheck: true, types: [], lib: ["lib.es2022.d.ts"],
+      noUnusedLocals: true, noUncheckedIndexedAccess: true, exactOptionalPropertyTypes: true, skipLibCheck: true, types: [], lib: ["lib.es2022.d.ts"],
     });
     const diags = ts.getPreEmitDiagnostics(program).map((d) =>
       `${d.file?.fileName ?? ""}:${d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line + 1 : ""} ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);

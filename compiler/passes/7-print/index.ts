@@ -6,8 +6,9 @@
  * Holds: expressions print exactly as built (no folding here), each primitive as its rule-table
  * `syntax` says; a `// line N: …` comment goes above the first statement of each run of
  * derivative statements that differentiate the same source line, so comments stay attached to
- * what they describe whatever the simplifier removed; the runtime import lists exactly the
- * routines the module calls. Deterministic: the same module always prints to the same bytes.
+ * what they describe whatever the simplifier removed; element reads carry `!`, so the module
+ * type-checks under `noUncheckedIndexedAccess`; the runtime import lists exactly the routines
+ * the module calls. Deterministic: the same module always prints to the same bytes (layout.ts).
  */
 import {
   type Expr, type GenFunction, type GenModule, type Loc, type Stmt, type TapeType, assertNever,
@@ -16,14 +17,14 @@ import { childBlocks } from "../../ir/walk.ts";
 import { ruleFor } from "../../rules/index.ts";
 import type { Expr as JsExpr, Stmt as JsStmt, BinOp } from "./js.ts";
 import { n, r, call } from "./js.ts";
-import { printModule as printTs, type FunctionSpec } from "./typescript.ts";
+import { printModule as layout, type FunctionSpec } from "./layout.ts";
 
-export async function printModule(m: GenModule): Promise<string> {
+export function printModule(m: GenModule): string {
   const imports = new Set<string>();
   const moduleStmts: JsStmt[] = m.tapes.map((t) => ({ k: "decl", kw: "const", name: t, init: { k: "new", ctor: "Tape", args: [] } }));
   if (m.tapes.length > 0) imports.add("Tape");
   const functions: FunctionSpec[] = m.functions.map((f) => new FunctionPrinter(f, imports).spec());
-  return printTs({ header: m.header, runtimeImports: [...imports], runtimeSpecifier: m.runtimeSpecifier, moduleStmts, functions });
+  return layout({ header: m.header, runtimeImports: [...imports], runtimeSpecifier: m.runtimeSpecifier, moduleStmts, functions });
 }
 
 const TAPE_SUFFIX: Record<TapeType, string> = { num: "F", int: "I", bool: "B" };
@@ -55,7 +56,7 @@ class FunctionPrinter {
       case "const": return typeof e.value === "boolean" ? { k: "bool", v: e.value } : n(e.value, e.text);
       case "apply": return this.apply(e.op, e.args.map((a) => this.expr(a)));
       case "select": return { k: "cond", c: this.expr(e.cond), a: this.expr(e.then), b: this.expr(e.else) };
-      case "index": return { k: "index", arr: r(e.array), index: this.expr(e.index) };
+      case "index": return { k: "index", arr: r(e.array), index: this.expr(e.index), assert: true };
       case "call": this.imports.add(e.fn); return call(e.fn, ...e.args.map((a) => this.expr(a)));
       case "invoke": return call(e.fn, ...e.args.map((a) => this.expr(a)));
       case "pop": return call(`${this.tape()}.pop${TAPE_SUFFIX[e.type]}`);
@@ -111,7 +112,7 @@ class FunctionPrinter {
       case "op":
         return [this.define(s.target, this.apply(s.op, s.args.map((a) => this.expr(a))), s.decl)];
       case "load":
-        return [this.define(s.target, { k: "index", arr: r(s.array), index: this.expr(s.index) }, s.decl)];
+        return [this.define(s.target, { k: "index", arr: r(s.array), index: this.expr(s.index), assert: true }, s.decl)];
       case "store":
         return [{ k: "assign", target: { k: "index", arr: r(s.array), index: this.expr(s.index) }, op: "=", value: this.expr(s.value) }];
       case "alloc":
@@ -155,7 +156,7 @@ class FunctionPrinter {
         return [{ k: "assign", target: r(s.target), op: s.op, value }];
       }
       case "assign-elem":
-        return [{ k: "assign", target: { k: "index", arr: r(s.array), index: this.expr(s.index) }, op: s.op, value: this.expr(s.value) }];
+        return [{ k: "assign", target: { k: "index", arr: r(s.array), index: this.expr(s.index), assert: s.op !== "=" }, op: s.op, value: this.expr(s.value) }];
       case "push":
         return [{ k: "expr", e: call(`${this.tape()}.push${TAPE_SUFFIX[s.type]}`, this.expr(s.value)) }];
       case "effect":

@@ -10,7 +10,8 @@ export type Expr =
   | { k: "bin"; op: BinOp; a: Expr; b: Expr }
   | { k: "un"; op: "-" | "!" | "+"; a: Expr }
   | { k: "call"; fn: string; args: Expr[] }
-  | { k: "index"; arr: Expr; index: Expr }
+  /** `arr[index]`, with `!` when reading an element (generated code is checked with noUncheckedIndexedAccess). */
+  | { k: "index"; arr: Expr; index: Expr; assert?: boolean }
   | { k: "member"; obj: Expr; prop: string; optional?: boolean }
   | { k: "inc"; name: string; op: "++" | "--" }
   | { k: "arrow"; params: string[]; body: Expr }
