@@ -126,18 +126,6 @@ export function differentiate(ann: AnnotatedFunction, ir: IRFunction, options: C
   return { functions: functions.map(simplify) };
 }
 
-/**
- * TypeScript's own errors that make differentiating meaningless: every syntax error of the file,
- * and type errors inside the annotated functions.
- */
-export function typeScriptErrors(program: ts.Program, sf: ts.SourceFile, annotated: ts.FunctionDeclaration[]): Diagnostic[] {
-  const syntax = program.getSyntacticDiagnostics(sf);
-  if (syntax.length > 0) return syntax.map(fromTypeScript);
-  if (annotated.length === 0) return [];
-  const within = (d: ts.Diagnostic) => d.start !== undefined && annotated.some((f) => d.start! >= f.getStart(sf) && d.start! < f.end);
-  return program.getSemanticDiagnostics(sf).filter((d) => d.category === ts.DiagnosticCategory.Error && within(d)).map(fromTypeScript);
-}
-
 export function compileSourceFile(program: ts.Program, sf: ts.SourceFile, options: CompileOptions = {}): FileResult {
   const syntax = program.getSyntacticDiagnostics(sf);
   if (syntax.length > 0) return { source: sf.fileName, ir: [], diagnostics: syntax.map(fromTypeScript), functions: [] };
@@ -148,11 +136,6 @@ export function compileSourceFile(program: ts.Program, sf: ts.SourceFile, option
     result.ir.push(printIR(ir, act.active));
   }
   if (diagnostics.length > 0 || fns.length === 0) return result;
-  const typeErrors = typeScriptErrors(program, sf, fns.map((f) => f.ann.decl));
-  if (typeErrors.length > 0) {
-    result.diagnostics.push(...typeErrors);
-    return result;
-  }
 
   const functions: GenFunction[] = [];
   for (const { ann, ir } of fns) {

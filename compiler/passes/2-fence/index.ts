@@ -21,7 +21,9 @@ import type { Type } from "../../ir/types.ts";
 import { MATH_CONSTANTS, ruleFor, supportedMathFunctions } from "../../rules/index.ts";
 import { ARRAY_RULES } from "../../rules/blas.ts";
 import { type AnnotatedFunction, irTypeOf } from "../1-parse/index.ts";
-import { type ResolveContext, resolveCallee, skipParens, mathMember, outerName, isDeclaredIn } from "../3-lower/resolve.ts";
+import {
+  type ResolveContext, resolveCallee, skipParens, mathMember, outerName, isDeclaredIn, annotatedType, isNewFloat64Array,
+} from "../3-lower/resolve.ts";
 import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, BINARY_OPS } from "../3-lower/jumps.ts";
 import { describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
 
@@ -56,6 +58,8 @@ class Fence {
     this.checker = cx.checker;
   }
 
+  /** IR types of the locals declared so far (from their annotation or initialiser). */
+  private localTypes = new Map<ts.Symbol, Type>();
   /** Declarations already reported: their uses are not reported again. */
   private poisoned = new Set<ts.Symbol>();
 
@@ -209,18 +213,33 @@ class Fence {
         this.report(Codes.UnsupportedSyntax, "An object literal is not supported in a differentiable function: use separate number variables, or a Float64Array.", init);
         continue;
       }
-      const type = this.typeOfNode(d.name);
-      if (!type) {
-        this.report(Codes.NonNumericParameter, `Variable '${d.name.text}' has type '${this.checker.typeToString(this.checker.getTypeAtLocation(d.name))}': only number, boolean and Float64Array values are supported in a differentiable function.`, d);
+      const annotated = annotatedType(d, this.checker);
+      const nonNumeric = () => this.report(Codes.NonNumericParameter, `Variable '${d.name.getText()}' has type '${this.checker.typeToString(this.checker.getTypeAtLocation(d.name))}': only number, boolean and Float64Array values are supported in a differentiable function.`, d);
+      if (annotated === "other" || (annotated === undefined && !init)) {
+        nonNumeric();
         continue;
       }
-      if (!init) continue;
-      if (type === "arr") {
-        this.arrayInitializer(init, scope);
+      const sym = this.checker.getSymbolAtLocation(d.name);
+      if (annotated === "arr" || (annotated === undefined && isNewFloat64Array(init))) {
+        if (sym) this.localTypes.set(sym, "arr");
+        if (init) this.arrayInitializer(init, scope);
+        else this.report(Codes.UnsupportedSyntax, "A Float64Array variable must be initialised with 'new Float64Array(length)'.", d);
         continue;
       }
-      const t = this.expr(init, scope);
-      if (t !== undefined && t !== type) this.report(Codes.UnsupportedSyntax, `'${d.name.text}' is declared ${describeType(type)} but initialised with ${describeType(t)}.`, init);
+      const t = init ? this.expr(init, scope) : annotated;
+      if (t === undefined) {
+        if (sym) this.poisoned.add(sym);
+        continue;
+      }
+      if (t === "arr") {
+        this.arrayInitializer(init!, scope);
+        continue;
+      }
+      if (annotated !== undefined && t !== annotated) {
+        this.report(Codes.UnsupportedSyntax, `'${d.name.text}' is declared ${describeType(annotated)} but initialised with ${describeType(t)}.`, init!);
+        continue;
+      }
+      if (sym) this.localTypes.set(sym, t);
     }
   }
 
@@ -269,7 +288,7 @@ class Fence {
         this.report(Codes.Closure, `'${left.text}' is not a local variable: assigning to variables outside the function is a closure over mutable state. Return the value or pass it in.`, left);
         return;
       }
-      const t = this.typeOfNode(left);
+      const t = this.declaredType(sym);
       if (t === "arr") {
         this.report(Codes.UnsupportedSyntax, `Reassigning the array '${left.text}' is not supported: write its elements instead.`, left);
         return;
@@ -324,6 +343,18 @@ class Fence {
 
   private typeOfNode(n: ts.Node): Type | undefined {
     return irTypeOf(this.checker.getTypeAtLocation(n), this.checker);
+  }
+
+  /**
+   * The type a local or parameter is declared with (not its narrowed type at a use, which asks
+   * TypeScript's flow analysis: quadratic in the length of a function reassigning a variable).
+   */
+  private declaredType(sym: ts.Symbol): Type | undefined {
+    const known = this.localTypes.get(sym);
+    if (known) return known;
+    const d = sym.valueDeclaration;
+    const at = d && (ts.isVariableDeclaration(d) || ts.isParameter(d)) ? d.name : d;
+    return at ? this.typeOfNode(at) : undefined;
   }
 
   private symbol(id: ts.Identifier): ts.Symbol | undefined {
@@ -399,7 +430,7 @@ class Fence {
     if ((e.text === "NaN" || e.text === "Infinity") && (!sym || !isDeclaredIn(sym, scope.decl))) return "num";
     if (!sym) return this.symbol(e) as undefined;
     if (isDeclaredIn(sym, scope.decl)) {
-      const t = this.typeOfNode(e);
+      const t = this.declaredType(sym);
       if (!t) return this.report(Codes.NonNumericParameter, `'${e.text}' has type '${this.checker.typeToString(this.checker.getTypeAtLocation(e))}': only number, boolean and Float64Array values are supported in a differentiable function.`, e);
       return t;
     }

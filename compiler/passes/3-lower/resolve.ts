@@ -115,3 +115,24 @@ export function isDeclaredIn(sym: ts.Symbol, fn: ts.FunctionDeclaration): boolea
   if (!d || d.getSourceFile() !== fn.getSourceFile()) return false;
   return d.pos >= fn.pos && d.end <= fn.end && d !== fn;
 }
+
+/** `new Float64Array(…)`. */
+export function isNewFloat64Array(e: ts.Expression | undefined): e is ts.NewExpression {
+  if (!e) return false;
+  e = skipParens(e);
+  return ts.isNewExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === "Float64Array";
+}
+
+/**
+ * The IR type a declaration's annotation gives, or undefined without one. Unannotated locals take
+ * the type of their initialiser, computed by the caller from its structure: asking TypeScript for
+ * an inferred type runs its flow analysis, quadratic in the length of a function.
+ */
+export function annotatedType(d: ts.VariableDeclaration | ts.ParameterDeclaration, checker: ts.TypeChecker): import("../../ir/types.ts").Type | "other" | undefined {
+  if (!d.type) return undefined;
+  const t = checker.getTypeFromTypeNode(d.type);
+  if (t.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)) return "num";
+  if (t.flags & (ts.TypeFlags.Boolean | ts.TypeFlags.BooleanLiteral)) return "bool";
+  if (t.getSymbol()?.getName() === "Float64Array") return "arr";
+  return "other";
+}

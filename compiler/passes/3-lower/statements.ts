@@ -6,11 +6,10 @@
  * every other loop becomes a general loop region.
  */
 import ts from "typescript";
-import { type Stmt, type Operand, ref, num, isVar } from "../../ir/types.ts";
-import { irTypeOf } from "../1-parse/index.ts";
+import { type Stmt, type Operand, type Type, ref, num, isVar } from "../../ir/types.ts";
 import { ExpressionLowerer } from "./expressions.ts";
 import type { Frame, LoopCtx } from "./env.ts";
-import { skipParens } from "./resolve.ts";
+import { skipParens, annotatedType, isNewFloat64Array } from "./resolve.ts";
 import {
   type JumpKind, countJumps, definitelyJumps, definitelyReturns, blockOf, writtenNames, stepOf, compoundOperator, isAssignmentOperator,
 } from "./jumps.ts";
@@ -223,17 +222,20 @@ export abstract class StatementLowerer extends ExpressionLowerer {
     if (init && ts.isObjectLiteralExpression(init)) {
       this.internal(init);
     }
-    const type = irTypeOf(this.checker.getTypeAtLocation(d.name), this.checker);
-    if (!type) {
-      this.internal(d);
-    }
+    // the annotation's type, else the initialiser's (an array when it allocates one)
+    const annotated = annotatedType(d, this.checker);
+    if (annotated === "other") this.internal(d);
+    const type = annotated ?? (isNewFloat64Array(init) ? "arr" : "num");
     const name = this.newVar(d.name.text, type, "local", d.name.text);
     this.env.set(sym, ref(name));
-    if (d.initializer) this.assignTo(name, d.initializer, out, d);
+    if (d.initializer) {
+      const t = this.assignTo(name, d.initializer, out, d);
+      if (annotated === undefined) this.vars.get(name)!.type = t;
+    }
   }
 
-  /** Lowers `expr` into the variable `name` (no temporary for the outermost step). */
-  protected assignTo(name: string, expr: ts.Expression, out: Stmt[], at: ts.Node): void {
+  /** Lowers `expr` into the variable `name` (no temporary for the outermost step); returns its type. */
+  protected assignTo(name: string, expr: ts.Expression, out: Stmt[], at: ts.Node): Type {
     const type = this.vars.get(name)!.type;
     if (type === "arr") {
       const e = skipParens(expr);
@@ -245,12 +247,13 @@ export abstract class StatementLowerer extends ExpressionLowerer {
         this.loads.written(name);
         out.push({ kind: "alloc", target: name, size, loc: this.loc(this.stmtOf(at)) });
         this.defs.set(name, (this.defs.get(name) ?? 0) + 1);
-        return;
+        return "arr";
       }
       this.internal(expr);
     }
     const before = out.length;
     const value = this.lowerExpr(expr, out, name);
+    const valueType = this.typeOfOperand(value);
     // Retarget the last step when it produced a fresh temporary: `const a = x / y` is one step.
     const last = out[out.length - 1];
     if (out.length > before && isVar(value) && last.kind !== "if" && last.kind !== "for" && last.kind !== "loop"
@@ -261,9 +264,10 @@ export abstract class StatementLowerer extends ExpressionLowerer {
       last.target = name;
       this.loads.renamed(value.name, name);
       this.defs.set(name, 1);
-      return;
+      return valueType;
     }
     this.emitOp(out, name, "copy", [value], at);
+    return valueType;
   }
 
   protected lowerExpressionStatement(e: ts.Expression, out: Stmt[]): void {

@@ -42,6 +42,32 @@ export class Sweeps {
     }
   }
 
+  private recomputedByHome: Map<Block, LeafStmt[]> | undefined;
+
+  /** The steps recomputed at the start of reverse(b), in program order. */
+  private recomputedIn(b: Block): LeafStmt[] {
+    if (!this.recomputedByHome) {
+      const st = this.cx.st;
+      const order = (v: string) => st.order.get(st.defs(v)[0].stmt)!;
+      const groups = new Map<Block, [number, LeafStmt][]>();
+      for (const [v, def] of this.plan.recompute) {
+        const h = st.home(v);
+        const l = groups.get(h);
+        if (l) l.push([order(v), def]);
+        else groups.set(h, [[order(v), def]]);
+      }
+      this.recomputedByHome = new Map([...groups].map(([h, l]) => [h, l.sort((a, c) => a[0] - c[0]).map(([, d]) => d)]));
+    }
+    return this.recomputedByHome.get(b) ?? [];
+  }
+
+  /** Variables declared in the function body, with the parameters, in declaration order. */
+  private rootAndParams(): string[] {
+    const out: string[] = [];
+    for (const [v, info] of this.cx.fn.vars) if (info.kind === "param" || this.cx.st.home(v) === this.cx.st.root) out.push(v);
+    return out;
+  }
+
   private push(v: string, at: Stmt): Stmt {
     return { kind: "push", type: tapeType(this.cx.typeOf(v)), value: ref(v), key: v, loc: at.loc };
   }
@@ -145,11 +171,10 @@ export class Sweeps {
       const mutable = st.isMutable(v) || this.isRestored(v);
       out.push({ kind: "assign", target: v, op: "=", value: this.pop(v), decl: mutable ? "let" : "const", loc: fn.loc });
     }
-    const recomputed = [...this.plan.recompute.entries()].filter(([v]) => st.home(v) === b)
-      .sort((a, c) => st.order.get(st.defs(a[0])[0].stmt)! - st.order.get(st.defs(c[0])[0].stmt)!);
-    for (const [, def] of recomputed) out.push({ ...def, decl: "const" } as LeafStmt);
+    for (const def of this.recomputedIn(b)) out.push({ ...def, decl: "const" } as LeafStmt);
     // adjoints of variables living here
-    for (const [v, info] of fn.vars) {
+    for (const v of isRoot ? this.rootAndParams() : this.byHome.get(b) ?? []) {
+      const info = fn.vars.get(v)!;
       if (!cx.isActive(v) || st.counters.has(v)) continue;
       if (info.kind === "param") {
         if (isRoot && info.type === "num") out.push({ kind: "assign", target: cx.adjOf(v), op: "=", value: num(0), decl: "let", loc: fn.loc });
