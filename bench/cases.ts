@@ -41,7 +41,7 @@ export interface ToolRun {
   tolerance: number;
   /**
    * Peak memory of one gradient call in bytes, and what it counts. Left out, an adjoint tool
-   * is measured by the runtime tapes' high-water mark (`Tape.peakBytes`); others report none.
+   * is measured by the runtime tapes' high-water mark (`Tape.measure`); others report none.
    */
   peak?: { kind: "tape" | "tensors"; bytes: () => number | Promise<number> };
 }
@@ -709,9 +709,7 @@ export function detCases(mods: Mods, quick: boolean): Case[] {
   const sizes = quick ? [3, 4] : [5, 6, 7, 8, 9, 10, 11]; // GradBench's default ℓ
   // the tape grows with the number of minors: measure it at a small size, scale it up
   const probe = Math.min(7, ...sizes);
-  Tape.resetPeaks();
-  gen.detGrad(probe, detInstance(probe));
-  const tapePerMinor = Tape.peakBytes() / minorsOf(probe);
+  const tapePerMinor = Tape.measure(() => gen.detGrad(probe, detInstance(probe))).peakBytes / minorsOf(probe);
   return sizes.map((ell) => {
     const A = detInstance(ell);
     const objective = () => src.det(ell, A);

@@ -5,7 +5,7 @@
  * timing it, and prints gradient time / objective time per problem and tool, all measured in
  * this one run: adjoint's generated code, hand-written gradients (manual), central finite
  * differences (fd) and TensorFlow.js on its pure-JS CPU backend (tfjs). Beside the times, the
- * peak memory of one gradient call: adjoint's tapes (`Tape.peakBytes`), tfjs's tensors
+ * peak memory of one gradient call: adjoint's tapes (`Tape.measure`), tfjs's tensors
  * (`tf.profile`).
  *
  * - `--quick`: tiny sizes and short timings (seconds; the test suite runs it).
@@ -213,9 +213,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
 async function peakOf(t: ToolRun): Promise<{ bytes: number; kind: "tape" | "tensors" } | undefined> {
   if (t.peak) return { bytes: await t.peak.bytes(), kind: t.peak.kind };
   if (t.tool !== "adjoint") return undefined;
-  Tape.resetPeaks();
-  t.gradient();
-  return { bytes: Tape.peakBytes(), kind: "tape" };
+  return { bytes: Tape.measure(t.gradient).peakBytes, kind: "tape" };
 }
 
 // ---------------------------------------------------------------------------------------------
