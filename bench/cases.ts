@@ -3,7 +3,9 @@
  * each with a correctness check that runs before any timing.
  *
  * References and tolerances (ρ = |x − y| / max(1, |x| + |y|), ADBench's measure, worst entry):
- * - manual: against Richardson-extrapolated central differences along a random direction, ≤ 1e-6;
+ * - manual: against Richardson-extrapolated central differences along a random direction, ≤ 1e-6
+ *   (kmeans, piecewise quadratic: one central difference at a step that keeps every point's
+ *   closest centroid, exact up to rounding there; see `kmeansSafeStep`);
  * - adjoint: value bit-identical to the objective's; gradient against manual, ρ ≤ 1e-8, or (no
  *   manual) against Richardson finite differences, ≤ 1e-6;
  * - fd (plain central differences, what a user without AD would write): against the same
