@@ -655,7 +655,7 @@ export function kmeansCases(mods: Mods, quick: boolean, tf?: Tf): Case[] {
     const rng = mulberry32(5);
     const v = randomArray(rng, k * d, -0.5, 0.5), u = randomArray(rng, k * d, -0.5, 0.5);
     const f = (C: Float64Array) => src.kmeans(...args(C));
-    const notes = k === sizes[0][0] && n === sizes[0][1] ? ["fd left out: `dir` needs the Hessian's diagonal, which second differences of the cost cannot give to 1e-6"] : [];
+    const notes = k === sizes[0][0] && n === sizes[0][1] ? ["fd left out: `dir` needs the Hessian's diagonal; second differences at a step that crosses no kink lose far more than 1e-6 to rounding"] : [];
     const tfRun = tf ? tfKmeans(tf, n, k, d, points, centroids) : undefined;
     const tools: ToolRun[] = [
       {
