@@ -3,7 +3,9 @@
  * each with a correctness check that runs before any timing.
  *
  * References and tolerances (ρ = |x − y| / max(1, |x| + |y|), ADBench's measure, worst entry):
- * - manual: against Richardson-extrapolated central differences along a random direction, ≤ 1e-6;
+ * - manual: against Richardson-extrapolated central differences along a random direction, ≤ 1e-6
+ *   (kmeans, piecewise quadratic: one central difference at a step that keeps every point's
+ *   closest centroid, exact up to rounding there; see `kmeansSafeStep`);
  * - adjoint: value bit-identical to the objective's; gradient against manual, ρ ≤ 1e-8, or (no
  *   manual) against Richardson finite differences, ≤ 1e-6;
  * - fd (plain central differences, what a user without AD would write): against the same
@@ -12,12 +14,17 @@
  *   the worst entry of mu's gradient is off by 1.2e-3).
  */
 import { mulberry32, randomArray, directionalDerivative, relativeError, numericGradient, type Args } from "../runtime/gradcheck.ts";
+import { Tape } from "../runtime/tape.ts";
 import { measure } from "./harness.ts";
-import { gmmInstance, baInstance, uniform, rngFor, SEED } from "./data.ts";
+import { gmmInstance, baInstance, lstmInstance, kmeansInstance, detInstance, normal, uniform, rngFor, SEED, type KmeansInstance } from "./data.ts";
 import { lseGradManual } from "./manual/lse.ts";
 import { llsqGradManual } from "./manual/llsq.ts";
 import { gmmGradManual, gmmScratch, gmmConstant } from "./manual/gmm.ts";
-import { tfLse, tfLlsq, tfGmm, type Tf, type TfRun } from "./tfjs.ts";
+import { lstmGradManual, lstmScratch } from "./manual/lstm.ts";
+import { kmeansDirManual, kmeansOut } from "./manual/kmeans.ts";
+import { detGradManual, detScratch } from "./manual/det.ts";
+import { logisticGradManual } from "./manual/logistic.ts";
+import { tfLse, tfLlsq, tfGmm, tfLstm, tfKmeans, tfLogisticScalar, tfPendulumScalar, type Tf, type TfRun } from "./tfjs.ts";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type Gen = Record<string, any>;
@@ -34,6 +41,11 @@ export interface ToolRun {
   /** Error of the gradient against the reference; must be ≤ tolerance before timing. */
   check: () => number;
   tolerance: number;
+  /**
+   * Peak memory of one gradient call in bytes, and what it counts. Left out, an adjoint tool
+   * is measured by the runtime tapes' high-water mark (`Tape.measure`); others report none.
+   */
+  peak?: { kind: "tape" | "tensors"; bytes: () => number | Promise<number> };
 }
 
 export interface Case {
@@ -155,13 +167,15 @@ function tfTools(run: TfRun | undefined, reference: () => Field[], refValue: () 
   return [{
     tool: "tfjs", objective: run.objective, gradient: run.gradient, tolerance: TOL.tfjs,
     check: () => Math.max(rho(run.objective(), refValue()), maxRho(run.gradient(), reference())),
+    peak: { kind: "tensors", bytes: run.peakBytes },
   }];
 }
 
 // ---------------------------------------------------------------------------------------------
-// the loop problems (dot, logistic regression, Euler ODE): adjoint only, checked against FD
+// the loop problems (dot, logistic regression, Euler ODE): adjoint checked against FD; the ODE also
+// against scalar tfjs
 
-export function loopCases(mods: Mods, quick: boolean): Case[] {
+export function loopCases(mods: Mods, quick: boolean, tf?: Tf): Case[] {
   const rng = mulberry32(42);
   const cases: Case[] = [];
   const { dot, logreg, ode } = mods;
@@ -199,16 +213,23 @@ export function loopCases(mods: Mods, quick: boolean): Case[] {
   {
     const steps = quick ? 100 : 1000;
     const args = [1.2, 0.3, 0.5, 0.4, 0.0, steps, 0.01] as const;
+    const f = (k: number, c: number, a: number, x0: number, v0: number) => ode.src.pendulum(k, c, a, x0, v0, steps, 0.01);
+    const tfRun = tf ? tfPendulumScalar(tf, ...args) : undefined;
     cases.push({
       problem: "ode", size: `euler steps=${steps}`,
       objective: () => ode.src.pendulum(...args),
-      tools: [{
-        tool: "adjoint", gradient: () => ode.gen.pendulumGrad(...args), tolerance: TOL.adjointVsFd,
-        check: () => {
-          const r = ode.gen.pendulumGrad(...args);
-          return sameValue(r.value, ode.src.pendulum(...args), directionalError(ode.src.pendulum, [...args], [r.grad.k, r.grad.c, r.grad.a, r.grad.x0, r.grad.v0]));
+      tools: [
+        {
+          tool: "adjoint", gradient: () => ode.gen.pendulumGrad(...args), tolerance: TOL.adjointVsFd,
+          check: () => {
+            const r = ode.gen.pendulumGrad(...args);
+            return sameValue(r.value, ode.src.pendulum(...args), directionalError(ode.src.pendulum, [...args], [r.grad.k, r.grad.c, r.grad.a, r.grad.x0, r.grad.v0]));
+          },
         },
-      }],
+        // scalar tfjs: one 0-d tensor per state variable and step, as a user would port the loop
+        ...tfTools(tfRun, () => [Float64Array.from(numericGradient(f, [...args.slice(0, 5)]) as number[])], () => ode.src.pendulum(...args)),
+      ],
+      dispose: () => tfRun?.dispose(),
     });
   }
   return cases;
@@ -479,4 +500,253 @@ export function mlpCases(mods: Mods, quick: boolean): Case[] {
     }],
     notes: [],
   }];
+}
+
+// ---------------------------------------------------------------------------------------------
+// the quick start's logistic loss: scalar code, against scalar tfjs
+
+export function quickstartCases(mods: Mods, quick: boolean, tf?: Tf): Case[] {
+  const { src, gen } = mods["examples/quickstart/model"];
+  const sizes = quick ? [3] : [3, 100]; // the quick start's 3 weights, and a wider model
+  return sizes.map((d) => {
+    const rng = rngFor(SEED);
+    const w = normal(rng, d, 0.5), x = normal(rng, d);
+    const b = 0.1, y = 1;
+    const objective = () => src.loss(w, b, x, y);
+    const gAd = new Float64Array(d), gMan = new Float64Array(d), gFd = new Float64Array(d + 1);
+    const manual = () => { const g = logisticGradManual(w, b, x, y, new Float64Array(d)).grad; return [g.w, g.b]; };
+    const manualFlat = () => { const [gw, gb] = manual() as [Float64Array, number]; return Float64Array.from([...gw, gb]); };
+    const f = (wv: Float64Array, bv: number) => src.loss(wv, bv, x, y);
+    // fd and tfjs see the d + 1 parameters as one list: w, then b
+    const wb = Float64Array.from([...w, b]);
+    const fwb = (p: Float64Array) => src.loss(p.subarray(0, d), p[d], x, y);
+    const notes: string[] = [];
+    const tfRun = tf ? tfLogisticScalar(tf, w, b, x, y) : undefined;
+    const tools: ToolRun[] = [
+      {
+        tool: "adjoint", gradient: () => gen.lossGrad(w, b, x, y, { w: gAd }), tolerance: TOL.adjointVsManual,
+        check: () => { const r = gen.lossGrad(w, b, x, y); return sameValue(r.value, src.loss(w, b, x, y), maxRho([r.grad.w, r.grad.b], manual())); },
+      },
+      {
+        tool: "manual", gradient: () => logisticGradManual(w, b, x, y, gMan), tolerance: TOL.manual,
+        check: () => { const r = logisticGradManual(w, b, x, y, new Float64Array(d)); return Math.max(rho(r.value, src.loss(w, b, x, y)), directionalError(f, [w, b], [r.grad.w, r.grad.b])); },
+      },
+      ...fdTool(objective, d + 1, () => ({
+        gradient: () => fdGradient(fwb, [wb], [0], [gFd]), tolerance: TOL.fd,
+        check: () => maxRho(fdGradient(fwb, [new Float64Array(wb)], [0], [new Float64Array(d + 1)]), [manualFlat()]),
+      }), notes),
+      ...tfTools(tfRun, () => [manualFlat()], objective),
+    ];
+    return { problem: "quickstart", size: `d=${d}`, objective, tools, notes, dispose: () => tfRun?.dispose() };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// GradBench lstm, kmeans, det
+
+export function lstmCases(mods: Mods, quick: boolean, tf?: Tf): Case[] {
+  const { src, gen } = mods.lstm;
+  const sizes: [number, number][] = quick ? [[2, 10]] : [[2, 1024], [4, 4096]]; // b = 14
+  return sizes.map(([l, c]) => {
+    const I = lstmInstance(l, c);
+    const { b, mainParams, extraParams, state, sequence } = I;
+    const args = (m = mainParams, e = extraParams) => [l, c, b, m, e, state, sequence] as const;
+    const objective = () => src.lstm(...args());
+    const newGrad = () => ({ mainParams: new Float64Array(mainParams.length), extraParams: new Float64Array(extraParams.length) });
+    const gAd = newGrad(), gMan = newGrad(), scratch = lstmScratch(l, c, b);
+    const gFd = [new Float64Array(mainParams.length), new Float64Array(extraParams.length)];
+    const manual = () => { const g = lstmGradManual(...args(), newGrad(), lstmScratch(l, c, b)).grad; return [g.mainParams, g.extraParams]; };
+    const f = (m: Float64Array, e: Float64Array) => src.lstm(...args(m, e));
+    const notes: string[] = [];
+    const tfRun = tf ? tfLstm(tf, l, c, b, mainParams, extraParams, state, sequence) : undefined;
+    const tools: ToolRun[] = [
+      {
+        tool: "adjoint", gradient: () => gen.lstmGrad(...args(), gAd), tolerance: TOL.adjointVsManual,
+        check: () => { const r = gen.lstmGrad(...args()); return sameValue(r.value, src.lstm(...args()), maxRho([r.grad.mainParams, r.grad.extraParams], manual())); },
+      },
+      {
+        tool: "manual", gradient: () => lstmGradManual(...args(), gMan, scratch), tolerance: TOL.manual,
+        check: () => {
+          const r = lstmGradManual(...args(), newGrad(), lstmScratch(l, c, b));
+          return Math.max(rho(r.value, src.lstm(...args())), directionalError(f, [mainParams, extraParams], [r.grad.mainParams, r.grad.extraParams]));
+        },
+      },
+      ...fdTool(objective, mainParams.length + extraParams.length, () => ({
+        gradient: () => fdGradient(src.lstm, [...args()], [3, 4], gFd), tolerance: TOL.fd,
+        check: () => maxRho(fdGradient(src.lstm, [...args(new Float64Array(mainParams), new Float64Array(extraParams))], [3, 4], gFd.map((g) => new Float64Array(g.length))), manual()),
+      }), notes),
+      ...tfTools(tfRun, manual, objective),
+    ];
+    return { problem: "lstm", size: `l=${l} c=${c} b=${b}`, objective, tools, notes, dispose: () => tfRun?.dispose() };
+  });
+}
+
+/**
+ * The largest step t (at most 1e-3) such that moving the centroids to C ± t·v keeps every
+ * point's closest centroid, with half of each gap to spare. For point i with closest centroid
+ * b and any other j, ‖C_j − P_i‖² − ‖C_b − P_i‖² moves from its gap g ≥ 0 by t·β + t²·α with
+ * β = 2⟨v_b, P_i − C_b⟩ − 2⟨v_j, P_i − C_j⟩ and α = ‖v_j‖² − ‖v_b‖², so |t|·|β| + t²·|α| ≤ g/2
+ * suffices. Within that step the cost is a quadratic in t and its gradient linear, so their
+ * central differences are exact up to rounding; a larger step can cross to another assignment,
+ * where the cost has a kink.
+ */
+function kmeansSafeStep({ n, k, d, points, centroids }: KmeansInstance, v: Float64Array): number {
+  const vv = new Float64Array(k);
+  for (let j = 0; j < k; j++) for (let e = 0; e < d; e++) vv[j] += v[j * d + e] ** 2;
+  const dist = new Float64Array(k), along = new Float64Array(k); // ‖C_j − P_i‖², ⟨v_j, P_i − C_j⟩
+  let t = 1e-3;
+  for (let i = 0; i < n; i++) {
+    let b = 0;
+    for (let j = 0; j < k; j++) {
+      let s = 0, p = 0;
+      for (let e = 0; e < d; e++) {
+        const diff = points[i * d + e] - centroids[j * d + e];
+        s += diff * diff;
+        p += v[j * d + e] * diff;
+      }
+      dist[j] = s;
+      along[j] = p;
+      if (s < dist[b]) b = j;
+    }
+    for (let j = 0; j < k; j++) {
+      if (j === b) continue;
+      const g = dist[j] - dist[b];
+      const beta = Math.abs(2 * along[b] - 2 * along[j]), alpha = Math.abs(vv[j] - vv[b]);
+      // the positive root of α t² + β t = g / 2
+      const tj = alpha > 0 ? (-beta + Math.sqrt(beta * beta + 2 * alpha * g)) / (2 * alpha) : g / (2 * beta);
+      if (tj < t) t = tj;
+    }
+  }
+  return t;
+}
+
+/** (f(x + t·v) − f(x − t·v)) / 2t */
+function centralDifference(f: (x: Float64Array) => number, x: Float64Array, v: Float64Array, t: number): number {
+  const xp = x.map((xe, e) => xe + t * v[e]), xm = x.map((xe, e) => xe - t * v[e]);
+  return (f(xp) - f(xm)) / (2 * t);
+}
+
+/**
+ * GradBench's kmeans `dir` (the Newton direction grad / diag H). adjoint: one `kmeansHvp` with a
+ * direction of ones gives the value, the gradient and H·1, which is the Hessian's diagonal
+ * because the Hessian is diagonal (for fixed assignments f = Σ_i Σ_e (C_a(i)e − P_ie)², a sum of
+ * squares of single coordinates: ∂²f/∂C_je∂C_j'e' = 2·n_j when (j, e) = (j', e'), else 0).
+ * The "grad only" variant times `kmeansGrad` alone.
+ */
+export function kmeansCases(mods: Mods, quick: boolean, tf?: Tf): Case[] {
+  const { src, gen } = mods.kmeans;
+  // from GradBench's grid k ∈ {10, 100, 1000} × n ∈ {1000, 10000} × d ∈ {8, 16}: the smallest, a middle and the largest
+  const sizes: [number, number, number][] = quick ? [[3, 20, 2], [5, 40, 3]] : [[10, 1000, 8], [100, 10000, 8], [1000, 10000, 16]];
+  return sizes.map(([k, n, d]) => {
+    const I = kmeansInstance(k, n, d);
+    const { points, centroids } = I;
+    const args = (C = centroids) => [n, k, d, points, C] as const;
+    const objective = () => src.kmeans(...args());
+    const ones = { centroids: new Float64Array(k * d).fill(1) };
+    const dirAd = new Float64Array(k * d), gAd = new Float64Array(k * d);
+    const adjointDir = (dir: Float64Array) => {
+      const r = gen.kmeansHvp(...args(), ones);
+      const g = r.grad.centroids as Float64Array, h = r.hvp.centroids as Float64Array;
+      for (let q = 0; q < k * d; q++) dir[q] = g[q] / h[q];
+      return { value: r.value as number, dir, grad: g, hess: h };
+    };
+    const outMan = kmeansOut(k, d), sizesMan = new Float64Array(k);
+    const manual = () => kmeansDirManual(...args(), kmeansOut(k, d), new Float64Array(k));
+    const rng = mulberry32(5);
+    const v = randomArray(rng, k * d, -0.5, 0.5), u = randomArray(rng, k * d, -0.5, 0.5);
+    const f = (C: Float64Array) => src.kmeans(...args(C));
+    const notes = k === sizes[0][0] && n === sizes[0][1] ? ["fd left out: `dir` needs the Hessian's diagonal; second differences at a step that crosses no kink lose far more than 1e-6 to rounding"] : [];
+    const tfRun = tf ? tfKmeans(tf, n, k, d, points, centroids) : undefined;
+    const tools: ToolRun[] = [
+      {
+        tool: "adjoint", gradient: () => adjointDir(dirAd), tolerance: TOL.adjointVsManual,
+        check: () => {
+          const r = adjointDir(new Float64Array(k * d)), m = manual();
+          return sameValue(r.value, src.kmeans(...args()), maxRho([r.dir, r.grad, r.hess], [m.dir, m.grad, m.hess]));
+        },
+      },
+      {
+        tool: "adjoint", variant: "grad only", gradient: () => gen.kmeansGrad(...args(), { centroids: gAd }), tolerance: TOL.adjointVsManual,
+        check: () => { const r = gen.kmeansGrad(...args()); return sameValue(r.value, src.kmeans(...args()), maxRho([r.grad.centroids], [manual().grad])); },
+      },
+      {
+        tool: "manual", gradient: () => kmeansDirManual(...args(), outMan, sizesMan), tolerance: TOL.manual,
+        check: () => {
+          // Along random directions v and u, within the step that keeps the assignment: ⟨grad, v⟩
+          // against a central difference of the cost, uᵀ·H·v against one of ⟨grad(C + t v), u⟩.
+          // Both are exact up to rounding there (a quadratic, a linear function of t), so this is
+          // one central difference at that step: Richardson's halvings would only add rounding.
+          const m = manual();
+          const step = kmeansSafeStep(I, v);
+          const dot = (a: Float64Array, b: Float64Array) => a.reduce((s, x, q) => s + x * b[q], 0);
+          const gradErr = relativeError(dot(m.grad, v), centralDifference(f, centroids, v, step));
+          const gu = (C: Float64Array) => dot(kmeansDirManual(...args(C), kmeansOut(k, d), new Float64Array(k)).grad, u);
+          const hessErr = relativeError(dot(m.hess.map((h, q) => h * v[q]), u), centralDifference(gu, centroids, v, step));
+          // dir = grad / diag H
+          const dirErr = maxRho([m.dir], [m.grad.map((g, q) => g / m.hess[q])]);
+          return Math.max(rho(m.value, src.kmeans(...args())), gradErr, hessErr, dirErr);
+        },
+      },
+      ...tfTools(tfRun, () => { const m = manual(); return [m.dir, m.grad, m.hess]; }, objective),
+    ];
+    return { problem: "kmeans", size: `k=${k} n=${n} d=${d}`, objective, tools, notes, dispose: () => tfRun?.dispose() };
+  });
+}
+
+/** Minors the expansion of an ℓ×ℓ determinant visits: Σ_{k=1..ℓ} ℓ!/(ℓ−k)!. */
+function minorsOf(ell: number): number {
+  let sum = 0, term = 1;
+  for (let k = 1; k <= ell; k++) {
+    term *= ell - k + 1;
+    sum += term;
+  }
+  return sum;
+}
+
+/** adjoint's det gradient is run only where its tape is expected to fit in this. */
+export const DET_TAPE_BUDGET = 2 ** 30;
+
+export function detCases(mods: Mods, quick: boolean): Case[] {
+  const { src, gen } = mods.det;
+  const sizes = quick ? [3, 4] : [5, 6, 7, 8, 9, 10, 11]; // GradBench's default ℓ
+  // the tape grows with the number of minors: measure it at a small size, scale it up
+  const probe = Math.min(7, ...sizes);
+  const tapePerMinor = Tape.measure(() => gen.detGrad(probe, detInstance(probe))).peakBytes / minorsOf(probe);
+  return sizes.map((ell) => {
+    const A = detInstance(ell);
+    const objective = () => src.det(ell, A);
+    const gAd = new Float64Array(ell * ell), gMan = new Float64Array(ell * ell), gFd = new Float64Array(ell * ell), scratch = detScratch(ell);
+    const manual = () => detGradManual(ell, A, new Float64Array(ell * ell), detScratch(ell)).grad;
+    const f = (a: Float64Array) => src.det(ell, a);
+    const notes = ell === sizes[0] ? ["tfjs left out: it has no determinant, and expansion by minors written with scalar tfjs operations takes two per minor (≈ 2·10⁷ at ℓ = 10)"] : [];
+    const tape = tapePerMinor * minorsOf(ell);
+    const adjoint: ToolRun[] = tape <= DET_TAPE_BUDGET ? [{
+      tool: "adjoint", gradient: () => gen.detGrad(ell, A, { A: gAd }), tolerance: TOL.adjointVsManual,
+      check: () => { const r = gen.detGrad(ell, A); return sameValue(r.value, src.det(ell, A), maxRho([r.grad.A], [manual()])); },
+    }] : [];
+    if (!adjoint.length) notes.push(`adjoint left out: its tape would hold ≈ ${fmtBytes(tape)} (${fmtBytes(tapePerMinor)} per minor, measured at ℓ = ${probe}), over the budget of ${fmtBytes(DET_TAPE_BUDGET)}`);
+    const tools: ToolRun[] = [
+      ...adjoint,
+      {
+        tool: "manual", gradient: () => detGradManual(ell, A, gMan, scratch), tolerance: TOL.manual,
+        check: () => { const r = detGradManual(ell, A, new Float64Array(ell * ell), detScratch(ell)); return Math.max(rho(r.value, src.det(ell, A)), directionalError(f, [A], [r.grad])); },
+      },
+      ...fdTool(objective, ell * ell, () => ({
+        gradient: () => fdGradient(f, [A], [0], [gFd]), tolerance: TOL.fd,
+        check: () => maxRho(fdGradient(f, [new Float64Array(A)], [0], [new Float64Array(ell * ell)]), [manual()]),
+      }), notes),
+    ];
+    return { problem: "det", size: `ℓ=${ell}`, objective, tools, notes };
+  });
+}
+
+/** 1536 → "1.5 KiB". */
+export function fmtBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let u = 0;
+  while (bytes >= 1024 && u < units.length - 1) {
+    bytes /= 1024;
+    u++;
+  }
+  return `${u === 0 ? bytes.toFixed(0) : bytes.toFixed(bytes >= 100 ? 0 : 1)} ${units[u]}`;
 }

@@ -101,3 +101,66 @@ export function baInstance(nCams: number, nPts: number, nObs: number, project: (
   }
   return { nCams, nPts, nObs, cams, X, w, obs, feats };
 }
+
+export interface LstmInstance {
+  l: number; c: number; b: number;
+  mainParams: Float64Array; // 2l × 4b
+  extraParams: Float64Array; // 3 × b
+  state: Float64Array; // 2l × b
+  sequence: Float64Array; // c × b, bits
+}
+
+/** Character bits per row of the lstm sequence, as in GradBench's inputs (its text needs 14). */
+export const LSTM_BITS = 14;
+
+/**
+ * Text-like characters: GradBench encodes the first c characters of a text file
+ * (`evals/lstm/data/lstm_full.txt`) as rows of ⌈log₂ max code⌉ = 14 bits, most significant
+ * first. Ours come from a seeded generator instead: lower-case letters and spaces mostly, some
+ * capitals, digits and punctuation, and an em dash (U+2014, the character that needs 14 bits)
+ * about once per 200 characters and at least once.
+ */
+export function lstmText(rng: Rng, c: number): number[] {
+  const lower = "etaoinshrdlucmfwypvbgkjqxz", other = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,;:'\"()-!?";
+  const codes: number[] = [];
+  for (let t = 0; t < c; t++) {
+    const u = rng();
+    // letters by rough English frequency: the first of `lower` most often
+    const ch = u < 0.17 ? " " : u < 0.9 ? lower[Math.floor(lower.length * rng() ** 2)] : u < 0.995 ? other[Math.floor(other.length * rng())] : "\u2014";
+    codes.push(ch.charCodeAt(0));
+  }
+  if (c > 1 && !codes.includes(0x2014)) codes[Math.floor(c / 2)] = 0x2014;
+  return codes;
+}
+
+/** As GradBench's lstm generator: parameters and state ~ U(0, 1), the sequence text as bits. */
+export function lstmInstance(l: number, c: number, seed = SEED): LstmInstance {
+  const rng = rngFor(seed);
+  const b = LSTM_BITS;
+  const sequence = new Float64Array(c * b);
+  lstmText(rng, c).forEach((code, t) => {
+    for (let bit = 0; bit < b; bit++) sequence[t * b + bit] = (code >> (b - 1 - bit)) & 1;
+  });
+  // GradBench draws state, then main, then extra parameters
+  const state = uniform(rng, 2 * l * b);
+  const mainParams = uniform(rng, 2 * l * 4 * b);
+  const extraParams = uniform(rng, 3 * b);
+  return { l, c, b, mainParams, extraParams, state, sequence };
+}
+
+export interface KmeansInstance {
+  n: number; k: number; d: number;
+  points: Float64Array; // n × d
+  centroids: Float64Array; // k × d
+}
+
+/** As GradBench's kmeans generator: points ~ U(0, 1)^d, the centroids are the last k points. */
+export function kmeansInstance(k: number, n: number, d: number, seed = SEED): KmeansInstance {
+  const points = uniform(rngFor(seed), n * d);
+  return { n, k, d, points, centroids: points.slice((n - k) * d) };
+}
+
+/** As GradBench's det generator: an ℓ×ℓ matrix with entries ~ U(0, 1), row-major. */
+export function detInstance(ell: number, seed = SEED): Float64Array {
+  return uniform(rngFor(seed), ell * ell);
+}

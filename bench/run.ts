@@ -4,10 +4,13 @@
  * Compiles the annotated problems in bench/problems with adjoint, checks every gradient before
  * timing it, and prints gradient time / objective time per problem and tool, all measured in
  * this one run: adjoint's generated code, hand-written gradients (manual), central finite
- * differences (fd) and TensorFlow.js on its pure-JS CPU backend (tfjs).
+ * differences (fd) and TensorFlow.js on its pure-JS CPU backend (tfjs). Beside the times, the
+ * peak memory of one gradient call: adjoint's tapes (`Tape.measure`), tfjs's tensors
+ * (`tf.profile`).
  *
  * - `--quick`: tiny sizes and short timings (seconds; the test suite runs it).
- * - `<problem>...`: only these problems (dot, logreg, ode, lse, llsq, gmm, ba, ode-rk4); a word
+ * - `<problem>...`: only these problems (dot, logreg, quickstart, ode, lse, llsq, gmm, ba,
+ *   ode-rk4, mlp, lstm, kmeans, det); a word
  *   that is not a problem's name selects every problem whose name contains it.
  * - `--json`: write bench/results.json (rows of the problems run replace their old rows) and
  *   regenerate the marked section of docs/benchmarks.md from it. Ignored with --quick.
@@ -20,7 +23,8 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { compileFiles } from "../compiler/index.ts";
 import { compare, machine, progress, fmtMs, clockName } from "./harness.ts";
-import { loopCases, lseCases, llsqCases, gmmCases, baCases, odeRk4Cases, mlpCases, TOL, FD_BUDGET_MS, type Case, type Mods, type Tool } from "./cases.ts";
+import { loopCases, lseCases, llsqCases, gmmCases, baCases, odeRk4Cases, mlpCases, quickstartCases, lstmCases, kmeansCases, detCases, fmtBytes, TOL, FD_BUDGET_MS, type Case, type Mods, type Tool, type ToolRun } from "./cases.ts";
+import { Tape } from "../runtime/tape.ts";
 import { loadTf, type Tf } from "./tfjs.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -34,19 +38,26 @@ export interface Row {
   objectiveMs: number;
   gradientMs: number;
   ratio: number;
+  /** Peak memory of one gradient call, in bytes, and what it counts (see `peakOf`). */
+  peakBytes?: number;
+  peakKind?: "tape" | "tensors";
 }
 
 /** Problems in report order, each with the source files it compiles and its case builder. */
 const PROBLEMS: { name: string; files: string[]; tfjs: boolean; cases: (mods: Mods, quick: boolean, tf?: Tf) => Case[] }[] = [
   { name: "dot", files: ["dot"], tfjs: false, cases: (m, q) => loopCases(m, q).filter((c) => c.problem === "dot") },
   { name: "logreg", files: ["logreg"], tfjs: false, cases: (m, q) => loopCases(m, q).filter((c) => c.problem === "logreg") },
-  { name: "ode", files: ["ode"], tfjs: false, cases: (m, q) => loopCases(m, q).filter((c) => c.problem === "ode") },
+  { name: "quickstart", files: ["examples/quickstart/model"], tfjs: true, cases: quickstartCases },
+  { name: "ode", files: ["ode"], tfjs: true, cases: (m, q, tf) => loopCases(m, q, tf).filter((c) => c.problem === "ode") },
   { name: "lse", files: ["lse"], tfjs: true, cases: lseCases },
   { name: "llsq", files: ["llsq"], tfjs: true, cases: llsqCases },
   { name: "gmm", files: ["gmm"], tfjs: true, cases: gmmCases },
   { name: "ba", files: ["ba"], tfjs: false, cases: baCases },
   { name: "ode-rk4", files: ["odeRk4"], tfjs: false, cases: odeRk4Cases },
   { name: "mlp", files: ["fixtures/programs/layers"], tfjs: false, cases: mlpCases },
+  { name: "lstm", files: ["lstm"], tfjs: true, cases: lstmCases },
+  { name: "kmeans", files: ["kmeans"], tfjs: true, cases: kmeansCases },
+  { name: "det", files: ["det"], tfjs: false, cases: detCases },
 ];
 
 /** The goals of issue 7 (reported, not enforced). */
@@ -145,6 +156,9 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
       c.dispose?.();
       continue;
     }
+    // memory: one more gradient call per tool, before any timing
+    const peaks: ({ bytes: number; kind: "tape" | "tensors" } | undefined)[] = [];
+    for (const t of c.tools) peaks.push(await peakOf(t));
     // one interleaved comparison per case: the objective(s) and every gradient
     const fns: (() => unknown)[] = [c.objective];
     const slots = c.tools.map((t) => {
@@ -162,7 +176,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     done = base + fns.length;
     c.tools.forEach((t, i) => {
       const obj = timings[slots[i].obj].ms, grad = timings[slots[i].grad].ms;
-      rows.push({ problem: c.problem, size: t.variant ? `${c.size} (${t.variant})` : c.size, tool: t.tool, objectiveMs: obj, gradientMs: grad, ratio: grad / obj });
+      rows.push({
+        problem: c.problem, size: t.variant ? `${c.size} (${t.variant})` : c.size, tool: t.tool, objectiveMs: obj, gradientMs: grad, ratio: grad / obj,
+        ...(peaks[i] ? { peakBytes: peaks[i]!.bytes, peakKind: peaks[i]!.kind } : {}),
+      });
     });
     c.dispose?.();
   }
@@ -186,12 +203,26 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   return failures > 0 ? 1 : 0;
 }
 
+/**
+ * Peak memory of one gradient call: for adjoint, the high-water mark of the runtime's tapes
+ * (every generated function keeps its values in a module-level `Tape`; local arrays and the
+ * result buffers are not counted); for tfjs, the peak bytes of the tensors alive at once beyond
+ * those before the call (`tf.profile`); none for manual and fd (their buffers are allocated
+ * once, outside the call).
+ */
+async function peakOf(t: ToolRun): Promise<{ bytes: number; kind: "tape" | "tensors" } | undefined> {
+  if (t.peak) return { bytes: await t.peak.bytes(), kind: t.peak.kind };
+  if (t.tool !== "adjoint") return undefined;
+  return { bytes: Tape.measure(t.gradient).peakBytes, kind: "tape" };
+}
+
 // ---------------------------------------------------------------------------------------------
 // reporting
 
 export function markdownTable(rows: Row[]): string {
-  const lines = ["| problem | size | tool | objective ms | gradient ms | gradient / objective |", "| --- | --- | --- | ---: | ---: | ---: |"];
-  for (const r of rows) lines.push(`| ${r.problem} | ${r.size} | ${r.tool} | ${fmtMs(r.objectiveMs)} | ${fmtMs(r.gradientMs)} | ${r.ratio.toFixed(2)} |`);
+  const lines = ["| problem | size | tool | objective ms | gradient ms | gradient / objective | peak memory |", "| --- | --- | --- | ---: | ---: | ---: | ---: |"];
+  const peak = (r: Row) => (r.peakBytes === undefined ? "" : `${fmtBytes(r.peakBytes)} ${r.peakKind}`);
+  for (const r of rows) lines.push(`| ${r.problem} | ${r.size} | ${r.tool} | ${fmtMs(r.objectiveMs)} | ${fmtMs(r.gradientMs)} | ${r.ratio.toFixed(2)} | ${peak(r)} |`);
   return lines.join("\n");
 }
 
@@ -250,6 +281,8 @@ function writeDocs(rows: Row[], runNotes: string[], ran: string[]) {
     "",
     summaryTable(rows),
     ...(notes.length ? ["", ...notes.map((n) => `- ${n}`)] : []),
+    "",
+    "Peak memory: of one gradient call; `tape` is the high-water mark of adjoint's runtime tapes (the values the reverse sweep reads back; local arrays and result buffers not counted), `tensors` the peak bytes of tfjs tensors alive at once during the call beyond those before it (`tf.profile`).",
     "",
     `Checks before timing (ρ = |x − y| / max(1, |x| + |y|), worst entry): manual against Richardson differences ≤ ${TOL.manual}; adjoint value bit-identical to the objective, gradient against manual ρ ≤ ${TOL.adjointVsManual} (against Richardson differences ≤ ${TOL.adjointVsFd} where there is no manual gradient); fd ρ ≤ ${TOL.fd}; tfjs (float32) ρ ≤ ${TOL.tfjs}. fd is timed only where 2·P objective calls take under ${FD_BUDGET_MS} ms.`,
     END,

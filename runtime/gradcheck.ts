@@ -8,22 +8,31 @@
  *   starts at h0 and halves at each level (at most 8 levels); it stops as soon as
  *   the error estimate stops improving and returns the best entry. f must be
  *   defined on [-h0, h0]; if D(h0) is not finite the step is shrunk until it is.
- * - `numericGradient(f, args, which)` gives, for each argument index in `which`
+ * - `numericGradient(f, args, which, { step })` gives, for each argument index in `which`
  *   (default: all), the partial derivative(s) of f: a number for a number
  *   argument, a Float64Array of partials for a Float64Array argument (one element
  *   perturbed at a time). Other entries are null. The caller's arrays are never
  *   mutated: f always receives fresh copies, refilled before every call, so even
  *   an f that writes into its inputs cannot corrupt the estimate.
- *   The step for an element x is the power of two nearest 1e-3 * max(1, |x|),
- *   so x ± h is exact in floating point for ordinary values.
- * - `directionalDerivative(f, args, direction)` is d/dt f(args + t * direction)
- *   at t = 0, with the same extrapolation.
+ *   The step for an element x is the power of two nearest step * max(1, |x|)
+ *   (step 1e-3 unless given), so x ± h is exact in floating point for ordinary
+ *   values.
+ * - `directionalDerivative(f, args, direction, { step })` is
+ *   d/dt f(args + t * direction) at t = 0, with the same extrapolation; the first
+ *   t moves no component by more than step * max(1, |x|).
  * - `relativeError(a, b)` is relative above 1 in magnitude, absolute below:
  *   |a - b| / max(|a|, |b|) when max(|a|, |b|) >= 1, else |a - b|. Equal values
  *   (including equal infinities) give 0; otherwise a NaN or an infinity on either
  *   side gives Infinity, so that it can never pass a tolerance test.
  * - `checkGradient(f, args, analytic, opts)` compares an analytic gradient with
- *   `numericGradient` and reports the worst entries.
+ *   these estimates entry by entry and reports the worst entries. An entry that
+ *   disagrees is estimated again with smaller first steps (a step that crosses a
+ *   kink of f, as ReLU's at 0, spoils the estimate); if it still disagrees, the
+ *   one-sided differences at three small steps tell whether f has a kink there:
+ *   a jump between the left and right slopes that does not shrink with the step.
+ *   At a kink an analytic value between the two one-sided slopes is reported as
+ *   "kink" and does not fail the check (unless `allowKinks: false`); anything
+ *   else that disagrees is FAILED.
  * - `mulberry32(seed)` is a small deterministic PRNG in [0, 1);
  *   `randomArray(rng, n, lo, hi)` fills a Float64Array uniformly in [lo, hi).
  *
@@ -100,10 +109,22 @@ export function richardson(f: (h: number) => number, h0: number = 0.01): number 
   return richardsonWithError(f, h0).value;
 }
 
-/** Power of two nearest STEP_SCALE * max(1, |x|): x ± h is then exact for ordinary x. */
-function stepFor(x: number): number {
-  const target = STEP_SCALE * Math.max(1, Math.abs(x));
-  if (!Number.isFinite(target)) return STEP_SCALE;
+/** Options of the finite-difference estimates. */
+export interface StepOptions {
+  /** First step relative to max(1, |x|) (default 1e-3); Richardson's tableau then halves it. */
+  step?: number;
+}
+
+function stepScale(opts: StepOptions | undefined): number {
+  const s = opts?.step ?? STEP_SCALE;
+  if (!(s > 0) || !Number.isFinite(s)) throw new RangeError(`step must be positive and finite, got ${s}`);
+  return s;
+}
+
+/** Power of two nearest scale * max(1, |x|): x ± h is then exact for ordinary x. */
+function stepFor(x: number, scale: number = STEP_SCALE): number {
+  const target = scale * Math.max(1, Math.abs(x));
+  if (!Number.isFinite(target)) return scale;
   return 2 ** Math.round(Math.log2(target));
 }
 
@@ -149,35 +170,39 @@ export function numericGradient(
   f: (...args: any[]) => number,
   args: Args,
   which?: number[],
+  opts?: StepOptions,
 ): (number | Float64Array | null)[] {
   const indices = resolveWhich(args, which);
+  const scale = stepScale(opts);
   const out: (number | Float64Array | null)[] = args.map(() => null);
   const copies = new ArgCopies(args);
 
   for (const k of indices) {
     const x = copies.pristine[k];
     if (typeof x === "number") {
-      out[k] = richardson((h) => {
-        copies.refill();
-        copies.call[k] = x + h;
-        return f(...copies.call);
-      }, stepFor(x));
+      out[k] = richardson(along(f, copies, k, -1, x), stepFor(x, scale));
     } else if (x instanceof Float64Array) {
       const partials = new Float64Array(x.length);
-      for (let e = 0; e < x.length; e++) {
-        const xe = x[e];
-        partials[e] = richardson((h) => {
-          copies.refill();
-          (copies.call[k] as Float64Array)[e] = xe + h;
-          return f(...copies.call);
-        }, stepFor(xe));
-      }
+      for (let e = 0; e < x.length; e++) partials[e] = richardson(along(f, copies, k, e, x[e]), stepFor(x[e], scale));
       out[k] = partials;
     } else {
       throw new TypeError(`argument ${k} is neither a number nor a Float64Array`);
     }
   }
   return out;
+}
+
+/**
+ * h ↦ f with argument k (element e of it when e ≥ 0) set to x + h and every other input as
+ * given: the scalar function whose derivative at 0 is one partial derivative.
+ */
+function along(f: (...args: any[]) => number, copies: ArgCopies, k: number, e: number, x: number): (h: number) => number {
+  return (h) => {
+    copies.refill();
+    if (e < 0) copies.call[k] = x + h;
+    else (copies.call[k] as Float64Array)[e] = x + h;
+    return f(...copies.call);
+  };
 }
 
 /**
@@ -188,14 +213,16 @@ export function directionalDerivative(
   f: (...args: any[]) => number,
   args: Args,
   direction: (number | Float64Array | null | undefined)[],
+  opts?: StepOptions,
 ): number {
   if (direction.length !== args.length) {
     throw new RangeError(`direction has ${direction.length} entries, expected ${args.length}`);
   }
-  // Largest t such that no component moves by more than STEP_SCALE * max(1, |x|).
+  const scale = stepScale(opts);
+  // Largest t such that no component moves by more than scale * max(1, |x|).
   let h0 = Infinity;
   const consider = (x: number, d: number) => {
-    if (d !== 0) h0 = Math.min(h0, (STEP_SCALE * Math.max(1, Math.abs(x))) / Math.abs(d));
+    if (d !== 0) h0 = Math.min(h0, (scale * Math.max(1, Math.abs(x))) / Math.abs(d));
   };
   for (let j = 0; j < args.length; j++) {
     const a = args[j];
@@ -263,7 +290,7 @@ export function maxRelativeError(a: number | Float64Array, b: number | Float64Ar
   throw new RangeError("shape mismatch: cannot compare a number with a Float64Array");
 }
 
-export interface CheckGradientOptions {
+export interface CheckGradientOptions extends StepOptions {
   /** Argument indices to check (default: all). */
   which?: number[];
   /** Largest acceptable `relativeError` (default 1e-6). */
@@ -272,19 +299,35 @@ export interface CheckGradientOptions {
   names?: string[];
   /** How many of the worst entries the report lists (default 5). */
   worst?: number;
+  /**
+   * Whether an entry where f has a kink (a jump between its left and right derivatives) and
+   * the analytic value lies between the two passes as "kink" (default true); false fails it.
+   */
+  allowKinks?: boolean;
 }
 
 export interface CheckGradientResult {
   ok: boolean;
+  /** Worst `relativeError` over the entries not at kinks. */
   maxError: number;
   report: string;
+  /** Labels (`w[3]`, `b`) of the entries found at kinks of f. */
+  kinks: string[];
 }
+
+type Status = "ok" | "smaller step" | "kink" | "FAILED";
 
 interface Entry {
   label: string;
   analytic: number | string;
   numeric: number | string;
   error: number;
+  status: Status;
+  /** The step the estimate that passed started from (status "smaller step"). */
+  step?: number;
+  /** Left and right one-sided derivatives (status "kink", or FAILED at a kink). */
+  left?: number;
+  right?: number;
 }
 
 function describe(v: unknown): string {
@@ -298,11 +341,65 @@ function fmt(v: number | string): string {
   return typeof v === "number" ? v.toPrecision(12) : v;
 }
 
+/** Retried first steps: h0/16, h0/256, … while at least this fraction of max(1, |x|). */
+const RETRY_SHRINK = 16;
+const MIN_RETRY_STEP = 2 ** -20;
+/** Steps of the one-sided differences that look for a kink, relative to max(1, |x|). */
+const PROBE_STEPS = [2 ** -14, 2 ** -18, 2 ** -22];
+
+/**
+ * Checks one partial derivative: `g(h)` is f with the entry moved by h, `x` the entry's value,
+ * `h0` the first step. See the contract at the top for the procedure.
+ */
+function checkEntry(g: (h: number) => number, x: number, analytic: number, h0: number, tol: number, allowKinks: boolean): Omit<Entry, "label" | "analytic"> {
+  const first = richardson(g, h0);
+  const error = relativeError(analytic, first);
+  if (error <= tol) return { numeric: first, error, status: "ok" };
+  const scale = Math.max(1, Math.abs(x));
+  let best = { numeric: first, error };
+  // 1. smaller first steps: a kink within h0 of x spoils the first estimate, not these
+  for (let h = h0 / RETRY_SHRINK; h >= MIN_RETRY_STEP * scale; h /= RETRY_SHRINK) {
+    const est = richardson(g, h);
+    const e = relativeError(analytic, est);
+    if (e <= tol) return { numeric: est, error: e, status: "smaller step", step: h };
+    if (e < best.error) best = { numeric: est, error: e };
+  }
+  // 2. one-sided differences at small steps: a kink at x keeps their jump as the step shrinks
+  const f0 = g(0);
+  const probes = PROBE_STEPS.map((r) => {
+    const h = stepFor(x, r);
+    const fp = g(h), fm = g(-h);
+    const right = (fp - f0) / h, left = (f0 - fm) / h;
+    // rounding in f alone moves a one-sided difference by about ε·|f| / h
+    const noise = (8 * Number.EPSILON * (Math.abs(f0) + Math.abs(fp) + Math.abs(fm))) / h;
+    return { right, left, central: (fp - fm) / (2 * h), jump: Math.abs(right - left), noise };
+  });
+  const last = probes[probes.length - 1];
+  const central = relativeError(analytic, last.central);
+  if (central <= tol) return { numeric: last.central, error: central, status: "smaller step", step: stepFor(x, PROBE_STEPS[PROBE_STEPS.length - 1]) };
+  if (central < best.error) best = { numeric: last.central, error: central };
+  const { left, right } = last;
+  const size = Math.max(1, Math.abs(left), Math.abs(right));
+  // smooth f: the jump shrinks in proportion to the step (16× per probe); at a kink it stays
+  const kink = last.jump > Math.max(last.noise, tol * size) && last.jump > probes[0].jump / 4;
+  if (kink) {
+    const lo = Math.min(left, right), hi = Math.max(left, right);
+    // a one-sided difference is off by O(h): by less than it moved since the previous probe
+    const prev = probes[probes.length - 2];
+    const slack = tol * size + Math.max(Math.abs(left - prev.left), Math.abs(right - prev.right));
+    if (analytic >= lo - slack && analytic <= hi + slack) {
+      return { numeric: `${left.toPrecision(6)} | ${right.toPrecision(6)}`, error: 0, status: allowKinks ? "kink" : "FAILED", left, right };
+    }
+    return { ...best, status: "FAILED", left, right };
+  }
+  return { ...best, status: "FAILED" };
+}
+
 /**
  * Compare an analytic gradient with the numerical one. `analytic` is either an
  * array in argument order or an object keyed by parameter name (then
  * `opts.names` gives the names in argument order). The report lists the worst
- * entries; `ok` is true when every checked entry is within `tol`.
+ * entries and every kink; `ok` is true when no entry FAILED.
  */
 export function checkGradient(
   f: (...args: any[]) => number,
@@ -311,49 +408,69 @@ export function checkGradient(
   opts: CheckGradientOptions = {},
 ): CheckGradientResult {
   const tol = opts.tol ?? 1e-6;
+  const scale = stepScale(opts);
+  const allowKinks = opts.allowKinks ?? true;
   const names = opts.names;
   if (!Array.isArray(analytic) && names === undefined) {
     throw new TypeError("checkGradient: opts.names is required when the analytic gradient is an object");
   }
   const indices = resolveWhich(args, opts.which);
-  const numeric = numericGradient(f, args, indices);
   const nameOf = (i: number) => names?.[i] ?? `arg${i}`;
   const analyticOf = (i: number): unknown =>
     Array.isArray(analytic) ? analytic[i] : (analytic as Record<string, unknown>)[names![i]];
+  const copies = new ArgCopies(args);
+  const check = (label: string, k: number, e: number, x: number, a: number): Entry => ({
+    label, analytic: a, ...checkEntry(along(f, copies, k, e, x), x, a, stepFor(x, scale), tol, allowKinks),
+  });
 
   const entries: Entry[] = [];
   for (const i of indices) {
     const a = analyticOf(i);
-    const n = numeric[i]!;
+    const x = copies.pristine[i];
     const name = nameOf(i);
-    if (typeof n === "number" && typeof a === "number") {
-      entries.push({ label: name, analytic: a, numeric: n, error: relativeError(a, n) });
-    } else if (n instanceof Float64Array && a instanceof Float64Array && a.length === n.length) {
-      for (let e = 0; e < n.length; e++) {
-        entries.push({ label: `${name}[${e}]`, analytic: a[e], numeric: n[e], error: relativeError(a[e], n[e]) });
-      }
+    if (typeof x !== "number" && !(x instanceof Float64Array)) {
+      throw new TypeError(`argument ${i} is neither a number nor a Float64Array`);
+    }
+    if (typeof x === "number" && typeof a === "number") {
+      entries.push(check(name, i, -1, x, a));
+    } else if (x instanceof Float64Array && a instanceof Float64Array && a.length === x.length) {
+      for (let e = 0; e < x.length; e++) entries.push(check(`${name}[${e}]`, i, e, x[e], a[e]));
     } else {
-      entries.push({ label: name, analytic: describe(a), numeric: describe(n), error: Infinity });
+      entries.push({ label: name, analytic: describe(a), numeric: describe(x), error: Infinity, status: "FAILED" });
     }
   }
 
-  const maxError = entries.reduce((m, e) => Math.max(m, e.error), 0);
-  const ok = maxError <= tol;
-  const worst = [...entries].sort((x, y) => y.error - x.error).slice(0, opts.worst ?? 5);
+  const failed = entries.filter((e) => e.status === "FAILED");
+  const kinks = entries.filter((e) => e.status === "kink");
+  const smaller = entries.filter((e) => e.status === "smaller step").length;
+  const maxError = entries.reduce((m, e) => (e.status === "kink" ? m : Math.max(m, e.error)), 0);
+  const ok = failed.length === 0;
+  const worst = [...entries].filter((e) => e.status !== "kink").sort((x, y) => y.error - x.error).slice(0, opts.worst ?? 5);
+  const notes = [
+    kinks.length ? `${kinks.length} at kinks of f` : "",
+    smaller ? `${smaller} passed with a smaller step` : "",
+    failed.length ? `${failed.length} FAILED` : "",
+  ].filter(Boolean);
   const lines = [
     `checkGradient ${ok ? "ok" : "FAILED"}: max error ${maxError.toExponential(3)} ` +
-      `(tol ${tol}) over ${entries.length} entries`,
+      `(tol ${tol}) over ${entries.length} entries${notes.length ? ` (${notes.join(", ")})` : ""}`,
   ];
+  const line = (e: Entry) => {
+    const sides = e.left === undefined ? "" : `, one-sided derivatives ${fmt(e.left)} (left) ${fmt(e.right!)} (right)`;
+    if (e.status === "kink") return `  ${e.label}: kink: analytic ${fmt(e.analytic)}${sides}`;
+    const flag = e.status === "FAILED" ? (e.left === undefined ? "  <-- exceeds tol" : "  <-- exceeds tol; f has a kink here and the analytic value is not between its one-sided derivatives") : "";
+    const at = e.status === "smaller step" ? ` (at step ${e.step!.toExponential(1)})` : "";
+    return `  ${e.label}: analytic ${fmt(e.analytic)}, numeric ${fmt(e.numeric)}${at}, error ${e.error.toExponential(3)}${sides}${flag}`;
+  };
   if (worst.length > 0) {
     lines.push("worst entries:");
-    for (const e of worst) {
-      const flag = e.error > tol ? "  <-- exceeds tol" : "";
-      lines.push(
-        `  ${e.label}: analytic ${fmt(e.analytic)}, numeric ${fmt(e.numeric)}, error ${e.error.toExponential(3)}${flag}`,
-      );
-    }
+    for (const e of worst) lines.push(line(e));
   }
-  return { ok, maxError, report: lines.join("\n") };
+  if (kinks.length > 0) {
+    lines.push("at kinks (not differentiable there; the analytic value is between the one-sided derivatives):");
+    for (const e of kinks) lines.push(line(e));
+  }
+  return { ok, maxError, report: lines.join("\n"), kinks: kinks.map((e) => e.label) };
 }
 
 /** Mulberry32: a tiny, fast, deterministic 32-bit PRNG returning values in [0, 1). */

@@ -30,17 +30,31 @@ describe("npm run bench -- --quick", () => {
 
   it("prints the results table with a row per problem and tool", () => {
     const out = result.stdout;
-    expect(out).toContain("| problem | size | tool | objective ms | gradient ms | gradient / objective |");
+    expect(out).toContain("| problem | size | tool | objective ms | gradient ms | gradient / objective | peak memory |");
     const rows = out.split("\n").filter((l) => /^\| [a-z0-9-]+ \| .* \| (adjoint|manual|fd|tfjs) \|/.test(l));
     const seen = [...new Set(rows.map((l) => l.split("|").slice(1, 4).map((c) => c.trim()).filter((_, i) => i !== 1).join(" ")))];
-    for (const p of ["dot", "logreg", "ode", "ba", "ode-rk4"]) expect(seen, p).toContain(`${p} adjoint`);
-    for (const p of ["lse", "llsq", "gmm"]) for (const t of ["adjoint", "manual", "fd", "tfjs"]) expect(seen, `${p} ${t}`).toContain(`${p} ${t}`);
+    for (const p of ["dot", "logreg", "ode", "ba", "ode-rk4", "mlp"]) expect(seen, p).toContain(`${p} adjoint`);
+    for (const p of ["lse", "llsq", "gmm", "lstm", "quickstart"]) for (const t of ["adjoint", "manual", "fd", "tfjs"]) expect(seen, `${p} ${t}`).toContain(`${p} ${t}`);
+    for (const t of ["adjoint", "manual", "tfjs"]) expect(seen, `kmeans ${t}`).toContain(`kmeans ${t}`);
+    for (const t of ["adjoint", "manual", "fd"]) expect(seen, `det ${t}`).toContain(`det ${t}`);
     expect(seen).toContain("ba fd");
-    // every timing is a positive number
+    expect(seen).toContain("ode tfjs");
+    // kmeans: the Newton direction through one Hvp, and the gradient alone
+    expect(out).toMatch(/\| kmeans \| k=3 n=20 d=2 \| adjoint \|/);
+    expect(out).toMatch(/\| kmeans \| k=3 n=20 d=2 \(grad only\) \| adjoint \|/);
+    // every timing is a positive number; every adjoint row has its tape's peak, every tfjs row its tensors'
     for (const l of rows) {
       const cells = l.split("|").map((c) => c.trim());
       for (const c of cells.slice(4, 7)) expect(Number(c), l).toBeGreaterThan(0);
+      const peak = cells[7];
+      if (cells[3] === "adjoint") expect(peak, l).toMatch(/^\d+(\.\d)? (B|KiB|MiB|GiB) tape$/);
+      else if (cells[3] === "tfjs") expect(peak, l).toMatch(/^\d+(\.\d)? (B|KiB|MiB|GiB) tensors$/);
+      else expect(peak, l).toBe("");
     }
+    // loops that overwrite what their reverse sweep needs keep it on the tape; a dot product keeps nothing
+    const peakOf = (problem: string) => rows.find((l) => l.startsWith(`| ${problem} |`) && l.includes("| adjoint |"))!.split("|")[7].trim();
+    expect(peakOf("dot")).toBe("0 B tape");
+    for (const p of ["lstm", "det", "kmeans", "ode"]) expect(peakOf(p), p).not.toBe("0 B tape");
   });
 
   it("prints the summary against the goals", () => {

@@ -252,3 +252,179 @@ describe("mulberry32 / randomArray", () => {
     expect(Math.max(...c)).toBeLessThan(1);
   });
 });
+
+describe("checkGradient on a ReLU MLP (kinks)", () => {
+  // one hidden ReLU layer: out_s = Σ_j v_j·relu(Σ_e W_je·x_se + b_j) + c, loss = Σ_s (out_s − y_s)²
+  const H = 3, D = 2;
+  const X = new Float64Array([1, 0.5, -0.3, 2, 0.8, -1]); // 3 samples × 2
+  const Y = new Float64Array([0.7, -0.2, 0.4]);
+  const S = Y.length;
+  const loss = (W: Float64Array, b: Float64Array, v: Float64Array, c: number) => {
+    let l = 0;
+    for (let s = 0; s < S; s++) {
+      let out = c;
+      for (let j = 0; j < H; j++) {
+        let z = b[j];
+        for (let e = 0; e < D; e++) z += W[j * D + e] * X[s * D + e];
+        out += v[j] * Math.max(0, z);
+      }
+      l += (out - Y[s]) ** 2;
+    }
+    return l;
+  };
+  /** Hand-written reverse mode; `slope(z)` is ReLU's derivative (0 at 0, as adjoint's Math.max). */
+  const grad = (W: Float64Array, b: Float64Array, v: Float64Array, c: number, slope = (z: number) => (z > 0 ? 1 : 0)) => {
+    const gW = new Float64Array(H * D), gb = new Float64Array(H), gv = new Float64Array(H);
+    let gc = 0;
+    for (let s = 0; s < S; s++) {
+      const z = new Float64Array(H);
+      let out = c;
+      for (let j = 0; j < H; j++) {
+        z[j] = b[j];
+        for (let e = 0; e < D; e++) z[j] += W[j * D + e] * X[s * D + e];
+        out += v[j] * Math.max(0, z[j]);
+      }
+      const dout = 2 * (out - Y[s]);
+      gc += dout;
+      for (let j = 0; j < H; j++) {
+        gv[j] += dout * Math.max(0, z[j]);
+        const dz = dout * v[j] * slope(z[j]);
+        gb[j] += dz;
+        for (let e = 0; e < D; e++) gW[j * D + e] += dz * X[s * D + e];
+      }
+    }
+    return [gW, gb, gv, gc] as [Float64Array, Float64Array, Float64Array, number];
+  };
+  const W = new Float64Array([0.5, -0.4, 0.3, 0.9, -0.6, 0.2]);
+  const v = new Float64Array([1.1, -0.7, 0.5]);
+  const c = 0.1;
+  // unit 0's pre-activation on sample 0 is 0.5·1 − 0.4·0.5 + b_0 = 0.3 + b_0: b_0 = −0.3 + 2⁻¹³
+  // puts it 1.2e-4 above ReLU's kink, well within the first step (2⁻¹⁰ ≈ 1e-3) of every entry
+  // of unit 0 that sample 0 touches
+  const near = new Float64Array([-0.3 + 2 ** -13, 0.25, -0.1]);
+  const names = ["W", "b", "v", "c"];
+
+  it("passes a correct gradient whose first finite-difference step crosses a kink", () => {
+    const g = grad(W, near, v, c);
+    // the plain estimate at the first step is off: this is what used to fail
+    const plain = numericGradient(loss, [W, near, v, c])[1] as Float64Array;
+    expect(relativeError(plain[0], g[1][0])).toBeGreaterThan(1e-4);
+    const r = checkGradient(loss, [W, near, v, c], g, { names });
+    expect(r.ok, r.report).toBe(true);
+    expect(r.maxError).toBeLessThan(1e-6);
+    expect(r.kinks).toEqual([]);
+    expect(r.report).toMatch(/passed with a smaller step/);
+  });
+
+  it("reports an entry at a kink as a kink, not as a failure, unless told to", () => {
+    // b_0 = −0.3 exactly: unit 0's pre-activation on sample 0 is 0 (up to rounding of 0.5·1 − 0.4·0.5)
+    const b = new Float64Array([-(0.5 * 1 + -0.4 * 0.5), 0.25, -0.1]);
+    const g = grad(W, b, v, c);
+    const r = checkGradient(loss, [W, b, v, c], g, { names });
+    expect(r.ok, r.report).toBe(true);
+    expect(r.kinks).toContain("b[0]");
+    expect(r.report).toMatch(/b\[0\]: kink: analytic/);
+    const strict = checkGradient(loss, [W, b, v, c], g, { names, allowKinks: false });
+    expect(strict.ok).toBe(false);
+  });
+
+  it("still fails a wrong gradient, at a kink or away from one", () => {
+    // ReLU's derivative taken as 1 everywhere: wrong for every unit with a negative pre-activation
+    const leaky = grad(W, near, v, c, () => 1);
+    const r = checkGradient(loss, [W, near, v, c], leaky, { names });
+    expect(r.ok).toBe(false);
+    expect(r.report).toMatch(/FAILED/);
+    // a small error in one smooth entry
+    const g = grad(W, near, v, c);
+    g[2][1] += 1e-4;
+    const r2 = checkGradient(loss, [W, near, v, c], g, { names });
+    expect(r2.ok).toBe(false);
+    expect(r2.report).toMatch(/v\[1\].*exceeds tol/);
+    // at the kink, a value outside the one-sided derivatives
+    const b = new Float64Array([-(0.5 * 1 + -0.4 * 0.5), 0.25, -0.1]);
+    const gk = grad(W, b, v, c);
+    gk[1][0] += 10;
+    const r3 = checkGradient(loss, [W, b, v, c], gk, { names });
+    expect(r3.ok).toBe(false);
+    expect(r3.kinks).not.toContain("b[0]");
+    expect(r3.report).toMatch(/b\[0\].*not between its one-sided derivatives/);
+  });
+
+  it("takes a first step", () => {
+    const g = grad(W, near, v, c);
+    // a first step below the kink's distance (1.2e-4) needs no retry
+    const r = checkGradient(loss, [W, near, v, c], g, { names, step: 1e-5 });
+    expect(r.ok, r.report).toBe(true);
+    expect(r.report).not.toMatch(/smaller step/);
+    expect(() => checkGradient(loss, [W, near, v, c], g, { names, step: 0 })).toThrow(RangeError);
+    // numericGradient and directionalDerivative take it too
+    const plain = numericGradient(loss, [W, near, v, c], [1], { step: 1e-5 })[1] as Float64Array;
+    expect(relativeError(plain[0], g[1][0])).toBeLessThan(1e-8);
+    const dd = directionalDerivative(loss, [W, near, v, c], [null, new Float64Array([1, 0, 0]), null, null], { step: 1e-5 });
+    expect(relativeError(dd, g[1][0])).toBeLessThan(1e-8);
+  });
+});
+
+describe("checkGradient on random ReLU MLPs", () => {
+  // 200 samples, 4 inputs, 8 hidden ReLU units, linear output, mean squared error
+  const H = 8, D = 4, S = 200;
+  const problem = (seed: number) => {
+    const rng = mulberry32(seed);
+    const X = randomArray(rng, S * D), Y = randomArray(rng, S);
+    const W = randomArray(rng, H * D), b = randomArray(rng, H, -0.5, 0.5), v = randomArray(rng, H);
+    const loss = (W: Float64Array, b: Float64Array, v: Float64Array) => {
+      let l = 0;
+      for (let s = 0; s < S; s++) {
+        let out = 0;
+        for (let j = 0; j < H; j++) {
+          let z = b[j];
+          for (let e = 0; e < D; e++) z += W[j * D + e] * X[s * D + e];
+          out += v[j] * Math.max(0, z);
+        }
+        l += (out - Y[s]) ** 2;
+      }
+      return l / S;
+    };
+    const gW = new Float64Array(H * D), gb = new Float64Array(H), gv = new Float64Array(H);
+    for (let s = 0; s < S; s++) {
+      const z = new Float64Array(H);
+      let out = 0;
+      for (let j = 0; j < H; j++) {
+        z[j] = b[j];
+        for (let e = 0; e < D; e++) z[j] += W[j * D + e] * X[s * D + e];
+        out += v[j] * Math.max(0, z[j]);
+      }
+      const dout = (2 * (out - Y[s])) / S;
+      for (let j = 0; j < H; j++) {
+        gv[j] += dout * Math.max(0, z[j]);
+        const dz = z[j] > 0 ? dout * v[j] : 0;
+        gb[j] += dz;
+        for (let e = 0; e < D; e++) gW[j * D + e] += dz * X[s * D + e];
+      }
+    }
+    return { loss, args: [W, b, v], grad: [gW, gb, gv] };
+  };
+
+  it("passes correct gradients that the first step alone fails (seeds 3, 4, 5)", () => {
+    for (const seed of [3, 4, 5]) {
+      const { loss, args, grad } = problem(seed);
+      const numeric = numericGradient(loss, args);
+      let plain = 0;
+      grad.forEach((g, i) => (plain = Math.max(plain, maxRelativeError(g, numeric[i] as Float64Array))));
+      expect(plain, `seed ${seed}`).toBeGreaterThan(1e-5);
+      const r = checkGradient(loss, args, grad);
+      expect(r.ok, r.report).toBe(true);
+      expect(r.maxError).toBeLessThan(1e-9);
+    }
+  });
+
+  it("fails them with one entry off by 1e-5", () => {
+    for (const seed of [3, 4, 5]) {
+      const { loss, args, grad } = problem(seed);
+      grad[0][5] += 1e-5;
+      const r = checkGradient(loss, args, grad);
+      expect(r.ok, `seed ${seed}`).toBe(false);
+      expect(r.report).toMatch(/arg0\[5\].*exceeds tol/);
+    }
+  });
+});

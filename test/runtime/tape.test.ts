@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import { Tape } from "../../runtime/tape.ts";
+
+/** `Tape.measure` rounds up by less than 1/256 of each stack's buffer. */
+function expectPeak(measured: number, exact: number, capacityBytes: number) {
+  expect(measured).toBeGreaterThanOrEqual(exact);
+  expect(measured).toBeLessThan(exact + capacityBytes / 256 + 8);
+}
+
+describe("Tape.measure (high-water mark)", () => {
+  it("gives the most a tape held during the call, in bytes", () => {
+    const t = new Tape();
+    const { result, peakBytes } = Tape.measure(() => {
+      t.begin();
+      for (let k = 0; k < 3000; k++) t.pushF(k); // grows past the initial 1024
+      t.pushI(7);
+      t.pushB(true);
+      expect(t.popB()).toBe(true);
+      expect(t.popI()).toBe(7);
+      for (let k = 2999; k >= 1000; k--) expect(t.popF()).toBe(k);
+      // refilling to below the mark leaves it; going past it raises it
+      for (let k = 0; k < 1500; k++) t.pushF(k);
+      for (let k = 0; k < 1500; k++) t.popF();
+      for (let k = 0; k < 2500; k++) t.pushF(k);
+      return "done";
+    });
+    expect(result).toBe("done");
+    expectPeak(peakBytes, 8 * 3500 + 4 * 2, t.capacityBytes);
+    expect(t.size).toEqual({ f: 3500, i: 0 });
+    expect(t.capacityBytes).toBe(4096 * 8 + 256 * 4);
+    t.begin(); // what a live tape holds counts in every measurement
+  });
+
+  it("counts from what a tape holds when the measurement starts, and pushes as before afterwards", () => {
+    const t = new Tape().begin();
+    for (let k = 0; k < 10; k++) t.pushF(k);
+    expectPeak(Tape.measure(() => { t.pushF(10); t.popF(); }).peakBytes, 8 * 11, t.capacityBytes);
+    expect(Tape.measure(() => 0).peakBytes).toBe(8 * 10);
+    for (let k = 10; k < 5000; k++) t.pushF(k);
+    for (let k = 4999; k >= 0; k--) expect(t.popF()).toBe(k);
+    expect(t.size).toEqual({ f: 0, i: 0 });
+  });
+
+  it("sums every live tape, tapes made during the call included", () => {
+    const a = new Tape().begin();
+    let b: Tape | undefined;
+    const { peakBytes } = Tape.measure(() => {
+      for (let k = 0; k < 100; k++) a.pushF(k);
+      for (let k = 0; k < 100; k++) a.popF();
+      b = new Tape().begin();
+      for (let k = 0; k < 10; k++) b.pushI(k);
+      for (let k = 0; k < 10; k++) b.popI();
+    });
+    expectPeak(peakBytes, 800 + 40, a.capacityBytes + b!.capacityBytes);
+    expect(b!.size).toEqual({ f: 0, i: 0 });
+  });
+
+  it("does not nest, and ends when the call throws", () => {
+    const t = new Tape().begin();
+    expect(() => Tape.measure(() => Tape.measure(() => 0))).toThrow(/do not nest/);
+    expect(() => Tape.measure(() => { t.pushF(1); throw new Error("boom"); })).toThrow("boom");
+    expectPeak(Tape.measure(() => { t.pushF(2); t.pushF(3); }).peakBytes, 24, t.capacityBytes);
+    t.begin();
+  });
+
+  it("is within 1/256 of the buffer on a large tape", () => {
+    const t = new Tape().begin();
+    const n = 1_000_003;
+    const { peakBytes } = Tape.measure(() => {
+      for (let k = 0; k < n; k++) t.pushF(k);
+      for (let k = 0; k < n; k++) t.popF();
+    });
+    expectPeak(peakBytes, 8 * n, t.capacityBytes);
+    expect(t.capacityBytes).toBe(8 * 2 ** 20 + 4 * 256);
+  });
+});
