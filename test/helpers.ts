@@ -7,7 +7,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { expect } from "vitest";
 import { compileFiles, type FileResult } from "../compiler/index.ts";
-import { numericGradient, maxRelativeError, mulberry32, type Args } from "../runtime/gradcheck.ts";
+import { numericGradient, maxRelativeError, relativeError, directionalDerivative, mulberry32, type Args } from "../runtime/gradcheck.ts";
 
 export const ROOT = path.resolve(import.meta.dirname, "..");
 export const RUNTIME = path.join(ROOT, "runtime/index.ts");
@@ -93,4 +93,47 @@ export function randomPoints(seed: number, count: number, spec: ([number, number
     }));
   }
   return out;
+}
+
+/** A random direction shaped like `args` (numbers and Float64Arrays). */
+export function directionLike(args: Args, seed: number): Args {
+  const rng = mulberry32(seed);
+  return args.map((a) => (typeof a === "number" ? rng() - 0.5 : Float64Array.from(a, () => rng() - 0.5)));
+}
+
+/**
+ * Every mode of one generated function against finite differences at `args`: Grad (value
+ * bit-identical, gradient), Jvp (tangent = ⟨grad, v⟩ = directional derivative), and when present
+ * Hvp (value and gradient equal Grad's; product = directional derivative of the gradient).
+ */
+export function expectAllModes(src: Mod, grad: Mod, name: string, args: Args, names: string[], wrt: string[] = names, seed = 1, tol = 1e-6): void {
+  const g = expectGradient(src[name], grad[name + "Grad"], args, names, wrt, tol);
+  const dir = directionLike(args, seed).map((d, i) => (wrt.includes(names[i]!) ? d : typeof d === "number" ? 0 : new Float64Array(d.length)));
+  const v: Record<string, number | Float64Array> = {};
+  names.forEach((n, i) => { if (wrt.includes(n)) v[n] = dir[i]!; });
+  let inner = 0;
+  for (const w of wrt) {
+    const gi = g.grad[w]!, vi = v[w]!;
+    inner += typeof gi === "number" ? gi * (vi as number) : gi.reduce((s, x, e) => s + x * (vi as Float64Array)[e]!, 0);
+  }
+  if (grad[name + "Jvp"]) {
+    const j = grad[name + "Jvp"](...clone(args), v);
+    expect(Object.is(j.value, g.value) || j.value === g.value, `${name}Jvp value`).toBe(true);
+    expect(relativeError(j.tangent, inner), `${name}Jvp tangent ${j.tangent} vs <grad, v> ${inner}`).toBeLessThan(1e-9);
+    const fd = directionalDerivative(src[name], clone(args), dir);
+    expect(relativeError(j.tangent, fd), `${name}Jvp tangent ${j.tangent} vs finite differences ${fd}`).toBeLessThan(tol);
+  }
+  if (grad[name + "Hvp"]) {
+    const h = grad[name + "Hvp"](...clone(args), v);
+    expect(h.value, `${name}Hvp value`).toBe(g.value);
+    for (const w of wrt) expect(maxRelativeError(h.grad[w], g.grad[w]!), `${name}Hvp grad.${w}`).toBe(0);
+    for (const w of wrt) {
+      const gi = g.grad[w]!;
+      const count = typeof gi === "number" ? 1 : gi.length;
+      const want = Float64Array.from({ length: count }, (_, e) =>
+        directionalDerivative((...xs: Args) => { const r = grad[name + "Grad"](...xs).grad[w]; return typeof r === "number" ? r : r[e]; }, clone(args), dir));
+      const got = typeof h.hvp[w] === "number" ? new Float64Array([h.hvp[w]]) : h.hvp[w];
+      expect(maxRelativeError(got, want), `${name}Hvp hvp.${w}: ${Array.from(got)} vs ${Array.from(want)}`).toBeLessThan(1e-5);
+    }
+  }
 }

@@ -21,6 +21,10 @@ export function exprText(e: Expr): string {
     case "tape-begin": return "tape-begin";
     case "record": return `{ ${e.fields.map(([k, x]) => `${k}: ${exprText(x)}`).join(", ")} }`;
     case "lambda": return `(${e.params.join(", ")}) => ${exprText(e.body)}`;
+    case "text": return JSON.stringify(e.value);
+    case "template": return `template(${[...e.parts.map((p) => JSON.stringify(p)), ...e.values.map(exprText)].join(", ")})`;
+    case "host": return `host ${e.fn}(${e.args.map(exprText).join(", ")})`;
+    case "construct": return `new ${e.ctor}(${e.args.map(exprText).join(", ")})`;
     default: return assertNever(e);
   }
 }
@@ -87,6 +91,9 @@ export function stmtsText(stmts: Stmt[], activeVars?: Set<string>, indent = ""):
           break;
         case "effect":
           lines.push(`${ind}${exprText(s.value)}`);
+          break;
+        case "throw":
+          lines.push(`${ind}throw ${exprText(s.value)}`);
           break;
         default:
           assertNever(s);

@@ -80,7 +80,14 @@ export type Expr =
   /** The function's tape, emptied for this call. */
   | { kind: "tape-begin" }
   | { kind: "record"; fields: [string, Expr][] }
-  | { kind: "lambda"; params: string[]; body: Expr };
+  | { kind: "lambda"; params: string[]; body: Expr }
+  /** Values only the forward computation uses (messages of throw and console calls). */
+  | { kind: "text"; value: string }
+  | { kind: "template"; parts: string[]; values: Expr[] }
+  /** A call of a global function that is not differentiated (`console.log`). */
+  | { kind: "host"; fn: string; args: Expr[] }
+  /** `new Ctor(args)` of an error type, for `throw`. */
+  | { kind: "construct"; ctor: string; args: Expr[] };
 
 export type Decl = "const" | "let";
 
@@ -194,16 +201,22 @@ export interface PushStmt extends StepBase {
   key?: string;
 }
 
-/** Evaluates an expression for its effect only (a tape pop whose value is not needed). */
+/** Evaluates an expression for its effect only (a tape pop whose value is not needed, `console.log(…)`). */
 export interface EffectStmt extends StepBase {
   kind: "effect";
   value: Expr;
 }
+/** `throw value`: ends the call (a guard of the forward computation; nothing to differentiate). */
+export interface ThrowStmt extends StepBase {
+  kind: "throw";
+  value: Expr;
+}
 
 export type LeafStmt = OpStmt | LoadStmt | StoreStmt | AllocStmt | CallStmt;
+export type HostStmt = EffectStmt | ThrowStmt;
 export type RegionStmt = IfStmt | ForStmt | LoopStmt;
-export type DerivStmt = AssignStmt | AssignElemStmt | PushStmt | EffectStmt;
-export type Stmt = LeafStmt | RegionStmt | DerivStmt;
+export type DerivStmt = AssignStmt | AssignElemStmt | PushStmt;
+export type Stmt = LeafStmt | RegionStmt | DerivStmt | HostStmt;
 
 /** A lowered source function: the input of activity analysis and of both differentiation modes. */
 export interface IRFunction {

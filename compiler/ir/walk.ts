@@ -11,7 +11,7 @@ export function childBlocks(s: Stmt): Stmt[][] {
     case "for": return [s.body];
     case "loop": return [s.header, s.body, s.update];
     case "op": case "load": case "store": case "alloc": case "call":
-    case "assign": case "assign-elem": case "push": case "effect":
+    case "assign": case "assign-elem": case "push": case "effect": case "throw":
       return [];
     default: return assertNever(s);
   }
@@ -24,7 +24,7 @@ export function mapBlocks(s: Stmt, f: (b: Stmt[]) => Stmt[]): Stmt {
     case "for": return { ...s, body: f(s.body) };
     case "loop": return { ...s, header: f(s.header), body: f(s.body), update: f(s.update) };
     case "op": case "load": case "store": case "alloc": case "call":
-    case "assign": case "assign-elem": case "push": case "effect":
+    case "assign": case "assign-elem": case "push": case "effect": case "throw":
       return s;
     default: return assertNever(s);
   }
@@ -45,7 +45,7 @@ export function defOf(s: Stmt): string | undefined {
       return s.target;
     case "call":
       return s.target;
-    case "store": case "assign-elem": case "push": case "effect": case "if": case "for": case "loop":
+    case "store": case "assign-elem": case "push": case "effect": case "throw": case "if": case "for": case "loop":
       return undefined;
     default:
       return assertNever(s);
@@ -66,7 +66,7 @@ export function usesOf(s: Stmt): Expr[] {
     case "assign": return s.op === "=" ? [s.value] : [ref(s.target), s.value];
     case "assign-elem": return [ref(s.array), s.index, s.value];
     case "push": return [s.value];
-    case "effect": return [s.value];
+    case "effect": case "throw": return [s.value];
     default: return assertNever(s);
   }
 }
@@ -84,6 +84,9 @@ export function varsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
     case "new-array": varsOf(e.size, out); break;
     case "record": for (const [, x] of e.fields) varsOf(x, out); break;
     case "lambda": varsOf(e.body, out); for (const p of e.params) out.delete(p); break;
+    case "text": break;
+    case "template": for (const v of e.values) varsOf(v, out); break;
+    case "host": case "construct": for (const a of e.args) varsOf(a, out); break;
     default: assertNever(e);
   }
   return out;
@@ -100,7 +103,9 @@ export function hasEffect(e: Expr): boolean {
     case "field": return hasEffect(e.object);
     case "coalesce": return hasEffect(e.a) || hasEffect(e.b);
     case "record": return e.fields.some(([, x]) => hasEffect(x));
-    case "lambda": return false;
+    case "lambda": case "text": return false;
+    case "template": return e.values.some(hasEffect);
+    case "host": case "construct": return true;
     default: return assertNever(e);
   }
 }
@@ -125,6 +130,7 @@ export function mapExprs(s: Stmt, f: (e: Expr) => Expr): Stmt {
     case "assign-elem": return { ...s, index: f(s.index), value: f(s.value) };
     case "push": return { ...s, value: f(s.value) };
     case "effect": return { ...s, value: f(s.value) };
+    case "throw": return { ...s, value: f(s.value) };
     default: return assertNever(s);
   }
 }
@@ -147,6 +153,9 @@ export function substituteVars(e: Expr, f: (name: string) => Expr | undefined, r
     case "new-array": return { ...e, size: go(e.size) };
     case "record": return { ...e, fields: e.fields.map(([k, x]) => [k, go(x)] as [string, Expr]) };
     case "lambda": return { ...e, body: go(e.body) };
+    case "text": return e;
+    case "template": return { ...e, values: e.values.map(go) };
+    case "host": case "construct": return { ...e, args: e.args.map(go) };
     default: return assertNever(e);
   }
 }

@@ -149,6 +149,9 @@ export const RULES: Record<string, ScalarRule> = {
     domain: [[0, 1], [0, 1]], partials: null },
   "||": { arity: 2, result: "bool", syntax: { infix: "||" }, cheap: true, eval: (a, b) => Number(a || b),
     domain: [[0, 1], [0, 1]], partials: null },
+  /** A number as a condition, as JavaScript tests it: `while (n--)`, `if (x)`. */
+  truthy: { arity: 1, result: "bool", syntax: { call: "Boolean" }, cheap: true, eval: (a) => Number(Boolean(a)),
+    domain: [[-1, 1]], partials: null },
   "!": { arity: 1, result: "bool", syntax: { prefix: "!" }, cheap: true, eval: (a) => Number(!a),
     domain: [[0, 1]], partials: null },
 

@@ -25,7 +25,7 @@ describe("generated code", () => {
     const program = ts.createProgram(files, {
       strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext,
       moduleResolution: ts.ModuleResolutionKind.NodeNext, allowImportingTsExtensions: true,
-      noUnusedLocals: true, noUncheckedIndexedAccess: true, exactOptionalPropertyTypes: true, skipLibCheck: true, types: [], lib: ["lib.es2022.d.ts"],
+      noUnusedLocals: true, noUncheckedIndexedAccess: true, exactOptionalPropertyTypes: true, skipLibCheck: true, types: [], lib: ["lib.es2022.d.ts", "lib.dom.d.ts"],
     });
     const diags = ts.getPreEmitDiagnostics(program).map((d) =>
       `${d.file?.fileName ?? ""}:${d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line + 1 : ""} ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);

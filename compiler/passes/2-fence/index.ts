@@ -23,8 +23,9 @@ import { ARRAY_RULES } from "../../rules/blas.ts";
 import { type AnnotatedFunction, irTypeOf } from "../1-parse/index.ts";
 import {
   type ResolveContext, resolveCallee, skipParens, mathMember, outerName, isDeclaredIn, annotatedType, isNewFloat64Array,
+  isHostCall, isErrorConstruction,
 } from "../3-lower/resolve.ts";
-import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, BINARY_OPS } from "../3-lower/jumps.ts";
+import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, BINARY_OPS, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
 import { describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
 
 export type FenceOptions = ResolveContext;
@@ -43,7 +44,7 @@ interface Scope {
   isVoid: boolean;
   isMain: boolean;
   /** Loops enclosing the current statement, innermost last. */
-  loops: ts.IterationStatement[];
+  loops: (ts.IterationStatement | ts.SwitchStatement)[];
   /** Array parameters bound to the annotated function's inputs: writing them would mutate the caller's data. */
   inputs: Set<string>;
 }
@@ -140,11 +141,16 @@ class Fence {
       return;
     }
     if (ts.isBreakStatement(s) || ts.isContinueStatement(s)) {
-      if (s.label) {
-        this.report(Codes.UnsupportedSyntax, "Labelled break/continue is not supported: restructure the loops or use a flag.", s);
-        return;
+      if (!jumpTarget(s)) {
+        const what = ts.isBreakStatement(s) ? "break" : "continue";
+        this.report(Codes.UnsupportedSyntax, s.label
+          ? `'${what} ${s.label.text}' must name a loop${what === "break" ? " or a switch" : ""} it is inside: label the loop itself.`
+          : `'${what}' outside a loop${what === "break" ? " or switch" : ""}: remove it.`, s);
       }
-      if (scope.loops.length === 0) this.report(Codes.UnsupportedSyntax, `'${ts.isBreakStatement(s) ? "break" : "continue"}' outside a loop: remove it.`, s);
+      return;
+    }
+    if (ts.isThrowStatement(s)) {
+      if (s.expression) this.hostValue(s.expression, scope);
       return;
     }
     if (ts.isVariableStatement(s)) {
@@ -179,8 +185,44 @@ class Fence {
       scope.loops.pop();
       return;
     }
+    if (ts.isForOfStatement(s)) {
+      const list = s.initializer;
+      const decl = ts.isVariableDeclarationList(list) && list.declarations.length === 1 ? list.declarations[0] : undefined;
+      if (!decl || !ts.isIdentifier(decl.name) || !(list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const)) || s.awaitModifier) {
+        this.report(Codes.UnsupportedSyntax, "A for-of loop must declare one variable: write 'for (const v of values)'.", s.initializer);
+        return;
+      }
+      if (this.arrayReference(s.expression, scope) === undefined) return;
+      const sym = this.checker.getSymbolAtLocation(decl.name);
+      if (sym) this.localTypes.set(sym, "num");
+      scope.loops.push(s);
+      this.statement(s.statement, scope);
+      scope.loops.pop();
+      return;
+    }
+    if (ts.isSwitchStatement(s)) {
+      const d = this.expr(s.expression, scope);
+      for (const c of s.caseBlock.clauses) {
+        if (ts.isCaseClause(c)) {
+          if (!isPure(c.expression)) {
+            this.report(Codes.UnsupportedSyntax, "A case expression must be a value without effects (a literal, a constant or a variable): compute it before the switch.", c.expression);
+            continue;
+          }
+          const t = this.expr(c.expression, scope);
+          if (t !== undefined && d !== undefined && t !== d) this.report(Codes.UnsupportedSyntax, `The case is ${describeType(t)} but the switch compares ${describeType(d)}: cases compare with ===.`, c.expression);
+        }
+      }
+      scope.loops.push(s);
+      for (const c of s.caseBlock.clauses) this.statements(c.statements, scope);
+      scope.loops.pop();
+      return;
+    }
     if (ts.isLabeledStatement(s)) {
-      this.report(Codes.UnsupportedSyntax, "A labelled statement is not supported: restructure the loops (for example move the inner loop into a helper) or use a flag to leave them.", s);
+      if (!isBreakable(s.statement)) {
+        this.report(Codes.UnsupportedSyntax, "A label is supported on a loop or a switch: move it to the loop that 'break' or 'continue' leaves.", s.label);
+        return;
+      }
+      this.statement(s.statement, scope);
       return;
     }
     if (ts.isFunctionDeclaration(s)) {
@@ -268,11 +310,45 @@ class Fence {
       this.assignment(e.operand, ts.SyntaxKind.PlusEqualsToken, undefined, e, scope);
       return;
     }
+    if (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.CommaToken) {
+      this.expressionStatement(e.left, scope);
+      this.expressionStatement(e.right, scope);
+      return;
+    }
+    if (ts.isCallExpression(e) && isHostCall(e, this.checker)) {
+      for (const a of e.arguments) this.hostValue(a, scope);
+      return;
+    }
     if (ts.isCallExpression(e)) {
       this.call(e, scope, true);
       return;
     }
-    this.report(Codes.UnsupportedSyntax, `The expression statement '${e.getText()}' has no effect or is not supported: statements must be assignments, increments or helper calls.`, e);
+    this.report(Codes.UnsupportedSyntax, `The expression statement '${e.getText()}' has no effect or is not supported: statements must be assignments, increments or calls.`, e);
+  }
+
+  /** A value of the forward computation only: a message, a console argument, an error to throw. */
+  private hostValue(e0: ts.Expression, scope: Scope): void {
+    const e = skipParens(e0);
+    if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return;
+    if (ts.isTemplateExpression(e)) {
+      for (const span of e.templateSpans) this.hostValue(span.expression, scope);
+      return;
+    }
+    if (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.PlusToken && (isTextual(e.left) || isTextual(e.right))) {
+      this.hostValue(e.left, scope);
+      this.hostValue(e.right, scope);
+      return;
+    }
+    if (isErrorConstruction(e, this.checker)) {
+      for (const a of (e as ts.NewExpression).arguments ?? []) this.hostValue(a, scope);
+      return;
+    }
+    if (ts.isNewExpression(e)) {
+      this.report(Codes.UnsupportedSyntax, "Only Error, RangeError and TypeError can be thrown here: throw new RangeError(message).", e);
+      return;
+    }
+    const t = this.expr(e, scope);
+    if (t === "arr") this.report(Codes.UnsupportedSyntax, "A Float64Array cannot be printed or thrown here: pass its elements, or format them in a message.", e);
   }
 
   private assignment(left0: ts.Expression, opKind: ts.SyntaxKind, right: ts.Expression | undefined, at: ts.Node, scope: Scope): void {
@@ -300,6 +376,10 @@ class Fence {
       return;
     }
     if (ts.isElementAccessExpression(left)) {
+      if ((ts.isPostfixUnaryExpression(at) || ts.isPrefixUnaryExpression(at)) && !isPure(left.argumentExpression) && isValue(at)) {
+        this.report(Codes.UnsupportedSyntax, "An increment of an element used as a value needs an index without effects: update the index in its own statement.", left.argumentExpression);
+        return;
+      }
       const arr = this.arrayReference(left.expression, scope);
       if (arr === undefined) return;
       if (scope.inputs.has(arr)) {
@@ -327,11 +407,10 @@ class Fence {
     return undefined;
   }
 
+  /** A condition: a boolean, or a number tested for truthiness as JavaScript does. */
   private condition(e: ts.Expression, scope: Scope): void {
     const t = this.expr(e, scope);
-    if (t !== undefined && t !== "bool") {
-      this.report(Codes.UnsupportedSyntax, `The condition '${e.getText()}' is a number: write an explicit comparison such as '${e.getText()} !== 0'.`, e);
-    }
+    if (t === "arr") this.report(Codes.UnsupportedSyntax, `The condition '${e.getText()}' is a Float64Array, which is always true: test its elements or its length.`, e);
   }
 
   private numeric(e: ts.Expression, scope: Scope, what: string, message = `${what} must be a number.`): void {
@@ -371,7 +450,8 @@ class Fence {
     if (ts.isIdentifier(e)) return this.identifier(e, scope);
     if (ts.isPrefixUnaryExpression(e)) {
       if (e.operator === ts.SyntaxKind.PlusPlusToken || e.operator === ts.SyntaxKind.MinusMinusToken) {
-        return this.report(Codes.UnsupportedSyntax, "Increment used as a value is not supported: write the increment as its own statement.", e);
+        this.assignment(e.operand, ts.SyntaxKind.PlusEqualsToken, undefined, e, scope);
+        return "num";
       }
       if (e.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(skipParens(e.operand))) return "num";
       const op = e.operator === ts.SyntaxKind.MinusToken ? "-" : e.operator === ts.SyntaxKind.PlusToken ? "+" : e.operator === ts.SyntaxKind.ExclamationToken ? "!" : undefined;
@@ -383,7 +463,9 @@ class Fence {
       return op === "!" ? "bool" : "num";
     }
     if (ts.isPostfixUnaryExpression(e)) {
-      return this.report(Codes.UnsupportedSyntax, "Increment used as a value is not supported: write the increment as its own statement.", e);
+      const before = this.diagnostics.length;
+      this.assignment(e.operand, ts.SyntaxKind.PlusEqualsToken, undefined, e, scope);
+      return this.diagnostics.length > before ? undefined : "num";
     }
     if (ts.isBinaryExpression(e)) return this.binary(e, scope);
     if (ts.isConditionalExpression(e)) {
@@ -434,11 +516,11 @@ class Fence {
       if (!t) return this.report(Codes.NonNumericParameter, `'${e.text}' has type '${this.checker.typeToString(this.checker.getTypeAtLocation(e))}': only number, boolean and Float64Array values are supported in a differentiable function.`, e);
       return t;
     }
-    const outer = outerName(sym);
+    const outer = outerName(sym, this.checker);
     switch (outer.kind) {
       case "constant": return "num";
       case "module-constant":
-        return this.report(Codes.Closure, `'${e.text}' is a module-level constant that is not a numeric literal: reading outer values is not supported. Pass it as a parameter or make it a numeric literal constant.`, e);
+        return this.report(Codes.Closure, `'${e.text}' is a module-level constant that is not a constant expression: reading outer values is not supported. Pass it as a parameter, or initialise it from literals, Math constants and other constants (numeric literal constant expressions).`, e);
       case "outer-variable":
         return this.report(Codes.Closure, `'${e.text}' is a variable declared outside this function: reading outer mutable state is not supported. Pass it as a parameter.`, e);
       case "other":
@@ -448,8 +530,15 @@ class Fence {
 
   private binary(e: ts.BinaryExpression, scope: Scope): Type | undefined {
     const k = e.operatorToken.kind;
-    if (isAssignmentOperator(k)) return this.report(Codes.UnsupportedSyntax, "An assignment used as a value is not supported: write the assignment as its own statement.", e);
-    if (k === ts.SyntaxKind.CommaToken) return this.report(Codes.UnsupportedSyntax, "The comma operator is not supported: write each expression as its own statement.", e);
+    if (isAssignmentOperator(k)) {
+      const before = this.diagnostics.length;
+      this.assignment(e.left, k, e.right, e, scope);
+      return this.diagnostics.length > before ? undefined : this.expr(e.left, scope);
+    }
+    if (k === ts.SyntaxKind.CommaToken) {
+      this.expressionStatement(e.left, scope);
+      return this.expr(e.right, scope);
+    }
     const op = BINARY_OPS[k];
     if (!op) return this.report(Codes.UnsupportedSyntax, `The operator '${e.operatorToken.getText()}' is not supported in a differentiable function: ${operatorFix(k)}`, e.operatorToken);
     const a = this.expr(e.left, scope);
@@ -586,6 +675,32 @@ function stripTypes(e: ts.Expression): ts.Expression {
   e = skipParens(e);
   while (ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) e = skipParens(e.expression);
   return e;
+}
+
+/** Whether an expression has no effects: no calls, assignments or increments. */
+function isPure(e: ts.Node): boolean {
+  if (ts.isCallExpression(e) || ts.isNewExpression(e)) return false;
+  if (ts.isBinaryExpression(e) && (isAssignmentOperator(e.operatorToken.kind) || e.operatorToken.kind === ts.SyntaxKind.CommaToken)) return false;
+  if ((ts.isPrefixUnaryExpression(e) || ts.isPostfixUnaryExpression(e)) && (e.operator === ts.SyntaxKind.PlusPlusToken || e.operator === ts.SyntaxKind.MinusMinusToken)) return false;
+  let pure = true;
+  ts.forEachChild(e, (c) => { if (pure && !isPure(c)) pure = false; });
+  return pure;
+}
+
+/** Whether an expression's value is used (it is not a statement of its own, or a part of a comma there). */
+function isValue(e: ts.Node): boolean {
+  const p = e.parent;
+  if (ts.isExpressionStatement(p) || (ts.isForStatement(p) && (p.incrementor === e || p.initializer === e))) return false;
+  if (ts.isParenthesizedExpression(p)) return isValue(p);
+  if (ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.CommaToken) return p.right === e ? isValue(p) : false;
+  return true;
+}
+
+/** A string-valued piece of a message. */
+function isTextual(e: ts.Expression): boolean {
+  e = skipParens(e);
+  return ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e) || ts.isTemplateExpression(e)
+    || (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.PlusToken && (isTextual(e.left) || isTextual(e.right)));
 }
 
 function findReturn(node: ts.Node): ts.ReturnStatement | undefined {

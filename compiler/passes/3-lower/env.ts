@@ -19,12 +19,13 @@ export interface Frame {
   resultVar?: string;
   /** Flag set by a `return` that must skip later code. */
   doneFlag?: string;
-  /** Innermost loop first. */
+  /** Enclosing loops and switches, innermost first. */
   loops: LoopCtx[];
 }
 
+/** A loop or switch being lowered, with the flags that carry its exits. */
 export interface LoopCtx {
-  node: ts.IterationStatement;
+  node: ts.IterationStatement | ts.SwitchStatement;
   breakFlag?: string;
   continueFlag?: string;
 }

@@ -4,24 +4,54 @@
  * runtime BLAS routines (matrix-level steps) or helpers (inlined, inline.ts).
  */
 import ts from "typescript";
-import { type Stmt, type Operand, ref, num, isVar } from "../../ir/types.ts";
+import { type Expr, type Stmt, type Operand, ref, num, isVar } from "../../ir/types.ts";
 import { MATH_CONSTANTS, ruleFor } from "../../rules/index.ts";
 import { arrayRuleFor } from "../../rules/blas.ts";
 import { LowerState } from "./env.ts";
-import { resolveCallee, skipParens, mathMember, outerName } from "./resolve.ts";
+import { resolveCallee, skipParens, mathMember, outerName, isErrorConstruction, isHostCall } from "./resolve.ts";
+
+/** A string-valued piece of a message. */
+function isText(e: ts.Expression): boolean {
+  e = skipParens(e);
+  return ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e) || ts.isTemplateExpression(e)
+    || (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.PlusToken && (isText(e.left) || isText(e.right)));
+}
 import { BINARY_OPS, isAssignmentOperator } from "./jumps.ts";
 
+/** The literal 1 of `x++` (an expression without a source position). */
+const ONE = ts.factory.createNumericLiteral(1);
+
 export abstract class ExpressionLowerer extends LowerState {
+  protected abstract lowerAssignment(left: ts.Expression, opKind: ts.SyntaxKind, right: ts.Expression, out: Stmt[], at: ts.Node): Operand;
+  protected abstract lowerExpressionStatement(e: ts.Expression, out: Stmt[]): void;
   protected abstract inlineHelper(decl: ts.FunctionDeclaration, call: ts.CallExpression, out: Stmt[]): Operand | undefined;
 
   // ---------------------------------------------------------------- expressions
 
+  /** A condition: a boolean, or a number tested for truthiness as JavaScript does (`while (n--)`). */
   protected lowerCondition(e: ts.Expression, out: Stmt[]): Operand {
     const c = this.lowerExpr(e, out, "c");
-    if (this.typeOfOperand(c) !== "bool") {
-      this.internal(e);
-    }
+    if (this.typeOfOperand(c) === "num") return this.step(out, "truthy", [c], e, "bool", "");
     return c;
+  }
+
+  /** A value of the forward computation only: a message of `throw`, an argument of `console.log`. */
+  protected lowerHost(e0: ts.Expression, out: Stmt[]): Expr {
+    const e = skipParens(e0);
+    if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return { kind: "text", value: e.text };
+    if (ts.isTemplateExpression(e)) {
+      const parts = [e.head.text, ...e.templateSpans.map((s) => s.literal.text)];
+      return { kind: "template", parts, values: e.templateSpans.map((s) => this.lowerHost(s.expression, out)) };
+    }
+    if (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.PlusToken && (isText(e.left) || isText(e.right))) {
+      return { kind: "template", parts: ["", "", ""], values: [this.lowerHost(e.left, out), this.lowerHost(e.right, out)] };
+    }
+    if (isErrorConstruction(e, this.checker)) return { kind: "construct", ctor: (e.expression as ts.Identifier).text, args: (e.arguments ?? []).map((a) => this.lowerHost(a, out)) };
+    if (ts.isCallExpression(e) && isHostCall(e, this.checker)) {
+      const c = skipParens(e.expression) as ts.PropertyAccessExpression;
+      return { kind: "host", fn: `${(c.expression as ts.Identifier).text}.${c.name.text}`, args: e.arguments.map((a) => this.lowerHost(a, out)) };
+    }
+    return this.lowerExpr(e, out, "");
   }
 
   /** Lowers an expression to steps appended to `out`; returns the operand holding its value. */
@@ -33,7 +63,8 @@ export abstract class ExpressionLowerer extends LowerState {
     if (ts.isIdentifier(e)) return this.lowerIdentifier(e);
     if (ts.isPrefixUnaryExpression(e)) {
       if (e.operator === ts.SyntaxKind.PlusPlusToken || e.operator === ts.SyntaxKind.MinusMinusToken) {
-        this.internal(e);
+        // ++x is the new value
+        return this.lowerAssignment(e.operand, e.operator === ts.SyntaxKind.PlusPlusToken ? ts.SyntaxKind.PlusEqualsToken : ts.SyntaxKind.MinusEqualsToken, ONE, out, e);
       }
       if (e.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(skipParens(e.operand))) return num(-Number((skipParens(e.operand) as ts.NumericLiteral).text));
       const a = this.lowerExpr(e.operand, out, "");
@@ -44,7 +75,11 @@ export abstract class ExpressionLowerer extends LowerState {
       return this.step(out, op, [a], e, op === "!" ? "bool" : "num", hint);
     }
     if (ts.isPostfixUnaryExpression(e)) {
-      this.internal(e);
+      // x++ is the old value: read it before the update
+      const old = this.lowerExpr(e.operand, out, "");
+      const held = isVar(old) && (this.vars.get(old.name)!.kind !== "temp") ? this.step(out, "copy", [old], e, "num", "") : old;
+      this.lowerAssignment(e.operand, e.operator === ts.SyntaxKind.PlusPlusToken ? ts.SyntaxKind.PlusEqualsToken : ts.SyntaxKind.MinusEqualsToken, ONE, out, e);
+      return held;
     }
     if (ts.isBinaryExpression(e)) return this.lowerBinary(e, out, hint);
     if (ts.isConditionalExpression(e)) return this.lowerTernary(e, out, hint);
@@ -87,7 +122,7 @@ export abstract class ExpressionLowerer extends LowerState {
     if (e.text === "NaN" || e.text === "Infinity") return num(e.text === "NaN" ? NaN : Infinity, e.text);
     if (!sym) this.internal(e);
     // module-level constants with a numeric literal value
-    const outer = outerName(sym);
+    const outer = outerName(sym, this.checker);
     if (outer.kind !== "constant") this.internal(e);
     return num(outer.value);
   }
@@ -100,8 +135,12 @@ export abstract class ExpressionLowerer extends LowerState {
 
   protected lowerBinary(e: ts.BinaryExpression, out: Stmt[], hint: string): Operand {
     const k = e.operatorToken.kind;
-    if (isAssignmentOperator(k)) this.internal(e);
-    if (k === ts.SyntaxKind.CommaToken) this.internal(e);
+    // an assignment is the assigned value; a comma runs its left side, then is its right side
+    if (isAssignmentOperator(k)) return this.lowerAssignment(e.left, k, e.right, out, e);
+    if (k === ts.SyntaxKind.CommaToken) {
+      this.lowerExpressionStatement(e.left, out);
+      return this.lowerExpr(e.right, out, hint);
+    }
     const op = BINARY_OPS[k];
     if (!op) this.internal(e.operatorToken);
     const a = this.lowerExpr(e.left, out, "");

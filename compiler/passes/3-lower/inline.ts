@@ -6,11 +6,11 @@
  */
 import ts from "typescript";
 import { type Stmt, type Operand, ref } from "../../ir/types.ts";
-import { StatementLowerer } from "./statements.ts";
+import { SwitchLowerer } from "./switch.ts";
 import type { Frame } from "./env.ts";
 import { writtenNames } from "./jumps.ts";
 
-export abstract class HelperInliner extends StatementLowerer {
+export abstract class HelperInliner extends SwitchLowerer {
   protected inlineHelper(decl: ts.FunctionDeclaration, call: ts.CallExpression, out: Stmt[]): Operand | undefined {
     // the fence checked the helper's signature, arguments and body, and that it is not recursive
     const sig = this.checker.getSignatureFromDeclaration(decl);

@@ -12,42 +12,117 @@ import { skipParens, literalValue } from "./resolve.ts";
 export type JumpKind = "return" | "break" | "continue";
 
 export const LOOP_KINDS = new Set([
-  ts.SyntaxKind.ForStatement, ts.SyntaxKind.WhileStatement, ts.SyntaxKind.DoStatement,
+  ts.SyntaxKind.ForStatement, ts.SyntaxKind.WhileStatement, ts.SyntaxKind.DoStatement, ts.SyntaxKind.ForOfStatement,
 ]);
 
-/**
- * Counts jumps of a kind inside `node`: returns (not crossing nested functions), or
- * breaks/continues that target `loop` (unlabelled ones inside nested loops target those).
- */
-export function countJumps(node: ts.Node, kind: JumpKind, loop: ts.IterationStatement | undefined): number {
-  let count = 0;
-  const visit = (n: ts.Node, inNestedLoop: boolean) => {
+/** A statement `break` can leave: a loop or a switch. */
+export type Breakable = ts.IterationStatement | ts.SwitchStatement;
+
+export function isBreakable(n: ts.Node): n is Breakable {
+  return LOOP_KINDS.has(n.kind) || ts.isSwitchStatement(n);
+}
+
+/** The statement a `break` or `continue` leaves (the labelled one, or the innermost loop or switch). */
+export function jumpTarget(j: ts.BreakStatement | ts.ContinueStatement): Breakable | undefined {
+  for (let n: ts.Node = j.parent; n && !ts.isFunctionLike(n); n = n.parent) {
+    if (j.label) {
+      if (ts.isLabeledStatement(n) && n.label.text === j.label.text) return isBreakable(n.statement) ? n.statement : undefined;
+    } else if (ts.isBreakStatement(j) ? isBreakable(n) : LOOP_KINDS.has(n.kind)) {
+      return n as Breakable;
+    }
+  }
+  return undefined;
+}
+
+/** Every return, break and continue inside `node` (not crossing nested functions). */
+export function jumpsIn(node: ts.Node): (ts.ReturnStatement | ts.BreakStatement | ts.ContinueStatement)[] {
+  const out: (ts.ReturnStatement | ts.BreakStatement | ts.ContinueStatement)[] = [];
+  const visit = (n: ts.Node) => {
     if (ts.isFunctionLike(n) && n !== node) return;
-    if (kind === "return" && ts.isReturnStatement(n)) count++;
-    if (kind === "break" && ts.isBreakStatement(n) && !inNestedLoop) count++;
-    if (kind === "continue" && ts.isContinueStatement(n) && !inNestedLoop) count++;
-    const nested = inNestedLoop || (LOOP_KINDS.has(n.kind) && n !== loop);
-    ts.forEachChild(n, (c) => visit(c, nested));
+    if (ts.isReturnStatement(n) || ts.isBreakStatement(n) || ts.isContinueStatement(n)) out.push(n);
+    ts.forEachChild(n, visit);
   };
-  if (kind !== "return" && loop === undefined) return 0;
-  visit(node, false);
+  visit(node);
+  return out;
+}
+
+/** Whether `inner` is `outer` or inside it. */
+export function within(inner: ts.Node, outer: ts.Node): boolean {
+  for (let n: ts.Node | undefined = inner; n; n = n.parent) if (n === outer) return true;
+  return false;
+}
+
+/**
+ * Counts jumps of a kind inside `node`: returns (not crossing nested functions), or the breaks /
+ * continues that leave `target`. A break or continue to a statement enclosing `target` leaves
+ * `target` too, and counts as one of its breaks.
+ */
+export function countJumps(node: ts.Node, kind: JumpKind, target: Breakable | undefined): number {
+  if (kind !== "return" && target === undefined) return 0;
+  let count = 0;
+  for (const j of jumpsIn(node)) {
+    if (ts.isReturnStatement(j)) {
+      if (kind === "return") count++;
+      continue;
+    }
+    if (kind === "return") continue;
+    const t = jumpTarget(j);
+    if (!t) continue;
+    if (t === target) {
+      if ((kind === "break") === ts.isBreakStatement(j)) count++;
+    } else if (kind === "break" && within(target!, t)) {
+      count++; // leaves target on its way to an enclosing statement
+    }
+  }
   return count;
 }
 
-/** Whether every path through `s` ends in a jump. */
+/** Continues inside `node` that reach `loop` from a nested loop or switch (labelled, or out of a switch). */
+export function nestedContinues(node: ts.Node, loop: Breakable): number {
+  let count = 0;
+  for (const j of jumpsIn(node)) {
+    if (!ts.isContinueStatement(j) || jumpTarget(j) !== loop) continue;
+    for (let n: ts.Node = j.parent; n && n !== loop; n = n.parent) {
+      if (isBreakable(n)) {
+        count++;
+        break;
+      }
+    }
+  }
+  return count;
+}
+
+/** An infinite loop (`for (;;)`, `while (true)`) that nothing breaks out of: it ends only by returning. */
+export function neverEnds(s: ts.Statement): boolean {
+  const always = (c: ts.Expression | undefined) => !c || skipParens(c).kind === ts.SyntaxKind.TrueKeyword;
+  const loop = ts.isForStatement(s) ? always(s.condition) : ts.isWhileStatement(s) || ts.isDoStatement(s) ? always(s.expression) : false;
+  return loop && countJumps((s as ts.IterationStatement).statement, "break", s as ts.IterationStatement) === 0;
+}
+
+/** Whether every path through `s` ends in a jump (a throw ends every path it is on). */
 export function definitelyJumps(s: ts.Statement): boolean {
-  if (ts.isReturnStatement(s) || ts.isBreakStatement(s) || ts.isContinueStatement(s)) return true;
+  if (ts.isReturnStatement(s) || ts.isBreakStatement(s) || ts.isContinueStatement(s) || ts.isThrowStatement(s)) return true;
   if (ts.isBlock(s)) return s.statements.some(definitelyJumps);
   if (ts.isIfStatement(s)) return !!s.elseStatement && definitelyJumps(s.thenStatement) && definitelyJumps(s.elseStatement);
   return false;
 }
 
-/** Whether every path through `s` ends in a return. */
+/** Whether every path through `s` ends in a return (or a throw, or an endless loop that returns). */
 export function definitelyReturns(s: ts.Statement): boolean {
-  if (ts.isReturnStatement(s)) return true;
+  if (ts.isReturnStatement(s) || ts.isThrowStatement(s) || neverEnds(s)) return true;
   if (ts.isBlock(s)) return s.statements.some(definitelyReturns);
   if (ts.isIfStatement(s)) return !!s.elseStatement && definitelyReturns(s.thenStatement) && definitelyReturns(s.elseStatement);
+  if (ts.isSwitchStatement(s)) return switchReturns(s);
+  if (ts.isLabeledStatement(s)) return definitelyReturns(s.statement);
   return false;
+}
+
+/** A switch with a default clause, no break out of it, and a return at the end of its last clause. */
+function switchReturns(s: ts.SwitchStatement): boolean {
+  const clauses = s.caseBlock.clauses;
+  if (!clauses.some(ts.isDefaultClause) || countJumps(s, "break", s) > 0) return false;
+  const last = clauses[clauses.length - 1];
+  return last.statements.some(definitelyReturns);
 }
 
 export function blockOf(s: ts.Statement): readonly ts.Statement[] {

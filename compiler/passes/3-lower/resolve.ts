@@ -9,7 +9,7 @@
  * Used by the fence (to check) and by lowering (to lower), so both agree on every callee.
  */
 import ts from "typescript";
-import { ruleFor, type ScalarRule } from "../../rules/index.ts";
+import { MATH_CONSTANTS, ruleFor, type ScalarRule } from "../../rules/index.ts";
 import { arrayRuleFor, type ArrayRule } from "../../rules/blas.ts";
 
 export type Callee =
@@ -89,18 +89,18 @@ export function literalValue(e: ts.Expression): number | undefined {
 /** What an identifier that is not a local names at module level. */
 export type OuterName =
   | { kind: "constant"; value: number }
-  | { kind: "module-constant" } // a const whose value is not a numeric literal
+  | { kind: "module-constant" } // a const whose value is not a constant expression
   | { kind: "outer-variable" }
   | { kind: "other" };
 
-export function outerName(sym: ts.Symbol): OuterName {
+export function outerName(sym: ts.Symbol, checker: ts.TypeChecker): OuterName {
   const decl = sym.valueDeclaration;
   if (decl && ts.isVariableDeclaration(decl) && decl.parent && ts.isVariableDeclarationList(decl.parent)) {
     const isConst = (decl.parent.flags & ts.NodeFlags.Const) !== 0;
     const init = decl.initializer && skipParens(decl.initializer);
     const atModule = ts.isSourceFile(decl.parent.parent?.parent);
     if (isConst && atModule && init) {
-      const value = literalValue(init);
+      const value = constantValue(init, checker, new Set([sym]));
       if (value !== undefined) return { kind: "constant", value };
     }
     if (isConst && atModule) return { kind: "module-constant" };
@@ -135,4 +135,75 @@ export function annotatedType(d: ts.VariableDeclaration | ts.ParameterDeclaratio
   if (t.flags & (ts.TypeFlags.Boolean | ts.TypeFlags.BooleanLiteral)) return "bool";
   if (t.getSymbol()?.getName() === "Float64Array") return "arr";
   return "other";
+}
+
+/** Global functions a differentiable function may call for their effect, run as written. */
+export const HOST_FUNCTIONS = ["console.log", "console.info", "console.warn", "console.error", "console.debug", "console.assert"];
+
+/** Error types a differentiable function may throw (`throw new RangeError(…)`). */
+export const ERROR_TYPES = ["Error", "RangeError", "TypeError"];
+
+function isGlobal(id: ts.Identifier, checker?: ts.TypeChecker): boolean {
+  const s = checker?.getSymbolAtLocation(id);
+  return !s || !s.declarations || s.declarations.every((d) => d.getSourceFile().isDeclarationFile);
+}
+
+/** `console.log(…)` and its kin, with the global console. */
+export function isHostCall(e: ts.CallExpression, checker?: ts.TypeChecker): boolean {
+  const c = skipParens(e.expression);
+  return ts.isPropertyAccessExpression(c) && ts.isIdentifier(c.expression) && HOST_FUNCTIONS.includes(`${c.expression.text}.${c.name.text}`)
+    && isGlobal(c.expression, checker);
+}
+
+/** `new RangeError(…)` of a global error type. */
+export function isErrorConstruction(e: ts.Expression, checker?: ts.TypeChecker): e is ts.NewExpression {
+  e = skipParens(e);
+  return ts.isNewExpression(e) && ts.isIdentifier(e.expression) && ERROR_TYPES.includes(e.expression.text) && isGlobal(e.expression, checker);
+}
+
+/** The value of a constant expression of literals, Math constants and functions, and module constants. */
+export function constantValue(e0: ts.Expression, checker: ts.TypeChecker, seen: Set<ts.Symbol> = new Set()): number | undefined {
+  const e = skipParens(e0);
+  if (ts.isNumericLiteral(e)) return Number(e.text);
+  if (ts.isPrefixUnaryExpression(e)) {
+    const v = constantValue(e.operand, checker, seen);
+    if (v === undefined) return undefined;
+    if (e.operator === ts.SyntaxKind.MinusToken) return -v;
+    if (e.operator === ts.SyntaxKind.PlusToken) return v;
+    return undefined;
+  }
+  if (ts.isBinaryExpression(e)) {
+    const a = constantValue(e.left, checker, seen), b = constantValue(e.right, checker, seen);
+    if (a === undefined || b === undefined) return undefined;
+    switch (e.operatorToken.kind) {
+      case ts.SyntaxKind.PlusToken: return a + b;
+      case ts.SyntaxKind.MinusToken: return a - b;
+      case ts.SyntaxKind.AsteriskToken: return a * b;
+      case ts.SyntaxKind.SlashToken: return a / b;
+      case ts.SyntaxKind.PercentToken: return a % b;
+      case ts.SyntaxKind.AsteriskAsteriskToken: return a ** b;
+      default: return undefined;
+    }
+  }
+  const math = mathMember(e, checker);
+  if (math) return MATH_CONSTANTS[math.name.text];
+  if (ts.isCallExpression(e)) {
+    const callee = mathMember(skipParens(e.expression), checker);
+    const rule = callee && ruleFor(`Math.${callee.name.text}`);
+    if (!rule || rule.arrayArgument) return undefined;
+    const args = e.arguments.map((a) => constantValue(a, checker, seen));
+    if (args.some((a) => a === undefined)) return undefined;
+    return rule.eval(...(args as number[]));
+  }
+  if (ts.isIdentifier(e)) {
+    if (e.text === "Infinity" || e.text === "NaN") return isGlobal(e, checker) ? (e.text === "NaN" ? NaN : Infinity) : undefined;
+    const sym = checker.getSymbolAtLocation(e);
+    const decl = sym?.valueDeclaration;
+    if (!sym || seen.has(sym) || !decl || !ts.isVariableDeclaration(decl) || !decl.initializer) return undefined;
+    const list = decl.parent;
+    if (!ts.isVariableDeclarationList(list) || !(list.flags & ts.NodeFlags.Const) || !ts.isSourceFile(list.parent?.parent)) return undefined;
+    seen.add(sym);
+    return constantValue(decl.initializer, checker, seen);
+  }
+  return undefined;
 }

@@ -9,12 +9,15 @@ import ts from "typescript";
 import { type Stmt, type Operand, type Type, ref, num, isVar } from "../../ir/types.ts";
 import { ExpressionLowerer } from "./expressions.ts";
 import type { Frame, LoopCtx } from "./env.ts";
-import { skipParens, annotatedType, isNewFloat64Array } from "./resolve.ts";
+import { skipParens, annotatedType, isNewFloat64Array, isHostCall } from "./resolve.ts";
 import {
   type JumpKind, countJumps, definitelyJumps, definitelyReturns, blockOf, writtenNames, stepOf, compoundOperator, isAssignmentOperator,
+  jumpTarget, nestedContinues,
 } from "./jumps.ts";
 
 export abstract class StatementLowerer extends ExpressionLowerer {
+  protected abstract lowerSwitch(s: ts.SwitchStatement, out: Stmt[]): void;
+
   // ---------------------------------------------------------------- functions
 
   protected lowerFunctionBody(decl: ts.FunctionDeclaration, frame: Frame, out: Stmt[]): Operand {
@@ -70,10 +73,11 @@ export abstract class StatementLowerer extends ExpressionLowerer {
   /** Jumps inside `s` that leave the block `s` is in (returns, and breaks/continues of enclosing loops). */
   protected jumpsOut(s: ts.Statement): Set<JumpKind> {
     const kinds = new Set<JumpKind>();
-    const loop = this.frame.loops[0]?.node;
+    const inner = this.frame.loops[0]?.node;
     if (countJumps(s, "return", undefined) > 0) kinds.add("return");
-    if (loop && countJumps(s, "break", loop) > 0) kinds.add("break");
-    if (loop && countJumps(s, "continue", loop) > 0) kinds.add("continue");
+    // a jump to an enclosing loop or switch leaves the innermost one: a break of it
+    if (inner && countJumps(s, "break", inner) > 0) kinds.add("break");
+    if (inner && !ts.isSwitchStatement(inner) && countJumps(s, "continue", inner) > 0) kinds.add("continue");
     return kinds;
   }
 
@@ -147,8 +151,11 @@ export abstract class StatementLowerer extends ExpressionLowerer {
   }
 
   protected loopFlag(kind: "break" | "continue"): string {
-    const loop = this.frame.loops[0];
-    if (kind === "break") return (loop.breakFlag ??= this.newVar("broke", "bool", "flag"));
+    if (kind === "break") {
+      const inner = this.frame.loops[0];
+      return (inner.breakFlag ??= this.newVar("broke", "bool", "flag"));
+    }
+    const loop = this.frame.loops.find((l) => !ts.isSwitchStatement(l.node))!;
     return (loop.continueFlag ??= this.newVar("skip", "bool", "flag"));
   }
 
@@ -163,11 +170,20 @@ export abstract class StatementLowerer extends ExpressionLowerer {
       for (const loop of f.loops) if (loop.breakFlag) this.emitOp(out, loop.breakFlag, "copy", [yes], s);
       return;
     }
-    if (s.label) this.internal(s);
-    const loop = f.loops[0];
-    if (!loop) this.internal(s);
-    if (ts.isBreakStatement(s)) this.emitOp(out, loop.breakFlag!, "copy", [yes], s);
-    else if (loop.continueFlag) this.emitOp(out, loop.continueFlag, "copy", [yes], s);
+    const target = jumpTarget(s);
+    const at = f.loops.findIndex((l) => l.node === target);
+    if (at < 0) this.internal(s);
+    // leave every loop and switch inside the target, then break or continue the target
+    for (const inner of f.loops.slice(0, at)) {
+      if (inner.breakFlag) this.emitOp(out, inner.breakFlag, "copy", [yes], s);
+      else if (!ts.isSwitchStatement(inner.node)) this.internal(s); // a switch lowered as branches needs no flag
+    }
+    const loop = f.loops[at];
+    if (ts.isBreakStatement(s)) {
+      if (loop.breakFlag) this.emitOp(out, loop.breakFlag, "copy", [yes], s);
+    } else if (loop.continueFlag) {
+      this.emitOp(out, loop.continueFlag, "copy", [yes], s);
+    }
   }
 
   protected lowerStatement(s: ts.Statement, out: Stmt[]): void {
@@ -199,11 +215,22 @@ export abstract class StatementLowerer extends ExpressionLowerer {
       this.lowerLoop(s, out);
       return;
     }
-    if (ts.isLabeledStatement(s)) {
-      this.internal(s);
+    if (ts.isForOfStatement(s)) {
+      this.lowerForOf(s, out);
+      return;
     }
-    if (ts.isFunctionDeclaration(s)) {
-      this.internal(s);
+    if (ts.isSwitchStatement(s)) {
+      this.lowerSwitch(s, out);
+      return;
+    }
+    if (ts.isLabeledStatement(s)) {
+      // the label is resolved by each jump to its statement (jumps.ts)
+      this.lowerStatement(s.statement, out);
+      return;
+    }
+    if (ts.isThrowStatement(s)) {
+      out.push({ kind: "throw", value: this.lowerHost(s.expression!, out), loc: this.loc(s) });
+      return;
     }
     this.internal(s);
   }
@@ -282,6 +309,15 @@ export abstract class StatementLowerer extends ExpressionLowerer {
       this.lowerAssignment(e.operand, e.operator === ts.SyntaxKind.PlusPlusToken ? ts.SyntaxKind.PlusEqualsToken : ts.SyntaxKind.MinusEqualsToken, one, out, e);
       return;
     }
+    if (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.CommaToken) {
+      this.lowerExpressionStatement(e.left, out);
+      this.lowerExpressionStatement(e.right, out);
+      return;
+    }
+    if (ts.isCallExpression(e) && isHostCall(e, this.checker)) {
+      out.push({ kind: "effect", value: this.lowerHost(e, out), loc: this.loc(this.stmtOf(e)) });
+      return;
+    }
     if (ts.isCallExpression(e)) {
       this.lowerCall(e, out, true);
       return;
@@ -289,7 +325,8 @@ export abstract class StatementLowerer extends ExpressionLowerer {
     this.internal(e);
   }
 
-  protected lowerAssignment(left: ts.Expression, opKind: ts.SyntaxKind, right: ts.Expression | ts.NumericLiteral, out: Stmt[], at: ts.Node): void {
+  /** Lowers an assignment; returns the value assigned (what the assignment expression evaluates to). */
+  protected lowerAssignment(left: ts.Expression, opKind: ts.SyntaxKind, right: ts.Expression, out: Stmt[], at: ts.Node): Operand {
     left = skipParens(left);
     const binop = compoundOperator(opKind);
     if (binop === "unsupported") this.internal(at);
@@ -299,10 +336,11 @@ export abstract class StatementLowerer extends ExpressionLowerer {
       if (!cur) this.internal(left);
       if (isVar(cur) && this.vars.get(cur.name)!.type === "arr") this.internal(left);
       if (binop === undefined) {
-        const rhs = this.lowerExpr(right as ts.Expression, out, left.text);
+        const rhs = this.lowerExpr(right, out, left.text);
         const target = this.writeTarget(sym, left);
-        this.emitOp(out, target, "copy", [rhs], at);
-        return;
+        // x = x changes nothing
+        if (!(isVar(rhs) && rhs.name === target)) this.emitOp(out, target, "copy", [rhs], at);
+        return ref(target);
       }
       const rhs = this.lowerRhs(right, out);
       const target = this.writeTarget(sym, left);
@@ -314,10 +352,10 @@ export abstract class StatementLowerer extends ExpressionLowerer {
         const t = this.newVar("", "num", "temp");
         this.emitOp(out, t, binop, [cur, rhs], at);
         this.emitOp(out, target, "copy", [ref(t)], at);
-        return;
+        return ref(target);
       }
       this.emitOp(out, target, binop, [cur, rhs], at);
-      return;
+      return ref(target);
     }
     if (ts.isElementAccessExpression(left)) {
       const arr = this.lowerArrayRef(left.expression, out);
@@ -327,7 +365,7 @@ export abstract class StatementLowerer extends ExpressionLowerer {
       const index = this.lowerExpr(left.argumentExpression, out, "i");
       let value: Operand;
       if (binop === undefined) {
-        value = this.lowerExpr(right as ts.Expression, out, "v");
+        value = this.lowerExpr(right, out, "v");
       } else {
         const old = this.load(out, arr, index, at);
         const rhs = this.lowerRhs(right, out);
@@ -338,9 +376,9 @@ export abstract class StatementLowerer extends ExpressionLowerer {
       if (this.typeOfOperand(value) !== "num") this.internal(right);
       this.loads.written(arr);
       out.push({ kind: "store", array: arr, index, value, loc: this.loc(this.stmtOf(at)) });
-      return;
+      return value;
     }
-    this.internal(left);
+    return this.internal(left);
   }
 
   protected lowerRhs(right: ts.Expression | ts.NumericLiteral, out: Stmt[]): Operand {
@@ -381,15 +419,37 @@ export abstract class StatementLowerer extends ExpressionLowerer {
         }
       }
     }
+    const condExpr = ts.isForStatement(s) ? s.condition : s.expression;
+    const inc = ts.isForStatement(s) ? s.incrementor : undefined;
+    this.lowerGeneralLoop(s, out, {
+      cond: (header) => (condExpr ? this.lowerCondition(condExpr, header) : { kind: "const", value: true }),
+      body: (body) => this.lowerStatements(blockOf(s.statement), 0, body),
+      update: inc && ((update) => this.lowerExpressionStatement(inc, update)),
+      doWhile: ts.isDoStatement(s),
+    });
+  }
+
+  /**
+   * A loop with exits, or with a bound the body may change: `loop { header; exit unless cond;
+   * body; update }` with flags for break, continue and return.
+   */
+  protected lowerGeneralLoop(s: ts.IterationStatement, out: Stmt[], parts: {
+    cond: (header: Stmt[]) => Operand;
+    body: (body: Stmt[]) => void;
+    update?: (update: Stmt[]) => void;
+    doWhile: boolean;
+  }): void {
+    const loc = this.loc(s);
+    const ctx: LoopCtx = { node: s };
     this.frame.loops.unshift(ctx);
     this.depth++;
     // Flags must exist before the body sets them: pre-create them for loops that exit early.
     const returns = countJumps(s.statement, "return", undefined) > 0;
     if (returns) this.doneFlag();
     if (returns || countJumps(s.statement, "break", s) > 0) this.loopFlag("break");
+    if (nestedContinues(s.statement, s) > 0) this.loopFlag("continue");
     const header: Stmt[] = [];
-    const condExpr = ts.isForStatement(s) ? s.condition : s.expression;
-    let cond: Operand = condExpr ? this.lowerCondition(condExpr, header) : { kind: "const", value: true };
+    let cond: Operand = parts.cond(header);
     if (ctx.breakFlag) {
       const notBroke = this.newVar("", "bool", "temp");
       this.emitOp(header, notBroke, "!", [ref(ctx.breakFlag)], s);
@@ -398,7 +458,7 @@ export abstract class StatementLowerer extends ExpressionLowerer {
       cond = ref(both);
     }
     const body: Stmt[] = [];
-    this.lowerStatements(blockOf(s.statement), 0, body);
+    parts.body(body);
     if (ctx.continueFlag) {
       // reset at the start of every iteration
       const reset: Stmt[] = [];
@@ -406,22 +466,60 @@ export abstract class StatementLowerer extends ExpressionLowerer {
       body.unshift(...reset);
     }
     const update: Stmt[] = [];
-    if (ts.isForStatement(s) && s.incrementor) {
+    if (parts.update) {
       if (ctx.breakFlag) {
         const go = this.newVar("", "bool", "temp");
         this.emitOp(update, go, "!", [ref(ctx.breakFlag)], s);
         const inner: Stmt[] = [];
-        this.lowerExpressionStatement(s.incrementor, inner);
+        parts.update(inner);
         update.push({ kind: "if", cond: ref(go), then: inner, else: [], loc });
       } else {
-        this.lowerExpressionStatement(s.incrementor, update);
+        parts.update(update);
       }
     }
     this.depth--;
     this.frame.loops.shift();
     const pre: Stmt[] = [];
     if (ctx.breakFlag) this.emitOp(pre, ctx.breakFlag, "copy", [{ kind: "const", value: false }], s);
-    out.push(...pre, { kind: "loop", header, cond, body, update, doWhile: ts.isDoStatement(s), loc });
+    out.push(...pre, { kind: "loop", header, cond, body, update, doWhile: parts.doWhile, loc });
+  }
+
+  /** `for (const v of xs) body` is `for (let i = 0; i < xs.length; i++) { const v = xs[i]; body }`. */
+  protected lowerForOf(s: ts.ForOfStatement, out: Stmt[]): void {
+    const list = s.initializer as ts.VariableDeclarationList;
+    const decl = list.declarations[0] as ts.VariableDeclaration & { name: ts.Identifier };
+    const arr = this.lowerArrayRef(s.expression, out);
+    const n = this.step(out, "length", [ref(arr)], s.expression, "num", "n");
+    const hasExits = countJumps(s.statement, "break", s) > 0 || countJumps(s.statement, "continue", s) > 0 || countJumps(s.statement, "return", undefined) > 0;
+    const counter = this.newVar("i", "num", "local");
+    const bind = (body: Stmt[]) => {
+      const v = this.newVar(decl.name.text, "num", "local", decl.name.text);
+      this.env.set(this.symbolOf(decl.name), ref(v));
+      const t = this.load(body, arr, ref(counter), s.initializer);
+      this.emitOp(body, v, "copy", [t], s.initializer);
+    };
+    if (!hasExits) {
+      const body: Stmt[] = [];
+      this.frame.loops.unshift({ node: s });
+      this.depth++;
+      bind(body);
+      this.lowerStatements(blockOf(s.statement), 0, body);
+      this.depth--;
+      this.frame.loops.shift();
+      this.defs.set(counter, 1);
+      out.push({ kind: "for", counter, start: num(0), end: n, cmp: "<", step: 1, body, loc: this.loc(s) });
+      return;
+    }
+    this.emitOp(out, counter, "copy", [num(0)], s);
+    this.lowerGeneralLoop(s, out, {
+      cond: (header) => this.step(header, "<", [ref(counter), n], s, "bool", ""),
+      body: (body) => {
+        bind(body);
+        this.lowerStatements(blockOf(s.statement), 0, body);
+      },
+      update: (update) => this.emitOp(update, counter, "+", [ref(counter), num(1)], s),
+      doWhile: false,
+    });
   }
 
   /** Recognises `for (let i = a; i < b; i += k)` with i and b untouched by the body. */

@@ -37,7 +37,9 @@ const tapeKey = (key: string) => `\u0000tape:${key}`;
 export function flowsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
   switch (e.kind) {
     case "var": out.add(e.name); break;
-    case "const": case "tape-begin": case "new-array": case "field": case "invoke": case "record": case "lambda": break;
+    case "const": case "tape-begin": case "new-array": case "field": case "invoke": case "record": case "lambda":
+    case "text": case "template": case "host": case "construct":
+      break;
     case "apply": if (differentiable(e.op)) for (const a of e.args) flowsOf(a, out); break;
     case "select": flowsOf(e.then, out); flowsOf(e.else, out); break;
     case "index": out.add(e.array); break;
@@ -74,7 +76,7 @@ function edgesOf(s: Stmt, add: (to: string, from: Iterable<string>) => void): vo
     case "assign": add(s.target, flowsOf(s.value)); break;
     case "assign-elem": add(s.array, flowsOf(s.value)); break;
     case "push": if (s.key !== undefined) add(tapeKey(s.key), flowsOf(s.value)); break;
-    case "effect": case "if": case "for": case "loop": break;
+    case "effect": case "throw": case "if": case "for": case "loop": break;
     default: assertNever(s);
   }
 }

@@ -53,7 +53,7 @@ export class Tangents {
       case "var":
         return this.isActive(e.name) ? ref(this.of(e.name)) : num(0);
       case "const": case "pop": case "field": case "coalesce": case "new-array": case "tape-begin":
-      case "invoke": case "record": case "lambda":
+      case "invoke": case "record": case "lambda": case "text": case "template": case "host": case "construct":
         return num(0);
       case "index":
         return this.isActive(e.array) ? index(this.of(e.array), e.index) : num(0);
@@ -186,6 +186,8 @@ export class Tangents {
         if (s.value.kind === "pop" && s.value.key !== undefined && this.isActive(s.value.key)) {
           return [at({ kind: "effect", value: { kind: "pop", type: s.value.type, key: tangentKey(s.value.key) }, loc: s.loc }), s];
         }
+        return [s];
+      case "throw":
         return [s];
       default:
         return assertNever(s);

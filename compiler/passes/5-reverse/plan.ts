@@ -348,8 +348,9 @@ class Planner {
             break;
           case "if": { const a = visit(s.then); const c = visit(s.else); l = a || c; break; }
           case "for": l = visit(s.body); break;
-          case "loop": { visit(s.header); const a = visit(s.body); const c = visit(s.update); l = a || c; break; }
-          case "assign": case "assign-elem": case "push": case "effect":
+          case "loop": { const h = visit(s.header); const a = visit(s.body); const c = visit(s.update); l = h || a || c; break; }
+          case "effect": case "throw": break; // forward-only (console calls, guards)
+          case "assign": case "assign-elem": case "push":
             throw new Error("internal: derivative statement in a primal function");
           default: assertNever(s);
         }

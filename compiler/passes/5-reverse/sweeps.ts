@@ -128,7 +128,10 @@ export class Sweeps {
           if (trips && inLoop) out.push({ kind: "push", type: "int", value: ref(trips), loc: s.loc });
           break;
         }
-        case "assign": case "assign-elem": case "push": case "effect":
+        case "effect": case "throw":
+          out.push(s); // forward-only: a console call or a guard runs in the forward sweep
+          break;
+        case "assign": case "assign-elem": case "push":
           throw new Error("internal: derivative statement in a primal function");
         default:
           assertNever(s);
@@ -217,15 +220,23 @@ export class Sweeps {
         case "loop": {
           const trips = this.trips.get(s);
           if (!trips) break;
-          const body = [...this.reverse(s.update), ...this.reverse(s.body)];
+          // a while loop evaluates its header once more than its body (the evaluation that exits):
+          // that one is reversed first; then each trip reverses update, body and header
+          const header = this.reverse(s.header);
+          const body = s.doWhile
+            ? [...header, ...this.reverse(s.update), ...this.reverse(s.body)]
+            : [...this.reverse(s.update), ...this.reverse(s.body), ...(header.length ? this.reverse(s.header) : [])];
           const inLoop = b !== st.root && st.blocks.get(b)!.inLoop;
+          if (!s.doWhile) out.push(...header);
           const j = cx.newVar("trip", "num", "counter");
           out.push({
             kind: "for", counter: j, start: inLoop ? { kind: "pop", type: "int" } : ref(trips), end: num(0), cmp: ">", step: -1, body, loc: s.loc,
           });
           break;
         }
-        case "assign": case "assign-elem": case "push": case "effect":
+        case "effect": case "throw":
+          break;
+        case "assign": case "assign-elem": case "push":
           throw new Error("internal: derivative statement in a primal function");
         default:
           assertNever(s);

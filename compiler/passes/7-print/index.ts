@@ -66,6 +66,10 @@ class FunctionPrinter {
       case "tape-begin": return call(`${this.fn.tape!.module}.begin`);
       case "record": return { k: "object", props: e.fields.map(([k, x]) => [k, this.expr(x)] as [string, JsExpr]) };
       case "lambda": return { k: "arrow", params: e.params, body: this.expr(e.body) };
+      case "text": return { k: "str", v: e.value };
+      case "template": return { k: "template", parts: e.parts, values: e.values.map((v) => this.expr(v)) };
+      case "host": return call(e.fn, ...e.args.map((a) => this.expr(a)));
+      case "construct": return { k: "new", ctor: e.ctor, args: e.args.map((a) => this.expr(a)) };
       default: return assertNever(e);
     }
   }
@@ -161,6 +165,8 @@ class FunctionPrinter {
         return [{ k: "expr", e: call(`${this.tape()}.push${TAPE_SUFFIX[s.type]}`, this.expr(s.value)) }];
       case "effect":
         return [{ k: "expr", e: this.expr(s.value) }];
+      case "throw":
+        return [{ k: "throw", e: this.expr(s.value) }];
       default:
         return assertNever(s);
     }

@@ -18,6 +18,8 @@ export type Expr =
   | { k: "cond"; c: Expr; a: Expr; b: Expr }
   | { k: "new"; ctor: string; args: Expr[] }
   | { k: "object"; props: [string, Expr][] }
+  | { k: "str"; v: string }
+  | { k: "template"; parts: string[]; values: Expr[] }
   | { k: "undef" };
 
 export type BinOp =
@@ -34,6 +36,7 @@ export type Stmt =
   | { k: "for"; init: Stmt | null; test: Expr | null; update: Expr | Stmt | null; body: Stmt[]; comment?: string }
   | { k: "while"; test: Expr; body: Stmt[]; doWhile?: boolean; comment?: string }
   | { k: "break" }
+  | { k: "throw"; e: Expr }
   | { k: "return"; e?: Expr }
   | { k: "block"; body: Stmt[]; comment?: string };
 

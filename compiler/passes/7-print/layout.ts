@@ -127,13 +127,14 @@ function stmt(s: Stmt, indent: string): string {
         ? `${indent}do ${block(s.body, indent)} while (${expr(s.test, 0)});`
         : `${indent}while (${expr(s.test, 0)}) ${block(s.body, indent)}`, indent);
     case "break": return `${indent}break;`;
+    case "throw": return line("throw ", s.e, ";", indent);
     case "return": return s.e ? line("return ", s.e, ";", indent) : `${indent}return;`;
     case "block": return withComment(s.comment, `${indent}${block(s.body, indent)}`, indent);
   }
 }
 
 function isStmt(x: Expr | Stmt): x is Stmt {
-  return ["decl", "assign", "expr", "if", "for", "while", "break", "return", "block"].includes(x.k);
+  return ["decl", "assign", "expr", "if", "for", "while", "break", "throw", "return", "block"].includes(x.k);
 }
 
 /** `prefix` + expression + `suffix` on one line, or with the outermost call/object broken up. */
@@ -232,5 +233,7 @@ function expr(e: Expr, _ctx: number): string {
     case "object": return e.props.length === 0 ? "{}" : `{ ${e.props.map(([k, v]) => (v.k === "ref" && v.name === k ? k : `${k}: ${expr(v, 0)}`)).join(", ")} }`;
     case "arrow": return `(${e.params.join(", ")}) => ${wrap(e.body, e.body.k === "object")}`;
     case "inc": return `${e.name}${e.op}`;
+    case "str": return JSON.stringify(e.v);
+    case "template": return `\`${e.parts.map((p, i) => p.replace(/[`\\$]/g, (c) => `\\${c}`) + (i < e.values.length ? `\${${expr(e.values[i]!, 0)}}` : "")).join("")}\``;
   }
 }

@@ -1,0 +1,66 @@
+/**
+ * The statements of fixtures/programs/language.ts (switch, for-of, labels, increments and
+ * assignments as values, commas, guards, console calls, constant expressions, an endless loop
+ * left by a return, numbers as conditions), in every mode, against finite differences at
+ * random points; and their JavaScript meaning: the generated code computes what the source does.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { describe, it, expect, beforeAll, vi } from "vitest";
+import { load, expectAllModes, randomPoints, ROOT, type Mod } from "../helpers.ts";
+
+const CASES: [string, string[], ([number, number] | [number, number, number])[], string[]?][] = [
+  ["piecewise", ["x", "k"], [[-2, 2], [0, 0]], ["x"]],
+  ["clauses", ["x", "mode"], [[-2, 2], [0, 0]], ["x"]],
+  ["fallThrough", ["x", "from"], [[-2, 2], [0, 0]], ["x"]],
+  ["sumUntil", ["xs", "limit"], [[9, -1, 1], [0.5, 3]], ["xs"]],
+  ["norm", ["xs"], [[7, -1, 1]]],
+  ["labelled", ["x", "t"], [[6, -1, 1], [0.2, 2]]],
+  ["increments", ["x", "a"], [[8, -1, 1], [0.5, 2]]],
+  ["guarded", ["x", "y"], [[-2, 2], [0.2, 3]]],
+  ["wave", ["t", "f"], [[-1, 1], [0.5, 2]]],
+  ["firstAbove", ["x", "level"], [[8, -1, 1], [0.5, 3]]],
+  ["truthy", ["x", "flag"], [[-2, 2], [0, 1]], ["x"]],
+];
+
+let m: { src: Mod; grad: Mod };
+beforeAll(async () => {
+  const text = fs.readFileSync(path.join(ROOT, "fixtures/programs/language.ts"), "utf8").replaceAll("/** @differentiable */", "/** @differentiable @modes grad jvp hvp */");
+  m = await load(text, "language");
+}, 60_000);
+
+describe("natural statements, in every mode", () => {
+  for (const [name, params, spec, wrt] of CASES) {
+    it(`${name}: Grad, Jvp and Hvp match finite differences`, () => {
+      for (const [k, args] of randomPoints(name.length * 104729, 4, spec).entries()) {
+        // integer selectors (switch discriminants, flags) take each value in turn
+        const point = args.map((a, i) => (spec[i]![0] === 0 && spec[i]![1] <= 1 && params[i] !== "x" ? (name === "truthy" ? k % 2 : k % 4) : a));
+        expectAllModes(m.src, m.grad, name, point, params, wrt ?? params, k + 1);
+      }
+    });
+  }
+
+  it("a switch takes each clause, falling through where the source does", () => {
+    for (const from of [0, 1, 2, 3]) expect(m.grad.fallThroughGrad(0.7, from).value).toBe(m.src.fallThrough(0.7, from));
+    expect(m.grad.piecewiseGrad(0.7, 2).grad.x).toBeCloseTo(2 * Math.cos(0.7) + 1, 12);
+  });
+
+  it("a guard throws the source's error, in every generated function", () => {
+    for (const f of ["guardedGrad", "guardedJvp", "guardedHvp"]) {
+      expect(() => m.grad[f](1, -1, ...(f === "guardedGrad" ? [] : [{}]))).toThrow(new RangeError("y must be positive, got -1"));
+    }
+  });
+
+  it("a console call runs once per call, with the forward values", () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    m.grad.guardedGrad(2e6, 1);
+    m.grad.guardedGrad(1, 1);
+    expect(warn.mock.calls).toEqual([["large x", 2e6]]);
+    warn.mockRestore();
+  });
+
+  it("increments and assignments as values keep their JavaScript meaning", () => {
+    const x = new Float64Array([0.3, -0.2, 0.9, 0.4]);
+    expect(m.grad.incrementsGrad(x, 1.5).value).toBe(m.src.increments(x, 1.5));
+  });
+});
