@@ -54,6 +54,15 @@ export function diagnosticAt(code: Code, message: string, node: ts.Node, sf: ts.
   };
 }
 
+/** A diagnostic at a span of a source file. */
+export function diagnosticAtSpan(code: Code, message: string, sf: ts.SourceFile, start: number, end: number): Diagnostic {
+  const { line, character } = sf.getLineAndCharacterOfPosition(start);
+  return {
+    code, message, file: sf.fileName, line: line + 1, col: character + 1, start, length: end - start,
+    frame: codeFrame(sf.text, line, character, Math.max(1, Math.min(end - start, lineLength(sf.text, line) - character))),
+  };
+}
+
 function lineLength(text: string, line: number): number {
   return (text.split(/\r?\n/)[line] ?? "").length;
 }

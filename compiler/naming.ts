@@ -14,7 +14,11 @@ export const MODE_SUFFIX: Record<Mode, string> = {
 };
 
 /** Names generated code must never shadow. */
-const GLOBALS = ["Math", "Float64Array", "Int32Array", "Number", "undefined", "NaN", "Infinity", "Object", "Array", "RangeError", "Error"];
+const GLOBALS = [
+  "Math", "Float64Array", "Int32Array", "Number", "Boolean", "undefined", "NaN", "Infinity", "Object", "Array", "RangeError", "TypeError", "Error", "console",
+  // runtime helpers generated code calls by name
+  "zeros", "seedCotangent", "jacobian", "hessianFromHvp", "Tape",
+];
 
 export class Names {
   /** Names given out. */

@@ -222,8 +222,13 @@ export type Stmt = LeafStmt | RegionStmt | DerivStmt | HostStmt;
 export interface IRFunction {
   name: string;
   file: string;
-  params: { name: string; type: Type }[];
-  /** Parameters the user asked derivatives for (all numeric parameters unless `@wrt`). */
+  /**
+   * The source function's parameters: the IR variable holding each (`name`, renamed when the
+   * source name would shadow what generated code calls, such as `zeros`) and its source name
+   * (`field`: the key of its gradient, tangent and out buffer).
+   */
+  params: { name: string; type: Type; field: string }[];
+  /** IR variables of the parameters derivatives are wanted for (all numeric ones unless `@wrt`). */
   wrt: string[];
   /** Float64Array parameters holding the results of a vector-valued function (`@out`). */
   outputs: string[];

@@ -82,6 +82,7 @@ const CASES: Case[] = [
   { file: "return-string.ts", code: Codes.NonNumericReturn, line: 3, col: 31, names: [/'f' returns 'string'/], fix: /must return a 'number'/ },
   { file: "return-void.ts", code: Codes.NonNumericReturn, line: 3, col: 50, names: [/'f' returns 'void'/], fix: /must return a 'number'/ },
   { file: "wrt-not-parameter.ts", code: Codes.BadTag, line: 4, col: 4, names: [/@wrt names 'z'/, /not a numeric/], fix: /: x, y\)/ },
+  { file: "tag-in-line-comment.ts", code: Codes.BadTag, line: 2, col: 1, names: [/'@differentiable' in a \/\/ comment is ignored/], fix: /mark the function with a JSDoc comment/ },
   { file: "missing-return.ts", code: Codes.MissingReturn, line: 4, col: 17, names: [/Not every path through 'f' returns a value/], fix: /add a return at the end/ },
 ];
 

@@ -4,7 +4,7 @@
  */
 import { describe, it, expect } from "vitest";
 import { compileSource } from "../../compiler/index.ts";
-import { load, expectGradient, RUNTIME } from "../helpers.ts";
+import { load, expectGradient, expectAllModes, RUNTIME } from "../helpers.ts";
 import { directionalDerivative, relativeError } from "../../runtime/gradcheck.ts";
 
 const compile = (text: string) => compileSource(text, "/virtual/robust.ts", { runtime: RUNTIME });
@@ -80,6 +80,14 @@ export function atan2AtOrigin(x: Float64Array): number {
   return Math.atan2(x[0], x[1]);
 }
 
+/** @differentiable @modes grad jvp hvp */
+export function collisions(zeros: Float64Array, Tape: number, out: number): number {
+  let Infinity = 2;
+  let s = Tape * Infinity + out;
+  for (let i = 0; i < zeros.length; i++) s += zeros[i] * zeros[i] * Tape;
+  return s;
+}
+
 /** @differentiable @modes grad jvp */
 export function booleans(x: number, y: number): number {
   const p = x > 0;
@@ -107,6 +115,11 @@ export function booleans(x: number, y: number): number {
   it("Math.atan2 at the origin: the gradient is 0, not NaN (as for hypot)", () => {
     expect(m.grad.atan2AtOriginGrad(new Float64Array([0, 0])).grad.x).toEqual(new Float64Array([0, 0]));
     expectGradient(m.src.atan2AtOrigin, m.grad.atan2AtOriginGrad, [new Float64Array([0.3, -0.8])], ["x"]);
+  });
+  it("parameters and locals named like what generated code uses (zeros, Tape, out, Infinity)", () => {
+    const x = new Float64Array([0.3, -0.7, 1.1]);
+    expectAllModes(m.src, m.grad, "collisions", [x, 1.3, 0.4], ["zeros", "Tape", "out"]);
+    expect(m.grad.collisionsGrad(x, 1.3, 0.4).grad.Tape).toBeCloseTo(2 + (0.09 + 0.49 + 1.21), 12);
   });
   it("booleans compared with ===", () => {
     expectGradient(m.src.booleans, m.grad.booleansGrad, [0.7, 1.3], ["x", "y"]);

@@ -7,7 +7,7 @@
  *      lowering, which reports each unsupported construct where it stands.
  */
 import ts from "typescript";
-import { Codes, type Diagnostic, diagnosticAt } from "../../diagnostics.ts";
+import { Codes, type Diagnostic, diagnosticAt, diagnosticAtSpan } from "../../diagnostics.ts";
 import type { Type } from "../../ir/types.ts";
 import { MODES } from "../../naming.ts";
 
@@ -73,7 +73,30 @@ export function parse(program: ts.Program, sourceFile: ts.SourceFile): ParseResu
     ts.forEachChild(node, visit);
   };
   visit(sourceFile);
+  diagnostics.push(...misplacedTags(sourceFile));
   return { functions, diagnostics };
+}
+
+/**
+ * `@differentiable` in a comment before a function that TypeScript does not read as JSDoc
+ * (`// @differentiable`, `/* @differentiable *\/`): the tag would be silently ignored.
+ */
+function misplacedTags(sf: ts.SourceFile): Diagnostic[] {
+  if (!sf.text.includes("@differentiable")) return [];
+  const out: Diagnostic[] = [];
+  const visit = (node: ts.Node) => {
+    if ((ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node) || ts.isVariableStatement(node)) && !isDifferentiable(node)) {
+      for (const c of ts.getLeadingCommentRanges(sf.text, node.pos) ?? []) {
+        const text = sf.text.slice(c.pos, c.end);
+        if (text.startsWith("/**") || !/^(\/\/|\/\*)[\s*]*@differentiable\b/.test(text)) continue;
+        const kind = c.kind === ts.SyntaxKind.SingleLineCommentTrivia ? "a // comment" : "a /* */ comment";
+        out.push(diagnosticAtSpan(Codes.BadTag, `'@differentiable' in ${kind} is ignored: mark the function with a JSDoc comment, /** @differentiable */, right before its declaration.`, sf, c.pos, c.end));
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return out;
 }
 
 function checkSignature(

@@ -17,7 +17,7 @@
  *  - loads.ts        reuse of element loads within a block.
  */
 import ts from "typescript";
-import { type IRFunction, type Stmt, type Operand, type Type, ref, num } from "../../ir/types.ts";
+import { type IRFunction, type Stmt, type Operand, ref, num } from "../../ir/types.ts";
 import type { AnnotatedFunction } from "../1-parse/index.ts";
 import type { Frame } from "./env.ts";
 import { HelperInliner } from "./inline.ts";
@@ -36,15 +36,18 @@ class Lowerer extends HelperInliner {
   run(): IRFunction {
     const { decl, sourceFile: sf } = this.fn;
     this.reserveIdentifiers(decl);
-    const params: { name: string; type: Type }[] = [];
+    const params: IRFunction["params"] = [];
+    const irName = new Map<string, string>();
     for (const p of decl.parameters) {
-      const name = (p.name as ts.Identifier).text;
-      const info = this.fn.params.find((q) => q.name === name)!;
-      this.names.claim(name);
-      this.vars.set(name, { name, type: info.type, kind: "param", origin: name });
+      const field = (p.name as ts.Identifier).text;
+      const info = this.fn.params.find((q) => q.name === field)!;
+      // a parameter keeps its name unless generated code needs it (a parameter named `zeros`)
+      const name = this.names.claim(field);
+      irName.set(field, name);
+      this.vars.set(name, { name, type: info.type, kind: "param", origin: field });
       this.defs.set(name, 1);
       this.env.set(this.symbolOf(p.name), ref(name));
-      params.push({ name, type: info.type });
+      params.push({ name, type: info.type, field });
     }
     const frame: Frame = { decl, sf, loops: [] };
     this.frames.push(frame);
@@ -55,8 +58,8 @@ class Lowerer extends HelperInliner {
       name: this.fn.name,
       file: sf.fileName,
       params,
-      wrt: this.fn.wrt,
-      outputs: this.fn.outputs,
+      wrt: this.fn.wrt.map((w) => irName.get(w)!),
+      outputs: this.fn.outputs.map((o) => irName.get(o)!),
       vars: this.vars,
       body,
       result,

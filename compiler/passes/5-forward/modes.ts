@@ -17,18 +17,19 @@ import { simplify } from "../6-simplify/index.ts";
 import { Tangents } from "./index.ts";
 
 function directionType(fn: IRFunction): TypeSpec {
-  return { k: "object", props: fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => ({ name: p.name, type: tsType(p.type), optional: true })) };
+  return { k: "object", props: fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => ({ name: p.field, type: tsType(p.type), optional: true })) };
 }
 
 /** `let dot_x = dir.x ?? 0` for every differentiated parameter (`let`: the parameter may be reassigned). */
 function seeds(fn: IRFunction, t: Tangents, dir: string): Stmt[] {
   return fn.params.filter((p) => fn.wrt.includes(p.name)).map((p): Stmt => {
     const fallback = p.type === "arr" ? call("zeros", length(p.name)) : num(0);
-    return { kind: "assign", target: t.of(p.name), op: "=", value: { kind: "coalesce", a: field(ref(dir), p.name), b: fallback }, decl: "let", loc: fn.loc };
+    return { kind: "assign", target: t.of(p.name), op: "=", value: { kind: "coalesce", a: field(ref(dir), p.field), b: fallback }, decl: "let", loc: fn.loc };
   });
 }
 
 const paramsOf = (fn: IRFunction) => fn.params.map((p) => ({ name: p.name, type: tsType(p.type) }));
+const fieldOf = (fn: IRFunction, v: string) => fn.params.find((p) => p.name === v)!.field;
 
 export function jvpMode(fn: IRFunction, names: Names): GenFunction {
   const outputs = fn.outputs.length > 0 ? fn.outputs : varsOf(fn.result);
@@ -48,12 +49,12 @@ export function jvpMode(fn: IRFunction, names: Names): GenFunction {
   const vector = fn.outputs.length > 0;
   let result: Expr;
   if (vector) {
-    const tangent: Expr = { kind: "record", fields: fn.outputs.map((o): [string, Expr] => [o, t.isActive(o) ? ref(t.of(o)) : call("zeros", length(o))]) };
+    const tangent: Expr = { kind: "record", fields: fn.outputs.map((o): [string, Expr] => [fieldOf(fn, o), t.isActive(o) ? ref(t.of(o)) : call("zeros", length(o))]) };
     result = { kind: "record", fields: [["tangent", tangent]] };
   } else {
     result = { kind: "record", fields: [["value", fn.result], ["tangent", t.expr(fn.result)]] };
   }
-  const outType: TypeSpec = { k: "object", props: fn.outputs.map((o) => ({ name: o, type: { k: "Float64Array" } as TypeSpec })) };
+  const outType: TypeSpec = { k: "object", props: fn.outputs.map((o) => ({ name: fieldOf(fn, o), type: { k: "Float64Array" } as TypeSpec })) };
   return {
     name: jvpFunctionName(fn.name),
     params: [...paramsOf(fn), { name: dir, type: directionType(fn) }],
@@ -65,7 +66,7 @@ export function jvpMode(fn: IRFunction, names: Names): GenFunction {
     vars,
     file: fn.file,
     doc: vector
-      ? `Runs \`${fn.name}\` (writing ${fn.outputs.map((o) => `\`${o}\``).join(", ")}) and returns the outputs' tangents along \`${dir}\` (forward mode; a missing direction is zero).`
+      ? `Runs \`${fn.name}\` (writing ${fn.outputs.map((o) => `\`${fieldOf(fn, o)}\``).join(", ")}) and returns the outputs' tangents along \`${dir}\` (forward mode; a missing direction is zero).`
       : `Value of \`${fn.name}\` and its directional derivative along \`${dir}\` (forward mode; a missing direction is zero).`,
   };
 }
@@ -84,7 +85,7 @@ export function hvpMode(fn: IRFunction, names: Names): GenFunction {
   const t = new Tangents(rev.vars, act2.active, names);
   const body: Stmt[] = [...seeds(fn, t, dir), ...t.block(rev.body)];
   const hvp: [string, Expr][] = grad.fields.map(([name, g]) => {
-    const p = fn.params.find((q) => q.name === name)!;
+    const p = fn.params.find((q) => q.field === name)!;
     let d = t.expr(g);
     if (p.type === "arr" && isNum(d)) d = call("zeros", length(p.name));
     return [name, d];
@@ -104,8 +105,8 @@ export function hvpMode(fn: IRFunction, names: Names): GenFunction {
 }
 
 /** `{ x: x.length, a: -1 }`: how the runtime flattens parameters into matrix rows and columns. */
-function layoutOf(ps: { name: string; type: string }[]): Expr {
-  return { kind: "record", fields: ps.map((p): [string, Expr] => [p.name, p.type === "arr" ? length(p.name) : num(-1)]) };
+function layoutOf(ps: { name: string; type: string; field: string }[]): Expr {
+  return { kind: "record", fields: ps.map((p): [string, Expr] => [p.field, p.type === "arr" ? length(p.name) : num(-1)]) };
 }
 
 /** `<name>Jacobian`: dense, rows = outputs, columns = differentiated inputs, by the cheaper sweep. */
@@ -119,7 +120,7 @@ export function jacobianMode(fn: IRFunction, names: Names): GenFunction {
     ? { kind: "invoke", fn: vjpFunctionName(fn.name), args: [...args, ref(cv)] }
     : { kind: "invoke", fn: gradFunctionName(fn.name), args };
   const jvp: Expr = vector ? jvpCall : { kind: "record", fields: [["tangent", { kind: "record", fields: [["value", field(jvpCall, "tangent")]] }]] };
-  const outLayout = vector ? layoutOf(fn.outputs.map((o) => ({ name: o, type: "arr" }))) : { kind: "record", fields: [["value", num(-1)]] } as Expr;
+  const outLayout = vector ? layoutOf(fn.outputs.map((o) => ({ name: o, type: "arr", field: fieldOf(fn, o) }))) : { kind: "record", fields: [["value", num(-1)]] } as Expr;
   return {
     name: jacobianFunctionName(fn.name),
     params: paramsOf(fn),
@@ -128,7 +129,7 @@ export function jacobianMode(fn: IRFunction, names: Names): GenFunction {
     result: call("jacobian", { kind: "lambda", params: [tv], body: jvp }, { kind: "lambda", params: [cv], body: revCall }, layoutOf(wrt), outLayout),
     vars: new Map(),
     file: fn.file,
-    doc: `Dense Jacobian of \`${fn.name}\`, row-major: rows ${vector ? fn.outputs.map((o) => `\`${o}\``).join(", ") : "the value"}, columns ${wrt.map((p) => `\`${p.name}\``).join(", ")} flattened in order. Uses forward sweeps when there are fewer inputs than outputs, reverse sweeps otherwise.`,
+    doc: `Dense Jacobian of \`${fn.name}\`, row-major: rows ${vector ? fn.outputs.map((o) => `\`${fieldOf(fn, o)}\``).join(", ") : "the value"}, columns ${wrt.map((p) => `\`${p.field}\``).join(", ")} flattened in order. Uses forward sweeps when there are fewer inputs than outputs, reverse sweeps otherwise.`,
   };
 }
 
@@ -146,6 +147,6 @@ export function hessianMode(fn: IRFunction, names: Names): GenFunction {
     result: call("hessianFromHvp", { kind: "lambda", params: [dv], body: hvp }, layoutOf(wrt)),
     vars: new Map(),
     file: fn.file,
-    doc: `Value and dense Hessian of \`${fn.name}\` (row-major, ${wrt.map((p) => `\`${p.name}\``).join(", ")} flattened in order), one Hvp per column.`,
+    doc: `Value and dense Hessian of \`${fn.name}\` (row-major, ${wrt.map((p) => `\`${p.field}\``).join(", ")} flattened in order), one Hvp per column.`,
   };
 }

@@ -75,23 +75,24 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
   const outName = names.fresh("out");
   const arrayWrt = fn.params.filter((p) => p.type === "arr" && fn.wrt.includes(p.name));
   const hasOut = outBuffers && arrayWrt.length > 0;
+  const fieldOf = (v: string) => fn.params.find((p) => p.name === v)!.field;
   for (const o of fn.outputs) {
     if (!cx.isActive(o)) continue;
-    body.push({ kind: "assign", target: cx.adjOf(o), op: "=", value: call("seedCotangent", length(o), field(ref(cotName), o)), decl: "const", loc: at });
+    body.push({ kind: "assign", target: cx.adjOf(o), op: "=", value: call("seedCotangent", length(o), field(ref(cotName), fieldOf(o))), decl: "const", loc: at });
   }
   const gradFields: [string, Expr][] = [];
   for (const p of fn.params) {
     if (!fn.wrt.includes(p.name)) continue;
     if (p.type === "arr") {
-      const buf = outBuffers ? call("zeros", length(p.name), field(ref(outName), p.name, true)) : call("zeros", length(p.name));
+      const buf = outBuffers ? call("zeros", length(p.name), field(ref(outName), p.field, true)) : call("zeros", length(p.name));
       if (cx.isActive(p.name)) {
         body.push({ kind: "assign", target: cx.adjOf(p.name), op: "=", value: buf, decl: "const", loc: at });
-        gradFields.push([p.name, ref(cx.adjOf(p.name))]);
+        gradFields.push([p.field, ref(cx.adjOf(p.name))]);
       } else {
-        gradFields.push([p.name, buf]);
+        gradFields.push([p.field, buf]);
       }
     } else {
-      gradFields.push([p.name, cx.isActive(p.name) ? ref(cx.adjOf(p.name)) : num(0)]);
+      gradFields.push([p.field, cx.isActive(p.name) ? ref(cx.adjOf(p.name)) : num(0)]);
     }
   }
   body.push(...sweeps.reverse(st.root));
@@ -100,20 +101,20 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
 
   const gradType: TypeSpec = {
     k: "object",
-    props: fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => ({ name: p.name, type: tsType(p.type) })),
+    props: fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => ({ name: p.field, type: tsType(p.type) })),
   };
   const params: GenFunction["params"] = fn.params.map((p) => ({ name: p.name, type: tsType(p.type) }));
   if (vector) {
-    params.push({ name: cotName, type: { k: "object", props: fn.outputs.map((o) => ({ name: o, type: { k: "Float64Array" } as TypeSpec, optional: true })) } });
+    params.push({ name: cotName, type: { k: "object", props: fn.outputs.map((o) => ({ name: fieldOf(o), type: { k: "Float64Array" } as TypeSpec, optional: true })) } });
   }
   if (hasOut) {
     params.push({
       name: outName,
       optional: true,
-      type: { k: "object", props: arrayWrt.map((p) => ({ name: p.name, type: { k: "Float64Array" } as TypeSpec, optional: true })) },
+      type: { k: "object", props: arrayWrt.map((p) => ({ name: p.field, type: { k: "Float64Array" } as TypeSpec, optional: true })) },
     });
   }
-  const wrtText = fn.wrt.length ? fn.wrt.map((w) => `\`${w}\``).join(", ") : "nothing";
+  const wrtText = fn.wrt.length ? fn.wrt.map((w) => `\`${fieldOf(w)}\``).join(", ") : "nothing";
   return {
     name: vector ? vjpFunctionName(fn.name) : gradFunctionName(fn.name),
     params,
@@ -124,7 +125,7 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
     tape,
     file: fn.file,
     doc: (vector
-      ? `Runs \`${fn.name}\` (writing ${fn.outputs.map((o) => `\`${o}\``).join(", ")}) and returns the vector-Jacobian product: the gradient with respect to ${wrtText} of ⟨${cotName}, outputs⟩ (reverse mode).`
+      ? `Runs \`${fn.name}\` (writing ${fn.outputs.map((o) => `\`${fieldOf(o)}\``).join(", ")}) and returns the vector-Jacobian product: the gradient with respect to ${wrtText} of ⟨${cotName}, outputs⟩ (reverse mode).`
       : `Value and gradient of \`${fn.name}\` with respect to ${wrtText} (reverse mode).`) +
       (hasOut ? `\nArrays passed in \`${outName}\` receive the array gradients (overwritten) and are returned.` : ""),
   };
