@@ -17,7 +17,7 @@ export const MODE_SUFFIX: Record<Mode, string> = {
 const GLOBALS = [
   "Math", "Float64Array", "Int32Array", "Number", "Boolean", "undefined", "NaN", "Infinity", "Object", "Array", "RangeError", "TypeError", "Error", "console",
   // runtime helpers generated code calls by name
-  "zeros", "seedCotangent", "jacobian", "hessianFromHvp", "Tape",
+  "zeros", "zerosArray", "copyOf", "clampIndex", "seedCotangent", "jacobian", "hessianFromHvp", "Tape",
 ];
 
 export class Names {

@@ -172,6 +172,30 @@ export function zeros(n: number, reuse?: Float64Array): Float64Array {
   return reuse;
 }
 
+/** An index argument of `subarray` or `slice` as JavaScript clamps it (negative counts from the end). */
+export function clampIndex(i: number, n: number): number {
+  const t = Math.trunc(i);
+  return t < 0 ? Math.max(n + t, 0) : Math.min(t, n);
+}
+
+/** A zeroed gradient of a `number[]` parameter: `reuse` when given (checked and cleared), else new. */
+export function zerosArray(n: number, reuse?: number[]): number[] {
+  if (reuse === undefined) return new Array<number>(n).fill(0);
+  if (reuse.length !== n) throw new RangeError(`gradient buffer has length ${reuse.length}, expected ${n}`);
+  reuse.fill(0);
+  return reuse;
+}
+
+/**
+ * A working copy of a direction for an array the function writes in place (forward mode writes
+ * its tangent), or zeros when none is given: the caller's direction is never modified.
+ */
+export function copyOf<T extends Float64Array | number[]>(n: number, given: T | undefined, like: T): T {
+  if (given === undefined) return (Array.isArray(like) ? new Array<number>(n).fill(0) : new Float64Array(n)) as T;
+  if (given.length !== n) throw new RangeError(`direction has length ${given.length}, expected ${n}`);
+  return (Array.isArray(given) ? given.slice() : Float64Array.from(given)) as T;
+}
+
 /**
  * The adjoint seed of an output array in a vector-Jacobian product: a copy of the caller's
  * cotangent (the reverse sweep consumes it), or zeros when none is given.

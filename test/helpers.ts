@@ -65,7 +65,8 @@ export function expectGradient(
   const numeric = numericGradient(fn, clone(args), which);
   for (const w of wrt) {
     const i = names.indexOf(w);
-    const got = res.grad[w];
+    const raw = res.grad[w];
+    const got = Array.isArray(raw) ? Float64Array.from(raw) : raw;
     const want = numeric[i]!;
     expect(got, `grad.${w} missing`).toBeDefined();
     const err = maxRelativeError(got, want);
@@ -114,7 +115,7 @@ export function expectAllModes(src: Mod, grad: Mod, name: string, args: Args, na
   let inner = 0;
   for (const w of wrt) {
     const gi = g.grad[w]!, vi = v[w]!;
-    inner += typeof gi === "number" ? gi * (vi as number) : gi.reduce((s, x, e) => s + x * (vi as Float64Array)[e]!, 0);
+    inner += typeof gi === "number" ? gi * (vi as number) : Array.from(gi as ArrayLike<number>).reduce((s, x, e) => s + x * (vi as Float64Array)[e]!, 0);
   }
   if (grad[name + "Jvp"]) {
     const j = grad[name + "Jvp"](...clone(args), v);
@@ -126,13 +127,14 @@ export function expectAllModes(src: Mod, grad: Mod, name: string, args: Args, na
   if (grad[name + "Hvp"]) {
     const h = grad[name + "Hvp"](...clone(args), v);
     expect(h.value, `${name}Hvp value`).toBe(g.value);
-    for (const w of wrt) expect(maxRelativeError(h.grad[w], g.grad[w]!), `${name}Hvp grad.${w}`).toBe(0);
+    const asArray = (x: number | Float64Array | number[]) => (Array.isArray(x) ? Float64Array.from(x) : x);
+    for (const w of wrt) expect(maxRelativeError(asArray(h.grad[w]), asArray(g.grad[w]!)), `${name}Hvp grad.${w}`).toBe(0);
     for (const w of wrt) {
       const gi = g.grad[w]!;
       const count = typeof gi === "number" ? 1 : gi.length;
       const want = Float64Array.from({ length: count }, (_, e) =>
         directionalDerivative((...xs: Args) => { const r = grad[name + "Grad"](...xs).grad[w]; return typeof r === "number" ? r : r[e]; }, clone(args), dir));
-      const got = typeof h.hvp[w] === "number" ? new Float64Array([h.hvp[w]]) : h.hvp[w];
+      const got = typeof h.hvp[w] === "number" ? new Float64Array([h.hvp[w]]) : Float64Array.from(h.hvp[w]);
       expect(maxRelativeError(got, want), `${name}Hvp hvp.${w}: ${Array.from(got)} vs ${Array.from(want)}`).toBeLessThan(1e-5);
     }
   }

@@ -18,6 +18,7 @@ export function exprText(e: Expr): string {
     case "field": return `${exprText(e.object)}${e.optional ? "?." : "."}${e.name}`;
     case "coalesce": return `${exprText(e.a)} ?? ${exprText(e.b)}`;
     case "new-array": return `alloc(${exprText(e.size)})`;
+    case "view": return `${e.array}[${exprText(e.begin)}:${exprText(e.end)}]`;
     case "tape-begin": return "tape-begin";
     case "record": return `{ ${e.fields.map(([k, x]) => `${k}: ${exprText(x)}`).join(", ")} }`;
     case "lambda": return `(${e.params.join(", ")}) => ${exprText(e.body)}`;

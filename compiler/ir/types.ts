@@ -77,6 +77,8 @@ export type Expr =
   | { kind: "field"; object: Expr; name: string; optional?: boolean }
   | { kind: "coalesce"; a: Expr; b: Expr }
   | { kind: "new-array"; size: Expr }
+  /** `array.subarray(begin, end)`: a window of an array (as a BLAS argument). */
+  | { kind: "view"; array: string; begin: Expr; end: Expr }
   /** The function's tape, emptied for this call. */
   | { kind: "tape-begin" }
   | { kind: "record"; fields: [string, Expr][] }
@@ -227,7 +229,7 @@ export interface IRFunction {
    * source name would shadow what generated code calls, such as `zeros`) and its source name
    * (`field`: the key of its gradient, tangent and out buffer).
    */
-  params: { name: string; type: Type; field: string }[];
+  params: { name: string; type: Type; field: string; list?: boolean }[];
   /** IR variables of the parameters derivatives are wanted for (all numeric ones unless `@wrt`). */
   wrt: string[];
   /** Float64Array parameters holding the results of a vector-valued function (`@out`). */
@@ -248,6 +250,7 @@ export type TypeSpec =
   | { k: "number" }
   | { k: "boolean" }
   | { k: "Float64Array" }
+  | { k: "number[]" }
   | { k: "object"; props: { name: string; type: TypeSpec; optional?: boolean }[] };
 
 export interface Param {

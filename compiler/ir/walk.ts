@@ -82,6 +82,7 @@ export function varsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
     case "field": varsOf(e.object, out); break;
     case "coalesce": varsOf(e.a, out); varsOf(e.b, out); break;
     case "new-array": varsOf(e.size, out); break;
+    case "view": out.add(e.array); varsOf(e.begin, out); varsOf(e.end, out); break;
     case "record": for (const [, x] of e.fields) varsOf(x, out); break;
     case "lambda": varsOf(e.body, out); for (const p of e.params) out.delete(p); break;
     case "text": break;
@@ -100,6 +101,7 @@ export function hasEffect(e: Expr): boolean {
     case "apply": return e.args.some(hasEffect);
     case "select": return hasEffect(e.cond) || hasEffect(e.then) || hasEffect(e.else);
     case "index": return hasEffect(e.index);
+    case "view": return hasEffect(e.begin) || hasEffect(e.end);
     case "field": return hasEffect(e.object);
     case "coalesce": return hasEffect(e.a) || hasEffect(e.b);
     case "record": return e.fields.some(([, x]) => hasEffect(x));
@@ -151,6 +153,10 @@ export function substituteVars(e: Expr, f: (name: string) => Expr | undefined, r
     case "field": return { ...e, object: go(e.object) };
     case "coalesce": return { ...e, a: go(e.a), b: go(e.b) };
     case "new-array": return { ...e, size: go(e.size) };
+    case "view": {
+      const to = f(e.array);
+      return { ...e, array: to && to.kind === "var" ? to.name : e.array, begin: go(e.begin), end: go(e.end) };
+    }
     case "record": return { ...e, fields: e.fields.map(([k, x]) => [k, go(x)] as [string, Expr]) };
     case "lambda": return { ...e, body: go(e.body) };
     case "text": return e;
@@ -158,4 +164,11 @@ export function substituteVars(e: Expr, f: (name: string) => Expr | undefined, r
     case "host": case "construct": return { ...e, args: e.args.map(go) };
     default: return assertNever(e);
   }
+}
+
+/** The array an argument of a BLAS call names: a variable, or a window of one. */
+export function arrayOfArg(e: Expr): string | undefined {
+  if (e.kind === "var") return e.name;
+  if (e.kind === "view") return e.array;
+  return undefined;
 }

@@ -36,6 +36,8 @@ export interface ArrayRule {
   tangent(a: Expr[], t: (Expr | null)[]): Stmt[] | Expr;
   /** Number arguments whose tangents `tangent` accounts for (the others must not vary). */
   scalarTangents?: number[];
+  /** Number arguments that are sizes (integers: never differentiated, whatever they depend on). */
+  sizes: number[];
   doc: string;
 }
 
@@ -58,6 +60,7 @@ function scaleOld(len: Expr, beta: Expr, d: Expr): Stmt[] {
 
 export const ARRAY_RULES: Record<string, ArrayRule> = {
   dot: {
+    sizes: [0],
     signature: ["num", "arr", "arr"], writes: "result",
     reads: () => [1, 2], keeps: () => [1, 2],
     adjoint: ([nn, x, y], d, g) => present([
@@ -73,6 +76,7 @@ export const ARRAY_RULES: Record<string, ArrayRule> = {
     doc: "d(x·y): dx += g·y, dy += g·x",
   },
   sum: {
+    sizes: [0],
     signature: ["num", "arr"], writes: "result",
     reads: () => [1], keeps: () => [],
     adjoint: ([nn], d, g) => present([d[1] && callS("shift", nn, g!, d[1])]),
@@ -80,6 +84,7 @@ export const ARRAY_RULES: Record<string, ArrayRule> = {
     doc: "d(Σx): dx += g",
   },
   axpy: {
+    sizes: [0],
     signature: ["num", "num", "arr", "arr"], writes: 3,
     reads: () => [2, 3], keeps: () => [],
     adjoint: ([nn, alpha], d) => present([d[2] && d[3] && callS("axpy", nn, alpha, d[3], d[2])]),
@@ -88,6 +93,7 @@ export const ARRAY_RULES: Record<string, ArrayRule> = {
     doc: "y += αx: dx += α·dy",
   },
   scal: {
+    sizes: [0],
     signature: ["num", "num", "arr"], writes: 2,
     reads: () => [2], keeps: () => [],
     adjoint: ([nn, alpha], d) => (d[2] ? scaleOld(nn, alpha, d[2]) : []),
@@ -96,6 +102,7 @@ export const ARRAY_RULES: Record<string, ArrayRule> = {
     doc: "x *= α: dx ← α·dx",
   },
   copy: {
+    sizes: [0],
     signature: ["num", "arr", "arr"], writes: 2,
     reads: () => [1], keeps: () => [],
     adjoint: ([nn], d) => present([d[1] && d[2] && callS("axpy", nn, n(1), d[2], d[1]), d[2] && callS("fill", nn, n(0), d[2])]),
@@ -103,6 +110,7 @@ export const ARRAY_RULES: Record<string, ArrayRule> = {
     doc: "y = x: dx += dy, dy ← 0",
   },
   fill: {
+    sizes: [0],
     signature: ["num", "num", "arr"], writes: 2,
     reads: () => [], keeps: () => [],
     adjoint: ([nn], d) => present([d[2] && callS("fill", nn, n(0), d[2])]),
@@ -111,6 +119,7 @@ export const ARRAY_RULES: Record<string, ArrayRule> = {
     doc: "x = v: dx ← 0",
   },
   gemv: {
+    sizes: [1, 2],
     signature: ["bool", "num", "num", "num", "arr", "arr", "num", "arr"], writes: 7,
     reads: (a) => (isZero(a[6]) ? [4, 5] : [4, 5, 7]), keeps: () => [4, 5],
     adjoint: ([tr, m, nn, alpha, A, x, beta], d) => {
@@ -138,6 +147,7 @@ export const ARRAY_RULES: Record<string, ArrayRule> = {
     doc: "y = α·op(A)·x + β·y: dx += α·op(A)ᵀ·dy, dA += α·dy·xᵀ (transposed for op), dy ← β·dy",
   },
   ger: {
+    sizes: [0, 1],
     signature: ["num", "num", "num", "arr", "arr", "arr"], writes: 5,
     reads: () => [3, 4, 5], keeps: () => [3, 4],
     adjoint: ([m, nn, alpha, x, y], d) => {
@@ -157,6 +167,7 @@ export const ARRAY_RULES: Record<string, ArrayRule> = {
     doc: "A += α·x·yᵀ: dx += α·dA·y, dy += α·dAᵀ·x",
   },
   gemm: {
+    sizes: [2, 3, 4],
     signature: ["bool", "bool", "num", "num", "num", "num", "arr", "arr", "num", "arr"], writes: 9,
     reads: (a) => (isZero(a[8]) ? [6, 7] : [6, 7, 9]), keeps: () => [6, 7],
     adjoint: ([ta, tb, m, nn, k, alpha, A, Bm, beta], d) => {
@@ -193,6 +204,7 @@ export const ARRAY_RULES: Record<string, ArrayRule> = {
     doc: "C = α·op(A)·op(B) + β·C: dA += α·dC·op(B)ᵀ, dB += α·op(A)ᵀ·dC (transposed for op), dC ← β·dC",
   },
   addRowVector: {
+    sizes: [0, 1],
     signature: ["num", "num", "arr", "arr"], writes: 2,
     reads: () => [2, 3], keeps: () => [],
     adjoint: ([m, nn], d) => present([d[3] && d[2] && callS("accumulateRows", m, nn, d[2], d[3])]),
@@ -200,6 +212,7 @@ export const ARRAY_RULES: Record<string, ArrayRule> = {
     doc: "A[i,:] += b: db += Σᵢ dA[i,:]",
   },
   sumRows: {
+    sizes: [0, 1],
     signature: ["num", "num", "arr", "arr"], writes: 3,
     reads: () => [2], keeps: () => [],
     adjoint: ([m, nn], d) => present([d[2] && d[3] && callS("addRowVector", m, nn, d[2], d[3]), d[3] && callS("fill", nn, n(0), d[3])]),
@@ -207,6 +220,7 @@ export const ARRAY_RULES: Record<string, ArrayRule> = {
     doc: "out = Σᵢ A[i,:]: dA[i,:] += dout, dout ← 0",
   },
   accumulateRows: {
+    sizes: [0, 1],
     signature: ["num", "num", "arr", "arr"], writes: 3,
     reads: () => [2, 3], keeps: () => [],
     adjoint: ([m, nn], d) => present([d[2] && d[3] && callS("addRowVector", m, nn, d[2], d[3])]),
@@ -214,6 +228,7 @@ export const ARRAY_RULES: Record<string, ArrayRule> = {
     doc: "out += Σᵢ A[i,:]: dA[i,:] += dout",
   },
   mul: {
+    sizes: [0],
     signature: ["num", "arr", "arr", "arr"], writes: 3,
     reads: () => [1, 2], keeps: () => [1, 2],
     adjoint: ([nn, x, y], d) => present([
@@ -230,6 +245,7 @@ export const ARRAY_RULES: Record<string, ArrayRule> = {
     doc: "out = x⊙y: dx += dout⊙y, dy += dout⊙x, dout ← 0",
   },
   mulAdd: {
+    sizes: [0],
     signature: ["num", "arr", "arr", "arr"], writes: 3,
     reads: () => [1, 2, 3], keeps: () => [1, 2],
     adjoint: ([nn, x, y], d) => present([
@@ -240,6 +256,7 @@ export const ARRAY_RULES: Record<string, ArrayRule> = {
     doc: "out += x⊙y: dx += dout⊙y, dy += dout⊙x",
   },
   add: {
+    sizes: [0],
     signature: ["num", "arr", "arr", "arr"], writes: 3,
     reads: () => [1, 2], keeps: () => [],
     adjoint: ([nn], d) => present([
@@ -256,6 +273,7 @@ export const ARRAY_RULES: Record<string, ArrayRule> = {
     doc: "out = x + y: dx += dout, dy += dout, dout ← 0",
   },
   shift: {
+    sizes: [0],
     signature: ["num", "num", "arr"], writes: 2,
     reads: () => [2], keeps: () => [],
     adjoint: () => [],

@@ -34,6 +34,8 @@ import { num as n, apply, add, sub, mul, div, neg, bin, select as cond } from ".
 /** How a primitive is written in JavaScript. */
 export type Syntax =
   | { infix: string }
+  /** A runtime function (imported by the generated module). */
+  | { runtime: string }
   | { prefix: "-" | "+" | "!" }
   | { call: string }
   | { copy: true }
@@ -138,6 +140,9 @@ export const RULES: Record<string, ScalarRule> = {
   /** Copy of a value into a variable (assignments). */
   copy: { arity: 1, result: "num", syntax: { copy: true }, cheap: true, integer: "args", linear: true, eval: (a) => a,
     domain: [[-3, 3]], partials: () => [n(1)] },
+  /** An index argument of `subarray` and `slice`, clamped as JavaScript does (negative: from the end). */
+  clampIndex: { arity: 2, result: "num", syntax: { runtime: "clampIndex" }, cheap: true, integer: "always",
+    eval: (i, n) => (i < 0 ? Math.max(n + Math.trunc(i), 0) : Math.min(Math.trunc(i), n)), domain: [[-5, 5], [0, 8]], partials: null },
   /** The length of a Float64Array (its argument is an array). */
   length: { arity: 1, result: "num", syntax: { member: "length" }, arrayArgument: true, cheap: true, integer: "always",
     eval: () => NaN, domain: [[0, 0]], partials: null },

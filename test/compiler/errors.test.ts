@@ -39,9 +39,6 @@ const CASES: Case[] = [
     file: "unsupported-string.ts", code: Codes.UnsupportedSyntax, line: 5, col: 14, names: [/string/i], fix: SUGGESTS_FIX,
   },
   {
-    file: "unsupported-array-literal.ts", code: Codes.UnsupportedSyntax, line: 4, col: 13, names: [/array literal/i], fix: /Float64Array/,
-  },
-  {
     file: "unsupported-object-literal.ts", code: Codes.UnsupportedSyntax, line: 4, col: 13, names: [/object literal/i], fix: SUGGESTS_FIX,
   },
   { file: "unsupported-class.ts", code: Codes.UnsupportedSyntax, line: 4, col: 3, names: [/class declaration/], fix: SUGGESTS_FIX },
@@ -60,6 +57,7 @@ const CASES: Case[] = [
   { file: "switch-impure-case.ts", code: Codes.UnsupportedSyntax, line: 5, col: 10, names: [/case expression/], fix: /compute it before the switch/ },
   { file: "labelled-block.ts", code: Codes.UnsupportedSyntax, line: 5, col: 3, names: [/label/], fix: /move it to the loop/ },
   { file: "array-condition.ts", code: Codes.UnsupportedSyntax, line: 5, col: 7, names: [/condition 'xs' is a Float64Array/], fix: /test its elements or its length/ },
+  { file: "array-method.ts", code: Codes.UnsupportedSyntax, line: 4, col: 14, names: [/array method 'reverse'/], fix: /use subarray, slice, fill or set/ },
   // ---- closures
   { file: "nested-function.ts", code: Codes.Closure, line: 4, col: 3, names: [/Nested function 'sq'/, /closure/], fix: /move it to module level/ },
   {
@@ -77,7 +75,6 @@ const CASES: Case[] = [
   { file: "recursion-mutual.ts", code: Codes.Recursion, line: 9, col: 10, names: [/recursive \(f -> even -> odd -> even\)/], fix: /Rewrite it as a loop/ },
   // ---- signatures and tags
   { file: "param-string.ts", code: Codes.NonNumericParameter, line: 3, col: 37, names: [/Parameter 'label' of 'f'/, /'string'/], fix: /Pass other data as numbers or Float64Arrays/ },
-  { file: "param-number-array.ts", code: Codes.NonNumericParameter, line: 3, col: 23, names: [/Parameter 'xs'/, /'number\[\]'/], fix: /'Float64Array'/ },
   { file: "param-object.ts", code: Codes.NonNumericParameter, line: 3, col: 22, names: [/Parameter 'p'/, /'\{ x: number; y: number; \}'/], fix: /Pass other data as numbers or Float64Arrays/ },
   { file: "return-string.ts", code: Codes.NonNumericReturn, line: 3, col: 31, names: [/'f' returns 'string'/], fix: /must return a 'number'/ },
   { file: "return-void.ts", code: Codes.NonNumericReturn, line: 3, col: 50, names: [/'f' returns 'void'/], fix: /must return a 'number'/ },

@@ -15,7 +15,7 @@ export interface AnnotatedFunction {
   name: string;
   decl: ts.FunctionDeclaration;
   sourceFile: ts.SourceFile;
-  params: { name: string; type: Type }[];
+  params: { name: string; type: Type; list?: boolean }[];
   /** Parameters derivatives are taken for. */
   wrt: string[];
   /** Modes requested with `@modes`, if any. */
@@ -49,8 +49,15 @@ export function irTypeOf(type: ts.Type, checker: ts.TypeChecker): Type | undefin
   if (type.flags & (ts.TypeFlags.Boolean | ts.TypeFlags.BooleanLiteral)) return "bool";
   const sym = type.getSymbol();
   if (sym && sym.getName() === "Float64Array") return "arr";
-  void checker;
+  if (isNumberArray(type, checker)) return "arr";
   return undefined;
+}
+
+/** `number[]`, `Array<number>` and their readonly forms. */
+export function isNumberArray(type: ts.Type, checker: ts.TypeChecker): boolean {
+  if (!checker.isArrayType(type)) return false;
+  const [el] = checker.getTypeArguments(type as ts.TypeReference);
+  return !!el && (el.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)) !== 0;
 }
 
 export function parse(program: ts.Program, sourceFile: ts.SourceFile): ParseResult {
@@ -126,11 +133,11 @@ function checkSignature(
     const t = irTypeOf(checker.getTypeAtLocation(p), checker);
     if (t !== "num" && t !== "arr") {
       diagnostics.push(diagnosticAt(Codes.NonNumericParameter,
-        `Parameter '${p.name.text}' of '${name}' has type '${checker.typeToString(checker.getTypeAtLocation(p))}': differentiable functions take only 'number' and 'Float64Array' parameters. Pass other data as numbers or Float64Arrays, or move the non-numeric work out of the function.`,
+        `Parameter '${p.name.text}' of '${name}' has type '${checker.typeToString(checker.getTypeAtLocation(p))}': differentiable functions take 'number', 'Float64Array' and 'number[]' parameters. Pass other data as numbers or Float64Arrays, or move the non-numeric work out of the function.`,
         p.type ?? p, sf));
       continue;
     }
-    params.push({ name: p.name.text, type: t });
+    params.push({ name: p.name.text, type: t, ...(t === "arr" && isNumberArray(checker.getTypeAtLocation(p), checker) ? { list: true } : {}) });
   }
   const tags = jsDocTags(decl);
   const outputs: string[] = [];

@@ -27,6 +27,7 @@ import {
 } from "../3-lower/resolve.ts";
 import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, BINARY_OPS, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
 import { describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
+import { methodCall } from "../3-lower/arrays.ts";
 
 export type FenceOptions = ResolveContext;
 
@@ -234,8 +235,23 @@ class Fence {
 
   private declarations(list: ts.VariableDeclarationList, scope: Scope): void {
     for (const d of list.declarations) {
+      if (ts.isArrayBindingPattern(d.name)) {
+        if (!d.initializer) continue;
+        const rest = d.name.elements.find((el) => !ts.isOmittedExpression(el) && (el.dotDotDotToken || !ts.isIdentifier(el.name) || el.initializer));
+        if (rest) {
+          this.report(Codes.UnsupportedSyntax, "Array destructuring takes plain names: const [a, b] = xs (no rest, defaults or nesting).", rest);
+          continue;
+        }
+        if (this.arrayReference(d.initializer, scope) === undefined) continue;
+        for (const el of d.name.elements) {
+          if (ts.isOmittedExpression(el)) continue;
+          const sym = this.checker.getSymbolAtLocation(el.name);
+          if (sym) this.localTypes.set(sym, "num");
+        }
+        continue;
+      }
       if (!ts.isIdentifier(d.name)) {
-        this.report(Codes.UnsupportedSyntax, "Destructuring declarations are not supported: declare one variable at a time.", d);
+        this.report(Codes.UnsupportedSyntax, "Destructuring of objects is not supported here: read the fields one by one.", d);
         continue;
       }
       if (!(list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const))) {
@@ -245,10 +261,6 @@ class Fence {
       const init = d.initializer && skipParens(d.initializer);
       if (init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) {
         this.report(Codes.Closure, `'${d.name.text}' is a function expression (a closure), which cannot be differentiated: write a module-level helper function and call it.`, init);
-        continue;
-      }
-      if (init && ts.isArrayLiteralExpression(init)) {
-        this.report(Codes.UnsupportedSyntax, `An array literal is not supported: allocate 'new Float64Array(${init.elements.length})' and assign its elements.`, init);
         continue;
       }
       if (init && ts.isObjectLiteralExpression(init)) {
@@ -262,7 +274,7 @@ class Fence {
         continue;
       }
       const sym = this.checker.getSymbolAtLocation(d.name);
-      if (annotated === "arr" || (annotated === undefined && isNewFloat64Array(init))) {
+      if (annotated === "arr" || (annotated === undefined && init && (isNewFloat64Array(init) || this.looksLikeArray(init)))) {
         if (sym) this.localTypes.set(sym, "arr");
         if (init) this.arrayInitializer(init, scope);
         else this.report(Codes.UnsupportedSyntax, "A Float64Array variable must be initialised with 'new Float64Array(length)'.", d);
@@ -286,17 +298,73 @@ class Fence {
   }
 
   private arrayInitializer(e: ts.Expression, scope: Scope): void {
-    if (ts.isNewExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === "Float64Array") {
-      const args = e.arguments ?? [];
-      if (args.length !== 1) {
-        this.report(Codes.UnsupportedSyntax, "new Float64Array(...) takes one argument, the length.", e);
-        return;
+    this.arrayValue(e, scope);
+  }
+
+  /**
+   * An array-valued expression: a name of an array, a window (`subarray`), or a new array
+   * (an array literal, `new Float64Array(n | xs | [..])`, `Float64Array.from(xs)`, `.of(..)`,
+   * `xs.slice()`, `new Array(n).fill(v)`); whether it is one (reported otherwise).
+   */
+  private arrayValue(e0: ts.Expression, scope: Scope): boolean {
+    const e = stripTypes(e0);
+    const bad = (what: string) => (this.report(Codes.UnsupportedSyntax, what, e0), false);
+    const numbers = (xs: readonly ts.Expression[]) => {
+      for (const x of xs) {
+        if (ts.isSpreadElement(x)) {
+          if (xs.length !== 1) return bad("A spread in an array literal is supported alone, as a copy: [...xs]. Build longer arrays with new Float64Array(n) and set().");
+          if (!this.arrayValue(x.expression, scope)) return false;
+          continue;
+        }
+        if (ts.isOmittedExpression(x)) return bad("An array literal with holes is not supported: write every element.");
+        const t = this.expr(x, scope);
+        if (t === undefined) return false;
+        if (t !== "num") return bad(`An array element must be a number, but '${x.getText()}' is ${describeType(t)}.`);
       }
+      return true;
+    };
+    if (ts.isIdentifier(e)) return this.arrayReference(e, scope) !== undefined;
+    if (ts.isArrayLiteralExpression(e)) return numbers(e.elements);
+    if (ts.isNewExpression(e) && ts.isIdentifier(e.expression) && (e.expression.text === "Float64Array" || e.expression.text === "Array")) {
+      const args = e.arguments ?? [];
+      if (args.length > 1) return bad(`new ${e.expression.text}(...) takes one argument: a length, or for Float64Array an array to copy.`);
+      if (args.length === 0) return true;
+      const a = stripTypes(args[0]);
+      if (e.expression.text === "Float64Array" && (ts.isArrayLiteralExpression(a) || this.looksLikeArray(a))) return ts.isArrayLiteralExpression(a) ? numbers(a.elements) : this.arrayValue(a, scope);
       const t = this.expr(args[0], scope);
-      if (t !== undefined && t !== "num") this.report(Codes.UnsupportedSyntax, "new Float64Array(...) takes a length; copying from an array is not supported: allocate and copy in a loop.", args[0]);
-      return;
+      if (t === undefined) return false;
+      return t === "num" || bad(`new ${e.expression.text}(...) takes a length or an array.`);
     }
-    this.report(Codes.UnsupportedSyntax, "A Float64Array variable must be initialised with 'new Float64Array(length)'; aliasing another array is not supported.", e);
+    if (ts.isCallExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === "Array" && e.arguments.length === 1) {
+      const t = this.expr(e.arguments[0], scope);
+      return t === "num" || (t !== undefined && bad("Array(n) takes a length."));
+    }
+    const m = methodCall(e);
+    if (m && ts.isIdentifier(m.recv) && (m.recv.text === "Float64Array" || m.recv.text === "Array")) {
+      if (m.name === "of") return numbers(m.args);
+      if (m.name === "from" && m.args.length === 1) return this.arrayValue(m.args[0], scope);
+      return bad(`'${m.recv.text}.${m.name}(...)' is not supported: use ${m.recv.text}.from(xs) or ${m.recv.text}.of(a, b, ...).`);
+    }
+    if (m && (m.name === "subarray" || m.name === "slice" || m.name === "fill")) {
+      if (!this.arrayValue(m.recv, scope)) return false;
+      if (m.args.length > (m.name === "fill" ? 3 : 2)) return bad(`'${m.name}' takes at most ${m.name === "fill" ? 3 : 2} arguments.`);
+      for (const a of m.args) {
+        const t = this.expr(a, scope);
+        if (t === undefined) return false;
+        if (t !== "num") return bad(`The arguments of '${m.name}' are numbers.`);
+      }
+      return true;
+    }
+    if (m && this.looksLikeArray(m.recv)) {
+      return bad(`The array method '${m.name}' is not supported here: use subarray, slice, fill or set, or a loop over the elements.`);
+    }
+    const t = this.expr(e, scope);
+    return t === "arr" || (t !== undefined && bad(`'${e0.getText()}' is not an array.`));
+  }
+
+  /** Whether an expression is typed as an array (Float64Array or number[]). */
+  private looksLikeArray(e: ts.Expression): boolean {
+    return this.typeOfNode(e) === "arr";
   }
 
   private expressionStatement(e0: ts.Expression, scope: Scope): void {
@@ -317,6 +385,17 @@ class Fence {
     }
     if (ts.isCallExpression(e) && isHostCall(e, this.checker)) {
       for (const a of e.arguments) this.hostValue(a, scope);
+      return;
+    }
+    const m = ts.isCallExpression(e) ? methodCall(e) : undefined;
+    if (m && (m.name === "set" || m.name === "fill") && this.looksLikeArray(m.recv)) {
+      if (this.arrayReference(m.recv, scope) === undefined) return;
+      if (m.name === "set") {
+        if (m.args.length < 1 || m.args.length > 2 || !this.arrayValue(m.args[0], scope)) return void (m.args.length < 1 && this.report(Codes.UnsupportedSyntax, "set takes an array and an offset.", e));
+        if (m.args[1]) this.numeric(m.args[1], scope, "The offset of set");
+        return;
+      }
+      for (const a of m.args) this.numeric(a, scope, "An argument of fill");
       return;
     }
     if (ts.isCallExpression(e)) {
@@ -380,12 +459,7 @@ class Fence {
         this.report(Codes.UnsupportedSyntax, "An increment of an element used as a value needs an index without effects: update the index in its own statement.", left.argumentExpression);
         return;
       }
-      const arr = this.arrayReference(left.expression, scope);
-      if (arr === undefined) return;
-      if (scope.inputs.has(arr)) {
-        this.report(Codes.UnsupportedSyntax, `Writing into the parameter array '${left.expression.getText()}' would mutate the caller's input: copy it into a local 'new Float64Array(${left.expression.getText()}.length)' first and write there.`, left);
-        return;
-      }
+      if (this.arrayReference(left.expression, scope) === undefined) return;
       this.numeric(left.argumentExpression, scope, "An array index", "An array index must be a number.");
       if (right) this.numeric(right, scope, "A stored value", "Only numbers can be stored in a Float64Array.");
       return;
@@ -393,17 +467,19 @@ class Fence {
     this.report(Codes.UnsupportedSyntax, `Assignment to '${left.getText()}' is not supported: assign to local variables or Float64Array elements.`, left);
   }
 
-  /** An expression naming a Float64Array variable: its name in the current scope. */
+  /** An expression naming an array or a window of one (`xs`, `xs.subarray(b, e)`); its base name. */
   private arrayReference(e0: ts.Expression, scope: Scope): string | undefined {
     const e = stripTypes(e0);
     if (ts.isIdentifier(e)) {
       const t = this.expr(e, scope);
       if (t === undefined) return undefined;
       if (t === "arr") return e.text;
-    } else if (this.expr(e, scope) === undefined) {
-      return undefined;
+    } else {
+      const m = methodCall(e);
+      if (m && m.name === "subarray") return this.arrayValue(e, scope) ? this.arrayReference(m.recv, scope) : undefined;
+      if (this.expr(e, scope) === undefined) return undefined;
     }
-    this.report(Codes.UnsupportedSyntax, `'${e0.getText()}' is not a Float64Array.`, e0);
+    this.report(Codes.UnsupportedSyntax, `'${e0.getText()}' is not a Float64Array or number[] variable (or a subarray of one).`, e0);
     return undefined;
   }
 
@@ -604,18 +680,15 @@ class Fence {
         }
         continue;
       }
+      if (want === "arr") {
+        if (this.arrayReference(a, scope) === undefined) return undefined;
+        continue;
+      }
       const t = this.expr(a, scope);
       if (t === undefined) return undefined;
-      if (t !== want) return this.report(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${fn}' must be ${want === "arr" ? "a Float64Array" : "a number"}.`, a);
-      if (want === "arr" && !ts.isIdentifier(stripTypes(a))) return this.report(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${fn}' must name a Float64Array variable.`, a);
+      if (t !== want) return this.report(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${fn}' must be a number.`, a);
     }
-    if (rule.writes !== "result") {
-      const w = stripTypes(e.arguments[rule.writes]) as ts.Identifier;
-      if (scope.inputs.has(w.text)) {
-        return this.report(Codes.UnsupportedSyntax, `'${fn}' writes into the parameter array '${e.arguments[rule.writes].getText()}', which would mutate the caller's input: write into a local 'new Float64Array(...)' (or declare it '@out').`, e.arguments[rule.writes]);
-      }
-      return "num";
-    }
+    if (rule.writes !== "result") return "num";
     if (asStatement) return this.report(Codes.UnsupportedSyntax, `The result of '${fn}(...)' is unused: assign it or remove the call.`, e);
     return "num";
   }
@@ -645,15 +718,16 @@ class Fence {
     for (const [i, a] of call.arguments.entries()) {
       const p = decl.parameters[i];
       const pt = irTypeOf(this.checker.getTypeAtLocation(p), this.checker);
-      if (pt !== "num" && pt !== "arr") return this.report(Codes.NonNumericParameter, `Parameter '${p.name.getText()}' of helper '${name}' must be a number or a Float64Array.`, p);
+      if (pt !== "num" && pt !== "arr") return this.report(Codes.NonNumericParameter, `Parameter '${p.name.getText()}' of helper '${name}' must be a number, a Float64Array or a number[].`, p);
+      if (pt === "arr") {
+        if (!this.arrayValue(a, scope)) return undefined;
+        const arg = stripTypes(a);
+        if (ts.isIdentifier(arg) && scope.inputs.has(arg.text)) inputs.add((p.name as ts.Identifier).text);
+        continue;
+      }
       const t = this.expr(a, scope);
       if (t === undefined) return undefined;
-      if (t !== pt) return this.report(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${name}' must be ${pt === "arr" ? "a Float64Array" : "a number"}.`, a);
-      if (pt === "arr") {
-        const arg = stripTypes(a);
-        if (!ts.isIdentifier(arg)) return this.report(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${name}' must name a Float64Array variable.`, a);
-        if (scope.inputs.has(arg.text)) inputs.add((p.name as ts.Identifier).text);
-      }
+      if (t !== pt) return this.report(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${name}' must be a number.`, a);
     }
     // each helper is checked once per way its array parameters are bound to inputs
     const key = `${decl.pos}:${decl.getSourceFile().fileName}:${[...inputs].sort().join(",")}`;

@@ -35,6 +35,8 @@ export abstract class LowerState {
   protected vars = new Map<string, VarInfo>();
   /** Source symbol -> operand currently holding its value. */
   protected env = new Map<ts.Symbol, Operand>();
+  /** Source symbols bound to a window of an array (`const row = x.subarray(…)`). */
+  protected views = new Map<ts.Symbol, import("./arrays.ts").ArrayRef>();
   /** Number of definitions seen per IR variable. */
   protected defs = new Map<string, number>();
   protected loads = new LoadCache();

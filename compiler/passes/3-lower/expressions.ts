@@ -8,6 +8,8 @@ import { type Expr, type Stmt, type Operand, ref, num, isVar } from "../../ir/ty
 import { MATH_CONSTANTS, ruleFor } from "../../rules/index.ts";
 import { arrayRuleFor } from "../../rules/blas.ts";
 import { LowerState } from "./env.ts";
+import type { ArrayRef } from "./arrays.ts";
+import { arrayOfArg } from "../../ir/walk.ts";
 import { resolveCallee, skipParens, mathMember, outerName, isErrorConstruction, isHostCall } from "./resolve.ts";
 
 /** A string-valued piece of a message. */
@@ -25,6 +27,10 @@ export abstract class ExpressionLowerer extends LowerState {
   protected abstract lowerAssignment(left: ts.Expression, opKind: ts.SyntaxKind, right: ts.Expression, out: Stmt[], at: ts.Node): Operand;
   protected abstract lowerExpressionStatement(e: ts.Expression, out: Stmt[]): void;
   protected abstract inlineHelper(decl: ts.FunctionDeclaration, call: ts.CallExpression, out: Stmt[]): Operand | undefined;
+  protected abstract lowerArrayRef(e: ts.Expression, out: Stmt[]): ArrayRef;
+  protected abstract arrayLoad(out: Stmt[], a: ArrayRef, index: Operand, at: ts.Node): Operand;
+  protected abstract arrayLength(out: Stmt[], a: ArrayRef, at: ts.Node): Operand;
+  protected abstract arrayArg(out: Stmt[], a: ArrayRef, at: ts.Node): Expr;
 
   // ---------------------------------------------------------------- expressions
 
@@ -90,17 +96,13 @@ export abstract class ExpressionLowerer extends LowerState {
         if (v === undefined) this.internal(e);
         return num(v, `Math.${e.name.text}`);
       }
-      if (e.name.text === "length") {
-        const arr = this.lowerArrayRef(e.expression, out);
-        return this.step(out, "length", [ref(arr)], e, "num", hint || "n");
-      }
+      if (e.name.text === "length") return this.arrayLength(out, this.lowerArrayRef(e.expression, out), e);
       this.internal(e);
     }
     if (ts.isElementAccessExpression(e)) {
       const arr = this.lowerArrayRef(e.expression, out);
       const index = this.lowerExpr(e.argumentExpression, out, "i");
-      if (this.typeOfOperand(index) !== "num") this.internal(e.argumentExpression);
-      return this.load(out, arr, index, e);
+      return this.arrayLoad(out, arr, index, e);
     }
     if (ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) {
       return this.lowerExpr(e.expression, out, hint);
@@ -127,11 +129,6 @@ export abstract class ExpressionLowerer extends LowerState {
     return num(outer.value);
   }
 
-  protected lowerArrayRef(e: ts.Expression, out: Stmt[]): string {
-    const a = this.lowerExpr(e, out, "a");
-    if (!isVar(a) || this.vars.get(a.name)!.type !== "arr") this.internal(e);
-    return a.name;
-  }
 
   protected lowerBinary(e: ts.BinaryExpression, out: Stmt[], hint: string): Operand {
     const k = e.operatorToken.kind;
@@ -188,7 +185,7 @@ export abstract class ExpressionLowerer extends LowerState {
       this.internal(e.expression);
     }
     if (e.arguments.length !== rule.signature.length) this.internal(e);
-    const args = e.arguments.map((a, i) => {
+    const args = e.arguments.map((a, i): Expr => {
       const want = rule.signature[i];
       if (want === "bool") {
         const lit = skipParens(a);
@@ -197,21 +194,12 @@ export abstract class ExpressionLowerer extends LowerState {
         }
         return { kind: "const", value: lit.kind === ts.SyntaxKind.TrueKeyword } as Operand;
       }
-      const o = this.lowerExpr(a, out, "");
-      const got = this.typeOfOperand(o);
-      if (got !== want) this.internal(a);
-      return o;
+      if (want === "arr") return this.arrayArg(out, this.lowerArrayRef(a, out), a);
+      return this.lowerExpr(a, out, "");
     });
-    if (rule.writes !== "result") {
-      const w = args[rule.writes];
-      if (isVar(w) && this.vars.get(w.name)!.kind === "param" && !this.fn.outputs.includes(w.name)) {
-        this.internal(e.arguments[rule.writes]);
-      }
-    } else if (asStatement) {
-      this.internal(e);
-    }
+    if (rule.writes === "result" && asStatement) this.internal(e);
     const target = rule.writes === "result" ? this.newVar("", "num", "temp") : undefined;
-    if (rule.writes !== "result") this.loads.written((args[rule.writes] as { name: string }).name);
+    if (rule.writes !== "result") this.loads.written(arrayOfArg(args[rule.writes])!);
     out.push({ kind: "call", fn, args, target, loc: this.loc(this.stmtOf(e)) });
     if (target) {
       this.defs.set(target, 1);

@@ -47,7 +47,7 @@ class Lowerer extends HelperInliner {
       this.vars.set(name, { name, type: info.type, kind: "param", origin: field });
       this.defs.set(name, 1);
       this.env.set(this.symbolOf(p.name), ref(name));
-      params.push({ name, type: info.type, field });
+      params.push({ name, type: info.type, field, ...(info.list ? { list: true } : {}) });
     }
     const frame: Frame = { decl, sf, loops: [] };
     this.frames.push(frame);

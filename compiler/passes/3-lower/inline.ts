@@ -17,15 +17,23 @@ export abstract class HelperInliner extends SwitchLowerer {
     const retType = sig && this.checker.getReturnTypeOfSignature(sig);
     const isVoid = !!retType && (retType.flags & ts.TypeFlags.Void) !== 0;
     this.reserveIdentifiers(decl);
-    // Arguments are evaluated first, in order.
+    // Arguments are evaluated first, in order; an array argument is passed by reference (a
+    // window stays a window of its parent)
     const args = call.arguments.map((a, i) => {
       const p = decl.parameters[i] as ts.ParameterDeclaration & { name: ts.Identifier };
+      if (this.isArrayExpression(a)) return { p, arr: this.lowerArrayValue(a, out) };
       return { p, o: this.lowerExpr(a, out, p.name.text) };
     });
     const written = writtenNames(decl.body!);
-    for (const { p, o } of args) {
+    for (const { p, o, arr } of args) {
       const sym = this.symbolOf(p.name);
       const pname = (p.name as ts.Identifier).text;
+      if (arr) {
+        if (arr.offset === undefined && arr.length === undefined) this.env.set(sym, ref(arr.array));
+        else this.views.set(sym, arr);
+        continue;
+      }
+      if (!o) continue;
       if (written.has(pname)) {
         // the helper reassigns its parameter: give it a local variable
         const v = this.newVar(pname, this.typeOfOperand(o), "local", pname);

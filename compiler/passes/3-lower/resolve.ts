@@ -134,6 +134,10 @@ export function annotatedType(d: ts.VariableDeclaration | ts.ParameterDeclaratio
   if (t.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)) return "num";
   if (t.flags & (ts.TypeFlags.Boolean | ts.TypeFlags.BooleanLiteral)) return "bool";
   if (t.getSymbol()?.getName() === "Float64Array") return "arr";
+  if (checker.isArrayType(t)) {
+    const [el] = checker.getTypeArguments(t as ts.TypeReference);
+    if (el && el.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)) return "arr";
+  }
   return "other";
 }
 

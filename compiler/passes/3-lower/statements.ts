@@ -7,15 +7,15 @@
  */
 import ts from "typescript";
 import { type Stmt, type Operand, type Type, ref, num, isVar } from "../../ir/types.ts";
-import { ExpressionLowerer } from "./expressions.ts";
+import { ArrayLowerer } from "./arrays.ts";
 import type { Frame, LoopCtx } from "./env.ts";
-import { skipParens, annotatedType, isNewFloat64Array, isHostCall } from "./resolve.ts";
+import { skipParens, annotatedType, isHostCall } from "./resolve.ts";
 import {
   type JumpKind, countJumps, definitelyJumps, definitelyReturns, blockOf, writtenNames, stepOf, compoundOperator, isAssignmentOperator,
   jumpTarget, nestedContinues,
 } from "./jumps.ts";
 
-export abstract class StatementLowerer extends ExpressionLowerer {
+export abstract class StatementLowerer extends ArrayLowerer {
   protected abstract lowerSwitch(s: ts.SwitchStatement, out: Stmt[]): void;
 
   // ---------------------------------------------------------------- functions
@@ -236,29 +236,45 @@ export abstract class StatementLowerer extends ExpressionLowerer {
   }
 
   protected lowerDeclaration(d: ts.VariableDeclaration, list: ts.VariableDeclarationList, out: Stmt[]): void {
+    if (ts.isArrayBindingPattern(d.name) && d.initializer) {
+      this.lowerArrayDestructuring(d.name, d.initializer, out);
+      return;
+    }
     if (!ts.isIdentifier(d.name)) this.internal(d);
     if (!(list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const))) this.internal(d);
     const sym = this.symbolOf(d.name);
     const init = d.initializer && skipParens(d.initializer);
-    if (init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) {
-      this.internal(init);
-    }
-    if (init && ts.isArrayLiteralExpression(init)) {
-      this.internal(init);
-    }
-    if (init && ts.isObjectLiteralExpression(init)) {
-      this.internal(init);
-    }
-    // the annotation's type, else the initialiser's (an array when it allocates one)
+    // the annotation's type, else the initialiser's
     const annotated = annotatedType(d, this.checker);
     if (annotated === "other") this.internal(d);
-    const type = annotated ?? (isNewFloat64Array(init) ? "arr" : "num");
+    if (init && (annotated === "arr" || (annotated === undefined && this.isArrayExpression(init)))) {
+      this.lowerArrayDeclaration(d as ts.VariableDeclaration & { name: ts.Identifier }, init, sym, out);
+      return;
+    }
+    const type = annotated ?? "num";
     const name = this.newVar(d.name.text, type, "local", d.name.text);
     this.env.set(sym, ref(name));
     if (d.initializer) {
       const t = this.assignTo(name, d.initializer, out, d);
       if (annotated === undefined) this.vars.get(name)!.type = t;
     }
+  }
+
+  /**
+   * `const y = <array>`: a new array is allocated into `y`; a window or another name of an
+   * existing array binds `y` to it (writes through `y` go to that array, as in JavaScript).
+   */
+  protected lowerArrayDeclaration(d: ts.VariableDeclaration & { name: ts.Identifier }, init: ts.Expression, sym: ts.Symbol, out: Stmt[]): void {
+    const name = this.newVar(d.name.text, "arr", "local", d.name.text);
+    const r = this.lowerArrayValue(init, out, name);
+    if (r.array === name && r.offset === undefined) {
+      this.env.set(sym, ref(name));
+      return;
+    }
+    this.vars.delete(name);
+    this.defs.delete(name);
+    if (r.offset === undefined && r.length === undefined) this.env.set(sym, ref(r.array));
+    else this.views.set(sym, r);
   }
 
   /** Lowers `expr` into the variable `name` (no temporary for the outermost step); returns its type. */
@@ -314,6 +330,7 @@ export abstract class StatementLowerer extends ExpressionLowerer {
       this.lowerExpressionStatement(e.right, out);
       return;
     }
+    if (ts.isCallExpression(e) && this.lowerArrayStatement(e, out)) return;
     if (ts.isCallExpression(e) && isHostCall(e, this.checker)) {
       out.push({ kind: "effect", value: this.lowerHost(e, out), loc: this.loc(this.stmtOf(e)) });
       return;
@@ -359,23 +376,18 @@ export abstract class StatementLowerer extends ExpressionLowerer {
     }
     if (ts.isElementAccessExpression(left)) {
       const arr = this.lowerArrayRef(left.expression, out);
-      if (this.vars.get(arr)!.kind === "param" && !this.fn.outputs.includes(arr)) {
-        this.internal(left);
-      }
       const index = this.lowerExpr(left.argumentExpression, out, "i");
       let value: Operand;
       if (binop === undefined) {
         value = this.lowerExpr(right, out, "v");
       } else {
-        const old = this.load(out, arr, index, at);
+        const old = this.arrayLoad(out, arr, index, at);
         const rhs = this.lowerRhs(right, out);
         const t = this.newVar("", "num", "temp");
         this.emitOp(out, t, binop, [old, rhs], at);
         value = ref(t);
       }
-      if (this.typeOfOperand(value) !== "num") this.internal(right);
-      this.loads.written(arr);
-      out.push({ kind: "store", array: arr, index, value, loc: this.loc(this.stmtOf(at)) });
+      this.arrayStore(out, arr, index, value, at);
       return value;
     }
     return this.internal(left);
@@ -489,13 +501,13 @@ export abstract class StatementLowerer extends ExpressionLowerer {
     const list = s.initializer as ts.VariableDeclarationList;
     const decl = list.declarations[0] as ts.VariableDeclaration & { name: ts.Identifier };
     const arr = this.lowerArrayRef(s.expression, out);
-    const n = this.step(out, "length", [ref(arr)], s.expression, "num", "n");
+    const n = this.arrayLength(out, arr, s.expression);
     const hasExits = countJumps(s.statement, "break", s) > 0 || countJumps(s.statement, "continue", s) > 0 || countJumps(s.statement, "return", undefined) > 0;
     const counter = this.newVar("i", "num", "local");
     const bind = (body: Stmt[]) => {
       const v = this.newVar(decl.name.text, "num", "local", decl.name.text);
       this.env.set(this.symbolOf(decl.name), ref(v));
-      const t = this.load(body, arr, ref(counter), s.initializer);
+      const t = this.arrayLoad(body, arr, ref(counter), s.initializer);
       this.emitOp(body, v, "copy", [t], s.initializer);
     };
     if (!hasExits) {

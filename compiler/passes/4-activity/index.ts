@@ -15,7 +15,7 @@
  * of the function, so loops need no special handling.
  */
 import { type Expr, type Stmt, type VarInfo, assertNever } from "../../ir/types.ts";
-import { walk } from "../../ir/walk.ts";
+import { walk, arrayOfArg } from "../../ir/walk.ts";
 import { ruleFor } from "../../rules/index.ts";
 import { arrayRuleFor } from "../../rules/blas.ts";
 
@@ -42,7 +42,7 @@ export function flowsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
       break;
     case "apply": if (differentiable(e.op)) for (const a of e.args) flowsOf(a, out); break;
     case "select": flowsOf(e.then, out); flowsOf(e.else, out); break;
-    case "index": out.add(e.array); break;
+    case "index": case "view": out.add(e.array); break;
     case "call": {
       const rule = arrayRuleFor(e.fn);
       if (rule && rule.writes === "result") for (const i of [...rule.reads(e.args), ...(rule.scalarTangents ?? [])]) flowsOf(e.args[i], out);
@@ -67,7 +67,7 @@ function edgesOf(s: Stmt, add: (to: string, from: Iterable<string>) => void): vo
     case "call": {
       const rule = arrayRuleFor(s.fn);
       if (!rule) throw new Error(`internal: no rule for routine '${s.fn}'`);
-      const out = rule.writes === "result" ? s.target! : varName(s.args[rule.writes]);
+      const out = rule.writes === "result" ? s.target! : arrayOfArg(s.args[rule.writes]) ?? varName(s.args[rule.writes]);
       const ins = new Set<string>();
       for (const i of [...rule.reads(s.args), ...(rule.scalarTangents ?? [])]) flowsOf(s.args[i], ins);
       add(out, ins);

@@ -21,7 +21,7 @@ import {
   type Expr, type Stmt, type VarInfo, type Decl, isVar, ref, num, assertNever,
 } from "../../ir/types.ts";
 import { add, mul, index, select, isNum, call } from "../../ir/expr.ts";
-import { varsOf } from "../../ir/walk.ts";
+import { varsOf, arrayOfArg } from "../../ir/walk.ts";
 import { ruleFor } from "../../rules/index.ts";
 import { arrayRuleFor, type ArrayRule } from "../../rules/blas.ts";
 import { tangentName, type Names } from "../../naming.ts";
@@ -57,6 +57,8 @@ export class Tangents {
         return num(0);
       case "index":
         return this.isActive(e.array) ? index(this.of(e.array), e.index) : num(0);
+      case "view":
+        return this.isActive(e.array) ? { ...e, array: this.of(e.array) } : num(0);
       case "select":
         return select(e.cond, this.expr(e.then), this.expr(e.else));
       case "apply":
@@ -90,11 +92,12 @@ export class Tangents {
     const t = args.map((a, i) => {
       if (rule.signature[i] === "num") {
         const d = this.expr(a);
-        if (isNum(d, 0)) return null;
+        if (isNum(d, 0) || rule.sizes.includes(i)) return null;
         if (!(rule.scalarTangents ?? []).includes(i)) throw new Error(`internal: argument ${i + 1} of '${fn}' varies, which its rule does not differentiate`);
         return d;
       }
-      return isVar(a) && this.isActive(a.name) ? ref(this.of(a.name)) : null;
+      const arr = arrayOfArg(a);
+      return arr !== undefined && this.isActive(arr) ? (a.kind === "view" ? { ...a, array: this.of(arr) } : ref(this.of(arr))) : null;
     });
     const out = rule.tangent(args, t);
     if (!Array.isArray(out)) return out;
@@ -159,7 +162,7 @@ export class Tangents {
           const pop: Expr = { kind: "pop", type: v.type, key: v.key === undefined ? undefined : tangentKey(v.key) };
           return [this.define(s.target, pop, s.decl, s), s];
         }
-        if (v.kind === "call" && v.fn === "zeros") return [s, this.define(s.target, call("zeros", v.args[0]), "const", s)];
+        if (v.kind === "call" && (v.fn === "zeros" || v.fn === "zerosArray")) return [s, this.define(s.target, call(v.fn, v.args[0]), "const", s)];
         if (v.kind === "new-array") return [s, this.define(s.target, v, "const", s)];
         if (s.op === "=") {
           const readsSelf = varsOf(v).has(s.target);

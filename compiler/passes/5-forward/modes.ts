@@ -9,26 +9,50 @@
 import type { Expr, GenFunction, IRFunction, Stmt, TypeSpec, VarInfo } from "../../ir/types.ts";
 import { ref, num } from "../../ir/types.ts";
 import { call, field, length, isNum } from "../../ir/expr.ts";
-import { varsOf } from "../../ir/walk.ts";
+import { varsOf, walk, arrayOfArg } from "../../ir/walk.ts";
+import { arrayRuleFor } from "../../rules/blas.ts";
 import { jvpFunctionName, hvpFunctionName, hessianFunctionName, gradFunctionName, vjpFunctionName, jacobianFunctionName, type Names } from "../../naming.ts";
 import { analyzeActivity } from "../4-activity/index.ts";
-import { primalProgram, reverseMode, tsType } from "../5-reverse/index.ts";
+import { primalProgram, reverseMode, tsType, zerosFor } from "../5-reverse/index.ts";
 import { simplify } from "../6-simplify/index.ts";
 import { Tangents } from "./index.ts";
 
 function directionType(fn: IRFunction): TypeSpec {
-  return { k: "object", props: fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => ({ name: p.field, type: tsType(p.type), optional: true })) };
+  return { k: "object", props: fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => ({ name: p.field, type: tsType(p.type, p.list), optional: true })) };
 }
 
-/** `let dot_x = dir.x ?? 0` for every differentiated parameter (`let`: the parameter may be reassigned). */
-function seeds(fn: IRFunction, t: Tangents, dir: string): Stmt[] {
-  return fn.params.filter((p) => fn.wrt.includes(p.name)).map((p): Stmt => {
-    const fallback = p.type === "arr" ? call("zeros", length(p.name)) : num(0);
-    return { kind: "assign", target: t.of(p.name), op: "=", value: { kind: "coalesce", a: field(ref(dir), p.field), b: fallback }, decl: "let", loc: fn.loc };
+/**
+ * `let dot_x = dir.x ?? 0` for every differentiated parameter (`let`: the parameter may be
+ * reassigned); a working copy of the direction for an array the function writes in place.
+ */
+function seeds(fn: IRFunction, t: Tangents, dir: string, body: Stmt[]): Stmt[] {
+  const written = writtenArrays(body);
+  // an array parameter written from differentiated values without being one starts at zero
+  const zeroed = fn.params.filter((p) => p.type === "arr" && !fn.wrt.includes(p.name) && !fn.outputs.includes(p.name) && t.isActive(p.name)).map((p): Stmt =>
+    ({ kind: "assign", target: t.of(p.name), op: "=", value: p.list ? call("zerosArray", length(p.name)) : { kind: "new-array", size: length(p.name) }, decl: "const", loc: fn.loc }));
+  return [...zeroed, ...fn.params.filter((p) => fn.wrt.includes(p.name)).map((p): Stmt => {
+    const given = field(ref(dir), p.field);
+    const value: Expr = p.type !== "arr" ? { kind: "coalesce", a: given, b: num(0) }
+      : written.has(p.name) ? call("copyOf", length(p.name), given, ref(p.name))
+      : { kind: "coalesce", a: given, b: zerosFor(p) };
+    return { kind: "assign", target: t.of(p.name), op: "=", value, decl: "let", loc: fn.loc };
+  })];
+}
+
+/** Arrays a body writes (stores and BLAS outputs). */
+function writtenArrays(body: Stmt[]): Set<string> {
+  const out = new Set<string>();
+  walk(body, (s) => {
+    if (s.kind === "store") out.add(s.array);
+    if (s.kind === "call") {
+      const w = arrayRuleFor(s.fn)?.writes;
+      if (typeof w === "number") out.add(arrayOfArg(s.args[w])!);
+    }
   });
+  return out;
 }
 
-const paramsOf = (fn: IRFunction) => fn.params.map((p) => ({ name: p.name, type: tsType(p.type) }));
+const paramsOf = (fn: IRFunction) => fn.params.map((p) => ({ name: p.name, type: tsType(p.type, p.list) }));
 const fieldOf = (fn: IRFunction, v: string) => fn.params.find((p) => p.name === v)!.field;
 
 export function jvpMode(fn: IRFunction, names: Names): GenFunction {
@@ -38,9 +62,7 @@ export function jvpMode(fn: IRFunction, names: Names): GenFunction {
   const dir = names.fresh("tangents");
   const vars: Map<string, VarInfo> = primal.vars;
   const t = new Tangents(vars, act.active, names);
-  // every differentiated parameter gets its tangent, active or not (a seed may go unused)
-  for (const p of fn.params) if (fn.wrt.includes(p.name)) act.active.add(p.name);
-  const body: Stmt[] = [...seeds(fn, t, dir)];
+  const body: Stmt[] = [...seeds(fn, t, dir, fn.body)];
   // tangents of outputs start at zero, like the outputs' derivatives with respect to anything
   for (const o of fn.outputs) {
     if (t.isActive(o)) body.push({ kind: "assign", target: t.of(o), op: "=", value: { kind: "new-array", size: length(o) }, decl: "const", loc: fn.loc });
@@ -81,13 +103,12 @@ export function hvpMode(fn: IRFunction, names: Names): GenFunction {
   const wanted = new Set<string>();
   for (const [, g] of grad.fields) varsOf(g, wanted);
   const act2 = analyzeActivity(rev.body, fn.wrt, wanted, rev.vars);
-  for (const p of fn.params) if (fn.wrt.includes(p.name)) act2.active.add(p.name);
   const t = new Tangents(rev.vars, act2.active, names);
-  const body: Stmt[] = [...seeds(fn, t, dir), ...t.block(rev.body)];
+  const body: Stmt[] = [...seeds(fn, t, dir, fn.body), ...t.block(rev.body)];
   const hvp: [string, Expr][] = grad.fields.map(([name, g]) => {
     const p = fn.params.find((q) => q.field === name)!;
     let d = t.expr(g);
-    if (p.type === "arr" && isNum(d)) d = call("zeros", length(p.name));
+    if (p.type === "arr" && isNum(d)) d = zerosFor(p);
     return [name, d];
   });
   const gradType = (rev.returnType as Extract<TypeSpec, { k: "object" }>).props.find((p) => p.name === "grad")!.type;

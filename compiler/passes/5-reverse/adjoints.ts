@@ -8,6 +8,7 @@ import {
 } from "../../ir/types.ts";
 import { add, index, mul } from "../../ir/expr.ts";
 import { Structure } from "../../ir/structure.ts";
+import { arrayOfArg } from "../../ir/walk.ts";
 import { ruleFor } from "../../rules/index.ts";
 import { arrayRuleFor } from "../../rules/blas.ts";
 import { Codes, LocatedError } from "../../diagnostics.ts";
@@ -112,14 +113,18 @@ export function adjointOf(cx: ReverseContext, s: LeafStmt): Stmt[] {
       return out;
     case "call": {
       const rule = arrayRuleFor(s.fn)!;
-      const written = rule.writes === "result" ? s.target! : (s.args[rule.writes] as { name: string }).name;
+      const written = rule.writes === "result" ? s.target! : arrayOfArg(s.args[rule.writes])!;
       if (!cx.isActive(written)) return out;
       s.args.forEach((a, i) => {
-        if (rule.signature[i] === "num" && isVar(a) && cx.act.varied.has(a.name)) {
+        if (rule.signature[i] === "num" && !rule.sizes.includes(i) && isVar(a) && cx.act.varied.has(a.name)) {
           throw new LocatedError(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${s.fn}' depends on a differentiated input, but BLAS calls are differentiated with respect to their arrays only: scale the array in a loop, or pass the scalar through an array.`, s.loc);
         }
       });
-      const d = s.args.map((a) => (isVar(a) && cx.typeOf(a.name) === "arr" && cx.isActive(a.name) ? ref(cx.adjOf(a.name)) : null));
+      const d = s.args.map((a): Expr | null => {
+        const arr = arrayOfArg(a);
+        if (arr === undefined || cx.typeOf(arr) !== "arr" || !cx.isActive(arr)) return null;
+        return a.kind === "view" ? { ...a, array: cx.adjOf(arr) } : ref(cx.adjOf(arr));
+      });
       const g = s.target ? ref(cx.adjOf(s.target)) : null;
       for (const c of rule.adjoint(s.args, d, g)) out.push({ kind: "call", fn: c.fn, args: c.args, loc: s.loc });
       if (s.target && cx.needsReset(s.target, s)) out.push(assign(cx.adjOf(s.target), "=", num(0), s));

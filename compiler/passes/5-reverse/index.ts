@@ -26,8 +26,14 @@ export interface ReverseOptions {
   outBuffers?: boolean;
 }
 
-export function tsType(t: "num" | "bool" | "arr"): TypeSpec {
-  return t === "arr" ? { k: "Float64Array" } : t === "bool" ? { k: "boolean" } : { k: "number" };
+export function tsType(t: "num" | "bool" | "arr", list = false): TypeSpec {
+  return t === "arr" ? (list ? { k: "number[]" } : { k: "Float64Array" }) : t === "bool" ? { k: "boolean" } : { k: "number" };
+}
+
+/** A zeroed gradient buffer of a parameter array (a `number[]` for a `number[]` parameter). */
+export function zerosFor(p: IRFunction["params"][number], reuse?: Expr): Expr {
+  const fn = p.list ? "zerosArray" : "zeros";
+  return reuse ? call(fn, length(p.name), reuse) : call(fn, length(p.name));
 }
 
 export function reverseMode(fn: IRFunction, activity: Activity, names: Names, options: ReverseOptions = {}): GenFunction {
@@ -80,11 +86,18 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
     if (!cx.isActive(o)) continue;
     body.push({ kind: "assign", target: cx.adjOf(o), op: "=", value: call("seedCotangent", length(o), field(ref(cotName), fieldOf(o))), decl: "const", loc: at });
   }
+  // an array parameter that is active without being differentiated (written in place from
+  // differentiated values) still needs its adjoint
+  for (const p of fn.params) {
+    if (p.type === "arr" && !fn.wrt.includes(p.name) && !fn.outputs.includes(p.name) && cx.isActive(p.name)) {
+      body.push({ kind: "assign", target: cx.adjOf(p.name), op: "=", value: { kind: "new-array", size: length(p.name) }, decl: "const", loc: at });
+    }
+  }
   const gradFields: [string, Expr][] = [];
   for (const p of fn.params) {
     if (!fn.wrt.includes(p.name)) continue;
     if (p.type === "arr") {
-      const buf = outBuffers ? call("zeros", length(p.name), field(ref(outName), p.field, true)) : call("zeros", length(p.name));
+      const buf = zerosFor(p, outBuffers ? field(ref(outName), p.field, true) : undefined);
       if (cx.isActive(p.name)) {
         body.push({ kind: "assign", target: cx.adjOf(p.name), op: "=", value: buf, decl: "const", loc: at });
         gradFields.push([p.field, ref(cx.adjOf(p.name))]);
@@ -101,9 +114,9 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
 
   const gradType: TypeSpec = {
     k: "object",
-    props: fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => ({ name: p.field, type: tsType(p.type) })),
+    props: fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => ({ name: p.field, type: tsType(p.type, p.list) })),
   };
-  const params: GenFunction["params"] = fn.params.map((p) => ({ name: p.name, type: tsType(p.type) }));
+  const params: GenFunction["params"] = fn.params.map((p) => ({ name: p.name, type: tsType(p.type, p.list) }));
   if (vector) {
     params.push({ name: cotName, type: { k: "object", props: fn.outputs.map((o) => ({ name: fieldOf(o), type: { k: "Float64Array" } as TypeSpec, optional: true })) } });
   }
@@ -111,7 +124,7 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
     params.push({
       name: outName,
       optional: true,
-      type: { k: "object", props: arrayWrt.map((p) => ({ name: p.field, type: { k: "Float64Array" } as TypeSpec, optional: true })) },
+      type: { k: "object", props: arrayWrt.map((p) => ({ name: p.field, type: tsType(p.type, p.list), optional: true })) },
     });
   }
   const wrtText = fn.wrt.length ? fn.wrt.map((w) => `\`${fieldOf(w)}\``).join(", ") : "nothing";

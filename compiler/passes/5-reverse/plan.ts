@@ -18,7 +18,7 @@
  * empty are left out (`live`).
  */
 import { type LeafStmt, type Operand, type Stmt, isVar, ref, assertNever } from "../../ir/types.ts";
-import { usesOf, varsOf } from "../../ir/walk.ts";
+import { usesOf, varsOf, arrayOfArg } from "../../ir/walk.ts";
 import type { Block } from "../../ir/structure.ts";
 import { ruleFor } from "../../rules/index.ts";
 import { arrayRuleFor } from "../../rules/blas.ts";
@@ -95,7 +95,7 @@ class Planner {
       }
       if (s.kind === "call") {
         const w = arrayRuleFor(s.fn)!.writes;
-        if (w !== "result") push(this.writesOf, (s.args[w] as { name: string }).name, s);
+        if (w !== "result") push(this.writesOf, arrayOfArg(s.args[w])!, s);
       }
       if (s.kind === "op" && s.op === "copy" && isVar(s.args[0])) push(this.copiesOf, s.args[0].name, s);
     }

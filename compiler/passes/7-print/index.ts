@@ -63,6 +63,7 @@ class FunctionPrinter {
       case "field": return { k: "member", obj: this.expr(e.object), prop: e.name, ...(e.optional ? { optional: true } : {}) };
       case "coalesce": return { k: "bin", op: "??", a: this.expr(e.a), b: this.expr(e.b) };
       case "new-array": return { k: "new", ctor: "Float64Array", args: [this.expr(e.size)] };
+      case "view": return call(`${e.array}.subarray`, this.expr(e.begin), this.expr(e.end));
       case "tape-begin": return call(`${this.fn.tape!.module}.begin`);
       case "record": return { k: "object", props: e.fields.map(([k, x]) => [k, this.expr(x)] as [string, JsExpr]) };
       case "lambda": return { k: "arrow", params: e.params, body: this.expr(e.body) };
@@ -82,6 +83,10 @@ class FunctionPrinter {
     if ("infix" in syn) return { k: "bin", op: syn.infix as BinOp, a: args[0], b: args[1] };
     if ("prefix" in syn) return { k: "un", op: syn.prefix, a: args[0] };
     if ("call" in syn) return call(syn.call, ...args);
+    if ("runtime" in syn) {
+      this.imports.add(syn.runtime);
+      return call(syn.runtime, ...args);
+    }
     if ("member" in syn) return { k: "member", obj: args[0], prop: syn.member };
     return args[0];
   }

@@ -76,6 +76,7 @@ function typeText(t: TypeSpec, indent: string): string {
     case "number": return "number";
     case "boolean": return "boolean";
     case "Float64Array": return "Float64Array";
+    case "number[]": return "number[]";
     case "object": {
       if (t.props.length === 0) return "{}";
       const inner = indent + IND;

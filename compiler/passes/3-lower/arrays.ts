@@ -1,0 +1,239 @@
+/**
+ * Lowering of arrays, with their JavaScript meaning. A Float64Array or `number[]` value is either
+ * a whole array variable or a window of one (`x.subarray(b, e)`): a view is an offset and a
+ * length into its parent, so reads, writes and gradients go to the parent. New arrays (array
+ * literals, `new Float64Array(x)`, `Float64Array.from(x)`, `x.slice()`, `new Array(n).fill(v)`)
+ * are allocations filled by element steps; `set` and `fill` are loops of stores.
+ */
+import ts from "typescript";
+import { type Expr, type Stmt, type Operand, ref, num, isVar } from "../../ir/types.ts";
+import { ExpressionLowerer } from "./expressions.ts";
+import { skipParens } from "./resolve.ts";
+
+/** An array value: a whole array variable, or a window of one. */
+export interface ArrayRef {
+  array: string;
+  /** Where the window starts in `array` (absent: at 0, the whole array). */
+  offset?: Operand;
+  /** The window's length (absent: the array's). */
+  length?: Operand;
+}
+
+const TYPED = new Set(["Float64Array"]);
+
+function stripTypes(e: ts.Expression): ts.Expression {
+  e = skipParens(e);
+  while (ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) e = skipParens(e.expression);
+  return e;
+}
+
+/** `recv.method(args)`: the method's name and receiver, when `e` is such a call. */
+export function methodCall(e: ts.Expression): { recv: ts.Expression; name: string; args: readonly ts.Expression[] } | undefined {
+  e = stripTypes(e);
+  if (!ts.isCallExpression(e)) return undefined;
+  const c = skipParens(e.expression);
+  if (!ts.isPropertyAccessExpression(c)) return undefined;
+  return { recv: c.expression, name: c.name.text, args: e.arguments };
+}
+
+export abstract class ArrayLowerer extends ExpressionLowerer {
+  /** Whether an expression is an array value (so a declaration from it declares an array). */
+  protected isArrayExpression(e0: ts.Expression): boolean {
+    const e = stripTypes(e0);
+    if (ts.isIdentifier(e)) {
+      const sym = this.checker.getSymbolAtLocation(e);
+      if (sym && this.views.has(sym)) return true;
+      const o = sym && this.env.get(sym);
+      return !!o && isVar(o) && this.vars.get(o.name)?.type === "arr";
+    }
+    if (ts.isArrayLiteralExpression(e)) return true;
+    if (ts.isNewExpression(e) && ts.isIdentifier(e.expression) && (TYPED.has(e.expression.text) || e.expression.text === "Array")) return true;
+    const m = methodCall(e);
+    if (!m) return false;
+    if (ts.isIdentifier(m.recv) && (TYPED.has(m.recv.text) || m.recv.text === "Array") && (m.name === "from" || m.name === "of")) return true;
+    return ["subarray", "slice", "fill"].includes(m.name) && this.isArrayExpression(m.recv);
+  }
+
+  /** An expression naming an existing array or a window of one. */
+  protected lowerArrayRef(e0: ts.Expression, out: Stmt[]): ArrayRef {
+    const e = stripTypes(e0);
+    if (ts.isIdentifier(e)) {
+      const sym = this.checker.getSymbolAtLocation(e);
+      const view = sym && this.views.get(sym);
+      if (view) return view;
+      const o = this.lowerIdentifier(e);
+      if (!isVar(o) || this.vars.get(o.name)!.type !== "arr") this.internal(e);
+      return { array: o.name };
+    }
+    const m = methodCall(e);
+    if (m && m.name === "subarray") return this.window(this.lowerArrayRef(m.recv, out), m.args, out, e);
+    return this.internal(e);
+  }
+
+  /**
+   * Any array-valued expression. A new array is allocated into `target` (a declared variable)
+   * or a fresh temporary; a reference or window is returned as it is.
+   */
+  protected lowerArrayValue(e0: ts.Expression, out: Stmt[], target?: string): ArrayRef {
+    const e = stripTypes(e0);
+    const fresh = (size: Operand): ArrayRef => {
+      const name = target ?? this.newVar("a", "arr", "local");
+      this.loads.written(name);
+      out.push({ kind: "alloc", target: name, size, loc: this.loc(this.stmtOf(e)) });
+      this.defs.set(name, (this.defs.get(name) ?? 0) + 1);
+      return { array: name };
+    };
+    const literal = (elements: readonly ts.Expression[]): ArrayRef => {
+      const spread = elements.length === 1 && ts.isSpreadElement(elements[0]) ? elements[0] : undefined;
+      if (spread) return this.copyOf(this.lowerArrayRef(spread.expression, out), out, e, fresh);
+      const values = elements.map((x) => this.lowerExpr(x, out, ""));
+      const a = fresh(num(values.length));
+      values.forEach((v, i) => this.arrayStore(out, a, num(i), v, e));
+      return a;
+    };
+    if (ts.isArrayLiteralExpression(e)) return literal(e.elements);
+    if (ts.isNewExpression(e) && ts.isIdentifier(e.expression)) {
+      const arg = e.arguments?.[0];
+      if (e.expression.text === "Array") return fresh(arg ? this.lowerExpr(arg, out, "n") : num(0));
+      if (!arg) return fresh(num(0));
+      const a = stripTypes(arg);
+      if (ts.isArrayLiteralExpression(a)) return literal(a.elements);
+      if (this.isArrayExpression(a)) return this.copyOf(this.lowerArrayValue(a, out), out, e, fresh);
+      return fresh(this.lowerExpr(a, out, "n"));
+    }
+    const m = methodCall(e);
+    if (m && ts.isIdentifier(m.recv) && (TYPED.has(m.recv.text) || m.recv.text === "Array")) {
+      if (m.name === "of") return literal(m.args);
+      if (m.name === "from") return this.copyOf(this.lowerArrayValue(m.args[0], out), out, e, fresh);
+    }
+    if (m && m.name === "slice") return this.copyOf(this.window(this.lowerArrayRef(m.recv, out), m.args, out, e), out, e, fresh);
+    if (m && m.name === "fill") {
+      // `new Array(n).fill(v)`, or a fill of an existing array, which is that array
+      const created = !this.isReference(m.recv);
+      const a = this.lowerArrayValue(m.recv, out, target);
+      this.fill(a, m.args, out, e, created);
+      return a;
+    }
+    return this.lowerArrayRef(e, out);
+  }
+
+  /** The window `subarray(begin, end)` of an array, as JavaScript clamps it. */
+  protected window(base: ArrayRef, args: readonly ts.Expression[], out: Stmt[], at: ts.Node): ArrayRef {
+    const len = this.arrayLength(out, base, at);
+    const bound = (x: ts.Expression | undefined, dflt: Operand): Operand => {
+      if (x === undefined) return dflt;
+      const v = this.lowerExpr(x, out, "");
+      if (v.kind === "const" && v.value === 0) return v;
+      return this.step(out, "clampIndex", [v, len], at, "num", "");
+    };
+    const begin = bound(args[0], num(0));
+    const end = bound(args[1], len);
+    const span = this.step(out, "-", [end, begin], at, "num", "");
+    const length = this.step(out, "Math.max", [span, num(0)], at, "num", "");
+    const offset = base.offset === undefined ? begin : begin.kind === "const" && begin.value === 0 ? base.offset : this.step(out, "+", [base.offset, begin], at, "num", "");
+    return { array: base.array, offset, length };
+  }
+
+  protected arrayLength(out: Stmt[], a: ArrayRef, at: ts.Node): Operand {
+    return a.length ?? this.step(out, "length", [ref(a.array)], at, "num", "n");
+  }
+
+  /** The index into the parent array of element `index` of a window. */
+  private absolute(out: Stmt[], a: ArrayRef, index: Operand, at: ts.Node): Operand {
+    if (a.offset === undefined || (a.offset.kind === "const" && a.offset.value === 0)) return index;
+    if (index.kind === "const" && index.value === 0) return a.offset;
+    return this.step(out, "+", [a.offset, index], at, "num", "");
+  }
+
+  protected arrayLoad(out: Stmt[], a: ArrayRef, index: Operand, at: ts.Node): Operand {
+    return this.load(out, a.array, this.absolute(out, a, index, at), at);
+  }
+
+  protected arrayStore(out: Stmt[], a: ArrayRef, index: Operand, value: Operand, at: ts.Node): void {
+    const i = this.absolute(out, a, index, at);
+    this.loads.written(a.array);
+    out.push({ kind: "store", array: a.array, index: i, value, loc: this.loc(this.stmtOf(at)) });
+  }
+
+  /** An array as an argument of a BLAS routine: the variable, or `x.subarray(b, e)`. */
+  protected arrayArg(out: Stmt[], a: ArrayRef, at: ts.Node): Expr {
+    if (a.offset === undefined) return ref(a.array);
+    const end = this.step(out, "+", [a.offset, this.arrayLength(out, a, at)], at, "num", "");
+    return { kind: "view", array: a.array, begin: a.offset, end };
+  }
+
+  /** `for (k = 0; k < n; k++) body(k)` as a counted loop. */
+  protected countedLoop(out: Stmt[], n: Operand, at: ts.Node, body: (k: Operand, block: Stmt[]) => void): void {
+    const k = this.newVar("k", "num", "local");
+    this.defs.set(k, 1);
+    const block: Stmt[] = [];
+    this.depth++;
+    body(ref(k), block);
+    this.depth--;
+    out.push({ kind: "for", counter: k, start: num(0), end: n, cmp: "<", step: 1, body: block, loc: this.loc(this.stmtOf(at)) });
+  }
+
+  /** A new array holding the elements of `src`. */
+  private copyOf(src: ArrayRef, out: Stmt[], at: ts.Node, fresh: (size: Operand) => ArrayRef): ArrayRef {
+    const n = this.arrayLength(out, src, at);
+    const dst = fresh(n);
+    this.copyInto(dst, src, num(0), n, out, at);
+    return dst;
+  }
+
+  private copyInto(dst: ArrayRef, src: ArrayRef, at0: Operand, n: Operand, out: Stmt[], at: ts.Node): void {
+    this.countedLoop(out, n, at, (k, body) => {
+      const v = this.arrayLoad(body, src, k, at);
+      const i = at0.kind === "const" && at0.value === 0 ? k : this.step(body, "+", [at0, k], at, "num", "");
+      this.arrayStore(body, dst, i, v, at);
+    });
+  }
+
+  /** Whether an array expression names an existing array (or a window of one) rather than creating one. */
+  private isReference(e0: ts.Expression): boolean {
+    const e = stripTypes(e0);
+    if (ts.isIdentifier(e)) return true;
+    const m = methodCall(e);
+    return !!m && (m.name === "subarray" || m.name === "fill") && this.isReference(m.recv);
+  }
+
+  /** `a.fill(value, begin?, end?)`; a fill with 0 of a new allocation does nothing. */
+  private fill(a: ArrayRef, args: readonly ts.Expression[], out: Stmt[], at: ts.Node, created = false): void {
+    const value = args[0] ? this.lowerExpr(args[0], out, "v") : num(NaN);
+    if (created && value.kind === "const" && value.value === 0 && args.length <= 1) return;
+    const w = args.length > 1 ? this.window(a, args.slice(1), out, at) : a;
+    this.countedLoop(out, this.arrayLength(out, w, at), at, (k, body) => this.arrayStore(body, w, k, value, at));
+  }
+
+  /** `a.set(src, offset?)` and `a.fill(v, …)` as statements; whether `e` was one. */
+  protected lowerArrayStatement(e: ts.CallExpression, out: Stmt[]): boolean {
+    const m = methodCall(e);
+    if (!m || !this.isArrayExpression(m.recv)) return false;
+    if (m.name === "set") {
+      const dst = this.lowerArrayRef(m.recv, out);
+      const src = this.lowerArrayValue(m.args[0], out);
+      const offset = m.args[1] ? this.lowerExpr(m.args[1], out, "") : num(0);
+      this.copyInto(dst, src, offset, this.arrayLength(out, src, e), out, e);
+      return true;
+    }
+    if (m.name === "fill") {
+      this.fill(this.lowerArrayRef(m.recv, out), m.args, out, e);
+      return true;
+    }
+    return false;
+  }
+
+  /** `const [a, b] = xs`: one element per name. */
+  protected lowerArrayDestructuring(pattern: ts.ArrayBindingPattern, init: ts.Expression, out: Stmt[]): void {
+    const src = this.lowerArrayRef(init, out);
+    pattern.elements.forEach((el, i) => {
+      if (ts.isOmittedExpression(el) || !ts.isIdentifier(el.name)) return;
+      const v = this.newVar(el.name.text, "num", "local", el.name.text);
+      this.env.set(this.symbolOf(el.name), ref(v));
+      const index = this.absolute(out, src, num(i), el);
+      this.loads.written(v);
+      out.push({ kind: "load", target: v, array: src.array, index, loc: this.loc(this.stmtOf(el)) });
+      this.defs.set(v, 1);
+    });
+  }
+}
