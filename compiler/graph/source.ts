@@ -3,9 +3,11 @@
  * parse, fence and lowering `adjoint gen` runs (pipeline.ts `lowerAll`), so what is drawn is
  * what is differentiated.
  */
-import type ts from "typescript";
+import ts from "typescript";
 import type { Diagnostic } from "../diagnostics.ts";
 import type { IRFunction } from "../ir/types.ts";
+import { walk } from "../ir/walk.ts";
+import type { HelperSpan } from "./build.ts";
 import { lowerAll, type CompileOptions } from "../pipeline.ts";
 
 export type Lowered =
@@ -32,4 +34,32 @@ export function lowerFunction(program: ts.Program, sf: ts.SourceFile, name?: str
     ok: false, diagnostics: [], names,
     message: `no @differentiable function '${name}'${names.length ? ` (this file has ${names.join(", ")})` : " in this file"}`,
   };
+}
+
+/**
+ * The function declarations of the files a lowered function's steps come from: the helpers its
+ * inlined calls were lowered from, with the functions each one calls.
+ */
+export function helperSpans(program: ts.Program, ir: IRFunction): HelperSpan[] {
+  const files = new Set<string>([ir.file]);
+  walk(ir.body, (s) => { if (s.loc.file) files.add(s.loc.file); });
+  const out: HelperSpan[] = [];
+  for (const f of files) {
+    const sf = program.getSourceFile(f);
+    if (!sf) continue;
+    const visit = (n: ts.Node) => {
+      if (ts.isFunctionDeclaration(n) && n.body && n.name) {
+        const calls = new Set<string>();
+        const scan = (m: ts.Node) => {
+          if (ts.isCallExpression(m) && ts.isIdentifier(m.expression)) calls.add(m.expression.text);
+          ts.forEachChild(m, scan);
+        };
+        scan(n.body);
+        out.push({ name: n.name.text, file: sf.fileName, start: n.getStart(sf), end: n.getEnd(), calls: [...calls] });
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(sf);
+  }
+  return out;
 }

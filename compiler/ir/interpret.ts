@@ -101,6 +101,10 @@ export interface Run {
   branches: Map<IfStmt, boolean[]>;
   /** Each variable's last value. */
   env: Map<string, Value>;
+  /** The parameters' values the run started from (copies). */
+  inputs: Map<string, Value>;
+  /** The tangent direction the run was given, per parameter (zeros where none was). */
+  inputTangents: Map<string, Numeric>;
 }
 
 const truthy = (v: Value): boolean => (typeof v === "boolean" ? v : typeof v === "number" ? v !== 0 && !Number.isNaN(v) : true);
@@ -497,6 +501,11 @@ export function interpret(fn: IRFunction, inputs: Record<string, Value>, options
       it.tan.set(p.name, t ? new Float64Array(t) : new Float64Array(n));
     }
   }
+  const inputTangents = new Map<string, Numeric>();
+  for (const p of fn.params) {
+    const t = it.tan.get(p.name);
+    if (t !== undefined) inputTangents.set(p.name, typeof t === "number" ? t : new Float64Array(t));
+  }
   for (const k of Object.keys(options.tangents ?? {})) {
     if (!fn.params.some((p) => p.name === k)) throw new Error(`${fn.name} has no parameter '${k}' to take a tangent along`);
   }
@@ -527,6 +536,7 @@ export function interpret(fn: IRFunction, inputs: Record<string, Value>, options
   return {
     fn, value, outputs, tangent, outputTangents, adjoints, grad,
     trace: it.trace, executions: it.executions, trips: it.trips, branches: it.branches, env: it.env,
+    inputs: initial, inputTangents,
   };
 }
 
