@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import { tables, tablesText } from "../compiler/graph/table.ts";
-import { loadFunction, runAt, pointText, UsageError, type PointOptions } from "./graph.ts";
+import { loadFunction, runAt, pointText, ValueError, type PointOptions } from "./graph.ts";
 import type { Io } from "./main.ts";
 
 export interface TableOptions extends PointOptions {
@@ -38,7 +38,7 @@ export function table(file: string, opts: TableOptions, io: Io): number {
     return 0;
   } catch (e) {
     io.err(`error: ${(e as Error).message}\n`);
-    return e instanceof UsageError ? 2 : 1;
+    return e instanceof ValueError ? 2 : 1;
   }
 }
 
