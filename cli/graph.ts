@@ -12,22 +12,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { createProgram, formatDiagnostic } from "../compiler/index.ts";
 import { lowerFunction, helperSpans } from "../compiler/graph/source.ts";
-import { buildGraph } from "../compiler/graph/build.ts";
-import { toDot } from "../compiler/graph/dot.ts";
 import { renderSvg } from "../compiler/graph/svg.ts";
-import { formatValue } from "../compiler/graph/labels.ts";
+import { graphDot, pointText, type Loaded } from "../compiler/graph/index.ts";
 import { ValueError, parseAssignments, parseJsonValues, checkValues } from "../compiler/graph/values.ts";
 import { interpret, type Run, type Value, type Numeric } from "../compiler/ir/interpret.ts";
 import type { IRFunction } from "../compiler/ir/types.ts";
-import type { HelperSpan } from "../compiler/graph/build.ts";
 import type { Io } from "./main.ts";
 
-export interface Loaded {
-  ir: IRFunction;
-  helpers: HelperSpan[];
-}
-
-export { ValueError };
+export { ValueError, pointText, type Loaded };
 
 /** Lowers `name` from `file`; diagnostics are printed and give exit code 1. */
 export function loadFunction(file: string, name: string | undefined, io: Io): Loaded | number {
@@ -94,16 +86,6 @@ export function runAt(ir: IRFunction, opts: PointOptions): Run | undefined {
   return interpret(ir, inputs, { tangents: tangents as Record<string, Numeric> | undefined, cotangents: cotangents as Record<string, Float64Array> | undefined });
 }
 
-/** `f at x1 = 1.5, x2 = 0.5, along ẋ1 = 1, ẋ2 = 0` */
-export function pointText(run: Run, tangents: boolean): string {
-  const vals = run.fn.params.map((p) => `${p.name} = ${formatValue(run.inputs.get(p.name))}`).join(", ");
-  const dirs = run.fn.params.filter((p) => p.type !== "bool").map((p) => `${dotted(p.name)} = ${formatValue(run.inputTangents.get(p.name))}`).join(", ");
-  return `${run.fn.name} at ${vals}${tangents ? `, along ${dirs}` : ""}`;
-}
-
-/** The name with a dot over its first letter: ẋ1. */
-const dotted = (name: string) => `${name[0]}\u0307${name.slice(1)}`;
-
 /** Writes `text` atomically: readers see the old file or the new one, never a part. */
 export function writeFileAtomic(file: string, text: string): void {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -122,15 +104,6 @@ export interface GraphOptions extends PointOptions {
   out?: string;
   format?: string;
   expand?: boolean;
-}
-
-/** The picture's DOT text for `ir` (shared by the CLI and the README pictures' test). */
-export function graphDot(loaded: Loaded, run: Run | undefined, opts: { expand?: boolean; tangents?: boolean }): string {
-  const g = buildGraph(loaded.ir, { helpers: loaded.helpers, expand: opts.expand, run, tangents: opts.tangents });
-  const title = run
-    ? `${pointText(run, !!opts.tangents)}\nv value${opts.tangents ? ", v̇ tangent" : ""}, v̄ adjoint ∂${run.fn.name}/∂v; edges: local partials ∂`
-    : loaded.ir.name;
-  return toDot(g, { title });
 }
 
 export async function graph(file: string, opts: GraphOptions, io: Io): Promise<number> {
