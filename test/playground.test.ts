@@ -83,7 +83,7 @@ describe.skipIf(!haveChromium)(haveChromium ? "the playground in headless Chromi
     page.on("pageerror", (e: Error) => errors.push(e.message));
     await page.goto(url);
     // the first analysis: the example function
-    await page.waitForFunction(() => Number(document.body.dataset.runs ?? 0) >= 1, null, { timeout: 240_000 });
+    await page.waitForFunction("Number(document.body.dataset.runs ?? 0) >= 1", null, { timeout: 240_000 });
     fs.mkdirSync(TMP, { recursive: true });
   }, 300_000);
 
@@ -95,7 +95,7 @@ describe.skipIf(!haveChromium)(haveChromium ? "the playground in headless Chromi
 
   /** Replaces the editor's text as a user would: select all, then type. */
   async function typeSource(text: string): Promise<number> {
-    const before = Number(await page.evaluate(() => document.body.dataset.runs ?? 0));
+    const before = Number(await page.evaluate("document.body.dataset.runs ?? 0"));
     await page.click(".cm-content");
     await page.keyboard.press("Control+A");
     await page.keyboard.press("Delete");
@@ -104,11 +104,11 @@ describe.skipIf(!haveChromium)(haveChromium ? "the playground in headless Chromi
   }
 
   async function settle(before: number): Promise<void> {
-    await page.waitForFunction((n: number) => Number(document.body.dataset.runs) > n && document.body.dataset.state !== "busy", before, { timeout: 120_000 });
+    await page.waitForFunction(`Number(document.body.dataset.runs) > ${before} && document.body.dataset.state !== "busy"`, null, { timeout: 120_000 });
   }
 
   it("shows the example's gradient on load", async () => {
-    expect(await page.evaluate(() => document.body.dataset.state)).toBe("ready");
+    expect(await page.evaluate("document.body.dataset.state")).toBe("ready");
     const x1 = Number(await page.getAttribute('tr[data-name="grad:x1"] td.num', "data-value"));
     const r = await cli("table", "fixtures/seeds/table.ts", "--at", "x1=1.5,x2=0.5", "--digits", "15");
     const row = r.out.slice(r.out.indexOf("Reverse mode")).split("\n").map((l) => l.trim().split(/\s{3,}/)).find((c) => c[0] === "x1")!;
@@ -120,8 +120,8 @@ describe.skipIf(!haveChromium)(haveChromium ? "the playground in headless Chromi
     const before = await typeSource(SOURCE);
     await page.fill("#point", POINT);
     await settle(before);
-    await page.waitForFunction(() => document.querySelector("#output")?.textContent?.includes("export function gGrad(") && document.querySelector('tr[data-name="grad:w"]'), null, { timeout: 120_000 });
-    expect(await page.evaluate(() => document.body.dataset.state)).toBe("ready");
+    await page.waitForFunction(`document.querySelector("#output")?.textContent?.includes("export function gGrad(") && document.querySelector('tr[data-name="grad:w"]')`, null, { timeout: 120_000 });
+    expect(await page.evaluate("document.body.dataset.state")).toBe("ready");
 
     // the same function through the CLI
     const file = path.join(TMP, "model.ts");
@@ -164,7 +164,7 @@ describe.skipIf(!haveChromium)(haveChromium ? "the playground in headless Chromi
     const before = await typeSource(BROKEN);
     await page.fill("#point", "x=1");
     await settle(before);
-    await page.waitForFunction(() => document.body.dataset.state === "error" && !document.querySelector("#diagnostics")?.hasAttribute("hidden"), null, { timeout: 120_000 });
+    await page.waitForFunction(`document.body.dataset.state === "error" && !document.querySelector("#diagnostics")?.hasAttribute("hidden")`, null, { timeout: 120_000 });
     const text = (await page.textContent("#diagnostics")) as string;
     expect(text).toMatch(/^model\.ts:3:3 - error AD1001: A switch statement is not supported/);
     expect(text).toContain("> 3 |   switch (x) {");
