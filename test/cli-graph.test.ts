@@ -176,6 +176,25 @@ describe("adjoint graph", () => {
     expect(dot).toMatch(/in_x2 -> n\d+ \[[^\]]*label="∂ -6"/);
   });
 
+  it("labels the edges into a collapsed helper call with its local partials (seed 000's graph)", async () => {
+    const r = await run("graph", "fixtures/seeds/chain.ts", "--at", "x1=0.5,x2=-0.3", "--format", "dot");
+    expect(r.code).toBe(0);
+    const x1 = 0.5, x2 = -0.3;
+    const a = x1 * x1 + x2, b = Math.sin(x1 * x2);
+    const node = (name: string) => r.out.match(new RegExp(`^  (n\\d+) \\[label=<[^\\n]*<B>${name}\\(`, "m"))![1];
+    const edge = (from: string, to: string) => r.out.match(new RegExp(`^  ${from} -> ${to} \\[[^\\n]*label="∂ ([^"]+)"`, "m"))?.[1];
+    const [z1, z2, h1, h2] = ["z1", "z2", "h1", "h2"].map(node);
+    expect(r.out).toContain("<B>z1(x1, x2)</B>");
+    expect(edge("in_x1", z1)).toBe(formatValue(2 * x1)); // z1 = x1² + x2
+    expect(edge("in_x2", z1)).toBe("1");
+    expect(edge("in_x1", z2)).toBe(formatValue(x2 * Math.cos(x1 * x2))); // z2 = sin(x1·x2)
+    expect(edge("in_x2", z2)).toBe(formatValue(x1 * Math.cos(x1 * x2)));
+    expect(edge(z1, h1)).toBe(formatValue(b)); // h1 = a·b
+    expect(edge(z2, h1)).toBe(formatValue(a));
+    expect(edge(z1, h2)).toBe(formatValue(Math.exp(a))); // h2 = e^a − b
+    expect(edge(z2, h2)).toBe("-1");
+  });
+
   it("labels loops with their trip counts and branches with their decisions", async () => {
     const inputs = path.join(TMP, "mlp2.json");
     fs.writeFileSync(inputs, JSON.stringify({ W1: [0.5, -0.3, 0.8, 0.1, -0.6, 0.4], b1: [0.1, -0.2], w2: [0.7, -0.5], b2: 0.05, x: [1, -0.5, 0.25], target: 0.3 }));

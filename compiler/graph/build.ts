@@ -180,6 +180,7 @@ class Builder {
       if (v) for (const d of out.get(v) ?? []) this.edge(d, node.id, v, true, "1");
     }
     this.markBackEdges();
+    this.helperPartials();
     this.controlEdges();
     return { fn: this.fn, root, nodes: this.nodes, edges: [...this.edges.values()], at: !!run, tangents: !!run && !!this.options.tangents };
   }
@@ -490,6 +491,47 @@ class Builder {
     this.edges.set(key, { from, to, variable, active, back: false, partial: active ? partial : undefined });
   }
 
+  /**
+   * Local partials on the edges into a collapsed helper call: ∂(its result)/∂(each scalar it
+   * reads), by forward mode over the steps of its last call in the trace, from their recorded
+   * partials. Only for calls with one scalar result that work on scalars (no array writes).
+   */
+  private helperPartials(): void {
+    const edges = [...this.edges.values()];
+    // name a call by what it reads: z1(x1, x2)
+    for (const node of this.nodes) {
+      if (node.kind !== "helper") continue;
+      const args = [...new Set(edges.filter((e) => e.to === node.id && !e.back && !e.control).map((e) => this.texts.name(e.variable)))];
+      node.expr = `${node.name}(${args.join(", ")})`;
+    }
+    const run = this.options.run;
+    if (!run) return;
+    for (const node of this.nodes) {
+      if (node.kind !== "helper") continue;
+      const outs = new Set(edges.filter((e) => e.from === node.id && e.active && !e.back).map((e) => e.variable));
+      if (outs.size !== 1) continue;
+      const out = [...outs][0];
+      if (this.fn.vars.get(out)?.type !== "num") continue;
+      const segment = lastCall(run, new Set(node.steps));
+      if (segment.some((x) => x.step.kind === "store" || x.step.kind === "call" || x.step.kind === "alloc")) continue;
+      for (const e of edges) {
+        if (e.to !== node.id || !e.active || e.back || this.fn.vars.get(e.variable)?.type !== "num") continue;
+        const tan = new Map<string, number>([[e.variable, 1]]);
+        for (const x of segment) {
+          const st = x.step;
+          if (st.kind === "op") {
+            let t = 0;
+            if (x.partials) st.args.forEach((a, i) => { if (a.kind === "var") t += (tan.get(a.name) ?? 0) * x.partials![i]; });
+            tan.set(st.target, t);
+          } else if (st.kind === "load") {
+            tan.set(st.target, 0);
+          }
+        }
+        e.partial = formatNumber(tan.get(out) ?? 0);
+      }
+    }
+  }
+
   private reachingOf(vars: Set<string>, defs: Defs): Set<string> {
     const out = new Set<string>();
     for (const v of vars) for (const d of defs.get(v) ?? []) out.add(d);
@@ -603,6 +645,15 @@ function lastExecution(run: Run, steps: LeafStmt[]): Execution | undefined {
     if (ex && ex.length) return ex[ex.length - 1];
   }
   return undefined;
+}
+
+/** The executions of the last call of a collapsed helper: the last run of its steps in the trace. */
+function lastCall(run: Run, steps: Set<LeafStmt>): Execution[] {
+  let k = run.trace.length - 1;
+  while (k >= 0 && !steps.has(run.trace[k].step)) k--;
+  const end = k;
+  while (k >= 0 && steps.has(run.trace[k].step)) k--;
+  return run.trace.slice(k + 1, end + 1);
 }
 
 function runsOf(run: Run, s: LeafStmt): number {

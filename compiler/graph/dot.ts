@@ -73,7 +73,7 @@ function nodeLine(n: GraphNode, g: Graph, indent: string): string {
     `class=${quote(`${n.kind}${n.active ? " active" : ""}`)}`,
     `tooltip=${quote(n.loc?.text ?? n.expr)}`,
   ];
-  if (n.kind === "helper") attrs.push("shape=box3d");
+  if (n.kind === "helper") attrs.push("shape=box3d", `margin="0.12,0.08"`);
   if (n.kind === "output") attrs.push("penwidth=1.5");
   if (!n.active) attrs.push(`color="#999999"`, `fontcolor="#555555"`);
   return `${indent}${n.id} [${attrs.join(", ")}];`;
