@@ -104,6 +104,7 @@ export interface GraphOptions extends PointOptions {
   out?: string;
   format?: string;
   expand?: boolean;
+  activeOnly?: boolean;
 }
 
 export async function graph(file: string, opts: GraphOptions, io: Io): Promise<number> {
@@ -121,7 +122,7 @@ export async function graph(file: string, opts: GraphOptions, io: Io): Promise<n
     io.err(`error: ${(e as Error).message}\n`);
     return e instanceof ValueError ? 2 : 1;
   }
-  const dot = graphDot(loaded, run, { expand: opts.expand, tangents: opts.tangent !== undefined });
+  const dot = graphDot(loaded, run, { expand: opts.expand, tangents: opts.tangent !== undefined, activeOnly: opts.activeOnly });
   const text = format === "dot" ? dot : await renderSvg(dot);
   if (opts.out) {
     writeFileAtomic(opts.out, text);
@@ -145,6 +146,7 @@ export function registerGraph(program: Command, io: Io, done: (code: number) => 
     .option("--tangent <values>", "direction for forward mode, as --at (missing: 0); adds tangents")
     .option("--cotangent <values>", "cotangents of @out outputs for the adjoints (default: ones)")
     .option("--expand", "draw the steps of inlined helpers instead of one node per call")
+    .option("--active-only", "leave out the steps no derivative flows through (sizes, indices, conditions)")
     .action(async (file: string, opts: GraphOptions) => {
       done(await graph(file, opts, io));
     });

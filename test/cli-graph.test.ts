@@ -216,6 +216,19 @@ describe("adjoint graph", () => {
     expect(r.err).toContain("^");
   });
 
+  it("--active-only leaves out the steps no derivative flows through", async () => {
+    const all = (await run("graph", "fixtures/programs/layers.ts", "--fn", "mlpLoss")).out;
+    const active = (await run("graph", "fixtures/programs/layers.ts", "--fn", "mlpLoss", "--active-only")).out;
+    expect(XMLValidator.validate(active)).toBe(true);
+    const steps = classes(all, "step"), activeSteps = classes(all, "step").filter((g) => g.class!.includes("active"));
+    expect(activeSteps.length).toBeGreaterThan(10);
+    expect(activeSteps.length).toBeLessThan(steps.length);
+    expect(classes(active, "step")).toHaveLength(activeSteps.length);
+    expect(classes(active, "step").filter((g) => !g.class!.includes("active"))).toEqual([]);
+    // the matrix-level steps are all there: three gemm calls forward
+    expect(active.match(/gemm · line/g)).toHaveLength(3);
+  });
+
   it("rejects an unknown format", async () => {
     const r = await run("graph", "fixtures/seeds/table.ts", "--format", "png");
     expect(r.code).toBe(2);

@@ -13,6 +13,8 @@ import type { Cluster, Graph, GraphNode, GraphEdge } from "./build.ts";
 export interface DotOptions {
   /** A title above the picture (default: the function's name, and the point when there is one). */
   title?: string;
+  /** Leave out the steps no derivative flows through (sizes, indices, conditions) and their edges. */
+  activeOnly?: boolean;
 }
 
 const FONT = "Helvetica";
@@ -89,13 +91,16 @@ const CLUSTER_STYLE: Record<Cluster["kind"], string> = {
   helper: `style="rounded,filled"; fillcolor="#f5fbf7"; color="#3f8f5f";`,
 };
 
-function clusterLines(c: Cluster, g: Graph, indent: string, out: string[]): void {
+function clusterLines(c: Cluster, g: Graph, indent: string, out: string[], shown: (n: GraphNode) => boolean): void {
+  if (!hasShown(c, shown)) return;
   out.push(`${indent}subgraph ${c.id} {`);
   out.push(`${indent}  label=${quote(c.label)}; ${CLUSTER_STYLE[c.kind]} fontsize=10; fontcolor="#333333";`);
-  for (const n of c.nodes) out.push(nodeLine(n, g, indent + "  "));
-  for (const k of c.clusters) clusterLines(k, g, indent + "  ", out);
+  for (const n of c.nodes) if (shown(n)) out.push(nodeLine(n, g, indent + "  "));
+  for (const k of c.clusters) clusterLines(k, g, indent + "  ", out, shown);
   out.push(`${indent}}`);
 }
+
+const hasShown = (c: Cluster, shown: (n: GraphNode) => boolean): boolean => c.nodes.some(shown) || c.clusters.some((k) => hasShown(k, shown));
 
 function edgeLine(e: GraphEdge): string {
   const attrs: string[] = [];
@@ -108,7 +113,7 @@ function edgeLine(e: GraphEdge): string {
     if (e.partial !== undefined) attrs.push(`label=${quote(`∂ ${e.partial}`)}`, `fontsize=9`, `fontcolor="#a04000"`);
   } else {
     // sizes and indices do not shape the layout: derivatives flow along the solid edges
-    attrs.push(`color="#b0b0b0"`, `style=dashed`, `arrowsize=0.6`, "constraint=false");
+    attrs.push(`color="#c4c4c4"`, `style=dashed`, `penwidth=0.7`, `arrowsize=0.5`, "constraint=false");
   }
   if (e.back) attrs.push(...(e.active ? ["constraint=false"] : []), `color="${e.active ? "#6f42c1" : "#c9b6e8"}"`);
   attrs.push(`class=${quote(`${e.active ? "active" : "inactive"}${e.back ? " back" : ""}`)}`, `tooltip=${quote(e.variable)}`);
@@ -123,13 +128,20 @@ export function toDot(g: Graph, options: DotOptions = {}): string {
   out.push(`  graph [fontname=${quote(FONT)}, fontsize=12, labelloc=t, labeljust=l, label="${title}\\l"];`);
   out.push(`  node [shape=box, style="rounded,filled", fontname=${quote(FONT)}, fontsize=11, margin="0.08,0.04"];`);
   out.push(`  edge [fontname=${quote(FONT)}, arrowsize=0.7];`);
-  for (const n of g.root.nodes) out.push(nodeLine(n, g, "  "));
-  for (const c of g.root.clusters) clusterLines(c, g, "  ", out);
-  const inputs = g.root.nodes.filter((n) => n.kind === "input").map((n) => n.id);
+  const shown = (n: GraphNode) => !options.activeOnly || n.active || n.kind === "input" || n.kind === "output";
+  const ids = new Set(g.nodes.filter(shown).map((n) => n.id));
+  for (const n of g.root.nodes) if (shown(n)) out.push(nodeLine(n, g, "  "));
+  for (const c of g.root.clusters) clusterLines(c, g, "  ", out, shown);
+  const inputs = g.root.nodes.filter((n) => n.kind === "input" && shown(n)).map((n) => n.id);
   const outputs = g.root.nodes.filter((n) => n.kind === "output").map((n) => n.id);
   if (inputs.length) out.push(`  { rank=source; ${inputs.join("; ")}; }`);
   if (outputs.length) out.push(`  { rank=sink; ${outputs.join("; ")}; }`);
-  for (const e of g.edges) out.push(edgeLine(e));
+  for (const e of g.edges) {
+    if (!ids.has(e.from) || !ids.has(e.to)) continue;
+    // a control edge points at its region's first node, which may be hidden
+    if (e.control && options.activeOnly) continue;
+    out.push(edgeLine(e));
+  }
   out.push("}");
   return out.join("\n") + "\n";
 }

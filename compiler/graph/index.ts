@@ -33,11 +33,11 @@ export function pointText(run: Run, tangents: boolean): string {
 const dotted = (name: string) => `${name[0]}\u0307${name.slice(1)}`;
 
 /** The picture's DOT text for `ir` (the CLI's, the playground's and the README's pictures). */
-export function graphDot(loaded: Loaded, run: Run | undefined, opts: { expand?: boolean; tangents?: boolean }): string {
+export function graphDot(loaded: Loaded, run: Run | undefined, opts: { expand?: boolean; tangents?: boolean; activeOnly?: boolean }): string {
   const g = buildGraph(loaded.ir, { helpers: loaded.helpers, expand: opts.expand, run, tangents: opts.tangents });
   const title = run
     ? `${pointText(run, !!opts.tangents)}\nv value${opts.tangents ? ", v̇ tangent" : ""}, v̄ adjoint ∂${run.fn.name}/∂v; edges: local partials ∂`
     : loaded.ir.name;
-  return toDot(g, { title });
+  return toDot(g, { title, activeOnly: opts.activeOnly });
 }
 
