@@ -28,6 +28,7 @@ const fnSelect = $<HTMLSelectElement>("fn");
 const point = $<HTMLInputElement>("point");
 const tangent = $<HTMLInputElement>("tangent");
 const expand = $<HTMLInputElement>("expand");
+const activeOnly = $<HTMLInputElement>("active-only");
 const status = $<HTMLDivElement>("status");
 
 const editor = new EditorView({
@@ -75,7 +76,7 @@ async function update(): Promise<void> {
   const source = editor.state.doc.toString();
   let a: Analysis;
   try {
-    a = await analyze({ source, fn: fnSelect.value || undefined, point: point.value, tangent: tangent.value, expand: expand.checked }, LIBS);
+    a = await analyze({ source, fn: fnSelect.value || undefined, point: point.value, tangent: tangent.value, expand: expand.checked, activeOnly: activeOnly.checked }, LIBS);
   } catch (e) {
     if (mine !== generation) return;
     status.textContent = `internal error: ${(e as Error).message}`;
@@ -106,5 +107,5 @@ async function update(): Promise<void> {
 }
 
 for (const el of [point, tangent]) el.addEventListener("input", () => schedule());
-for (const el of [fnSelect, expand]) el.addEventListener("change", () => schedule(0));
+for (const el of [fnSelect, expand, activeOnly]) el.addEventListener("change", () => schedule(0));
 schedule(0);

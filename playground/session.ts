@@ -26,6 +26,8 @@ export interface Request {
   /** A tangent direction, as the point (optional). */
   tangent?: string;
   expand?: boolean;
+  /** Leave out the steps no derivative flows through. */
+  activeOnly?: boolean;
 }
 
 export interface Analysis {
@@ -127,7 +129,7 @@ export async function analyze(req: Request, libs: Record<string, string>): Promi
     timings.run = now() - t0;
     t0 = now();
     const run = interpret(ir, values, { tangents: tangents as Record<string, Numeric> | undefined });
-    const dot = graphDot({ ir, helpers: helperSpans(r.program, ir) }, run, { expand: req.expand, tangents: !!tangents });
+    const dot = graphDot({ ir, helpers: helperSpans(r.program, ir) }, run, { expand: req.expand, tangents: !!tangents, activeOnly: req.activeOnly });
     a.svg = await renderSvg(dot);
     a.table = tablesText(tables(run), { tangents: !!tangents, maxRows: 400 });
     timings.draw = now() - t0;
