@@ -106,6 +106,7 @@ async function update(): Promise<void> {
   document.body.dataset.runs = String(++runs);
 }
 
+$("graph").addEventListener("click", () => $("graph").classList.toggle("fit"));
 for (const el of [point, tangent]) el.addEventListener("input", () => schedule());
 for (const el of [fnSelect, expand, activeOnly]) el.addEventListener("change", () => schedule(0));
 schedule(0);
