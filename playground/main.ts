@@ -102,6 +102,13 @@ async function update(): Promise<void> {
   status.className = problems ? "error" : "";
   status.textContent = a.error
     ?? (a.diagnostics.length ? `${a.diagnostics.length} error${a.diagnostics.length === 1 ? "" : "s"}` : a.functions.length === 0 ? "no @differentiable function yet" : `compiled in ${a.timings.compile.toFixed(0)} ms, ran in ${a.timings.run.toFixed(0)} ms, drawn in ${a.timings.draw.toFixed(0)} ms`);
+  const suggest = $<HTMLButtonElement>("suggest");
+  suggest.hidden = !(a.error?.startsWith("point") && a.suggestedPoint);
+  suggest.textContent = `at ${a.suggestedPoint ?? ""}`;
+  suggest.onclick = () => {
+    point.value = a.suggestedPoint ?? "";
+    schedule(0);
+  };
   document.body.dataset.state = problems ? "error" : "ready";
   document.body.dataset.runs = String(++runs);
 }

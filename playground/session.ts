@@ -36,6 +36,8 @@ export interface Analysis {
   fn?: string;
   /** `x1: number, x2: number` */
   signature?: string;
+  /** A point that fits the function's parameters (offered when the point given does not). */
+  suggestedPoint?: string;
   output?: string;
   /** Diagnostics as the CLI prints them, with code frames. */
   diagnostics: string[];
@@ -96,6 +98,7 @@ export async function analyze(req: Request, libs: Record<string, string>): Promi
   if (!lowered.ok) return a;
   const ir = lowered.ir;
   a.signature = signatureText(ir);
+  a.suggestedPoint = defaultPoint(ir);
   let values: Record<string, Value>;
   let tangents: Record<string, Value> | undefined;
   try {
@@ -128,7 +131,8 @@ export async function analyze(req: Request, libs: Record<string, string>): Promi
     }
     timings.run = now() - t0;
     t0 = now();
-    const run = interpret(ir, values, { tangents: tangents as Record<string, Numeric> | undefined });
+    // the trace is for pictures: a long run stops here (the gradient above came from the generated code)
+    const run = interpret(ir, values, { tangents: tangents as Record<string, Numeric> | undefined, maxSteps: 200_000 });
     const dot = graphDot({ ir, helpers: helperSpans(r.program, ir) }, run, { expand: req.expand, tangents: !!tangents, activeOnly: req.activeOnly });
     a.svg = await renderSvg(dot);
     a.table = tablesText(tables(run), { tangents: !!tangents, maxRows: 400 });

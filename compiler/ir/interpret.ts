@@ -74,7 +74,7 @@ export interface RunOptions {
   tangents?: Record<string, Numeric>;
   /** Cotangents of `@out` outputs for reverse mode (missing: all ones). */
   cotangents?: Record<string, Float64Array>;
-  /** Stop with an error after this many executed steps (default 5,000,000). */
+  /** Stop with an error after this many executed steps (default 1,000,000). */
   maxSteps?: number;
 }
 
@@ -485,7 +485,7 @@ function bindInputs(fn: IRFunction, inputs: Record<string, Value>): Map<string, 
 
 /** Runs a lowered function at `inputs`: value, tangent, adjoints and the trace of every step. */
 export function interpret(fn: IRFunction, inputs: Record<string, Value>, options: RunOptions = {}): Run {
-  const it = new Interpreter(fn, options.maxSteps ?? 5_000_000);
+  const it = new Interpreter(fn, options.maxSteps ?? 1_000_000);
   const bound = bindInputs(fn, inputs);
   const initial = new Map<string, Value>();
   for (const [k, v] of bound) {
