@@ -106,10 +106,6 @@ export class ExpressionTexts {
     return clip(this.operand(e, 0).s, 64);
   }
 
-  /** Whether a step only feeds the expression of the step using it (it is shown there). */
-  isFolded(v: string): boolean {
-    return this.defs.has(v);
-  }
 }
 
 export function clip(s: string, n: number): string {
