@@ -10,6 +10,8 @@ import { Command, CommanderError } from "commander";
 import fs from "node:fs";
 import path from "node:path";
 import { compileFiles, formatDiagnostic, outputFileName, MODES, type Mode } from "../compiler/index.ts";
+import { registerGraph } from "./graph.ts";
+import { registerTable } from "./table.ts";
 
 export interface GenOptions {
   outDir?: string;
@@ -142,6 +144,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .action(async (files: string[], opts: GenOptions) => {
       code = await gen(files, opts, io);
     });
+  registerGraph(program, io, (c) => (code = c));
+  registerTable(program, io, (c) => (code = c));
   try {
     await program.parseAsync(argv);
   } catch (e) {

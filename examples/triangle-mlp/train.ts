@@ -1,10 +1,12 @@
 // An MLP learns the lecture notes' triangle problem: points inside a triangle are +1, outside −1.
 // Prints the accuracy as it trains and writes the decision boundary with the data points to
-// examples/triangle-mlp/boundary.svg. Run: npx tsx examples/triangle-mlp/train.ts
+// examples/triangle-mlp/boundary.svg, and its loss curve to examples/triangle-mlp/loss.svg.
+// Run: npx tsx examples/triangle-mlp/train.ts
 import fs from "node:fs";
 import path from "node:path";
 import { Adam, mulberry32 } from "adjoint/runtime";
 import { lossGrad } from "./model.grad.ts";
+import { fieldChart, lineChart } from "../plot.ts";
 
 const TRIANGLE: [number, number][] = [[-0.7, -0.6], [0.8, -0.4], [0.0, 0.8]];
 
@@ -29,26 +31,19 @@ function accuracy(p: Params, X: Float64Array, y: Float64Array): number {
   return ok / y.length;
 }
 
-function svg(p: Params, X: Float64Array, y: Float64Array): string {
-  const size = 400, cells = 80, cell = size / cells;
-  const toPx = (v: number) => ((v + 1) / 2) * size;
-  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}">`];
-  for (let i = 0; i < cells; i++) for (let j = 0; j < cells; j++) {
-    const px = -1 + (2 * (i + 0.5)) / cells, py = 1 - (2 * (j + 0.5)) / cells;
-    const prob = 1 / (1 + Math.exp(-score(p, px, py)));
-    const r = Math.round(255 - 120 * prob), g = Math.round(200 + 40 * prob), b = Math.round(255 - 120 * (1 - prob));
-    parts.push(`<rect x="${(i * cell).toFixed(1)}" y="${(j * cell).toFixed(1)}" width="${cell.toFixed(1)}" height="${cell.toFixed(1)}" fill="rgb(${r},${g},${b})"/>`);
-  }
-  const tri = TRIANGLE.map(([a, c]) => `${toPx(a).toFixed(1)},${(size - toPx(c)).toFixed(1)}`).join(" ");
-  parts.push(`<polygon points="${tri}" fill="none" stroke="black" stroke-width="2"/>`);
-  for (let i = 0; i < y.length; i++) {
-    parts.push(`<circle cx="${toPx(X[2 * i]).toFixed(1)}" cy="${(size - toPx(X[2 * i + 1])).toFixed(1)}" r="2.5" fill="${y[i] > 0 ? "#1a7f37" : "#cf222e"}"/>`);
-  }
-  parts.push("</svg>");
-  return parts.join("\n");
+/** The decision boundary: the network's probability of "inside" over the square, the triangle, the data. */
+function boundary(p: Params, X: Float64Array, y: Float64Array): string {
+  return fieldChart({
+    probability: (px, py) => 1 / (1 + Math.exp(-score(p, px, py))),
+    polygon: TRIANGLE,
+    points: Array.from(y, (label, i) => ({ x: X[2 * i], y: X[2 * i + 1], positive: label > 0 })),
+  });
 }
 
-export function main({ n = 600, hidden = 12, epochs = 1500, lr = 0.03, log = console.log, out = path.join(import.meta.dirname, "boundary.svg") } = {}) {
+export function main({
+  n = 600, hidden = 12, epochs = 1500, lr = 0.03, log = console.log,
+  out = path.join(import.meta.dirname, "boundary.svg"), lossOut = path.join(path.dirname(out), "loss.svg"),
+} = {}) {
   const rng = mulberry32(7);
   const X = new Float64Array(2 * n);
   const y = new Float64Array(n);
@@ -62,8 +57,10 @@ export function main({ n = 600, hidden = 12, epochs = 1500, lr = 0.03, log = con
   const opt = new Adam({ lr });
   const buffers = { W1: new Float64Array(2 * hidden), b1: new Float64Array(hidden), W2: new Float64Array(hidden) };
   const history: { epoch: number; loss: number; accuracy: number }[] = [];
+  const losses: number[] = [];
   for (let epoch = 0; epoch <= epochs; epoch++) {
     const { value, grad } = lossGrad(params.W1, params.b1, params.W2, params.b2, X, y, buffers);
+    losses.push(value);
     if (epoch % Math.max(1, Math.floor(epochs / 6)) === 0 || epoch === epochs) {
       const acc = accuracy(params, X, y);
       history.push({ epoch, loss: value, accuracy: acc });
@@ -71,9 +68,10 @@ export function main({ n = 600, hidden = 12, epochs = 1500, lr = 0.03, log = con
     }
     if (epoch < epochs) opt.step(params, grad);
   }
-  fs.writeFileSync(out, svg(params, X, y));
-  log(`decision boundary written to ${path.relative(process.cwd(), out)}`);
-  return { history, out };
+  fs.writeFileSync(out, boundary(params, X, y));
+  fs.writeFileSync(lossOut, lineChart({ title: `Triangle MLP: training loss (Adam, ${hidden} hidden units)`, xLabel: "epoch", yLabel: "loss", series: [{ label: "loss", y: losses }], logY: true }));
+  log(`decision boundary written to ${path.relative(process.cwd(), out)}, loss curve to ${path.relative(process.cwd(), lossOut)}`);
+  return { history, losses, out, lossOut };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) main();

@@ -1,0 +1,102 @@
+/**
+ * Values of a function's parameters written as text, for the command line and the playground:
+ * `x1=1.5,x2=0.5`, arrays as `w=[0.1,0.2]`, booleans as `true`; or as JSON
+ * (`{ "x1": 1.5, "w": [0.1, 0.2] }`). Checked against the function's parameters.
+ */
+import type { IRFunction } from "../ir/types.ts";
+import type { Value } from "../ir/interpret.ts";
+
+/** A mistake in the values given: the message says what to write instead. */
+export class ValueError extends Error {}
+
+/** Splits `a=1,b=[1,2,3]` at the commas outside brackets. */
+function splitTop(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (const ch of s) {
+    if (ch === "[") depth++;
+    if (ch === "]") depth--;
+    if (ch === "," && depth === 0) {
+      out.push(cur);
+      cur = "";
+    } else {
+      cur += ch;
+    }
+  }
+  if (cur.trim() !== "") out.push(cur);
+  return out;
+}
+
+function parseNumber(text: string, what: string): number {
+  const t = text.trim();
+  const v = Number(t);
+  if (t === "" || (Number.isNaN(v) && t !== "NaN")) throw new ValueError(`${what}: '${text}' is not a number`);
+  return v;
+}
+
+/** A JSON value as a parameter value: numbers, booleans, arrays of numbers (as Float64Arrays). */
+export function fromJson(v: unknown, what: string): Value {
+  if (typeof v === "number" || typeof v === "boolean") return v;
+  if (Array.isArray(v) && v.every((x) => typeof x === "number")) return Float64Array.from(v as number[]);
+  throw new ValueError(`${what}: expected a number, a boolean or an array of numbers, got ${JSON.stringify(v)}`);
+}
+
+/** Values from a JSON object's text. */
+export function parseJsonValues(text: string, what: string): Record<string, Value> {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new ValueError(`${what} is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new ValueError(`${what} must hold an object: { "name": value, … }`);
+  const out: Record<string, Value> = {};
+  for (const [k, v] of Object.entries(data)) out[k] = fromJson(v, `${what} ${k}`);
+  return out;
+}
+
+/** Values from `x1=1.5,x2=0.5` (`option` names where they came from, for messages). */
+export function parseAssignments(spec: string, option: string): Record<string, Value> {
+  const out: Record<string, Value> = {};
+  for (const part of splitTop(spec)) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) throw new ValueError(`${option}: expected name=value, got '${part.trim()}' (for example x1=1.5,x2=0.5)`);
+    const name = part.slice(0, eq).trim();
+    const text = part.slice(eq + 1).trim();
+    if (text.startsWith("[")) {
+      if (!text.endsWith("]")) throw new ValueError(`${option} ${name}: an array is written [1, 2, 3]`);
+      const inner = text.slice(1, -1).trim();
+      out[name] = Float64Array.from(inner === "" ? [] : inner.split(",").map((x) => parseNumber(x, `${option} ${name}`)));
+    } else if (text === "true" || text === "false") {
+      out[name] = text === "true";
+    } else {
+      out[name] = parseNumber(text, `${option} ${name}`);
+    }
+  }
+  return out;
+}
+
+const typeName = (t: string) => (t === "arr" ? "Float64Array" : t === "bool" ? "boolean" : "number");
+
+/** `x1: number, x2: number` */
+export function signatureText(ir: IRFunction): string {
+  return ir.params.map((p) => `${p.name}: ${typeName(p.type)}`).join(", ");
+}
+
+/** Checks that every parameter has a value of its type (unless `all` is false), and that no unknown name is given. */
+export function checkValues(ir: IRFunction, values: Record<string, Value>, option: string, all: boolean): void {
+  const params = signatureText(ir);
+  for (const k of Object.keys(values)) {
+    if (!ir.params.some((p) => p.name === k)) throw new ValueError(`${option}: ${ir.name} has no parameter '${k}' (its parameters: ${params})`);
+  }
+  for (const p of ir.params) {
+    const v = values[p.name];
+    if (v === undefined) {
+      if (all) throw new ValueError(`${option}: no value for '${p.name}' (${ir.name} takes ${params})`);
+      continue;
+    }
+    const ok = p.type === "num" ? typeof v === "number" : p.type === "bool" ? typeof v === "boolean" : v instanceof Float64Array;
+    if (!ok) throw new ValueError(`${option}: '${p.name}' is a ${typeName(p.type)}, got ${v instanceof Float64Array ? "an array" : typeof v}`);
+  }
+}
