@@ -9,15 +9,12 @@ const root = path.resolve(here, "..");
 export default defineConfig({
   root: here,
   resolve: {
-    // the compiler's printer imports prettier: in the browser, the standalone build with its plugins
-    alias: [{ find: /^prettier$/, replacement: path.join(here, "prettier-browser.ts") }],
     conditions: ["adjoint-source", ...defaultClientConditions],
   },
   server: { fs: { allow: [root] } },
   // every package the page imports, so that the first load is the only bundling pass (no reload)
   optimizeDeps: {
-    include: ["typescript", "@viz-js/viz", "codemirror", "@codemirror/view", "@codemirror/commands", "@codemirror/lang-javascript",
-      "prettier/standalone", "prettier/plugins/typescript", "prettier/plugins/estree"],
+    include: ["typescript", "@viz-js/viz", "codemirror", "@codemirror/view", "@codemirror/commands", "@codemirror/lang-javascript"],
   },
   cacheDir: path.join(root, ".tmp/playground-vite"),
   build: { outDir: path.join(root, ".tmp/playground-dist"), emptyOutDir: true, chunkSizeWarningLimit: 12_000 },

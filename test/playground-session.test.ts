@@ -55,7 +55,7 @@ describe("playground session", () => {
   });
 
   it("returns diagnostics with code frames, and no module", async () => {
-    const a = await analyze({ source: read("fixtures/errors/unsupported-switch.ts"), point: "" }, libs);
+    const a = await analyze({ source: read("fixtures/errors/array-method.ts"), point: "" }, libs);
     expect(a.output).toBeUndefined();
     expect(a.diagnostics).toHaveLength(1);
     expect(a.diagnostics[0]).toMatch(/^model\.ts:\d+:\d+ - error AD1001: /);

@@ -322,7 +322,9 @@ class Builder {
         exit = this.loopBody(s, c, merge(entry, exit), false);
         return merge(entry, exit);
       }
-      case "assign": case "assign-elem": case "push": case "effect":
+      case "effect": case "throw":
+        return defs; // a console call or a guard: no value flows through it
+      case "assign": case "assign-elem": case "push":
         throw new Error(`internal: '${s.kind}' is not a step of lowered code`);
       default: {
         const never: never = s;

@@ -80,7 +80,8 @@ export class ExpressionTexts {
         if ("prefix" in syntax) return { s: `${syntax.prefix}${wrap(args[0], PREFIX)}`, prec: PREFIX };
         if ("member" in syntax) return { s: `${wrap(args[0], ATOM)}.${syntax.member}`, prec: ATOM };
         if ("copy" in syntax) return args[0];
-        return { s: `${syntax.call}(${args.map((a) => a.s).join(", ")})`, prec: ATOM };
+        const fn = "call" in syntax ? syntax.call : syntax.runtime;
+        return { s: `${fn}(${args.map((a) => a.s).join(", ")})`, prec: ATOM };
       }
       case "load": return { s: `${this.name(s.array)}[${this.operand(s.index, depth).s}]`, prec: ATOM };
       case "store": return { s: `${this.name(s.array)}[${this.operand(s.index, depth).s}] = ${this.operand(s.value, depth).s}`, prec: 0 };

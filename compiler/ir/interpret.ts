@@ -146,8 +146,13 @@ export function evalExpr(e: Expr, get: (name: string) => Value): Value {
       if (typeof r !== "number") throw new Error(`internal: '${e.fn}' returns no number`);
       return r;
     }
+    case "view": {
+      const a = asArray(get(e.array), e.array);
+      return a.subarray(asNumber(evalExpr(e.begin, get), "a window start"), asNumber(evalExpr(e.end, get), "a window end"));
+    }
     case "invoke": case "pop": case "field": case "coalesce": case "new-array": case "tape-begin": case "record": case "lambda":
-      throw new Error(`internal: '${e.kind}' does not occur in lowered code`);
+    case "text": case "template": case "host": case "construct":
+      throw new Error(`internal: '${e.kind}' is not a value of lowered code`);
     default: return assertNever(e);
   }
 }
@@ -303,7 +308,11 @@ class Interpreter {
         trips.push(n);
         return;
       }
-      case "assign": case "assign-elem": case "push": case "effect":
+      case "effect":
+        return; // a console call: the trace records values, not output
+      case "throw":
+        throw new RangeError(`the function throws at line ${s.loc.line}: ${s.loc.text ?? ""}`);
+      case "assign": case "assign-elem": case "push":
         throw new Error(`internal: '${s.kind}' is a derivative step, not a step of lowered code`);
       default:
         return assertNever(s);
