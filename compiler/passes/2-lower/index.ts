@@ -794,8 +794,7 @@ class Lowerer {
     const decl = sym?.declarations?.[0];
     if (!decl) return undefined;
     const file = decl.getSourceFile().fileName.replace(/\\/g, "/");
-    if (!/\/runtime\/[\w-]+\.(d\.)?[cm]?ts$/.test(file)) return undefined;
-    return owningPackage(file) === "adjoint" ? sym!.getName() : undefined;
+    return owningPackage(file) === "adjoint-runtime" ? sym!.getName() : undefined;
   }
 
   private lowerRuntimeCall(fn: string, e: ts.CallExpression, out: Stmt[], asStatement: boolean): Operand | undefined {
