@@ -116,3 +116,10 @@ export const MarkerCodes = {
   CompilerFailed: 91100,
   BadOption: 91104,
 } as const;
+
+/**
+ * The module generated code imports the runtime from, unless told otherwise (`--runtime`, the
+ * plugins' `runtime` option): the runtime package, which an application installs as its only
+ * dependency on adjoint (the compiler and plugins are development dependencies).
+ */
+export const DEFAULT_RUNTIME = "adjoint-runtime";
