@@ -1,6 +1,6 @@
 /**
- * Marker calls rewritten in module text, for the bundler adapters (Vite, esbuild), which see one
- * module at a time and no type checker.
+ * Marker calls rewritten in module text, for the bundler plugin, which sees one module at a time
+ * and no type checker.
  *
  *   import { grad } from "adjoint";          ->  (removed when nothing else uses it)
  *   import { loss } from "./model.ts";
@@ -13,11 +13,12 @@
  */
 import ts from "typescript";
 import path from "node:path";
+import { codeFrame } from "../compiler/diagnostics.ts";
 import type { FileResult } from "../compiler/index.ts";
 import {
   MARKER_MODULE, badArgumentMessage, exportedFunctions, generatedName, generatedSpecifier, isMarker,
   missingModeMessage, notDifferentiableMessage, type Marker,
-} from "./shared.ts";
+} from "../plugin/shared.ts";
 
 export interface RewriteError {
   /** adjoint's code (`AD1001`) for the core's diagnostics; none for marker misuse. */
@@ -26,7 +27,8 @@ export interface RewriteError {
   file: string;
   line: number; // 1-based
   column: number; // 0-based
-  lineText: string;
+  /** The lines around the position, with carets under the construct. */
+  frame: string;
 }
 
 export interface RewriteHost {
@@ -120,7 +122,9 @@ export async function rewriteMarkers(code: string, file: string, host: RewriteHo
   const fail = (node: ts.Node, message: string) => {
     const start = node.getStart(sf);
     const { line, character } = sf.getLineAndCharacterOfPosition(start);
-    errors.push({ message, file, line: line + 1, column: character, lineText: code.split(/\r?\n/)[line] ?? "" });
+    const lineEnd = sf.getLineEndOfPosition(start);
+    const width = Math.max(1, Math.min(node.getEnd(), lineEnd) - start);
+    errors.push({ message, file, line: line + 1, column: character, frame: codeFrame(code, line, character, width) });
   };
 
   const rewritten = new Set<ts.Node>();
@@ -145,7 +149,7 @@ export async function rewriteMarkers(code: string, file: string, host: RewriteHo
     const result = await host.compile(source);
     if (result.diagnostics.length > 0) {
       for (const d of result.diagnostics) {
-        errors.push({ code: d.code, message: d.message, file: d.file, line: d.line, column: d.col - 1, lineText: d.frame });
+        errors.push({ code: d.code, message: d.message, file: d.file, line: d.line, column: d.col - 1, frame: d.frame });
       }
       continue;
     }
