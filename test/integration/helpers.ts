@@ -20,7 +20,7 @@ export interface Run {
 }
 
 /** The environment of a child tool: no colors, and none of the outer Vitest's variables. */
-function childEnv(): NodeJS.ProcessEnv {
+export function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" };
   for (const k of Object.keys(env)) if (k.startsWith("VITEST") || k === "TEST" || k === "NODE_ENV") delete env[k];
   return env;
