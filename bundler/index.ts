@@ -17,8 +17,10 @@
  * other .ts files (Vite, Rolldown and esbuild themselves; ts-loader for webpack, …).
  */
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
-import { createUnplugin, type UnpluginBuildContext, type UnpluginContext, type UnpluginContextMeta, type UnpluginInstance } from "unplugin";
+import { createUnplugin, type UnpluginBuildContext, type UnpluginContext, type UnpluginContextMeta, type UnpluginInstance, type UnpluginOptions } from "unplugin";
+import type { Compiler as WebpackCompiler } from "webpack";
 import type { Mode } from "../compiler/index.ts";
 import { isGeneratedPath } from "../plugin/shared.ts";
 import { createMemoryCompiler, generatedPathOf, sourceOfGenerated, type Diagnostic } from "./memory.ts";
@@ -121,7 +123,12 @@ export const unplugin: UnpluginInstance<AdjointOptions | undefined, false> = cre
       : path.isAbsolute(file) ? [file, path.join(root, file)] : [];
     for (const c of candidates) {
       const src = sourceOfGenerated(c);
-      if (src) return generatedPathOf(src);
+      if (!src) continue;
+      const generated = generatedPathOf(src);
+      // already resolved to a file on disk (webpack asks again with the path it was given): the
+      // bundler reads it from there, and `load` still serves the compiled source instead
+      if (generated === file && fs.existsSync(generated)) return null;
+      return generated;
     }
     return null;
   };
@@ -133,7 +140,29 @@ export const unplugin: UnpluginInstance<AdjointOptions | undefined, false> = cre
     return (await compiler.compile(src).catch(() => undefined))?.output ?? "";
   };
 
-  return {
+  /**
+   * webpack: a generated module that is not on disk becomes a virtual file at its own path (not
+   * unplugin's `_virtual_` one, which loaders such as ts-loader reject as outside `rootDir`), so
+   * the ordinary resolver finds it (`./model.grad.js` too, through `resolve.extensionAlias`) and
+   * `load` gives it its content.
+   */
+  const webpackVirtualFiles = (compiler: WebpackCompiler) => {
+    const VirtualModulesPlugin = createRequire(import.meta.url)("webpack-virtual-modules") as typeof import("webpack-virtual-modules");
+    const vfs = new VirtualModulesPlugin();
+    vfs.apply(compiler);
+    const written = new Set<string>();
+    compiler.hooks.normalModuleFactory.tap("adjoint", (factory) => {
+      factory.hooks.beforeResolve.tap("adjoint", (data) => {
+        if (!data.request || data.request.includes("!")) return;
+        const target = resolveGenerated(data.request, path.join(data.context, "index.js"));
+        if (!target || written.has(target) || fs.existsSync(target)) return;
+        written.add(target);
+        vfs.writeModule(target, "");
+      });
+    });
+  };
+
+  const plugin: UnpluginOptions = {
     name: "adjoint",
     enforce: "pre",
 
@@ -222,6 +251,11 @@ export const unplugin: UnpluginInstance<AdjointOptions | undefined, false> = cre
       },
     },
   };
+  if (framework === "webpack") {
+    delete plugin.resolveId;
+    plugin.webpack = webpackVirtualFiles;
+  }
+  return plugin;
 });
 
 /** The part of esbuild's plugin API the dependency scan of Vite 5 to 7 uses. */

@@ -2,14 +2,14 @@
  * Marker calls rewritten in module text, for the bundler plugin, which sees one module at a time
  * and no type checker.
  *
- *   import { grad } from "adjoint";          ->  (removed when nothing else uses it)
- *   import { loss } from "./model.ts";
+ *   import { grad } from "adjoint";          ->  import { lossGrad as __adjoint_lossGrad } from "./model.grad.ts";
+ *   import { loss } from "./model.ts";           (the marker import blanked when nothing else uses it)
  *   const g = grad(loss);                    ->  const g = __adjoint_lossGrad;
- *                                                import { lossGrad as __adjoint_lossGrad } from "./model.grad.ts";
  *
- * Edits stay on their lines (the import is appended at the end, where ES imports still hoist), so
- * line numbers in stack traces are unchanged. The argument is found by name among the module's
- * imports and top-level function declarations; imports are followed one step.
+ * Edits stay on their lines (the import goes before the first statement, on its line: not at the
+ * end, where a transpiler that emits CommonJS would require it after its first use), so line
+ * numbers in stack traces are unchanged. The argument is found by name among the module's imports
+ * and top-level function declarations; imports are followed one step.
  */
 import ts from "typescript";
 import path from "node:path";
@@ -202,11 +202,22 @@ export async function rewriteMarkers(code: string, file: string, host: RewriteHo
   edits.sort((a, b) => b.start - a.start);
   let out = code;
   for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
-  const appended = [...importsToAdd].map(([specifier, names]) =>
+  const imports = [...importsToAdd].map(([specifier, names]) =>
     `import { ${[...names].map(([name, local]) => `${name} as ${local}`).join(", ")} } from ${JSON.stringify(specifier)};`,
   );
-  if (appended.length > 0) out += `${out.endsWith("\n") ? "" : "\n"}${appended.join("\n")}\n`;
+  if (imports.length > 0) {
+    // before the first statement, on its line: every edit above is at or after it, so the
+    // position still holds
+    const at = firstStatementStart(sf);
+    out = out.slice(0, at) + imports.join(" ") + " " + out.slice(at);
+  }
   return { code: out, errors, sources: [...sources] };
+}
+
+/** Where the module's first statement after its directives ("use strict", …) starts. */
+function firstStatementStart(sf: ts.SourceFile): number {
+  const first = sf.statements.find((st) => !(ts.isExpressionStatement(st) && ts.isStringLiteral(st.expression)));
+  return first ? first.getStart(sf) : sf.end;
 }
 
 /** The same number of characters, spaces except line breaks (so nothing moves). */
