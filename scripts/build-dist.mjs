@@ -63,7 +63,24 @@ const builds = [
       ...common, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, esModuleInterop: true,
       types: ["node"], rootDir: root, outDir: path.join(root, "dist/cjs"),
     },
-    extra: { "package.json": `${JSON.stringify({ type: "commonjs" }, null, 2)}\n` },
+    extra: {
+      "package.json": `${JSON.stringify({ type: "commonjs" }, null, 2)}\n`,
+      // the entry ts-patch `require`s: the transformer itself as module.exports (and as its
+      // `default`, which ts-patch looks up), without the `__esModule` flag of tsc's CommonJS
+      // output, which leaves ES-module importers guessing what the default export is
+      "plugin/main.cjs": [
+        `"use strict";`,
+        `// \`adjoint/plugin\`: the ts-patch program transformer of ./index.js (built from plugin/index.ts).`,
+        `const transformer = require("./index.js").default;`,
+        `module.exports = Object.assign(transformer, { default: transformer });`,
+        ``,
+      ].join("\n"),
+      "plugin/main.d.cts": [
+        `declare const transformer: typeof import("./index.js").default & { default: typeof import("./index.js").default };`,
+        `export = transformer;`,
+        ``,
+      ].join("\n"),
+    },
   },
 ];
 
