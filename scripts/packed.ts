@@ -155,19 +155,18 @@ export function installOffline(project: string, tarballs: Tarball[], spec: Proje
   }
   while (queue.length > 0) {
     const { name, from, source } = queue.shift()!;
-    // already placed where Node would look from `from`?
-    if (locate(packages, name, from)) continue;
     const t = byName.get(name);
     if (t) {
       add(`node_modules/${name}`, tarballEntry(t, project), "");
       continue;
     }
+    // the package (and version) Node finds from the requester in this repository's tree, at the
+    // same place in the project's tree, unless the project placed its own there (an alias)
     const found = locate(repo, name, source);
     if (!found || repo[found].link) {
       if (found === undefined && repo[`${source}`]?.optionalDependencies?.[name]) continue; // an optional package of another platform
       throw new Error(`cannot place ${name} (needed by ${from}): not in package-lock.json`);
     }
-    // the same place as in this repository's tree, below the project's root
     add(found, repo[found], found);
   }
 
