@@ -1,6 +1,6 @@
 /**
  * adjoint's bundler plugin under webpack (with ts-loader), Rollup (with rollup-plugin-esbuild)
- * and Rolldown, run for real: examples/plugin-project's train.ts is bundled (the generated module
+ * and Rolldown, with the README's configs, run for real: examples/plugin-project's train.ts is bundled (the generated module
  * compiled in memory, `grad(loss)` rewritten) and the bundle trains; a broken annotated function
  * fails the build with adjoint's located message. (Vite and esbuild: vite.test.ts, esbuild.test.ts.)
  */
@@ -12,6 +12,7 @@ import { BROKEN, ROOT, buildDist, run, removeTempProjects, tempProject } from ".
 const EXAMPLE = path.join(ROOT, "examples/plugin-project");
 const WEBPACK = path.join(ROOT, "node_modules/webpack-cli/bin/cli.js");
 const ROLLUP = path.join(ROOT, "node_modules/rollup/dist/bin/rollup");
+const ROLLDOWN = path.join(ROOT, "node_modules/rolldown/bin/cli.mjs");
 
 const WEBPACK_CONFIG = `import path from "node:path";
 import adjoint from "adjoint/webpack";
@@ -38,18 +39,14 @@ export default {
 };
 `;
 
-const ROLLDOWN_BUILD = `import { build } from "rolldown";
+const ROLLDOWN_CONFIG = `import { defineConfig } from "rolldown";
 import adjoint from "adjoint/rolldown";
 
-await build({
+export default defineConfig({
   input: "src/train.ts",
   platform: "node",
-  output: { file: "dist/train.mjs", format: "es" },
+  output: { file: "dist/train.mjs" },
   plugins: [adjoint()],
-  logLevel: "silent",
-}).catch((e) => {
-  console.error(e.message);
-  process.exit(1);
 });
 `;
 
@@ -62,6 +59,8 @@ interface Bundler {
   out: string;
   /** Builds src/main.ts instead of src/train.ts. */
   retarget: (files: Record<string, string>) => Record<string, string>;
+  /** What the bundler prints on success (a size summary) when it cannot be told not to. */
+  summary?: RegExp;
 }
 
 const BUNDLERS: Bundler[] = [
@@ -81,10 +80,11 @@ const BUNDLERS: Bundler[] = [
   },
   {
     name: "Rolldown",
-    files: { "build.mjs": ROLLDOWN_BUILD },
-    build: ["build.mjs"],
+    files: { "rolldown.config.mjs": ROLLDOWN_CONFIG },
+    build: [ROLLDOWN, "-c", "--logLevel", "warn"],
     out: "dist/train.mjs",
-    retarget: (f) => ({ "build.mjs": f["build.mjs"].replace("src/train.ts", "src/main.ts") }),
+    retarget: (f) => ({ "rolldown.config.mjs": f["rolldown.config.mjs"].replace("src/train.ts", "src/main.ts") }),
+    summary: /^(<DIR>\/train\.mjs\s+chunk │ size: [\d.]+ kB|✔ rolldown v[\d.]+ Finished in [\d.]+ m?s|\s*)$/,
   },
 ];
 
@@ -92,12 +92,18 @@ afterAll(removeTempProjects);
 
 beforeAll(() => buildDist());
 
+it("the configs are the README's", () => {
+  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+  for (const config of [WEBPACK_CONFIG, ROLLUP_CONFIG, ROLLDOWN_CONFIG]) expect(readme).toContain(config);
+});
+
 describe.each(BUNDLERS)("adjoint/$name", (bundler) => {
   it("bundles train.ts with the generated module compiled in memory, and the bundle trains", { timeout: 240_000 }, async () => {
     const dir = tempProject(`bundle-${bundler.name}`, bundler.files, EXAMPLE);
     expect(fs.existsSync(path.join(dir, "src/model.grad.ts"))).toBe(false);
     const build = await run(dir, bundler.build);
-    expect(build.output).toBe("");
+    const printed = build.output.split("\n").filter((line) => !bundler.summary?.test(line)).join("\n");
+    expect(printed).toBe("");
     expect(build.status).toBe(0);
     expect(fs.existsSync(path.join(dir, "src/model.grad.ts"))).toBe(false); // nothing written
     const bundle = fs.readFileSync(path.join(dir, bundler.out), "utf8");
