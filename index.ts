@@ -5,7 +5,8 @@
  * integration replaces each call site with the generated function (and imports it):
  *
  * - tsc: the ts-patch plugin, `{ "transform": "adjoint/plugin", "transformProgram": true }`
- * - Vite / Vitest: `adjoint/vite`; esbuild: `adjoint/esbuild`
+ * - bundlers: `adjoint/vite` (Vitest too), `adjoint/webpack`, `adjoint/rollup`, `adjoint/rolldown`,
+ *   `adjoint/esbuild`, `adjoint/rspack`
  *
  * Without one of them, calling a marker throws an Error that names the fix. The argument must be
  * the name of a function marked `/** @differentiable *\/` (declared in this module or imported).
@@ -86,7 +87,8 @@ function unrewritten(marker: Marker, f: unknown): never {
     `adjoint: ${marker}(${name}) was called at run time, so no build integration replaced it with ${generated}. ` +
       `Either add the plugin to your build: for tsc, "plugins": [{ "transform": "adjoint/plugin", "transformProgram": true }] ` +
       `under compilerOptions in tsconfig.json, built with tspc (ts-patch); for Vite or Vitest, adjoint() from "adjoint/vite" in the config's plugins; ` +
-      `for esbuild, adjoint() from "adjoint/esbuild". Or run \`npx adjoint gen <file>.ts\` and import { ${generated} } from "./<file>.grad.ts" instead of calling ${marker}().`,
+      `likewise for webpack, Rollup, Rolldown, esbuild and Rspack, adjoint() from "adjoint/webpack", "adjoint/rollup", "adjoint/rolldown", "adjoint/esbuild" or "adjoint/rspack". ` +
+      `Or run \`npx adjoint gen <file>.ts\` and import { ${generated} } from "./<file>.grad.ts" instead of calling ${marker}().`,
   );
 }
 
