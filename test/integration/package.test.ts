@@ -10,6 +10,7 @@
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { publint } from "publint";
 import { formatMessage } from "publint/utils";
@@ -17,7 +18,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installOffline, packAll, type ProjectSpec, type Tarball } from "../../scripts/packed.ts";
 import { ROOT, run } from "./helpers.ts";
 
-const BASE = path.join(ROOT, ".tmp", `package-${process.pid}`);
+// outside the repository, so that nothing resolves from its node_modules: a project has only what
+// its install gave it
+const BASE = path.join(os.tmpdir(), `adjoint-package-${process.pid}`);
 const README = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
 const NPX = (dir: string, bin: string) => path.join(dir, "node_modules/.bin", bin);
 
@@ -110,6 +113,17 @@ export default {
 };
 `;
 
+const WEBPACK_TSCONFIG = `{
+  "compilerOptions": {
+    "target": "ES2022",
+    "module": "NodeNext",
+    "strict": true,
+    "skipLibCheck": true
+  },
+  "include": ["src"]
+}
+`;
+
 /** What the README says train.js prints (tsc, webpack and the CLI's tsx run print the same). */
 const TRAINED = /^step 0: loss 1\.037488\nstep 25: loss 0\.\d+\nstep 50: loss 0\.\d+\nstep 75: loss 0\.\d+\nstep 100: loss 0\.014794\n$/;
 
@@ -172,7 +186,7 @@ describe("the tarballs", () => {
 
 describe("the README's setups, from the tarballs", () => {
   it("the setups' files are the README's", () => {
-    for (const text of [MODEL, TSCONFIG, TRAIN_MARKERS, TRAIN_GENERATED, VITEST_CONFIG, VITEST_TEST, WEBPACK_CONFIG]) expect(README).toContain(text);
+    for (const text of [MODEL, TSCONFIG, TRAIN_MARKERS, TRAIN_GENERATED, VITEST_CONFIG, VITEST_TEST, WEBPACK_CONFIG, WEBPACK_TSCONFIG]) expect(README).toContain(text);
   });
 
   it("CLI: adjoint gen a directory, run with tsx; --help and --version answer fast", { timeout: 300_000 }, async () => {
@@ -243,7 +257,7 @@ describe("the README's setups, from the tarballs", () => {
 
   it("webpack with adjoint/webpack and ts-loader: the bundle runs", { timeout: 300_000 }, async () => {
     const dir = project("webpack", { devDependencies: ["adjoint", "adjoint-runtime", "typescript", "webpack", "webpack-cli", "ts-loader"] }, {
-      "webpack.config.js": WEBPACK_CONFIG, "src/model.ts": MODEL, "src/train.ts": TRAIN_MARKERS,
+      "webpack.config.js": WEBPACK_CONFIG, "tsconfig.json": WEBPACK_TSCONFIG, "src/model.ts": MODEL, "src/train.ts": TRAIN_MARKERS,
     });
     const build = await run(dir, [NPX(dir, "webpack")]);
     expect(build.output).toMatch(/compiled successfully/);
