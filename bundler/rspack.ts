@@ -3,5 +3,6 @@ import { unplugin, type AdjointOptions } from "./index.ts";
 
 export type { AdjointOptions };
 
-export const adjoint = unplugin.rspack;
+// typed through unplugin: Rspack's own types come from @rspack/core where it is installed
+export const adjoint: typeof unplugin.rspack = unplugin.rspack;
 export default adjoint;

@@ -13,6 +13,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { publint } from "publint";
+import ts from "typescript";
 import { formatMessage } from "publint/utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installOffline, packAll, type ProjectSpec, type Tarball } from "../../scripts/packed.ts";
@@ -174,6 +175,15 @@ describe("the tarballs", () => {
     expect(adjointManifest.peerDependencies.typescript).toBe(">=5.3 <7");
     const runtimeManifest = JSON.parse(fs.readFileSync(path.join(ROOT, "runtime/package.json"), "utf8"));
     expect(runtimeManifest.dependencies).toBeUndefined();
+  });
+
+  it("the declarations they ship type-check (the ones of their dependencies aside)", () => {
+    const files = [path.join(ROOT, "dist"), path.join(ROOT, "runtime/dist")].flatMap((d) =>
+      (fs.readdirSync(d, { recursive: true }) as string[]).filter((f) => /\.d\.c?ts$/.test(f)).map((f) => path.join(d, f)));
+    expect(files.length).toBeGreaterThan(20);
+    const program = ts.createProgram(files, { strict: true, noEmit: true, skipLibCheck: false, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, types: ["node"] });
+    const ours = ts.getPreEmitDiagnostics(program).filter((d) => d.file && !d.file.fileName.includes("/node_modules/"));
+    expect(ours.map((d) => `${d.file!.fileName}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`)).toEqual([]);
   });
 
   it.each(["adjoint", "adjoint-runtime"])("%s: publint reports nothing, not even a suggestion", async (name) => {
