@@ -146,12 +146,12 @@ export const unplugin: UnpluginInstance<AdjointOptions | undefined, false> = cre
    * the ordinary resolver finds it (`./model.grad.js` too, through `resolve.extensionAlias`) and
    * `load` gives it its content.
    */
-  const webpackVirtualFiles = (compiler: WebpackCompiler) => {
+  const webpackVirtualFiles = (webpack: WebpackCompiler) => {
     const VirtualModulesPlugin = createRequire(import.meta.url)("webpack-virtual-modules") as typeof import("webpack-virtual-modules");
     const vfs = new VirtualModulesPlugin();
-    vfs.apply(compiler);
+    vfs.apply(webpack);
     const written = new Set<string>();
-    compiler.hooks.normalModuleFactory.tap("adjoint", (factory) => {
+    webpack.hooks.normalModuleFactory.tap("adjoint", (factory) => {
       factory.hooks.beforeResolve.tap("adjoint", (data) => {
         if (!data.request || data.request.includes("!")) return;
         const target = resolveGenerated(data.request, path.join(data.context, "index.js"));
