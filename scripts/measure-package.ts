@@ -12,7 +12,10 @@
  * the least disturbed run, and still only indicative. Installs use the npm cache only, so run
  * `npm ci` in this repository first.
  *
- *   npx tsx scripts/measure-package.ts [--runs 5] [--json]
+ *   npx tsx scripts/measure-package.ts [--runs 5] [--json] [--root <checkout>]
+ *
+ * `--root` measures another checkout (after `npm ci` in it), an older commit say, by the same
+ * procedure, for a before-and-after comparison on the same machine at the same time.
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -23,6 +26,7 @@ import { ROOT, installOffline, packAll } from "./packed.ts";
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf("--runs") + 1] || 0) || 5;
 const json = args.includes("--json");
+const root = args.includes("--root") ? path.resolve(args[args.indexOf("--root") + 1]) : ROOT;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "adjoint-measure-"));
 
 function run(cmd: string, argv: string[], cwd: string): void {
@@ -60,9 +64,14 @@ function topLevel(nodeModules: string): { name: string; bytes: number }[] {
 
 try {
   // ---------------------------------------------------------------- tarballs
-  const tarballs = packAll(path.join(work, "tarballs"));
+  const tarballs = packAll(path.join(work, "tarballs"), root);
+  // an application's production dependency: the runtime package, where there is one (without
+  // it, generated code imports adjoint/runtime, so adjoint itself is a production dependency)
+  const split = tarballs.some((t) => t.name === "adjoint-runtime");
+  const production = split ? ["adjoint-runtime"] : ["adjoint"];
+  const tools = split ? ["adjoint", "typescript"] : ["typescript"];
   const packs = tarballs.map((t) => {
-    const dir = t.name === "adjoint" ? ROOT : path.join(ROOT, "runtime");
+    const dir = t.name === "adjoint" ? root : path.join(root, "runtime");
     const r = spawnSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: dir, encoding: "utf8" });
     const info = JSON.parse(r.stdout.slice(r.stdout.indexOf("[")))[0];
     const byEntry: Record<string, number> = {};
@@ -78,7 +87,7 @@ try {
 
   // ---------------------------------------------------------------- installs
   const app = path.join(work, "app");
-  installOffline(app, tarballs, { dependencies: ["adjoint-runtime"], devDependencies: ["adjoint", "typescript"], manifest: { type: "module" } });
+  installOffline(app, tarballs, { dependencies: production, devDependencies: tools, manifest: { type: "module" } }, root);
   const withTools = { bytes: bytes(path.join(app, "node_modules")), packages: topLevel(path.join(app, "node_modules")) };
   const typescriptBytes = withTools.packages.find((p) => p.name === "typescript")?.bytes ?? 0;
 
@@ -86,7 +95,8 @@ try {
   const bin = path.join(app, "node_modules/.bin/adjoint");
   fs.writeFileSync(path.join(app, "model.ts"), `/** @differentiable */\nexport function f(x: number, y: number): number {\n  return x * Math.sin(y) + y * y;\n}\n`);
   const help = best(() => run(bin, ["--help"], app));
-  const version = best(() => run(bin, ["--version"], app));
+  const hasVersion = spawnSync(bin, ["--version"], { cwd: app }).status === 0;
+  const version = hasVersion ? best(() => run(bin, ["--version"], app)) : null;
   const gen = best(() => {
     fs.rmSync(path.join(app, "model.grad.ts"), { force: true });
     run(bin, ["gen", "model.ts"], app);
@@ -94,12 +104,12 @@ try {
 
   // the application's production install: what it ships with
   run("npm", ["prune", "--omit=dev", "--offline", "--no-audit", "--no-fund", "--loglevel=error"], app);
-  const production = { bytes: bytes(path.join(app, "node_modules")), packages: topLevel(path.join(app, "node_modules")) };
+  const productionInstall = { bytes: bytes(path.join(app, "node_modules")), packages: topLevel(path.join(app, "node_modules")) };
 
   // ---------------------------------------------------------------- tspc
   const project = path.join(work, "plugin-project");
-  fs.cpSync(path.join(ROOT, "examples/plugin-project"), project, { recursive: true, filter: (s) => !/node_modules|[/\\]dist$|\.grad\.ts$|package(-lock)?\.json$/.test(s) });
-  installOffline(project, tarballs, { dependencies: ["adjoint-runtime"], devDependencies: ["adjoint", "typescript", "ts-patch"], manifest: { type: "module" } });
+  fs.cpSync(path.join(root, "examples/plugin-project"), project, { recursive: true, filter: (s) => !/node_modules|[/\\]dist$|\.grad\.ts$|package(-lock)?\.json$/.test(s) });
+  installOffline(project, tarballs, { dependencies: production, devDependencies: [...tools, "ts-patch"], manifest: { type: "module" } }, root);
   const tspc = path.join(project, "node_modules/.bin/tspc");
   const withPlugin = best(() => {
     fs.rmSync(path.join(project, "src/model.grad.ts"), { force: true });
@@ -122,7 +132,7 @@ try {
     runs,
     node: process.version,
     tarballs: packs,
-    install: { withTools: { bytes: withTools.bytes, withoutTypescript: withTools.bytes - typescriptBytes, packages: withTools.packages }, production },
+    install: { withTools: { bytes: withTools.bytes, withoutTypescript: withTools.bytes - typescriptBytes, packages: withTools.packages }, production: productionInstall },
     ms: { help, version, gen, tspcWithPlugin: withPlugin, tspcWithoutPlugin: withoutPlugin },
   };
   const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
@@ -135,10 +145,10 @@ try {
     }
     console.log(`install with the tools (adjoint, typescript): ${mb(withTools.bytes)} (${mb(withTools.bytes - typescriptBytes)} without typescript)`);
     for (const p of withTools.packages) console.log(`  ${p.name.padEnd(28)} ${mb(p.bytes)}`);
-    console.log(`production install (npm prune --omit=dev): ${kb(production.bytes)}: ${production.packages.map((p) => p.name).join(", ")}`);
+    console.log(`production install (npm prune --omit=dev): ${mb(productionInstall.bytes)}: ${productionInstall.packages.map((p) => p.name).join(", ")}`);
     console.log(`best of ${runs} (indicative: wall time, node ${process.version}):`);
     console.log(`  adjoint --help          ${help} ms`);
-    console.log(`  adjoint --version       ${version} ms`);
+    console.log(`  adjoint --version       ${version === null ? "(no --version)" : `${version} ms`}`);
     console.log(`  adjoint gen model.ts    ${gen} ms`);
     console.log(`  tspc, plugin-project    ${withPlugin} ms with the plugin, ${withoutPlugin} ms without`);
   }

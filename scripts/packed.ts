@@ -45,11 +45,14 @@ function npm(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): string {
   return r.stdout;
 }
 
-/** Packs this repository's packages (adjoint and its workspaces) into `dest`, as `npm pack` would for publishing. */
-export function packAll(dest: string): Tarball[] {
+/**
+ * Packs this repository's packages (adjoint and its workspaces) into `dest`, as `npm pack` would
+ * for publishing. `root`: another checkout (an older commit, to compare).
+ */
+export function packAll(dest: string, root = ROOT): Tarball[] {
   fs.mkdirSync(dest, { recursive: true });
-  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
-  const dirs = [ROOT, ...(pkg.workspaces ?? []).map((w: string) => path.join(ROOT, w))];
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
+  const dirs = [root, ...(pkg.workspaces ?? []).map((w: string) => path.join(root, w))];
   return dirs.map((dir) => {
     // the last line of stdout is the JSON (a prepare script may print before it)
     const out = npm(["pack", "--json", "--pack-destination", dest], dir);
@@ -105,10 +108,10 @@ export interface ProjectSpec {
 
 /**
  * Writes `project`'s package.json and package-lock.json for `spec` and runs `npm ci --offline`.
- * Returns the package.json written.
+ * Returns the package.json written. `root`: the checkout whose lockfile pins the versions.
  */
-export function installOffline(project: string, tarballs: Tarball[], spec: ProjectSpec): Record<string, unknown> {
-  const repoLock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, LockEntry> };
+export function installOffline(project: string, tarballs: Tarball[], spec: ProjectSpec, root = ROOT): Record<string, unknown> {
+  const repoLock = JSON.parse(fs.readFileSync(path.join(root, "package-lock.json"), "utf8")) as { packages: Record<string, LockEntry> };
   const repo = repoLock.packages;
   const byName = new Map(tarballs.map((t) => [t.name, t]));
   const packages: Record<string, LockEntry> = {};
