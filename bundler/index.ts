@@ -201,6 +201,8 @@ export const unplugin: UnpluginInstance<AdjointOptions | undefined, false> = cre
     transform: {
       filter: { id: { include: CODE_ID, exclude: [/[/\\]node_modules[/\\]/, /^\0/] }, code: MARKER_IMPORT },
       async handler(code, id) {
+        // the filter again, for bundler versions that ignore hook filters (older Vite)
+        if (!CODE_ID.test(id) || /[/\\]node_modules[/\\]/.test(id) || id.startsWith("\0")) return null;
         const file = clean(id);
         const result = await rewriteMarkers(code, file, {
           resolve: (specifier, importer) => resolveImport(this, specifier, importer),
