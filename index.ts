@@ -5,7 +5,8 @@
  * integration replaces each call site with the generated function (and imports it):
  *
  * - tsc: the ts-patch plugin, `{ "transform": "adjoint/plugin", "transformProgram": true }`
- * - Vite / Vitest: `adjoint/vite`; esbuild: `adjoint/esbuild`
+ * - bundlers: `adjoint/vite` (Vitest too), `adjoint/webpack`, `adjoint/rollup`, `adjoint/rolldown`,
+ *   `adjoint/esbuild`, `adjoint/rspack`
  *
  * Without one of them, calling a marker throws an Error that names the fix. The argument must be
  * the name of a function marked `/** @differentiable *\/` (declared in this module or imported).
@@ -15,6 +16,7 @@
  * a record (the generated module itself types each field exactly: import `lossGrad` from it when
  * you need that).
  */
+import { MODE_SUFFIX, type Mode } from "./compiler/naming.ts";
 
 /** A gradient-shaped object: one field per differentiated parameter. */
 export type Fields = Record<string, number | Float64Array>;
@@ -69,15 +71,9 @@ export type GradOut = Partial<Record<string, Float64Array>>;
 export type Direction = Partial<Fields>;
 
 /** The marker names and the suffix of the generated function each stands for. */
-export const MARKERS = {
-  grad: "Grad",
-  jvp: "Jvp",
-  vjp: "Vjp",
-  hvp: "Hvp",
-  hessian: "Hessian",
-  jacobian: "Jacobian",
-} as const;
-export type Marker = keyof typeof MARKERS;
+/** Each marker and the suffix of the generated function it stands for (`grad(loss)` is `lossGrad`). */
+export const MARKERS = MODE_SUFFIX;
+export type Marker = Mode;
 
 function unrewritten(marker: Marker, f: unknown): never {
   const name = typeof f === "function" && f.name ? f.name : "f";
@@ -86,7 +82,8 @@ function unrewritten(marker: Marker, f: unknown): never {
     `adjoint: ${marker}(${name}) was called at run time, so no build integration replaced it with ${generated}. ` +
       `Either add the plugin to your build: for tsc, "plugins": [{ "transform": "adjoint/plugin", "transformProgram": true }] ` +
       `under compilerOptions in tsconfig.json, built with tspc (ts-patch); for Vite or Vitest, adjoint() from "adjoint/vite" in the config's plugins; ` +
-      `for esbuild, adjoint() from "adjoint/esbuild". Or run \`npx adjoint gen <file>.ts\` and import { ${generated} } from "./<file>.grad.ts" instead of calling ${marker}().`,
+      `likewise for webpack, Rollup, Rolldown, esbuild and Rspack, adjoint() from "adjoint/webpack", "adjoint/rollup", "adjoint/rolldown", "adjoint/esbuild" or "adjoint/rspack". ` +
+      `Or run \`npx adjoint gen <file>.ts\` and import { ${generated} } from "./<file>.grad.ts" instead of calling ${marker}().`,
   );
 }
 

@@ -7,7 +7,6 @@
  * Also the pieces `adjoint table` shares: reading a function, parsing `--at x1=1.5,x2=0.5` or
  * `--at @inputs.json`, running the interpreter, writing outputs atomically.
  */
-import type { Command } from "commander";
 import fs from "node:fs";
 import path from "node:path";
 import { createProgram, formatDiagnostic } from "../compiler/index.ts";
@@ -18,6 +17,7 @@ import { ValueError, parseAssignments, parseJsonValues, checkValues } from "../c
 import { interpret, type Run, type Value, type Numeric } from "../compiler/ir/interpret.ts";
 import type { IRFunction } from "../compiler/ir/types.ts";
 import type { Io } from "./main.ts";
+import { writeAll } from "./write.ts";
 
 export { ValueError, pointText, type Loaded };
 
@@ -86,17 +86,9 @@ export function runAt(ir: IRFunction, opts: PointOptions): Run | undefined {
   return interpret(ir, inputs, { tangents: tangents as Record<string, Numeric> | undefined, cotangents: cotangents as Record<string, Float64Array> | undefined });
 }
 
-/** Writes `text` atomically: readers see the old file or the new one, never a part. */
+/** Writes `text` atomically (the run's one output: all or nothing). */
 export function writeFileAtomic(file: string, text: string): void {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeAll([{ target: path.resolve(file), text }]);
 }
 
 export interface GraphOptions extends PointOptions {
@@ -134,20 +126,3 @@ export async function graph(file: string, opts: GraphOptions, io: Io): Promise<n
 }
 
 /** Registers `adjoint graph` on the command line. */
-export function registerGraph(program: Command, io: Io, done: (code: number) => void): void {
-  program
-    .command("graph")
-    .description("draw a function's computational graph from its IR (SVG, or DOT)")
-    .argument("<file>", "TypeScript source file")
-    .option("--fn <name>", "the @differentiable function (needed when the file has several)")
-    .option("-o, --out <file>", "write the picture here (default: standard output)")
-    .option("--format <format>", "svg or dot (default: svg, or dot for an --out ending in .dot)")
-    .option("--at <values>", "point to evaluate at: x1=1.5,x2=0.5 (arrays as w=[1,2]) or @inputs.json; adds values, adjoints and local partials")
-    .option("--tangent <values>", "direction for forward mode, as --at (missing: 0); adds tangents")
-    .option("--cotangent <values>", "cotangents of @out outputs for the adjoints (default: ones)")
-    .option("--expand", "draw the steps of inlined helpers instead of one node per call")
-    .option("--active-only", "leave out the steps no derivative flows through (sizes, indices, conditions)")
-    .action(async (file: string, opts: GraphOptions) => {
-      done(await graph(file, opts, io));
-    });
-}

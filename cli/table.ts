@@ -3,7 +3,6 @@
  * primal and tangent, as in the lecture notes' table) and the reverse-mode adjoint table, from the
  * interpreter of the function's lowered IR.
  */
-import type { Command } from "commander";
 import { tables, tablesText } from "../compiler/graph/table.ts";
 import { loadFunction, runAt, pointText, ValueError, type PointOptions } from "./graph.ts";
 import type { Io } from "./main.ts";
@@ -43,18 +42,3 @@ export function table(file: string, opts: TableOptions, io: Io): number {
 }
 
 /** Registers `adjoint table` on the command line. */
-export function registerTable(program: Command, io: Io, done: (code: number) => void): void {
-  program
-    .command("table")
-    .description("print the forward-mode trace (primals, tangents) and the reverse-mode adjoints of a function at a point")
-    .argument("<file>", "TypeScript source file")
-    .option("--fn <name>", "the @differentiable function (needed when the file has several)")
-    .option("--at <values>", "the point: x1=1.5,x2=0.5 (arrays as w=[1,2]) or @inputs.json")
-    .option("--tangent <values>", "direction for forward mode, as --at (missing: 0)")
-    .option("--cotangent <values>", "cotangents of @out outputs for the adjoints (default: ones)")
-    .option("--digits <n>", "decimal places (default 3)")
-    .option("--max-rows <n>", "rows per table at most (default 200)")
-    .action((file: string, opts: TableOptions) => {
-      done(table(file, opts, io));
-    });
-}

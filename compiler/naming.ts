@@ -8,10 +8,16 @@
 export const MODES = ["grad", "jvp", "vjp", "jacobian", "hvp", "hessian"] as const;
 export type Mode = (typeof MODES)[number];
 
+/** The module generated code imports the runtime from, unless told otherwise. */
+export const DEFAULT_RUNTIME = "adjoint-runtime";
+
+/** Module specifiers user code may import the runtime's routines from. */
+export const RUNTIME_SPECIFIERS: readonly string[] = [DEFAULT_RUNTIME, "adjoint/runtime"];
+
 /** The suffix of the generated function of each mode: `loss` + `Grad`. */
-export const MODE_SUFFIX: Record<Mode, string> = {
+export const MODE_SUFFIX = {
   grad: "Grad", jvp: "Jvp", vjp: "Vjp", jacobian: "Jacobian", hvp: "Hvp", hessian: "Hessian",
-};
+} as const satisfies Record<Mode, string>;
 
 /** Names generated code must never shadow. */
 const GLOBALS = [

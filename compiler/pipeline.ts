@@ -20,9 +20,9 @@ import { jvpMode, hvpMode, hessianMode, jacobianMode } from "./passes/5-forward/
 import { simplify } from "./passes/6-simplify/index.ts";
 import { printModule } from "./passes/7-print/index.ts";
 import { printIR } from "./ir/print.ts";
-import { MODES, type Mode } from "./naming.ts";
+import { MODES, DEFAULT_RUNTIME, RUNTIME_SPECIFIERS, type Mode } from "./naming.ts";
 
-export { MODES, type Mode };
+export { MODES, DEFAULT_RUNTIME, type Mode };
 
 export interface CompileOptions {
   /** Module specifier generated code imports the runtime from. */
@@ -31,12 +31,9 @@ export interface CompileOptions {
   modes?: Mode[];
 }
 
-/** The runtime specifier generated code imports when none is given. */
-export const DEFAULT_RUNTIME = "adjoint/runtime";
-
 /** Specifiers user code imports the runtime's routines from. */
 export function runtimeSpecifiers(options: CompileOptions): string[] {
-  return [DEFAULT_RUNTIME, ...(options.runtime && options.runtime !== DEFAULT_RUNTIME ? [options.runtime] : [])];
+  return [...RUNTIME_SPECIFIERS, ...(options.runtime && !RUNTIME_SPECIFIERS.includes(options.runtime) ? [options.runtime] : [])];
 }
 
 /** What to generate for one function: its `@modes` tag, else the options, else the default. */

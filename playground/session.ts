@@ -14,6 +14,7 @@ import {
   graphDot, renderSvg, tables, tablesText, lowerFunction, helperSpans, parseAssignments, parseJsonValues, checkValues, signatureText, ValueError,
 } from "../compiler/graph/index.ts";
 import * as runtime from "../runtime/index.ts";
+import { RUNTIME_SPECIFIERS } from "../compiler/naming.ts";
 
 export const FILE = "/model.ts";
 
@@ -63,7 +64,7 @@ export function evaluateModule(output: string): Module {
   }).outputText;
   const exports: Module = {};
   const require = (spec: string) => {
-    if (spec === "adjoint/runtime") return runtime;
+    if (RUNTIME_SPECIFIERS.includes(spec)) return runtime;
     throw new Error(`the generated module imports '${spec}', which the playground does not have`);
   };
   new Function("require", "exports", "module", js)(require, exports, { exports });

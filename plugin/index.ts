@@ -19,30 +19,39 @@
  * Options (beside "transform"): "runtime" (the module generated code imports the runtime from)
  * and "modes" (what to generate for functions without an `@modes` tag), as for `adjoint gen`.
  *
- * Loaded through plugin/index.cjs (ts-patch requires a CommonJS entry); uses only the TypeScript
- * instance ts-patch hands it, so everything it creates belongs to the compiler that is running.
+ * Built to CommonJS (dist/cjs/plugin/index.js: ts-patch `require`s plugins); uses only the
+ * TypeScript instance ts-patch hands it, so everything it creates belongs to the compiler that is
+ * running. Under `--watch` and `--incremental` TypeScript wraps the program in a builder program,
+ * which needs a version on every source file: the program returned here sets one on each file it
+ * makes (see `recreate`).
  */
 import type * as TS from "typescript";
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import type { Diagnostic as AdjointDiagnostic, FileResult, Mode } from "../compiler/index.ts";
+import type { Diagnostic as AdjointDiagnostic, Mode } from "../compiler/index.ts";
+import { compile, type CompileResult } from "./core.ts";
+import { writeAll } from "../cli/write.ts";
+
+/** Writes one generated module, atomically and only when its text changed. */
+function writeOutput(target: string, text: string): void {
+  writeAll([{ target, text }]);
+}
 import {
-  MARKER_MODULE, MarkerCodes, badArgumentMessage, checkModes, exportedFunctions, extensionStyleOf, generatedFileFor, generatedName,
+  DEFAULT_RUNTIME, MARKER_MODULE, MarkerCodes, badArgumentMessage, checkModes, exportedFunctions, extensionStyleOf, generatedFileFor, generatedName,
   generatedSpecifier, isGeneratedPath, isMarker, missingModeMessage, notDifferentiableMessage, numericCode,
   type ExtensionStyle, type Marker,
 } from "./shared.ts";
 
 export interface PluginOptions {
+  /** The module generated code imports the runtime from (default "adjoint-runtime"). */
   runtime?: string;
-  modes?: Mode[];
+  /** What to generate for functions without an `@modes` tag: some of grad, jvp, vjp, hvp, hessian, jacobian. */
+  modes?: Marker[];
 }
 
 interface Extras {
   ts: typeof TS;
 }
-
-type CompileResult = Pick<FileResult, "source" | "output" | "diagnostics" | "functions">;
 
 /** One marker call to replace at emit. */
 interface Rewrite {
@@ -62,13 +71,6 @@ interface MarkerImport {
 interface Plan {
   rewrites: Map<string, Rewrite[]>;
   markerImports: Map<string, MarkerImport[]>;
-}
-
-/** Where plugin/compile.mjs is; set by plugin/index.cjs. */
-let compileScript = path.resolve("plugin/compile.mjs");
-
-export function setCompileScript(file: string): void {
-  compileScript = file;
 }
 
 const DIFFERENTIABLE = /@differentiable\b/;
@@ -96,7 +98,7 @@ export default function adjointProgramTransformer(
   if (badModes) {
     globalDiagnostics.push(plainDiagnostic(ts, MarkerCodes.BadOption, badModes));
   } else if (candidates.length > 0) {
-    const run = runCompiler(candidates.map((sf) => sf.fileName), config);
+    const run = compile(candidates.map((sf) => sf.fileName), { runtime: config.runtime ?? DEFAULT_RUNTIME, modes: config.modes as Mode[] | undefined });
     if ("error" in run) {
       globalDiagnostics.push(plainDiagnostic(ts, MarkerCodes.CompilerFailed, `adjoint: the compiler failed: ${run.error}`));
     } else {
@@ -106,21 +108,24 @@ export default function adjointProgramTransformer(
 
   // 3. write what changed
   const generated = new Map<string, string>(); // generated file -> its text
-  const changed = new Set<string>();
   for (const r of results.values()) {
     for (const d of r.diagnostics) diagnostics.push(toTsDiagnostic(ts, program, d));
-    if (r.output === undefined) continue;
     const target = generatedFileFor(path.resolve(r.source));
-    generated.set(target, r.output);
     let current: string | undefined;
     try {
       current = fs.readFileSync(target, "utf8");
     } catch {
       current = undefined;
     }
+    if (r.output === undefined) {
+      // an error: the module from the last good build stays (as a build without the plugin's
+      // program would read it from disk), so its importers are checked against it
+      if (r.diagnostics.length > 0 && current !== undefined) generated.set(target, current);
+      continue;
+    }
+    generated.set(target, r.output);
     if (current !== r.output) {
-      writeAtomic(target, r.output);
-      changed.add(target);
+      writeOutput(target, r.output);
     }
   }
 
@@ -128,41 +133,17 @@ export default function adjointProgramTransformer(
   const plan: Plan = { rewrites: new Map(), markerImports: new Map() };
   if (usesMarkers.length > 0) planMarkers(ts, program, usesMarkers, results, plan, diagnostics);
 
-  // 5. the program type checking and emit see
+  // 5. the program type checking and emit see: always a new one when there are generated modules,
+  // so that none of them is seen through the host's caches (a watch host's file system and
+  // resolution caches can lag behind the writes above)
   const roots = program.getRootFileNames().map((f) => path.resolve(f));
   const newRoots = [...generated.keys()].filter((g) => !roots.includes(g));
-  const stale = [...changed].some((f) => program.getSourceFile(f) !== undefined);
   let result = program;
-  if (newRoots.length > 0 || stale) result = recreate(ts, program, host, [...program.getRootFileNames(), ...newRoots], generated);
+  if (generated.size > 0) result = recreate(ts, program, host, [...program.getRootFileNames(), ...newRoots], generated);
   decorate(ts, result, diagnostics, globalDiagnostics, plan);
   return result;
 }
 
-/** Runs plugin/compile.mjs and waits for it: TypeScript's createProgram is synchronous. */
-function runCompiler(files: string[], config: PluginOptions): { results: CompileResult[] } | { error: string } {
-  const request = JSON.stringify({ files, runtime: config.runtime, modes: config.modes });
-  const child = spawnSync(process.execPath, [compileScript], { input: request, encoding: "utf8", maxBuffer: 1 << 30 });
-  if (child.error) return { error: child.error.message };
-  if (child.status !== 0) return { error: (child.stderr || `exit code ${child.status}`).trim() };
-  try {
-    return { results: JSON.parse(child.stdout) as CompileResult[] };
-  } catch (e) {
-    return { error: `unreadable output (${(e as Error).message}): ${child.stderr}` };
-  }
-}
-
-/** Writes `text` to `file` atomically (as the CLI does): a temporary file, then a rename. */
-function writeAtomic(file: string, text: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-}
 
 function importsMarkers(ts: typeof TS, sf: TS.SourceFile): boolean {
   return sf.statements.some((s) => ts.isImportDeclaration(s) && ts.isStringLiteral(s.moduleSpecifier) && s.moduleSpecifier.text === MARKER_MODULE);
@@ -359,20 +340,31 @@ function styleOf(ts: typeof TS, sf: TS.SourceFile, options: TS.CompilerOptions):
 /**
  * A new program over `rootNames` that reuses every parsed file and reads the generated ones from
  * `generated` (tsc's host caches file existence and contents from before they were written).
+ *
+ * Builder programs (`--watch`, `--incremental`) compare source files by `version`, which the
+ * host's `getSourceFile` sets on every file it reads; a file made here gets one the same way: the
+ * hash of its text with the host's hash function, so an unchanged generated module keeps the
+ * version recorded in .tsbuildinfo and is not emitted again.
  */
 function recreate(ts: typeof TS, program: TS.Program, host: TS.CompilerHost | undefined, rootNames: readonly string[], generated: Map<string, string>): TS.Program {
   const options = program.getCompilerOptions();
   const base = host ?? ts.createCompilerHost(options);
   const wrapped: TS.CompilerHost = Object.create(base);
+  const hash = (text: string) => (base.createHash ? base.createHash(text) : ts.sys.createHash ? ts.sys.createHash(text) : djb2(text));
+  // module resolution from scratch: a watch host's resolution cache still holds the failed
+  // resolutions of imports of the generated modules from before they existed
+  wrapped.resolveModuleNameLiterals = undefined;
+  wrapped.resolveModuleNames = undefined;
   wrapped.fileExists = (fileName) => generated.has(path.resolve(fileName)) || base.fileExists(fileName);
   wrapped.readFile = (fileName) => generated.get(path.resolve(fileName)) ?? base.readFile(fileName);
   wrapped.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
+    const old = program.getSourceFile(fileName);
     const text = generated.get(path.resolve(fileName));
-    if (text !== undefined) {
-      const sf = ts.createSourceFile(fileName, text, languageVersion, false);
+    if (text !== undefined && old?.text !== text) {
+      const sf = ts.createSourceFile(fileName, text, languageVersion, false) as TS.SourceFile & { version?: string };
+      sf.version = hash(text);
       return sf;
     }
-    const old = program.getSourceFile(fileName);
     if (old) return old;
     return base.getSourceFile(fileName, languageVersion, onError, shouldCreate);
   };
@@ -385,6 +377,13 @@ function recreate(ts: typeof TS, program: TS.Program, host: TS.CompilerHost | un
     projectReferences: program.getProjectReferences(),
     configFileParsingDiagnostics: program.getConfigFileParsingDiagnostics(),
   });
+}
+
+/** TypeScript's fallback hash for source file versions, when the host has none. */
+function djb2(text: string): string {
+  let h = 5381;
+  for (let i = 0; i < text.length; i++) h = ((h << 5) + h + text.charCodeAt(i)) | 0;
+  return String(h);
 }
 
 /** Adds adjoint's diagnostics to the program's and the marker rewrite to its emit. */

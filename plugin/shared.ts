@@ -24,10 +24,9 @@ export function generatedName(fn: string, marker: Marker): string {
 /** Source extensions adjoint reads, in the order a generated file's source is looked for. */
 export const SOURCE_EXTENSIONS = [".ts", ".mts", ".cts", ".tsx"];
 
-/** `model.ts` -> `model.grad.ts` (the same rule as compiler/naming.ts `outputFileName`). */
-export function generatedFileFor(source: string): string {
-  return source.replace(/(\.[cm]?tsx?)?$/, (ext) => `.grad${ext || ".ts"}`);
-}
+/** `model.ts` -> `model.grad.ts`. */
+import { outputFileName as generatedFileFor } from "../compiler/naming.ts";
+export { generatedFileFor };
 
 /** Whether a path names a generated module (`x.grad.ts`, `x.grad.js`, `x.grad`). */
 export function isGeneratedPath(file: string): boolean {
@@ -116,3 +115,10 @@ export const MarkerCodes = {
   CompilerFailed: 91100,
   BadOption: 91104,
 } as const;
+
+/**
+ * The module generated code imports the runtime from, unless told otherwise (`--runtime`, the
+ * plugins' `runtime` option): the runtime package, which an application installs as its only
+ * dependency on adjoint (the compiler and plugins are development dependencies).
+ */
+export { DEFAULT_RUNTIME } from "../compiler/naming.ts";

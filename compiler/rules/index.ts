@@ -141,8 +141,12 @@ export const RULES: Record<string, ScalarRule> = {
   copy: { arity: 1, result: "num", syntax: { copy: true }, cheap: true, integer: "args", linear: true, eval: (a) => a,
     domain: [[-3, 3]], partials: () => [n(1)] },
   /** An index argument of `subarray` and `slice`, clamped as JavaScript does (negative: from the end). */
-  clampIndex: { arity: 2, result: "num", syntax: { runtime: "clampIndex" }, cheap: true, integer: "always",
-    eval: (i, n) => (i < 0 ? Math.max(n + Math.trunc(i), 0) : Math.min(Math.trunc(i), n)), domain: [[-5, 5], [0, 8]], partials: null },
+  clampIndex: { arity: 2, result: "num", syntax: { runtime: "clampIndex" }, cheap: true, integer: "args",
+    eval: (i, n) => (Math.trunc(i) < 0 ? Math.max(n + Math.trunc(i), 0) : Math.min(Math.trunc(i), n)), domain: [[-5, 5], [0, 8]],
+    avoid: ([i, len]) => nearInteger(i) || nearInteger(len + Math.trunc(i)) || Math.abs(Math.trunc(i) - len) < 0.02,
+    // constant in the index; the result is the length (or length + index) where it is clamped
+    partials: ([i, len], z) => [n(0), cond(bin("<=", i, n(-1)), cond(bin(">", z, n(0)), n(1), n(0)), cond(bin("===", z, len), n(1), n(0)))],
+    doc: "a slice bound: clampIndex(i, n) is i clamped to [0, n], counted from n when negative" },
   /** The length of a Float64Array (its argument is an array). */
   length: { arity: 1, result: "num", syntax: { member: "length" }, arrayArgument: true, cheap: true, integer: "always",
     eval: () => NaN, domain: [[0, 0]], partials: null },

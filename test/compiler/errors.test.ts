@@ -32,8 +32,8 @@ const MATH_LIST = Object.keys(RULES).filter((k) => k.startsWith("Math.")).sort()
 
 const CASES: Case[] = [
   // ---- unsupported syntax
-  { file: "unsupported-try.ts", code: Codes.UnsupportedSyntax, line: 5, col: 3, names: [/try\/catch/], fix: /use if\/else/ },
-  { file: "unsupported-for-in.ts", code: Codes.UnsupportedSyntax, line: 5, col: 3, names: [/for-in loop/], fix: /use .*for, while/ },
+  { file: "unsupported-try.ts", code: Codes.UnsupportedSyntax, line: 5, col: 3, names: [/try\/catch/], fix: /try\/catch around the call/ },
+  { file: "unsupported-for-in.ts", code: Codes.UnsupportedSyntax, line: 5, col: 3, names: [/for-in loop/], fix: /loop over indices with for .*or over values with for-of/ },
   { file: "unsupported-var.ts", code: Codes.UnsupportedSyntax, line: 4, col: 7, names: [/'var' declarations/], fix: /use 'let' or 'const'/ },
   {
     file: "unsupported-string.ts", code: Codes.UnsupportedSyntax, line: 5, col: 14, names: [/string/i], fix: SUGGESTS_FIX,

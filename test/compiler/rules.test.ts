@@ -31,7 +31,9 @@ function source(): string {
     else body = `return ${op}(${args.join(", ")});`;
     fns.push(`/** @differentiable */\nexport function ${fname(op)}(${params}): number {\n  ${body}\n}`);
   }
-  return fns.join("\n\n");
+  // scalar functions of the runtime (clampIndex) are called as user code calls them: imported
+  const imports = [...numeric, ...piecewise].flatMap(([, r]) => ("runtime" in r.syntax ? [r.syntax.runtime] : []));
+  return `import { ${imports.join(", ")} } from "adjoint-runtime";\n\n${fns.join("\n\n")}`;
 }
 
 let mod: { src: Mod; grad: Mod };

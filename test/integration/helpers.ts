@@ -20,7 +20,7 @@ export interface Run {
 }
 
 /** The environment of a child tool: no colors, and none of the outer Vitest's variables. */
-function childEnv(): NodeJS.ProcessEnv {
+export function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" };
   for (const k of Object.keys(env)) if (k.startsWith("VITEST") || k === "TEST" || k === "NODE_ENV") delete env[k];
   return env;
@@ -91,13 +91,14 @@ export function tempProject(name: string, files: Record<string, string>, from?: 
   return dir;
 }
 
-/** A @differentiable function with a `switch`: adjoint error AD1001 at line 4, column 3. */
+/** A @differentiable function with a `try`: adjoint error AD1001 at line 4, column 3. */
 export const BROKEN = `/** @differentiable */
 export function broken(x: number): number {
   let y = x;
-  switch (y) {
-    case 1:
-      y = 2;
+  try {
+    y = 2 * y;
+  } catch {
+    y = 0;
   }
   return y * y;
 }

@@ -20,6 +20,7 @@ describe("markers without the plugin", () => {
     expect(() => grad(loss)).toThrowError(/grad\(loss\) was called at run time, so no build integration replaced it with lossGrad/);
     expect(() => grad(loss)).toThrowError(/"transform": "adjoint\/plugin", "transformProgram": true/);
     expect(() => grad(loss)).toThrowError(/adjoint\/vite/);
+    expect(() => grad(loss)).toThrowError(/"adjoint\/webpack", "adjoint\/rollup", "adjoint\/rolldown", "adjoint\/esbuild" or "adjoint\/rspack"/);
     expect(() => grad(loss)).toThrowError(/npx adjoint gen <file>\.ts` and import \{ lossGrad \} from "\.\/<file>\.grad\.ts"/);
     expect(() => hessian(loss)).toThrowError(/lossHessian/);
     expect(() => vjp(vec)).toThrowError(/vecVjp/);

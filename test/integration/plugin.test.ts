@@ -3,11 +3,12 @@
  * plugin writes src/model.grad.ts and rewrites `grad(loss)`), then run with plain Node; a broken
  * annotated function is a compiler error at its file, line and column.
  */
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileFiles } from "../../compiler/index.ts";
-import { BROKEN, ROOT, TSPC, buildDist, linkAdjoint, run, removeTempProjects, tempProject } from "./helpers.ts";
+import { BROKEN, ROOT, TSPC, buildDist, childEnv, linkAdjoint, run, removeTempProjects, tempProject } from "./helpers.ts";
 
 const EXAMPLE = path.join(ROOT, "examples/plugin-project");
 const GENERATED = path.join(EXAMPLE, "src/model.grad.ts");
@@ -29,7 +30,7 @@ describe("examples/plugin-project built with tspc", () => {
     expect(build.status).toBe(0);
 
     // the file the CLI would write, byte for byte
-    const [cli] = await compileFiles([path.join(EXAMPLE, "src/model.ts")]);
+    const [cli] = await compileFiles([path.join(EXAMPLE, "src/model.ts")], { runtime: "adjoint-runtime" });
     expect(fs.readFileSync(GENERATED, "utf8")).toBe(cli.output);
 
     // grad(loss) became the generated function; the marker import is gone
@@ -89,7 +90,7 @@ export const d = grad(broken);
     }, EXAMPLE);
     const r = await run(dir, [TSPC, "-p", ".", "--pretty"]);
     expect(r.status).toBe(2);
-    expect(r.output).toContain("src/broken.ts:4:3 - error TS91001: A switch statement is not supported in a differentiable function");
+    expect(r.output).toContain("src/broken.ts:4:3 - error TS91001: A try/catch statement is not supported in a differentiable function");
     expect(r.output).toContain("(adjoint AD1001)");
     expect(r.output).toContain("src/markers.ts:8:18 - error TS91103: hessian(loss): adjoint generated no lossHessian for 'loss' (it has lossGrad). Ask for it in the function's comment: /** @differentiable @modes grad hessian */");
     expect(r.output).toContain("src/markers.ts:9:23 - error TS91102: grad(plain): 'plain' is not marked /** @differentiable */.");
@@ -108,5 +109,94 @@ export const d = grad(broken);
     const plain = await run(dir, [TSPC, "-p", ".", "--noEmit"]);
     expect(plain.output).toContain("src/broken.ts(4,3): error TS91001:");
     expect(fs.statSync(generated).mtimeMs).toBe(mtime);
+  });
+});
+
+/** A long-running process and a way to wait for what it prints (stdout and stderr, in order). */
+function startProcess(cwd: string, args: string[]) {
+  const child = spawn(process.execPath, args, { cwd, env: childEnv() });
+  let all = "";
+  child.stdout.setEncoding("utf8").on("data", (s: string) => (all += s));
+  child.stderr.setEncoding("utf8").on("data", (s: string) => (all += s));
+  return { child, output: () => all, mark: () => all.length };
+}
+
+/** Polls until `test()` holds (or fails after `ms`, showing `output()`). */
+async function until(what: string, test: () => boolean, output: () => string, ms = 120_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!test()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const edited = (text: string) => text.replace("return total / n;", "return (2 * total) / n;");
+/** The edit as the generated code has it: `const t21 = 2 * total;`. */
+const EDITED = / = 2 \* total;/;
+const stepZero = (stdout: string) => Number(/^step 0: loss ([\d.]+)$/m.exec(stdout)?.[1]);
+
+describe("tspc --watch and --incremental", () => {
+  it("--watch regenerates and re-emits after edits of a @differentiable file, and reports errors without dying", { timeout: 300_000 }, async () => {
+    const dir = tempProject("plugin-watch", {}, EXAMPLE);
+    const model = path.join(dir, "src/model.ts");
+    const generated = path.join(dir, "src/model.grad.ts");
+    const emitted = path.join(dir, "dist/model.grad.js");
+    const w = startProcess(dir, [TSPC, "-p", ".", "--watch", "--preserveWatchOutput"]);
+    const idle = (from: number) => () => /Found 0 errors\. Watching for file changes\./.test(w.output().slice(from));
+    try {
+      await until("the first build", () => idle(0)() && fs.existsSync(emitted), w.output);
+      expect(w.output()).not.toMatch(/Debug Failure|error TS/);
+      expect(stepZero((await run(dir, ["dist/train.js"])).stdout)).toBeCloseTo(Math.log(2), 6);
+
+      // edit the model: model.grad.ts is rewritten, dist/model.grad.js re-emitted, and train.js uses it
+      const source = fs.readFileSync(model, "utf8");
+      let at = w.mark();
+      fs.writeFileSync(model, edited(source));
+      const [want] = await compileFiles([model], { runtime: "adjoint-runtime" });
+      await until("model.grad.ts regenerated", () => fs.readFileSync(generated, "utf8") === want.output, w.output);
+      await until("the rebuild", () => idle(at)() && EDITED.test(fs.readFileSync(emitted, "utf8")), w.output);
+      expect(w.output().slice(at)).not.toMatch(/Debug Failure|error TS/);
+      expect(stepZero((await run(dir, ["dist/train.js"])).stdout)).toBeCloseTo(2 * Math.log(2), 6);
+
+      // an adjoint error: reported at its place, and the watch goes on
+      at = w.mark();
+      fs.writeFileSync(model, source.replace("let total = 0;", "let total = 0;\n  try { total = 1; } catch { total = 2; }"));
+      await until("the error", () => /Found 1 error\. Watching for file changes\./.test(w.output().slice(at)), w.output);
+      expect(w.output().slice(at)).toMatch(/src\/model\.ts\(\d+,3\): error TS91001: A try\/catch statement is not supported/);
+      expect(w.child.exitCode).toBe(null);
+
+      // fixed: built again
+      at = w.mark();
+      fs.writeFileSync(model, source);
+      await until("the fixed build", () => idle(at)() && !EDITED.test(fs.readFileSync(emitted, "utf8")), w.output);
+      expect(w.output()).not.toMatch(/Debug Failure/);
+      expect(stepZero((await run(dir, ["dist/train.js"])).stdout)).toBeCloseTo(Math.log(2), 6);
+    } finally {
+      w.child.kill();
+    }
+  });
+
+  it("--incremental rebuilds after an edit, re-emitting the generated module, and leaves an unchanged build alone", { timeout: 300_000 }, async () => {
+    const dir = tempProject("plugin-incremental", {}, EXAMPLE);
+    const model = path.join(dir, "src/model.ts");
+    const emitted = path.join(dir, "dist/model.grad.js");
+    const first = await run(dir, [TSPC, "-p", ".", "--incremental"]);
+    expect(first.output).toBe("");
+    expect(first.status).toBe(0);
+    expect(stepZero((await run(dir, ["dist/train.js"])).stdout)).toBeCloseTo(Math.log(2), 6);
+
+    fs.writeFileSync(model, edited(fs.readFileSync(model, "utf8")));
+    const second = await run(dir, [TSPC, "-p", ".", "--incremental"]);
+    expect(second.output).toBe("");
+    expect(second.status).toBe(0);
+    expect(fs.readFileSync(emitted, "utf8")).toMatch(EDITED);
+    expect(stepZero((await run(dir, ["dist/train.js"])).stdout)).toBeCloseTo(2 * Math.log(2), 6);
+
+    // nothing changed: nothing re-emitted (the generated module's version matches .tsbuildinfo)
+    const mtime = fs.statSync(emitted).mtimeMs;
+    const third = await run(dir, [TSPC, "-p", ".", "--incremental"]);
+    expect(third.output).toBe("");
+    expect(third.status).toBe(0);
+    expect(fs.statSync(emitted).mtimeMs).toBe(mtime);
   });
 });

@@ -26,7 +26,7 @@ import {
   isHostCall, isErrorConstruction,
 } from "../3-lower/resolve.ts";
 import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, BINARY_OPS, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
-import { describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
+import { statementFix, describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
 
 export type FenceOptions = ResolveContext;
@@ -230,7 +230,7 @@ class Fence {
       this.report(Codes.Closure, `Nested function '${s.name?.text ?? ""}' is a closure: move it to module level so it can be differentiated as a helper.`, s);
       return;
     }
-    this.report(Codes.UnsupportedSyntax, `${describeSyntax(s)} is not supported in a differentiable function: use if/else, for, while and do-while loops, and arithmetic on numbers and Float64Arrays.`, s);
+    this.report(Codes.UnsupportedSyntax, `${describeSyntax(s)} is not supported in a differentiable function: ${statementFix(s)}`, s);
   }
 
   private declarations(list: ts.VariableDeclarationList, scope: Scope): void {

@@ -23,6 +23,25 @@ export function operatorFix(k: ts.SyntaxKind): string {
   }
 }
 
+/** What to write instead of an unsupported statement. */
+export function statementFix(s: ts.Statement): string {
+  switch (s.kind) {
+    case ts.SyntaxKind.TryStatement:
+      return "a derivative cannot be caught halfway; put the try/catch around the call to the function, or test for the failing case with if/else and throw.";
+    case ts.SyntaxKind.ForInStatement:
+      return "for-in walks an object's keys; loop over indices with for (let i = 0; i < xs.length; i++) or over values with for-of.";
+    case ts.SyntaxKind.ClassDeclaration: case ts.SyntaxKind.InterfaceDeclaration: case ts.SyntaxKind.TypeAliasDeclaration:
+    case ts.SyntaxKind.EnumDeclaration: case ts.SyntaxKind.ModuleDeclaration:
+      return "declare it at module level, outside the differentiable function.";
+    case ts.SyntaxKind.ImportDeclaration: case ts.SyntaxKind.ExportDeclaration:
+      return "imports and exports belong at module level.";
+    case ts.SyntaxKind.DebuggerStatement: case ts.SyntaxKind.WithStatement:
+      return "remove it.";
+    default:
+      return "use if/else, switch, loops, and arithmetic on numbers, number[] and Float64Arrays.";
+  }
+}
+
 const SYNTAX_NAMES: Partial<Record<ts.SyntaxKind, string>> = {
   [ts.SyntaxKind.SwitchStatement]: "A switch statement",
   [ts.SyntaxKind.TryStatement]: "A try/catch statement",

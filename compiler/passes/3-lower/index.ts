@@ -21,15 +21,16 @@ import { type IRFunction, type Stmt, type Operand, ref, num } from "../../ir/typ
 import type { AnnotatedFunction } from "../1-parse/index.ts";
 import type { Frame } from "./env.ts";
 import { HelperInliner } from "./inline.ts";
+import { RUNTIME_SPECIFIERS } from "../../naming.ts";
 
 export interface LowerOptions {
   checker: ts.TypeChecker;
   /** Module specifiers the runtime's BLAS routines are imported from. */
-  runtimeSpecifiers?: string[];
+  runtimeSpecifiers?: readonly string[];
 }
 
 export function lower(fn: AnnotatedFunction, opts: LowerOptions): IRFunction {
-  return new Lowerer(fn, { checker: opts.checker, runtimeSpecifiers: opts.runtimeSpecifiers ?? ["adjoint/runtime"] }).run();
+  return new Lowerer(fn, { checker: opts.checker, runtimeSpecifiers: opts.runtimeSpecifiers ?? RUNTIME_SPECIFIERS }).run();
 }
 
 class Lowerer extends HelperInliner {

@@ -4,7 +4,8 @@
  *
  * In:  a call expression or identifier, the type checker, and the specifiers the runtime is
  *      imported from.
- * Out: a Math primitive, a runtime routine (a BLAS entry of the rule table), a helper function
+ * Out: a Math primitive (or a scalar runtime function of the rule table, such as clampIndex,
+ *      imported from the runtime), a runtime routine (a BLAS entry of the rule table), a helper function
  *      declaration with a body, or nothing; for identifiers, a module-level numeric constant.
  * Used by the fence (to check) and by lowering (to lower), so both agree on every callee.
  */
@@ -13,14 +14,14 @@ import { MATH_CONSTANTS, ruleFor, type ScalarRule } from "../../rules/index.ts";
 import { arrayRuleFor, type ArrayRule } from "../../rules/blas.ts";
 
 export type Callee =
-  | { kind: "math"; op: string; rule: ScalarRule | undefined; callee: ts.PropertyAccessExpression }
+  | { kind: "math"; op: string; rule: ScalarRule | undefined; callee: ts.Expression }
   | { kind: "routine"; name: string; rule: ArrayRule | undefined; callee: ts.Identifier }
   | { kind: "helper"; decl: ts.FunctionDeclaration; callee: ts.Identifier }
   | { kind: "unknown"; callee: ts.Expression };
 
 export interface ResolveContext {
   checker: ts.TypeChecker;
-  runtimeSpecifiers: string[];
+  runtimeSpecifiers: readonly string[];
 }
 
 export function skipParens(e: ts.Expression): ts.Expression {
@@ -69,7 +70,11 @@ export function resolveCallee(call: ts.CallExpression, cx: ResolveContext): Call
   }
   if (!ts.isIdentifier(callee)) return { kind: "unknown", callee };
   const routine = runtimeRoutine(callee, cx);
-  if (routine !== undefined) return { kind: "routine", name: routine, rule: arrayRuleFor(routine), callee };
+  if (routine !== undefined) {
+    const scalar = ruleFor(routine);
+    if (scalar && "runtime" in scalar.syntax && scalar.syntax.runtime === routine) return { kind: "math", op: routine, rule: scalar, callee };
+    return { kind: "routine", name: routine, rule: arrayRuleFor(routine), callee };
+  }
   const decl = helperDeclaration(callee, cx.checker);
   if (decl) return { kind: "helper", decl, callee };
   return { kind: "unknown", callee };

@@ -2,7 +2,7 @@
 // the plugin compiles it from model.ts; `grad(...)` and `hessian(...)` are rewritten to it.
 import { describe, expect, it } from "vitest";
 import { grad, hessian } from "adjoint";
-import { checkGradient, mulberry32, randomArray } from "adjoint/runtime";
+import { checkGradient, mulberry32, randomArray } from "adjoint-runtime";
 import { netLoss, rosenbrock } from "../src/model.ts";
 import { netLossGrad } from "../src/model.grad.ts";
 

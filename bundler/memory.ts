@@ -1,12 +1,17 @@
 /**
- * The adjoint core in memory, for the bundler adapters (Vite, esbuild): compiles a source file to
- * its generated module's text without writing anything, and caches the result until the source
- * changes or the adapter says a file changed (`invalidate`: a helper in another module may have).
+ * The adjoint core in memory, for the bundler plugin: compiles a source file to its generated
+ * module's text without writing anything, and caches the result until the source changes or the
+ * bundler says a file changed (`invalidate`: a helper in another module may have).
+ *
+ * The compiler (and TypeScript) is loaded on the first compile, not when a bundler config
+ * imports the plugin.
  */
 import fs from "node:fs";
 import path from "node:path";
-import { compileFiles, formatDiagnostic, type CompileOptions, type Diagnostic, type FileResult } from "../compiler/index.ts";
-import { checkModes, exportedFunctions, generatedFileFor, isGeneratedPath, sourceCandidatesFor } from "./shared.ts";
+import type { CompileOptions, Diagnostic, FileResult } from "../compiler/index.ts";
+import { DEFAULT_RUNTIME, checkModes, exportedFunctions, generatedFileFor, isGeneratedPath, sourceCandidatesFor } from "../plugin/shared.ts";
+
+const core = () => import("../compiler/index.ts");
 
 export type { Diagnostic };
 
@@ -29,7 +34,7 @@ export function createMemoryCompiler(options: CompileOptions = {}): MemoryCompil
       const text = fs.readFileSync(file, "utf8");
       const hit = cache.get(file);
       if (hit && hit.text === text) return hit.result;
-      const result = Promise.resolve().then(() => compileFiles([file], options)[0]);
+      const result = core().then(({ compileFiles }) => compileFiles([file], { ...options, runtime: options.runtime ?? DEFAULT_RUNTIME })).then((r) => r[0]);
       cache.set(file, { text, result });
       result.catch(() => cache.delete(file));
       return result;
@@ -54,7 +59,3 @@ export function generatedPathOf(source: string): string {
   return generatedFileFor(path.resolve(source));
 }
 
-/** All of a result's diagnostics as one message, each with its location and code frame. */
-export function formatDiagnostics(diagnostics: Diagnostic[], cwd = process.cwd()): string {
-  return diagnostics.map((d) => formatDiagnostic(d, cwd)).join("\n");
-}

@@ -1,23 +1,24 @@
 /**
- * Marker calls rewritten in module text, for the bundler adapters (Vite, esbuild), which see one
- * module at a time and no type checker.
+ * Marker calls rewritten in module text, for the bundler plugin, which sees one module at a time
+ * and no type checker.
  *
- *   import { grad } from "adjoint";          ->  (removed when nothing else uses it)
- *   import { loss } from "./model.ts";
+ *   import { grad } from "adjoint";          ->  import { lossGrad as __adjoint_lossGrad } from "./model.grad.ts";
+ *   import { loss } from "./model.ts";           (the marker import blanked when nothing else uses it)
  *   const g = grad(loss);                    ->  const g = __adjoint_lossGrad;
- *                                                import { lossGrad as __adjoint_lossGrad } from "./model.grad.ts";
  *
- * Edits stay on their lines (the import is appended at the end, where ES imports still hoist), so
- * line numbers in stack traces are unchanged. The argument is found by name among the module's
- * imports and top-level function declarations; imports are followed one step.
+ * Edits stay on their lines (the import goes before the first statement, on its line: not at the
+ * end, where a transpiler that emits CommonJS would require it after its first use), so line
+ * numbers in stack traces are unchanged. The argument is found by name among the module's imports
+ * and top-level function declarations; imports are followed one step.
  */
 import ts from "typescript";
 import path from "node:path";
+import { codeFrame } from "../compiler/diagnostics.ts";
 import type { FileResult } from "../compiler/index.ts";
 import {
   MARKER_MODULE, badArgumentMessage, exportedFunctions, generatedName, generatedSpecifier, isMarker,
   missingModeMessage, notDifferentiableMessage, type Marker,
-} from "./shared.ts";
+} from "../plugin/shared.ts";
 
 export interface RewriteError {
   /** adjoint's code (`AD1001`) for the core's diagnostics; none for marker misuse. */
@@ -26,7 +27,8 @@ export interface RewriteError {
   file: string;
   line: number; // 1-based
   column: number; // 0-based
-  lineText: string;
+  /** The lines around the position, with carets under the construct. */
+  frame: string;
 }
 
 export interface RewriteHost {
@@ -120,7 +122,9 @@ export async function rewriteMarkers(code: string, file: string, host: RewriteHo
   const fail = (node: ts.Node, message: string) => {
     const start = node.getStart(sf);
     const { line, character } = sf.getLineAndCharacterOfPosition(start);
-    errors.push({ message, file, line: line + 1, column: character, lineText: code.split(/\r?\n/)[line] ?? "" });
+    const lineEnd = sf.getLineEndOfPosition(start);
+    const width = Math.max(1, Math.min(node.getEnd(), lineEnd) - start);
+    errors.push({ message, file, line: line + 1, column: character, frame: codeFrame(code, line, character, width) });
   };
 
   const rewritten = new Set<ts.Node>();
@@ -145,7 +149,7 @@ export async function rewriteMarkers(code: string, file: string, host: RewriteHo
     const result = await host.compile(source);
     if (result.diagnostics.length > 0) {
       for (const d of result.diagnostics) {
-        errors.push({ code: d.code, message: d.message, file: d.file, line: d.line, column: d.col - 1, lineText: d.frame });
+        errors.push({ code: d.code, message: d.message, file: d.file, line: d.line, column: d.col - 1, frame: d.frame });
       }
       continue;
     }
@@ -198,11 +202,22 @@ export async function rewriteMarkers(code: string, file: string, host: RewriteHo
   edits.sort((a, b) => b.start - a.start);
   let out = code;
   for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
-  const appended = [...importsToAdd].map(([specifier, names]) =>
+  const imports = [...importsToAdd].map(([specifier, names]) =>
     `import { ${[...names].map(([name, local]) => `${name} as ${local}`).join(", ")} } from ${JSON.stringify(specifier)};`,
   );
-  if (appended.length > 0) out += `${out.endsWith("\n") ? "" : "\n"}${appended.join("\n")}\n`;
+  if (imports.length > 0) {
+    // before the first statement, on its line: every edit above is at or after it, so the
+    // position still holds
+    const at = firstStatementStart(sf);
+    out = out.slice(0, at) + imports.join(" ") + " " + out.slice(at);
+  }
   return { code: out, errors, sources: [...sources] };
+}
+
+/** Where the module's first statement after its directives ("use strict", …) starts. */
+function firstStatementStart(sf: ts.SourceFile): number {
+  const first = sf.statements.find((st) => !(ts.isExpressionStatement(st) && ts.isStringLiteral(st.expression)));
+  return first ? first.getStart(sf) : sf.end;
 }
 
 /** The same number of characters, spaces except line breaks (so nothing moves). */
