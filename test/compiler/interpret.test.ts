@@ -46,6 +46,15 @@ const CASES: Record<string, Record<string, Draw[]>> = {
     // batch 5, d 3, h1 4, h2 3, c 3 (Y: soft labels are fine for the comparison)
     mlpLoss: [[12, -1, 1], [4, -1, 1], [12, -1, 1], [3, -1, 1], [9, -1, 1], [3, -1, 1], [15, -2, 2], [15, 0, 1]],
   },
+  "fixtures/programs/closures.ts": {
+    mlp: [[12, -1, 1], [4, -1, 1], [4, -1, 1], [-0.5, 0.5], [3, -1, 1], [0, 1]],
+    scaled: [[-2, 2], [2, -1, 1]],
+    nested: [[-1, 1], [4, -1, 1]],
+    weighted: [[5, -1, 1], [5, -1, 1]],
+    mapped: [[5, -1, 1], [0.5, 1.5]],
+    reduced: [[5, -1, 1], [-0.5, 0.5]],
+    chain: [[6, -1, 1], [0.5, 2]],
+  },
   "fixtures/programs/vector.ts": {
     activation: [[4, 0.5, 2], [4, 0, 0]],
     projectile: [[5, 10], [0.3, 1], [0.01, 0.1], { fixed: 0.01 }, { fixed: 50 }, [2, 0, 0]],

@@ -7,16 +7,42 @@ import { Codes } from "../../diagnostics.ts";
 import { MATH_CONSTANTS, ruleFor, supportedMathFunctions } from "../../rules/index.ts";
 import { ARRAY_RULES } from "../../rules/blas.ts";
 import { irTypeOf } from "../1-parse/index.ts";
-import { resolveCallee, skipParens, mathMember, outerName, isDeclaredIn, isErrorConstruction } from "../3-lower/resolve.ts";
+import {
+  type HelperFn, resolveCallee, skipParens, mathMember, outerName, isDeclaredIn, isErrorConstruction, helperDeclaration, functionVariable,
+  helperName, isFunctionValue, isLocalFunction, outermostFunction, ITERATION_METHODS, type IterationMethod,
+} from "../3-lower/resolve.ts";
 import { isAssignmentOperator, BINARY_OPS } from "../3-lower/jumps.ts";
 import { describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
 import { type FType, type Scope, FenceState, stripTypes, isTextual } from "./state.ts";
 
+/** What to write instead of an unsupported array method. */
+const ARRAY_METHODS_FIX = "use forEach, map or reduce with an inline callback, subarray, slice, fill or set, or a loop over the elements.";
+
+/** The types of the parameters an array method passes its callback: (element, index, array), after the accumulator for reduce. */
+const CALLBACK_PARAMS: Record<IterationMethod, readonly ("num" | "arr")[]> = {
+  forEach: ["num", "num", "arr"],
+  map: ["num", "num", "arr"],
+  reduce: ["num", "num", "num", "arr"],
+};
+const CALLBACK_PARAM_NAMES: Record<IterationMethod, readonly string[]> = {
+  forEach: ["element", "index", "array"],
+  map: ["element", "index", "array"],
+  reduce: ["accumulator", "element", "index", "array"],
+};
+
 export abstract class ExpressionFence extends FenceState {
   protected abstract functionBody(scope: Scope): void;
   protected abstract assignment(left0: ts.Expression, opKind: ts.SyntaxKind, right: ts.Expression | undefined, at: ts.Node, scope: Scope): void;
   protected abstract expressionStatement(e0: ts.Expression, scope: Scope): void;
+
+  /** The call whose closure body is being checked (where its captures must already be declared). */
+  protected callSite: { call: ts.Node; fn: HelperFn } | undefined;
+
+  /** Whether a symbol is a parameter or local of the scope, or a variable a closure captures. */
+  protected isVisible(sym: ts.Symbol, scope: Scope): boolean {
+    return isDeclaredIn(sym, scope.decl) || (scope.root !== undefined && scope.root !== scope.decl && isDeclaredIn(sym, scope.root));
+  }
 
   protected arrayInitializer(e: ts.Expression, scope: Scope): void {
     this.arrayValue(e, scope);
@@ -76,8 +102,9 @@ export abstract class ExpressionFence extends FenceState {
       }
       return true;
     }
+    if (m && m.name === "map" && this.looksLikeArray(m.recv)) return this.expr(e, scope) === "arr";
     if (m && this.looksLikeArray(m.recv)) {
-      return bad(`The array method '${m.name}' is not supported here: use subarray, slice, fill or set, or a loop over the elements.`);
+      return bad(`The array method '${m.name}' is not supported here: ${ARRAY_METHODS_FIX}`);
     }
     const t = this.expr(e, scope);
     return t === "arr" || (t !== undefined && bad(`'${e0.getText()}' is not an array.`));
@@ -227,7 +254,7 @@ export abstract class ExpressionFence extends FenceState {
       if (ts.isShorthandPropertyAssignment(p)) {
         if (p.objectAssignmentInitializer) return this.report(Codes.UnsupportedSyntax, "A default in an object literal is not supported: write name: value.", p);
         const sym = this.checker.getShorthandAssignmentValueSymbol(p);
-        const t = sym && isDeclaredIn(sym, scope.decl) ? this.declaredType(sym) : undefined;
+        const t = sym && this.isVisible(sym, scope) ? this.declaredType(sym) : undefined;
         if (t === undefined || t === "bool") return this.report(Codes.UnsupportedSyntax, `The field '${p.name.text}' must be a local number, array or object of this function.`, p);
         continue;
       }
@@ -250,9 +277,19 @@ export abstract class ExpressionFence extends FenceState {
   protected identifier(e: ts.Identifier, scope: Scope): FType | undefined {
     if (e.text === "undefined") return this.report(Codes.UnsupportedSyntax, "'undefined' is not a number: use a number (for example NaN) instead.", e);
     const sym = this.checker.getSymbolAtLocation(e);
-    if ((e.text === "NaN" || e.text === "Infinity") && (!sym || !isDeclaredIn(sym, scope.decl))) return "num";
+    if ((e.text === "NaN" || e.text === "Infinity") && (!sym || !this.isVisible(sym, scope))) return "num";
     if (!sym) return this.symbol(e) as undefined;
-    if (isDeclaredIn(sym, scope.decl)) {
+    if (helperDeclaration(e, this.checker) || functionVariable(e, this.checker)) {
+      return this.report(Codes.Closure, `'${e.text}' is a function used as a value: call it (${e.text}(…)), or pass it to forEach, map or reduce (xs.map(${e.text})).`, e);
+    }
+    if (this.isVisible(sym, scope)) {
+      const d = sym.valueDeclaration;
+      // a closure runs where it is called: what it reads must be declared by then
+      const site = this.callSite;
+      if (site && d && !isDeclaredIn(sym, site.fn) && d.getSourceFile() === e.getSourceFile() && d.getStart() > site.call.getStart()) {
+        const fname = helperName(site.fn);
+        return this.report(Codes.Closure, `'${fname}' reads '${e.text}', which is declared after the call of '${fname}' on line ${e.getSourceFile().getLineAndCharacterOfPosition(site.call.getStart()).line + 1}: declare '${e.text}' before that call.`, e);
+      }
       const t = this.declaredType(sym);
       if (!t) return this.report(Codes.NonNumericParameter, `'${e.text}' has type '${this.checker.typeToString(this.checker.getTypeAtLocation(e))}': only number, boolean and Float64Array values are supported in a differentiable function.`, e);
       return t;
@@ -302,6 +339,17 @@ export abstract class ExpressionFence extends FenceState {
     const c = resolveCallee(e, this.cx);
     for (const a of e.arguments) {
       if (ts.isSpreadElement(a)) return this.report(Codes.UnsupportedSyntax, "Spread arguments are not supported: pass the arguments one by one, or use a loop over the array.", a);
+    }
+    const m = methodCall(e);
+    if (m && this.looksLikeArray(m.recv)) {
+      if ((ITERATION_METHODS as readonly string[]).includes(m.name)) return this.iteration(e, m.name as IterationMethod, scope, asStatement);
+      return this.report(Codes.UnsupportedSyntax, `The array method '${m.name}' is not supported here: ${ARRAY_METHODS_FIX}`, e);
+    }
+    if (c.kind === "unknown" && ts.isIdentifier(c.callee)) {
+      const v = functionVariable(c.callee, this.checker);
+      if (v && !v.isConst) {
+        return this.report(Codes.Closure, `'${c.callee.text}' is declared with '${v.decl.parent.flags & ts.NodeFlags.Let ? "let" : "var"}', so it may hold another function when it is called: declare it with const (const ${c.callee.text} = …).`, c.callee);
+      }
     }
     switch (c.kind) {
       case "math": {
@@ -358,17 +406,10 @@ export abstract class ExpressionFence extends FenceState {
     return "num";
   }
 
-  protected helperCall(decl: ts.FunctionDeclaration, call: ts.CallExpression, scope: Scope, asStatement: boolean): FType | undefined {
-    const name = decl.name?.text ?? "helper";
-    if (this.stack.includes(decl)) {
-      return this.report(Codes.Recursion, `'${name}' is recursive (${[...this.stack.map((f) => f.name?.text), name].join(" -> ")}): recursion cannot be differentiated. Rewrite it as a loop.`, call);
-    }
-    for (const p of decl.parameters) {
-      if (!ts.isIdentifier(p.name) || p.dotDotDotToken || p.initializer || p.questionToken) {
-        const what = p.initializer ? "a default value" : p.questionToken ? "an optional parameter" : p.dotDotDotToken ? "a rest parameter" : "a destructured parameter";
-        return this.report(Codes.UnsupportedSyntax, `Parameter '${p.name.getText()}' of helper '${name}' has ${what}, which is not supported: declare it as a plain parameter and pass the value at every call.`, p);
-      }
-    }
+  protected helperCall(decl: HelperFn, call: ts.CallExpression, scope: Scope, asStatement: boolean): FType | undefined {
+    const name = helperName(decl);
+    if (this.stack.includes(decl)) return this.recursion(decl, call);
+    if (!this.plainParameters(decl, name)) return undefined;
     if (decl.parameters.length !== call.arguments.length) {
       return this.report(Codes.UnsupportedSyntax, `'${name}' takes ${decl.parameters.length} argument(s), but is called with ${call.arguments.length}: pass every argument.`, call);
     }
@@ -394,16 +435,123 @@ export abstract class ExpressionFence extends FenceState {
       if (t === undefined) return undefined;
       if (t !== pt) return this.report(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${name}' must be ${describeType(pt)}.`, a);
     }
-    // each helper is checked once per way its array parameters are bound to inputs
-    const key = `${decl.pos}:${decl.getSourceFile().fileName}:${[...inputs].sort().join(",")}`;
-    if (!this.checkedHelpers.has(key)) {
-      this.checkedHelpers.add(key);
-      const before = this.diagnostics.length;
-      this.stack.push(decl);
-      this.functionBody({ decl, name, isVoid, isMain: false, loops: [], inputs });
-      this.stack.pop();
-      if (this.diagnostics.length > before) return undefined;
-    }
-    return isVoid ? "num" : "num";
+    if (!this.helperBody(decl, name, isVoid, inputs, call)) return undefined;
+    return "num";
   }
+
+  protected recursion(decl: HelperFn, call: ts.Node): undefined {
+    const name = helperName(decl);
+    return this.report(Codes.Recursion, `'${name}' is recursive (${[...this.stack.map((f) => helperName(f as HelperFn)), name].join(" -> ")}): recursion cannot be differentiated. Rewrite it as a loop.`, call);
+  }
+
+  /** Parameters are plain names: no defaults, rest, optional or destructured parameters. */
+  protected plainParameters(decl: HelperFn, name: string): boolean {
+    for (const p of decl.parameters) {
+      if (!ts.isIdentifier(p.name) || p.dotDotDotToken || p.initializer || p.questionToken) {
+        const what = p.initializer ? "a default value" : p.questionToken ? "an optional parameter" : p.dotDotDotToken ? "a rest parameter" : "a destructured parameter";
+        this.report(Codes.UnsupportedSyntax, `Parameter '${p.name.getText()}' of ${isFunctionValue(decl) && !isVariableInit(decl) ? "the callback" : `helper '${name}'`} has ${what}, which is not supported: declare it as a plain parameter and pass the value at every call.`, p);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The body of a helper or closure, checked once per way its array parameters are bound to
+   * inputs; a local closure captures the variables of the function it is declared in, which it
+   * may read (at `call`, where they must be declared) but not assign.
+   */
+  protected helperBody(decl: HelperFn, name: string, isVoid: boolean, inputs: Set<string>, call: ts.Node): boolean {
+    const local = isLocalFunction(decl);
+    const key = `${decl.pos}:${decl.getSourceFile().fileName}:${[...inputs].sort().join(",")}${local ? `@${call.pos}` : ""}`;
+    if (this.checkedHelpers.has(key)) return true;
+    this.checkedHelpers.add(key);
+    const before = this.diagnostics.length;
+    const savedSite = this.callSite;
+    if (local) this.callSite = { call, fn: decl };
+    this.stack.push(decl);
+    this.functionBody({
+      decl, name, isVoid, isMain: false, loops: [], inputs,
+      ...(local ? { root: outermostFunction(decl), closure: "named" as const } : {}),
+    });
+    this.stack.pop();
+    this.callSite = savedSite;
+    return this.diagnostics.length === before;
+  }
+
+  /**
+   * `xs.forEach(f)`, `xs.map(f)`, `xs.reduce(f, init?)` on an array, where `f` is an inline arrow
+   * function or function expression (a loop body: it may update the variables around it) or the
+   * name of a helper; lowered to counted loops.
+   */
+  protected iteration(e: ts.CallExpression, kind: IterationMethod, scope: Scope, asStatement: boolean): FType | undefined {
+    const m = methodCall(e)!;
+    const usage = kind === "reduce" ? "xs.reduce((acc, v, i) => …, init)" : `xs.${kind}((v, i) => …)`;
+    if (m.args.length < 1 || m.args.length > (kind === "reduce" ? 2 : 1)) {
+      return this.report(Codes.UnsupportedSyntax, `'${kind}' takes a callback${kind === "reduce" ? " and an optional initial value" : " (and no thisArg)"}: write ${usage}.`, e);
+    }
+    if (kind === "forEach" && !asStatement) return this.report(Codes.UnsupportedSyntax, "forEach returns nothing: call it as a statement, or use map to build a new array.", e);
+    if (kind !== "forEach" && asStatement) {
+      return this.report(Codes.UnsupportedSyntax, `The result of '${kind}' is unused: ${kind === "map" ? "use forEach to run a function on every element" : "assign it or remove the call"}.`, e);
+    }
+    if (!this.arrayValue(m.recv, scope)) return undefined;
+    if (kind === "reduce" && m.args[1]) {
+      const t = this.expr(m.args[1], scope);
+      if (t === undefined) return undefined;
+      if (t !== "num") return this.report(Codes.UnsupportedSyntax, "The initial value of reduce must be a number.", m.args[1]);
+    }
+    const arg = stripTypes(m.args[0]);
+    const inline = isFunctionValue(arg);
+    const fn = inline ? (arg as HelperFn) : ts.isIdentifier(arg) ? helperDeclaration(arg, this.checker) : undefined;
+    if (!fn || (ts.isIdentifier(arg) && this.poisoned.has(this.checker.getSymbolAtLocation(arg)!))) {
+      if (fn) return undefined;
+      return this.report(Codes.UnsupportedSyntax, `The callback of '${kind}' must be an inline function or the name of a helper function: write ${usage}${ts.isIdentifier(arg) ? "" : `, calling '${m.args[0].getText()}' inside`}.`, m.args[0]);
+    }
+    const name = inline ? `the ${kind} callback` : helperName(fn);
+    if (this.stack.includes(fn)) return this.recursion(fn, e);
+    if (ts.isFunctionExpression(fn) && fn.asteriskToken || fn.modifiers?.some((x) => x.kind === ts.SyntaxKind.AsyncKeyword)) {
+      return this.report(Codes.UnsupportedSyntax, `An async or generator callback is not supported: write ${usage}.`, fn);
+    }
+    if (!this.plainParameters(fn, name)) return undefined;
+    const want = CALLBACK_PARAMS[kind];
+    if (fn.parameters.length > want.length) {
+      return this.report(Codes.UnsupportedSyntax, `${inline ? "The callback" : `'${name}'`} of '${kind}' takes ${fn.parameters.length} parameters, but '${kind}' passes ${want.length} (${CALLBACK_PARAM_NAMES[kind].join(", ")}): remove the others.`, fn.parameters[want.length]);
+    }
+    for (const [i, p] of fn.parameters.entries()) {
+      const t = this.typeOfNode(p);
+      if (t !== want[i]) {
+        return this.report(Codes.NonNumericParameter, `Parameter '${p.name.getText()}' of ${inline ? "the callback" : `'${name}'`} receives the ${CALLBACK_PARAM_NAMES[kind][i]}, ${describeType(want[i])}, but is declared '${this.checker.typeToString(this.checker.getTypeAtLocation(p))}': declare it as ${want[i] === "num" ? "number" : "an array"}.`, p);
+      }
+    }
+    const sig = this.checker.getSignatureFromDeclaration(fn);
+    const retType = sig && this.checker.getReturnTypeOfSignature(sig);
+    const isVoid = !!retType && (retType.flags & ts.TypeFlags.Void) !== 0;
+    if (kind !== "forEach" && (!retType || irTypeOf(retType, this.checker) !== "num")) {
+      return this.report(Codes.NonNumericReturn, `The callback of '${kind}' returns '${retType ? this.checker.typeToString(retType) : "unknown"}': it must return a number.`, inline ? fn : m.args[0]);
+    }
+    if (!inline) {
+      if (kind === "forEach" && !isVoid && retType && irTypeOf(retType, this.checker) !== "num") {
+        return this.report(Codes.NonNumericReturn, `'${name}' returns '${this.checker.typeToString(retType)}': a helper returns a number or nothing.`, m.args[0]);
+      }
+      if (!this.helperBody(fn, name, isVoid, new Set(), e)) return undefined;
+      return kind === "map" ? "arr" : "num";
+    }
+    // an inline callback: checked here, as a loop body of the function around it
+    const before = this.diagnostics.length;
+    this.stack.push(fn);
+    this.functionBody({
+      decl: fn, name, isVoid, isMain: false, loops: [], inputs: scope.inputs,
+      root: scope.root ?? scope.decl, closure: "callback", discard: kind === "forEach",
+    });
+    this.stack.pop();
+    if (this.diagnostics.length > before) return undefined;
+    return kind === "map" ? "arr" : "num";
+  }
+}
+
+/** Whether a function value is the initialiser of a variable (a named closure or helper). */
+function isVariableInit(fn: ts.Node): boolean {
+  let p = fn.parent;
+  while (ts.isParenthesizedExpression(p) || ts.isAsExpression(p) || ts.isSatisfiesExpression(p)) p = p.parent;
+  return ts.isVariableDeclaration(p);
 }

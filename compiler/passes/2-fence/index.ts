@@ -18,7 +18,7 @@
 import ts from "typescript";
 import { Codes, type Diagnostic } from "../../diagnostics.ts";
 import { type AnnotatedFunction } from "../1-parse/index.ts";
-import { type ResolveContext, skipParens, isDeclaredIn, annotatedType, isNewFloat64Array, isHostCall } from "../3-lower/resolve.ts";
+import { type ResolveContext, skipParens, isDeclaredIn, annotatedType, isNewFloat64Array, isHostCall, isFunctionValue, isEffectBody } from "../3-lower/resolve.ts";
 import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
 import { statementFix, describeSyntax, describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
@@ -44,7 +44,15 @@ class Fence extends ExpressionFence {
   }
 
   protected functionBody(scope: Scope): void {
-    const body = scope.decl.body!;
+    const concise = scope.decl.body!;
+    if (!ts.isBlock(concise)) {
+      // an arrow's expression body is its result, or a statement when the result is dropped
+      if ((scope.isVoid || scope.discard) && isEffectBody(concise, this.checker)) this.expressionStatement(concise, scope);
+      else if (scope.isVoid || scope.discard) this.expr(concise, scope);
+      else this.numeric(concise, scope, "The result of '" + scope.name + "'", `'${scope.name}' must return a number.`);
+      return;
+    }
+    const body = concise;
     if (scope.isMain && scope.isVoid) {
       const early = findReturn(body);
       if (early) {
@@ -73,6 +81,10 @@ class Fence extends ExpressionFence {
 
   protected statement(s: ts.Statement, scope: Scope): void {
     if (ts.isReturnStatement(s)) {
+      if (scope.isVoid && scope.closure === "callback") {
+        this.report(Codes.UnsupportedSyntax, "'return' in a forEach callback is not supported: put the rest of the callback's body under if/else instead.", s);
+        return;
+      }
       if (scope.isVoid) {
         this.report(Codes.UnsupportedSyntax, `Early 'return' in the void helper '${scope.name}' is not supported: let control reach the end of the helper, or return a number from it.`, s);
         return;
@@ -170,7 +182,7 @@ class Fence extends ExpressionFence {
       return;
     }
     if (ts.isFunctionDeclaration(s)) {
-      this.report(Codes.Closure, `Nested function '${s.name?.text ?? ""}' is a closure: move it to module level so it can be differentiated as a helper.`, s);
+      this.report(Codes.Closure, `Nested function '${s.name?.text ?? ""}' is a closure: move it to module level so it can be differentiated as a helper, or declare it as a const arrow function (const ${s.name?.text ?? "f"} = (…) => …).`, s);
       return;
     }
     this.report(Codes.UnsupportedSyntax, `${describeSyntax(s)} is not supported in a differentiable function: ${statementFix(s)}`, s);
@@ -210,8 +222,11 @@ class Fence extends ExpressionFence {
       }
       if (!ts.isIdentifier(d.name)) continue; // array patterns above
       const init = d.initializer && skipParens(d.initializer);
-      if (init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) {
-        this.report(Codes.Closure, `'${d.name.text}' is a function expression (a closure), which cannot be differentiated: write a module-level helper function and call it.`, init);
+      if (init && isFunctionValue(stripTypes(init))) {
+        // a local closure: checked, like a helper, at each call
+        if (!(list.flags & ts.NodeFlags.Const)) {
+          this.report(Codes.Closure, `'${d.name.text}' holds a function but is declared with 'let', so a call may run another function: declare it with const.`, d);
+        }
         continue;
       }
       const sym = this.checker.getSymbolAtLocation(d.name);
@@ -345,7 +360,12 @@ class Fence extends ExpressionFence {
     if (ts.isIdentifier(left)) {
       const sym = this.symbol(left);
       if (!sym) return;
-      if (!isDeclaredIn(sym, scope.decl)) {
+      if (!isDeclaredIn(sym, scope.decl) && scope.closure === "named" && scope.root && isDeclaredIn(sym, scope.root)) {
+        this.report(Codes.Closure, `The closure '${scope.name}' assigns '${left.text}', a variable of the function around it: a closure may read those variables but not change them. Return the new value and assign it at the call (${left.text} = ${scope.name}(…)).`, left);
+        return;
+      }
+      // an inline callback of forEach, map or reduce is a loop body: it may update the variables around it
+      if (!isDeclaredIn(sym, scope.decl) && !(scope.closure === "callback" && scope.root && isDeclaredIn(sym, scope.root))) {
         this.report(Codes.Closure, `'${left.text}' is not a local variable: assigning to variables outside the function is a closure over mutable state. Return the value or pass it in.`, left);
         return;
       }

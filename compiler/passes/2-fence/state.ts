@@ -8,7 +8,7 @@ import { Codes, type Code, type Diagnostic, diagnosticAt } from "../../diagnosti
 import type { Type } from "../../ir/types.ts";
 import { type AnnotatedFunction, irTypeOf } from "../1-parse/index.ts";
 import { shapeOf, isShape } from "../../ir/shape.ts";
-import { type ResolveContext, skipParens } from "../3-lower/resolve.ts";
+import { type ResolveContext, type HelperFn, skipParens } from "../3-lower/resolve.ts";
 import { isAssignmentOperator } from "../3-lower/jumps.ts";
 
 /** Types as the fence checks them: the IR's, and records (objects of numbers and arrays). */
@@ -16,7 +16,16 @@ export type FType = Type | "obj";
 
 /** The function being checked: the annotated one or a helper it calls. */
 export interface Scope {
-  decl: ts.FunctionDeclaration;
+  decl: ts.FunctionDeclaration | HelperFn;
+  /**
+   * The module-level function whose body holds `decl` (`decl` itself unless it is a local
+   * closure or an inline callback): a closure reads (captures) the variables declared there.
+   */
+  root?: ts.Node;
+  /** A closure declared in a function (`named`) or an inline callback of forEach, map or reduce. */
+  closure?: "named" | "callback";
+  /** A forEach callback: its result, if any, is dropped. */
+  discard?: boolean;
   name: string;
   /** Returns nothing (a void helper, or a function with @out results). */
   isVoid: boolean;
@@ -30,7 +39,7 @@ export interface Scope {
 export abstract class FenceState {
   readonly diagnostics: Diagnostic[] = [];
   protected checker: ts.TypeChecker;
-  protected stack: ts.FunctionDeclaration[] = [];
+  protected stack: (ts.FunctionDeclaration | HelperFn)[] = [];
   protected checkedHelpers = new Set<string>();
   /** Records of this function that it may write: object literals, and other names of them. */
   protected localRecords = new Set<ts.Symbol>();

@@ -33,6 +33,8 @@ export function methodCall(e: ts.Expression): { recv: ts.Expression; name: strin
 }
 
 export abstract class ArrayLowerer extends ExpressionLowerer {
+  protected abstract lowerMap(e: ts.Expression, out: Stmt[], target?: string): ArrayRef;
+
   /** Whether an expression is an array value (so a declaration from it declares an array). */
   protected isArrayExpression(e0: ts.Expression): boolean {
     const e = stripTypes(e0);
@@ -53,7 +55,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     const m = methodCall(e);
     if (!m) return false;
     if (ts.isIdentifier(m.recv) && (TYPED.has(m.recv.text) || m.recv.text === "Array") && (m.name === "from" || m.name === "of")) return true;
-    return ["subarray", "slice", "fill"].includes(m.name) && this.isArrayExpression(m.recv);
+    return ["subarray", "slice", "fill", "map"].includes(m.name) && this.isArrayExpression(m.recv);
   }
 
   /** An expression naming an existing array or a window of one. */
@@ -116,6 +118,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
       if (m.name === "of") return literal(m.args);
       if (m.name === "from") return this.copyOf(this.lowerArrayValue(m.args[0], out), out, e, fresh);
     }
+    if (m && m.name === "map") return this.lowerMap(e, out, target);
     if (m && m.name === "slice") return this.copyOf(this.window(this.lowerArrayRef(m.recv, out), m.args, out, e), out, e, fresh);
     if (m && m.name === "fill") {
       // `new Array(n).fill(v)`, or a fill of an existing array, which is that array

@@ -21,7 +21,7 @@ export function stripTypes(e: ts.Expression): ts.Expression {
 
 /** Per function invocation (the annotated function, or one inlined helper call). */
 export interface Frame {
-  decl: ts.FunctionDeclaration;
+  decl: import("./resolve.ts").HelperFn | ts.FunctionDeclaration;
   sf: ts.SourceFile;
   /** Variable the result is written to when a return is not in tail position. */
   resultVar?: string;

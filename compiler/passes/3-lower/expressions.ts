@@ -10,7 +10,7 @@ import { arrayRuleFor } from "../../rules/blas.ts";
 import { LowerState } from "./env.ts";
 import type { ArrayRef } from "./arrays.ts";
 import { arrayOfArg } from "../../ir/walk.ts";
-import { resolveCallee, skipParens, mathMember, outerName, isErrorConstruction, isHostCall } from "./resolve.ts";
+import { type HelperFn, resolveCallee, skipParens, mathMember, outerName, isErrorConstruction, isHostCall } from "./resolve.ts";
 
 /** A string-valued piece of a message. */
 function isText(e: ts.Expression): boolean {
@@ -26,7 +26,10 @@ const ONE = ts.factory.createNumericLiteral(1);
 export abstract class ExpressionLowerer extends LowerState {
   protected abstract lowerAssignment(left: ts.Expression, opKind: ts.SyntaxKind, right: ts.Expression, out: Stmt[], at: ts.Node): Operand;
   protected abstract lowerExpressionStatement(e: ts.Expression, out: Stmt[]): void;
-  protected abstract inlineHelper(decl: ts.FunctionDeclaration, call: ts.CallExpression, out: Stmt[]): Operand | undefined;
+  protected abstract inlineHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[]): Operand | undefined;
+  protected abstract isIteration(e: ts.Expression, name?: "forEach" | "map" | "reduce"): boolean;
+  protected abstract lowerForEach(e: ts.CallExpression, out: Stmt[]): void;
+  protected abstract lowerReduce(e: ts.CallExpression, out: Stmt[]): Operand;
   protected abstract lowerArrayRef(e: ts.Expression, out: Stmt[]): ArrayRef;
   protected abstract arrayLoad(out: Stmt[], a: ArrayRef, index: Operand, at: ts.Node): Operand;
   protected abstract arrayLength(out: Stmt[], a: ArrayRef, at: ts.Node): Operand;
@@ -168,6 +171,9 @@ export abstract class ExpressionLowerer extends LowerState {
   // ---------------------------------------------------------------- calls
 
   protected lowerCall(e: ts.CallExpression, out: Stmt[], asStatement: boolean): Operand | undefined {
+    // array methods taking a callback: loops (inline.ts)
+    if (this.isIteration(e, "reduce")) return this.lowerReduce(e, out);
+    if (this.isIteration(e, "forEach")) return void this.lowerForEach(e, out);
     const c = resolveCallee(e, this.cx);
     switch (c.kind) {
       case "math": {

@@ -1,64 +1,202 @@
 /**
- * Inlining of helpers: a call of a helper function becomes its body, lowered in place with the
- * arguments bound to its parameters (a parameter the helper reassigns gets a local copy). The
- * values a helper computes are then ordinary intermediates of the caller: its reverse part reads
- * them instead of re-running the helper, and activity analysis sees through the call.
+ * Inlining of functions: a call of a helper becomes its body, lowered in place with the arguments
+ * bound to its parameters (a parameter the helper reassigns gets a local copy). The values a
+ * helper computes are then ordinary intermediates of the caller: its reverse part reads them
+ * instead of re-running the helper, and activity analysis sees through the call.
+ *
+ * A helper is a function declaration, or a `const` holding an arrow function or a function
+ * expression (whose expression body is its result). A local closure is inlined the same way: the
+ * variables it captures are read from the environment at the call, which holds their current
+ * values there, as a JavaScript closure reads its variables when it runs.
+ *
+ * `xs.forEach(f)`, `xs.map(f)` and `xs.reduce(f, init?)`, with an inline callback or a helper's
+ * name, are counted loops over the receiver whose body is the callback inlined with the element,
+ * the index and the array bound to its parameters.
  */
 import ts from "typescript";
-import { type Stmt, type Operand, ref } from "../../ir/types.ts";
+import { type Stmt, type Operand, ref, num } from "../../ir/types.ts";
 import { SwitchLowerer } from "./switch.ts";
-import type { Frame } from "./env.ts";
+import { type Frame, type Rec, stripTypes } from "./env.ts";
+import type { ArrayRef } from "./arrays.ts";
+import { methodCall } from "./arrays.ts";
 import { writtenNames } from "./jumps.ts";
+import { type HelperFn, blockBody, helperDeclaration, isFunctionValue, isEffectBody, ITERATION_METHODS } from "./resolve.ts";
+
+/** What a parameter is bound to at an inlined call. */
+type Binding = { o: Operand } | { arr: ArrayRef } | { rec: Rec };
 
 export abstract class HelperInliner extends SwitchLowerer {
-  protected inlineHelper(decl: ts.FunctionDeclaration, call: ts.CallExpression, out: Stmt[]): Operand | undefined {
-    // the fence checked the helper's signature, arguments and body, and that it is not recursive
-    const sig = this.checker.getSignatureFromDeclaration(decl);
-    const retType = sig && this.checker.getReturnTypeOfSignature(sig);
-    const isVoid = !!retType && (retType.flags & ts.TypeFlags.Void) !== 0;
-    this.reserveIdentifiers(decl);
+  protected inlineHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[]): Operand | undefined {
+    // the fence checked the helper's signature, arguments and body, and that it is not recursive.
     // Arguments are evaluated first, in order; an array argument is passed by reference (a
     // window stays a window of its parent)
-    const args = call.arguments.map((a, i) => {
-      const p = decl.parameters[i] as ts.ParameterDeclaration & { name: ts.Identifier };
-      if (this.isRecordExpression(a)) return { p, rec: this.lowerRecord(a, out, p.name.text) };
-      if (this.isArrayExpression(a)) return { p, arr: this.lowerArrayValue(a, out) };
-      return { p, o: this.lowerExpr(a, out, p.name.text) };
+    const args = call.arguments.map((a, i): Binding | undefined => {
+      const p = decl.parameters[i];
+      const hint = p && ts.isIdentifier(p.name) ? p.name.text : "";
+      if (this.isRecordExpression(a)) return { rec: this.lowerRecord(a, out, hint) };
+      if (this.isArrayExpression(a)) return { arr: this.lowerArrayValue(a, out) };
+      const o = this.lowerExpr(a, out, hint);
+      return o ? { o } : undefined;
     });
-    const written = writtenNames(decl.body!);
-    for (const { p, o, arr, rec } of args) {
+    return this.inlineFunction(decl, args, out, call, false);
+  }
+
+  /**
+   * The body of `fn` lowered in place with its parameters bound to `args`; its result, or
+   * nothing when it returns nothing or `discard` (a forEach callback) drops it.
+   */
+  protected inlineFunction(fn: HelperFn, args: readonly (Binding | undefined)[], out: Stmt[], at: ts.Node, discard: boolean): Operand | undefined {
+    const sig = this.checker.getSignatureFromDeclaration(fn);
+    const retType = sig && this.checker.getReturnTypeOfSignature(sig);
+    const isVoid = !!retType && (retType.flags & ts.TypeFlags.Void) !== 0;
+    this.reserveIdentifiers(fn);
+    const written = writtenNames(fn.body);
+    fn.parameters.forEach((p, i) => {
+      const b = args[i];
+      if (!b || !ts.isIdentifier(p.name)) return;
       const sym = this.symbolOf(p.name);
-      const pname = (p.name as ts.Identifier).text;
-      if (rec) {
-        this.records.set(sym, rec);
-        continue;
+      const pname = p.name.text;
+      if ("rec" in b) {
+        this.records.set(sym, b.rec);
+        return;
       }
-      if (arr) {
+      if ("arr" in b) {
+        const arr = b.arr;
         if (arr.offset === undefined && arr.length === undefined) this.env.set(sym, ref(arr.array));
         else this.views.set(sym, arr);
-        continue;
+        return;
       }
-      if (!o) continue;
       if (written.has(pname)) {
-        // the helper reassigns its parameter: give it a local variable
-        const v = this.newVar(pname, this.typeOfOperand(o), "local", pname);
-        this.emitOp(out, v, "copy", [o], call);
+        // the function reassigns its parameter: give it a local variable
+        const v = this.newVar(pname, this.typeOfOperand(b.o), "local", pname);
+        this.emitOp(out, v, "copy", [b.o], at);
         this.env.set(sym, ref(v));
       } else {
-        this.env.set(sym, o);
+        this.env.set(sym, b.o);
       }
-    }
-    const frame: Frame = { decl, sf: decl.getSourceFile(), loops: [] };
+    });
+    const frame: Frame = { decl: fn, sf: fn.getSourceFile(), loops: [] };
     this.frames.push(frame);
     const savedDepth = this.depth;
     let result: Operand | undefined;
-    if (isVoid) {
-      this.lowerStatements(decl.body!.statements, 0, out);
+    const block = blockBody(fn);
+    if (!block) {
+      const body = fn.body as ts.Expression;
+      if ((isVoid || discard) && isEffectBody(body, this.checker)) this.lowerExpressionStatement(body, out);
+      else if (ts.isCallExpression(stripTypes(body))) result = this.lowerCall(stripTypes(body) as ts.CallExpression, out, false);
+      else result = this.lowerExpr(body, out, "value");
+    } else if (isVoid) {
+      this.lowerStatements(block.statements, 0, out);
     } else {
-      result = this.lowerFunctionBody(decl, frame, out);
+      result = this.lowerFunctionBody(fn, frame, out);
     }
     this.depth = savedDepth;
     this.frames.pop();
-    return result;
+    return discard ? undefined : result;
+  }
+
+  // ---------------------------------------------------------------- forEach, map, reduce
+
+  /** Whether `e` is `xs.forEach(…)`, `xs.map(…)` or `xs.reduce(…)` on an array. */
+  protected isIteration(e: ts.Expression, name?: (typeof ITERATION_METHODS)[number]): boolean {
+    const m = methodCall(e);
+    return !!m && (name ? m.name === name : (ITERATION_METHODS as readonly string[]).includes(m.name)) && this.isArrayExpression(m.recv);
+  }
+
+  /** The function a callback argument is: an inline arrow or function expression, or a helper's name. */
+  private callbackOf(arg: ts.Expression): HelperFn {
+    const e = stripTypes(arg);
+    if (isFunctionValue(e)) return e as HelperFn;
+    const fn = ts.isIdentifier(e) ? helperDeclaration(e, this.checker) : undefined;
+    return fn ?? this.internal(arg);
+  }
+
+  /**
+   * `for (k = start; k < n; k++) { v = a[k]; <callback>(…before, v, k, a) }`: the callback's
+   * result at each element goes to `each`.
+   */
+  private iterate(a: ArrayRef, n: Operand, start: number, fn: HelperFn, before: Operand[], out: Stmt[], at: ts.Node, discard: boolean,
+    each: (r: Operand | undefined, k: Operand, body: Stmt[]) => void): void {
+    const k = this.newVar("i", "num", "local");
+    this.defs.set(k, 1);
+    const body: Stmt[] = [];
+    this.depth++;
+    const args: (Binding | undefined)[] = before.map((o) => ({ o }));
+    // the element is loaded only when the callback takes it
+    args.push(fn.parameters.length > before.length ? { o: this.arrayLoad(body, a, ref(k), at) } : undefined);
+    args.push({ o: ref(k) }, { arr: a });
+    const r = this.inlineFunction(fn, args, body, at, discard);
+    each(r, ref(k), body);
+    this.depth--;
+    out.push({ kind: "for", counter: k, start: num(start), end: n, cmp: "<", step: 1, body, loc: this.loc(this.stmtOf(at)) });
+  }
+
+  /** `xs.forEach((v, i, a) => { … })`: a loop whose body is the callback. */
+  protected lowerForEach(e: ts.CallExpression, out: Stmt[]): void {
+    const m = methodCall(e)!;
+    const a = this.lowerArrayValue(m.recv, out);
+    const n = this.arrayLength(out, a, e);
+    this.iterate(a, n, 0, this.callbackOf(m.args[0]), [], out, e, true, () => {});
+  }
+
+  /** `xs.map((v, i, a) => …)`: a new array of the receiver's length holding the callback's results. */
+  protected lowerMap(e: ts.Expression, out: Stmt[], target?: string): ArrayRef {
+    const m = methodCall(e)!;
+    const a = this.lowerArrayValue(m.recv, out);
+    const n = this.arrayLength(out, a, e);
+    const fn = this.callbackOf(m.args[0]);
+    const name = target ?? this.newVar("mapped", "arr", "local");
+    this.loads.written(name);
+    out.push({ kind: "alloc", target: name, size: n, loc: this.loc(this.stmtOf(e)) });
+    this.defs.set(name, (this.defs.get(name) ?? 0) + 1);
+    const dst: ArrayRef = { array: name };
+    this.iterate(a, n, 0, fn, [], out, e, false, (r, k, body) => this.arrayStore(body, dst, k, r ?? this.internal(e), e));
+    return dst;
+  }
+
+  /**
+   * `xs.reduce((acc, v, i, a) => …, init)`: an accumulator updated by the callback at every
+   * element. Without an initial value it starts from element 0 (and the loop from 1); an empty
+   * array then throws a TypeError, as in JavaScript.
+   */
+  protected lowerReduce(e: ts.CallExpression, out: Stmt[]): Operand {
+    const m = methodCall(e)!;
+    const a = this.lowerArrayValue(m.recv, out);
+    const n = this.arrayLength(out, a, e);
+    const fn = this.callbackOf(m.args[0]);
+    const acc = this.newVar("acc", "num", "local");
+    let start = 0;
+    if (m.args.length > 1) {
+      const init = this.lowerExpr(m.args[1], out, "acc");
+      this.emitOp(out, acc, "copy", [init], e);
+    } else {
+      const empty = this.step(out, "===", [n, num(0)], e, "bool", "");
+      const fail: Stmt[] = [{
+        kind: "throw",
+        value: { kind: "construct", ctor: "TypeError", args: [{ kind: "text", value: "Reduce of empty array with no initial value" }] },
+        loc: this.loc(this.stmtOf(e)),
+      }];
+      out.push({ kind: "if", cond: empty, then: fail, else: [], loc: this.loc(this.stmtOf(e)) });
+      this.emitOp(out, acc, "copy", [this.arrayLoad(out, a, num(0), e)], e);
+      start = 1;
+    }
+    this.iterate(a, n, start, fn, [ref(acc)], out, e, false, (r, _k, body) => {
+      if (!r) this.internal(e);
+      if (r.kind === "var" && r.name === acc) return;
+      // `acc + e` and `acc - e` update the accumulator in place, as `s += e` does
+      const last = body[body.length - 1];
+      if (last && last.kind === "op" && r.kind === "var" && last.target === r.name && this.vars.get(r.name)?.kind === "temp"
+        && (last.op === "+" || last.op === "-") && last.args[0]?.kind === "var" && last.args[0].name === acc
+        && !(last.args[1]?.kind === "var" && last.args[1].name === acc)) {
+        this.vars.delete(r.name);
+        this.defs.delete(r.name);
+        this.loads.renamed(r.name, acc);
+        last.target = acc;
+        this.defs.set(acc, (this.defs.get(acc) ?? 0) + 1);
+        return;
+      }
+      this.emitOp(body, acc, "copy", [r], e);
+    });
+    return ref(acc);
   }
 }

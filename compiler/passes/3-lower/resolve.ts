@@ -5,8 +5,10 @@
  * In:  a call expression or identifier, the type checker, and the specifiers the runtime is
  *      imported from.
  * Out: a Math primitive (or a scalar runtime function of the rule table, such as clampIndex,
- *      imported from the runtime), a runtime routine (a BLAS entry of the rule table), a helper function
- *      declaration with a body, or nothing; for identifiers, a module-level numeric constant.
+ *      imported from the runtime), a runtime routine (a BLAS entry of the rule table), a helper
+ *      (a function declaration with a body, or a `const` initialised with an arrow function or a
+ *      function expression: at module level, imported, or local to the function calling it), or
+ *      nothing; for identifiers, a module-level numeric constant.
  * Used by the fence (to check) and by lowering (to lower), so both agree on every callee.
  */
 import ts from "typescript";
@@ -16,8 +18,51 @@ import { arrayRuleFor, type ArrayRule } from "../../rules/blas.ts";
 export type Callee =
   | { kind: "math"; op: string; rule: ScalarRule | undefined; callee: ts.Expression }
   | { kind: "routine"; name: string; rule: ArrayRule | undefined; callee: ts.Identifier }
-  | { kind: "helper"; decl: ts.FunctionDeclaration; callee: ts.Identifier }
+  | { kind: "helper"; decl: HelperFn; callee: ts.Identifier }
   | { kind: "unknown"; callee: ts.Expression };
+
+/**
+ * A function whose body lowering inlines: a function declaration, or an arrow function or
+ * function expression (the initialiser of a `const`, or an inline callback of forEach, map or
+ * reduce). An arrow's body may be an expression, which is its result.
+ */
+export type HelperFn = (ts.FunctionDeclaration | ts.ArrowFunction | ts.FunctionExpression) & { body: ts.ConciseBody };
+
+/** The array methods taking a callback that lowering turns into loops. */
+export const ITERATION_METHODS = ["forEach", "map", "reduce"] as const;
+export type IterationMethod = (typeof ITERATION_METHODS)[number];
+
+/** Whether a node is an arrow function or a function expression. */
+export function isFunctionValue(e: ts.Node): e is ts.ArrowFunction | ts.FunctionExpression {
+  return ts.isArrowFunction(e) || ts.isFunctionExpression(e);
+}
+
+/** The name a helper is known by: its declared name, or the name of the const holding it. */
+export function helperName(fn: HelperFn): string {
+  if (ts.isFunctionDeclaration(fn)) return fn.name?.text ?? "default";
+  if (ts.isFunctionExpression(fn) && fn.name && !ts.isVariableDeclaration(fn.parent)) return fn.name.text;
+  let p: ts.Node = fn.parent;
+  while (ts.isParenthesizedExpression(p) || ts.isAsExpression(p) || ts.isSatisfiesExpression(p)) p = p.parent;
+  if (ts.isVariableDeclaration(p) && ts.isIdentifier(p.name)) return p.name.text;
+  return "callback";
+}
+
+/**
+ * Whether the expression body of a function run for its effect (a forEach callback, a void
+ * helper) is lowered as a statement: an assignment, an increment, a comma or a console call.
+ * Any other expression body is a value, computed and dropped.
+ */
+export function isEffectBody(e0: ts.Expression, checker: ts.TypeChecker): boolean {
+  const e = skipParens(e0);
+  if (ts.isBinaryExpression(e)) return e.operatorToken.kind === ts.SyntaxKind.CommaToken || (e.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && e.operatorToken.kind <= ts.SyntaxKind.LastAssignment);
+  if (ts.isPrefixUnaryExpression(e) || ts.isPostfixUnaryExpression(e)) return e.operator === ts.SyntaxKind.PlusPlusToken || e.operator === ts.SyntaxKind.MinusMinusToken;
+  return ts.isCallExpression(e) && isHostCall(e, checker);
+}
+
+/** The statements of a block body, or undefined for an expression body. */
+export function blockBody(fn: HelperFn): ts.Block | undefined {
+  return ts.isBlock(fn.body) ? fn.body : undefined;
+}
 
 export interface ResolveContext {
   checker: ts.TypeChecker;
@@ -52,13 +97,49 @@ export function runtimeRoutine(id: ts.Identifier, cx: ResolveContext): string | 
   return (spec.propertyName ?? spec.name).text;
 }
 
-/** The function declaration with a body that `id` names, in this module or an imported one. */
-export function helperDeclaration(id: ts.Identifier, checker: ts.TypeChecker): ts.FunctionDeclaration | undefined {
+/**
+ * The variable declaration `id` names when it holds a function value (`const f = (x) => …`,
+ * `let g = function (x) { … }`), in this module, an imported one or the enclosing function;
+ * `isConst` tells whether the binding can never change.
+ */
+export function functionVariable(id: ts.Identifier, checker: ts.TypeChecker): { decl: ts.VariableDeclaration; fn: HelperFn; isConst: boolean } | undefined {
+  let sym = checker.getSymbolAtLocation(id);
+  if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+  const decl = sym?.valueDeclaration;
+  if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || decl.getSourceFile().isDeclarationFile) return undefined;
+  let init = skipParens(decl.initializer);
+  while (ts.isAsExpression(init) || ts.isSatisfiesExpression(init)) init = skipParens(init.expression);
+  if (!isFunctionValue(init)) return undefined;
+  const list = decl.parent;
+  const isConst = ts.isVariableDeclarationList(list) && (list.flags & ts.NodeFlags.Const) !== 0;
+  return { decl, fn: init as HelperFn, isConst };
+}
+
+/**
+ * The helper `id` names: a function declaration with a body, or a `const` holding an arrow
+ * function or function expression, in this module or an imported one (or, for a local closure,
+ * in the enclosing function).
+ */
+export function helperDeclaration(id: ts.Identifier, checker: ts.TypeChecker): HelperFn | undefined {
   let sym = checker.getSymbolAtLocation(id);
   if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
   const decl = sym?.declarations?.find((d): d is ts.FunctionDeclaration => ts.isFunctionDeclaration(d) && d.body !== undefined);
-  if (!decl || decl.getSourceFile().isDeclarationFile) return undefined;
-  return decl;
+  if (decl && !decl.getSourceFile().isDeclarationFile) return decl as HelperFn;
+  const v = functionVariable(id, checker);
+  return v && v.isConst ? v.fn : undefined;
+}
+
+/** Whether `fn` is declared inside another function (a local closure), not at module level. */
+export function isLocalFunction(fn: HelperFn): boolean {
+  for (let n: ts.Node = fn.parent; n; n = n.parent) if (ts.isFunctionLike(n)) return true;
+  return false;
+}
+
+/** The outermost function enclosing `node` (the module-level function a local closure lives in). */
+export function outermostFunction(node: ts.Node): ts.SignatureDeclaration | undefined {
+  let found: ts.SignatureDeclaration | undefined;
+  for (let n: ts.Node | undefined = node; n; n = n.parent) if (ts.isFunctionLike(n)) found = n;
+  return found;
 }
 
 export function resolveCallee(call: ts.CallExpression, cx: ResolveContext): Callee {
@@ -115,7 +196,7 @@ export function outerName(sym: ts.Symbol, checker: ts.TypeChecker): OuterName {
 }
 
 /** Whether `sym` is declared inside `fn` (a parameter or a local of its body). */
-export function isDeclaredIn(sym: ts.Symbol, fn: ts.FunctionDeclaration): boolean {
+export function isDeclaredIn(sym: ts.Symbol, fn: ts.Node): boolean {
   const d = sym.valueDeclaration;
   if (!d || d.getSourceFile() !== fn.getSourceFile()) return false;
   return d.pos >= fn.pos && d.end <= fn.end && d !== fn;

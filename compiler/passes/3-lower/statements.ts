@@ -8,8 +8,8 @@
 import ts from "typescript";
 import { type Stmt, type Operand, type Type, ref, num, isVar } from "../../ir/types.ts";
 import { RecordLowerer } from "./records.ts";
-import type { Frame, LoopCtx } from "./env.ts";
-import { skipParens, annotatedType, isHostCall } from "./resolve.ts";
+import { type Frame, type LoopCtx, stripTypes } from "./env.ts";
+import { type HelperFn, skipParens, annotatedType, isHostCall, isFunctionValue } from "./resolve.ts";
 import {
   type JumpKind, countJumps, definitelyJumps, definitelyReturns, blockOf, writtenNames, stepOf, compoundOperator, isAssignmentOperator,
   jumpTarget, nestedContinues,
@@ -20,11 +20,12 @@ export abstract class StatementLowerer extends RecordLowerer {
 
   // ---------------------------------------------------------------- functions
 
-  protected lowerFunctionBody(decl: ts.FunctionDeclaration, frame: Frame, out: Stmt[]): Operand {
-    const stmts = decl.body!.statements;
+  protected lowerFunctionBody(decl: HelperFn | ts.FunctionDeclaration, frame: Frame, out: Stmt[]): Operand {
+    const body = decl.body as ts.Block;
+    const stmts = body.statements;
     const startIndex = out.length;
     // Fast path: the last statement is the only return and no other return exists.
-    const returns = countJumps(decl.body!, "return", undefined);
+    const returns = countJumps(body, "return", undefined);
     const last = stmts[stmts.length - 1];
     if (returns === 1 && last && ts.isReturnStatement(last)) {
       this.lowerStatements(stmts.slice(0, -1), 0, out);
@@ -32,7 +33,7 @@ export abstract class StatementLowerer extends RecordLowerer {
       return this.lowerExpr(last.expression, out, "value");
     }
     frame.resultVar = this.newVar("value", "num", "local");
-    if (!definitelyReturns(decl.body!)) {
+    if (!definitelyReturns(body)) {
       this.internal(decl.name ?? decl);
     }
     this.lowerStatements(stmts, 0, out);
@@ -248,6 +249,8 @@ export abstract class StatementLowerer extends RecordLowerer {
     if (!(list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const))) this.internal(d);
     const sym = this.symbolOf(d.name);
     const init = d.initializer && skipParens(d.initializer);
+    // a local closure is inlined at each call (inline.ts): its declaration computes nothing
+    if (init && isFunctionValue(stripTypes(init))) return;
     if (init && this.isRecordExpression(init)) {
       this.records.set(sym, this.lowerRecord(init, out, d.name.text));
       return;
