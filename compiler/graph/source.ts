@@ -7,6 +7,8 @@ import ts from "typescript";
 import type { Diagnostic } from "../diagnostics.ts";
 import type { IRFunction } from "../ir/types.ts";
 import { walk } from "../ir/walk.ts";
+import { isFunctionValue } from "../passes/3-lower/resolve.ts";
+import { stripTypes } from "../passes/3-lower/env.ts";
 import type { HelperSpan } from "./build.ts";
 import { lowerAll, type CompileOptions } from "../pipeline.ts";
 
@@ -47,15 +49,23 @@ export function helperSpans(program: ts.Program, ir: IRFunction): HelperSpan[] {
   for (const f of files) {
     const sf = program.getSourceFile(f);
     if (!sf) continue;
+    const add = (name: string, fn: ts.Node, body: ts.Node) => {
+      const calls = new Set<string>();
+      const scan = (m: ts.Node) => {
+        if (ts.isCallExpression(m) && ts.isIdentifier(m.expression)) calls.add(m.expression.text);
+        ts.forEachChild(m, scan);
+      };
+      scan(body);
+      out.push({ name, file: sf.fileName, start: fn.getStart(sf), end: fn.getEnd(), calls: [...calls] });
+    };
     const visit = (n: ts.Node) => {
-      if (ts.isFunctionDeclaration(n) && n.body && n.name) {
-        const calls = new Set<string>();
-        const scan = (m: ts.Node) => {
-          if (ts.isCallExpression(m) && ts.isIdentifier(m.expression)) calls.add(m.expression.text);
-          ts.forEachChild(m, scan);
-        };
-        scan(n.body);
-        out.push({ name: n.name.text, file: sf.fileName, start: n.getStart(sf), end: n.getEnd(), calls: [...calls] });
+      if (ts.isFunctionDeclaration(n) && n.body && n.name) add(n.name.text, n, n.body);
+      // a module-level `const f = (…) => …` helper
+      if (ts.isVariableStatement(n) && ts.isSourceFile(n.parent)) {
+        for (const d of n.declarationList.declarations) {
+          const init = d.initializer && stripTypes(d.initializer);
+          if (init && ts.isIdentifier(d.name) && isFunctionValue(init)) add(d.name.text, init, init.body);
+        }
       }
       ts.forEachChild(n, visit);
     };

@@ -13,7 +13,10 @@
  * increments, calls, `if`/`else`, `for`, `while`, `do…while`, `break`, `continue` and `return`;
  * values are numbers, booleans and Float64Arrays; expressions are arithmetic, comparisons, logic,
  * the ternary operator, element reads, `.length`, Math functions and constants, runtime BLAS
- * routines, and calls of helper functions (inlined).
+ * routines, and calls of helper functions (inlined): function declarations, `const` arrow
+ * functions and function expressions, and local closures, which read the variables around them
+ * but do not assign them; `forEach`, `map` and `reduce` on arrays with an inline callback (a loop
+ * body, which may update the variables around it) or a helper's name.
  */
 import ts from "typescript";
 import { Codes, type Diagnostic } from "../../diagnostics.ts";
