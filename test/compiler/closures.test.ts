@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, it, expect, beforeAll } from "vitest";
-import { load, expectAllModes, randomPoints, clone, compileText, ROOT, type Mod } from "../helpers.ts";
+import { load, expectAllModes, expectAllModesTree, randomPoints, clone, compileText, ROOT, type Mod } from "../helpers.ts";
 import { directionalDerivative, relativeError, mulberry32, randomArray, type Args } from "../../runtime/gradcheck.ts";
 
 type Spec = ([number, number] | [number, number, number])[];
@@ -165,6 +165,35 @@ describe("a vector function written with map, reduce and forEach", () => {
       for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
         expect(jacobian[i * n + j]).toBeCloseTo(pRef[i]! * ((i === j ? 1 : 0) - pRef[j]!), 12);
       }
+    }
+  });
+});
+
+describe("callbacks on record fields, windows and array literals", () => {
+  it("a closure reading a record parameter, map on its field, forEach on a window, reduce on a literal", async () => {
+    const source = [
+      "interface P { w: Float64Array; b: number }",
+      "/** @differentiable @modes grad jvp hvp */",
+      "export function rec(p: P, x: Float64Array): number {",
+      "  const lin = (i: number) => p.w[i] * x[i] + p.b;",
+      "  return p.w.map((v, i) => lin(i) * v).reduce((a, v) => a + v, 0);",
+      "}",
+      "/** @differentiable @modes grad jvp hvp */",
+      "export function windows(x: Float64Array, c: number): number {",
+      "  let s = 0;",
+      "  x.subarray(1, 3).forEach((v) => {",
+      "    const g = (t: number) => t * c;",
+      "    s += g(v);",
+      "  });",
+      "  return s + [x[0], c].reduce((a, v) => a * v);",
+      "}",
+    ].join("\n");
+    const mod = await load(source, "fields");
+    const rng = mulberry32(3);
+    for (let k = 0; k < 3; k++) {
+      const p = { w: randomArray(rng, 4), b: rng() - 0.5 }, x = randomArray(rng, 4);
+      expectAllModesTree(mod.src, mod.grad, "rec", [p, x], ["p", "x"], ["p", "x"], k + 1);
+      expectAllModes(mod.src, mod.grad, "windows", [randomArray(rng, 4), rng() + 0.5], ["x", "c"], ["x", "c"], k + 1);
     }
   });
 });

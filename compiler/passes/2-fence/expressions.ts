@@ -229,7 +229,7 @@ export abstract class ExpressionFence extends FenceState {
       return this.expr(e.expression, scope);
     }
     if (ts.isArrowFunction(e) || ts.isFunctionExpression(e)) {
-      return this.report(Codes.Closure, "Function expressions (closures) are not supported in a differentiable function: write a module-level helper function and call it.", e);
+      return this.report(Codes.Closure, "A function value is supported as the initialiser of a const (const f = (v: number) => …) or as the callback of forEach, map or reduce: declare it with const and call it, or write a module-level helper.", e);
     }
     if (ts.isNewExpression(e)) {
       return this.report(Codes.UnsupportedSyntax, "'new Float64Array(n)' is supported only as the initialiser of a const or let declaration.", e);
@@ -372,7 +372,7 @@ export abstract class ExpressionFence extends FenceState {
       case "unknown": {
         const callee = c.callee;
         if (ts.isIdentifier(callee)) {
-          return this.report(Codes.UnknownCallee, `Cannot differentiate a call to '${callee.text}': it is not a function declared with a body in this module or a relative import. Supported callees: helper functions, runtime BLAS routines, and Math functions.`, callee);
+          return this.report(Codes.UnknownCallee, `Cannot differentiate a call to '${callee.text}': it is not a function declared with a body (or a const arrow function) in this module or a relative import. Supported callees: helper functions, runtime BLAS routines, and Math functions.`, callee);
         }
         const inMath = ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math";
         return this.report(Codes.UnknownCallee, `Cannot differentiate a call to '${callee.getText()}': call Math functions or helper functions declared with 'function' in this module or a relative import${inMath ? `. Supported Math functions: ${supportedMathFunctions().join(", ")}` : ", or move the call out of the differentiable function"}.`, callee);
