@@ -16,9 +16,9 @@
  * branch flip can never pass for a wrong derivative), no intermediate is huge, and the
  * finite-difference reference is stable (see `usable`).
  *
- * A third batch renders the same kind of programs in natural TypeScript: the state as a local
- * object, x read through a view, y a number[], if/else as switch, labelled loops and jumps, and a
- * for…of (see Render.style).
+ * A third batch renders the same kind of programs in natural TypeScript: one object parameter
+ * whose array is changed in place, the state as a local object, x read through a view, y a
+ * number[], if/else as switch, labelled loops and jumps, and a for…of (see Render.style).
  *
  * Also: generated code type-checks under strict, compiling is deterministic, and the known
  * compiler bugs this generator found are kept as minimal regression tests at the end.
@@ -308,8 +308,11 @@ function renderBody(p: Program, o: Render): string {
   if (o.style === "natural") {
     switchCounter = 0;
     return [
+      // the parameters are one object; x is changed in place, through its view
+      o.ts ? "  const x = p.x;\n  let a = p.a;\n  let b = p.b;" : "  x = new Float64Array(x);",
       "  const n = x.length;",
       "  const xv = x.subarray(0, n);",
+      "  xv[n - 1] = xv[n - 1] * 0.5 + 0.25 * xv[0];",
       `  const y${o.ts ? ": number[]" : ""} = new Array(n).fill(0);`,
       "  const st = { s0: a, s1: b, s2: xv[0], s3: a * b };",
       renderBlock(p.body, "  ", o).replace(/\n$/, ""),
@@ -331,7 +334,8 @@ function renderBody(p: Program, o: Render): string {
 }
 
 function renderTs(p: Program, name: string, safe: boolean, style: Render["style"] = "plain"): string {
-  return `/** @differentiable @modes grad jvp hvp */\nexport function ${name}(x: Float64Array, a: number, b: number): number {\n${renderBody(p, { style, ts: true, wrap: (c) => c, safe, after: () => "" })}\n}\n`;
+  const params = style === "natural" ? "p: { x: Float64Array; a: number; b: number }" : "x: Float64Array, a: number, b: number";
+  return `/** @differentiable @modes grad jvp hvp */\nexport function ${name}(${params}): number {\n${renderBody(p, { style, ts: true, wrap: (c) => c, safe, after: () => "" })}\n}\n`;
 }
 
 /** What the twin saw: branch outcomes, and the largest magnitude any assignment produced. */
@@ -490,6 +494,29 @@ function checkProgram(batch: Batch, mod: Mod, k: number, seed: number, want: num
 }
 
 /**
+ * A natural batch's functions take one object `p = { x, a, b }` and change `p.x` in place: the
+ * same functions, called positionally on copies of x, with gradients, tangents and directions
+ * unwrapped from and into `p`.
+ */
+function positional(m: Mod, names: string[]): Mod {
+  const src: Mod = {}, grad: Mod = {};
+  const P = (x: Float64Array, a: number, b: number) => ({ x: new Float64Array(x), a, b });
+  for (const n of names) {
+    src[n] = (x: Float64Array, a: number, b: number) => m.src[n](P(x, a, b));
+    grad[n + "Grad"] = (x: Float64Array, a: number, b: number) => {
+      const r = m.grad[n + "Grad"](P(x, a, b));
+      return { value: r.value, grad: r.grad.p };
+    };
+    grad[n + "Jvp"] = (x: Float64Array, a: number, b: number, v: unknown) => m.grad[n + "Jvp"](P(x, a, b), { p: v });
+    grad[n + "Hvp"] = (x: Float64Array, a: number, b: number, v: unknown) => {
+      const r = m.grad[n + "Hvp"](P(x, a, b), { p: v });
+      return { value: r.value, grad: r.grad.p, hvp: r.hvp.p };
+    };
+  }
+  return { ...m, src, grad };
+}
+
+/**
  * Two batches of 30 by default. For a longer hunt: ADJOINT_PROPERTY_SEEDS=1,2,3 (30 programs
  * each). ADJOINT_PROPERTY_WORKAROUNDS=1 restores the generator's old filter that avoided
  * constructs which used to hit compiler bugs (now regression tests below).
@@ -514,6 +541,7 @@ for (const spec of BATCHES) {
     const checked: number[] = [];
     beforeAll(async () => {
       mod = await load(batch.source, `property${spec.seed}`);
+      if (spec.style === "natural") mod = positional(mod, batch.names);
       generated.push(mod.output as string);
     }, 120_000);
 
