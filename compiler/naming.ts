@@ -23,7 +23,7 @@ export const MODE_SUFFIX = {
 const GLOBALS = [
   "Math", "Float64Array", "Int32Array", "Number", "Boolean", "undefined", "NaN", "Infinity", "Object", "Array", "RangeError", "TypeError", "Error", "console",
   // runtime helpers generated code calls by name
-  "zeros", "zerosArray", "copyOf", "clampIndex", "seedCotangent", "jacobian", "hessianFromHvp", "Tape",
+  "zeros", "zerosArray", "copyOf", "clampIndex", "seedCotangent", "jacobian", "hessianFromHvp", "Tape", "zerosLike", "completeLike", "layoutOf",
 ];
 
 export class Names {

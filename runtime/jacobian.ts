@@ -8,6 +8,20 @@
 export interface Layout {
   [field: string]: number | Layout;
 }
+
+/** The layout of a list's value (`layers: Layer[]`): one entry per element, in order. */
+export function layoutOf(v: unknown): Layout {
+  const of = (x: unknown): number | Layout => {
+    if (typeof x === "number") return -1;
+    if (x instanceof Float64Array || (Array.isArray(x) && (x.length === 0 || typeof x[0] === "number"))) return (x as ArrayLike<number>).length;
+    if (Array.isArray(x)) return x.map(of) as unknown as Layout;
+    const out: Layout = {};
+    for (const k of Object.keys(x as object)) out[k] = of((x as Record<string, unknown>)[k]);
+    return out;
+  };
+  const l = of(v);
+  return typeof l === "number" ? { value: l } : l;
+}
 type Field = number | Float64Array | Dir;
 interface Dir {
   [field: string]: Field;
@@ -26,7 +40,8 @@ function sizeOf(layout: Layout): number {
 
 /** Zero direction object of a layout (arrays allocated once and reused). */
 function zeroDirection(layout: Layout): Dir {
-  const d: Dir = {};
+  // a list's layout is an array: its direction is an array too
+  const d: Dir = Array.isArray(layout) ? ([] as unknown as Dir) : {};
   for (const k in layout) {
     const v = layout[k];
     d[k] = !isLeaf(v) ? zeroDirection(v) : v < 0 ? 0 : new Float64Array(v);

@@ -57,6 +57,20 @@ describe("npm run bench -- --quick", () => {
     for (const p of ["lstm", "det", "kmeans", "ode"]) expect(peakOf(p), p).not.toBe("0 B tape");
   });
 
+  it("measures compile time against function size, with peak memory", () => {
+    const out = result.stdout;
+    expect(out).toContain("| input | source lines | compile ms | ms per 1,000 lines | peak RSS | goal |");
+    for (const what of ["100 lines", "1,000 lines", "5,000 lines", "200 functions"]) {
+      const row = out.split("\n").find((l) => l.startsWith(`| ${what} (quick`));
+      expect(row, what).toBeDefined();
+      const cells = row!.split("|").map((c) => c.trim());
+      expect(Number(cells[2]), row).toBeGreaterThan(0);
+      expect(Number(cells[3]), row).toBeGreaterThan(0);
+      expect(cells[5], row).toMatch(/^\d+ MB$/);
+    }
+    expect(out).toMatch(/Growth: \d+\.\d\d× the time per line/);
+  });
+
   it("prints the summary against the goals", () => {
     expect(result.stdout).toContain("adjoint gradient / objective");
     expect(result.stdout).toMatch(/\| gmm \| d=2 K=3 n=20 \| [0-9.]+ [✓✗] \| ≤ 3 \|/);

@@ -7,6 +7,7 @@ import { describe, it, expect } from "vitest";
 import { ROOT } from "./helpers.ts";
 import { main as linearRegression } from "../examples/linear-regression/train.ts";
 import { main as triangle } from "../examples/triangle-mlp/train.ts";
+import { main as deepMlp } from "../examples/deep-mlp/train.ts";
 
 const quiet = () => {};
 
@@ -16,6 +17,12 @@ describe("examples", () => {
     expect(r.losses[r.losses.length - 1]).toBeLessThan(r.losses[0] / 1000);
     for (let j = 0; j < 3; j++) expect(Math.abs(r.w[j] - r.trueW[j])).toBeLessThan(0.05);
     expect(Math.abs(r.b - r.trueB)).toBeLessThan(0.05);
+  });
+
+  it("a network given as { layers: Layer[], head } learns sin(2x) with Adam on the object", () => {
+    const r = deepMlp({ steps: 300, log: quiet });
+    expect(r.losses[0]).toBeGreaterThan(0.1);
+    expect(r.final).toBeLessThan(r.losses[0]! / 100);
   });
 
   it("the triangle MLP learns the triangle and draws its decision boundary", () => {

@@ -291,7 +291,7 @@ class Builder {
 
   private stmt(s: Stmt, into: Cluster, defs: Defs): Defs {
     switch (s.kind) {
-      case "op": case "load": case "store": case "alloc": case "call": {
+      case "op": case "load": case "store": case "alloc": case "call": case "get": {
         const node = this.stepNode(s);
         into.nodes.push(node);
         this.leafUses(s, defs, node.id);
@@ -324,7 +324,7 @@ class Builder {
       }
       case "effect": case "throw":
         return defs; // a console call or a guard: no value flows through it
-      case "assign": case "assign-elem": case "push":
+      case "assign": case "assign-elem": case "assign-at": case "push":
         throw new Error(`internal: '${s.kind}' is not a step of lowered code`);
       default: {
         const never: never = s;
@@ -422,6 +422,10 @@ class Builder {
         return;
       case "alloc":
         this.uses(s.size, defs, id, false);
+        return;
+      case "get":
+        this.from(s.list, defs, id, this.active.has(s.target) && this.active.has(s.list), partials ? "1" : undefined);
+        this.uses(s.index, defs, id, false);
         return;
       case "call": {
         const rule = arrayRuleFor(s.fn);
@@ -604,7 +608,7 @@ function staticTrips(s: ForStmt): number | undefined {
 
 function defined(s: LeafStmt): string | undefined {
   switch (s.kind) {
-    case "op": case "load": case "alloc": return s.target;
+    case "op": case "load": case "alloc": case "get": return s.target;
     case "store": return s.array;
     case "call": return s.target ?? writtenArray(s);
     default: return undefined;

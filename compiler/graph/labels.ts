@@ -86,6 +86,7 @@ export class ExpressionTexts {
       case "load": return { s: `${this.name(s.array)}[${this.operand(s.index, depth).s}]`, prec: ATOM };
       case "store": return { s: `${this.name(s.array)}[${this.operand(s.index, depth).s}] = ${this.operand(s.value, depth).s}`, prec: 0 };
       case "alloc": return { s: `new Float64Array(${this.operand(s.size, depth).s})`, prec: ATOM };
+      case "get": return { s: `${this.name(s.list)}[${this.operand(s.index, depth).s}]${s.path.map((k) => `.${k}`).join("")}`, prec: ATOM };
       case "call": {
         const args = s.args.map((a) => (a.kind === "var" || a.kind === "const" ? this.operand(a, depth).s : "…"));
         return { s: `${s.fn}(${args.join(", ")})`, prec: ATOM };

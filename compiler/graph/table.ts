@@ -39,7 +39,7 @@ function rowOf(x: Execution, texts: ExpressionTexts): TableRow | undefined {
     }
     case "store":
       return { name: `${texts.name(s.array)}[${x.index}]`, expression, primal: x.value, tangent: x.tangent, adjoint: x.adjoint, line };
-    case "alloc":
+    case "alloc": case "get":
       return undefined;
     case "call": {
       const rule = arrayRuleFor(s.fn);

@@ -150,6 +150,8 @@ export function evalExpr(e: Expr, get: (name: string) => Value): Value {
       const a = asArray(get(e.array), e.array);
       return a.subarray(asNumber(evalExpr(e.begin, get), "a window start"), asNumber(evalExpr(e.end, get), "a window end"));
     }
+    case "at":
+      throw new RangeError("lists of objects are not traced: tables and pictures take functions of numbers and arrays");
     case "invoke": case "pop": case "field": case "coalesce": case "new-array": case "tape-begin": case "record": case "lambda":
     case "text": case "template": case "host": case "construct":
       throw new Error(`internal: '${e.kind}' is not a value of lowered code`);
@@ -312,7 +314,9 @@ class Interpreter {
         return; // a console call: the trace records values, not output
       case "throw":
         throw new RangeError(`the function throws at line ${s.loc.line}: ${s.loc.text ?? ""}`);
-      case "assign": case "assign-elem": case "push":
+      case "get":
+        throw new RangeError("lists of objects are not traced: tables and pictures take functions of numbers and arrays");
+      case "assign": case "assign-elem": case "assign-at": case "push":
         throw new Error(`internal: '${s.kind}' is a derivative step, not a step of lowered code`);
       default:
         return assertNever(s);
@@ -412,6 +416,8 @@ function reverseSweep(fn: IRFunction, trace: Execution[], seed: (adj: AdjointEnv
         if (g !== 0 && s.value.kind === "var") adj.add(s.value.name, g);
         break;
       }
+      case "get":
+        throw new RangeError("lists of objects are not traced: tables and pictures take functions of numbers and arrays");
       case "alloc": {
         const n = (x.value as Float64Array).length;
         x.adjoint = new Float64Array(adj.array(s.target, n));

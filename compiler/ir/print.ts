@@ -19,6 +19,7 @@ export function exprText(e: Expr): string {
     case "coalesce": return `${exprText(e.a)} ?? ${exprText(e.b)}`;
     case "new-array": return `alloc(${exprText(e.size)})`;
     case "view": return `${e.array}[${exprText(e.begin)}:${exprText(e.end)}]`;
+    case "at": return `${e.list}[${exprText(e.index)}]${e.path.map((k) => `.${k}`).join("")}`;
     case "tape-begin": return "tape-begin";
     case "record": return `{ ${e.fields.map(([k, x]) => `${k}: ${exprText(x)}`).join(", ")} }`;
     case "lambda": return `(${e.params.join(", ")}) => ${exprText(e.body)}`;
@@ -44,6 +45,9 @@ export function stmtsText(stmts: Stmt[], activeVars?: Set<string>, indent = ""):
           break;
         case "load":
           lines.push(`${ind}${decl(s)}${mark(s.target)}${s.target} = load ${s.array}[${exprText(s.index)}]${at(s)}`);
+          break;
+        case "get":
+          lines.push(`${ind}${decl(s)}${mark(s.target)}${s.target} = get ${s.list}[${exprText(s.index)}]${s.path.map((k) => `.${k}`).join("")}${at(s)}`);
           break;
         case "store":
           lines.push(`${ind}store ${s.array}[${exprText(s.index)}] = ${exprText(s.value)}${at(s)}`);
@@ -86,6 +90,9 @@ export function stmtsText(stmts: Stmt[], activeVars?: Set<string>, indent = ""):
           break;
         case "assign-elem":
           lines.push(`${ind}${s.array}[${exprText(s.index)}] ${s.op} ${exprText(s.value)}`);
+          break;
+        case "assign-at":
+          lines.push(`${ind}${s.list}[${exprText(s.index)}]${s.path.map((k) => `.${k}`).join("")} ${s.op} ${exprText(s.value)}`);
           break;
         case "push":
           lines.push(`${ind}push${s.type === "num" ? "" : ` ${s.type}`} ${exprText(s.value)}`);

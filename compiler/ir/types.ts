@@ -20,8 +20,8 @@
  * lowering points at its construct.
  */
 
-/** Value types: numbers, booleans, Float64Arrays. */
-export type Type = "num" | "bool" | "arr";
+/** Value types: numbers, booleans, Float64Arrays (and `number[]`), lists of records or arrays. */
+export type Type = "num" | "bool" | "arr" | "list";
 
 /** A source span: absolute offsets into the source text the compiler was given, and their line/column. */
 export interface Loc {
@@ -42,6 +42,8 @@ export interface VarInfo {
   kind: "param" | "local" | "temp" | "flag" | "adjoint" | "tangent" | "saved" | "counter";
   /** Name in the user's source, when the variable is one of theirs. */
   origin?: string;
+  /** A list's shape (its elements' fields), for its gradient's zeros and its type. */
+  shape?: import("./shape.ts").Shape;
 }
 
 export interface VarRef {
@@ -77,6 +79,8 @@ export type Expr =
   | { kind: "field"; object: Expr; name: string; optional?: boolean }
   | { kind: "coalesce"; a: Expr; b: Expr }
   | { kind: "new-array"; size: Expr }
+  /** `list[index].a.b`: a field of an element of a list (a number, an array or a list). */
+  | { kind: "at"; list: string; index: Expr; path: string[] }
   /** `array.subarray(begin, end)`: a window of an array (as a BLAS argument). */
   | { kind: "view"; array: string; begin: Expr; end: Expr }
   /** The function's tape, emptied for this call. */
@@ -131,6 +135,18 @@ export interface AllocStmt extends StepBase {
   kind: "alloc";
   target: string;
   size: Operand;
+  decl?: Decl;
+}
+/**
+ * `target = list[index].path…`: a field of an element of a list of records (or the element of a
+ * list of arrays, `path` empty). A number is read; an array or a list is a reference.
+ */
+export interface GetStmt extends StepBase {
+  kind: "get";
+  target: string;
+  list: string;
+  index: Operand;
+  path: string[];
   decl?: Decl;
 }
 /** A call of a runtime BLAS routine (a matrix-level primitive): writes an array, or `target`. */
@@ -195,6 +211,15 @@ export interface AssignElemStmt extends StepBase {
   op: "=" | "+=";
   value: Expr;
 }
+/** `list[index].path += value` (or `=`): a number field of a list's element. */
+export interface AssignAtStmt extends StepBase {
+  kind: "assign-at";
+  list: string;
+  index: Expr;
+  path: string[];
+  op: "=" | "+=";
+  value: Expr;
+}
 /** Pushes a value on the function's tape; `key` pairs it with its pop. */
 export interface PushStmt extends StepBase {
   kind: "push";
@@ -214,10 +239,10 @@ export interface ThrowStmt extends StepBase {
   value: Expr;
 }
 
-export type LeafStmt = OpStmt | LoadStmt | StoreStmt | AllocStmt | CallStmt;
+export type LeafStmt = OpStmt | LoadStmt | StoreStmt | AllocStmt | CallStmt | GetStmt;
 export type HostStmt = EffectStmt | ThrowStmt;
 export type RegionStmt = IfStmt | ForStmt | LoopStmt;
-export type DerivStmt = AssignStmt | AssignElemStmt | PushStmt;
+export type DerivStmt = AssignStmt | AssignElemStmt | AssignAtStmt | PushStmt;
 export type Stmt = LeafStmt | RegionStmt | DerivStmt | HostStmt;
 
 /** A lowered source function: the input of activity analysis and of both differentiation modes. */
@@ -231,7 +256,7 @@ export interface IRFunction {
    * flattens to one leaf per number or array inside it, reached by `path` (`p.layers[0]` aside,
    * see ir/shape.ts): `{ name: "W1", field: "p", path: ["W1"] }`.
    */
-  params: { name: string; type: Type; field: string; path?: string[]; list?: boolean }[];
+  params: { name: string; type: Type; field: string; path?: string[]; list?: boolean; shape?: import("./shape.ts").Shape }[];
   /** The source parameters, in order: the generated functions' own parameters. */
   inputs: { name: string; field: string; shape: import("./shape.ts").Shape }[];
   /** IR variables of the parameters derivatives are wanted for (all numeric ones unless `@wrt`). */

@@ -57,7 +57,7 @@ export interface ScalarRule {
   integer?: "args" | "always";
   linear?: boolean;
   accumulates?: boolean;
-  /** The argument is an array, not a number (`length`). */
+  /** The argument is an array, not a number, of which only the length is read, never the elements (`length`). */
   arrayArgument?: boolean;
   /** One line for the docs. */
   doc?: string;

@@ -151,8 +151,8 @@ export abstract class ExpressionFence extends FenceState {
       if (m && m.name === "subarray") return this.arrayValue(e, scope) ? this.arrayReference(m.recv, scope) : undefined;
       const t = this.expr(e, scope);
       if (t === undefined) return undefined;
-      // an array field of a record (`p.w`)
-      if (t === "arr" && ts.isPropertyAccessExpression(e)) return e.getText();
+      // an array field of a record (`p.w`), or an array of a list (`xs[i]`, `p.layers[i].W`)
+      if (t === "arr" && (ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e))) return e.getText();
     }
     this.report(Codes.UnsupportedSyntax, `'${e0.getText()}' is not a Float64Array or number[] variable (or a subarray of one).`, e0);
     return undefined;
@@ -214,10 +214,21 @@ export abstract class ExpressionFence extends FenceState {
         return "num";
       }
       if (this.typeOfNode(e.expression) === "obj") return this.field(e, scope);
+      if (e.name.text === "length" && this.typeOfNode(e.expression) === "list") return this.expr(e.expression, scope) === undefined ? undefined : "num";
       if (e.name.text === "length") return this.arrayReference(e.expression, scope) === undefined ? undefined : "num";
       return this.report(Codes.UnsupportedSyntax, `Property access '${e.getText()}' is not supported: only fields of objects, Math constants and '.length' of an array can be read. Pass the value as a parameter instead.`, e);
     }
     if (ts.isObjectLiteralExpression(e)) return this.objectLiteral(e, scope);
+    if (ts.isElementAccessExpression(e) && this.typeOfNode(e.expression) === "list") {
+      // an element of a list: a record or an array of the caller's
+      if (this.expr(e.expression, scope) === undefined) return undefined;
+      const t = this.expr(e.argumentExpression, scope);
+      if (t === undefined) return undefined;
+      if (t !== "num") return this.report(Codes.UnsupportedSyntax, "A list index must be a number.", e.argumentExpression);
+      const el = this.typeOfNode(e);
+      if (el === undefined || el === "bool") return this.report(Codes.NonNumericParameter, `The elements of '${e.expression.getText()}' have type '${this.checker.typeToString(this.checker.getTypeAtLocation(e))}': lists hold objects of numbers and arrays, or arrays.`, e);
+      return el;
+    }
     if (ts.isElementAccessExpression(e)) {
       if (this.arrayReference(e.expression, scope) === undefined) return undefined;
       const t = this.expr(e.argumentExpression, scope);
@@ -395,6 +406,7 @@ export abstract class ExpressionFence extends FenceState {
       }
       if (want === "arr") {
         if (this.arrayReference(a, scope) === undefined) return undefined;
+        if (i === rule.writes && this.viaList(a)) return this.report(Codes.UnsupportedSyntax, this.listWrite(a), a);
         continue;
       }
       const t = this.expr(a, scope);
@@ -421,10 +433,13 @@ export abstract class ExpressionFence extends FenceState {
     }
     if (!isVoid && asStatement) return this.report(Codes.UnsupportedSyntax, `The result of '${name}(...)' is unused: assign it or remove the call.`, call);
     const inputs = new Set<string>();
+    // parameters bound to parts of a list's elements, which the helper must not write
+    const viaList: ts.ParameterDeclaration[] = [];
     for (const [i, a] of call.arguments.entries()) {
       const p = decl.parameters[i];
       const pt = this.typeOfNode(p);
-      if (pt !== "num" && pt !== "arr" && pt !== "obj") return this.report(Codes.NonNumericParameter, `Parameter '${p.name.getText()}' of helper '${name}' must be a number, a Float64Array, a number[] or an object of them.`, p);
+      if (pt !== "num" && pt !== "arr" && pt !== "obj" && pt !== "list") return this.report(Codes.NonNumericParameter, `Parameter '${p.name.getText()}' of helper '${name}' must be a number, a Float64Array, a number[], an object of them or an array of such objects.`, p);
+      if (this.viaList(a)) viaList.push(p);
       if (pt === "arr") {
         if (!this.arrayValue(a, scope)) return undefined;
         const arg = stripTypes(a);
@@ -435,7 +450,7 @@ export abstract class ExpressionFence extends FenceState {
       if (t === undefined) return undefined;
       if (t !== pt) return this.report(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${name}' must be ${describeType(pt)}.`, a);
     }
-    if (!this.helperBody(decl, name, isVoid, inputs, call)) return undefined;
+    if (!this.helperBody(decl, name, isVoid, inputs, call, viaList)) return undefined;
     return "num";
   }
 
@@ -461,20 +476,24 @@ export abstract class ExpressionFence extends FenceState {
    * inputs; a local closure captures the variables of the function it is declared in, which it
    * may read (at `call`, where they must be declared) but not assign.
    */
-  protected helperBody(decl: HelperFn, name: string, isVoid: boolean, inputs: Set<string>, call: ts.Node): boolean {
+  protected helperBody(decl: HelperFn, name: string, isVoid: boolean, inputs: Set<string>, call: ts.Node, viaList: readonly ts.ParameterDeclaration[] = []): boolean {
     const local = isLocalFunction(decl);
-    const key = `${decl.pos}:${decl.getSourceFile().fileName}:${[...inputs].sort().join(",")}${local ? `@${call.pos}` : ""}`;
+    const key = `${decl.pos}:${decl.getSourceFile().fileName}:${[...inputs].sort().join(",")}:${viaList.map((p) => p.pos).join(",")}${local ? `@${call.pos}` : ""}`;
     if (this.checkedHelpers.has(key)) return true;
     this.checkedHelpers.add(key);
     const before = this.diagnostics.length;
     const savedSite = this.callSite;
     if (local) this.callSite = { call, fn: decl };
+    // parameters bound to parts of a list's elements, which the helper must not write
+    const marked = viaList.map((p) => this.checker.getSymbolAtLocation(p.name)).filter((s): s is ts.Symbol => s !== undefined && !this.fromList.has(s));
+    for (const s of marked) this.fromList.add(s);
     this.stack.push(decl);
     this.functionBody({
       decl, name, isVoid, isMain: false, loops: [], inputs,
       ...(local ? { root: outermostFunction(decl), closure: "named" as const } : {}),
     });
     this.stack.pop();
+    for (const s of marked) this.fromList.delete(s);
     this.callSite = savedSite;
     return this.diagnostics.length === before;
   }

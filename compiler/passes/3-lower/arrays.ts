@@ -50,6 +50,8 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
       const o = this.env.get(slot);
       return !!o && isVar(o) && this.vars.get(o.name)?.type === "arr";
     }
+    const ch = this.elementChain(e);
+    if (ch) return ch.shape.k === "arr";
     if (ts.isArrayLiteralExpression(e)) return true;
     if (ts.isNewExpression(e) && ts.isIdentifier(e.expression) && (TYPED.has(e.expression.text) || e.expression.text === "Array")) return true;
     const m = methodCall(e);
@@ -76,6 +78,11 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
       const o = this.env.get(slot);
       if (!o || !isVar(o) || this.vars.get(o.name)!.type !== "arr") this.internal(e);
       return { array: o.name };
+    }
+    const ch = this.elementChain(e);
+    if (ch && ch.shape.k === "arr") {
+      const v = this.elementValue(ch.list, this.lowerExpr(ch.index, out, "i"), ch.path, ch.shape, out, e);
+      if ("o" in v && isVar(v.o)) return { array: v.o.name };
     }
     const m = methodCall(e);
     if (m && m.name === "subarray") return this.window(this.lowerArrayRef(m.recv, out), m.args, out, e);
@@ -179,6 +186,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
   protected countedLoop(out: Stmt[], n: Operand, at: ts.Node, body: (k: Operand, block: Stmt[]) => void): void {
     const k = this.newVar("k", "num", "local");
     this.defs.set(k, 1);
+    this.counters.add(k);
     const block: Stmt[] = [];
     this.depth++;
     body(ref(k), block);
@@ -205,7 +213,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
   /** Whether an array expression names an existing array (or a window of one) rather than creating one. */
   private isReference(e0: ts.Expression): boolean {
     const e = stripTypes(e0);
-    if (ts.isIdentifier(e) || this.slotOf(e)) return true;
+    if (ts.isIdentifier(e) || this.slotOf(e) || this.elementChain(e)) return true;
     const m = methodCall(e);
     return !!m && (m.name === "subarray" || m.name === "fill") && this.isReference(m.recv);
   }

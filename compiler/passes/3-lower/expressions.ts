@@ -99,9 +99,18 @@ export abstract class ExpressionLowerer extends LowerState {
         if (v === undefined) this.internal(e);
         return num(v, `Math.${e.name.text}`);
       }
+      const ch = this.elementChain(e);
+      if (ch && ch.shape.k === "num") {
+        const v = this.elementValue(ch.list, this.lowerExpr(ch.index, out, "i"), ch.path, ch.shape, out, e);
+        return "o" in v ? v.o : this.internal(e);
+      }
       const slot = this.slotOf(e);
       if (slot) return this.env.get(slot) ?? this.internal(e);
-      if (e.name.text === "length") return this.arrayLength(out, this.lowerArrayRef(e.expression, out), e);
+      if (e.name.text === "length") {
+        const list = this.listOf(e.expression) ?? this.elementList(e.expression, out);
+        if (list !== undefined) return this.step(out, "length", [ref(list)], e, "num", "n");
+        return this.arrayLength(out, this.lowerArrayRef(e.expression, out), e);
+      }
       this.internal(e);
     }
     if (ts.isElementAccessExpression(e)) {
@@ -119,6 +128,14 @@ export abstract class ExpressionLowerer extends LowerState {
       this.internal(e);
     }
     this.internal(e);
+  }
+
+  /** A list reached through an element of a list (`p.groups[g].layers`), if `e` is one. */
+  protected elementList(e: ts.Expression, out: Stmt[]): string | undefined {
+    const ch = this.elementChain(e);
+    if (!ch || ch.shape.k !== "list") return undefined;
+    const v = this.elementValue(ch.list, this.lowerExpr(ch.index, out, "i"), ch.path, ch.shape, out, e);
+    return "o" in v && isVar(v.o) ? v.o.name : this.internal(e);
   }
 
   protected lowerIdentifier(e: ts.Identifier): Operand {

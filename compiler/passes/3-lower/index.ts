@@ -49,10 +49,11 @@ class Lowerer extends HelperInliner {
       irName.set(field, name);
       inputs.push({ name, field, shape: info.shape });
       if (info.type !== "rec") {
-        this.vars.set(name, { name, type: info.type, kind: "param", origin: field });
+        const shape = info.type === "list" ? { shape: info.shape } : {};
+        this.vars.set(name, { name, type: info.type, kind: "param", origin: field, ...shape });
         this.defs.set(name, 1);
         this.env.set(this.symbolOf(p.name), ref(name));
-        params.push({ name, type: info.type, field, ...(info.list ? { list: true } : {}) });
+        params.push({ name, type: info.type, field, ...(info.list ? { list: true } : {}), ...shape });
         continue;
       }
       // a record: one leaf parameter per number and array inside it, named after its field
@@ -64,16 +65,16 @@ class Lowerer extends HelperInliner {
             fields.set(f.name, { rec: rec(f.shape, at) });
             continue;
           }
-          if (f.shape.k === "list") this.internal(p);
           // named after its field, or after its path when another leaf has that name (`outer_scale`)
           const leaf = this.names.claim(this.names.isUsed(f.name) ? [field, ...at].slice(-2).join("_") : f.name);
           const type = f.shape.k;
-          this.vars.set(leaf, { name: leaf, type, kind: "param", origin: [field, ...at].join(".") });
+          const shape = f.shape.k === "list" ? { shape: f.shape } : {};
+          this.vars.set(leaf, { name: leaf, type, kind: "param", origin: [field, ...at].join("."), ...shape });
           this.defs.set(leaf, 1);
           const slot: Slot = { name: [field, ...at].join(".") };
           this.env.set(slot, ref(leaf));
           fields.set(f.name, { slot });
-          params.push({ name: leaf, type, field, path: at, ...(f.shape.k === "arr" && f.shape.list ? { list: true } : {}) });
+          params.push({ name: leaf, type, field, path: at, ...(f.shape.k === "arr" && f.shape.list ? { list: true } : {}), ...shape });
         }
         return { fields, input: true };
       };

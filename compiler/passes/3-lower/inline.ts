@@ -28,11 +28,14 @@ type Binding = { o: Operand } | { arr: ArrayRef } | { rec: Rec };
 export abstract class HelperInliner extends SwitchLowerer {
   protected inlineHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[]): Operand | undefined {
     // the fence checked the helper's signature, arguments and body, and that it is not recursive.
+    this.reserveIdentifiers(decl);
     // Arguments are evaluated first, in order; an array argument is passed by reference (a
     // window stays a window of its parent)
     const args = call.arguments.map((a, i): Binding | undefined => {
       const p = decl.parameters[i];
       const hint = p && ts.isIdentifier(p.name) ? p.name.text : "";
+      const list = this.listOf(a) ?? this.elementList(a, out);
+      if (list !== undefined) return { o: ref(list) };
       if (this.isRecordExpression(a)) return { rec: this.lowerRecord(a, out, hint) };
       if (this.isArrayExpression(a)) return { arr: this.lowerArrayValue(a, out) };
       const o = this.lowerExpr(a, out, hint);

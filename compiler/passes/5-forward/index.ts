@@ -42,7 +42,7 @@ export class Tangents {
       t = this.alloc.fresh(tangentName(v));
       this.names.set(v, t);
       const info = this.vars.get(v)!;
-      this.vars.set(t, { name: t, type: info.type, kind: "tangent" });
+      this.vars.set(t, { name: t, type: info.type, kind: "tangent", ...(info.shape ? { shape: info.shape } : {}) });
     }
     return t;
   }
@@ -59,6 +59,8 @@ export class Tangents {
         return this.isActive(e.array) ? index(this.of(e.array), e.index) : num(0);
       case "view":
         return this.isActive(e.array) ? { ...e, array: this.of(e.array) } : num(0);
+      case "at":
+        return this.isActive(e.list) ? { ...e, list: this.of(e.list) } : num(0);
       case "select":
         return select(e.cond, this.expr(e.then), this.expr(e.else));
       case "apply":
@@ -131,6 +133,11 @@ export class Tangents {
         if (!this.isActive(s.target)) return [s];
         return [s, this.define(s.target, this.expr({ kind: "index", array: s.array, index: s.index }), s.decl, s)];
       }
+      case "get": {
+        // a number read, or a reference to an array or list: the tangent's is the same field
+        if (!this.isActive(s.target)) return [s];
+        return [s, this.define(s.target, { kind: "at", list: this.of(s.list), index: s.index, path: s.path }, s.decl, s)];
+      }
       case "store": {
         if (!this.isActive(s.array)) return [s];
         return [at({ kind: "assign-elem", array: this.of(s.array), index: s.index, op: "=", value: this.expr(s.value), loc: s.loc }), s];
@@ -162,7 +169,7 @@ export class Tangents {
           const pop: Expr = { kind: "pop", type: v.type, key: v.key === undefined ? undefined : tangentKey(v.key) };
           return [this.define(s.target, pop, s.decl, s), s];
         }
-        if (v.kind === "call" && (v.fn === "zeros" || v.fn === "zerosArray")) return [s, this.define(s.target, call(v.fn, v.args[0]), "const", s)];
+        if (v.kind === "call" && (v.fn === "zeros" || v.fn === "zerosArray" || v.fn === "zerosLike")) return [s, this.define(s.target, call(v.fn, v.args[0]), "const", s)];
         if (v.kind === "new-array") return [s, this.define(s.target, v, "const", s)];
         if (s.op === "=") {
           const readsSelf = varsOf(v).has(s.target);
@@ -179,6 +186,12 @@ export class Tangents {
         const d = this.expr(s.value);
         if (s.op === "+=" && isNum(d, 0)) return [s];
         return [at({ kind: "assign-elem", array: this.of(s.array), index: s.index, op: s.op, value: d, loc: s.loc }), s];
+      }
+      case "assign-at": {
+        if (!this.isActive(s.list)) return [s];
+        const d = this.expr(s.value);
+        if (s.op === "+=" && isNum(d, 0)) return [s];
+        return [at({ ...s, list: this.of(s.list), value: d }), s];
       }
       case "push": {
         if (s.key === undefined || !isVar(s.value) || !this.isActive(s.value.name)) return [s];

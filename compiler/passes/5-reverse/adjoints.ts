@@ -41,7 +41,8 @@ export class ReverseContext {
     if (!a) {
       a = this.names.fresh(adjointName(v));
       this.adj.set(v, a);
-      this.vars.set(a, { name: a, type: this.typeOf(v), kind: "adjoint" });
+      const shape = this.vars.get(v)!.shape;
+      this.vars.set(a, { name: a, type: this.typeOf(v), kind: "adjoint", ...(shape ? { shape } : {}) });
     }
     return a;
   }
@@ -111,6 +112,14 @@ export function adjointOf(cx: ReverseContext, s: LeafStmt): Stmt[] {
     }
     case "alloc":
       return out;
+    case "get": {
+      // a number read from a list's element; an array or list read is a reference, whose
+      // adjoint is the same field of the list's adjoint (bound where the reverse block starts)
+      if (!cx.isActive(s.target) || cx.typeOf(s.target) !== "num") return out;
+      out.push({ kind: "assign-at", list: cx.adjOf(s.list), index: s.index, path: s.path, op: "+=", value: ref(cx.adjOf(s.target)), loc: s.loc });
+      if (cx.needsReset(s.target, s)) out.push(assign(cx.adjOf(s.target), "=", num(0), s));
+      return out;
+    }
     case "call": {
       const rule = arrayRuleFor(s.fn)!;
       const written = rule.writes === "result" ? s.target! : arrayOfArg(s.args[rule.writes])!;

@@ -100,7 +100,7 @@ export class Sweeps {
       const sp = this.plan.saves.get(s);
       if (sp) out.push(sp.kind === "slot" ? { kind: "assign", target: sp.slot!, op: "=", value: ref(sp.v), loc: s.loc } : this.push(sp.v, s));
       switch (s.kind) {
-        case "op": case "load": case "alloc": case "call": {
+        case "op": case "load": case "alloc": case "call": case "get": {
           const v = s.target;
           if (v !== undefined && st.initializingDef(v) === s && !hoisted.has(v)) out.push({ ...s, decl: this.declOf(v) });
           else out.push(s);
@@ -131,7 +131,7 @@ export class Sweeps {
         case "effect": case "throw":
           out.push(s); // forward-only: a console call or a guard runs in the forward sweep
           break;
-        case "assign": case "assign-elem": case "push":
+        case "assign": case "assign-elem": case "assign-at": case "push":
           throw new Error("internal: derivative statement in a primal function");
         default:
           assertNever(s);
@@ -184,7 +184,11 @@ export class Sweeps {
         continue;
       }
       if (!st.occurrences.has(v) || st.home(v) !== b) continue;
-      if (info.type === "num") out.push({ kind: "assign", target: cx.adjOf(v), op: "=", value: num(0), decl: "let", loc: fn.loc });
+      const def = st.defs(v)[0]?.stmt;
+      if (def?.kind === "get" && info.type !== "num") {
+        // an array or list of a list's element: its adjoint is the same field of the list's adjoint
+        out.push({ kind: "assign", target: cx.adjOf(v), op: "=", value: { kind: "at", list: cx.adjOf(def.list), index: def.index, path: def.path }, decl: "const", loc: fn.loc });
+      } else if (info.type === "num") out.push({ kind: "assign", target: cx.adjOf(v), op: "=", value: num(0), decl: "let", loc: fn.loc });
       else if (info.type === "arr") {
         const alloc = st.defs(v).find((d) => d.stmt.kind === "alloc")?.stmt;
         if (!alloc || alloc.kind !== "alloc") throw new Error(`internal: array ${v} has no allocation`);
@@ -197,7 +201,7 @@ export class Sweeps {
     for (let i = b.length - 1; i >= 0; i--) {
       const s = b[i];
       switch (s.kind) {
-        case "op": case "load": case "store": case "alloc": case "call": {
+        case "op": case "load": case "store": case "alloc": case "call": case "get": {
           for (const a of this.plan.adjoints.get(s) ?? []) out.push({ ...a, note: s.loc });
           const sp = this.plan.saves.get(s);
           if (sp) out.push({ kind: "assign", target: sp.v, op: "=", value: sp.kind === "slot" ? ref(sp.slot!) : this.pop(sp.v), loc: s.loc, note: s.loc });
@@ -236,7 +240,7 @@ export class Sweeps {
         }
         case "effect": case "throw":
           break;
-        case "assign": case "assign-elem": case "push":
+        case "assign": case "assign-elem": case "assign-at": case "push":
           throw new Error("internal: derivative statement in a primal function");
         default:
           assertNever(s);

@@ -64,6 +64,7 @@ class FunctionPrinter {
       case "coalesce": return { k: "bin", op: "??", a: this.expr(e.a), b: this.expr(e.b) };
       case "new-array": return { k: "new", ctor: "Float64Array", args: [this.expr(e.size)] };
       case "view": return call(`${e.array}.subarray`, this.expr(e.begin), this.expr(e.end));
+      case "at": return this.at(e.list, e.index, e.path);
       case "tape-begin": return call(`${this.fn.tape!.module}.begin`);
       case "record": return { k: "object", props: e.fields.map(([k, x]) => [k, this.expr(x)] as [string, JsExpr]) };
       case "lambda": return { k: "arrow", params: e.params, body: this.expr(e.body) };
@@ -73,6 +74,13 @@ class FunctionPrinter {
       case "construct": return { k: "new", ctor: e.ctor, args: e.args.map((a) => this.expr(a)) };
       default: return assertNever(e);
     }
+  }
+
+  /** `list[i]!.a.b`: a field of a list's element. */
+  private at(list: string, index: Expr, path: string[]): JsExpr {
+    let e: JsExpr = { k: "index", arr: r(list), index: this.expr(index), assert: true };
+    for (const name of path) e = { k: "member", obj: e, prop: name };
+    return e;
   }
 
   /** A primitive, written as the rule table says. */
@@ -122,6 +130,8 @@ class FunctionPrinter {
         return [this.define(s.target, this.apply(s.op, s.args.map((a) => this.expr(a))), s.decl)];
       case "load":
         return [this.define(s.target, { k: "index", arr: r(s.array), index: this.expr(s.index), assert: true }, s.decl)];
+      case "get":
+        return [this.define(s.target, this.at(s.list, s.index, s.path), s.decl)];
       case "store":
         return [{ k: "assign", target: { k: "index", arr: r(s.array), index: this.expr(s.index) }, op: "=", value: this.expr(s.value) }];
       case "alloc":
@@ -166,6 +176,8 @@ class FunctionPrinter {
       }
       case "assign-elem":
         return [{ k: "assign", target: { k: "index", arr: r(s.array), index: this.expr(s.index), assert: s.op !== "=" }, op: s.op, value: this.expr(s.value) }];
+      case "assign-at":
+        return [{ k: "assign", target: this.at(s.list, s.index, s.path), op: s.op, value: this.expr(s.value) }];
       case "push":
         return [{ k: "expr", e: call(`${this.tape()}.push${TAPE_SUFFIX[s.type]}`, this.expr(s.value)) }];
       case "effect":
