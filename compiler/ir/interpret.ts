@@ -27,6 +27,7 @@ import { ruleFor, type ScalarRule } from "../rules/index.ts";
 import { arrayRuleFor, ARRAY_RULES } from "../rules/blas.ts";
 import * as blas from "../../runtime/blas.ts";
 import * as accumulate from "../../runtime/accumulate.ts";
+import * as custom from "../../runtime/custom.ts";
 
 export type Value = number | boolean | Float64Array;
 export type Numeric = number | Float64Array;
@@ -35,7 +36,7 @@ type Routine = (...args: Value[]) => number | void;
 
 /** The runtime routine behind each matrix-level entry of the rule table. */
 const ROUTINES: Record<string, Routine> = (() => {
-  const lib = { ...blas, ...accumulate } as unknown as Record<string, Routine | undefined>;
+  const lib = { ...blas, ...accumulate, ...custom } as unknown as Record<string, Routine | undefined>;
   const out: Record<string, Routine> = {};
   for (const name of Object.keys(ARRAY_RULES)) {
     const f = lib[name];

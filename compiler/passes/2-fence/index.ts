@@ -23,7 +23,7 @@ import { ARRAY_RULES } from "../../rules/blas.ts";
 import { type AnnotatedFunction, irTypeOf } from "../1-parse/index.ts";
 import {
   type ResolveContext, resolveCallee, skipParens, mathMember, outerName, isDeclaredIn, annotatedType, isNewFloat64Array,
-  isHostCall, isErrorConstruction,
+  isHostCall, isErrorConstruction, stopGradientArgument,
 } from "../3-lower/resolve.ts";
 import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, BINARY_OPS, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
 import { statementFix, describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
@@ -358,12 +358,16 @@ class Fence {
     if (m && this.looksLikeArray(m.recv)) {
       return bad(`The array method '${m.name}' is not supported here: use subarray, slice, fill or set, or a loop over the elements.`);
     }
+    const stopped = stopGradientArgument(e, this.cx);
+    if (stopped && this.looksLikeArray(stopped)) return this.arrayValue(stopped, scope);
     const t = this.expr(e, scope);
     return t === "arr" || (t !== undefined && bad(`'${e0.getText()}' is not an array.`));
   }
 
   /** Whether an expression is typed as an array (Float64Array or number[]). */
   private looksLikeArray(e: ts.Expression): boolean {
+    const stopped = stopGradientArgument(e, this.cx);
+    if (stopped) return this.looksLikeArray(stopped);
     return this.typeOfNode(e) === "arr";
   }
 

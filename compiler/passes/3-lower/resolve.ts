@@ -80,6 +80,14 @@ export function resolveCallee(call: ts.CallExpression, cx: ResolveContext): Call
   return { kind: "unknown", callee };
 }
 
+/** The argument of `stopGradient(x)` (the runtime's, or any scalar rule that stops derivatives). */
+export function stopGradientArgument(e: ts.Expression, cx: ResolveContext): ts.Expression | undefined {
+  e = skipParens(e);
+  if (!ts.isCallExpression(e) || e.arguments.length !== 1) return undefined;
+  const c = resolveCallee(e, cx);
+  return c.kind === "math" && c.rule?.stops ? e.arguments[0] : undefined;
+}
+
 /** The value of a numeric literal, possibly negated (`-2`). */
 export function literalValue(e: ts.Expression): number | undefined {
   e = skipParens(e);
