@@ -21,7 +21,7 @@
  */
 import {
   type Expr, type IRFunction, type Stmt, type LeafStmt, type OpStmt, type CallStmt, type IfStmt, type ForStmt,
-  type LoopStmt, type Operand, ref, assertNever,
+  type LoopStmt, type Operand, type CustomStmt, ref, assertNever,
 } from "./types.ts";
 import { ruleFor, type ScalarRule } from "../rules/index.ts";
 import { arrayRuleFor, ARRAY_RULES } from "../rules/blas.ts";
@@ -152,7 +152,7 @@ export function evalExpr(e: Expr, get: (name: string) => Value): Value {
       return a.subarray(asNumber(evalExpr(e.begin, get), "a window start"), asNumber(evalExpr(e.end, get), "a window end"));
     }
     case "invoke": case "pop": case "field": case "coalesce": case "new-array": case "tape-begin": case "record": case "lambda":
-    case "text": case "template": case "host": case "construct":
+    case "text": case "template": case "host": case "construct": case "user":
       throw new Error(`internal: '${e.kind}' is not a value of lowered code`);
     default: return assertNever(e);
   }
@@ -268,6 +268,7 @@ class Interpreter {
         return;
       }
       case "call": return this.call(s);
+      case "custom": throw customError(s);
       case "if": {
         const c = truthy(this.operand(s.cond));
         this.listOf(this.branches, s).push(c);
@@ -384,6 +385,11 @@ class Interpreter {
   }
 }
 
+/** A call of a function with its own derivatives: its code is the user's, not the IR's. */
+function customError(s: CustomStmt): Error {
+  return new Error(`line ${s.loc.line} calls '${s.callee.fn.name}', which has its own derivatives: its body is not part of the lowered function, so it cannot be evaluated here. Leave out --at (and --tangent) to see the function's structure.`);
+}
+
 /** The reverse sweep over a trace: sets every execution's adjoint, returns the parameters'. */
 function reverseSweep(fn: IRFunction, trace: Execution[], seed: (adj: AdjointEnv) => void, inputs: Map<string, Value>): Record<string, Numeric> {
   const adj = new AdjointEnv();
@@ -442,6 +448,8 @@ function reverseSweep(fn: IRFunction, trace: Execution[], seed: (adj: AdjointEnv
         for (const c of calls) ROUTINES[c.fn](...c.args.map((e) => evalExpr(e, get)));
         break;
       }
+      case "custom":
+        throw customError(s);
       default:
         assertNever(s);
     }

@@ -28,12 +28,25 @@ import {
 import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, BINARY_OPS, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
 import { statementFix, describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
+import { CustomFence, fenceRecordReturn, type FenceHooks } from "./custom.ts";
+import { importStyle } from "../3-lower/custom-rules.ts";
 
 export type FenceOptions = ResolveContext;
 
 export function fence(fn: AnnotatedFunction, opts: FenceOptions): Diagnostic[] {
   const f = new Fence(fn, opts);
   f.run();
+  return f.diagnostics;
+}
+
+/**
+ * Whether a pullback's body can be differentiated (forward over reverse, for Hvp): checked like a
+ * helper whose array parameters are inputs, ending in `return { field: value, … }` with one field
+ * per parameter of the function it differentiates (`fields`, with their types).
+ */
+export function fencePullback(fn: AnnotatedFunction, fields: Map<string, Type>, opts: FenceOptions): Diagnostic[] {
+  const f = new Fence(fn, opts);
+  f.runRecord(fields);
   return f.diagnostics;
 }
 
@@ -48,6 +61,8 @@ interface Scope {
   loops: (ts.IterationStatement | ts.SwitchStatement)[];
   /** Array parameters bound to the annotated function's inputs: writing them would mutate the caller's data. */
   inputs: Set<string>;
+  /** A pullback's fields: its return is an object literal of them (custom.ts). */
+  record?: Map<string, Type>;
 }
 
 class Fence {
@@ -56,8 +71,16 @@ class Fence {
   private stack: ts.FunctionDeclaration[] = [];
   private checkedHelpers = new Set<string>();
 
+  private custom: CustomFence;
+
   constructor(private fn: AnnotatedFunction, private cx: ResolveContext) {
     this.checker = cx.checker;
+    this.custom = new CustomFence(cx, importStyle(fn.sourceFile));
+  }
+
+  /** The fence's checks, lent to the checks of custom derivatives (custom.ts). */
+  private hooks(scope: Scope): FenceHooks {
+    return { expr: (e) => this.expr(e, scope), arrayValue: (e) => this.arrayValue(e, scope), report: (c, m, n) => this.report(c, m, n) };
   }
 
   /** IR types of the locals declared so far (from their annotation or initialiser). */
@@ -100,6 +123,20 @@ class Fence {
     this.stack.pop();
   }
 
+  runRecord(record: Map<string, Type>): void {
+    const { decl } = this.fn;
+    const body = decl.body!;
+    const last = body.statements[body.statements.length - 1];
+    if (countJumps(body, "return", undefined) !== 1 || !last || !ts.isReturnStatement(last)) {
+      this.report(Codes.UnsupportedSyntax, `A pullback is differentiated (for Hvp) when its only return is its last statement: compute the fields first, then return { ${[...record.keys()].join(", ")} }.`, decl.name ?? decl);
+      return;
+    }
+    const inputs = new Set(this.fn.params.filter((p) => p.type === "arr").map((p) => p.name));
+    this.stack.push(decl);
+    this.statements(body.statements, { decl, name: this.fn.name, isVoid: false, isMain: false, loops: [], inputs, record });
+    this.stack.pop();
+  }
+
   private functionBody(scope: Scope): void {
     const body = scope.decl.body!;
     if (scope.isMain && scope.isVoid) {
@@ -130,6 +167,7 @@ class Fence {
 
   private statement(s: ts.Statement, scope: Scope): void {
     if (ts.isReturnStatement(s)) {
+      if (scope.record) return fenceRecordReturn(s, scope.record, this.hooks(scope));
       if (scope.isVoid) {
         this.report(Codes.UnsupportedSyntax, `Early 'return' in the void helper '${scope.name}' is not supported: let control reach the end of the helper, or return a number from it.`, s);
         return;
@@ -660,6 +698,7 @@ class Fence {
       }
       case "routine": return this.routineCall(c.name, e, scope, asStatement);
       case "helper": return this.helperCall(c.decl, e, scope, asStatement);
+      case "custom": return this.custom.call(c.decl, e, c.callee, asStatement, this.hooks(scope));
       case "unknown": {
         const callee = c.callee;
         if (ts.isIdentifier(callee)) {

@@ -14,13 +14,14 @@
  *  - expressions.ts  expressions and calls;
  *  - statements.ts   statements, loops, and jump elimination;
  *  - inline.ts       inlining of helpers;
+ *  - custom.ts       calls of functions with their own derivatives (custom-rules.ts: their tags);
  *  - loads.ts        reuse of element loads within a block.
  */
 import ts from "typescript";
 import { type IRFunction, type Stmt, type Operand, ref, num } from "../../ir/types.ts";
 import type { AnnotatedFunction } from "../1-parse/index.ts";
 import type { Frame } from "./env.ts";
-import { HelperInliner } from "./inline.ts";
+import { CustomCallLowerer } from "./custom.ts";
 import { RUNTIME_SPECIFIERS } from "../../naming.ts";
 
 export interface LowerOptions {
@@ -33,7 +34,7 @@ export function lower(fn: AnnotatedFunction, opts: LowerOptions): IRFunction {
   return new Lowerer(fn, { checker: opts.checker, runtimeSpecifiers: opts.runtimeSpecifiers ?? RUNTIME_SPECIFIERS }).run();
 }
 
-class Lowerer extends HelperInliner {
+class Lowerer extends CustomCallLowerer {
   run(): IRFunction {
     const { decl, sourceFile: sf } = this.fn;
     this.reserveIdentifiers(decl);
