@@ -26,6 +26,14 @@ type Arg = { expr: Expr; array?: ArrayRef };
 export abstract class CustomCallLowerer extends HelperInliner {
   /** Pullback bodies being lowered (a pullback that calls its own function gets no body of its own). */
   private pullbackDepth = 0;
+  /** Pullback bodies to lower once the function is (so that its own variables are numbered as without them). */
+  private pending: (() => void)[] = [];
+
+  /** Lowers the pullback bodies of the function's custom calls. */
+  protected lowerPullbacks(): void {
+    for (const f of this.pending) f();
+    this.pending = [];
+  }
 
   protected lowerCustomCall(decl: ts.FunctionDeclaration, calleeId: ts.Identifier, call: ts.CallExpression, out: Stmt[]): Operand {
     // the fence checked the tags, the signatures and the arguments
@@ -39,7 +47,7 @@ export abstract class CustomCallLowerer extends HelperInliner {
     });
     const target = this.newVar("", "num", "temp");
     const step: CustomStmt = { kind: "custom", target, callee, args: args.map((a) => a.expr), loc: this.loc(this.stmtOf(call)) };
-    if (callee.pullback && this.pullbackDepth === 0) Object.assign(step, this.pullbackOf(decl, callee, args));
+    if (callee.pullback && this.pullbackDepth === 0) this.pending.push(() => Object.assign(step, this.pullbackOf(decl, callee, args)));
     this.loads.written(target);
     out.push(step);
     this.defs.set(target, 1);
