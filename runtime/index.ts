@@ -9,3 +9,4 @@ export * from "./optim.ts";
 export * from "./jacobian.ts";
 export * from "./accumulate.ts";
 export * from "./custom.ts";
+export * from "./tree.ts";

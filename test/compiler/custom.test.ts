@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, it, expect, beforeAll } from "vitest";
-import { load, compileText, expectAllModes, randomPoints, clone, ROOT, type Mod } from "../helpers.ts";
+import { load, compileText, expectAllModes, expectAllModesTree, randomPoints, clone, ROOT, type Mod } from "../helpers.ts";
 import { checkGradient, directionalDerivative, numericGradient, maxRelativeError, relativeError, mulberry32, randomArray, type Args } from "../../runtime/gradcheck.ts";
 import { pushforwardGradient, stopGradient } from "../../runtime/custom.ts";
 
@@ -533,6 +533,37 @@ export function untilSmall(xs: Float64Array, s: number): number {
       expect(relativeError(g.grad.s, numeric[1] as number)).toBeLessThan(1e-6);
       const dir: Args = [Float64Array.from([0.3, -0.2, 0.5]), -0.4];
       expect(relativeError(grad.untilSmallJvp(...clone(args), { xs: dir[0], s: dir[1] }).tangent, directionalDerivative(src.untilSmall, clone(args), dir))).toBeLessThan(1e-6);
+    }
+  });
+
+  it("on the fields of a record parameter, destructured or read, in Grad, Jvp and Hvp", async () => {
+    const { src, grad } = await load(`
+/**
+ * @pullback lsePullback
+ * @pushforward lsePushforward
+ */
+export function lse(a: number, b: number): number {
+  const m = Math.max(a, b);
+  return m + Math.log(Math.exp(a - m) + Math.exp(b - m));
+}
+export function lsePullback(a: number, b: number, g: number): { a: number; b: number } {
+  const z = lse(a, b);
+  return { a: g * Math.exp(a - z), b: g * Math.exp(b - z) };
+}
+export function lsePushforward(a: number, b: number, t: { a: number; b: number }): { value: number; tangent: number } {
+  const z = lse(a, b);
+  return { value: z, tangent: Math.exp(a - z) * t.a + Math.exp(b - z) * t.b };
+}
+export interface Params { a: number; b: number; w: Float64Array }
+
+/** @differentiable @modes grad jvp hvp */
+export function f(p: Params, x: number): number {
+  const { a } = p;
+  return lse(a * x, p.b) + p.w[0] * lse(p.w[1], x);
+}
+`, "records");
+    for (const [a, b, w, x] of randomPoints(63, 4, [[-2, 2], [-2, 2], [2, -2, 2], [-2, 2]]) as [number, number, Float64Array, number][]) {
+      expectAllModesTree(src, grad, "f", [{ a, b, w }, x], ["p", "x"]);
     }
   });
 

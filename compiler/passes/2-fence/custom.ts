@@ -25,8 +25,8 @@ import { ruleTags, findRule, calledFunction, type RuleTag } from "../3-lower/cus
 
 /** What the fence lends these checks: its expression checks and its reporter. */
 export interface FenceHooks {
-  /** The IR type of an expression (undefined once reported). */
-  expr(e: ts.Expression): Type | undefined;
+  /** The type of an expression (undefined once reported): an IR type, or "obj" for a record. */
+  expr(e: ts.Expression): Type | "obj" | undefined;
   /** Whether an expression is an array value (reported otherwise). */
   arrayValue(e: ts.Expression): boolean;
   report(code: Code, message: string, node: ts.Node): undefined;

@@ -12,6 +12,7 @@
  */
 import ts from "typescript";
 import { type CustomCallee, type CustomStmt, type Expr, type Operand, type PullbackBody, type Stmt, type Type, type VarInfo, ref } from "../../ir/types.ts";
+import type { Shape } from "../../ir/shape.ts";
 import { irTypeOf } from "../1-parse/index.ts";
 import { fencePullback } from "../2-fence/index.ts";
 import { HelperInliner } from "./inline.ts";
@@ -79,7 +80,11 @@ export abstract class CustomCallLowerer extends HelperInliner {
     const name = pb.name?.text ?? callee.pullback!.name;
     if (!pb.body) return { pullbackIssue: { message: `'${name}' is declared without a body (in ${pb.getSourceFile().fileName.split("/").pop()}), so adjoint cannot read it`, loc: this.loc(pb) } };
     const fields = new Map<string, Type>(callee.params.map((p) => [p.field, p.type]));
-    const params = pb.parameters.map((p) => ({ name: (p.name as ts.Identifier).text, type: irTypeOf(this.checker.getTypeAtLocation(p), this.checker) ?? "num" }));
+    const params = pb.parameters.map((p) => {
+      const type = irTypeOf(this.checker.getTypeAtLocation(p), this.checker) ?? "num";
+      const shape: Shape = type === "arr" ? { k: "arr" } : { k: "num" };
+      return { name: (p.name as ts.Identifier).text, type, shape };
+    });
     const problems = fencePullback({ name, decl: pb, sourceFile: pb.getSourceFile(), params, wrt: [], outputs: [] }, fields, this.cx);
     if (problems.length > 0) {
       const d = problems[0]!;

@@ -117,7 +117,7 @@ function declared(cx: ReverseContext, body: Stmt[], own: Map<string, VarInfo>): 
     if (st.kind === "store" || st.kind === "call") for (const e of usesOf(st)) { const a = arrayOfArg(e); if (a) outside(a); }
   });
   const fn: IRFunction = {
-    name: "pullback", file: cx.fn.file, params: [], wrt: [], outputs: [], vars, body, result: num(0), loc: cx.fn.loc, names: cx.names,
+    name: "pullback", file: cx.fn.file, params: [], inputs: [], wrt: [], outputs: [], vars, body, result: num(0), loc: cx.fn.loc, names: cx.names,
   };
   return primalProgram(fn, { active: new Set(), varied: new Set(), useful: new Set() }, cx.names).body;
 }
