@@ -8,4 +8,5 @@ export * from "./gradcheck.ts";
 export * from "./optim.ts";
 export * from "./jacobian.ts";
 export * from "./accumulate.ts";
+export * from "./custom.ts";
 export * from "./tree.ts";

@@ -8,6 +8,7 @@ import { ROOT } from "./helpers.ts";
 import { main as linearRegression } from "../examples/linear-regression/train.ts";
 import { main as triangle } from "../examples/triangle-mlp/train.ts";
 import { main as deepMlp } from "../examples/deep-mlp/train.ts";
+import { main as customDerivatives } from "../examples/custom-derivatives/run.ts";
 
 const quiet = () => {};
 
@@ -36,5 +37,14 @@ describe("examples", () => {
     expect(text.startsWith("<svg")).toBe(true);
     expect(text.match(/<circle /g)).toHaveLength(300);
     expect(text).toContain("<polygon");
+  });
+
+  it("custom derivatives: stable logAddExp, Newton's square root, a median from a library, a straight-through rounding", () => {
+    const lines: string[] = [];
+    const r = customDerivatives((line) => lines.push(line));
+    expect(r.ok).toBe(true);
+    // log(1 + e^1200) is 1200 to double precision; the gradient of log(1 + e^(w·x)) is σ(w·x)·(x, w)
+    expect(lines[0]).toBe('softplusLoss(800, 1.5) = 1200, grad {"w":1.5,"x":800}');
+    expect(lines.filter((l) => l.startsWith("checkGradient ok"))).toHaveLength(5);
   });
 });

@@ -291,7 +291,7 @@ class Builder {
 
   private stmt(s: Stmt, into: Cluster, defs: Defs): Defs {
     switch (s.kind) {
-      case "op": case "load": case "store": case "alloc": case "call": case "get": {
+      case "op": case "load": case "store": case "alloc": case "call": case "get": case "custom": {
         const node = this.stepNode(s);
         into.nodes.push(node);
         this.leafUses(s, defs, node.id);
@@ -344,7 +344,7 @@ class Builder {
   private revisit(stmts: Stmt[], defs: Defs): Defs {
     for (const s of stmts) {
       switch (s.kind) {
-        case "op": case "load": case "store": case "alloc": case "call": {
+        case "op": case "load": case "store": case "alloc": case "call": case "custom": {
           const node = this.nodeOf.get(s)!;
           this.leafUses(s, defs, node.id, node.kind === "step");
           this.define(s, defs, node.id);
@@ -381,7 +381,7 @@ class Builder {
     const target = defined(s);
     const name = s.kind === "store" ? `${this.texts.name(s.array)}[·]` : s.kind === "call" && !s.target ? `${this.texts.name(writtenArray(s) ?? s.fn)}` : this.texts.name(target!);
     const node = this.add({
-      id: `n${this.nodes.length}`, kind: "step", name, expr: this.texts.expression(s), op: s.kind === "op" ? s.op : s.kind === "call" ? s.fn : s.kind,
+      id: `n${this.nodes.length}`, kind: "step", name, expr: this.texts.expression(s), op: s.kind === "op" ? s.op : s.kind === "call" ? s.fn : s.kind === "custom" ? s.callee.fn.name : s.kind,
       loc: s.loc, active: target !== undefined && this.active.has(target), steps: [s],
     });
     this.nodeOf.set(s, node);
@@ -441,6 +441,13 @@ class Builder {
         });
         return;
       }
+      case "custom":
+        s.args.forEach((a) => {
+          const v = a.kind === "var" ? a.name : a.kind === "view" ? a.array : undefined;
+          if (v !== undefined) this.from(v, defs, id, this.active.has(s.target) && this.active.has(v));
+          if (a.kind === "view") { this.uses(a.begin, defs, id, false); this.uses(a.end, defs, id, false); }
+        });
+        return;
       default: {
         const never: never = s;
         return never;
@@ -608,7 +615,7 @@ function staticTrips(s: ForStmt): number | undefined {
 
 function defined(s: LeafStmt): string | undefined {
   switch (s.kind) {
-    case "op": case "load": case "alloc": case "get": return s.target;
+    case "op": case "load": case "alloc": case "get": case "custom": return s.target;
     case "store": return s.array;
     case "call": return s.target ?? writtenArray(s);
     default: return undefined;

@@ -25,6 +25,8 @@ import { Sweeps, emptyPlan, zeroOf } from "./sweeps.ts";
 export interface ReverseOptions {
   /** Whether the function takes `out` buffers for its array gradients (not inside an Hvp). */
   outBuffers?: boolean;
+  /** Run the bodies of pullbacks instead of calling them, for forward mode to differentiate (inside an Hvp). */
+  pullbackBodies?: boolean;
 }
 
 /** A zeroed gradient buffer of a parameter array (a `number[]` for a `number[]` parameter), or of a list. */
@@ -38,6 +40,7 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
   const outBuffers = options.outBuffers ?? true;
   const tapeLocal = names.fresh("tape");
   const cx = new ReverseContext(fn, activity, names);
+  cx.pullbackBodies = options.pullbackBodies ?? false;
   const plan = planReverse(cx);
   const st = cx.st;
   const hoisted = new Set(plan.hoisted);

@@ -18,7 +18,7 @@
  * empty are left out (`live`).
  */
 import { type LeafStmt, type Operand, type Stmt, isVar, ref, assertNever } from "../../ir/types.ts";
-import { usesOf, varsOf, arrayOfArg } from "../../ir/walk.ts";
+import { usesOf, varsOf, arrayOfArg, walk } from "../../ir/walk.ts";
 import type { Block } from "../../ir/structure.ts";
 import { ruleFor } from "../../rules/index.ts";
 import { arrayRuleFor } from "../../rules/blas.ts";
@@ -54,7 +54,7 @@ export interface Plan {
 }
 
 const isLeaf = (s: Stmt): s is LeafStmt =>
-  s.kind === "op" || s.kind === "load" || s.kind === "store" || s.kind === "alloc" || s.kind === "call" || s.kind === "get";
+  s.kind === "op" || s.kind === "load" || s.kind === "store" || s.kind === "alloc" || s.kind === "call" || s.kind === "get" || s.kind === "custom";
 
 /** An array or list read from a list (a reference): its adjoint is bound where its reverse block starts. */
 const isReference = (cx: ReverseContext, s: Stmt): boolean => s.kind === "get" && cx.isActive(s.target) && cx.typeOf(s.target) !== "num";
@@ -116,11 +116,11 @@ class Planner {
     s.add(at);
   }
 
-  /** Primal variables the given derivative statements read. */
+  /** Primal variables the given derivative statements read (regions among them included: a pullback's body). */
   private readsOf(stmts: Stmt[], at: Stmt) {
-    for (const s of stmts) {
+    walk(stmts, (s) => {
       for (const e of usesOf(s)) for (const v of varsOf(e)) this.addReader(v, at);
-    }
+    });
   }
 
   private neededNow(): Set<string> {
@@ -369,7 +369,7 @@ class Planner {
       for (const s of b) {
         let l = false;
         switch (s.kind) {
-          case "op": case "load": case "store": case "alloc": case "call": case "get":
+          case "op": case "load": case "store": case "alloc": case "call": case "get": case "custom":
             l = (this.adjoints.get(s)?.length ?? 0) > 0 || this.saves.has(s) || (s.kind === "alloc" && this.cx.isActive(s.target)) || isReference(this.cx, s);
             break;
           case "if": { const a = visit(s.then); const c = visit(s.else); l = a || c; break; }

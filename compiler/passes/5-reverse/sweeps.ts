@@ -100,7 +100,7 @@ export class Sweeps {
       const sp = this.plan.saves.get(s);
       if (sp) out.push(sp.kind === "slot" ? { kind: "assign", target: sp.slot!, op: "=", value: ref(sp.v), loc: s.loc } : this.push(sp.v, s));
       switch (s.kind) {
-        case "op": case "load": case "alloc": case "call": case "get": {
+        case "op": case "load": case "alloc": case "call": case "get": case "custom": {
           const v = s.target;
           if (v !== undefined && st.initializingDef(v) === s && !hoisted.has(v)) out.push({ ...s, decl: this.declOf(v) });
           else out.push(s);
@@ -201,7 +201,7 @@ export class Sweeps {
     for (let i = b.length - 1; i >= 0; i--) {
       const s = b[i];
       switch (s.kind) {
-        case "op": case "load": case "store": case "alloc": case "call": case "get": {
+        case "op": case "load": case "store": case "alloc": case "call": case "get": case "custom": {
           for (const a of this.plan.adjoints.get(s) ?? []) out.push({ ...a, note: s.loc });
           const sp = this.plan.saves.get(s);
           if (sp) out.push({ kind: "assign", target: sp.v, op: "=", value: sp.kind === "slot" ? ref(sp.slot!) : this.pop(sp.v), loc: s.loc, note: s.loc });
