@@ -24,6 +24,8 @@ const GLOBALS = [
   "Math", "Float64Array", "Int32Array", "Number", "Boolean", "undefined", "NaN", "Infinity", "Object", "Array", "RangeError", "TypeError", "Error", "console",
   // runtime helpers generated code calls by name
   "zeros", "zerosArray", "copyOf", "clampIndex", "seedCotangent", "jacobian", "hessianFromHvp", "Tape",
+  // checkpointed loops
+  "checkpointSchedule", "nextSnapshot", "nextAction", "tripCount", "saveArray", "restoreArray",
 ];
 
 export class Names {

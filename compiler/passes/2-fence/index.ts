@@ -28,6 +28,7 @@ import {
 import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, BINARY_OPS, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
 import { statementFix, describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
+import { checkCheckpointTags } from "./checkpoint.ts";
 
 export type FenceOptions = ResolveContext;
 
@@ -129,6 +130,7 @@ class Fence {
   }
 
   private statement(s: ts.Statement, scope: Scope): void {
+    checkCheckpointTags(s, this.diagnostics);
     if (ts.isReturnStatement(s)) {
       if (scope.isVoid) {
         this.report(Codes.UnsupportedSyntax, `Early 'return' in the void helper '${scope.name}' is not supported: let control reach the end of the helper, or return a number from it.`, s);
