@@ -10,3 +10,4 @@ export * from "./optim.ts";
 export * from "./jacobian.ts";
 export * from "./accumulate.ts";
 export * from "./checkpoint.ts";
+export * from "./tree.ts";
