@@ -25,6 +25,8 @@ export const RESERVED_NAMES: readonly string[] = [
   // runtime helpers generated code calls by name
   "zeros", "zerosArray", "copyOf", "clampIndex", "seedCotangent", "jacobian", "hessianFromHvp", "Tape", "zerosLike", "completeLike", "layoutOf",
   "accumulate", "innerProduct",
+  // checkpointed loops
+  "checkpointSchedule", "nextSnapshot", "nextAction", "tripCount", "saveArray", "restoreArray",
 ];
 
 export class Names {

@@ -235,6 +235,8 @@ export interface ForStmt extends StepBase {
   cmp: "<" | "<=" | ">" | ">=";
   step: number;
   body: Stmt[];
+  /** `/** @checkpoint *\/` before the loop: its reverse sweep re-runs it from snapshots. */
+  checkpoint?: CheckpointTag;
 }
 /**
  * General loop: `while (true) { header; if (!cond) break; body; update }`, or for do-while
@@ -247,6 +249,13 @@ export interface LoopStmt extends StepBase {
   body: Stmt[];
   update: Stmt[];
   doWhile: boolean;
+  /** `/** @checkpoint *\/` before the loop: its reverse sweep re-runs it from snapshots. */
+  checkpoint?: CheckpointTag;
+}
+
+/** A checkpointed loop's tag: `@checkpoint` (√n or online schedule), `@checkpoint N` (binomial, N snapshots). */
+export interface CheckpointTag {
+  snapshots?: number;
 }
 
 // ---- derivative steps --------------------------------------------------------------------

@@ -23,6 +23,7 @@ import { type ResolveContext, skipParens, isDeclaredIn, annotatedType, isNewFloa
 import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
 import { statementFix, describeSyntax, describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
+import { checkCheckpointTags } from "./checkpoint.ts";
 import { type Scope, findReturn, isPure, isValue, stripTypes } from "./state.ts";
 import { ExpressionFence } from "./expressions.ts";
 import { fenceRecordReturn } from "./custom.ts";
@@ -99,6 +100,7 @@ class Fence extends ExpressionFence {
   }
 
   protected statement(s: ts.Statement, scope: Scope): void {
+    checkCheckpointTags(s, this.diagnostics);
     if (ts.isReturnStatement(s)) {
       if (scope.record) return fenceRecordReturn(s, scope.record, this.hooks(scope));
       if (scope.isVoid) {

@@ -199,6 +199,10 @@ export class Tangents {
       }
       case "assign-elem": {
         if (!this.isActive(s.array)) return [s];
+        // an element restored from the tape: its tangent was pushed after it and comes off first
+        if (s.value.kind === "pop" && s.value.key !== undefined) {
+          return [at({ kind: "assign-elem", array: this.of(s.array), index: s.index, op: s.op, value: { kind: "pop", type: s.value.type, key: tangentKey(s.value.key) }, loc: s.loc }), s];
+        }
         const d = this.expr(s.value);
         if (s.op === "+=" && isNum(d, 0)) return [s];
         return [at({ kind: "assign-elem", array: this.of(s.array), index: s.index, op: s.op, value: d, loc: s.loc }), s];
@@ -210,7 +214,9 @@ export class Tangents {
         return [at({ ...s, list: this.of(s.list), value: d }), s];
       }
       case "push": {
-        if (s.key === undefined || !isVar(s.value) || !this.isActive(s.value.name)) return [s];
+        // a value (or an element, stored in a snapshot) pushes its tangent after it
+        const pushed = isVar(s.value) ? s.value.name : s.value.kind === "index" ? s.value.array : undefined;
+        if (s.key === undefined || pushed === undefined || !this.isActive(pushed)) return [s];
         return [s, at({ kind: "push", type: s.type, value: this.expr(s.value), key: tangentKey(s.key), loc: s.loc })];
       }
       case "effect":

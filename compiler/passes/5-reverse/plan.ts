@@ -24,6 +24,7 @@ import { ruleFor } from "../../rules/index.ts";
 import { arrayRuleFor } from "../../rules/blas.ts";
 import { Codes, LocatedError } from "../../diagnostics.ts";
 import { type ReverseContext, adjointOf } from "./adjoints.ts";
+import { checkpointReaders, checkpointRestored, checkCheckpointedLoops } from "./checkpoint.ts";
 
 export interface Save {
   v: string;
@@ -152,11 +153,15 @@ class Planner {
         if (s.kind === "if" && isVar(s.cond)) this.addReader(s.cond.name, s);
         if (s.kind === "for") for (const o of [s.start, s.end]) if (isVar(o)) this.addReader(o.name, s);
       }
+      // a checkpointed loop's reverse sweep re-runs it: it reads what the loop reads
+      for (const [v, at] of checkpointReaders(this.st, this.live)) this.addReader(v, at);
       if (this.live.size === before && this.neededNow().size === this.needed.size) break;
     }
+    checkCheckpointedLoops(this.st, this.live);
     for (const v of this.needed) if (this.cx.typeOf(v) === "arr" && !this.recompute.has(v)) this.checkKeptArray(v);
     const restored = new Set<string>();
     for (const sp of this.saves.values()) restored.add(sp.v);
+    for (const v of checkpointRestored(this.st, this.live)) restored.add(v);
     return {
       adjoints: this.adjoints,
       needed: this.needed,
