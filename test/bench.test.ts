@@ -80,6 +80,7 @@ describe("npm run bench -- --quick", () => {
 
   it("prints the summary against the goals", () => {
     expect(result.stdout).toContain("adjoint gradient / objective");
-    expect(result.stdout).toMatch(/\| gmm \| d=2 K=3 n=20 \| [0-9.]+ [✓✗] \| ≤ 3 \|/);
+    expect(result.stdout).toMatch(/\| gmm \| d=2 K=3 n=20 \| [0-9.]+ [✓✗] \| ≤ 2 \|/);
+    expect(result.stdout).toMatch(/\| lstm \| [^|]+ \| [0-9.]+ [✓✗] \| ≤ 2 \|/);
   });
 });
