@@ -91,6 +91,10 @@ export class ExpressionTexts {
         const args = s.args.map((a) => (a.kind === "var" || a.kind === "const" ? this.operand(a, depth).s : "…"));
         return { s: `${s.fn}(${args.join(", ")})`, prec: ATOM };
       }
+      case "custom": {
+        const args = s.args.map((a) => (a.kind === "var" || a.kind === "const" ? this.operand(a, depth).s : "…"));
+        return { s: `${s.callee.fn.name}(${args.join(", ")})`, prec: ATOM };
+      }
       default: {
         const never: never = s;
         return never;
@@ -144,7 +148,7 @@ export function formatValue(v: number | boolean | Float64Array | undefined, digi
 export function leafSteps(stmts: Stmt[]): LeafStmt[] {
   const out: LeafStmt[] = [];
   walk(stmts, (s) => {
-    if (s.kind === "op" || s.kind === "load" || s.kind === "store" || s.kind === "alloc" || s.kind === "call") out.push(s);
+    if (s.kind === "op" || s.kind === "load" || s.kind === "store" || s.kind === "alloc" || s.kind === "call" || s.kind === "custom") out.push(s);
   });
   return out;
 }

@@ -27,6 +27,7 @@ export function exprText(e: Expr): string {
     case "template": return `template(${[...e.parts.map((p) => JSON.stringify(p)), ...e.values.map(exprText)].join(", ")})`;
     case "host": return `host ${e.fn}(${e.args.map(exprText).join(", ")})`;
     case "construct": return `new ${e.ctor}(${e.args.map(exprText).join(", ")})`;
+    case "user": return `user ${e.fn.name}(${e.args.map(exprText).join(", ")})`;
     default: return assertNever(e);
   }
 }
@@ -58,6 +59,11 @@ export function stmtsText(stmts: Stmt[], activeVars?: Set<string>, indent = ""):
         case "call":
           lines.push(`${ind}${decl(s)}${s.target ? `${mark(s.target)}${s.target} = ` : ""}call ${s.fn}(${s.args.map(exprText).join(", ")})${at(s)}`);
           break;
+        case "custom": {
+          const rules = [s.callee.pullback && `pullback ${s.callee.pullback.name}`, s.callee.pushforward && `pushforward ${s.callee.pushforward.name}`].filter(Boolean).join(", ");
+          lines.push(`${ind}${decl(s)}${mark(s.target)}${s.target} = custom ${s.callee.fn.name}(${s.args.map(exprText).join(", ")}) [${rules}]${at(s)}`);
+          break;
+        }
         case "if":
           lines.push(`${ind}if ${exprText(s.cond)} {`);
           block(s.then, ind + "  ");

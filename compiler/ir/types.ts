@@ -93,7 +93,9 @@ export type Expr =
   /** A call of a global function that is not differentiated (`console.log`). */
   | { kind: "host"; fn: string; args: Expr[] }
   /** `new Ctor(args)` of an error type, for `throw`. */
-  | { kind: "construct"; ctor: string; args: Expr[] };
+  | { kind: "construct"; ctor: string; args: Expr[] }
+  /** A call of a function of the user's (a pullback or pushforward), imported by the generated module. */
+  | { kind: "user"; fn: UserFunction; args: Expr[] };
 
 export type Decl = "const" | "let";
 
@@ -158,6 +160,60 @@ export interface CallStmt extends StepBase {
   decl?: Decl;
 }
 
+/**
+ * `target = fn(args)` for a function with user-supplied derivatives (`@pullback` / `@pushforward`
+ * in its JSDoc): the function is called as it is (its body is never lowered), and the
+ * differentiation passes call its derivatives. Arguments are number operands and arrays
+ * (variables or windows), in the order of the function's parameters.
+ */
+export interface CustomStmt extends StepBase {
+  kind: "custom";
+  target: string;
+  callee: CustomCallee;
+  args: Expr[];
+  decl?: Decl;
+  /** The pullback lowered for this call, for forward over reverse (Hvp); absent when it cannot be. */
+  pullbackBody?: PullbackBody;
+  /** Why the pullback cannot be differentiated, and where (the Hvp diagnostic). */
+  pullbackIssue?: { message: string; loc: Loc };
+}
+
+/** Where generated code imports a function of the user's from. */
+export type ModuleRef =
+  /** A module file of the program: its path, and the extension relative imports of it are written with. */
+  | { kind: "file"; path: string; ext: string }
+  /** A package, by the specifier user code imports it with. */
+  | { kind: "package"; specifier: string };
+
+/** A function of the user's that generated code calls: its exported name and its module. */
+export interface UserFunction {
+  name: string;
+  module: ModuleRef;
+}
+
+/** A function with user-supplied derivatives, and the functions generated code calls for it. */
+export interface CustomCallee {
+  fn: UserFunction;
+  pullback?: UserFunction;
+  pushforward?: UserFunction;
+  /** Its parameters, in order: the fields of the pullback's result and of the pushforward's tangents. */
+  params: { field: string; type: "num" | "arr" }[];
+}
+
+/**
+ * A pullback's body lowered at one call, with its parameters bound to the call's arguments: run
+ * by the reverse sweep of an Hvp so that forward mode can differentiate it.
+ */
+export interface PullbackBody {
+  /** The variable holding the cotangent of the call's result (the pullback's last parameter). */
+  cotangent: string;
+  body: Stmt[];
+  /** The body's own variables (not the caller's). */
+  vars: Map<string, VarInfo>;
+  /** The cotangent of each parameter, in parameter order: a number operand, or an array (variable or window). */
+  results: Expr[];
+}
+
 // ---- regions ---------------------------------------------------------------------------
 
 export interface IfStmt extends StepBase {
@@ -179,6 +235,8 @@ export interface ForStmt extends StepBase {
   cmp: "<" | "<=" | ">" | ">=";
   step: number;
   body: Stmt[];
+  /** `/** @checkpoint *\/` before the loop: its reverse sweep re-runs it from snapshots. */
+  checkpoint?: CheckpointTag;
 }
 /**
  * General loop: `while (true) { header; if (!cond) break; body; update }`, or for do-while
@@ -191,6 +249,13 @@ export interface LoopStmt extends StepBase {
   body: Stmt[];
   update: Stmt[];
   doWhile: boolean;
+  /** `/** @checkpoint *\/` before the loop: its reverse sweep re-runs it from snapshots. */
+  checkpoint?: CheckpointTag;
+}
+
+/** A checkpointed loop's tag: `@checkpoint` (√n or online schedule), `@checkpoint N` (binomial, N snapshots). */
+export interface CheckpointTag {
+  snapshots?: number;
 }
 
 // ---- derivative steps --------------------------------------------------------------------
@@ -239,7 +304,7 @@ export interface ThrowStmt extends StepBase {
   value: Expr;
 }
 
-export type LeafStmt = OpStmt | LoadStmt | StoreStmt | AllocStmt | CallStmt | GetStmt;
+export type LeafStmt = OpStmt | LoadStmt | StoreStmt | AllocStmt | CallStmt | GetStmt | CustomStmt;
 export type HostStmt = EffectStmt | ThrowStmt;
 export type RegionStmt = IfStmt | ForStmt | LoopStmt;
 export type DerivStmt = AssignStmt | AssignElemStmt | AssignAtStmt | PushStmt;
@@ -312,6 +377,8 @@ export interface GenFunction {
 export interface GenModule {
   header: string;
   runtimeSpecifier: string;
+  /** The directory the module is written to: imports of the user's modules are relative to it. */
+  outDir?: string;
   /** Module-level tapes, in order. */
   tapes: string[];
   functions: GenFunction[];

@@ -10,7 +10,7 @@ export function childBlocks(s: Stmt): Stmt[][] {
     case "if": return [s.then, s.else];
     case "for": return [s.body];
     case "loop": return [s.header, s.body, s.update];
-    case "op": case "load": case "store": case "alloc": case "call": case "get":
+    case "op": case "load": case "store": case "alloc": case "call": case "get": case "custom":
     case "assign": case "assign-elem": case "assign-at": case "push": case "effect": case "throw":
       return [];
     default: return assertNever(s);
@@ -23,7 +23,7 @@ export function mapBlocks(s: Stmt, f: (b: Stmt[]) => Stmt[]): Stmt {
     case "if": return { ...s, then: f(s.then), else: f(s.else) };
     case "for": return { ...s, body: f(s.body) };
     case "loop": return { ...s, header: f(s.header), body: f(s.body), update: f(s.update) };
-    case "op": case "load": case "store": case "alloc": case "call": case "get":
+    case "op": case "load": case "store": case "alloc": case "call": case "get": case "custom":
     case "assign": case "assign-elem": case "assign-at": case "push": case "effect": case "throw":
       return s;
     default: return assertNever(s);
@@ -45,6 +45,8 @@ export function defOf(s: Stmt): string | undefined {
       return s.target;
     case "call":
       return s.target;
+    case "custom":
+      return s.target;
     case "store": case "assign-elem": case "assign-at": case "push": case "effect": case "throw": case "if": case "for": case "loop":
       return undefined;
     default:
@@ -61,6 +63,7 @@ export function usesOf(s: Stmt): Expr[] {
     case "store": return [ref(s.array), s.index, s.value];
     case "alloc": return [s.size];
     case "call": return s.args;
+    case "custom": return s.args;
     case "if": return [s.cond];
     case "for": return [s.start, s.end];
     case "loop": return [s.cond];
@@ -90,7 +93,7 @@ export function varsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
     case "lambda": varsOf(e.body, out); for (const p of e.params) out.delete(p); break;
     case "text": break;
     case "template": for (const v of e.values) varsOf(v, out); break;
-    case "host": case "construct": for (const a of e.args) varsOf(a, out); break;
+    case "host": case "construct": case "user": for (const a of e.args) varsOf(a, out); break;
     default: assertNever(e);
   }
   return out;
@@ -110,7 +113,7 @@ export function hasEffect(e: Expr): boolean {
     case "record": return e.fields.some(([, x]) => hasEffect(x));
     case "lambda": case "text": return false;
     case "template": return e.values.some(hasEffect);
-    case "host": case "construct": return true;
+    case "host": case "construct": case "user": return true;
     default: return assertNever(e);
   }
 }
@@ -129,6 +132,7 @@ export function mapExprs(s: Stmt, f: (e: Expr) => Expr): Stmt {
     case "store": return { ...s, index: op(s.index), value: op(s.value) };
     case "alloc": return { ...s, size: op(s.size) };
     case "call": return { ...s, args: s.args.map(f) };
+    case "custom": return { ...s, args: s.args.map(f) };
     case "if": return { ...s, cond: f(s.cond) };
     case "for": return { ...s, start: f(s.start), end: f(s.end) };
     case "loop": return { ...s, cond: f(s.cond) };
@@ -170,7 +174,7 @@ export function substituteVars(e: Expr, f: (name: string) => Expr | undefined, r
     case "lambda": return { ...e, body: go(e.body) };
     case "text": return e;
     case "template": return { ...e, values: e.values.map(go) };
-    case "host": case "construct": return { ...e, args: e.args.map(go) };
+    case "host": case "construct": case "user": return { ...e, args: e.args.map(go) };
     default: return assertNever(e);
   }
 }

@@ -22,7 +22,8 @@
  *
  * Also: generated code type-checks under strict, compiling is deterministic, and the known
  * compiler bugs this generator found are kept as minimal regression tests at the end.
- * ADJOINT_PROPERTY_SEEDS=1,2,3 runs other batches (a longer hunt).
+ * ADJOINT_PROPERTY_SEEDS=1,2,3 runs other batches (a longer hunt); ADJOINT_PROPERTY_PROGRAMS=1000
+ * adds that many programs (a nightly run).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -43,7 +44,12 @@ type Stmt =
   | { k: "local"; name: string; e: string; v: string; use: string }
   | { k: "write"; idx: string; op: "=" | "+="; e: string }
   | { k: "if"; c: Cond; then: Stmt[]; else?: Stmt[] }
-  | { k: "for"; i: string; body: Stmt[] }
+  /** A counted loop bounded by x's length (`n`) or by that of y, which the program writes. */
+  | { k: "for"; i: string; body: Stmt[]; bound: "n" | "y.length" }
+  /** `v = v`: a self-assignment. */
+  | { k: "self"; v: string }
+  /** `const name = v`: a copy nothing reads. */
+  | { k: "copy"; name: string; v: string }
   | { k: "guard"; c: Cond; what: "break" | "continue" }
   | { k: "return"; c: Cond; e: string };
 
@@ -125,6 +131,8 @@ function cond(ctx: Ctx): fc.Arbitrary<Cond> {
     fc.tuple(e, fc.constantFrom(">", "<", ">=", "<="), e).map(([l, op, r]) => `${l} ${op} ${r}`),
     fc.tuple(e, fc.constantFrom(">", "<"), fc.constantFrom("0", "0.5", "-0.5", "1")).map(([l, op, r]) => `${l} ${op} ${r}`),
     fc.tuple(e, e, e).map(([l, m, r]) => `${l} > ${m} && ${m} > ${r}`),
+    // comparisons of booleans
+    fc.tuple(e, e, fc.constantFrom("===", "!=="), e).map(([l, m, op, r]) => `(${l} > ${m}) ${op} (${r} < 0.5)`),
   ];
   if (ctx.loops.length > 0) {
     opts.push(fc.tuple(fc.constantFrom(...ctx.loops), fc.constantFrom("0", "1")).map(([i, r]) => `${i} % 2 === ${r}`));
@@ -144,6 +152,8 @@ function stmt(ctx: Ctx, nest: number): fc.Arbitrary<Stmt> {
     { weight: 1, arbitrary: fc.tuple(v, e).map(([v, e]): Stmt => ({ k: "divAssign", v, e })) },
     { weight: 1, arbitrary: fc.tuple(e, v, expr(ctx, 1)).map(([e, v, use]): Stmt => ({ k: "local", name: `u${localCounter++}`, e, v, use })) },
     { weight: 1, arbitrary: fc.tuple(e, cond(ctx)).map(([e, c]): Stmt => ({ k: "return", c, e })) },
+    { weight: 1, arbitrary: v.map((v): Stmt => ({ k: "self", v })) },
+    { weight: 1, arbitrary: v.map((v): Stmt => ({ k: "copy", name: `u${localCounter++}`, v })) },
   ];
   const idx = ctx.loops.length > 0 ? fc.oneof(fc.constantFrom(...ctx.loops), fc.constantFrom(...ctx.loops).map((i) => `(${i} + 1) % n`)) : fc.constantFrom("0", "1", "n - 1");
   opts.push({ weight: 3, arbitrary: fc.tuple(idx, fc.constantFrom("=", "+=") as fc.Arbitrary<"=" | "+=">, e).map(([idx, op, e]): Stmt => ({ k: "write", idx, op, e })) });
@@ -158,7 +168,7 @@ function stmt(ctx: Ctx, nest: number): fc.Arbitrary<Stmt> {
     });
     if (ctx.loops.length < LOOP_VARS.length) {
       const i = LOOP_VARS[ctx.loops.length]!;
-      opts.push({ weight: 3, arbitrary: block({ loops: [...ctx.loops, i] }, nest - 1, 1, 4).map((body): Stmt => ({ k: "for", i, body })) });
+      opts.push({ weight: 3, arbitrary: fc.tuple(block({ loops: [...ctx.loops, i] }, nest - 1, 1, 4), fc.constantFrom("n", "n", "y.length") as fc.Arbitrary<"n" | "y.length">).map(([body, bound]): Stmt => ({ k: "for", i, body, bound })) });
     }
   }
   return fc.oneof(...opts);
@@ -268,7 +278,7 @@ function renderNatural(s: Stmt, ind: string, o: Render): string {
         (s.else ? `${ind}  default: {\n${renderBlock(s.else, ind + "    ", o)}${ind}  }\n` : "") + `${ind}}\n`;
     }
     case "for":
-      return `${ind}loop_${s.i}: for (let ${s.i} = 0; ${s.i} < n; ${s.i}++) {\n${renderBlock(s.body, ind + "  ", o).split(GUARD_LABEL).join(`loop_${s.i}`)}${ind}}\n`;
+      return `${ind}loop_${s.i}: for (let ${s.i} = 0; ${s.i} < ${s.bound}; ${s.i}++) {\n${renderBlock(s.body, ind + "  ", o).split(GUARD_LABEL).join(`loop_${s.i}`)}${ind}}\n`;
     case "guard": {
       // the innermost loop is the label of the guard's loop variable: the last one opened
       return `${ind}if (${o.wrap(s.c)}) ${s.what} ${GUARD_LABEL};\n`;
@@ -299,8 +309,12 @@ function renderPlain(s: Stmt, ind: string, o: Render): string {
     case "if":
       return `${ind}if (${o.wrap(s.c)}) {\n${renderBlock(s.then, ind + "  ", o)}${ind}}` +
         (s.else ? ` else {\n${renderBlock(s.else, ind + "  ", o)}${ind}}\n` : "\n");
+    case "self":
+      return `${ind}${s.v} = ${s.v};\n`;
+    case "copy":
+      return `${ind}const ${s.name} = ${s.v};\n`;
     case "for":
-      return `${ind}for (let ${s.i} = 0; ${s.i} < n; ${s.i}++) {\n${renderBlock(s.body, ind + "  ", o)}${ind}}\n`;
+      return `${ind}for (let ${s.i} = 0; ${s.i} < ${s.bound}; ${s.i}++) {\n${renderBlock(s.body, ind + "  ", o)}${ind}}\n`;
   }
 }
 
@@ -523,6 +537,9 @@ function positional(m: Mod, names: string[]): Mod {
  */
 const BATCHES: { seed: number; count: number; prefix: string; style: Render["style"] }[] = (process.env.ADJOINT_PROPERTY_SEEDS?.split(",").map(Number) ?? [20240611, 7])
   .map((seed, k) => ({ seed, count: 30, prefix: `${"pqrstuvw"[k % 8]}${k >= 8 ? k : ""}_`, style: "plain" as const }));
+/** ADJOINT_PROPERTY_PROGRAMS=1000: that many more programs (a nightly run), plain and natural in turn. */
+const EXTRA = Number(process.env.ADJOINT_PROPERTY_PROGRAMS ?? 0);
+for (let k = 0; k * 30 < EXTRA; k++) BATCHES.push({ seed: 1000 + k, count: 30, prefix: `x${k}_`, style: k % 2 === 0 ? "plain" : "natural" });
 /**
  * The same kind of programs in natural TypeScript (an object of state, number[], a view, switch,
  * labelled jumps, for…of): ADJOINT_PROPERTY_NATURAL_SEEDS=… for more.
@@ -570,9 +587,19 @@ describe("the generator", () => {
     };
     for (const spec of BATCHES) for (const p of makeBatch(spec.seed, spec.count, spec.prefix, true).programs) walk(p.body, false);
     expect([...kinds].sort()).toEqual([
-      "*=", "+=", "-=", "=", "break", "continue", "divAssign", "divAssign in loop", "for", "for in loop",
-      "if", "if in loop", "local", "local in loop", "return", "return in loop", "write", "write in loop",
+      "*=", "+=", "-=", "=", "break", "continue", "copy", "copy in loop", "divAssign", "divAssign in loop", "for", "for in loop",
+      "if", "if in loop", "local", "local in loop", "return", "return in loop", "self", "self in loop", "write", "write in loop",
     ]);
+  });
+
+  it("bounds loops by the length of the array they write, and compares booleans", () => {
+    const programs = BATCHES.flatMap((spec) => makeBatch(spec.seed, spec.count, spec.prefix, SAFE, spec.style).programs);
+    const any = (pred: (s: Stmt) => boolean) => {
+      const walk = (ss: Stmt[]): boolean => ss.some((s) => pred(s) || (s.k === "if" && (walk(s.then) || walk(s.else ?? []))) || (s.k === "for" && walk(s.body)));
+      return programs.filter((p) => walk(p.body)).length;
+    };
+    expect(any((s) => s.k === "for" && s.bound === "y.length" && s.body.some((t) => t.k === "write"))).toBeGreaterThan(3);
+    expect(any((s) => (s.k === "if" || s.k === "guard" || s.k === "return") && / (===|!==) /.test(s.c))).toBeGreaterThan(3);
   });
 
   it("reassigns the number parameters inside branches and inside loops", () => {

@@ -10,11 +10,14 @@ import { irTypeOf } from "../1-parse/index.ts";
 import {
   type HelperFn, resolveCallee, skipParens, mathMember, outerName, isDeclaredIn, isErrorConstruction, helperDeclaration, functionVariable,
   helperName, isFunctionValue, isLocalFunction, outermostFunction, ITERATION_METHODS, type IterationMethod,
+  stopGradientArgument,
 } from "../3-lower/resolve.ts";
 import { isAssignmentOperator, BINARY_OPS } from "../3-lower/jumps.ts";
 import { describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
 import { type FType, type Scope, FenceState, stripTypes, isTextual } from "./state.ts";
+import { CustomFence, type FenceHooks } from "./custom.ts";
+import { importStyle } from "../3-lower/custom-rules.ts";
 
 /** What to write instead of an unsupported array method. */
 const ARRAY_METHODS_FIX = "use forEach, map or reduce with an inline callback, subarray, slice, fill or set, or a loop over the elements.";
@@ -32,6 +35,14 @@ const CALLBACK_PARAM_NAMES: Record<IterationMethod, readonly string[]> = {
 };
 
 export abstract class ExpressionFence extends FenceState {
+  /** The checks of calls of functions with their own derivatives (custom.ts). */
+  private custom = new CustomFence(this.cx, importStyle(this.fn.sourceFile));
+
+  /** The fence's checks, lent to the checks of custom derivatives (custom.ts). */
+  protected hooks(scope: Scope): FenceHooks {
+    return { expr: (e) => this.expr(e, scope), arrayValue: (e) => this.arrayValue(e, scope), report: (c, m, n) => this.report(c, m, n) };
+  }
+
   protected abstract functionBody(scope: Scope): void;
   protected abstract assignment(left0: ts.Expression, opKind: ts.SyntaxKind, right: ts.Expression | undefined, at: ts.Node, scope: Scope): void;
   protected abstract expressionStatement(e0: ts.Expression, scope: Scope): void;
@@ -106,12 +117,16 @@ export abstract class ExpressionFence extends FenceState {
     if (m && this.looksLikeArray(m.recv)) {
       return bad(`The array method '${m.name}' is not supported here: ${ARRAY_METHODS_FIX}`);
     }
+    const stopped = stopGradientArgument(e, this.cx);
+    if (stopped && this.looksLikeArray(stopped)) return this.arrayValue(stopped, scope);
     const t = this.expr(e, scope);
     return t === "arr" || (t !== undefined && bad(`'${e0.getText()}' is not an array.`));
   }
 
   /** Whether an expression is typed as an array (Float64Array or number[]). */
   protected looksLikeArray(e: ts.Expression): boolean {
+    const stopped = stopGradientArgument(e, this.cx);
+    if (stopped) return this.looksLikeArray(stopped);
     return this.typeOfNode(e) === "arr";
   }
 
@@ -380,6 +395,7 @@ export abstract class ExpressionFence extends FenceState {
       }
       case "routine": return this.routineCall(c.name, e, scope, asStatement);
       case "helper": return this.helperCall(c.decl, e, scope, asStatement);
+      case "custom": return this.custom.call(c.decl, e, c.callee, asStatement, this.hooks(scope));
       case "unknown": {
         const callee = c.callee;
         if (ts.isIdentifier(callee)) {

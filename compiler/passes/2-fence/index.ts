@@ -20,19 +20,33 @@
  */
 import ts from "typescript";
 import { Codes, type Diagnostic } from "../../diagnostics.ts";
+import type { Type } from "../../ir/types.ts";
 import { type AnnotatedFunction } from "../1-parse/index.ts";
 import { type ResolveContext, skipParens, isDeclaredIn, annotatedType, isNewFloat64Array, isHostCall, isFunctionValue, isEffectBody } from "../3-lower/resolve.ts";
 import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
 import { statementFix, describeSyntax, describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
+import { checkCheckpointTags } from "./checkpoint.ts";
 import { type Scope, findReturn, isPure, isValue, stripTypes } from "./state.ts";
 import { ExpressionFence } from "./expressions.ts";
+import { fenceRecordReturn } from "./custom.ts";
 
 export type FenceOptions = ResolveContext;
 
 export function fence(fn: AnnotatedFunction, opts: FenceOptions): Diagnostic[] {
   const f = new Fence(fn, opts);
   f.run();
+  return f.diagnostics;
+}
+
+/**
+ * Whether a pullback's body can be differentiated (forward over reverse, for Hvp): checked like a
+ * helper whose array parameters are inputs, ending in `return { field: value, … }` with one field
+ * per parameter of the function it differentiates (`fields`, with their types).
+ */
+export function fencePullback(fn: AnnotatedFunction, fields: Map<string, Type>, opts: FenceOptions): Diagnostic[] {
+  const f = new Fence(fn, opts);
+  f.runRecord(fields);
   return f.diagnostics;
 }
 
@@ -43,6 +57,20 @@ class Fence extends ExpressionFence {
     const scope: Scope = { decl, name: this.fn.name, isVoid: this.fn.outputs.length > 0, isMain: true, loops: [], inputs };
     this.stack.push(decl);
     this.functionBody(scope);
+    this.stack.pop();
+  }
+
+  runRecord(record: Map<string, Type>): void {
+    const { decl } = this.fn;
+    const body = decl.body!;
+    const last = body.statements[body.statements.length - 1];
+    if (countJumps(body, "return", undefined) !== 1 || !last || !ts.isReturnStatement(last)) {
+      this.report(Codes.UnsupportedSyntax, `A pullback is differentiated (for Hvp) when its only return is its last statement: compute the fields first, then return { ${[...record.keys()].join(", ")} }.`, decl.name ?? decl);
+      return;
+    }
+    const inputs = new Set(this.fn.params.filter((p) => p.type === "arr").map((p) => p.name));
+    this.stack.push(decl);
+    this.statements(body.statements, { decl, name: this.fn.name, isVoid: false, isMain: false, loops: [], inputs, record });
     this.stack.pop();
   }
 
@@ -83,11 +111,13 @@ class Fence extends ExpressionFence {
   }
 
   protected statement(s: ts.Statement, scope: Scope): void {
+    checkCheckpointTags(s, this.diagnostics);
     if (ts.isReturnStatement(s)) {
       if (scope.isVoid && scope.closure === "callback") {
         this.report(Codes.UnsupportedSyntax, "'return' in a forEach callback is not supported: put the rest of the callback's body under if/else instead.", s);
         return;
       }
+      if (scope.record) return fenceRecordReturn(s, scope.record, this.hooks(scope));
       if (scope.isVoid) {
         this.report(Codes.UnsupportedSyntax, `Early 'return' in the void helper '${scope.name}' is not supported: let control reach the end of the helper, or return a number from it.`, s);
         return;

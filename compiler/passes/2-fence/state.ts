@@ -34,6 +34,8 @@ export interface Scope {
   loops: (ts.IterationStatement | ts.SwitchStatement)[];
   /** Array parameters bound to the annotated function's inputs: writing them would mutate the caller's data. */
   inputs: Set<string>;
+  /** A pullback's fields: its return is an object literal of them (custom.ts). */
+  record?: Map<string, Type>;
 }
 
 export abstract class FenceState {

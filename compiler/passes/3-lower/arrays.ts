@@ -3,13 +3,14 @@
  * a whole array variable or a window of one (`x.subarray(b, e)`): a view is an offset and a
  * length into its parent, so reads, writes and gradients go to the parent. New arrays (array
  * literals, `new Float64Array(x)`, `Float64Array.from(x)`, `x.slice()`, `new Array(n).fill(v)`)
- * are allocations filled by element steps; `set` and `fill` are loops of stores.
+ * are allocations filled by element steps; `set` and `fill` are loops of stores; `stopGradient(x)`
+ * is a new array filled by `stopGradientCopy`, through which no derivative flows.
  */
 import ts from "typescript";
 import { type Expr, type Stmt, type Operand, ref, num, isVar } from "../../ir/types.ts";
 import { ExpressionLowerer } from "./expressions.ts";
 import { stripTypes } from "./env.ts";
-import { skipParens } from "./resolve.ts";
+import { skipParens, stopGradientArgument } from "./resolve.ts";
 
 /** An array value: a whole array variable, or a window of one. */
 export interface ArrayRef {
@@ -54,6 +55,8 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     if (ch) return ch.shape.k === "arr";
     if (ts.isArrayLiteralExpression(e)) return true;
     if (ts.isNewExpression(e) && ts.isIdentifier(e.expression) && (TYPED.has(e.expression.text) || e.expression.text === "Array")) return true;
+    const stopped = stopGradientArgument(e, this.cx);
+    if (stopped) return this.isArrayExpression(stopped);
     const m = methodCall(e);
     if (!m) return false;
     if (ts.isIdentifier(m.recv) && (TYPED.has(m.recv.text) || m.recv.text === "Array") && (m.name === "from" || m.name === "of")) return true;
@@ -126,6 +129,17 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
       if (m.name === "from") return this.copyOf(this.lowerArrayValue(m.args[0], out), out, e, fresh);
     }
     if (m && m.name === "map") return this.lowerMap(e, out, target);
+    const stopped = stopGradientArgument(e, this.cx);
+    if (stopped) {
+      // a copy through which no derivative flows
+      const src = this.lowerArrayValue(stopped, out);
+      const n = this.arrayLength(out, src, e);
+      const dst = fresh(n);
+      const args = [n, this.arrayArg(out, src, e), ref(dst.array)];
+      this.loads.written(dst.array);
+      out.push({ kind: "call", fn: "stopGradientCopy", args, loc: this.loc(this.stmtOf(e)) });
+      return dst;
+    }
     if (m && m.name === "slice") return this.copyOf(this.window(this.lowerArrayRef(m.recv, out), m.args, out, e), out, e, fresh);
     if (m && m.name === "fill") {
       // `new Array(n).fill(v)`, or a fill of an existing array, which is that array

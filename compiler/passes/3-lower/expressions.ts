@@ -1,7 +1,8 @@
 /**
  * Lowering of expressions: every expression node becomes one step writing a fresh temporary, in
  * the source's evaluation order, so values are bit-identical. Calls resolve to Math primitives,
- * runtime BLAS routines (matrix-level steps) or helpers (inlined, inline.ts).
+ * runtime BLAS routines (matrix-level steps), functions with their own derivatives (custom.ts)
+ * or helpers (inlined, inline.ts).
  */
 import ts from "typescript";
 import { type Expr, type Stmt, type Operand, ref, num, isVar } from "../../ir/types.ts";
@@ -30,6 +31,7 @@ export abstract class ExpressionLowerer extends LowerState {
   protected abstract isIteration(e: ts.Expression, name?: "forEach" | "map" | "reduce"): boolean;
   protected abstract lowerForEach(e: ts.CallExpression, out: Stmt[]): void;
   protected abstract lowerReduce(e: ts.CallExpression, out: Stmt[]): Operand;
+  protected abstract lowerCustomCall(decl: ts.FunctionDeclaration, callee: ts.Identifier, call: ts.CallExpression, out: Stmt[]): Operand;
   protected abstract lowerArrayRef(e: ts.Expression, out: Stmt[]): ArrayRef;
   protected abstract arrayLoad(out: Stmt[], a: ArrayRef, index: Operand, at: ts.Node): Operand;
   protected abstract arrayLength(out: Stmt[], a: ArrayRef, at: ts.Node): Operand;
@@ -200,6 +202,7 @@ export abstract class ExpressionLowerer extends LowerState {
       }
       case "routine": return this.lowerRuntimeCall(c.name, e, out, asStatement);
       case "helper": return this.inlineHelper(c.decl, e, out);
+      case "custom": return this.lowerCustomCall(c.decl, c.callee, e, out);
       case "unknown": return this.internal(e);
     }
   }

@@ -14,6 +14,7 @@
  *  - expressions.ts  expressions and calls;
  *  - statements.ts   statements, loops, and jump elimination;
  *  - inline.ts       inlining of helpers;
+ *  - custom.ts       calls of functions with their own derivatives (custom-rules.ts: their tags);
  *  - loads.ts        reuse of element loads within a block.
  */
 import ts from "typescript";
@@ -21,7 +22,7 @@ import { type IRFunction, type Stmt, type Operand, ref, num } from "../../ir/typ
 import type { AnnotatedFunction } from "../1-parse/index.ts";
 import type { Frame, Rec, Slot } from "./env.ts";
 import type { Shape } from "../../ir/shape.ts";
-import { HelperInliner } from "./inline.ts";
+import { CustomCallLowerer } from "./custom.ts";
 import { RUNTIME_SPECIFIERS } from "../../naming.ts";
 
 export interface LowerOptions {
@@ -34,7 +35,7 @@ export function lower(fn: AnnotatedFunction, opts: LowerOptions): IRFunction {
   return new Lowerer(fn, { checker: opts.checker, runtimeSpecifiers: opts.runtimeSpecifiers ?? RUNTIME_SPECIFIERS }).run();
 }
 
-class Lowerer extends HelperInliner {
+class Lowerer extends CustomCallLowerer {
   run(): IRFunction {
     const { decl, sourceFile: sf } = this.fn;
     this.reserveIdentifiers(decl);
@@ -85,6 +86,7 @@ class Lowerer extends HelperInliner {
     const body: Stmt[] = [];
     const result: Operand = this.fn.outputs.length > 0 ? (this.lowerStatements(decl.body!.statements, 0, body), num(0)) : this.lowerFunctionBody(decl, frame, body);
     this.frames.pop();
+    this.lowerPullbacks();
     return {
       name: this.fn.name,
       file: sf.fileName,

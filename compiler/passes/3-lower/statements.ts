@@ -9,6 +9,7 @@ import type { ArrayRef } from "./arrays.ts";
 import ts from "typescript";
 import { type Stmt, type Operand, type Type, ref, num, isVar } from "../../ir/types.ts";
 import { RecordLowerer } from "./records.ts";
+import { markCheckpoint } from "./checkpoint.ts";
 import { type Frame, type LoopCtx, stripTypes } from "./env.ts";
 import { type HelperFn, skipParens, annotatedType, isHostCall, isFunctionValue } from "./resolve.ts";
 import {
@@ -215,10 +216,12 @@ export abstract class StatementLowerer extends RecordLowerer {
     if (ts.isEmptyStatement(s)) return;
     if (ts.isForStatement(s) || ts.isWhileStatement(s) || ts.isDoStatement(s)) {
       this.lowerLoop(s, out);
+      markCheckpoint(s, out);
       return;
     }
     if (ts.isForOfStatement(s)) {
       this.lowerForOf(s, out);
+      markCheckpoint(s, out);
       return;
     }
     if (ts.isSwitchStatement(s)) {

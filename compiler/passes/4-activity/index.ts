@@ -38,7 +38,7 @@ export function flowsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
   switch (e.kind) {
     case "var": out.add(e.name); break;
     case "const": case "tape-begin": case "new-array": case "field": case "invoke": case "record": case "lambda":
-    case "text": case "template": case "host": case "construct":
+    case "text": case "template": case "host": case "construct": case "user":
       break;
     case "apply": if (differentiable(e.op)) for (const a of e.args) flowsOf(a, out); break;
     case "select": flowsOf(e.then, out); flowsOf(e.else, out); break;
@@ -73,6 +73,17 @@ function edgesOf(s: Stmt, add: (to: string, from: Iterable<string>) => void): vo
       const ins = new Set<string>();
       for (const i of [...rule.reads(s.args), ...(rule.scalarTangents ?? [])]) flowsOf(s.args[i], ins);
       add(out, ins);
+      break;
+    }
+    case "custom": {
+      // the result depends on every argument (through the function's own derivatives)
+      const ins = new Set<string>();
+      for (const a of s.args) {
+        const arr = arrayOfArg(a);
+        if (arr !== undefined && a.kind !== "var") ins.add(arr);
+        else flowsOf(a, ins);
+      }
+      add(s.target, ins);
       break;
     }
     case "assign":

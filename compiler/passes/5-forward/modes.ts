@@ -99,14 +99,14 @@ export function jvpMode(fn: IRFunction, names: Names): GenFunction {
 export function hvpMode(fn: IRFunction, names: Names): GenFunction {
   const act = analyzeActivity(fn.body, fn.wrt, varsOf(fn.result), fn.vars);
   // forward over the simplified gradient: its tangents can use the values it keeps (z)
-  const rev = simplify(reverseMode(fn, act, names, { outBuffers: false }));
+  const rev = simplify(reverseMode(fn, act, names, { outBuffers: false, pullbackBodies: true }));
   const grad = (rev.result as Extract<Expr, { kind: "record" }>).fields.find(([k]) => k === "grad")![1] as Extract<Expr, { kind: "record" }>;
   const value = (rev.result as Extract<Expr, { kind: "record" }>).fields.find(([k]) => k === "value")![1];
   const dir = names.fresh("v");
   const wanted = new Set<string>();
   for (const [, g] of grad.fields) varsOf(g, wanted);
   const act2 = analyzeActivity(rev.body, fn.wrt, wanted, rev.vars);
-  const t = new Tangents(rev.vars, act2.active, names);
+  const t = new Tangents(rev.vars, act2.active, names, true);
   const body: Stmt[] = [...seeds(fn, t, dir, fn.body), ...t.block(rev.body)];
   // the gradient record's leaves, in the order of the parameters
   const leafOf = (p: IRFunction["params"][number]): Expr => {

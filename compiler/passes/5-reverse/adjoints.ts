@@ -14,6 +14,7 @@ import { arrayRuleFor } from "../../rules/blas.ts";
 import { Codes, LocatedError } from "../../diagnostics.ts";
 import { adjointName, type Names } from "../../naming.ts";
 import type { Activity } from "../4-activity/index.ts";
+import { customAdjoint } from "./custom.ts";
 
 /** What the reverse pass shares between its parts: the function, its structure and its variables. */
 export class ReverseContext {
@@ -21,6 +22,8 @@ export class ReverseContext {
   private adj = new Map<string, string>();
   /** Variables of the generated function: the primal's, then adjoints, saves and counters. */
   readonly vars: Map<string, VarInfo>;
+  /** Run pullbacks' bodies instead of calling them, for forward mode to differentiate (Hvp). */
+  pullbackBodies = false;
 
   constructor(readonly fn: IRFunction, readonly act: Activity, readonly names: Names) {
     this.st = new Structure(fn);
@@ -139,6 +142,8 @@ export function adjointOf(cx: ReverseContext, s: LeafStmt): Stmt[] {
       if (s.target && cx.needsReset(s.target, s)) out.push(assign(cx.adjOf(s.target), "=", num(0), s));
       return out;
     }
+    case "custom":
+      return customAdjoint(cx, s);
     default:
       throw new Error(`internal: not a primal step: ${(s as Stmt).kind}`);
   }

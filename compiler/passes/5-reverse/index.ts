@@ -21,10 +21,13 @@ import type { Activity } from "../4-activity/index.ts";
 import { ReverseContext } from "./adjoints.ts";
 import { planReverse } from "./plan.ts";
 import { Sweeps, emptyPlan, zeroOf } from "./sweeps.ts";
+import { checkpointState, isCheckpointed } from "./checkpoint.ts";
 
 export interface ReverseOptions {
   /** Whether the function takes `out` buffers for its array gradients (not inside an Hvp). */
   outBuffers?: boolean;
+  /** Run the bodies of pullbacks instead of calling them, for forward mode to differentiate (inside an Hvp). */
+  pullbackBodies?: boolean;
 }
 
 /** A zeroed gradient buffer of a parameter array (a `number[]` for a `number[]` parameter), or of a list. */
@@ -38,6 +41,7 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
   const outBuffers = options.outBuffers ?? true;
   const tapeLocal = names.fresh("tape");
   const cx = new ReverseContext(fn, activity, names);
+  cx.pullbackBodies = options.pullbackBodies ?? false;
   const plan = planReverse(cx);
   const st = cx.st;
   const hoisted = new Set(plan.hoisted);
@@ -64,6 +68,14 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
     body.push({ kind: "assign", target: tapeLocal, op: "=", value: { kind: "tape-begin" }, decl: "const", loc: at });
   }
   body.push(...sweeps.forward(st.root, hoisted));
+  // arrays the caller sees that a checkpointed loop's reverse sweep overwrites as it re-runs the loop
+  const restoredArrays: [string, string][] = [];
+  for (const v of checkpointState(st, plan.live)) {
+    if (cx.typeOf(v) !== "arr" || !fn.params.some((p) => p.name === v)) continue;
+    const saved = cx.newVar(`${v}_final`, "arr", "saved");
+    restoredArrays.push([v, saved]);
+    body.push({ kind: "assign", target: saved, op: "=", value: call("saveArray", ref(v)), decl: "const", loc: at });
+  }
 
   const vector = fn.outputs.length > 0;
   // the value, before the reverse sweep restores anything
@@ -107,6 +119,7 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
     }
   }
   body.push(...sweeps.reverse(st.root));
+  for (const [v, saved] of restoredArrays) body.push({ kind: "effect", value: call("restoreArray", ref(v), ref(saved)), loc: at });
   const gradObj: Expr = nestRecord(gradFields);
   const result: Expr = { kind: "record", fields: vector ? [["grad", gradObj]] : [["value", value], ["grad", gradObj]] };
 
@@ -141,6 +154,7 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
 
 function usesTape(cx: ReverseContext, plan: ReturnType<typeof planReverse>, trips: Map<LoopStmt, string>): boolean {
   if ([...plan.saves.values()].some((s) => s.kind === "tape")) return true;
+  if ([...plan.live].some(isCheckpointed)) return true; // snapshots
   for (const l of plan.kept.values()) if (l.length > 0) return true;
   for (const s of trips.keys()) {
     const b = cx.st.blockOf.get(s)!;

@@ -18,12 +18,13 @@
  * empty are left out (`live`).
  */
 import { type LeafStmt, type Operand, type Stmt, isVar, ref, assertNever } from "../../ir/types.ts";
-import { usesOf, varsOf, arrayOfArg } from "../../ir/walk.ts";
+import { usesOf, varsOf, arrayOfArg, walk } from "../../ir/walk.ts";
 import type { Block } from "../../ir/structure.ts";
 import { ruleFor } from "../../rules/index.ts";
 import { arrayRuleFor } from "../../rules/blas.ts";
 import { Codes, LocatedError } from "../../diagnostics.ts";
 import { type ReverseContext, adjointOf } from "./adjoints.ts";
+import { checkpointReaders, checkpointRestored, checkCheckpointedLoops } from "./checkpoint.ts";
 
 export interface Save {
   v: string;
@@ -54,7 +55,7 @@ export interface Plan {
 }
 
 const isLeaf = (s: Stmt): s is LeafStmt =>
-  s.kind === "op" || s.kind === "load" || s.kind === "store" || s.kind === "alloc" || s.kind === "call" || s.kind === "get";
+  s.kind === "op" || s.kind === "load" || s.kind === "store" || s.kind === "alloc" || s.kind === "call" || s.kind === "get" || s.kind === "custom";
 
 /** An array or list read from a list (a reference): its adjoint is bound where its reverse block starts. */
 const isReference = (cx: ReverseContext, s: Stmt): boolean => s.kind === "get" && cx.isActive(s.target) && cx.typeOf(s.target) !== "num";
@@ -116,11 +117,11 @@ class Planner {
     s.add(at);
   }
 
-  /** Primal variables the given derivative statements read. */
+  /** Primal variables the given derivative statements read (regions among them included: a pullback's body). */
   private readsOf(stmts: Stmt[], at: Stmt) {
-    for (const s of stmts) {
+    walk(stmts, (s) => {
       for (const e of usesOf(s)) for (const v of varsOf(e)) this.addReader(v, at);
-    }
+    });
   }
 
   private neededNow(): Set<string> {
@@ -152,11 +153,15 @@ class Planner {
         if (s.kind === "if" && isVar(s.cond)) this.addReader(s.cond.name, s);
         if (s.kind === "for") for (const o of [s.start, s.end]) if (isVar(o)) this.addReader(o.name, s);
       }
+      // a checkpointed loop's reverse sweep re-runs it: it reads what the loop reads
+      for (const [v, at] of checkpointReaders(this.st, this.live)) this.addReader(v, at);
       if (this.live.size === before && this.neededNow().size === this.needed.size) break;
     }
+    checkCheckpointedLoops(this.st, this.live);
     for (const v of this.needed) if (this.cx.typeOf(v) === "arr" && !this.recompute.has(v)) this.checkKeptArray(v);
     const restored = new Set<string>();
     for (const sp of this.saves.values()) restored.add(sp.v);
+    for (const v of checkpointRestored(this.st, this.live)) restored.add(v);
     return {
       adjoints: this.adjoints,
       needed: this.needed,
@@ -369,7 +374,7 @@ class Planner {
       for (const s of b) {
         let l = false;
         switch (s.kind) {
-          case "op": case "load": case "store": case "alloc": case "call": case "get":
+          case "op": case "load": case "store": case "alloc": case "call": case "get": case "custom":
             l = (this.adjoints.get(s)?.length ?? 0) > 0 || this.saves.has(s) || (s.kind === "alloc" && this.cx.isActive(s.target)) || isReference(this.cx, s);
             break;
           case "if": { const a = visit(s.then); const c = visit(s.else); l = a || c; break; }
