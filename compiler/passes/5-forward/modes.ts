@@ -141,25 +141,27 @@ function layoutOf(ps: { name: string; type: string; field: string; path?: string
 
 /** `<name>Jacobian`: dense, rows = outputs, columns = differentiated inputs, by the cheaper sweep. */
 export function jacobianMode(fn: IRFunction, names: Names): GenFunction {
-  const tv = names.fresh("t"), cv = names.fresh("c");
+  const tv = names.fresh("t"), cv = names.fresh("c"), gv = names.fresh("g"), ov = names.fresh("out");
   const wrt = fn.params.filter((p) => fn.wrt.includes(p.name));
   const args = signatureArgs(fn);
   const vector = fn.outputs.length > 0;
   const jvpCall: Expr = { kind: "invoke", fn: jvpFunctionName(fn.name), args: [...args, ref(tv)] };
+  // each reverse sweep fills the previous sweep's gradient buffers (`g`), where it has array gradients
+  const reuse = wrt.some((p) => p.type === "arr" || p.type === "list") ? [ref(gv)] : [];
   const revCall: Expr = vector
-    ? { kind: "invoke", fn: vjpFunctionName(fn.name), args: [...args, ref(cv)] }
-    : { kind: "invoke", fn: gradFunctionName(fn.name), args };
+    ? { kind: "invoke", fn: vjpFunctionName(fn.name), args: [...args, ref(cv), ...reuse] }
+    : { kind: "invoke", fn: gradFunctionName(fn.name), args: [...args, ...reuse] };
   const jvp: Expr = vector ? jvpCall : { kind: "record", fields: [["tangent", { kind: "record", fields: [["value", field(jvpCall, "tangent")]] }]] };
   const outLayout = vector ? layoutOf(fn.outputs.map((o) => ({ name: o, type: "arr", field: fieldOf(fn, o) }))) : { kind: "record", fields: [["value", num(-1)]] } as Expr;
   return {
     name: jacobianFunctionName(fn.name),
-    params: paramsOf(fn),
+    params: [...paramsOf(fn), { name: ov, type: { k: "Float64Array" }, optional: true }],
     returnType: { k: "object", props: [{ name: "jacobian", type: { k: "Float64Array" } }, { name: "rows", type: { k: "number" } }, { name: "cols", type: { k: "number" } }] },
     body: [],
-    result: call("jacobian", { kind: "lambda", params: [tv], body: jvp }, { kind: "lambda", params: [cv], body: revCall }, layoutOf(wrt), outLayout),
+    result: call("jacobian", { kind: "lambda", params: [tv], body: jvp }, { kind: "lambda", params: reuse.length > 0 ? [cv, gv] : [cv], body: revCall }, layoutOf(wrt), outLayout, ref(ov)),
     vars: new Map(),
     file: fn.file,
-    doc: `Dense Jacobian of \`${fn.name}\`, row-major: rows ${vector ? fn.outputs.map((o) => `\`${fieldOf(fn, o)}\``).join(", ") : "the value"}, columns ${sourceNames(fn, fn.wrt).map((f) => `\`${f}\``).join(", ")} flattened in order. Uses forward sweeps when there are fewer inputs than outputs, reverse sweeps otherwise.`,
+    doc: `Dense Jacobian of \`${fn.name}\`, row-major: rows ${vector ? fn.outputs.map((o) => `\`${fieldOf(fn, o)}\``).join(", ") : "the value"}, columns ${sourceNames(fn, fn.wrt).map((f) => `\`${f}\``).join(", ")} flattened in order. Uses forward sweeps when there are fewer inputs than outputs, reverse sweeps otherwise; \`${ov}\`, when given, receives the matrix.`,
   };
 }
 
