@@ -8,7 +8,8 @@
  * derivative statements that differentiate the same source line, so comments stay attached to
  * what they describe whatever the simplifier removed; element reads carry `!`, so the module
  * type-checks under `noUncheckedIndexedAccess`; the runtime import lists exactly the routines
- * the module calls. Deterministic: the same module always prints to the same bytes (layout.ts).
+ * the module calls; the module ends with its entries in the markers' registry (registry.ts).
+ * Deterministic: the same module always prints to the same bytes (layout.ts).
  */
 import {
   type Expr, type GenFunction, type GenModule, type Loc, type Stmt, type TapeType, assertNever,
@@ -18,13 +19,16 @@ import { ruleFor } from "../../rules/index.ts";
 import type { Expr as JsExpr, Stmt as JsStmt, BinOp } from "./js.ts";
 import { n, r, call } from "./js.ts";
 import { printModule as layout, type FunctionSpec } from "./layout.ts";
+import { registryEpilogue } from "./registry.ts";
 
 export function printModule(m: GenModule): string {
   const imports = new Set<string>();
   const moduleStmts: JsStmt[] = m.tapes.map((t) => ({ k: "decl", kw: "const", name: t, init: { k: "new", ctor: "Tape", args: [] } }));
   if (m.tapes.length > 0) imports.add("Tape");
   const functions: FunctionSpec[] = m.functions.map((f) => new FunctionPrinter(f, imports).spec());
-  return layout({ header: m.header, runtimeImports: [...imports], runtimeSpecifier: m.runtimeSpecifier, moduleStmts, functions });
+  const text = layout({ header: m.header, runtimeImports: [...imports], runtimeSpecifier: m.runtimeSpecifier, moduleStmts, functions });
+  const registry = registryEpilogue(functions);
+  return registry === undefined ? text : `${text}\n${registry}\n`;
 }
 
 const TAPE_SUFFIX: Record<TapeType, string> = { num: "F", int: "I", bool: "B" };
