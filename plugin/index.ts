@@ -7,8 +7,8 @@
  *
  * 1. compiles every source file of the program that contains `@differentiable` with the adjoint
  *    core (the same `compileFiles` the CLI runs, so the output is byte-for-byte the CLI's);
- * 2. writes each `<name>.grad.ts` beside its source, atomically and only when its content changed
- *    (so watch mode does not loop);
+ * 2. writes each `<name>.grad.ts` beside its source, atomically and only when its code changed
+ *    (so watch mode does not loop, and a file the project's formatter reformatted stays as it is);
  * 3. returns a program whose root files include the generated modules, so
  *    `import { lossGrad } from "./model.grad.js"` type-checks and is emitted;
  * 4. reports adjoint's diagnostics as compiler errors at their file and position (codes 91001…
@@ -31,6 +31,7 @@ import path from "node:path";
 import type { Diagnostic as AdjointDiagnostic, Mode } from "../compiler/index.ts";
 import { compile, type CompileResult } from "./core.ts";
 import { writeAll } from "../cli/write.ts";
+import { sameCode } from "../cli/compare.ts";
 
 /** Writes one generated module, atomically and only when its text changed. */
 function writeOutput(target: string, text: string): void {
@@ -121,6 +122,12 @@ export default function adjointProgramTransformer(
       // an error: the module from the last good build stays (as a build without the plugin's
       // program would read it from disk), so its importers are checked against it
       if (r.diagnostics.length > 0 && current !== undefined) generated.set(target, current);
+      continue;
+    }
+    if (current !== undefined && current !== r.output && sameCode(ts, current, r.output)) {
+      // the same code, formatted by the project's formatter: left as it is, and compiled as it
+      // is, so that positions in it are the file's
+      generated.set(target, current);
       continue;
     }
     generated.set(target, r.output);

@@ -112,6 +112,41 @@ export const d = grad(broken);
   });
 });
 
+describe("a generated module formatted by the project", () => {
+  it("is left as formatted while its code is current, and rewritten when it is not", { timeout: 240_000 }, async () => {
+    const rc = { singleQuote: true, semi: false, printWidth: 60, trailingComma: "all" };
+    const dir = tempProject("plugin-formatted", { ".prettierrc": `${JSON.stringify(rc)}\n` }, EXAMPLE);
+    const generated = path.join(dir, "src/model.grad.ts");
+    const first = await run(dir, [TSPC, "-p", "."]);
+    expect(first.output).toBe("");
+    const original = fs.readFileSync(generated, "utf8");
+    // (.gitignore lists the generated module, which prettier would skip: it reads .prettierignore only)
+    const format = await run(dir, [path.join(ROOT, "node_modules/prettier/bin/prettier.cjs"), "--ignore-path", ".prettierignore", "--write", "src/model.grad.ts"]);
+    expect(format.status).toBe(0);
+    const formatted = fs.readFileSync(generated, "utf8");
+    expect(formatted).not.toBe(original);
+    const old = new Date("2001-02-03T04:05:06Z");
+    fs.utimesSync(generated, old, old);
+
+    // rebuilt: the formatted file stays, byte for byte, and the build emits and trains as before
+    fs.rmSync(path.join(dir, "dist"), { recursive: true, force: true });
+    const second = await run(dir, [TSPC, "-p", "."]);
+    expect(second.output).toBe("");
+    expect(second.status).toBe(0);
+    expect(fs.readFileSync(generated, "utf8")).toBe(formatted);
+    expect(fs.statSync(generated).mtimeMs).toBe(old.getTime());
+    const trained = await run(dir, ["dist/train.js"]);
+    expect(trained.status).toBe(0);
+    expect(trained.stdout).toMatch(/^step 100: loss 0\.1\d+$/m);
+
+    // a change to its code: rewritten as adjoint generates it
+    fs.writeFileSync(generated, formatted.replace(/return \{ value: /, "return { value: -"));
+    const third = await run(dir, [TSPC, "-p", ".", "--noEmit"]);
+    expect(third.output).toBe("");
+    expect(fs.readFileSync(generated, "utf8")).toBe(original);
+  });
+});
+
 /** A long-running process and a way to wait for what it prints (stdout and stderr, in order). */
 function startProcess(cwd: string, args: string[]) {
   const child = spawn(process.execPath, args, { cwd, env: childEnv() });
