@@ -6,7 +6,8 @@
  * and build with `tspc` (ts-patch 3.3). Before TypeScript type-checks, the transformer
  *
  * 1. compiles every source file of the program that contains `@differentiable` with the adjoint
- *    core (the same `compileFiles` the CLI runs, so the output is byte-for-byte the CLI's);
+ *    core (the same `compileFiles` the CLI runs, so the output is byte-for-byte the CLI's), on the
+ *    running TypeScript and with the library files it parsed already (core.ts);
  * 2. writes each `<name>.grad.ts` beside its source, atomically and only when its code changed
  *    (so watch mode does not loop, and a file the project's formatter reformatted stays as it is);
  * 3. returns a program whose root files include the generated modules, so
@@ -99,7 +100,7 @@ export default function adjointProgramTransformer(
   if (badModes) {
     globalDiagnostics.push(plainDiagnostic(ts, MarkerCodes.BadOption, badModes));
   } else if (candidates.length > 0) {
-    const run = compile(candidates.map((sf) => sf.fileName), { runtime: config.runtime ?? DEFAULT_RUNTIME, modes: config.modes as Mode[] | undefined });
+    const run = compile(candidates.map((sf) => sf.fileName), { runtime: config.runtime ?? DEFAULT_RUNTIME, modes: config.modes as Mode[] | undefined }, ts, program);
     if ("error" in run) {
       globalDiagnostics.push(plainDiagnostic(ts, MarkerCodes.CompilerFailed, `adjoint: the compiler failed: ${run.error}`));
     } else {
@@ -136,17 +137,18 @@ export default function adjointProgramTransformer(
     }
   }
 
-  // 4. marker calls -> rewrites (or diagnostics)
-  const plan: Plan = { rewrites: new Map(), markerImports: new Map() };
-  if (usesMarkers.length > 0) planMarkers(ts, program, usesMarkers, results, plan, diagnostics);
-
-  // 5. the program type checking and emit see: always a new one when there are generated modules,
+  // 4. the program type checking and emit see: always a new one when there are generated modules,
   // so that none of them is seen through the host's caches (a watch host's file system and
   // resolution caches can lag behind the writes above)
   const roots = program.getRootFileNames().map((f) => path.resolve(f));
   const newRoots = [...generated.keys()].filter((g) => !roots.includes(g));
   let result = program;
   if (generated.size > 0) result = recreate(ts, program, host, [...program.getRootFileNames(), ...newRoots], generated);
+
+  // 5. marker calls -> rewrites (or diagnostics), found with the type checker of that program,
+  // the one type checking then uses (a checker of the first program would be made for this alone)
+  const plan: Plan = { rewrites: new Map(), markerImports: new Map() };
+  if (usesMarkers.length > 0) planMarkers(ts, result, usesMarkers.map((sf) => result.getSourceFile(sf.fileName) ?? sf), results, plan, diagnostics);
   decorate(ts, result, diagnostics, globalDiagnostics, plan);
   return result;
 }

@@ -52,6 +52,44 @@ describe("examples/plugin-project built with tspc", () => {
   });
 });
 
+describe("in process", () => {
+  it("compiles on the TypeScript that tsc runs, without a child process", { timeout: 240_000 }, async () => {
+    const dir = tempProject("plugin-in-process", {
+      // loaded before tspc: records the child processes started, and what the compiler's
+      // require("typescript") returned (ts-patch loads typescript.js for itself, and runs its
+      // patched tsc as a module of its own, the instance it hands to plugins)
+      "watch.cjs": `const cp = require("node:child_process");
+const Module = require("node:module");
+const started = [];
+for (const k of ["spawn", "spawnSync", "exec", "execSync", "execFile", "execFileSync", "fork"]) {
+  const f = cp[k];
+  cp[k] = function (...args) { started.push(k + " " + String(args[0])); return f.apply(this, args); };
+}
+const compilerGot = [];
+let typescriptJs;
+const load = Module._load;
+Module._load = function (request, parent) {
+  const exports = load.apply(this, arguments);
+  if (request === "typescript" && parent && /[\\/]ts-patch[\\/]/.test(parent.filename)) typescriptJs = exports;
+  if (request === "typescript" && parent && /[\\/]dist[\\/]cjs[\\/]compiler[\\/]/.test(parent.filename)) {
+    compilerGot.push({ typescriptJs: exports === typescriptJs, createProgram: typeof exports.createProgram });
+  }
+  return exports;
+};
+process.on("exit", () => require("node:fs").writeFileSync("report.json", JSON.stringify({ started, compilerGot })));
+`,
+    }, EXAMPLE);
+    const build = await run(dir, ["--require", "./watch.cjs", TSPC, "-p", "."]);
+    expect(build.output).toBe("");
+    expect(build.status).toBe(0);
+    expect(fs.existsSync(path.join(dir, "src/model.grad.ts"))).toBe(true);
+    const report = JSON.parse(fs.readFileSync(path.join(dir, "report.json"), "utf8"));
+    expect(report.started).toEqual([]);
+    expect(report.compilerGot.length).toBeGreaterThan(0);
+    expect(report.compilerGot.every((g: { typescriptJs: boolean; createProgram: string }) => !g.typescriptJs && g.createProgram === "function")).toBe(true);
+  });
+});
+
 describe("CommonJS output", () => {
   it("builds and runs the example as CommonJS (node10 resolution)", { timeout: 240_000 }, async () => {
     const dir = tempProject("plugin-cjs", {}, EXAMPLE);
