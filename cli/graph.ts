@@ -69,13 +69,10 @@ export function runAt(ir: IRFunction, opts: PointOptions): Run | undefined {
     if (opts.tangent !== undefined || opts.cotangent !== undefined) throw new ValueError("--tangent and --cotangent need a point: add --at");
     return undefined;
   }
-  const inputs = parseValues(opts.at, "--at");
-  checkValues(ir, inputs, "--at", true);
-  const tangents = opts.tangent !== undefined ? parseValues(opts.tangent, "--tangent") : undefined;
-  if (tangents) {
-    checkValues(ir, tangents, "--tangent", false);
-    for (const [k, v] of Object.entries(tangents)) if (typeof v === "boolean") throw new ValueError(`--tangent: '${k}' is a boolean and has no tangent`);
-  }
+  const inputs = checkValues(ir, parseValues(opts.at, "--at"), "--at", true);
+  const given = opts.tangent !== undefined ? parseValues(opts.tangent, "--tangent") : undefined;
+  if (given) for (const [k, v] of Object.entries(given)) if (typeof v === "boolean") throw new ValueError(`--tangent: '${k}' is a boolean and has no tangent`);
+  const tangents = given ? checkValues(ir, given, "--tangent", false) : undefined;
   const cotangents = opts.cotangent !== undefined ? parseValues(opts.cotangent, "--cotangent") : undefined;
   if (cotangents) {
     for (const [k, v] of Object.entries(cotangents)) {

@@ -46,6 +46,11 @@ export class Names {
     return this.fresh(name);
   }
 
+  /** Whether a variable already has this name (source names that are only reserved do not count). */
+  isUsed(name: string): boolean {
+    return this.used.has(name);
+  }
+
   has(name: string): boolean {
     return this.taken(name);
   }

@@ -20,6 +20,7 @@ import { jvpMode, hvpMode, hessianMode, jacobianMode } from "./passes/5-forward/
 import { simplify } from "./passes/6-simplify/index.ts";
 import { printModule } from "./passes/7-print/index.ts";
 import { printIR } from "./ir/print.ts";
+import { prologue } from "./ir/params.ts";
 import { MODES, DEFAULT_RUNTIME, RUNTIME_SPECIFIERS, type Mode } from "./naming.ts";
 
 export { MODES, DEFAULT_RUNTIME, type Mode };
@@ -120,7 +121,9 @@ export function differentiate(ann: AnnotatedFunction, ir: IRFunction, options: C
   if (modes.has("jvp")) functions.push(jvpMode(ir, ir.names.clone()));
   if (modes.has("jacobian")) functions.push(jacobianMode(ir, ir.names.clone()));
   if (modes.has("hessian")) functions.push(hessianMode(ir, ir.names.clone()));
-  return { functions: functions.map(simplify) };
+  // each generated function reads the leaves of its record parameters first (unused reads are dropped)
+  const pro = prologue(ir);
+  return { functions: functions.map((f) => simplify(pro.length ? { ...f, body: [...pro, ...f.body] } : f)) };
 }
 
 export function compileSourceFile(program: ts.Program, sf: ts.SourceFile, options: CompileOptions = {}): FileResult {

@@ -11,7 +11,7 @@ import { formatDiagnostic } from "../compiler/diagnostics.ts";
 import { interpret, type Value, type Numeric } from "../compiler/ir/interpret.ts";
 import type { IRFunction } from "../compiler/ir/types.ts";
 import {
-  graphDot, renderSvg, tables, tablesText, lowerFunction, helperSpans, parseAssignments, parseJsonValues, checkValues, signatureText, ValueError,
+  graphDot, renderSvg, tables, tablesText, lowerFunction, helperSpans, parseAssignments, parseJsonValues, checkValues, signatureText, valueName, ValueError,
 } from "../compiler/graph/index.ts";
 import * as runtime from "../runtime/index.ts";
 import { RUNTIME_SPECIFIERS } from "../compiler/naming.ts";
@@ -81,7 +81,7 @@ function parsePoint(text: string, what: string): Record<string, Value> {
 
 /** A point for a function's parameters: 1 for numbers, [0.5, -0.25, 1] for arrays. */
 export function defaultPoint(ir: IRFunction): string {
-  return ir.params.map((p) => `${p.name}=${p.type === "arr" ? "[0.5,-0.25,1]" : p.type === "bool" ? "true" : "1"}`).join(",");
+  return ir.params.map((p) => `${valueName(p)}=${p.type === "arr" ? "[0.5,-0.25,1]" : p.type === "bool" ? "true" : "1"}`).join(",");
 }
 
 const now = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
@@ -103,10 +103,9 @@ export async function analyze(req: Request, libs: Record<string, string>): Promi
   let values: Record<string, Value>;
   let tangents: Record<string, Value> | undefined;
   try {
-    values = parsePoint(req.point, "point");
-    checkValues(ir, values, "point", true);
-    tangents = req.tangent && req.tangent.trim() ? parsePoint(req.tangent, "tangent") : undefined;
-    if (tangents) checkValues(ir, tangents, "tangent", false);
+    values = checkValues(ir, parsePoint(req.point, "point"), "point", true);
+    const given = req.tangent && req.tangent.trim() ? parsePoint(req.tangent, "tangent") : undefined;
+    tangents = given ? checkValues(ir, given, "tangent", false) : undefined;
   } catch (e) {
     if (!(e instanceof ValueError)) throw e;
     a.error = e.message;

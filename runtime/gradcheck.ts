@@ -32,12 +32,16 @@
  *   a jump between the left and right slopes that does not shrink with the step.
  *   At a kink an analytic value between the two one-sided slopes is reported as
  *   "kink" and does not fail the check (unless `allowKinks: false`); anything
- *   else that disagrees is FAILED.
+ *   else that disagrees is FAILED. Arguments may be trees (objects of numbers and
+ *   arrays, nested, and arrays of them; see tree.ts): they are checked leaf by leaf,
+ *   with labels such as `p.layers[1].W[3]`, against an analytic gradient of the
+ *   same shape.
  * - `mulberry32(seed)` is a small deterministic PRNG in [0, 1);
  *   `randomArray(rng, n, lo, hi)` fills a Float64Array uniformly in [lo, hi).
  *
- * Dependency-free: imports nothing.
+ * Dependency-free: imports only tree.ts.
  */
+import { type Tree, leaves, fromLeaves } from "./tree.ts";
 
 /** Positional arguments of a function under test. */
 export type Args = (number | Float64Array)[];
@@ -403,9 +407,59 @@ function checkEntry(g: (h: number) => number, x: number, analytic: number, h0: n
  */
 export function checkGradient(
   f: (...args: any[]) => number,
+  args: Args | readonly Tree[],
+  analytic: Record<string, number | Float64Array> | (number | Float64Array | null | undefined)[] | Record<string, Tree> | readonly (Tree | null | undefined)[],
+  opts: CheckGradientOptions = {},
+): CheckGradientResult {
+  if (args.some((a) => typeof a !== "number" && !(a instanceof Float64Array))) return checkTreeGradient(f, args as readonly Tree[], analytic, opts);
+  return checkLeafGradient(f, args as Args, analytic as Record<string, number | Float64Array> | (number | Float64Array | null | undefined)[], opts);
+}
+
+/** checkGradient over the leaves of tree arguments: each leaf is one argument of a flattened f. */
+function checkTreeGradient(
+  f: (...args: any[]) => number,
+  args: readonly Tree[],
+  analytic: Record<string, Tree> | readonly (Tree | null | undefined)[],
+  opts: CheckGradientOptions,
+): CheckGradientResult {
+  if (!Array.isArray(analytic) && opts.names === undefined) {
+    throw new TypeError("checkGradient: opts.names is required when the analytic gradient is an object");
+  }
+  const which = opts.which ?? args.map((_, i) => i);
+  const flat: Args = [];
+  const labels: string[] = [];
+  const flatAnalytic: (number | Float64Array | null)[] = [];
+  const flatWhich: number[] = [];
+  const counts: number[] = [];
+  args.forEach((a, i) => {
+    const name = opts.names?.[i] ?? `arg${i}`;
+    const ls = leaves(a, name);
+    counts.push(ls.length);
+    const g = Array.isArray(analytic) ? analytic[i] : (analytic as Record<string, Tree>)[name];
+    const gs = g === null || g === undefined ? [] : leaves(g, name);
+    ls.forEach((l, k) => {
+      if (which.includes(i)) flatWhich.push(flat.length);
+      flat.push(typeof l.value === "number" ? l.value : Float64Array.from(l.value));
+      labels.push(l.path);
+      const gv = gs[k]?.value;
+      flatAnalytic.push(gv === undefined ? null : typeof gv === "number" ? gv : Float64Array.from(gv));
+    });
+  });
+  const rebuild = (...xs: Args) => {
+    let k = 0;
+    return f(...args.map((a, i) => {
+      const vals = xs.slice(k, (k += counts[i]!));
+      return fromLeaves(a, vals);
+    }));
+  };
+  return checkLeafGradient(rebuild, flat, flatAnalytic, { ...opts, names: labels, which: flatWhich });
+}
+
+function checkLeafGradient(
+  f: (...args: any[]) => number,
   args: Args,
   analytic: Record<string, number | Float64Array> | (number | Float64Array | null | undefined)[],
-  opts: CheckGradientOptions = {},
+  opts: CheckGradientOptions,
 ): CheckGradientResult {
   const tol = opts.tol ?? 1e-6;
   const scale = stepScale(opts);

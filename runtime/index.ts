@@ -8,3 +8,4 @@ export * from "./gradcheck.ts";
 export * from "./optim.ts";
 export * from "./jacobian.ts";
 export * from "./accumulate.ts";
+export * from "./tree.ts";

@@ -2,52 +2,73 @@
  * Dense derivative matrices assembled from generated directional derivatives.
  *
  * A layout names the differentiated parameters in order with their sizes (-1 for a number,
- * the length for a Float64Array); matrices are row-major over those parameters flattened in
- * that order.
+ * the length for an array, a nested layout for an object of them); matrices are row-major over
+ * those parameters flattened in that order.
  */
-export type Layout = Record<string, number>;
-type Field = number | Float64Array;
-type Dir = Record<string, Field>;
+export interface Layout {
+  [field: string]: number | Layout;
+}
+type Field = number | Float64Array | Dir;
+interface Dir {
+  [field: string]: Field;
+}
+
+const isLeaf = (v: number | Layout): v is number => typeof v === "number";
 
 function sizeOf(layout: Layout): number {
   let n = 0;
-  for (const k in layout) n += layout[k] < 0 ? 1 : layout[k];
+  for (const k in layout) {
+    const v = layout[k];
+    n += isLeaf(v) ? (v < 0 ? 1 : v) : sizeOf(v);
+  }
   return n;
 }
 
 /** Zero direction object of a layout (arrays allocated once and reused). */
 function zeroDirection(layout: Layout): Dir {
   const d: Dir = {};
-  for (const k in layout) d[k] = layout[k] < 0 ? 0 : new Float64Array(layout[k]);
+  for (const k in layout) {
+    const v = layout[k];
+    d[k] = !isLeaf(v) ? zeroDirection(v) : v < 0 ? 0 : new Float64Array(v);
+  }
   return d;
 }
 
-/** Sets coordinate `j` of a direction to `value`. */
-function setCoordinate(layout: Layout, d: Dir, j: number, value: number): void {
+/** Sets coordinate `j` of a direction to `value`; returns how many coordinates remain after it. */
+function setCoordinate(layout: Layout, d: Dir, j: number, value: number): number {
   for (const k in layout) {
-    const size = layout[k] < 0 ? 1 : layout[k];
+    const v = layout[k];
+    if (!isLeaf(v)) {
+      j = setCoordinate(v, d[k] as Dir, j, value);
+      if (j < 0) return -1;
+      continue;
+    }
+    const size = v < 0 ? 1 : v;
     if (j < size) {
-      if (layout[k] < 0) d[k] = value;
+      if (v < 0) d[k] = value;
       else (d[k] as Float64Array)[j] = value;
-      return;
+      return -1;
     }
     j -= size;
   }
+  return j;
 }
 
-/** Writes a gradient-shaped object into `out` at `offset`, `stride` apart. */
-function scatter(layout: Layout, g: Record<string, Field>, out: Float64Array, offset: number, stride: number): void {
-  let i = 0;
+/** Writes a gradient-shaped object into `out` at `offset`, `stride` apart; returns the count written. */
+function scatter(layout: Layout, g: Dir, out: Float64Array, offset: number, stride: number, i = 0): number {
   for (const k in layout) {
-    const v = g[k];
-    if (layout[k] < 0) out[offset + stride * i++] = v as number;
-    else for (let e = 0; e < layout[k]; e++) out[offset + stride * i++] = (v as Float64Array)[e];
+    const v = layout[k];
+    const x = g[k];
+    if (!isLeaf(v)) i = scatter(v, x as Dir, out, offset, stride, i);
+    else if (v < 0) out[offset + stride * i++] = x as number;
+    else for (let e = 0; e < v; e++) out[offset + stride * i++] = (x as Float64Array)[e];
   }
+  return i;
 }
 
 /** The dense Hessian from one Hessian-vector product per column. */
 export function hessianFromHvp(
-  hvp: (direction: Dir) => { value: number; hvp: Record<string, Field> },
+  hvp: (direction: Dir) => { value: number; hvp: Dir },
   layout: Layout,
 ): { value: number; hessian: Float64Array; size: number } {
   const n = sizeOf(layout);
@@ -71,8 +92,8 @@ export function hessianFromHvp(
  * needs fewer.
  */
 export function jacobian(
-  jvp: (tangents: Dir) => { tangent: Record<string, Field> },
-  vjp: (cotangents: Dir) => { grad: Record<string, Field> },
+  jvp: (tangents: Dir) => { tangent: Dir },
+  vjp: (cotangents: Dir) => { grad: Dir },
   inLayout: Layout,
   outLayout: Layout,
 ): { jacobian: Float64Array; rows: number; cols: number } {

@@ -3,10 +3,12 @@
  * generated code returns.
  *
  * Contract
- * - Parameters and gradients are plain objects whose fields are `number` or
- *   `Float64Array`, with matching keys, e.g. `{ w: Float64Array, b: number }`.
- * - `step(params, grads)` updates Float64Array fields in place and replaces
- *   number fields in the object (`params.b = ...`).
+ * - Parameters and gradients are trees of the same shape: objects whose fields
+ *   are `number`, `Float64Array`, `number[]`, nested objects and arrays of them,
+ *   e.g. `{ layers: [{ W, b }, …], out: { w: Float64Array, b: number } }`.
+ * - `step(params, grads)` updates arrays in place and replaces number fields in
+ *   their object (`params.out.b = ...`). Optimizer state is kept per leaf, by
+ *   its path (`layers[1].W`).
  * - Keys of `params` missing from `grads` (or whose gradient is null/undefined)
  *   are left untouched, and their optimizer state does not advance. Keys of
  *   `grads` that are not in `params` are ignored (a gradient object may cover
@@ -23,17 +25,20 @@
  * Dependency-free: imports nothing.
  */
 
-/** Value of one trainable field. */
-export type ParamValue = number | Float64Array;
+/** Value of one trainable leaf. */
+export type ParamValue = number | Float64Array | number[];
 
-/** Gradient object matching the parameter object P (fields may be missing). */
-export type GradsOf<P> = { readonly [K in keyof P]?: ParamValue | null };
-
-type ParamObject<P> = { [K in keyof P]: ParamValue };
+/** A gradient tree matching the parameter tree P (fields may be missing or null). */
+export type GradsOf<P> = P extends number ? number
+  : P extends Float64Array ? Float64Array
+  : P extends readonly number[] ? readonly number[]
+  : P extends readonly (infer E)[] ? readonly (GradsOf<E> | null | undefined)[]
+  : { readonly [K in keyof P]?: GradsOf<P[K]> | null };
 
 function shapeOf(v: unknown): string {
   if (typeof v === "number") return "number";
   if (v instanceof Float64Array) return `Float64Array(${v.length})`;
+  if (Array.isArray(v)) return `array(${v.length})`;
   return v === null ? "null" : typeof v;
 }
 
@@ -49,26 +54,44 @@ function checkBeta(name: string, v: number): void {
   if (!(v >= 0 && v < 1)) throw new RangeError(`${name} must be in [0, 1), got ${v}`);
 }
 
+const isNumericArray = (v: unknown): v is Float64Array | number[] =>
+  v instanceof Float64Array || (Array.isArray(v) && (v.length === 0 || typeof v[0] === "number"));
+
 /**
- * The gradient of params[key], or null when the key is not trained this step
- * (not an own key of params, or no gradient). Throws on a shape mismatch.
+ * Calls `visit` for every trained leaf of a parameter tree: each number and numeric array that
+ * has a gradient, with its path (`layers[1].W`), its gradient, and for a number a setter (numbers
+ * are replaced in their object, arrays updated in place). Throws on a shape mismatch.
  */
-function gradientFor(params: Record<string, unknown>, grads: Record<string, unknown>, key: string): ParamValue | null {
-  if (!Object.prototype.hasOwnProperty.call(params, key)) return null;
-  const g = grads[key];
-  if (g === undefined || g === null) return null;
-  const p = params[key];
-  if (p instanceof Float64Array) {
-    if (!(g instanceof Float64Array) || g.length !== p.length) throw shapeError(key, p, g);
-  } else if (typeof p === "number") {
-    if (typeof g !== "number") throw shapeError(key, p, g);
-  } else {
-    throw new TypeError(`parameter "${key}" is ${shapeOf(p)}, expected a number or a Float64Array`);
+function forEachLeaf(
+  params: unknown,
+  grads: unknown,
+  visit: (key: string, p: number | Float64Array | number[], g: number | ArrayLike<number>, set: (x: number) => void) => void,
+  prefix = "",
+): void {
+  const node = params as Record<string, unknown>;
+  const gnode = grads as Record<string, unknown>;
+  const keys = Array.isArray(node) ? node.map((_, i) => String(i)) : Object.keys(node);
+  for (const k of keys) {
+    const g = gnode[k];
+    if (g === undefined || g === null) continue;
+    const key = Array.isArray(node) ? `${prefix}[${k}]` : prefix ? `${prefix}.${k}` : k;
+    const p = node[k];
+    if (typeof p === "number") {
+      if (typeof g !== "number") throw shapeError(key, p, g);
+      visit(key, p, g, (x) => { node[k] = x; });
+    } else if (isNumericArray(p)) {
+      if (!isNumericArray(g) || g.length !== p.length) throw shapeError(key, p, g);
+      visit(key, p, g, () => {});
+    } else if (p !== null && typeof p === "object") {
+      if (typeof g !== "object" || isNumericArray(g) || Array.isArray(p) !== Array.isArray(g)) throw shapeError(key, p, g);
+      forEachLeaf(p, g, visit, key);
+    } else {
+      throw new TypeError(`parameter "${key}" is ${shapeOf(p)}, expected a number, a numeric array or an object of them`);
+    }
   }
-  return g as ParamValue;
 }
 
-/** 1 for a number field, the length for a Float64Array field. */
+/** 1 for a number, the length for an array. */
 function sizeOf(p: ParamValue): number {
   return typeof p === "number" ? 1 : p.length;
 }
@@ -119,21 +142,15 @@ export class SGD {
     if (this.nesterov && this.momentum === 0) throw new RangeError("nesterov momentum requires momentum > 0");
   }
 
-  step<P extends ParamObject<P>>(params: P, grads: GradsOf<P>): void {
-    const target = params as Record<string, ParamValue>;
-    const gradients = grads as Record<string, unknown>;
-    for (const key in target) {
-      const g = gradientFor(target, gradients, key);
-      if (g === null) continue;
-      const p = target[key];
+  step<P extends object>(params: P, grads: GradsOf<P>): void {
+    forEachLeaf(params, grads, (key, p, g, set) => {
       const v = this.momentum !== 0 ? stateBuffer(this.velocity, key, sizeOf(p)) : null;
-      if (p instanceof Float64Array) {
-        const ga = g as Float64Array;
-        for (let i = 0; i < p.length; i++) p[i] = this.updated(p[i], ga[i], v, i);
-      } else {
-        target[key] = this.updated(p, g as number, v, 0);
+      if (typeof p === "number") set(this.updated(p, g as number, v, 0));
+      else {
+        const ga = g as ArrayLike<number>;
+        for (let i = 0; i < p.length; i++) p[i] = this.updated(p[i]!, ga[i]!, v, i);
       }
-    }
+    });
   }
 
   /** New value of one parameter element p with gradient g (velocity v[i], if any). */
@@ -195,13 +212,8 @@ export class Adam {
     checkNonNegative("weightDecay", this.weightDecay);
   }
 
-  step<P extends ParamObject<P>>(params: P, grads: GradsOf<P>): void {
-    const target = params as Record<string, ParamValue>;
-    const gradients = grads as Record<string, unknown>;
-    for (const key in target) {
-      const g = gradientFor(target, gradients, key);
-      if (g === null) continue;
-      const p = target[key];
+  step<P extends object>(params: P, grads: GradsOf<P>): void {
+    forEachLeaf(params, grads, (key, p, g, set) => {
       const size = sizeOf(p);
       const m = stateBuffer(this.m, key, size);
       const v = stateBuffer(this.v, key, size);
@@ -209,13 +221,12 @@ export class Adam {
       this.t.set(key, t);
       const bc1 = 1 - this.beta1 ** t;
       const bc2 = 1 - this.beta2 ** t;
-      if (p instanceof Float64Array) {
-        const ga = g as Float64Array;
-        for (let i = 0; i < p.length; i++) p[i] = this.updated(p[i], ga[i], m, v, i, bc1, bc2);
-      } else {
-        target[key] = this.updated(p, g as number, m, v, 0, bc1, bc2);
+      if (typeof p === "number") set(this.updated(p, g as number, m, v, 0, bc1, bc2));
+      else {
+        const ga = g as ArrayLike<number>;
+        for (let i = 0; i < p.length; i++) p[i] = this.updated(p[i]!, ga[i]!, m, v, i, bc1, bc2);
       }
-    }
+    });
   }
 
   /** New value of one parameter element; bc1, bc2 are the bias corrections 1 - beta^t. */

@@ -8,6 +8,7 @@ import { pathToFileURL } from "node:url";
 import { expect } from "vitest";
 import { compileFiles, type FileResult } from "../compiler/index.ts";
 import { numericGradient, maxRelativeError, relativeError, directionalDerivative, mulberry32, type Args } from "../runtime/gradcheck.ts";
+import { type Tree, leaves, fromLeaves } from "../runtime/tree.ts";
 
 export const ROOT = path.resolve(import.meta.dirname, "..");
 export const RUNTIME = path.join(ROOT, "runtime/index.ts");
@@ -138,4 +139,55 @@ export function expectAllModes(src: Mod, grad: Mod, name: string, args: Args, na
       expect(maxRelativeError(got, want), `${name}Hvp hvp.${w}: ${Array.from(got)} vs ${Array.from(want)}`).toBeLessThan(1e-5);
     }
   }
+}
+
+/**
+ * expectAllModes for functions whose arguments may be trees (objects of numbers and arrays,
+ * nested; see runtime/tree.ts): each leaf is checked as one argument of the flattened function,
+ * against generated functions called with trees and returning trees of the same shape.
+ */
+export function expectAllModesTree(src: Mod, grad: Mod, name: string, args: Tree[], names: string[], wrt: string[] = names, seed = 1, tol = 1e-6): void {
+  const counts = args.map((a) => leaves(a).length);
+  const leafNames = args.flatMap((a, i) => leaves(a, names[i]).map((l) => l.path));
+  const owner = args.flatMap((a, i) => leaves(a).map(() => names[i]!));
+  const flat: Args = args.flatMap((a) => leaves(a).map((l) => (typeof l.value === "number" ? l.value : Float64Array.from(l.value))));
+  const rebuild = (xs: Args): Tree[] => {
+    let k = 0;
+    return args.map((a, i) => fromLeaves(a, xs.slice(k, (k += counts[i]!))));
+  };
+  /** A tree result (grad, hvp) keyed by leaf names. */
+  const flatten = (t: Record<string, Tree>): Record<string, number | Float64Array> => {
+    const out: Record<string, number | Float64Array> = {};
+    names.forEach((n, i) => {
+      if (!wrt.includes(n) || t[n] === undefined) return;
+      for (const l of leaves(t[n]!, n)) out[l.path] = typeof l.value === "number" ? l.value : Float64Array.from(l.value);
+    });
+    return out;
+  };
+  /** A direction keyed by leaf names, as trees keyed by parameter names. */
+  const direction = (v: Record<string, number | Float64Array>): Record<string, Tree> => {
+    const out: Record<string, Tree> = {};
+    names.forEach((n, i) => {
+      if (!wrt.includes(n)) return;
+      out[n] = fromLeaves(args[i]!, leaves(args[i]!, n).map((l) => v[l.path] ?? (typeof l.value === "number" ? 0 : new Float64Array(l.value.length))));
+    });
+    return out;
+  };
+  const split = (xs: unknown[]): [Args, Record<string, number | Float64Array>] => [xs.slice(0, flat.length) as Args, xs[flat.length] as Record<string, number | Float64Array>];
+  const flatSrc = { [name]: (...xs: Args) => src[name](...rebuild(xs)) };
+  const flatGrad: Mod = {
+    [name + "Grad"]: (...xs: Args) => {
+      const r = grad[name + "Grad"](...rebuild(xs));
+      return { value: r.value, grad: flatten(r.grad) };
+    },
+  };
+  if (grad[name + "Jvp"]) flatGrad[name + "Jvp"] = (...xs: unknown[]) => { const [a, v] = split(xs); return grad[name + "Jvp"](...rebuild(a), direction(v)); };
+  if (grad[name + "Hvp"]) {
+    flatGrad[name + "Hvp"] = (...xs: unknown[]) => {
+      const [a, v] = split(xs);
+      const r = grad[name + "Hvp"](...rebuild(a), direction(v));
+      return { value: r.value, grad: flatten(r.grad), hvp: flatten(r.hvp) };
+    };
+  }
+  expectAllModes(flatSrc, flatGrad, name, flat, leafNames, leafNames.filter((_, k) => wrt.includes(owner[k]!)), seed, tol);
 }

@@ -68,6 +68,6 @@ describe("playground session", () => {
     expect(a.value).toBeCloseTo(0.5 - 0.25 + 1, 15);
     expect(a.signature).toBe("coeffs: Float64Array, t: number");
     expect(a.functions.length).toBeGreaterThan(10);
-    expect(defaultPoint({ params: [{ name: "w", type: "arr" }, { name: "b", type: "num" }] } as never)).toBe("w=[0.5,-0.25,1],b=1");
+    expect(defaultPoint({ params: [{ name: "w", type: "arr", field: "w" }, { name: "b", type: "num", field: "b" }, { name: "W1", type: "arr", field: "p", path: ["W1"] }] } as never)).toBe("w=[0.5,-0.25,1],b=1,p.W1=[0.5,-0.25,1]");
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Values of a function's parameters written as text, for the command line and the playground:
  * `x1=1.5,x2=0.5`, arrays as `w=[0.1,0.2]`, booleans as `true`; or as JSON
- * (`{ "x1": 1.5, "w": [0.1, 0.2] }`). Checked against the function's parameters.
+ * (`{ "x1": 1.5, "w": [0.1, 0.2] }`). The fields of an object parameter are named by their paths
+ * (`p.W1=[…]`, or nested objects in JSON). Checked against the function's parameters.
  */
 import type { IRFunction } from "../ir/types.ts";
 import type { Value } from "../ir/interpret.ts";
@@ -52,7 +53,15 @@ export function parseJsonValues(text: string, what: string): Record<string, Valu
   }
   if (typeof data !== "object" || data === null || Array.isArray(data)) throw new ValueError(`${what} must hold an object: { "name": value, … }`);
   const out: Record<string, Value> = {};
-  for (const [k, v] of Object.entries(data)) out[k] = fromJson(v, `${what} ${k}`);
+  // an object parameter's fields are named by their paths (`p.W1`)
+  const visit = (obj: object, prefix: string) => {
+    for (const [k, v] of Object.entries(obj)) {
+      const name = prefix ? `${prefix}.${k}` : k;
+      if (v !== null && typeof v === "object" && !Array.isArray(v)) visit(v, name);
+      else out[name] = fromJson(v, `${what} ${name}`);
+    }
+  };
+  visit(data, "");
   return out;
 }
 
@@ -79,24 +88,35 @@ export function parseAssignments(spec: string, option: string): Record<string, V
 
 const typeName = (t: string) => (t === "arr" ? "Float64Array" : t === "bool" ? "boolean" : "number");
 
-/** `x1: number, x2: number` */
-export function signatureText(ir: IRFunction): string {
-  return ir.params.map((p) => `${p.name}: ${typeName(p.type)}`).join(", ");
+/** How a parameter is written in values: its name, or the path to a field of an object parameter (`p.W1`). */
+export function valueName(p: IRFunction["params"][number]): string {
+  return [p.field, ...(p.path ?? [])].join(".");
 }
 
-/** Checks that every parameter has a value of its type (unless `all` is false), and that no unknown name is given. */
-export function checkValues(ir: IRFunction, values: Record<string, Value>, option: string, all: boolean): void {
+/** `x1: number, x2: number` */
+export function signatureText(ir: IRFunction): string {
+  return ir.params.map((p) => `${valueName(p)}: ${typeName(p.type)}`).join(", ");
+}
+
+/**
+ * Checks that every parameter has a value of its type (unless `all` is false), and that no
+ * unknown name is given; returns the values keyed by the IR's parameter names.
+ */
+export function checkValues(ir: IRFunction, values: Record<string, Value>, option: string, all: boolean): Record<string, Value> {
   const params = signatureText(ir);
   for (const k of Object.keys(values)) {
-    if (!ir.params.some((p) => p.name === k)) throw new ValueError(`${option}: ${ir.name} has no parameter '${k}' (its parameters: ${params})`);
+    if (!ir.params.some((p) => valueName(p) === k)) throw new ValueError(`${option}: ${ir.name} has no parameter '${k}' (its parameters: ${params})`);
   }
+  const out: Record<string, Value> = {};
   for (const p of ir.params) {
-    const v = values[p.name];
+    const v = values[valueName(p)];
     if (v === undefined) {
-      if (all) throw new ValueError(`${option}: no value for '${p.name}' (${ir.name} takes ${params})`);
+      if (all) throw new ValueError(`${option}: no value for '${valueName(p)}' (${ir.name} takes ${params})`);
       continue;
     }
     const ok = p.type === "num" ? typeof v === "number" : p.type === "bool" ? typeof v === "boolean" : v instanceof Float64Array;
-    if (!ok) throw new ValueError(`${option}: '${p.name}' is a ${typeName(p.type)}, got ${v instanceof Float64Array ? "an array" : typeof v}`);
+    if (!ok) throw new ValueError(`${option}: '${valueName(p)}' is a ${typeName(p.type)}, got ${v instanceof Float64Array ? "an array" : typeof v}`);
+    out[p.name] = v;
   }
+  return out;
 }

@@ -227,9 +227,13 @@ export interface IRFunction {
   /**
    * The source function's parameters: the IR variable holding each (`name`, renamed when the
    * source name would shadow what generated code calls, such as `zeros`) and its source name
-   * (`field`: the key of its gradient, tangent and out buffer).
+   * (`field`: the key of its gradient, tangent and out buffer). A parameter that is a record
+   * flattens to one leaf per number or array inside it, reached by `path` (`p.layers[0]` aside,
+   * see ir/shape.ts): `{ name: "W1", field: "p", path: ["W1"] }`.
    */
-  params: { name: string; type: Type; field: string; list?: boolean }[];
+  params: { name: string; type: Type; field: string; path?: string[]; list?: boolean }[];
+  /** The source parameters, in order: the generated functions' own parameters. */
+  inputs: { name: string; field: string; shape: import("./shape.ts").Shape }[];
   /** IR variables of the parameters derivatives are wanted for (all numeric ones unless `@wrt`). */
   wrt: string[];
   /** Float64Array parameters holding the results of a vector-valued function (`@out`). */
@@ -251,6 +255,8 @@ export type TypeSpec =
   | { k: "boolean" }
   | { k: "Float64Array" }
   | { k: "number[]" }
+  /** An array of records or arrays (`{ W: Float64Array }[]`). */
+  | { k: "list"; elem: TypeSpec }
   | { k: "object"; props: { name: string; type: TypeSpec; optional?: boolean }[] };
 
 export interface Param {

@@ -39,7 +39,7 @@ const CASES: Case[] = [
     file: "unsupported-string.ts", code: Codes.UnsupportedSyntax, line: 5, col: 14, names: [/string/i], fix: SUGGESTS_FIX,
   },
   {
-    file: "unsupported-object-literal.ts", code: Codes.UnsupportedSyntax, line: 4, col: 13, names: [/object literal/i], fix: SUGGESTS_FIX,
+    file: "unsupported-object-literal.ts", code: Codes.UnsupportedSyntax, line: 4, col: 15, names: [/spread in an object literal/i], fix: /write each field as name: value/,
   },
   { file: "unsupported-class.ts", code: Codes.UnsupportedSyntax, line: 4, col: 3, names: [/class declaration/], fix: SUGGESTS_FIX },
   {
@@ -74,8 +74,10 @@ const CASES: Case[] = [
   { file: "recursion-direct.ts", code: Codes.Recursion, line: 5, col: 10, names: [/'f' is recursive \(f -> f\)/], fix: /Rewrite it as a loop/ },
   { file: "recursion-mutual.ts", code: Codes.Recursion, line: 9, col: 10, names: [/recursive \(f -> even -> odd -> even\)/], fix: /Rewrite it as a loop/ },
   // ---- signatures and tags
-  { file: "param-string.ts", code: Codes.NonNumericParameter, line: 3, col: 37, names: [/Parameter 'label' of 'f'/, /'string'/], fix: /Pass other data as numbers or Float64Arrays/ },
-  { file: "param-object.ts", code: Codes.NonNumericParameter, line: 3, col: 22, names: [/Parameter 'p'/, /'\{ x: number; y: number; \}'/], fix: /Pass other data as numbers or Float64Arrays/ },
+  { file: "param-string.ts", code: Codes.NonNumericParameter, line: 3, col: 37, names: [/Parameter 'label' of 'f'/, /'string'/], fix: /Pass other data as numbers or arrays/ },
+  { file: "param-object.ts", code: Codes.NonNumericParameter, line: 3, col: 22, names: [/Parameter 'p'/, /'\{ x: number; label: string; \}'/, /its field 'label'/], fix: /Pass other data as numbers or arrays/ },
+  { file: "param-optional-field.ts", code: Codes.NonNumericParameter, line: 3, col: 22, names: [/Parameter 'p'/, /field 'b' is optional/], fix: /make it required/ },
+  { file: "object-param-write.ts", code: Codes.UnsupportedSyntax, line: 4, col: 3, names: [/Writing 'p\.b'/, /object passed in/], fix: /copy the field into a local/ },
   { file: "return-string.ts", code: Codes.NonNumericReturn, line: 3, col: 31, names: [/'f' returns 'string'/], fix: /must return a 'number'/ },
   { file: "return-void.ts", code: Codes.NonNumericReturn, line: 3, col: 50, names: [/'f' returns 'void'/], fix: /must return a 'number'/ },
   { file: "wrt-not-parameter.ts", code: Codes.BadTag, line: 4, col: 4, names: [/@wrt names 'z'/, /not a numeric/], fix: /: x, y\)/ },

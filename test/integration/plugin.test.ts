@@ -110,6 +110,24 @@ describe("CommonJS output", () => {
 });
 
 describe("diagnostics in tspc's output", () => {
+  it("locates an error found after lowering in a file shifted down by blank lines", { timeout: 240_000 }, async () => {
+    // reverse mode reports this one (a BLAS call scaled by a differentiated number), at line 6
+    // of the function's source; five blank lines above it move it to line 11
+    const late = `import { scal } from "adjoint-runtime";
+/** @differentiable */
+export function late(x: Float64Array, a: number): number {
+  const y = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) y[i] = x[i];
+  scal(y.length, a, y);
+  return y[0];
+}
+`;
+    const dir = tempProject("plugin-shifted", { "src/late.ts": "\n".repeat(5) + late }, EXAMPLE);
+    const r = await run(dir, [TSPC, "-p", ".", "--noEmit"]);
+    expect(r.status).toBe(2);
+    expect(r.output).toContain("src/late.ts(11,3): error TS91001: Argument 2 of 'scal' depends on a differentiated input");
+  });
+
   it("reports adjoint errors and marker misuse as located compiler errors", { timeout: 240_000 }, async () => {
     const dir = tempProject("plugin-broken", {
       "src/broken.ts": BROKEN,

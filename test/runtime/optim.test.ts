@@ -79,7 +79,7 @@ describe("SGD", () => {
     const p = { w: new Float64Array(3), b: 0 };
     expect(() => opt.step(p, { w: new Float64Array(2), b: 1 })).toThrow(/"w"/);
     expect(() => opt.step(p, { w: new Float64Array(2), b: 1 })).toThrow(RangeError);
-    expect(() => opt.step(p, { w: new Float64Array(3), b: new Float64Array(1) })).toThrow(/"b"/);
+    expect(() => opt.step(p, { w: new Float64Array(3), b: new Float64Array(1) } as any)).toThrow(/"b"/);
     expect(() => opt.step(p, { w: 1, b: 1 } as any)).toThrow(RangeError);
   });
 

@@ -10,12 +10,14 @@ import ts from "typescript";
 import { Codes, type Diagnostic, diagnosticAt, diagnosticAtSpan } from "../../diagnostics.ts";
 import type { Type } from "../../ir/types.ts";
 import { MODES } from "../../naming.ts";
+import { type Shape, shapeOf, isShape } from "../../ir/shape.ts";
 
 export interface AnnotatedFunction {
   name: string;
   decl: ts.FunctionDeclaration;
   sourceFile: ts.SourceFile;
-  params: { name: string; type: Type; list?: boolean }[];
+  /** Numbers, arrays, and records of them (`rec`, flattened by lowering; see ir/shape.ts). */
+  params: { name: string; type: Type | "rec"; list?: boolean; shape: Shape }[];
   /** Parameters derivatives are taken for. */
   wrt: string[];
   /** Modes requested with `@modes`, if any. */
@@ -51,6 +53,11 @@ export function irTypeOf(type: ts.Type, checker: ts.TypeChecker): Type | undefin
   if (sym && sym.getName() === "Float64Array") return "arr";
   if (isNumberArray(type, checker)) return "arr";
   return undefined;
+}
+
+/** A record whose leaves are numbers and arrays (lists of records are not parameters yet). */
+function recordOfLeaves(s: Shape): boolean {
+  return s.k === "rec" ? s.fields.every((f) => recordOfLeaves(f.shape)) : s.k !== "list";
 }
 
 /** `number[]`, `Array<number>` and their readonly forms. */
@@ -118,7 +125,7 @@ function checkSignature(
     return undefined;
   }
   const name = decl.name.text;
-  const params: { name: string; type: Type }[] = [];
+  const params: AnnotatedFunction["params"] = [];
   for (const p of decl.parameters) {
     if (ts.isIdentifier(p.name) && p.name.text === "this") {
       diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax,
@@ -130,14 +137,17 @@ function checkSignature(
         `Parameter '${p.name.getText(sf)}' of '${name}': destructured, rest, optional and default parameters are not supported; declare plain parameters typed number or Float64Array.`, p, sf));
       continue;
     }
-    const t = irTypeOf(checker.getTypeAtLocation(p), checker);
-    if (t !== "num" && t !== "arr") {
+    const type = checker.getTypeAtLocation(p);
+    const shape = shapeOf(type, checker);
+    if (!isShape(shape) || shape.k === "list" || (shape.k === "rec" && !recordOfLeaves(shape))) {
+      const why = !isShape(shape) ? `: ${shape.reason}` : shape.k === "list" ? ": lists of objects or arrays are not supported as parameters" : "";
       diagnostics.push(diagnosticAt(Codes.NonNumericParameter,
-        `Parameter '${p.name.text}' of '${name}' has type '${checker.typeToString(checker.getTypeAtLocation(p))}': differentiable functions take 'number', 'Float64Array' and 'number[]' parameters. Pass other data as numbers or Float64Arrays, or move the non-numeric work out of the function.`,
+        `Parameter '${p.name.text}' of '${name}' has type '${checker.typeToString(type)}'${why}. Differentiable functions take numbers, Float64Arrays, number[] and objects of them (nested objects too). Pass other data as numbers or arrays, or move the non-numeric work out of the function.`,
         p.type ?? p, sf));
       continue;
     }
-    params.push({ name: p.name.text, type: t, ...(t === "arr" && isNumberArray(checker.getTypeAtLocation(p), checker) ? { list: true } : {}) });
+    const t = shape.k === "rec" ? "rec" : shape.k;
+    params.push({ name: p.name.text, type: t, shape, ...(shape.k === "arr" && shape.list ? { list: true } : {}) });
   }
   const tags = jsDocTags(decl);
   const outputs: string[] = [];

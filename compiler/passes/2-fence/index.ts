@@ -16,18 +16,14 @@
  * routines, and calls of helper functions (inlined).
  */
 import ts from "typescript";
-import { Codes, type Code, type Diagnostic, diagnosticAt } from "../../diagnostics.ts";
-import type { Type } from "../../ir/types.ts";
-import { MATH_CONSTANTS, ruleFor, supportedMathFunctions } from "../../rules/index.ts";
-import { ARRAY_RULES } from "../../rules/blas.ts";
-import { type AnnotatedFunction, irTypeOf } from "../1-parse/index.ts";
-import {
-  type ResolveContext, resolveCallee, skipParens, mathMember, outerName, isDeclaredIn, annotatedType, isNewFloat64Array,
-  isHostCall, isErrorConstruction,
-} from "../3-lower/resolve.ts";
-import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, BINARY_OPS, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
-import { statementFix, describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
+import { Codes, type Diagnostic } from "../../diagnostics.ts";
+import { type AnnotatedFunction } from "../1-parse/index.ts";
+import { type ResolveContext, skipParens, isDeclaredIn, annotatedType, isNewFloat64Array, isHostCall } from "../3-lower/resolve.ts";
+import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
+import { statementFix, describeSyntax, describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
+import { type Scope, findReturn, isPure, isValue, stripTypes } from "./state.ts";
+import { ExpressionFence } from "./expressions.ts";
 
 export type FenceOptions = ResolveContext;
 
@@ -37,60 +33,7 @@ export function fence(fn: AnnotatedFunction, opts: FenceOptions): Diagnostic[] {
   return f.diagnostics;
 }
 
-/** The function being checked: the annotated one or a helper it calls. */
-interface Scope {
-  decl: ts.FunctionDeclaration;
-  name: string;
-  /** Returns nothing (a void helper, or a function with @out results). */
-  isVoid: boolean;
-  isMain: boolean;
-  /** Loops enclosing the current statement, innermost last. */
-  loops: (ts.IterationStatement | ts.SwitchStatement)[];
-  /** Array parameters bound to the annotated function's inputs: writing them would mutate the caller's data. */
-  inputs: Set<string>;
-}
-
-class Fence {
-  readonly diagnostics: Diagnostic[] = [];
-  private checker: ts.TypeChecker;
-  private stack: ts.FunctionDeclaration[] = [];
-  private checkedHelpers = new Set<string>();
-
-  constructor(private fn: AnnotatedFunction, private cx: ResolveContext) {
-    this.checker = cx.checker;
-  }
-
-  /** IR types of the locals declared so far (from their annotation or initialiser). */
-  private localTypes = new Map<ts.Symbol, Type>();
-  /** Declarations already reported: their uses are not reported again. */
-  private poisoned = new Set<ts.Symbol>();
-
-  private report(code: Code, message: string, node: ts.Node): undefined {
-    if (!this.mentionsPoisoned(node)) this.diagnostics.push(diagnosticAt(code, message, node, node.getSourceFile()));
-    const declared = ts.isVariableDeclaration(node) || ts.isClassDeclaration(node) || ts.isFunctionDeclaration(node) ? node
-      : ts.isVariableDeclaration(node.parent) && node.parent.initializer === node ? node.parent : undefined;
-    if (declared?.name && ts.isIdentifier(declared.name)) {
-      const sym = this.checker.getSymbolAtLocation(declared.name);
-      if (sym) this.poisoned.add(sym);
-    }
-    return undefined;
-  }
-
-  private mentionsPoisoned(node: ts.Node): boolean {
-    if (this.poisoned.size === 0) return false;
-    let found = false;
-    const visit = (n: ts.Node) => {
-      if (found) return;
-      if (ts.isIdentifier(n)) {
-        const sym = this.checker.getSymbolAtLocation(n);
-        if (sym && this.poisoned.has(sym)) found = true;
-      }
-      ts.forEachChild(n, visit);
-    };
-    visit(node);
-    return found;
-  }
-
+class Fence extends ExpressionFence {
   run(): void {
     const { decl } = this.fn;
     const inputs = new Set(this.fn.params.filter((p) => p.type === "arr" && !this.fn.outputs.includes(p.name)).map((p) => p.name));
@@ -100,7 +43,7 @@ class Fence {
     this.stack.pop();
   }
 
-  private functionBody(scope: Scope): void {
+  protected functionBody(scope: Scope): void {
     const body = scope.decl.body!;
     if (scope.isMain && scope.isVoid) {
       const early = findReturn(body);
@@ -124,11 +67,11 @@ class Fence {
 
   // ---------------------------------------------------------------- statements
 
-  private statements(list: readonly ts.Statement[], scope: Scope): void {
+  protected statements(list: readonly ts.Statement[], scope: Scope): void {
     for (const s of list) this.statement(s, scope);
   }
 
-  private statement(s: ts.Statement, scope: Scope): void {
+  protected statement(s: ts.Statement, scope: Scope): void {
     if (ts.isReturnStatement(s)) {
       if (scope.isVoid) {
         this.report(Codes.UnsupportedSyntax, `Early 'return' in the void helper '${scope.name}' is not supported: let control reach the end of the helper, or return a number from it.`, s);
@@ -233,7 +176,7 @@ class Fence {
     this.report(Codes.UnsupportedSyntax, `${describeSyntax(s)} is not supported in a differentiable function: ${statementFix(s)}`, s);
   }
 
-  private declarations(list: ts.VariableDeclarationList, scope: Scope): void {
+  protected declarations(list: ts.VariableDeclarationList, scope: Scope): void {
     for (const d of list.declarations) {
       if (ts.isArrayBindingPattern(d.name)) {
         if (!d.initializer) continue;
@@ -250,21 +193,42 @@ class Fence {
         }
         continue;
       }
-      if (!ts.isIdentifier(d.name)) {
-        this.report(Codes.UnsupportedSyntax, "Destructuring of objects is not supported here: read the fields one by one.", d);
-        continue;
-      }
       if (!(list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const))) {
         this.report(Codes.UnsupportedSyntax, "'var' declarations are not supported: use 'let' or 'const'.", d);
         continue;
       }
+      if (ts.isObjectBindingPattern(d.name)) {
+        if (!d.initializer) continue; // a syntax error TypeScript reports
+        const t = this.expr(d.initializer, scope);
+        if (t === undefined) continue;
+        if (t !== "obj") {
+          this.report(Codes.UnsupportedSyntax, `'${d.initializer.getText()}' is ${describeType(t)}, not an object: destructure objects with const { a, b } = p.`, d.initializer);
+          continue;
+        }
+        this.objectPattern(d.name, this.isLocalRecord(d.initializer));
+        continue;
+      }
+      if (!ts.isIdentifier(d.name)) continue; // array patterns above
       const init = d.initializer && skipParens(d.initializer);
       if (init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) {
         this.report(Codes.Closure, `'${d.name.text}' is a function expression (a closure), which cannot be differentiated: write a module-level helper function and call it.`, init);
         continue;
       }
-      if (init && ts.isObjectLiteralExpression(init)) {
-        this.report(Codes.UnsupportedSyntax, "An object literal is not supported in a differentiable function: use separate number variables, or a Float64Array.", init);
+      const sym = this.checker.getSymbolAtLocation(d.name);
+      if (init && (ts.isObjectLiteralExpression(stripTypes(init)) || this.typeOfNode(d.name) === "obj")) {
+        const t = this.expr(init, scope);
+        if (t === undefined) {
+          if (sym) this.poisoned.add(sym);
+          continue;
+        }
+        if (t !== "obj") {
+          this.report(Codes.UnsupportedSyntax, `'${d.name.text}' is an object but initialised with ${describeType(t)}.`, init);
+          continue;
+        }
+        if (sym) {
+          this.localTypes.set(sym, "obj");
+          if (this.isLocalRecord(init)) this.localRecords.add(sym);
+        }
         continue;
       }
       const annotated = annotatedType(d, this.checker);
@@ -273,7 +237,6 @@ class Fence {
         nonNumeric();
         continue;
       }
-      const sym = this.checker.getSymbolAtLocation(d.name);
       if (annotated === "arr" || (annotated === undefined && init && (isNewFloat64Array(init) || this.looksLikeArray(init)))) {
         if (sym) this.localTypes.set(sym, "arr");
         if (init) this.arrayInitializer(init, scope);
@@ -297,77 +260,45 @@ class Fence {
     }
   }
 
-  private arrayInitializer(e: ts.Expression, scope: Scope): void {
-    this.arrayValue(e, scope);
-  }
-
-  /**
-   * An array-valued expression: a name of an array, a window (`subarray`), or a new array
-   * (an array literal, `new Float64Array(n | xs | [..])`, `Float64Array.from(xs)`, `.of(..)`,
-   * `xs.slice()`, `new Array(n).fill(v)`); whether it is one (reported otherwise).
-   */
-  private arrayValue(e0: ts.Expression, scope: Scope): boolean {
-    const e = stripTypes(e0);
-    const bad = (what: string) => (this.report(Codes.UnsupportedSyntax, what, e0), false);
-    const numbers = (xs: readonly ts.Expression[]) => {
-      for (const x of xs) {
-        if (ts.isSpreadElement(x)) {
-          if (xs.length !== 1) return bad("A spread in an array literal is supported alone, as a copy: [...xs]. Build longer arrays with new Float64Array(n) and set().");
-          if (!this.arrayValue(x.expression, scope)) return false;
-          continue;
-        }
-        if (ts.isOmittedExpression(x)) return bad("An array literal with holes is not supported: write every element.");
-        const t = this.expr(x, scope);
-        if (t === undefined) return false;
-        if (t !== "num") return bad(`An array element must be a number, but '${x.getText()}' is ${describeType(t)}.`);
+  /** `{ a, b: c, inner: { d } }` of an object: plain names bound to fields (no rest or defaults). */
+  protected objectPattern(pattern: ts.ObjectBindingPattern, local: boolean): void {
+    for (const el of pattern.elements) {
+      if (el.dotDotDotToken || el.initializer || (el.propertyName && !ts.isIdentifier(el.propertyName) && !ts.isStringLiteral(el.propertyName))) {
+        const what = el.dotDotDotToken ? "a rest element" : el.initializer ? "a default value" : "a computed name";
+        this.report(Codes.UnsupportedSyntax, `Object destructuring with ${what} is not supported: name the fields, const { a, b: c } = p.`, el);
+        continue;
       }
-      return true;
-    };
-    if (ts.isIdentifier(e)) return this.arrayReference(e, scope) !== undefined;
-    if (ts.isArrayLiteralExpression(e)) return numbers(e.elements);
-    if (ts.isNewExpression(e) && ts.isIdentifier(e.expression) && (e.expression.text === "Float64Array" || e.expression.text === "Array")) {
-      const args = e.arguments ?? [];
-      if (args.length > 1) return bad(`new ${e.expression.text}(...) takes one argument: a length, or for Float64Array an array to copy.`);
-      if (args.length === 0) return true;
-      const a = stripTypes(args[0]);
-      if (e.expression.text === "Float64Array" && (ts.isArrayLiteralExpression(a) || this.looksLikeArray(a))) return ts.isArrayLiteralExpression(a) ? numbers(a.elements) : this.arrayValue(a, scope);
-      const t = this.expr(args[0], scope);
-      if (t === undefined) return false;
-      return t === "num" || bad(`new ${e.expression.text}(...) takes a length or an array.`);
-    }
-    if (ts.isCallExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === "Array" && e.arguments.length === 1) {
-      const t = this.expr(e.arguments[0], scope);
-      return t === "num" || (t !== undefined && bad("Array(n) takes a length."));
-    }
-    const m = methodCall(e);
-    if (m && ts.isIdentifier(m.recv) && (m.recv.text === "Float64Array" || m.recv.text === "Array")) {
-      if (m.name === "of") return numbers(m.args);
-      if (m.name === "from" && m.args.length === 1) return this.arrayValue(m.args[0], scope);
-      return bad(`'${m.recv.text}.${m.name}(...)' is not supported: use ${m.recv.text}.from(xs) or ${m.recv.text}.of(a, b, ...).`);
-    }
-    if (m && (m.name === "subarray" || m.name === "slice" || m.name === "fill")) {
-      if (!this.arrayValue(m.recv, scope)) return false;
-      if (m.args.length > (m.name === "fill" ? 3 : 2)) return bad(`'${m.name}' takes at most ${m.name === "fill" ? 3 : 2} arguments.`);
-      for (const a of m.args) {
-        const t = this.expr(a, scope);
-        if (t === undefined) return false;
-        if (t !== "num") return bad(`The arguments of '${m.name}' are numbers.`);
+      if (ts.isArrayBindingPattern(el.name)) {
+        this.report(Codes.UnsupportedSyntax, "An array pattern inside an object pattern is not supported: destructure the array in its own declaration.", el.name);
+        continue;
       }
-      return true;
+      const t = this.typeOfNode(el.name);
+      if (t === undefined || t === "bool") {
+        this.report(Codes.NonNumericParameter, `The field '${(el.propertyName ?? el.name).getText()}' has type '${this.checker.typeToString(this.checker.getTypeAtLocation(el.name))}': differentiable code reads numbers, arrays and objects of them.`, el);
+        continue;
+      }
+      if (ts.isObjectBindingPattern(el.name)) {
+        this.objectPattern(el.name, local);
+        continue;
+      }
+      const sym = this.checker.getSymbolAtLocation(el.name);
+      if (!sym) continue;
+      this.localTypes.set(sym, t);
+      if (t === "obj" && local) this.localRecords.add(sym);
     }
-    if (m && this.looksLikeArray(m.recv)) {
-      return bad(`The array method '${m.name}' is not supported here: use subarray, slice, fill or set, or a loop over the elements.`);
-    }
-    const t = this.expr(e, scope);
-    return t === "arr" || (t !== undefined && bad(`'${e0.getText()}' is not an array.`));
   }
 
-  /** Whether an expression is typed as an array (Float64Array or number[]). */
-  private looksLikeArray(e: ts.Expression): boolean {
-    return this.typeOfNode(e) === "arr";
+  /** Whether a record expression is an object of this function (which it may write), not a parameter's. */
+  protected isLocalRecord(e0: ts.Expression): boolean {
+    let e = stripTypes(e0);
+    if (ts.isObjectLiteralExpression(e)) return true;
+    while (ts.isPropertyAccessExpression(e)) e = stripTypes(e.expression);
+    if (!ts.isIdentifier(e)) return false;
+    const sym = this.checker.getSymbolAtLocation(e);
+    return !!sym && this.localRecords.has(sym);
   }
 
-  private expressionStatement(e0: ts.Expression, scope: Scope): void {
+  protected expressionStatement(e0: ts.Expression, scope: Scope): void {
     const e = skipParens(e0);
     if (ts.isBinaryExpression(e) && isAssignmentOperator(e.operatorToken.kind)) {
       this.assignment(e.left, e.operatorToken.kind, e.right, e, scope);
@@ -405,32 +336,7 @@ class Fence {
     this.report(Codes.UnsupportedSyntax, `The expression statement '${e.getText()}' has no effect or is not supported: statements must be assignments, increments or calls.`, e);
   }
 
-  /** A value of the forward computation only: a message, a console argument, an error to throw. */
-  private hostValue(e0: ts.Expression, scope: Scope): void {
-    const e = skipParens(e0);
-    if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return;
-    if (ts.isTemplateExpression(e)) {
-      for (const span of e.templateSpans) this.hostValue(span.expression, scope);
-      return;
-    }
-    if (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.PlusToken && (isTextual(e.left) || isTextual(e.right))) {
-      this.hostValue(e.left, scope);
-      this.hostValue(e.right, scope);
-      return;
-    }
-    if (isErrorConstruction(e, this.checker)) {
-      for (const a of (e as ts.NewExpression).arguments ?? []) this.hostValue(a, scope);
-      return;
-    }
-    if (ts.isNewExpression(e)) {
-      this.report(Codes.UnsupportedSyntax, "Only Error, RangeError and TypeError can be thrown here: throw new RangeError(message).", e);
-      return;
-    }
-    const t = this.expr(e, scope);
-    if (t === "arr") this.report(Codes.UnsupportedSyntax, "A Float64Array cannot be printed or thrown here: pass its elements, or format them in a message.", e);
-  }
-
-  private assignment(left0: ts.Expression, opKind: ts.SyntaxKind, right: ts.Expression | undefined, at: ts.Node, scope: Scope): void {
+  protected assignment(left0: ts.Expression, opKind: ts.SyntaxKind, right: ts.Expression | undefined, at: ts.Node, scope: Scope): void {
     const left = skipParens(left0);
     if (compoundOperator(opKind) === "unsupported") {
       this.report(Codes.UnsupportedSyntax, `The assignment operator '${ts.tokenToString(opKind)}' is not supported: use =, +=, -=, *=, /=, %= or **=.`, at);
@@ -446,6 +352,10 @@ class Fence {
       const t = this.declaredType(sym);
       if (t === "arr") {
         this.report(Codes.UnsupportedSyntax, `Reassigning the array '${left.text}' is not supported: write its elements instead.`, left);
+        return;
+      }
+      if (t === "obj") {
+        this.report(Codes.UnsupportedSyntax, `Reassigning the object '${left.text}' is not supported: assign its fields (${left.text}.a = …) instead.`, left);
         return;
       }
       if (right) {
@@ -464,326 +374,21 @@ class Fence {
       if (right) this.numeric(right, scope, "A stored value", "Only numbers can be stored in a Float64Array.");
       return;
     }
-    this.report(Codes.UnsupportedSyntax, `Assignment to '${left.getText()}' is not supported: assign to local variables or Float64Array elements.`, left);
-  }
-
-  /** An expression naming an array or a window of one (`xs`, `xs.subarray(b, e)`); its base name. */
-  private arrayReference(e0: ts.Expression, scope: Scope): string | undefined {
-    const e = stripTypes(e0);
-    if (ts.isIdentifier(e)) {
-      const t = this.expr(e, scope);
-      if (t === undefined) return undefined;
-      if (t === "arr") return e.text;
-    } else {
-      const m = methodCall(e);
-      if (m && m.name === "subarray") return this.arrayValue(e, scope) ? this.arrayReference(m.recv, scope) : undefined;
-      if (this.expr(e, scope) === undefined) return undefined;
-    }
-    this.report(Codes.UnsupportedSyntax, `'${e0.getText()}' is not a Float64Array or number[] variable (or a subarray of one).`, e0);
-    return undefined;
-  }
-
-  /** A condition: a boolean, or a number tested for truthiness as JavaScript does. */
-  private condition(e: ts.Expression, scope: Scope): void {
-    const t = this.expr(e, scope);
-    if (t === "arr") this.report(Codes.UnsupportedSyntax, `The condition '${e.getText()}' is a Float64Array, which is always true: test its elements or its length.`, e);
-  }
-
-  private numeric(e: ts.Expression, scope: Scope, what: string, message = `${what} must be a number.`): void {
-    const t = this.expr(e, scope);
-    if (t !== undefined && t !== "num") this.report(Codes.UnsupportedSyntax, message, e);
-  }
-
-  // ---------------------------------------------------------------- expressions
-
-  private typeOfNode(n: ts.Node): Type | undefined {
-    return irTypeOf(this.checker.getTypeAtLocation(n), this.checker);
-  }
-
-  /**
-   * The type a local or parameter is declared with (not its narrowed type at a use, which asks
-   * TypeScript's flow analysis: quadratic in the length of a function reassigning a variable).
-   */
-  private declaredType(sym: ts.Symbol): Type | undefined {
-    const known = this.localTypes.get(sym);
-    if (known) return known;
-    const d = sym.valueDeclaration;
-    const at = d && (ts.isVariableDeclaration(d) || ts.isParameter(d)) ? d.name : d;
-    return at ? this.typeOfNode(at) : undefined;
-  }
-
-  private symbol(id: ts.Identifier): ts.Symbol | undefined {
-    const s = this.checker.getSymbolAtLocation(id);
-    if (!s) return this.report(Codes.UnsupportedSyntax, `Cannot resolve '${id.getText()}': declare it in this function, or pass it as a parameter.`, id);
-    return s;
-  }
-
-  /** Checks an expression; returns its IR type, or undefined once it has been reported. */
-  private expr(e0: ts.Expression, scope: Scope): Type | undefined {
-    const e = skipParens(e0);
-    if (ts.isNumericLiteral(e)) return "num";
-    if (e.kind === ts.SyntaxKind.TrueKeyword || e.kind === ts.SyntaxKind.FalseKeyword) return "bool";
-    if (ts.isIdentifier(e)) return this.identifier(e, scope);
-    if (ts.isPrefixUnaryExpression(e)) {
-      if (e.operator === ts.SyntaxKind.PlusPlusToken || e.operator === ts.SyntaxKind.MinusMinusToken) {
-        this.assignment(e.operand, ts.SyntaxKind.PlusEqualsToken, undefined, e, scope);
-        return "num";
+    if (ts.isPropertyAccessExpression(left) && this.typeOfNode(left.expression) === "obj") {
+      const t = this.field(left, scope);
+      if (t === undefined) return;
+      if (!this.isLocalRecord(left.expression)) {
+        this.report(Codes.UnsupportedSyntax, `Writing '${left.getText()}' would change an object passed in: copy the field into a local (let ${left.name.text} = ${left.getText()}) and write that, or build a new object.`, left);
+        return;
       }
-      if (e.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(skipParens(e.operand))) return "num";
-      const op = e.operator === ts.SyntaxKind.MinusToken ? "-" : e.operator === ts.SyntaxKind.PlusToken ? "+" : e.operator === ts.SyntaxKind.ExclamationToken ? "!" : undefined;
-      if (!op) return this.report(Codes.UnsupportedSyntax, `The operator '${ts.tokenToString(e.operator)}' is not supported: ${e.operator === ts.SyntaxKind.TildeToken ? "bitwise operators work on integers; use arithmetic (Math.floor, %, *)" : "use arithmetic and comparisons"} instead.`, e);
-      const t = this.expr(e.operand, scope);
-      if (t === undefined) return undefined;
-      if (op === "!" && t !== "bool") return this.report(Codes.UnsupportedSyntax, `'!' needs a boolean: write an explicit comparison such as '${e.operand.getText()} === 0'.`, e);
-      if (op !== "!" && t !== "num") return this.report(Codes.UnsupportedSyntax, `Unary '${op}' needs a number.`, e);
-      return op === "!" ? "bool" : "num";
-    }
-    if (ts.isPostfixUnaryExpression(e)) {
-      const before = this.diagnostics.length;
-      this.assignment(e.operand, ts.SyntaxKind.PlusEqualsToken, undefined, e, scope);
-      return this.diagnostics.length > before ? undefined : "num";
-    }
-    if (ts.isBinaryExpression(e)) return this.binary(e, scope);
-    if (ts.isConditionalExpression(e)) {
-      this.condition(e.condition, scope);
-      const a = this.expr(e.whenTrue, scope);
-      const b = this.expr(e.whenFalse, scope);
-      if (a === undefined || b === undefined) return undefined;
-      if (a !== b || a === "arr") return this.report(Codes.UnsupportedSyntax, "Both arms of a conditional expression must be numbers (or both booleans).", e);
-      return a;
-    }
-    if (ts.isCallExpression(e)) return this.call(e, scope, false);
-    if (ts.isPropertyAccessExpression(e)) {
-      if (mathMember(e, this.checker)) {
-        if (MATH_CONSTANTS[e.name.text] === undefined) {
-          return this.report(Codes.UnknownCallee, `'Math.${e.name.text}' is not a supported Math constant or is used as a value (constants: ${Object.keys(MATH_CONSTANTS).map((k) => "Math." + k).join(", ")}).`, e);
-        }
-        return "num";
+      if (t !== "num") {
+        this.report(Codes.UnsupportedSyntax, `Reassigning the ${t === "arr" ? "array" : "object"} field '${left.getText()}' is not supported: write its ${t === "arr" ? "elements" : "fields"} instead.`, left);
+        return;
       }
-      if (e.name.text === "length") return this.arrayReference(e.expression, scope) === undefined ? undefined : "num";
-      return this.report(Codes.UnsupportedSyntax, `Property access '${e.getText()}' is not supported: only Math constants and '.length' of a Float64Array can be read. Pass the value as a parameter instead.`, e);
+      if (right) this.numeric(right, scope, "The assigned value", `'${left.getText()}' holds a number.`);
+      return;
     }
-    if (ts.isElementAccessExpression(e)) {
-      if (this.arrayReference(e.expression, scope) === undefined) return undefined;
-      const t = this.expr(e.argumentExpression, scope);
-      if (t === undefined) return undefined;
-      if (t !== "num") return this.report(Codes.UnsupportedSyntax, "An array index must be a number.", e.argumentExpression);
-      return "num";
-    }
-    if (ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) {
-      return this.expr(e.expression, scope);
-    }
-    if (ts.isArrowFunction(e) || ts.isFunctionExpression(e)) {
-      return this.report(Codes.Closure, "Function expressions (closures) are not supported in a differentiable function: write a module-level helper function and call it.", e);
-    }
-    if (ts.isNewExpression(e)) {
-      return this.report(Codes.UnsupportedSyntax, "'new Float64Array(n)' is supported only as the initialiser of a const or let declaration.", e);
-    }
-    return this.report(Codes.UnsupportedSyntax, `${describeSyntax(e)} is not supported in a differentiable function: ${fixFor(e)}`, e);
+    this.report(Codes.UnsupportedSyntax, `Assignment to '${left.getText()}' is not supported: assign to local variables, fields of local objects and array elements.`, left);
   }
 
-  private identifier(e: ts.Identifier, scope: Scope): Type | undefined {
-    if (e.text === "undefined") return this.report(Codes.UnsupportedSyntax, "'undefined' is not a number: use a number (for example NaN) instead.", e);
-    const sym = this.checker.getSymbolAtLocation(e);
-    if ((e.text === "NaN" || e.text === "Infinity") && (!sym || !isDeclaredIn(sym, scope.decl))) return "num";
-    if (!sym) return this.symbol(e) as undefined;
-    if (isDeclaredIn(sym, scope.decl)) {
-      const t = this.declaredType(sym);
-      if (!t) return this.report(Codes.NonNumericParameter, `'${e.text}' has type '${this.checker.typeToString(this.checker.getTypeAtLocation(e))}': only number, boolean and Float64Array values are supported in a differentiable function.`, e);
-      return t;
-    }
-    const outer = outerName(sym, this.checker);
-    switch (outer.kind) {
-      case "constant": return "num";
-      case "module-constant":
-        return this.report(Codes.Closure, `'${e.text}' is a module-level constant that is not a constant expression: reading outer values is not supported. Pass it as a parameter, or initialise it from literals, Math constants and other constants (numeric literal constant expressions).`, e);
-      case "outer-variable":
-        return this.report(Codes.Closure, `'${e.text}' is a variable declared outside this function: reading outer mutable state is not supported. Pass it as a parameter.`, e);
-      case "other":
-        return this.report(Codes.Closure, `'${e.text}' is not a parameter or local variable of this function: pass it as a parameter.`, e);
-    }
-  }
-
-  private binary(e: ts.BinaryExpression, scope: Scope): Type | undefined {
-    const k = e.operatorToken.kind;
-    if (isAssignmentOperator(k)) {
-      const before = this.diagnostics.length;
-      this.assignment(e.left, k, e.right, e, scope);
-      return this.diagnostics.length > before ? undefined : this.expr(e.left, scope);
-    }
-    if (k === ts.SyntaxKind.CommaToken) {
-      this.expressionStatement(e.left, scope);
-      return this.expr(e.right, scope);
-    }
-    const op = BINARY_OPS[k];
-    if (!op) return this.report(Codes.UnsupportedSyntax, `The operator '${e.operatorToken.getText()}' is not supported in a differentiable function: ${operatorFix(k)}`, e.operatorToken);
-    const a = this.expr(e.left, scope);
-    const b = this.expr(e.right, scope);
-    if (a === undefined || b === undefined) return undefined;
-    const rule = ruleFor(op)!;
-    const logical = op === "&&" || op === "||";
-    const equality = op === "===" || op === "!==" || op === "==" || op === "!=";
-    if (equality && a === "bool" && b === "bool") return "bool";
-    for (const [t, node] of [[a, e.left], [b, e.right]] as const) {
-      if (logical && t !== "bool") return this.report(Codes.UnsupportedSyntax, `'${op}' needs booleans: write an explicit comparison for '${node.getText()}'.`, node);
-      if (!logical && t !== "num") return this.report(Codes.UnsupportedSyntax, `'${op}' needs numbers${equality ? " (or two booleans)" : ""}, but '${node.getText()}' is ${describeType(t)}.`, node);
-    }
-    return rule.result;
-  }
-
-  // ---------------------------------------------------------------- calls
-
-  private call(e: ts.CallExpression, scope: Scope, asStatement: boolean): Type | undefined {
-    const c = resolveCallee(e, this.cx);
-    for (const a of e.arguments) {
-      if (ts.isSpreadElement(a)) return this.report(Codes.UnsupportedSyntax, "Spread arguments are not supported: pass the arguments one by one, or use a loop over the array.", a);
-    }
-    switch (c.kind) {
-      case "math": {
-        const rule = c.rule;
-        if (!rule) {
-          return this.report(Codes.UnknownCallee, `'${c.op}' is not differentiable by adjoint. Supported: ${supportedMathFunctions().join(", ")}. Add an entry to compiler/rules/index.ts to support it, or move the call out of the differentiable function.`, c.callee);
-        }
-        if (rule.arity !== "variadic" && e.arguments.length !== rule.arity) return this.report(Codes.UnsupportedSyntax, `'${c.op}' takes ${rule.arity} argument(s).`, e);
-        if (rule.arity === "variadic" && e.arguments.length === 0) return this.report(Codes.UnsupportedSyntax, `'${c.op}()' with no arguments is a constant: write the number instead.`, e);
-        for (const a of e.arguments) {
-          const t = this.expr(a, scope);
-          if (t === undefined) return undefined;
-          if (t !== "num") return this.report(Codes.UnsupportedSyntax, `'${c.op}' needs numbers.`, a);
-        }
-        if (asStatement) return this.report(Codes.UnsupportedSyntax, `The result of '${c.op}(...)' is unused: assign it or remove the call.`, e);
-        return "num";
-      }
-      case "routine": return this.routineCall(c.name, e, scope, asStatement);
-      case "helper": return this.helperCall(c.decl, e, scope, asStatement);
-      case "unknown": {
-        const callee = c.callee;
-        if (ts.isIdentifier(callee)) {
-          return this.report(Codes.UnknownCallee, `Cannot differentiate a call to '${callee.text}': it is not a function declared with a body in this module or a relative import. Supported callees: helper functions, runtime BLAS routines, and Math functions.`, callee);
-        }
-        const inMath = ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math";
-        return this.report(Codes.UnknownCallee, `Cannot differentiate a call to '${callee.getText()}': call Math functions or helper functions declared with 'function' in this module or a relative import${inMath ? `. Supported Math functions: ${supportedMathFunctions().join(", ")}` : ", or move the call out of the differentiable function"}.`, callee);
-      }
-    }
-  }
-
-  private routineCall(fn: string, e: ts.CallExpression, scope: Scope, asStatement: boolean): Type | undefined {
-    const rule = ARRAY_RULES[fn];
-    if (!rule) return this.report(Codes.UnknownCallee, `The runtime function '${fn}' is not differentiable. Differentiable runtime routines: ${Object.keys(ARRAY_RULES).join(", ")}.`, e.expression);
-    if (e.arguments.length !== rule.signature.length) return this.report(Codes.UnsupportedSyntax, `'${fn}' takes ${rule.signature.length} arguments.`, e);
-    for (const [i, a] of e.arguments.entries()) {
-      const want = rule.signature[i];
-      if (want === "bool") {
-        const lit = skipParens(a);
-        if (lit.kind !== ts.SyntaxKind.TrueKeyword && lit.kind !== ts.SyntaxKind.FalseKeyword) {
-          return this.report(Codes.UnsupportedSyntax, `The transpose flag of '${fn}' must be a literal true or false, so that the adjoint's transposes are known.`, a);
-        }
-        continue;
-      }
-      if (want === "arr") {
-        if (this.arrayReference(a, scope) === undefined) return undefined;
-        continue;
-      }
-      const t = this.expr(a, scope);
-      if (t === undefined) return undefined;
-      if (t !== want) return this.report(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${fn}' must be a number.`, a);
-    }
-    if (rule.writes !== "result") return "num";
-    if (asStatement) return this.report(Codes.UnsupportedSyntax, `The result of '${fn}(...)' is unused: assign it or remove the call.`, e);
-    return "num";
-  }
-
-  private helperCall(decl: ts.FunctionDeclaration, call: ts.CallExpression, scope: Scope, asStatement: boolean): Type | undefined {
-    const name = decl.name?.text ?? "helper";
-    if (this.stack.includes(decl)) {
-      return this.report(Codes.Recursion, `'${name}' is recursive (${[...this.stack.map((f) => f.name?.text), name].join(" -> ")}): recursion cannot be differentiated. Rewrite it as a loop.`, call);
-    }
-    for (const p of decl.parameters) {
-      if (!ts.isIdentifier(p.name) || p.dotDotDotToken || p.initializer || p.questionToken) {
-        const what = p.initializer ? "a default value" : p.questionToken ? "an optional parameter" : p.dotDotDotToken ? "a rest parameter" : "a destructured parameter";
-        return this.report(Codes.UnsupportedSyntax, `Parameter '${p.name.getText()}' of helper '${name}' has ${what}, which is not supported: declare it as a plain parameter and pass the value at every call.`, p);
-      }
-    }
-    if (decl.parameters.length !== call.arguments.length) {
-      return this.report(Codes.UnsupportedSyntax, `'${name}' takes ${decl.parameters.length} argument(s), but is called with ${call.arguments.length}: pass every argument.`, call);
-    }
-    const sig = this.checker.getSignatureFromDeclaration(decl);
-    const retType = sig && this.checker.getReturnTypeOfSignature(sig);
-    const isVoid = !!retType && (retType.flags & ts.TypeFlags.Void) !== 0;
-    if (!isVoid && (!retType || irTypeOf(retType, this.checker) !== "num")) {
-      return this.report(Codes.NonNumericReturn, `Helper '${name}' returns '${retType ? this.checker.typeToString(retType) : "unknown"}': helpers must return a number (or nothing).`, call);
-    }
-    if (!isVoid && asStatement) return this.report(Codes.UnsupportedSyntax, `The result of '${name}(...)' is unused: assign it or remove the call.`, call);
-    const inputs = new Set<string>();
-    for (const [i, a] of call.arguments.entries()) {
-      const p = decl.parameters[i];
-      const pt = irTypeOf(this.checker.getTypeAtLocation(p), this.checker);
-      if (pt !== "num" && pt !== "arr") return this.report(Codes.NonNumericParameter, `Parameter '${p.name.getText()}' of helper '${name}' must be a number, a Float64Array or a number[].`, p);
-      if (pt === "arr") {
-        if (!this.arrayValue(a, scope)) return undefined;
-        const arg = stripTypes(a);
-        if (ts.isIdentifier(arg) && scope.inputs.has(arg.text)) inputs.add((p.name as ts.Identifier).text);
-        continue;
-      }
-      const t = this.expr(a, scope);
-      if (t === undefined) return undefined;
-      if (t !== pt) return this.report(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${name}' must be a number.`, a);
-    }
-    // each helper is checked once per way its array parameters are bound to inputs
-    const key = `${decl.pos}:${decl.getSourceFile().fileName}:${[...inputs].sort().join(",")}`;
-    if (!this.checkedHelpers.has(key)) {
-      this.checkedHelpers.add(key);
-      const before = this.diagnostics.length;
-      this.stack.push(decl);
-      this.functionBody({ decl, name, isVoid, isMain: false, loops: [], inputs });
-      this.stack.pop();
-      if (this.diagnostics.length > before) return undefined;
-    }
-    return isVoid ? "num" : "num";
-  }
-}
-
-// ---------------------------------------------------------------- utilities
-
-function stripTypes(e: ts.Expression): ts.Expression {
-  e = skipParens(e);
-  while (ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) e = skipParens(e.expression);
-  return e;
-}
-
-/** Whether an expression has no effects: no calls, assignments or increments. */
-function isPure(e: ts.Node): boolean {
-  if (ts.isCallExpression(e) || ts.isNewExpression(e)) return false;
-  if (ts.isBinaryExpression(e) && (isAssignmentOperator(e.operatorToken.kind) || e.operatorToken.kind === ts.SyntaxKind.CommaToken)) return false;
-  if ((ts.isPrefixUnaryExpression(e) || ts.isPostfixUnaryExpression(e)) && (e.operator === ts.SyntaxKind.PlusPlusToken || e.operator === ts.SyntaxKind.MinusMinusToken)) return false;
-  let pure = true;
-  ts.forEachChild(e, (c) => { if (pure && !isPure(c)) pure = false; });
-  return pure;
-}
-
-/** Whether an expression's value is used (it is not a statement of its own, or a part of a comma there). */
-function isValue(e: ts.Node): boolean {
-  const p = e.parent;
-  if (ts.isExpressionStatement(p) || (ts.isForStatement(p) && (p.incrementor === e || p.initializer === e))) return false;
-  if (ts.isParenthesizedExpression(p)) return isValue(p);
-  if (ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.CommaToken) return p.right === e ? isValue(p) : false;
-  return true;
-}
-
-/** A string-valued piece of a message. */
-function isTextual(e: ts.Expression): boolean {
-  e = skipParens(e);
-  return ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e) || ts.isTemplateExpression(e)
-    || (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.PlusToken && (isTextual(e.left) || isTextual(e.right)));
-}
-
-function findReturn(node: ts.Node): ts.ReturnStatement | undefined {
-  let found: ts.ReturnStatement | undefined;
-  const visit = (n: ts.Node) => {
-    if (found || (ts.isFunctionLike(n) && n !== node)) return;
-    if (ts.isReturnStatement(n)) found = n;
-    else ts.forEachChild(n, visit);
-  };
-  ts.forEachChild(node, visit);
-  return found;
 }

@@ -5,8 +5,8 @@
 import ts from "typescript";
 import type { Type } from "../../ir/types.ts";
 
-export function describeType(t: Type): string {
-  return t === "arr" ? "a Float64Array" : t === "bool" ? "a boolean" : "a number";
+export function describeType(t: Type | "obj"): string {
+  return t === "arr" ? "a Float64Array" : t === "bool" ? "a boolean" : t === "obj" ? "an object" : "a number";
 }
 
 export function operatorFix(k: ts.SyntaxKind): string {

@@ -8,6 +8,7 @@
 import ts from "typescript";
 import { type Expr, type Stmt, type Operand, ref, num, isVar } from "../../ir/types.ts";
 import { ExpressionLowerer } from "./expressions.ts";
+import { stripTypes } from "./env.ts";
 import { skipParens } from "./resolve.ts";
 
 /** An array value: a whole array variable, or a window of one. */
@@ -21,11 +22,6 @@ export interface ArrayRef {
 
 const TYPED = new Set(["Float64Array"]);
 
-function stripTypes(e: ts.Expression): ts.Expression {
-  e = skipParens(e);
-  while (ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) e = skipParens(e.expression);
-  return e;
-}
 
 /** `recv.method(args)`: the method's name and receiver, when `e` is such a call. */
 export function methodCall(e: ts.Expression): { recv: ts.Expression; name: string; args: readonly ts.Expression[] } | undefined {
@@ -46,6 +42,12 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
       const o = sym && this.env.get(sym);
       return !!o && isVar(o) && this.vars.get(o.name)?.type === "arr";
     }
+    const slot = this.slotOf(e);
+    if (slot) {
+      if (this.views.has(slot)) return true;
+      const o = this.env.get(slot);
+      return !!o && isVar(o) && this.vars.get(o.name)?.type === "arr";
+    }
     if (ts.isArrayLiteralExpression(e)) return true;
     if (ts.isNewExpression(e) && ts.isIdentifier(e.expression) && (TYPED.has(e.expression.text) || e.expression.text === "Array")) return true;
     const m = methodCall(e);
@@ -63,6 +65,14 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
       if (view) return view;
       const o = this.lowerIdentifier(e);
       if (!isVar(o) || this.vars.get(o.name)!.type !== "arr") this.internal(e);
+      return { array: o.name };
+    }
+    const slot = this.slotOf(e);
+    if (slot) {
+      const view = this.views.get(slot);
+      if (view) return view;
+      const o = this.env.get(slot);
+      if (!o || !isVar(o) || this.vars.get(o.name)!.type !== "arr") this.internal(e);
       return { array: o.name };
     }
     const m = methodCall(e);
@@ -192,7 +202,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
   /** Whether an array expression names an existing array (or a window of one) rather than creating one. */
   private isReference(e0: ts.Expression): boolean {
     const e = stripTypes(e0);
-    if (ts.isIdentifier(e)) return true;
+    if (ts.isIdentifier(e) || this.slotOf(e)) return true;
     const m = methodCall(e);
     return !!m && (m.name === "subarray" || m.name === "fill") && this.isReference(m.recv);
   }

@@ -10,6 +10,14 @@ import { Names } from "../../naming.ts";
 import type { AnnotatedFunction } from "../1-parse/index.ts";
 import type { ResolveContext } from "./resolve.ts";
 import { LoadCache } from "./loads.ts";
+import { skipParens } from "./resolve.ts";
+
+/** An expression without type assertions and parentheses. */
+export function stripTypes(e: ts.Expression): ts.Expression {
+  e = skipParens(e);
+  while (ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) e = skipParens(e.expression);
+  return e;
+}
 
 /** Per function invocation (the annotated function, or one inlined helper call). */
 export interface Frame {
@@ -30,13 +38,35 @@ export interface LoopCtx {
   continueFlag?: string;
 }
 
+/**
+ * A field of a record: its value lives in the environment under the slot, like a variable's
+ * (a number or an array variable; a window of an array in `views`), so reads and writes of
+ * `s.a` are versioned exactly as those of a local.
+ */
+export interface Slot {
+  readonly name: string;
+}
+
+/**
+ * A record value known while lowering: a record parameter (its fields hold the leaf parameters)
+ * or an object literal of this function. Records are never values of the IR; `const q = p`
+ * makes `q` another name of the same record, as JavaScript does.
+ */
+export interface Rec {
+  fields: Map<string, { slot: Slot } | { rec: Rec }>;
+  /** Reached from a parameter: its fields are the caller's and are never written. */
+  input: boolean;
+}
+
 export abstract class LowerState {
   protected names = new Names();
   protected vars = new Map<string, VarInfo>();
   /** Source symbol -> operand currently holding its value. */
-  protected env = new Map<ts.Symbol, Operand>();
-  /** Source symbols bound to a window of an array (`const row = x.subarray(…)`). */
-  protected views = new Map<ts.Symbol, import("./arrays.ts").ArrayRef>();
+  protected env = new Map<ts.Symbol | Slot, Operand>();
+  /** Source symbols (and record fields) bound to a window of an array (`const row = x.subarray(…)`). */
+  protected views = new Map<ts.Symbol | Slot, import("./arrays.ts").ArrayRef>();
+  /** Source symbols bound to records. */
+  protected records = new Map<ts.Symbol, Rec>();
   /** Number of definitions seen per IR variable. */
   protected defs = new Map<string, number>();
   protected loads = new LoadCache();
@@ -109,7 +139,7 @@ export abstract class LowerState {
   }
 
   /** Target variable for a write to `sym`: a new version in straight-line code, else the same. */
-  protected writeTarget(sym: ts.Symbol, node: ts.Node): string {
+  protected writeTarget(sym: ts.Symbol | Slot, node: ts.Node): string {
     const cur = this.env.get(sym);
     if (!cur || !isVar(cur)) this.internal(node);
     const info = this.vars.get(cur.name)!;
@@ -119,6 +149,28 @@ export abstract class LowerState {
       return v;
     }
     return cur.name;
+  }
+
+  /** The record an expression names (`p`, `p.inner`, `q` after `const q = p`), if any. */
+  protected recordOf(e0: ts.Expression): Rec | undefined {
+    const e = stripTypes(e0);
+    if (ts.isIdentifier(e)) {
+      const sym = this.checker.getSymbolAtLocation(e);
+      return sym && this.records.get(sym);
+    }
+    if (ts.isPropertyAccessExpression(e)) {
+      const f = this.recordOf(e.expression)?.fields.get(e.name.text);
+      return f && "rec" in f ? f.rec : undefined;
+    }
+    return undefined;
+  }
+
+  /** The slot of a record field an expression names (`p.W1`, `s.a`), if any. */
+  protected slotOf(e0: ts.Expression): Slot | undefined {
+    const e = stripTypes(e0);
+    if (!ts.isPropertyAccessExpression(e)) return undefined;
+    const f = this.recordOf(e.expression)?.fields.get(e.name.text);
+    return f && "slot" in f ? f.slot : undefined;
   }
 
   /** `array[index]`, read once per block while nothing writes it. */

@@ -96,6 +96,8 @@ export abstract class ExpressionLowerer extends LowerState {
         if (v === undefined) this.internal(e);
         return num(v, `Math.${e.name.text}`);
       }
+      const slot = this.slotOf(e);
+      if (slot) return this.env.get(slot) ?? this.internal(e);
       if (e.name.text === "length") return this.arrayLength(out, this.lowerArrayRef(e.expression, out), e);
       this.internal(e);
     }

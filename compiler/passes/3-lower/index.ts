@@ -19,7 +19,8 @@
 import ts from "typescript";
 import { type IRFunction, type Stmt, type Operand, ref, num } from "../../ir/types.ts";
 import type { AnnotatedFunction } from "../1-parse/index.ts";
-import type { Frame } from "./env.ts";
+import type { Frame, Rec, Slot } from "./env.ts";
+import type { Shape } from "../../ir/shape.ts";
 import { HelperInliner } from "./inline.ts";
 import { RUNTIME_SPECIFIERS } from "../../naming.ts";
 
@@ -38,6 +39,7 @@ class Lowerer extends HelperInliner {
     const { decl, sourceFile: sf } = this.fn;
     this.reserveIdentifiers(decl);
     const params: IRFunction["params"] = [];
+    const inputs: IRFunction["inputs"] = [];
     const irName = new Map<string, string>();
     for (const p of decl.parameters) {
       const field = (p.name as ts.Identifier).text;
@@ -45,10 +47,37 @@ class Lowerer extends HelperInliner {
       // a parameter keeps its name unless generated code needs it (a parameter named `zeros`)
       const name = this.names.claim(field);
       irName.set(field, name);
-      this.vars.set(name, { name, type: info.type, kind: "param", origin: field });
-      this.defs.set(name, 1);
-      this.env.set(this.symbolOf(p.name), ref(name));
-      params.push({ name, type: info.type, field, ...(info.list ? { list: true } : {}) });
+      inputs.push({ name, field, shape: info.shape });
+      if (info.type !== "rec") {
+        this.vars.set(name, { name, type: info.type, kind: "param", origin: field });
+        this.defs.set(name, 1);
+        this.env.set(this.symbolOf(p.name), ref(name));
+        params.push({ name, type: info.type, field, ...(info.list ? { list: true } : {}) });
+        continue;
+      }
+      // a record: one leaf parameter per number and array inside it, named after its field
+      const rec = (shape: Extract<Shape, { k: "rec" }>, path: string[]): Rec => {
+        const fields: Rec["fields"] = new Map();
+        for (const f of shape.fields) {
+          const at = [...path, f.name];
+          if (f.shape.k === "rec") {
+            fields.set(f.name, { rec: rec(f.shape, at) });
+            continue;
+          }
+          if (f.shape.k === "list") this.internal(p);
+          // named after its field, or after its path when another leaf has that name (`outer_scale`)
+          const leaf = this.names.claim(this.names.isUsed(f.name) ? [field, ...at].slice(-2).join("_") : f.name);
+          const type = f.shape.k;
+          this.vars.set(leaf, { name: leaf, type, kind: "param", origin: [field, ...at].join(".") });
+          this.defs.set(leaf, 1);
+          const slot: Slot = { name: [field, ...at].join(".") };
+          this.env.set(slot, ref(leaf));
+          fields.set(f.name, { slot });
+          params.push({ name: leaf, type, field, path: at, ...(f.shape.k === "arr" && f.shape.list ? { list: true } : {}) });
+        }
+        return { fields, input: true };
+      };
+      this.records.set(this.symbolOf(p.name), rec(info.shape as Extract<Shape, { k: "rec" }>, []));
     }
     const frame: Frame = { decl, sf, loops: [] };
     this.frames.push(frame);
@@ -59,7 +88,9 @@ class Lowerer extends HelperInliner {
       name: this.fn.name,
       file: sf.fileName,
       params,
-      wrt: this.fn.wrt.map((w) => irName.get(w)!),
+      inputs,
+      // every leaf of a differentiated record is differentiated
+      wrt: params.filter((p) => this.fn.wrt.includes(p.field)).map((p) => p.name),
       outputs: this.fn.outputs.map((o) => irName.get(o)!),
       vars: this.vars,
       body,

@@ -21,13 +21,18 @@ export abstract class HelperInliner extends SwitchLowerer {
     // window stays a window of its parent)
     const args = call.arguments.map((a, i) => {
       const p = decl.parameters[i] as ts.ParameterDeclaration & { name: ts.Identifier };
+      if (this.isRecordExpression(a)) return { p, rec: this.lowerRecord(a, out, p.name.text) };
       if (this.isArrayExpression(a)) return { p, arr: this.lowerArrayValue(a, out) };
       return { p, o: this.lowerExpr(a, out, p.name.text) };
     });
     const written = writtenNames(decl.body!);
-    for (const { p, o, arr } of args) {
+    for (const { p, o, arr, rec } of args) {
       const sym = this.symbolOf(p.name);
       const pname = (p.name as ts.Identifier).text;
+      if (rec) {
+        this.records.set(sym, rec);
+        continue;
+      }
       if (arr) {
         if (arr.offset === undefined && arr.length === undefined) this.env.set(sym, ref(arr.array));
         else this.views.set(sym, arr);

@@ -7,7 +7,7 @@
  */
 import ts from "typescript";
 import { type Stmt, type Operand, type Type, ref, num, isVar } from "../../ir/types.ts";
-import { ArrayLowerer } from "./arrays.ts";
+import { RecordLowerer } from "./records.ts";
 import type { Frame, LoopCtx } from "./env.ts";
 import { skipParens, annotatedType, isHostCall } from "./resolve.ts";
 import {
@@ -15,7 +15,7 @@ import {
   jumpTarget, nestedContinues,
 } from "./jumps.ts";
 
-export abstract class StatementLowerer extends ArrayLowerer {
+export abstract class StatementLowerer extends RecordLowerer {
   protected abstract lowerSwitch(s: ts.SwitchStatement, out: Stmt[]): void;
 
   // ---------------------------------------------------------------- functions
@@ -240,10 +240,18 @@ export abstract class StatementLowerer extends ArrayLowerer {
       this.lowerArrayDestructuring(d.name, d.initializer, out);
       return;
     }
+    if (ts.isObjectBindingPattern(d.name) && d.initializer) {
+      this.lowerObjectDestructuring(d.name, this.lowerRecord(d.initializer, out, "obj"), out);
+      return;
+    }
     if (!ts.isIdentifier(d.name)) this.internal(d);
     if (!(list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const))) this.internal(d);
     const sym = this.symbolOf(d.name);
     const init = d.initializer && skipParens(d.initializer);
+    if (init && this.isRecordExpression(init)) {
+      this.records.set(sym, this.lowerRecord(init, out, d.name.text));
+      return;
+    }
     // the annotation's type, else the initialiser's
     const annotated = annotatedType(d, this.checker);
     if (annotated === "other") this.internal(d);
@@ -347,13 +355,16 @@ export abstract class StatementLowerer extends ArrayLowerer {
     left = skipParens(left);
     const binop = compoundOperator(opKind);
     if (binop === "unsupported") this.internal(at);
-    if (ts.isIdentifier(left)) {
-      const sym = this.symbolOf(left);
+    const slot = this.slotOf(left);
+    if (ts.isIdentifier(left) || slot) {
+      // a variable, or a number field of a record (`s.a = …`)
+      const sym = slot ?? this.symbolOf(left);
+      const hint = slot ? slot.name.replace(/\./g, "_") : (left as ts.Identifier).text;
       const cur = this.env.get(sym);
       if (!cur) this.internal(left);
       if (isVar(cur) && this.vars.get(cur.name)!.type === "arr") this.internal(left);
       if (binop === undefined) {
-        const rhs = this.lowerExpr(right, out, left.text);
+        const rhs = this.lowerExpr(right, out, hint);
         const target = this.writeTarget(sym, left);
         // x = x changes nothing
         if (!(isVar(rhs) && rhs.name === target)) this.emitOp(out, target, "copy", [rhs], at);

@@ -16,9 +16,10 @@ import { analyzeActivity } from "../4-activity/index.ts";
 import { primalProgram, reverseMode, tsType, zerosFor } from "../5-reverse/index.ts";
 import { simplify } from "../6-simplify/index.ts";
 import { Tangents } from "./index.ts";
+import { keyPath, fieldAt, nestRecord, nestType, signatureParams, signatureArgs, sourceNames } from "../../ir/params.ts";
 
 function directionType(fn: IRFunction): TypeSpec {
-  return { k: "object", props: fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => ({ name: p.field, type: tsType(p.type, p.list), optional: true })) };
+  return nestType(fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => ({ path: keyPath(p), type: tsType(p.type, p.list) })), true);
 }
 
 /**
@@ -31,7 +32,7 @@ function seeds(fn: IRFunction, t: Tangents, dir: string, body: Stmt[]): Stmt[] {
   const zeroed = fn.params.filter((p) => p.type === "arr" && !fn.wrt.includes(p.name) && !fn.outputs.includes(p.name) && t.isActive(p.name)).map((p): Stmt =>
     ({ kind: "assign", target: t.of(p.name), op: "=", value: p.list ? call("zerosArray", length(p.name)) : { kind: "new-array", size: length(p.name) }, decl: "const", loc: fn.loc }));
   return [...zeroed, ...fn.params.filter((p) => fn.wrt.includes(p.name)).map((p): Stmt => {
-    const given = field(ref(dir), p.field);
+    const given = fieldAt(ref(dir), keyPath(p), true, false);
     const value: Expr = p.type !== "arr" ? { kind: "coalesce", a: given, b: num(0) }
       : written.has(p.name) ? call("copyOf", length(p.name), given, ref(p.name))
       : { kind: "coalesce", a: given, b: zerosFor(p) };
@@ -52,7 +53,7 @@ function writtenArrays(body: Stmt[]): Set<string> {
   return out;
 }
 
-const paramsOf = (fn: IRFunction) => fn.params.map((p) => ({ name: p.name, type: tsType(p.type, p.list) }));
+const paramsOf = signatureParams;
 const fieldOf = (fn: IRFunction, v: string) => fn.params.find((p) => p.name === v)!.field;
 
 export function jvpMode(fn: IRFunction, names: Names): GenFunction {
@@ -105,19 +106,24 @@ export function hvpMode(fn: IRFunction, names: Names): GenFunction {
   const act2 = analyzeActivity(rev.body, fn.wrt, wanted, rev.vars);
   const t = new Tangents(rev.vars, act2.active, names);
   const body: Stmt[] = [...seeds(fn, t, dir, fn.body), ...t.block(rev.body)];
-  const hvp: [string, Expr][] = grad.fields.map(([name, g]) => {
-    const p = fn.params.find((q) => q.field === name)!;
-    let d = t.expr(g);
+  // the gradient record's leaves, in the order of the parameters
+  const leafOf = (p: IRFunction["params"][number]): Expr => {
+    let e: Expr = grad;
+    for (const k of keyPath(p)) e = (e as Extract<Expr, { kind: "record" }>).fields.find(([n]) => n === k)![1];
+    return e;
+  };
+  const hvp = nestRecord(fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => {
+    let d = t.expr(leafOf(p));
     if (p.type === "arr" && isNum(d)) d = zerosFor(p);
-    return [name, d];
-  });
+    return { path: keyPath(p), value: d };
+  }));
   const gradType = (rev.returnType as Extract<TypeSpec, { k: "object" }>).props.find((p) => p.name === "grad")!.type;
   return {
     name: hvpFunctionName(fn.name),
     params: [...paramsOf(fn), { name: dir, type: directionType(fn) }],
     returnType: { k: "object", props: [{ name: "value", type: { k: "number" } }, { name: "grad", type: gradType }, { name: "hvp", type: gradType }] },
     body,
-    result: { kind: "record", fields: [["value", value], ["grad", grad], ["hvp", { kind: "record", fields: hvp }]] },
+    result: { kind: "record", fields: [["value", value], ["grad", grad], ["hvp", hvp]] },
     vars: rev.vars,
     tape: rev.tape,
     file: fn.file,
@@ -125,16 +131,16 @@ export function hvpMode(fn: IRFunction, names: Names): GenFunction {
   };
 }
 
-/** `{ x: x.length, a: -1 }`: how the runtime flattens parameters into matrix rows and columns. */
-function layoutOf(ps: { name: string; type: string; field: string }[]): Expr {
-  return { kind: "record", fields: ps.map((p): [string, Expr] => [p.field, p.type === "arr" ? length(p.name) : num(-1)]) };
+/** `{ x: x.length, a: -1, p: { W: W.length } }`: how the runtime flattens parameters into matrix rows and columns. */
+function layoutOf(ps: { name: string; type: string; field: string; path?: string[] }[]): Expr {
+  return nestRecord(ps.map((p) => ({ path: [p.field, ...(p.path ?? [])], value: p.type === "arr" ? length(p.name) : num(-1) })));
 }
 
 /** `<name>Jacobian`: dense, rows = outputs, columns = differentiated inputs, by the cheaper sweep. */
 export function jacobianMode(fn: IRFunction, names: Names): GenFunction {
   const tv = names.fresh("t"), cv = names.fresh("c");
   const wrt = fn.params.filter((p) => fn.wrt.includes(p.name));
-  const args: Expr[] = fn.params.map((p) => ref(p.name));
+  const args = signatureArgs(fn);
   const vector = fn.outputs.length > 0;
   const jvpCall: Expr = { kind: "invoke", fn: jvpFunctionName(fn.name), args: [...args, ref(tv)] };
   const revCall: Expr = vector
@@ -150,7 +156,7 @@ export function jacobianMode(fn: IRFunction, names: Names): GenFunction {
     result: call("jacobian", { kind: "lambda", params: [tv], body: jvp }, { kind: "lambda", params: [cv], body: revCall }, layoutOf(wrt), outLayout),
     vars: new Map(),
     file: fn.file,
-    doc: `Dense Jacobian of \`${fn.name}\`, row-major: rows ${vector ? fn.outputs.map((o) => `\`${fieldOf(fn, o)}\``).join(", ") : "the value"}, columns ${wrt.map((p) => `\`${p.field}\``).join(", ")} flattened in order. Uses forward sweeps when there are fewer inputs than outputs, reverse sweeps otherwise.`,
+    doc: `Dense Jacobian of \`${fn.name}\`, row-major: rows ${vector ? fn.outputs.map((o) => `\`${fieldOf(fn, o)}\``).join(", ") : "the value"}, columns ${sourceNames(fn, fn.wrt).map((f) => `\`${f}\``).join(", ")} flattened in order. Uses forward sweeps when there are fewer inputs than outputs, reverse sweeps otherwise.`,
   };
 }
 
@@ -158,7 +164,7 @@ export function jacobianMode(fn: IRFunction, names: Names): GenFunction {
 export function hessianMode(fn: IRFunction, names: Names): GenFunction {
   const dv = names.fresh("direction");
   const wrt = fn.params.filter((p) => fn.wrt.includes(p.name));
-  const args: Expr[] = fn.params.map((p) => ref(p.name));
+  const args = signatureArgs(fn);
   const hvp: Expr = { kind: "invoke", fn: hvpFunctionName(fn.name), args: [...args, ref(dv)] };
   return {
     name: hessianFunctionName(fn.name),
@@ -168,6 +174,6 @@ export function hessianMode(fn: IRFunction, names: Names): GenFunction {
     result: call("hessianFromHvp", { kind: "lambda", params: [dv], body: hvp }, layoutOf(wrt)),
     vars: new Map(),
     file: fn.file,
-    doc: `Value and dense Hessian of \`${fn.name}\` (row-major, ${wrt.map((p) => `\`${p.field}\``).join(", ")} flattened in order), one Hvp per column.`,
+    doc: `Value and dense Hessian of \`${fn.name}\` (row-major, ${sourceNames(fn, fn.wrt).map((f) => `\`${f}\``).join(", ")} flattened in order), one Hvp per column.`,
   };
 }

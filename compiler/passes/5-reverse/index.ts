@@ -15,6 +15,7 @@
 import type { Expr, GenFunction, IRFunction, LoopStmt, Stmt, TypeSpec } from "../../ir/types.ts";
 import { isVar, ref, num } from "../../ir/types.ts";
 import { call, field, length } from "../../ir/expr.ts";
+import { keyPath, fieldAt, nestRecord, nestType, signatureParams, sourceNames } from "../../ir/params.ts";
 import { gradFunctionName, vjpFunctionName, type Names } from "../../naming.ts";
 import type { Activity } from "../4-activity/index.ts";
 import { ReverseContext } from "./adjoints.ts";
@@ -93,30 +94,27 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
       body.push({ kind: "assign", target: cx.adjOf(p.name), op: "=", value: { kind: "new-array", size: length(p.name) }, decl: "const", loc: at });
     }
   }
-  const gradFields: [string, Expr][] = [];
+  const gradFields: { path: string[]; value: Expr }[] = [];
   for (const p of fn.params) {
     if (!fn.wrt.includes(p.name)) continue;
     if (p.type === "arr") {
-      const buf = zerosFor(p, outBuffers ? field(ref(outName), p.field, true) : undefined);
+      const buf = zerosFor(p, outBuffers ? fieldAt(ref(outName), keyPath(p), true) : undefined);
       if (cx.isActive(p.name)) {
         body.push({ kind: "assign", target: cx.adjOf(p.name), op: "=", value: buf, decl: "const", loc: at });
-        gradFields.push([p.field, ref(cx.adjOf(p.name))]);
+        gradFields.push({ path: keyPath(p), value: ref(cx.adjOf(p.name)) });
       } else {
-        gradFields.push([p.field, buf]);
+        gradFields.push({ path: keyPath(p), value: buf });
       }
     } else {
-      gradFields.push([p.field, cx.isActive(p.name) ? ref(cx.adjOf(p.name)) : num(0)]);
+      gradFields.push({ path: keyPath(p), value: cx.isActive(p.name) ? ref(cx.adjOf(p.name)) : num(0) });
     }
   }
   body.push(...sweeps.reverse(st.root));
-  const gradObj: Expr = { kind: "record", fields: gradFields };
+  const gradObj: Expr = nestRecord(gradFields);
   const result: Expr = { kind: "record", fields: vector ? [["grad", gradObj]] : [["value", value], ["grad", gradObj]] };
 
-  const gradType: TypeSpec = {
-    k: "object",
-    props: fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => ({ name: p.field, type: tsType(p.type, p.list) })),
-  };
-  const params: GenFunction["params"] = fn.params.map((p) => ({ name: p.name, type: tsType(p.type, p.list) }));
+  const gradType = nestType(fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => ({ path: keyPath(p), type: tsType(p.type, p.list) })));
+  const params: GenFunction["params"] = signatureParams(fn);
   if (vector) {
     params.push({ name: cotName, type: { k: "object", props: fn.outputs.map((o) => ({ name: fieldOf(o), type: { k: "Float64Array" } as TypeSpec, optional: true })) } });
   }
@@ -124,10 +122,10 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
     params.push({
       name: outName,
       optional: true,
-      type: { k: "object", props: arrayWrt.map((p) => ({ name: p.field, type: tsType(p.type, p.list), optional: true })) },
+      type: nestType(arrayWrt.map((p) => ({ path: keyPath(p), type: tsType(p.type, p.list) })), true),
     });
   }
-  const wrtText = fn.wrt.length ? fn.wrt.map((w) => `\`${fieldOf(w)}\``).join(", ") : "nothing";
+  const wrtText = fn.wrt.length ? sourceNames(fn, fn.wrt).map((w) => `\`${w}\``).join(", ") : "nothing";
   return {
     name: vector ? vjpFunctionName(fn.name) : gradFunctionName(fn.name),
     params,

@@ -1,0 +1,95 @@
+/**
+ * The boundary of a generated function: its source parameters (numbers, arrays, and records of
+ * them) and the leaf parameters of the IR they flatten to. Every generated function's signature,
+ * its prologue (`const W1 = p.W1`), and the nested records and types of gradients, tangents and
+ * `out` buffers are built here, so that every mode gives parameters of the same shape the same
+ * shape of derivatives.
+ */
+import type { Expr, IRFunction, Param, Stmt, TypeSpec } from "./types.ts";
+import { ref } from "./types.ts";
+import { shapeType } from "./shape.ts";
+
+export type LeafParam = IRFunction["params"][number];
+
+/** The keys from the generated function's arguments to a leaf: `["p", "W1"]`, or `["x"]`. */
+export function keyPath(p: LeafParam): string[] {
+  return [p.field, ...(p.path ?? [])];
+}
+
+/** `base.a.b`, with `?.` below the first level when `optional` (`out?.p?.W1`, `tangents.p?.W1`). */
+export function fieldAt(base: Expr, path: readonly string[], optional: boolean, optionalFirst = optional): Expr {
+  let e = base;
+  path.forEach((name, i) => {
+    const opt = i === 0 ? optionalFirst : optional;
+    e = opt ? { kind: "field", object: e, name, optional: true } : { kind: "field", object: e, name };
+  });
+  return e;
+}
+
+/** A nested record from values at key paths, in the order the paths first appear. */
+export function nestRecord(entries: { path: readonly string[]; value: Expr }[]): Expr {
+  const fields: [string, Expr][] = [];
+  const groups = new Map<string, { path: readonly string[]; value: Expr }[]>();
+  for (const e of entries) {
+    const [head, ...rest] = e.path;
+    if (rest.length === 0) {
+      fields.push([head, e.value]);
+      continue;
+    }
+    let g = groups.get(head);
+    if (!g) {
+      groups.set(head, (g = []));
+      fields.push([head, { kind: "record", fields: [] }]); // placeholder, keeps the order
+    }
+    g.push({ path: rest, value: e.value });
+  }
+  return { kind: "record", fields: fields.map(([k, v]): [string, Expr] => (groups.has(k) ? [k, nestRecord(groups.get(k)!)] : [k, v])) };
+}
+
+/** A nested object type from leaf types at key paths; `optional` marks every property optional. */
+export function nestType(entries: { path: readonly string[]; type: TypeSpec }[], optional = false): TypeSpec {
+  const props: { name: string; type: TypeSpec; optional?: boolean }[] = [];
+  const groups = new Map<string, { path: readonly string[]; type: TypeSpec }[]>();
+  for (const e of entries) {
+    const [head, ...rest] = e.path;
+    if (rest.length === 0) {
+      props.push({ name: head, type: e.type, ...(optional ? { optional: true } : {}) });
+      continue;
+    }
+    let g = groups.get(head);
+    if (!g) {
+      groups.set(head, (g = []));
+      props.push({ name: head, type: { k: "object", props: [] }, ...(optional ? { optional: true } : {}) });
+    }
+    g.push({ path: rest, type: e.type });
+  }
+  return { k: "object", props: props.map((p) => (groups.has(p.name) ? { ...p, type: nestType(groups.get(p.name)!, optional) } : p)) };
+}
+
+/** The generated function's own parameters: the source function's, with their source types. */
+export function signatureParams(fn: IRFunction): Param[] {
+  return fn.inputs.map((i) => ({ name: i.name, type: shapeType(i.shape) }));
+}
+
+/** The arguments a generated function passes on to another one of the module: its own parameters. */
+export function signatureArgs(fn: IRFunction): Expr[] {
+  return fn.inputs.map((i) => ref(i.name));
+}
+
+/** `const W1 = p.W1;` for each leaf inside a record parameter. */
+export function prologue(fn: IRFunction): Stmt[] {
+  const out: Stmt[] = [];
+  for (const p of fn.params) {
+    if (!p.path || p.path.length === 0) continue;
+    const input = fn.inputs.find((i) => i.field === p.field)!;
+    out.push({ kind: "assign", target: p.name, op: "=", value: fieldAt(ref(input.name), p.path, false), decl: "const", loc: fn.loc });
+  }
+  return out;
+}
+
+/** The source parameters the given leaves belong to, in order, once each (for documentation). */
+export function sourceNames(fn: IRFunction, leaves: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const p of fn.params) if (leaves.includes(p.name) && !out.includes(p.field)) out.push(p.field);
+  return out;
+}

@@ -1,0 +1,94 @@
+/**
+ * Shapes of parameter values (pytrees): numbers, arrays, records of named fields and lists of
+ * records or arrays. A differentiable function's parameter may be any such tree; its gradient,
+ * tangent, `out` buffer and Hvp direction have the same shape.
+ *
+ * Records are flattened at the function's boundary: every number, array or list inside a record
+ * parameter is a leaf parameter of the IR, reached from the source parameter by a path of field
+ * names (`p.layers`, `p.out.W`). Lists stay values of the IR (their length is known only when the
+ * function runs) and their elements are reached by `get` steps.
+ */
+import ts from "typescript";
+import type { TypeSpec } from "./types.ts";
+
+export type Shape =
+  | { k: "num" }
+  /** A Float64Array, or a `number[]` (`list`). */
+  | { k: "arr"; list?: boolean }
+  | { k: "rec"; fields: { name: string; shape: Shape }[] }
+  /** An array of records or of arrays (`Layer[]`, `Float64Array[]`). */
+  | { k: "list"; elem: Shape };
+
+/** Why a type has no shape, for diagnostics. */
+export interface ShapeError {
+  reason: string;
+}
+
+/**
+ * The shape of a TypeScript type: `number`, `Float64Array`, `number[]`, object types (interfaces,
+ * type aliases, inline types) whose fields all have shapes, and arrays of records or arrays.
+ */
+export function shapeOf(type: ts.Type, checker: ts.TypeChecker, seen: ts.Type[] = []): Shape | ShapeError {
+  if (type.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)) return { k: "num" };
+  const sym = type.getSymbol();
+  if (sym && sym.getName() === "Float64Array") return { k: "arr" };
+  if (checker.isArrayType(type)) {
+    const [el] = checker.getTypeArguments(type as ts.TypeReference);
+    if (!el) return { reason: "its elements have no type" };
+    if (el.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)) return { k: "arr", list: true };
+    const inner = shapeOf(el, checker, seen);
+    if ("reason" in inner) return inner;
+    if (inner.k === "num") return { k: "arr", list: true };
+    return { k: "list", elem: inner };
+  }
+  if (checker.isTupleType(type)) return { reason: "a tuple is not an array of numbers (use number[] or a Float64Array)" };
+  if (type.flags & ts.TypeFlags.Object && !(type.flags & ts.TypeFlags.Union)) {
+    if (seen.includes(type)) return { reason: `the type '${checker.typeToString(type)}' is recursive` };
+    if (type.getCallSignatures().length > 0 || type.getConstructSignatures().length > 0) return { reason: "it is a function" };
+    if (checker.getIndexInfosOfType(type).length > 0) return { reason: `'${checker.typeToString(type)}' has an index signature (give its fields names)` };
+    const fields: { name: string; shape: Shape }[] = [];
+    for (const p of checker.getPropertiesOfType(type)) {
+      if (p.flags & ts.SymbolFlags.Optional) return { reason: `its field '${p.name}' is optional (make it required)` };
+      if (p.flags & ts.SymbolFlags.Method) return { reason: `its field '${p.name}' is a method` };
+      const decl = p.valueDeclaration ?? p.declarations?.[0];
+      const pt = decl ? checker.getTypeOfSymbolAtLocation(p, decl) : checker.getTypeOfSymbol(p);
+      const s = shapeOf(pt, checker, [...seen, type]);
+      if ("reason" in s) return { reason: `its field '${p.name}': ${s.reason}` };
+      fields.push({ name: p.name, shape: s });
+    }
+    if (fields.length === 0) return { reason: "it has no fields" };
+    return { k: "rec", fields };
+  }
+  return { reason: `'${checker.typeToString(type)}' is not a number, an array or an object of them` };
+}
+
+export function isShape(s: Shape | ShapeError): s is Shape {
+  return !("reason" in s);
+}
+
+/** The leaves of a shape: numbers, arrays and lists, with their paths of field names, in order. */
+export function leavesOf(shape: Shape, path: string[] = []): { path: string[]; shape: Exclude<Shape, { k: "rec" }> }[] {
+  if (shape.k !== "rec") return [{ path, shape }];
+  return shape.fields.flatMap((f) => leavesOf(f.shape, [...path, f.name]));
+}
+
+/** The TypeScript type of a value of this shape. */
+export function shapeType(shape: Shape): TypeSpec {
+  switch (shape.k) {
+    case "num": return { k: "number" };
+    case "arr": return shape.list ? { k: "number[]" } : { k: "Float64Array" };
+    case "rec": return { k: "object", props: shape.fields.map((f) => ({ name: f.name, type: shapeType(f.shape) })) };
+    case "list": return { k: "list", elem: shapeType(shape.elem) };
+  }
+}
+
+/** The shape at a path of field names (and, for lists, `[]` for an element). */
+export function shapeAt(shape: Shape, path: readonly (string | null)[]): Shape | undefined {
+  let s: Shape | undefined = shape;
+  for (const key of path) {
+    if (!s) return undefined;
+    if (key === null) s = s.k === "list" ? s.elem : undefined;
+    else s = s.k === "rec" ? s.fields.find((f) => f.name === key)?.shape : undefined;
+  }
+  return s;
+}

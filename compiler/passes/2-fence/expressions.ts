@@ -1,0 +1,409 @@
+/**
+ * The fence's checks of expressions: values, arrays, calls of Math functions, runtime routines
+ * and helpers (whose bodies are checked as functions of their own), records.
+ */
+import ts from "typescript";
+import { Codes } from "../../diagnostics.ts";
+import { MATH_CONSTANTS, ruleFor, supportedMathFunctions } from "../../rules/index.ts";
+import { ARRAY_RULES } from "../../rules/blas.ts";
+import { irTypeOf } from "../1-parse/index.ts";
+import { resolveCallee, skipParens, mathMember, outerName, isDeclaredIn, isErrorConstruction } from "../3-lower/resolve.ts";
+import { isAssignmentOperator, BINARY_OPS } from "../3-lower/jumps.ts";
+import { describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
+import { methodCall } from "../3-lower/arrays.ts";
+import { type FType, type Scope, FenceState, stripTypes, isTextual } from "./state.ts";
+
+export abstract class ExpressionFence extends FenceState {
+  protected abstract functionBody(scope: Scope): void;
+  protected abstract assignment(left0: ts.Expression, opKind: ts.SyntaxKind, right: ts.Expression | undefined, at: ts.Node, scope: Scope): void;
+  protected abstract expressionStatement(e0: ts.Expression, scope: Scope): void;
+
+  protected arrayInitializer(e: ts.Expression, scope: Scope): void {
+    this.arrayValue(e, scope);
+  }
+
+  /**
+   * An array-valued expression: a name of an array, a window (`subarray`), or a new array
+   * (an array literal, `new Float64Array(n | xs | [..])`, `Float64Array.from(xs)`, `.of(..)`,
+   * `xs.slice()`, `new Array(n).fill(v)`); whether it is one (reported otherwise).
+   */
+  protected arrayValue(e0: ts.Expression, scope: Scope): boolean {
+    const e = stripTypes(e0);
+    const bad = (what: string) => (this.report(Codes.UnsupportedSyntax, what, e0), false);
+    const numbers = (xs: readonly ts.Expression[]) => {
+      for (const x of xs) {
+        if (ts.isSpreadElement(x)) {
+          if (xs.length !== 1) return bad("A spread in an array literal is supported alone, as a copy: [...xs]. Build longer arrays with new Float64Array(n) and set().");
+          if (!this.arrayValue(x.expression, scope)) return false;
+          continue;
+        }
+        if (ts.isOmittedExpression(x)) return bad("An array literal with holes is not supported: write every element.");
+        const t = this.expr(x, scope);
+        if (t === undefined) return false;
+        if (t !== "num") return bad(`An array element must be a number, but '${x.getText()}' is ${describeType(t)}.`);
+      }
+      return true;
+    };
+    if (ts.isIdentifier(e)) return this.arrayReference(e, scope) !== undefined;
+    if (ts.isArrayLiteralExpression(e)) return numbers(e.elements);
+    if (ts.isNewExpression(e) && ts.isIdentifier(e.expression) && (e.expression.text === "Float64Array" || e.expression.text === "Array")) {
+      const args = e.arguments ?? [];
+      if (args.length > 1) return bad(`new ${e.expression.text}(...) takes one argument: a length, or for Float64Array an array to copy.`);
+      if (args.length === 0) return true;
+      const a = stripTypes(args[0]);
+      if (e.expression.text === "Float64Array" && (ts.isArrayLiteralExpression(a) || this.looksLikeArray(a))) return ts.isArrayLiteralExpression(a) ? numbers(a.elements) : this.arrayValue(a, scope);
+      const t = this.expr(args[0], scope);
+      if (t === undefined) return false;
+      return t === "num" || bad(`new ${e.expression.text}(...) takes a length or an array.`);
+    }
+    if (ts.isCallExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === "Array" && e.arguments.length === 1) {
+      const t = this.expr(e.arguments[0], scope);
+      return t === "num" || (t !== undefined && bad("Array(n) takes a length."));
+    }
+    const m = methodCall(e);
+    if (m && ts.isIdentifier(m.recv) && (m.recv.text === "Float64Array" || m.recv.text === "Array")) {
+      if (m.name === "of") return numbers(m.args);
+      if (m.name === "from" && m.args.length === 1) return this.arrayValue(m.args[0], scope);
+      return bad(`'${m.recv.text}.${m.name}(...)' is not supported: use ${m.recv.text}.from(xs) or ${m.recv.text}.of(a, b, ...).`);
+    }
+    if (m && (m.name === "subarray" || m.name === "slice" || m.name === "fill")) {
+      if (!this.arrayValue(m.recv, scope)) return false;
+      if (m.args.length > (m.name === "fill" ? 3 : 2)) return bad(`'${m.name}' takes at most ${m.name === "fill" ? 3 : 2} arguments.`);
+      for (const a of m.args) {
+        const t = this.expr(a, scope);
+        if (t === undefined) return false;
+        if (t !== "num") return bad(`The arguments of '${m.name}' are numbers.`);
+      }
+      return true;
+    }
+    if (m && this.looksLikeArray(m.recv)) {
+      return bad(`The array method '${m.name}' is not supported here: use subarray, slice, fill or set, or a loop over the elements.`);
+    }
+    const t = this.expr(e, scope);
+    return t === "arr" || (t !== undefined && bad(`'${e0.getText()}' is not an array.`));
+  }
+
+  /** Whether an expression is typed as an array (Float64Array or number[]). */
+  protected looksLikeArray(e: ts.Expression): boolean {
+    return this.typeOfNode(e) === "arr";
+  }
+
+  protected hostValue(e0: ts.Expression, scope: Scope): void {
+    const e = skipParens(e0);
+    if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return;
+    if (ts.isTemplateExpression(e)) {
+      for (const span of e.templateSpans) this.hostValue(span.expression, scope);
+      return;
+    }
+    if (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.PlusToken && (isTextual(e.left) || isTextual(e.right))) {
+      this.hostValue(e.left, scope);
+      this.hostValue(e.right, scope);
+      return;
+    }
+    if (isErrorConstruction(e, this.checker)) {
+      for (const a of (e as ts.NewExpression).arguments ?? []) this.hostValue(a, scope);
+      return;
+    }
+    if (ts.isNewExpression(e)) {
+      this.report(Codes.UnsupportedSyntax, "Only Error, RangeError and TypeError can be thrown here: throw new RangeError(message).", e);
+      return;
+    }
+    const t = this.expr(e, scope);
+    if (t === "arr") this.report(Codes.UnsupportedSyntax, "A Float64Array cannot be printed or thrown here: pass its elements, or format them in a message.", e);
+    if (t === "obj") this.report(Codes.UnsupportedSyntax, "An object cannot be printed or thrown here: pass its fields, or format them in a message.", e);
+  }
+
+  protected arrayReference(e0: ts.Expression, scope: Scope): string | undefined {
+    const e = stripTypes(e0);
+    if (ts.isIdentifier(e)) {
+      const t = this.expr(e, scope);
+      if (t === undefined) return undefined;
+      if (t === "arr") return e.text;
+    } else {
+      const m = methodCall(e);
+      if (m && m.name === "subarray") return this.arrayValue(e, scope) ? this.arrayReference(m.recv, scope) : undefined;
+      const t = this.expr(e, scope);
+      if (t === undefined) return undefined;
+      // an array field of a record (`p.w`)
+      if (t === "arr" && ts.isPropertyAccessExpression(e)) return e.getText();
+    }
+    this.report(Codes.UnsupportedSyntax, `'${e0.getText()}' is not a Float64Array or number[] variable (or a subarray of one).`, e0);
+    return undefined;
+  }
+
+  /** A condition: a boolean, or a number tested for truthiness as JavaScript does. */
+  protected condition(e: ts.Expression, scope: Scope): void {
+    const t = this.expr(e, scope);
+    if (t === "arr") this.report(Codes.UnsupportedSyntax, `The condition '${e.getText()}' is a Float64Array, which is always true: test its elements or its length.`, e);
+    if (t === "obj") this.report(Codes.UnsupportedSyntax, `The condition '${e.getText()}' is an object, which is always true: test its fields.`, e);
+  }
+
+  protected numeric(e: ts.Expression, scope: Scope, what: string, message = `${what} must be a number.`): void {
+    const t = this.expr(e, scope);
+    if (t !== undefined && t !== "num") this.report(Codes.UnsupportedSyntax, message, e);
+  }
+
+  // ---------------------------------------------------------------- expressions
+
+  protected expr(e0: ts.Expression, scope: Scope): FType | undefined {
+    const e = skipParens(e0);
+    if (ts.isNumericLiteral(e)) return "num";
+    if (e.kind === ts.SyntaxKind.TrueKeyword || e.kind === ts.SyntaxKind.FalseKeyword) return "bool";
+    if (ts.isIdentifier(e)) return this.identifier(e, scope);
+    if (ts.isPrefixUnaryExpression(e)) {
+      if (e.operator === ts.SyntaxKind.PlusPlusToken || e.operator === ts.SyntaxKind.MinusMinusToken) {
+        this.assignment(e.operand, ts.SyntaxKind.PlusEqualsToken, undefined, e, scope);
+        return "num";
+      }
+      if (e.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(skipParens(e.operand))) return "num";
+      const op = e.operator === ts.SyntaxKind.MinusToken ? "-" : e.operator === ts.SyntaxKind.PlusToken ? "+" : e.operator === ts.SyntaxKind.ExclamationToken ? "!" : undefined;
+      if (!op) return this.report(Codes.UnsupportedSyntax, `The operator '${ts.tokenToString(e.operator)}' is not supported: ${e.operator === ts.SyntaxKind.TildeToken ? "bitwise operators work on integers; use arithmetic (Math.floor, %, *)" : "use arithmetic and comparisons"} instead.`, e);
+      const t = this.expr(e.operand, scope);
+      if (t === undefined) return undefined;
+      if (op === "!" && t !== "bool") return this.report(Codes.UnsupportedSyntax, `'!' needs a boolean: write an explicit comparison such as '${e.operand.getText()} === 0'.`, e);
+      if (op !== "!" && t !== "num") return this.report(Codes.UnsupportedSyntax, `Unary '${op}' needs a number.`, e);
+      return op === "!" ? "bool" : "num";
+    }
+    if (ts.isPostfixUnaryExpression(e)) {
+      const before = this.diagnostics.length;
+      this.assignment(e.operand, ts.SyntaxKind.PlusEqualsToken, undefined, e, scope);
+      return this.diagnostics.length > before ? undefined : "num";
+    }
+    if (ts.isBinaryExpression(e)) return this.binary(e, scope);
+    if (ts.isConditionalExpression(e)) {
+      this.condition(e.condition, scope);
+      const a = this.expr(e.whenTrue, scope);
+      const b = this.expr(e.whenFalse, scope);
+      if (a === undefined || b === undefined) return undefined;
+      if (a !== b || a === "arr" || a === "obj") return this.report(Codes.UnsupportedSyntax, "Both arms of a conditional expression must be numbers (or both booleans).", e);
+      return a;
+    }
+    if (ts.isCallExpression(e)) return this.call(e, scope, false);
+    if (ts.isPropertyAccessExpression(e)) {
+      if (mathMember(e, this.checker)) {
+        if (MATH_CONSTANTS[e.name.text] === undefined) {
+          return this.report(Codes.UnknownCallee, `'Math.${e.name.text}' is not a supported Math constant or is used as a value (constants: ${Object.keys(MATH_CONSTANTS).map((k) => "Math." + k).join(", ")}).`, e);
+        }
+        return "num";
+      }
+      if (this.typeOfNode(e.expression) === "obj") return this.field(e, scope);
+      if (e.name.text === "length") return this.arrayReference(e.expression, scope) === undefined ? undefined : "num";
+      return this.report(Codes.UnsupportedSyntax, `Property access '${e.getText()}' is not supported: only fields of objects, Math constants and '.length' of an array can be read. Pass the value as a parameter instead.`, e);
+    }
+    if (ts.isObjectLiteralExpression(e)) return this.objectLiteral(e, scope);
+    if (ts.isElementAccessExpression(e)) {
+      if (this.arrayReference(e.expression, scope) === undefined) return undefined;
+      const t = this.expr(e.argumentExpression, scope);
+      if (t === undefined) return undefined;
+      if (t !== "num") return this.report(Codes.UnsupportedSyntax, "An array index must be a number.", e.argumentExpression);
+      return "num";
+    }
+    if (ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) {
+      return this.expr(e.expression, scope);
+    }
+    if (ts.isArrowFunction(e) || ts.isFunctionExpression(e)) {
+      return this.report(Codes.Closure, "Function expressions (closures) are not supported in a differentiable function: write a module-level helper function and call it.", e);
+    }
+    if (ts.isNewExpression(e)) {
+      return this.report(Codes.UnsupportedSyntax, "'new Float64Array(n)' is supported only as the initialiser of a const or let declaration.", e);
+    }
+    return this.report(Codes.UnsupportedSyntax, `${describeSyntax(e)} is not supported in a differentiable function: ${fixFor(e)}`, e);
+  }
+
+  /** `r.name` of a record `r`: the field's type. */
+  protected field(e: ts.PropertyAccessExpression, scope: Scope): FType | undefined {
+    if (e.questionDotToken) return this.report(Codes.UnsupportedSyntax, `'?.' is not needed here: the fields of '${e.expression.getText()}' are always there. Write '.'.`, e);
+    if (this.expr(e.expression, scope) === undefined) return undefined;
+    const t = this.typeOfNode(e);
+    if (t === undefined || t === "bool") {
+      return this.report(Codes.NonNumericParameter, `The field '${e.name.text}' of '${e.expression.getText()}' has type '${this.checker.typeToString(this.checker.getTypeAtLocation(e))}': differentiable code reads numbers, Float64Arrays, number[] and objects of them.`, e.name);
+    }
+    return t;
+  }
+
+  /** `{ a: x, b: xs, c: { … } }`: an object of numbers, arrays and objects. */
+  protected objectLiteral(e: ts.ObjectLiteralExpression, scope: Scope): FType | undefined {
+    for (const p of e.properties) {
+      if (ts.isShorthandPropertyAssignment(p)) {
+        if (p.objectAssignmentInitializer) return this.report(Codes.UnsupportedSyntax, "A default in an object literal is not supported: write name: value.", p);
+        const sym = this.checker.getShorthandAssignmentValueSymbol(p);
+        const t = sym && isDeclaredIn(sym, scope.decl) ? this.declaredType(sym) : undefined;
+        if (t === undefined || t === "bool") return this.report(Codes.UnsupportedSyntax, `The field '${p.name.text}' must be a local number, array or object of this function.`, p);
+        continue;
+      }
+      if (!ts.isPropertyAssignment(p) || !(ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) {
+        const what = ts.isSpreadAssignment(p) ? "A spread" : ts.isMethodDeclaration(p) ? "A method" : ts.isGetAccessor(p) || ts.isSetAccessor(p) ? "An accessor" : "A computed field name";
+        return this.report(Codes.UnsupportedSyntax, `${what} in an object literal is not supported: write each field as name: value.`, p);
+      }
+      const v = p.initializer;
+      if (ts.isArrayLiteralExpression(stripTypes(v)) || this.looksLikeArray(v)) {
+        if (!this.arrayValue(v, scope)) return undefined;
+        continue;
+      }
+      const t = this.expr(v, scope);
+      if (t === undefined) return undefined;
+      if (t === "bool") return this.report(Codes.UnsupportedSyntax, `The field '${p.name.text}' is a boolean: fields of objects here are numbers, arrays and objects.`, v);
+    }
+    return "obj";
+  }
+
+  protected identifier(e: ts.Identifier, scope: Scope): FType | undefined {
+    if (e.text === "undefined") return this.report(Codes.UnsupportedSyntax, "'undefined' is not a number: use a number (for example NaN) instead.", e);
+    const sym = this.checker.getSymbolAtLocation(e);
+    if ((e.text === "NaN" || e.text === "Infinity") && (!sym || !isDeclaredIn(sym, scope.decl))) return "num";
+    if (!sym) return this.symbol(e) as undefined;
+    if (isDeclaredIn(sym, scope.decl)) {
+      const t = this.declaredType(sym);
+      if (!t) return this.report(Codes.NonNumericParameter, `'${e.text}' has type '${this.checker.typeToString(this.checker.getTypeAtLocation(e))}': only number, boolean and Float64Array values are supported in a differentiable function.`, e);
+      return t;
+    }
+    const outer = outerName(sym, this.checker);
+    switch (outer.kind) {
+      case "constant": return "num";
+      case "module-constant":
+        return this.report(Codes.Closure, `'${e.text}' is a module-level constant that is not a constant expression: reading outer values is not supported. Pass it as a parameter, or initialise it from literals, Math constants and other constants (numeric literal constant expressions).`, e);
+      case "outer-variable":
+        return this.report(Codes.Closure, `'${e.text}' is a variable declared outside this function: reading outer mutable state is not supported. Pass it as a parameter.`, e);
+      case "other":
+        return this.report(Codes.Closure, `'${e.text}' is not a parameter or local variable of this function: pass it as a parameter.`, e);
+    }
+  }
+
+  protected binary(e: ts.BinaryExpression, scope: Scope): FType | undefined {
+    const k = e.operatorToken.kind;
+    if (isAssignmentOperator(k)) {
+      const before = this.diagnostics.length;
+      this.assignment(e.left, k, e.right, e, scope);
+      return this.diagnostics.length > before ? undefined : this.expr(e.left, scope);
+    }
+    if (k === ts.SyntaxKind.CommaToken) {
+      this.expressionStatement(e.left, scope);
+      return this.expr(e.right, scope);
+    }
+    const op = BINARY_OPS[k];
+    if (!op) return this.report(Codes.UnsupportedSyntax, `The operator '${e.operatorToken.getText()}' is not supported in a differentiable function: ${operatorFix(k)}`, e.operatorToken);
+    const a = this.expr(e.left, scope);
+    const b = this.expr(e.right, scope);
+    if (a === undefined || b === undefined) return undefined;
+    const rule = ruleFor(op)!;
+    const logical = op === "&&" || op === "||";
+    const equality = op === "===" || op === "!==" || op === "==" || op === "!=";
+    if (equality && a === "bool" && b === "bool") return "bool";
+    for (const [t, node] of [[a, e.left], [b, e.right]] as const) {
+      if (logical && t !== "bool") return this.report(Codes.UnsupportedSyntax, `'${op}' needs booleans: write an explicit comparison for '${node.getText()}'.`, node);
+      if (!logical && t !== "num") return this.report(Codes.UnsupportedSyntax, `'${op}' needs numbers${equality ? " (or two booleans)" : ""}, but '${node.getText()}' is ${describeType(t)}.`, node);
+    }
+    return rule.result;
+  }
+
+  // ---------------------------------------------------------------- calls
+
+  protected call(e: ts.CallExpression, scope: Scope, asStatement: boolean): FType | undefined {
+    const c = resolveCallee(e, this.cx);
+    for (const a of e.arguments) {
+      if (ts.isSpreadElement(a)) return this.report(Codes.UnsupportedSyntax, "Spread arguments are not supported: pass the arguments one by one, or use a loop over the array.", a);
+    }
+    switch (c.kind) {
+      case "math": {
+        const rule = c.rule;
+        if (!rule) {
+          return this.report(Codes.UnknownCallee, `'${c.op}' is not differentiable by adjoint. Supported: ${supportedMathFunctions().join(", ")}. Add an entry to compiler/rules/index.ts to support it, or move the call out of the differentiable function.`, c.callee);
+        }
+        if (rule.arity !== "variadic" && e.arguments.length !== rule.arity) return this.report(Codes.UnsupportedSyntax, `'${c.op}' takes ${rule.arity} argument(s).`, e);
+        if (rule.arity === "variadic" && e.arguments.length === 0) return this.report(Codes.UnsupportedSyntax, `'${c.op}()' with no arguments is a constant: write the number instead.`, e);
+        for (const a of e.arguments) {
+          const t = this.expr(a, scope);
+          if (t === undefined) return undefined;
+          if (t !== "num") return this.report(Codes.UnsupportedSyntax, `'${c.op}' needs numbers.`, a);
+        }
+        if (asStatement) return this.report(Codes.UnsupportedSyntax, `The result of '${c.op}(...)' is unused: assign it or remove the call.`, e);
+        return "num";
+      }
+      case "routine": return this.routineCall(c.name, e, scope, asStatement);
+      case "helper": return this.helperCall(c.decl, e, scope, asStatement);
+      case "unknown": {
+        const callee = c.callee;
+        if (ts.isIdentifier(callee)) {
+          return this.report(Codes.UnknownCallee, `Cannot differentiate a call to '${callee.text}': it is not a function declared with a body in this module or a relative import. Supported callees: helper functions, runtime BLAS routines, and Math functions.`, callee);
+        }
+        const inMath = ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math";
+        return this.report(Codes.UnknownCallee, `Cannot differentiate a call to '${callee.getText()}': call Math functions or helper functions declared with 'function' in this module or a relative import${inMath ? `. Supported Math functions: ${supportedMathFunctions().join(", ")}` : ", or move the call out of the differentiable function"}.`, callee);
+      }
+    }
+  }
+
+  protected routineCall(fn: string, e: ts.CallExpression, scope: Scope, asStatement: boolean): FType | undefined {
+    const rule = ARRAY_RULES[fn];
+    if (!rule) return this.report(Codes.UnknownCallee, `The runtime function '${fn}' is not differentiable. Differentiable runtime routines: ${Object.keys(ARRAY_RULES).join(", ")}.`, e.expression);
+    if (e.arguments.length !== rule.signature.length) return this.report(Codes.UnsupportedSyntax, `'${fn}' takes ${rule.signature.length} arguments.`, e);
+    for (const [i, a] of e.arguments.entries()) {
+      const want = rule.signature[i];
+      if (want === "bool") {
+        const lit = skipParens(a);
+        if (lit.kind !== ts.SyntaxKind.TrueKeyword && lit.kind !== ts.SyntaxKind.FalseKeyword) {
+          return this.report(Codes.UnsupportedSyntax, `The transpose flag of '${fn}' must be a literal true or false, so that the adjoint's transposes are known.`, a);
+        }
+        continue;
+      }
+      if (want === "arr") {
+        if (this.arrayReference(a, scope) === undefined) return undefined;
+        continue;
+      }
+      const t = this.expr(a, scope);
+      if (t === undefined) return undefined;
+      if (t !== want) return this.report(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${fn}' must be a number.`, a);
+    }
+    if (rule.writes !== "result") return "num";
+    if (asStatement) return this.report(Codes.UnsupportedSyntax, `The result of '${fn}(...)' is unused: assign it or remove the call.`, e);
+    return "num";
+  }
+
+  protected helperCall(decl: ts.FunctionDeclaration, call: ts.CallExpression, scope: Scope, asStatement: boolean): FType | undefined {
+    const name = decl.name?.text ?? "helper";
+    if (this.stack.includes(decl)) {
+      return this.report(Codes.Recursion, `'${name}' is recursive (${[...this.stack.map((f) => f.name?.text), name].join(" -> ")}): recursion cannot be differentiated. Rewrite it as a loop.`, call);
+    }
+    for (const p of decl.parameters) {
+      if (!ts.isIdentifier(p.name) || p.dotDotDotToken || p.initializer || p.questionToken) {
+        const what = p.initializer ? "a default value" : p.questionToken ? "an optional parameter" : p.dotDotDotToken ? "a rest parameter" : "a destructured parameter";
+        return this.report(Codes.UnsupportedSyntax, `Parameter '${p.name.getText()}' of helper '${name}' has ${what}, which is not supported: declare it as a plain parameter and pass the value at every call.`, p);
+      }
+    }
+    if (decl.parameters.length !== call.arguments.length) {
+      return this.report(Codes.UnsupportedSyntax, `'${name}' takes ${decl.parameters.length} argument(s), but is called with ${call.arguments.length}: pass every argument.`, call);
+    }
+    const sig = this.checker.getSignatureFromDeclaration(decl);
+    const retType = sig && this.checker.getReturnTypeOfSignature(sig);
+    const isVoid = !!retType && (retType.flags & ts.TypeFlags.Void) !== 0;
+    if (!isVoid && (!retType || irTypeOf(retType, this.checker) !== "num")) {
+      return this.report(Codes.NonNumericReturn, `Helper '${name}' returns '${retType ? this.checker.typeToString(retType) : "unknown"}': helpers must return a number (or nothing).`, call);
+    }
+    if (!isVoid && asStatement) return this.report(Codes.UnsupportedSyntax, `The result of '${name}(...)' is unused: assign it or remove the call.`, call);
+    const inputs = new Set<string>();
+    for (const [i, a] of call.arguments.entries()) {
+      const p = decl.parameters[i];
+      const pt = this.typeOfNode(p);
+      if (pt !== "num" && pt !== "arr" && pt !== "obj") return this.report(Codes.NonNumericParameter, `Parameter '${p.name.getText()}' of helper '${name}' must be a number, a Float64Array, a number[] or an object of them.`, p);
+      if (pt === "arr") {
+        if (!this.arrayValue(a, scope)) return undefined;
+        const arg = stripTypes(a);
+        if (ts.isIdentifier(arg) && scope.inputs.has(arg.text)) inputs.add((p.name as ts.Identifier).text);
+        continue;
+      }
+      const t = this.expr(a, scope);
+      if (t === undefined) return undefined;
+      if (t !== pt) return this.report(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${name}' must be ${describeType(pt)}.`, a);
+    }
+    // each helper is checked once per way its array parameters are bound to inputs
+    const key = `${decl.pos}:${decl.getSourceFile().fileName}:${[...inputs].sort().join(",")}`;
+    if (!this.checkedHelpers.has(key)) {
+      this.checkedHelpers.add(key);
+      const before = this.diagnostics.length;
+      this.stack.push(decl);
+      this.functionBody({ decl, name, isVoid, isMain: false, loops: [], inputs });
+      this.stack.pop();
+      if (this.diagnostics.length > before) return undefined;
+    }
+    return isVoid ? "num" : "num";
+  }
+}

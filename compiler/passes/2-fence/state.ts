@@ -1,0 +1,144 @@
+/**
+ * The fence's state: the diagnostics found so far, the types of the locals checked so far, the
+ * declarations already reported (their uses are not reported again), and the utilities every
+ * part of the fence shares.
+ */
+import ts from "typescript";
+import { Codes, type Code, type Diagnostic, diagnosticAt } from "../../diagnostics.ts";
+import type { Type } from "../../ir/types.ts";
+import { type AnnotatedFunction, irTypeOf } from "../1-parse/index.ts";
+import { shapeOf, isShape } from "../../ir/shape.ts";
+import { type ResolveContext, skipParens } from "../3-lower/resolve.ts";
+import { isAssignmentOperator } from "../3-lower/jumps.ts";
+
+/** Types as the fence checks them: the IR's, and records (objects of numbers and arrays). */
+export type FType = Type | "obj";
+
+/** The function being checked: the annotated one or a helper it calls. */
+export interface Scope {
+  decl: ts.FunctionDeclaration;
+  name: string;
+  /** Returns nothing (a void helper, or a function with @out results). */
+  isVoid: boolean;
+  isMain: boolean;
+  /** Loops enclosing the current statement, innermost last. */
+  loops: (ts.IterationStatement | ts.SwitchStatement)[];
+  /** Array parameters bound to the annotated function's inputs: writing them would mutate the caller's data. */
+  inputs: Set<string>;
+}
+
+export abstract class FenceState {
+  readonly diagnostics: Diagnostic[] = [];
+  protected checker: ts.TypeChecker;
+  protected stack: ts.FunctionDeclaration[] = [];
+  protected checkedHelpers = new Set<string>();
+  /** Records of this function that it may write: object literals, and other names of them. */
+  protected localRecords = new Set<ts.Symbol>();
+
+  constructor(protected fn: AnnotatedFunction, protected cx: ResolveContext) {
+    this.checker = cx.checker;
+  }
+
+  /** IR types of the locals declared so far (from their annotation or initialiser). */
+  protected localTypes = new Map<ts.Symbol, FType>();
+  /** Declarations already reported: their uses are not reported again. */
+  protected poisoned = new Set<ts.Symbol>();
+
+  protected report(code: Code, message: string, node: ts.Node): undefined {
+    if (!this.mentionsPoisoned(node)) this.diagnostics.push(diagnosticAt(code, message, node, node.getSourceFile()));
+    const declared = ts.isVariableDeclaration(node) || ts.isClassDeclaration(node) || ts.isFunctionDeclaration(node) ? node
+      : ts.isVariableDeclaration(node.parent) && node.parent.initializer === node ? node.parent : undefined;
+    if (declared?.name && ts.isIdentifier(declared.name)) {
+      const sym = this.checker.getSymbolAtLocation(declared.name);
+      if (sym) this.poisoned.add(sym);
+    }
+    return undefined;
+  }
+
+  protected mentionsPoisoned(node: ts.Node): boolean {
+    if (this.poisoned.size === 0) return false;
+    let found = false;
+    const visit = (n: ts.Node) => {
+      if (found) return;
+      if (ts.isIdentifier(n)) {
+        const sym = this.checker.getSymbolAtLocation(n);
+        if (sym && this.poisoned.has(sym)) found = true;
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(node);
+    return found;
+  }
+
+  protected typeOfNode(n: ts.Node): FType | undefined {
+    const t = this.checker.getTypeAtLocation(n);
+    const ir = irTypeOf(t, this.checker);
+    if (ir) return ir;
+    const shape = shapeOf(t, this.checker);
+    return isShape(shape) && shape.k === "rec" ? "obj" : undefined;
+  }
+
+  /**
+   * The type a local or parameter is declared with (not its narrowed type at a use, which asks
+   * TypeScript's flow analysis: quadratic in the length of a function reassigning a variable).
+   */
+  protected declaredType(sym: ts.Symbol): FType | undefined {
+    const known = this.localTypes.get(sym);
+    if (known) return known;
+    const d = sym.valueDeclaration;
+    const at = d && (ts.isVariableDeclaration(d) || ts.isParameter(d)) ? d.name : d;
+    return at ? this.typeOfNode(at) : undefined;
+  }
+
+  protected symbol(id: ts.Identifier): ts.Symbol | undefined {
+    const s = this.checker.getSymbolAtLocation(id);
+    if (!s) return this.report(Codes.UnsupportedSyntax, `Cannot resolve '${id.getText()}': declare it in this function, or pass it as a parameter.`, id);
+    return s;
+  }
+
+}
+
+// ---------------------------------------------------------------- utilities
+
+export function stripTypes(e: ts.Expression): ts.Expression {
+  e = skipParens(e);
+  while (ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) e = skipParens(e.expression);
+  return e;
+}
+
+/** Whether an expression has no effects: no calls, assignments or increments. */
+export function isPure(e: ts.Node): boolean {
+  if (ts.isCallExpression(e) || ts.isNewExpression(e)) return false;
+  if (ts.isBinaryExpression(e) && (isAssignmentOperator(e.operatorToken.kind) || e.operatorToken.kind === ts.SyntaxKind.CommaToken)) return false;
+  if ((ts.isPrefixUnaryExpression(e) || ts.isPostfixUnaryExpression(e)) && (e.operator === ts.SyntaxKind.PlusPlusToken || e.operator === ts.SyntaxKind.MinusMinusToken)) return false;
+  let pure = true;
+  ts.forEachChild(e, (c) => { if (pure && !isPure(c)) pure = false; });
+  return pure;
+}
+
+/** Whether an expression's value is used (it is not a statement of its own, or a part of a comma there). */
+export function isValue(e: ts.Node): boolean {
+  const p = e.parent;
+  if (ts.isExpressionStatement(p) || (ts.isForStatement(p) && (p.incrementor === e || p.initializer === e))) return false;
+  if (ts.isParenthesizedExpression(p)) return isValue(p);
+  if (ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.CommaToken) return p.right === e ? isValue(p) : false;
+  return true;
+}
+
+/** A string-valued piece of a message. */
+export function isTextual(e: ts.Expression): boolean {
+  e = skipParens(e);
+  return ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e) || ts.isTemplateExpression(e)
+    || (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.PlusToken && (isTextual(e.left) || isTextual(e.right)));
+}
+
+export function findReturn(node: ts.Node): ts.ReturnStatement | undefined {
+  let found: ts.ReturnStatement | undefined;
+  const visit = (n: ts.Node) => {
+    if (found || (ts.isFunctionLike(n) && n !== node)) return;
+    if (ts.isReturnStatement(n)) found = n;
+    else ts.forEachChild(n, visit);
+  };
+  ts.forEachChild(node, visit);
+  return found;
+}

@@ -1,0 +1,126 @@
+/**
+ * Lowering of records, with their JavaScript meaning: an object is a reference. A record is
+ * never a value of the IR: a record parameter's fields are its leaf parameters (index.ts), an
+ * object literal's number fields are locals (`s_a`) and its array fields name arrays. `const q =
+ * p` and `const { a, b: c } = p` bind names to the same fields; writing `s.a` writes the field's
+ * variable, versioned like any local's.
+ */
+import ts from "typescript";
+import { type Stmt, ref, isVar } from "../../ir/types.ts";
+import { ArrayLowerer } from "./arrays.ts";
+import { type Rec, type Slot, stripTypes } from "./env.ts";
+
+/** The name of a property in a literal or pattern (`a`, `"a"`). */
+export function propertyName(n: ts.PropertyName): string | undefined {
+  if (ts.isIdentifier(n) || ts.isStringLiteral(n) || ts.isNumericLiteral(n)) return n.text;
+  return undefined;
+}
+
+/** Whether a binding element is declared by `const`. */
+function isConstBinding(el: ts.BindingElement): boolean {
+  let n: ts.Node = el;
+  while (n && !ts.isVariableDeclarationList(n)) n = n.parent;
+  return !!n && (n.flags & ts.NodeFlags.Const) !== 0;
+}
+
+export abstract class RecordLowerer extends ArrayLowerer {
+  protected abstract assignTo(name: string, expr: ts.Expression, out: Stmt[], at: ts.Node): import("../../ir/types.ts").Type;
+
+  /** Whether an expression is a record: an object literal, or a name of a record. */
+  protected isRecordExpression(e0: ts.Expression): boolean {
+    const e = stripTypes(e0);
+    return ts.isObjectLiteralExpression(e) || this.recordOf(e) !== undefined;
+  }
+
+  /** The record an expression is: an existing one (the same object), or a new one from a literal. */
+  protected lowerRecord(e0: ts.Expression, out: Stmt[], base: string): Rec {
+    const e = stripTypes(e0);
+    if (ts.isObjectLiteralExpression(e)) return this.lowerObjectLiteral(e, out, base);
+    return this.recordOf(e) ?? this.internal(e);
+  }
+
+  private lowerObjectLiteral(e: ts.ObjectLiteralExpression, out: Stmt[], base: string): Rec {
+    const fields: Rec["fields"] = new Map();
+    for (const p of e.properties) {
+      const name = ts.isShorthandPropertyAssignment(p) ? p.name.text : ts.isPropertyAssignment(p) ? propertyName(p.name) : undefined;
+      if (name === undefined) this.internal(p);
+      const hint = `${base}_${name}`;
+      const slot: Slot = { name: `${base}.${name}` };
+      if (ts.isShorthandPropertyAssignment(p)) {
+        // `{ x }`: the value of the variable x (not the property's symbol)
+        const sym = this.checker.getShorthandAssignmentValueSymbol(p);
+        if (!sym) this.internal(p);
+        const rec = this.records.get(sym);
+        if (rec) fields.set(name, { rec });
+        else {
+          const view = this.views.get(sym);
+          const o = this.env.get(sym);
+          if (view) this.views.set(slot, view);
+          else if (o && isVar(o) && this.vars.get(o.name)!.type === "arr") this.env.set(slot, o);
+          else if (o) this.env.set(slot, this.fieldCopy(hint, o, out, p));
+          else this.internal(p);
+          fields.set(name, { slot });
+        }
+        continue;
+      }
+      const value = (p as ts.PropertyAssignment).initializer;
+      if (this.isRecordExpression(value)) {
+        fields.set(name, { rec: this.lowerRecord(value, out, hint) });
+        continue;
+      }
+      if (this.isArrayExpression(value)) {
+        const a = this.lowerArrayValue(value, out);
+        if (a.offset === undefined && a.length === undefined) this.env.set(slot, ref(a.array));
+        else this.views.set(slot, a);
+      } else {
+        const v = this.newVar(hint, "num", "local");
+        this.vars.get(v)!.type = this.assignTo(v, value, out, value);
+        this.env.set(slot, ref(v));
+      }
+      fields.set(name, { slot });
+    }
+    return { fields, input: false };
+  }
+
+  /** A number field's own variable, holding a copy of `o` (the field may be written later). */
+  private fieldCopy(hint: string, o: import("../../ir/types.ts").Operand, out: Stmt[], at: ts.Node) {
+    const v = this.newVar(hint, this.typeOfOperand(o), "local");
+    this.emitOp(out, v, "copy", [o], at);
+    return ref(v);
+  }
+
+  /** `const { a, b: c, inner: { d } } = rec`: names bound to the record's fields. */
+  protected lowerObjectDestructuring(pattern: ts.ObjectBindingPattern, rec: Rec, out: Stmt[]): void {
+    for (const el of pattern.elements) {
+      const key = el.propertyName ? propertyName(el.propertyName) : ts.isIdentifier(el.name) ? el.name.text : undefined;
+      const f = key === undefined ? undefined : rec.fields.get(key);
+      if (!f) this.internal(el);
+      if (ts.isObjectBindingPattern(el.name)) {
+        if (!("rec" in f)) this.internal(el);
+        this.lowerObjectDestructuring(el.name, f.rec, out);
+        continue;
+      }
+      if (!ts.isIdentifier(el.name)) this.internal(el);
+      const sym = this.symbolOf(el.name);
+      if ("rec" in f) {
+        this.records.set(sym, f.rec);
+        continue;
+      }
+      const view = this.views.get(f.slot);
+      if (view) {
+        this.views.set(sym, view);
+        continue;
+      }
+      const o = this.env.get(f.slot) ?? this.internal(el);
+      const isArray = isVar(o) && this.vars.get(o.name)!.type === "arr";
+      // arrays are references; a parameter's number is never written, so a const can read it directly
+      const direct = isArray || (rec.input && isConstBinding(el));
+      if (direct) this.env.set(sym, o);
+      else {
+        const v = this.newVar(el.name.text, "num", "local", el.name.text);
+        this.emitOp(out, v, "copy", [o], el);
+        this.env.set(sym, ref(v));
+      }
+    }
+  }
+}

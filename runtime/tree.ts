@@ -1,0 +1,69 @@
+/**
+ * adjoint/runtime/tree: parameter trees (pytrees). A tree is a number, a Float64Array, a
+ * `number[]`, an object of trees or an array of trees (`layers: Layer[]`); its leaves are its
+ * numbers and numeric arrays, in field order. Gradients, tangents and Hvp directions of a tree
+ * parameter are trees of the same shape.
+ *
+ * Dependency-free: imports nothing.
+ */
+
+export type Leaf = number | Float64Array | number[];
+export type Tree = Leaf | readonly Tree[] | { readonly [field: string]: Tree };
+
+/** A numeric array: a Float64Array, or an array of numbers (an empty array counts as one). */
+export function isLeafArray(v: unknown): v is Float64Array | number[] {
+  return v instanceof Float64Array || (Array.isArray(v) && (v.length === 0 || typeof v[0] === "number"));
+}
+
+/** The leaves of a tree with their paths (`p.layers[1].W`), in order. */
+export function leaves(t: Tree, path = ""): { path: string; value: Leaf }[] {
+  const out: { path: string; value: Leaf }[] = [];
+  const visit = (v: Tree, at: string) => {
+    if (typeof v === "number" || isLeafArray(v)) out.push({ path: at, value: v as Leaf });
+    else if (Array.isArray(v)) v.forEach((x, i) => visit(x, `${at}[${i}]`));
+    else if (v !== null && typeof v === "object") for (const k of Object.keys(v)) visit((v as Record<string, Tree>)[k]!, at ? `${at}.${k}` : k);
+    else throw new TypeError(`${at || "value"} is ${v === null ? "null" : typeof v}: a tree holds numbers, numeric arrays, objects and arrays of them`);
+  };
+  visit(t, path);
+  return out;
+}
+
+/** A tree shaped like `template` whose leaves are `values`, in order (arrays copied into the template's kind). */
+export function fromLeaves<T extends Tree>(template: T, values: readonly Leaf[]): T {
+  let i = 0;
+  const build = (v: Tree): Tree => {
+    if (typeof v === "number") return values[i++] as number;
+    if (isLeafArray(v)) {
+      const x = values[i++]!;
+      return v instanceof Float64Array ? Float64Array.from(x as ArrayLike<number>) : Array.from(x as ArrayLike<number>);
+    }
+    if (Array.isArray(v)) return v.map(build);
+    const out: Record<string, Tree> = {};
+    for (const k of Object.keys(v)) out[k] = build((v as Record<string, Tree>)[k]!);
+    return out;
+  };
+  return build(template) as T;
+}
+
+/**
+ * A zero tree shaped like `t`: the gradient buffer of a tree parameter. `reuse`, when given, is
+ * a tree of the same shape whose arrays are cleared and reused (its numbers are replaced).
+ */
+export function zerosLike<T extends Tree>(t: T, reuse?: Tree): T {
+  const build = (v: Tree, r: Tree | undefined): Tree => {
+    if (typeof v === "number") return 0;
+    if (v instanceof Float64Array) {
+      if (r instanceof Float64Array && r.length === v.length) return r.fill(0);
+      return new Float64Array(v.length);
+    }
+    if (isLeafArray(v)) {
+      if (Array.isArray(r) && r.length === v.length) return (r as number[]).fill(0);
+      return new Array<number>(v.length).fill(0);
+    }
+    if (Array.isArray(v)) return v.map((x, i) => build(x, Array.isArray(r) ? (r as Tree[])[i] : undefined));
+    const out: Record<string, Tree> = {};
+    for (const k of Object.keys(v)) out[k] = build((v as Record<string, Tree>)[k]!, r && typeof r === "object" && !Array.isArray(r) && !(r instanceof Float64Array) ? (r as Record<string, Tree>)[k] : undefined);
+    return out;
+  };
+  return build(t, reuse) as T;
+}

@@ -1,0 +1,121 @@
+/**
+ * Objects of parameters (fixtures/programs/records.ts): record parameters (interfaces, type
+ * aliases, inline types, nested), destructuring, object literals with field writes, objects
+ * passed to helpers and in-place writes into an object's arrays, in every mode against finite
+ * differences over the objects' leaves; gradients, directions and out buffers have the objects'
+ * shapes.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { describe, it, expect, beforeAll } from "vitest";
+import { load, expectAllModesTree, ROOT, type Mod } from "../helpers.ts";
+import { mulberry32, randomArray } from "../../runtime/gradcheck.ts";
+import { checkGradient } from "../../runtime/gradcheck.ts";
+import { Adam } from "../../runtime/optim.ts";
+import type { Tree } from "../../runtime/tree.ts";
+
+let m: { src: Mod; grad: Mod; output: string };
+beforeAll(async () => {
+  const text = fs.readFileSync(path.join(ROOT, "fixtures/programs/records.ts"), "utf8").replace(/\/\*\* @differentiable \*\//g, "/** @differentiable @modes grad jvp hvp jacobian hessian */");
+  m = await load(text, "records");
+}, 60_000);
+
+function mlpPoint(seed: number) {
+  const rng = mulberry32(seed);
+  const p = { W1: randomArray(rng, 4 * 3), b1: randomArray(rng, 4), w2: randomArray(rng, 4), b2: rng() - 0.5 };
+  return { p, x: randomArray(rng, 3), y: rng() };
+}
+
+describe("record parameters, in every mode", () => {
+  it("mlpLoss: an interface of arrays and a number, destructured", () => {
+    for (let k = 0; k < 4; k++) {
+      const { p, x, y } = mlpPoint(k + 1);
+      expectAllModesTree(m.src, m.grad, "mlpLoss", [p, x, y], ["p", "x", "y"], ["p", "x", "y"], k + 1);
+    }
+  });
+
+  it("nested: nested objects, a type alias and number[] through a helper taking an object", () => {
+    for (let k = 0; k < 4; k++) {
+      const rng = mulberry32(100 + k);
+      const mm = { inner: { scale: rng() + 0.5, shift: rng() - 0.5 }, outer: { scale: rng() - 0.5, shift: rng() }, gain: rng() + 0.5 };
+      const xs = Array.from({ length: 5 }, () => 2 * rng() - 1);
+      expectAllModesTree(m.src, m.grad, "nested", [mm, xs], ["m", "xs"], ["m", "xs"], k + 1);
+    }
+  });
+
+  it("moments: an object literal whose fields are written and accumulated", () => {
+    for (let k = 0; k < 4; k++) {
+      const rng = mulberry32(200 + k);
+      expectAllModesTree(m.src, m.grad, "moments", [randomArray(rng, 6), { mu: rng() - 0.5 }], ["x", "c"], ["x", "c"], k + 1);
+    }
+  });
+
+  it("smoothInPlace: writes into a parameter object's array change the caller's array as the source does", () => {
+    for (let k = 0; k < 4; k++) {
+      const rng = mulberry32(300 + k);
+      expectAllModesTree(m.src, m.grad, "smoothInPlace", [{ u: randomArray(rng, 5), k: rng() - 0.5 }], ["s"], ["s"], k + 1);
+    }
+    const s = { u: new Float64Array([1, 2, 3]), k: 0.5 };
+    const want = { u: new Float64Array(s.u), k: 0.5 };
+    m.src.smoothInPlace(want);
+    m.grad.smoothInPlaceGrad(s);
+    expect(s.u).toEqual(want.u);
+  });
+
+  it("gradients, out buffers and directions have the parameters' shape", () => {
+    const { p, x, y } = mlpPoint(7);
+    const out = { p: { W1: new Float64Array(12), b1: new Float64Array(4) } };
+    const g = m.grad.mlpLossGrad(p, x, y, out);
+    expect(Object.keys(g.grad)).toEqual(["p", "x", "y"]);
+    expect(Object.keys(g.grad.p)).toEqual(["W1", "b1", "w2", "b2"]);
+    expect(g.grad.p.W1).toBe(out.p.W1);
+    expect(g.grad.p.b1).toBe(out.p.b1);
+    expect(typeof g.grad.p.b2).toBe("number");
+    // a direction with only some leaves: the others are zero
+    const j = m.grad.mlpLossJvp(p, x, y, { p: { b2: 1 } });
+    expect(j.tangent).toBeCloseTo(g.grad.p.b2, 14);
+    const h = m.grad.nestedHvp({ inner: { scale: 1, shift: 0 }, outer: { scale: 1, shift: 0 }, gain: 2 }, [0.5], { m: { gain: 1 } });
+    expect(Object.keys(h.hvp.m)).toEqual(["inner", "outer", "gain"]);
+  });
+
+  it("Jacobian and Hessian flatten the objects' leaves in field order", () => {
+    const { p, x, y } = mlpPoint(11);
+    const H = m.grad.mlpLossHessian(p, x, y);
+    expect(H.size).toBe(12 + 4 + 4 + 1 + 3 + 1);
+    // column of b2 (index 20) is the Hvp along b2
+    const h = m.grad.mlpLossHvp(p, x, y, { p: { b2: 1 } });
+    expect(H.hessian[20 * H.size + 20]).toBeCloseTo(h.hvp.p.b2, 12);
+    for (let e = 0; e < 4; e++) expect(H.hessian[(16 + e) * H.size + 20]).toBeCloseTo(h.hvp.p.w2[e], 12);
+    const J = m.grad.mlpLossJacobian(p, x, y);
+    expect(J.cols).toBe(H.size);
+    const g = m.grad.mlpLossGrad(p, x, y);
+    expect(J.jacobian[20]).toBeCloseTo(g.grad.p.b2, 14);
+  });
+
+  it("checkGradient checks object arguments leaf by leaf", () => {
+    const { p, x, y } = mlpPoint(13);
+    const g = m.grad.mlpLossGrad(p, x, y);
+    const ok = checkGradient(m.src.mlpLoss, [p, x, y] as Tree[], g.grad, { names: ["p", "x", "y"] });
+    expect(ok.ok, ok.report).toBe(true);
+    const wrong = { ...g.grad, p: { ...g.grad.p, b2: g.grad.p.b2 + 0.1 } };
+    const bad = checkGradient(m.src.mlpLoss, [p, x, y] as Tree[], wrong, { names: ["p", "x", "y"] });
+    expect(bad.ok).toBe(false);
+    expect(bad.report).toMatch(/p\.b2/);
+  });
+
+  it("Adam trains a parameter object with its gradient object", () => {
+    const rng = mulberry32(5);
+    const data = Array.from({ length: 16 }, () => {
+      const x = randomArray(rng, 3);
+      return { x, y: Math.sin(x[0]!) + 0.5 * x[1]! * x[2]! };
+    });
+    const { p } = mlpPoint(17);
+    const lossOf = () => data.reduce((s, d) => s + m.src.mlpLoss(p, d.x, d.y), 0);
+    const before = lossOf();
+    const opt = new Adam({ lr: 0.05 });
+    for (let step = 0; step < 200; step++) {
+      for (const d of data) opt.step(p, m.grad.mlpLossGrad(p, d.x, d.y).grad.p);
+    }
+    expect(lossOf()).toBeLessThan(before / 4);
+  });
+});
