@@ -238,6 +238,31 @@ function files(): Record<string, string> {
   return { "model.ts": MODEL, "use.ts": probe(USE).text, "other.ts": LOOSE_MODEL, "fresh.ts": FRESH, "loose.ts": probe(LOOSE_USE).text };
 }
 
+/** Object parameters (records flattened at the boundary): the gradient has the parameter's shape. */
+const RECORD_MODEL = `export interface Params {
+  w: Float64Array;
+  b: number;
+}
+
+/** @differentiable @modes grad jvp */
+export function fit(p: Params, x: Float64Array, y: number): number {
+  let z = p.b;
+  for (let i = 0; i < x.length; i++) z += p.w[i]! * x[i]!;
+  return (z - y) * (z - y);
+}
+`;
+const RECORD_USE = `import { grad, jvp } from "adjoint";
+import { fit } from "./model.ts";
+import { fitGrad, fitJvp } from "./model.grad.ts";
+
+const x = new Float64Array(2);
+const g = grad(fit)({ w: x, b: 0 }, x, 1);
+export const gw = g.grad.p./*recordW*/w;
+export const gq = g.grad.p.wq; // error
+export const exact = [grad(fit), jvp(fit)] as const;
+export const generated = [fitGrad, fitJvp] as const;
+`;
+
 describe("marker types in the language service", () => {
   it("are the generated functions' exact types, with the markers' sources (adjoint-source)", { timeout: 120_000 }, () => {
     const dir = project("types-source", files());
@@ -247,6 +272,33 @@ describe("marker types in the language service", () => {
     checkExact(languageService(dir, ["model.grad.ts", "use.ts"], { ...options, paths }), dir);
     generate(dir, "other.ts");
     checkLoose(languageService(dir, ALL, { ...options, paths }), dir);
+  });
+
+  it("follow object parameters: the gradient has the parameter's fields", { timeout: 120_000 }, () => {
+    const dir = project("types-records", { "model.ts": RECORD_MODEL, "use.ts": probe(RECORD_USE).text });
+    const paths = { adjoint: [path.join(ROOT, "index.ts")] };
+    const service = languageService(dir, ["model.grad.ts", "use.ts"], { ...BASE, customConditions: ["adjoint-source"], paths });
+    const use = probe(RECORD_USE);
+    const file = path.join(dir, "use.ts");
+    const errors = diagnosticsOf(service, file);
+    expect(errors).toEqual([{ line: lineOf(use.text, "g.grad.p.wq"), code: 2339, text: "Property 'wq' does not exist on type '{ w: Float64Array; b: number; }'." }]);
+    const at = use.marks.get("recordW")!;
+    expect(display(service.getQuickInfoAtPosition(file, at))).toBe("(property) w: Float64Array");
+    expect(service.getCompletionsAtPosition(file, at, {})?.entries.map((e) => e.name).sort()).toEqual(["b", "w"]);
+    const program = service.getProgram()!;
+    const checker = program.getTypeChecker();
+    const sf = program.getSourceFile(file)!;
+    const lists: ts.NodeArray<ts.Expression>[] = [];
+    sf.forEachChild(function visit(node): void {
+      if (ts.isAsExpression(node) && ts.isArrayLiteralExpression(node.expression)) lists.push(node.expression.elements);
+      node.forEachChild(visit);
+    });
+    const [exact, generated] = lists as [ts.NodeArray<ts.Expression>, ts.NodeArray<ts.Expression>];
+    expect(exact).toHaveLength(2);
+    for (let i = 0; i < exact.length; i++) {
+      const marker = checker.getTypeAtLocation(exact[i]!), fn = checker.getTypeAtLocation(generated[i]!);
+      expect(checker.typeToString(marker, undefined, ts.TypeFormatFlags.NoTruncation)).toBe(checker.typeToString(fn, undefined, ts.TypeFormatFlags.NoTruncation));
+    }
   });
 
   it("are the generated functions' exact types, with the installed package's declarations", { timeout: 240_000 }, () => {
