@@ -21,8 +21,15 @@
  */
 import { MODE_SUFFIX, type Mode } from "./compiler/naming.ts";
 
+/**
+ * One field of a gradient-shaped object, as a parameter is typed: a number, an array (a
+ * `Float64Array`, or `number[]` for a `number[]` parameter), or an object of such fields for an
+ * object parameter (its gradient has its shape).
+ */
+export type Field = number | Float64Array | number[] | { [name: string]: Field };
+
 /** A gradient-shaped object: one field per differentiated parameter. */
-export type Fields = Record<string, number | Float64Array>;
+export type Fields = Record<string, Field>;
 
 /** The result of a `Grad` function: the value and the gradient of a scalar function. */
 export interface GradResult {
@@ -68,10 +75,16 @@ export interface HessianResult {
 }
 
 /** Arrays to receive the array gradients (overwritten and returned instead of allocated). */
-export type GradOut = Partial<Record<string, Float64Array>>;
+export type GradOut = Partial<Record<string, OutField>>;
+
+/** One field of `out`: an array, or an object of them for an object parameter. */
+export type OutField = Float64Array | number[] | { [name: string]: OutField | undefined };
 
 /** A direction: one field per differentiated parameter (missing fields are zero). */
-export type Direction = Partial<Fields>;
+export type Direction = Partial<Record<string, DirectionField>>;
+
+/** One field of a direction: a `Field`, with an object parameter's fields optional too. */
+export type DirectionField = number | Float64Array | number[] | { [name: string]: DirectionField | undefined };
 
 /** Each marker and the suffix of the generated function it stands for (`grad(loss)` is `lossGrad`). */
 export const MARKERS = MODE_SUFFIX;

@@ -72,17 +72,25 @@ const FRESH = `/** @differentiable */
 export function fresh(a: number, m: Float64Array): number {
   return a * m[0]!;
 }
+
+/** @differentiable @modes grad jvp */
+export function freshRecord(p: { w: Float64Array; b: number }, xs: number[]): number {
+  return p.b * p.w[0]! * xs[0]!;
+}
 `;
-const LOOSE_USE = `import { grad, hvp } from "adjoint";
+const LOOSE_USE = `import { grad, hvp, jvp } from "adjoint";
 import { loss } from "./model.ts";
 import { lossW } from "./other.ts";
-import { fresh } from "./fresh.ts";
+import { fresh, freshRecord } from "./fresh.ts";
 
 const w = new Float64Array(3);
 export const a = grad(loss)(w, 1, w, 2).grad./*shared*/w;
 export const b = grad(lossW)(w, 1, w, 2).grad.anything;
 export const c = grad(fresh)(1, w).grad./*fresh*/m;
 export const d = grad(fresh)(1, w).grad.anything;
+// object and number[] parameters: their gradients, out buffers and directions have their shapes
+export const f = grad(freshRecord)({ w, b: 1 }, [1], { p: { w }, xs: [0] }).grad./*freshRecord*/p;
+export const fj = jvp(freshRecord)({ w, b: 1 }, [1], { p: { w }, xs: [1] }).tangent;
 // only loss has an Hvp: its entry alone counts for hvp(…)
 export const e = hvp(loss)(w, 1, w, 2, { w }).hvp./*onlyHvp*/w;
 `;
@@ -223,9 +231,12 @@ function checkLoose(service: ts.LanguageService, dir: string): void {
   const typeAt = (mark: string) => display(service.getQuickInfoAtPosition(file, use.marks.get(mark)!));
   // loss and lossW have one type and different gradients: loose for both (a record's field,
   // possibly undefined under noUncheckedIndexedAccess)
-  expect(typeAt("shared")).toBe("number | Float64Array | undefined");
+  expect(typeAt("shared")).toBe("Field | undefined");
   // fresh.ts has no generated module
-  expect(typeAt("fresh")).toBe("number | Float64Array | undefined");
+  expect(typeAt("fresh")).toBe("Field | undefined");
+  // a record's field whatever the parameter's type; Field (index.ts) is every shape a parameter
+  // has: number | Float64Array | number[] | { [name: string]: Field }
+  expect(typeAt("freshRecord")).toBe("Field | undefined");
   // hvp: only loss's entry has an Hvp, so hvp(loss) is exact although lossW shares its type
   expect(typeAt("onlyHvp")).toBe("(property) w: Float64Array");
 }
