@@ -195,29 +195,47 @@ function timeAll(installs: Installed[]): Record<string, number | null>[] {
   return mins.map((m, k) => Object.fromEntries(Object.keys(cmds[k]!).map((n) => [n, m.has(n) ? Math.round(m.get(n)!) : null])));
 }
 
-/** Warm compiles in one process, with the installed compiler. */
-function warmCompiles(i: Installed) {
-  const fixtures = ["fixtures/programs", "fixtures/seeds"].flatMap((d) =>
-    fs.readdirSync(path.join(i.root, d)).filter((f) => f.endsWith(".ts") && !f.endsWith(".grad.ts")).map((f) => path.join(d, f)));
-  for (const f of fixtures) fs.cpSync(path.join(i.root, f), path.join(i.app, f));
-  fs.writeFileSync(path.join(i.app, "warm.mjs"), WARM);
-  const warm = JSON.parse(run(process.execPath, ["warm.mjs", String(Math.max(runs, 5)), "model.ts", ...fixtures], i.app)) as WarmCompile[];
-  const fixtureFunctions = warm.slice(1).reduce((n, w) => n + w.functions, 0);
-  const fixtureMs = warm.slice(1).reduce((t, w) => t + w.warmMs, 0);
-  return {
-    oneFunction: Math.round(warm[0]!.warmMs * 10) / 10,
-    oneFunctionCold: Math.round(warm[0]!.coldMs),
-    perFunction: Math.round((fixtureMs / fixtureFunctions) * 10) / 10,
-    worstPerFunction: Math.round(Math.max(...warm.slice(1).map((w) => w.warmMs / w.functions)) * 10) / 10,
-    fixtureFunctions,
-    files: warm,
-  };
+/**
+ * Warm compiles in one process per checkout, with its installed compiler: the processes of the
+ * checkouts take turns, three rounds, and each file's figure is its best over them.
+ */
+function warmCompiles(installs: Installed[]) {
+  const lists = installs.map((i) => {
+    const fixtures = ["fixtures/programs", "fixtures/seeds"].flatMap((d) =>
+      fs.readdirSync(path.join(i.root, d)).filter((f) => f.endsWith(".ts") && !f.endsWith(".grad.ts")).map((f) => path.join(d, f)));
+    for (const f of fixtures) fs.cpSync(path.join(i.root, f), path.join(i.app, f));
+    fs.writeFileSync(path.join(i.app, "warm.mjs"), WARM);
+    return fixtures;
+  });
+  const bests: WarmCompile[][] = installs.map(() => []);
+  for (let round = 0; round < 3; round++) {
+    installs.forEach((i, k) => {
+      const got = JSON.parse(run(process.execPath, ["warm.mjs", String(Math.max(runs, 5)), "model.ts", ...lists[k]!], i.app)) as WarmCompile[];
+      bests[k] = got.map((w, n) => {
+        const b = bests[k]![n];
+        return b ? { ...w, coldMs: Math.min(b.coldMs, w.coldMs), warmMs: Math.min(b.warmMs, w.warmMs) } : w;
+      });
+    });
+  }
+  return bests.map((warm) => {
+    const fixtureFunctions = warm.slice(1).reduce((n, w) => n + w.functions, 0);
+    const fixtureMs = warm.slice(1).reduce((t, w) => t + w.warmMs, 0);
+    return {
+      oneFunction: Math.round(warm[0]!.warmMs * 10) / 10,
+      oneFunctionCold: Math.round(warm[0]!.coldMs),
+      perFunction: Math.round((fixtureMs / fixtureFunctions) * 10) / 10,
+      worstPerFunction: Math.round(Math.max(...warm.slice(1).map((w) => w.warmMs / w.functions)) * 10) / 10,
+      fixtureFunctions,
+      files: warm,
+    };
+  });
 }
 
 function measure(installs: Installed[]) {
   const times = timeAll(installs);
+  const compiles = warmCompiles(installs);
   return installs.map((i, k) => {
-    const compile = warmCompiles(i);
+    const compile = compiles[k]!;
     // the application's production install: what it ships with
     run("npm", ["prune", "--omit=dev", "--offline", "--no-audit", "--no-fund", "--loglevel=error"], i.app);
     const productionInstall = { bytes: bytes(path.join(i.app, "node_modules")), packages: topLevel(path.join(i.app, "node_modules")) };
@@ -290,7 +308,7 @@ function section(after: Measured, before: Measured | undefined, load: { start: s
     row("`adjoint gen` on a one-function file", (m) => ms(m.ms.gen), ""),
     row("`npx adjoint gen` on a one-function file", (m) => ms(m.ms.npxGen), "≤ 800 ms"),
     row("warm compile of that file, in process", (m) => `${m.compile.oneFunction} ms`, ""),
-    row(`warm compile per function (the ${after.compile.fixtureFunctions} fixture functions)`, (m) => `${m.compile.perFunction} ms`, "≤ 50 ms"),
+    row("warm compile per function (the fixtures)", (m) => `${m.compile.perFunction} ms (${m.compile.fixtureFunctions})`, "≤ 50 ms"),
     row("the same, the slowest fixture file", (m) => `${m.compile.worstPerFunction} ms`, ""),
     row("`tspc` on examples/plugin-project, without the plugin", (m) => ms(m.ms.tspcWithoutPlugin), ""),
     row("`tspc` with the plugin", (m) => `${m.ms.tspcWithPlugin} ms (${overhead(m)})`, "≤ +20%"),
@@ -301,7 +319,11 @@ function section(after: Measured, before: Measured | undefined, load: { start: s
     row("adjoint-runtime tarball (unpacked)", (m) => (runtime(m) ? kb(runtime(m)!.unpackedSize) : "–"), ""),
     "",
     "The warm compile is `compileFiles` of the installed `adjoint/compiler`, after one cold compile",
-    "in the same process (which parses TypeScript's library files, shared by later programs).",
+    "in the same process (which parses TypeScript's library files, shared by later programs); per",
+    "function, the time of each file of fixtures/programs and fixtures/seeds over its annotated",
+    "functions (their number in brackets: each checkout compiles its own fixtures), and the",
+    "slowest file's. `tspc` without the plugin builds the same project with the generated module",
+    "already on disk and imported instead of the marker.",
     "The development install's packages:",
     "",
     "| package | bytes |",
