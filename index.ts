@@ -179,6 +179,6 @@ export function hessian<F extends (...args: any[]) => number>(f: F): Resolved<F,
 }
 
 /** `jacobian(f)` is `fJacobian`: the dense Jacobian. Needs `@modes ... jacobian`. */
-export function jacobian<F extends (...args: any[]) => number | void>(f: F): Resolved<F, "jacobian", (...args: Parameters<F>) => JacobianResult> {
+export function jacobian<F extends (...args: any[]) => number | void>(f: F): Resolved<F, "jacobian", (...args: [...Parameters<F>, out?: Float64Array]) => JacobianResult> {
   return unrewritten("jacobian", f);
 }

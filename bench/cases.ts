@@ -58,8 +58,8 @@ export interface Case {
   dispose?: () => void;
 }
 
-/** Compiled problem modules: `src` the annotated source, `gen` the generated gradients. */
-export type Mods = Record<string, { src: Gen; gen: Gen }>;
+/** Compiled problem modules: `src` the annotated source, `gen` the generated gradients (written to `genFile`). */
+export type Mods = Record<string, { src: Gen; gen: Gen; genFile?: string }>;
 
 export const TOL = { manual: 1e-6, adjointVsManual: 1e-8, adjointVsFd: 1e-6, fd: 1e-6, tfjs: 1e-2 } as const;
 

@@ -82,7 +82,8 @@ export async function gen(inputs: string[], opts: GenOptions, io: Io): Promise<G
   const modes = parseModes(opts.modes);
   if (typeof modes === "string") return usage(modes);
 
-  const results: FileResult[] = await compileFiles(files, { runtime: opts.runtime ?? DEFAULT_RUNTIME, modes });
+  const outDir = opts.outDir ? path.resolve(opts.outDir) : undefined;
+  const results: FileResult[] = await compileFiles(files, { runtime: opts.runtime ?? DEFAULT_RUNTIME, modes, ...(outDir ? { outDir } : {}) });
   let errors = 0;
   for (const r of results) {
     for (const d of r.diagnostics) {

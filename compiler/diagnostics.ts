@@ -15,6 +15,7 @@ export const Codes = {
   BadTag: "AD1008",
   MissingReturn: "AD1009",
   UnsupportedLoop: "AD1010",
+  CustomDerivative: "AD1011",
   Internal: "AD1099",
 } as const;
 /** adjoint's codes, or TypeScript's own (`TS1005`) for syntax and type errors. */

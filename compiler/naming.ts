@@ -20,15 +20,18 @@ export const MODE_SUFFIX = {
 } as const satisfies Record<Mode, string>;
 
 /** Names generated code must never shadow. */
-const GLOBALS = [
+export const RESERVED_NAMES: readonly string[] = [
   "Math", "Float64Array", "Int32Array", "Number", "Boolean", "undefined", "NaN", "Infinity", "Object", "Array", "RangeError", "TypeError", "Error", "console",
   // runtime helpers generated code calls by name
-  "zeros", "zerosArray", "copyOf", "clampIndex", "seedCotangent", "jacobian", "hessianFromHvp", "Tape",
+  "zeros", "zerosArray", "copyOf", "clampIndex", "seedCotangent", "jacobian", "hessianFromHvp", "Tape", "zerosLike", "completeLike", "layoutOf",
+  "accumulate", "innerProduct",
+  // checkpointed loops
+  "checkpointSchedule", "nextSnapshot", "nextAction", "tripCount", "saveArray", "restoreArray",
 ];
 
 export class Names {
   /** Names given out. */
-  private used = new Set<string>(GLOBALS);
+  private used = new Set<string>(RESERVED_NAMES);
   /** Source identifiers: never given to generated names, but a source variable may claim its own. */
   private reserved = new Set<string>();
   private counters = new Map<string, number>();

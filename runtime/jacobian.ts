@@ -8,6 +8,20 @@
 export interface Layout {
   [field: string]: number | Layout;
 }
+
+/** The layout of a list's value (`layers: Layer[]`): one entry per element, in order. */
+export function layoutOf(v: unknown): Layout {
+  const of = (x: unknown): number | Layout => {
+    if (typeof x === "number") return -1;
+    if (x instanceof Float64Array || (Array.isArray(x) && (x.length === 0 || typeof x[0] === "number"))) return (x as ArrayLike<number>).length;
+    if (Array.isArray(x)) return x.map(of) as unknown as Layout;
+    const out: Layout = {};
+    for (const k of Object.keys(x as object)) out[k] = of((x as Record<string, unknown>)[k]);
+    return out;
+  };
+  const l = of(v);
+  return typeof l === "number" ? { value: l } : l;
+}
 type Field = number | Float64Array | Dir;
 interface Dir {
   [field: string]: Field;
@@ -15,55 +29,15 @@ interface Dir {
 
 const isLeaf = (v: number | Layout): v is number => typeof v === "number";
 
-function sizeOf(layout: Layout): number {
-  let n = 0;
-  for (const k in layout) {
-    const v = layout[k];
-    n += isLeaf(v) ? (v < 0 ? 1 : v) : sizeOf(v);
-  }
-  return n;
-}
-
 /** Zero direction object of a layout (arrays allocated once and reused). */
 function zeroDirection(layout: Layout): Dir {
-  const d: Dir = {};
-  for (const k in layout) {
+  // a list's layout is an array: its direction is an array too
+  const d: Dir = Array.isArray(layout) ? ([] as unknown as Dir) : {};
+  for (const k of Object.keys(layout)) {
     const v = layout[k];
     d[k] = !isLeaf(v) ? zeroDirection(v) : v < 0 ? 0 : new Float64Array(v);
   }
   return d;
-}
-
-/** Sets coordinate `j` of a direction to `value`; returns how many coordinates remain after it. */
-function setCoordinate(layout: Layout, d: Dir, j: number, value: number): number {
-  for (const k in layout) {
-    const v = layout[k];
-    if (!isLeaf(v)) {
-      j = setCoordinate(v, d[k] as Dir, j, value);
-      if (j < 0) return -1;
-      continue;
-    }
-    const size = v < 0 ? 1 : v;
-    if (j < size) {
-      if (v < 0) d[k] = value;
-      else (d[k] as Float64Array)[j] = value;
-      return -1;
-    }
-    j -= size;
-  }
-  return j;
-}
-
-/** Writes a gradient-shaped object into `out` at `offset`, `stride` apart; returns the count written. */
-function scatter(layout: Layout, g: Dir, out: Float64Array, offset: number, stride: number, i = 0): number {
-  for (const k in layout) {
-    const v = layout[k];
-    const x = g[k];
-    if (!isLeaf(v)) i = scatter(v, x as Dir, out, offset, stride, i);
-    else if (v < 0) out[offset + stride * i++] = x as number;
-    else for (let e = 0; e < v; e++) out[offset + stride * i++] = (x as Float64Array)[e];
-  }
-  return i;
 }
 
 /** The dense Hessian from one Hessian-vector product per column. */
@@ -71,50 +45,113 @@ export function hessianFromHvp(
   hvp: (direction: Dir) => { value: number; hvp: Dir },
   layout: Layout,
 ): { value: number; hessian: Float64Array; size: number } {
-  const n = sizeOf(layout);
+  const slots = slotsOf(layout);
+  const n = slots.reduce((k, s) => k + (s.size < 0 ? 1 : s.size), 0);
   const hessian = new Float64Array(n * n);
   const dir = zeroDirection(layout);
   let value = NaN;
-  for (let j = 0; j < n; j++) {
-    setCoordinate(layout, dir, j, 1);
-    const r = hvp(dir);
-    setCoordinate(layout, dir, j, 0);
-    value = r.value;
-    scatter(layout, r.hvp, hessian, j, n);
+  let j = 0;
+  for (const s of slots) {
+    for (let e = 0; e < (s.size < 0 ? 1 : s.size); e++, j++) {
+      setSlot(dir, s, e, 1);
+      const r = hvp(dir);
+      setSlot(dir, s, e, 0);
+      value = r.value;
+      scatterSlots(slots, r.hvp, hessian, j, n);
+    }
   }
   if (n === 0) value = hvp(dir).value;
   return { value, hessian, size: n };
 }
 
+/** A leaf of a layout: its key path from the direction's root, and its size (-1: a number). */
+interface Slot {
+  path: string[];
+  size: number;
+}
+
+function slotsOf(layout: Layout, prefix: string[] = [], out: Slot[] = []): Slot[] {
+  for (const k of Object.keys(layout)) {
+    const v = layout[k]!;
+    if (isLeaf(v)) out.push({ path: prefix.length === 0 ? [k] : [...prefix, k], size: v });
+    else slotsOf(v, [...prefix, k], out);
+  }
+  return out;
+}
+
+/** The object holding a slot's leaf, and the leaf's key in it. */
+function holder(d: Dir, path: string[]): Dir {
+  let o = d;
+  for (let i = 0; i < path.length - 1; i++) o = o[path[i]!] as Dir;
+  return o;
+}
+
+/** Sets coordinate `e` of a slot of a direction. */
+function setSlot(d: Dir, s: Slot, e: number, value: number): void {
+  const o = holder(d, s.path), k = s.path[s.path.length - 1]!;
+  if (s.size < 0) o[k] = value;
+  else (o[k] as Float64Array)[e] = value;
+}
+
+/** Writes a result's slots into `out` at `offset`, `stride` apart. */
+function scatterSlots(slots: Slot[], g: Dir, out: Float64Array, offset: number, stride: number): void {
+  let i = 0;
+  for (const s of slots) {
+    const x = holder(g, s.path)[s.path[s.path.length - 1]!];
+    if (s.size < 0) out[offset + stride * i++] = x as number;
+    else {
+      const a = x as Float64Array | number[];
+      if (stride === 1) {
+        if (a instanceof Float64Array) out.set(a.length === s.size ? a : a.subarray(0, s.size), offset + i);
+        else for (let e = 0; e < s.size; e++) out[offset + i + e] = a[e]!;
+        i += s.size;
+      } else for (let e = 0; e < s.size; e++) out[offset + stride * i++] = a[e]!;
+    }
+  }
+}
+
 /**
  * The dense Jacobian (rows: outputs flattened by `outLayout`; columns: inputs flattened by
  * `inLayout`), by forward sweeps (one per input) or reverse sweeps (one per output), whichever
- * needs fewer.
+ * is fewer. The reverse sweeps reuse one gradient's buffers (passed back as `out`); `out`, when
+ * given, receives the matrix (it must hold rows × cols numbers) and is returned.
  */
 export function jacobian(
   jvp: (tangents: Dir) => { tangent: Dir },
-  vjp: (cotangents: Dir) => { grad: Dir },
+  vjp: (cotangents: Dir, out?: Dir) => { grad: Dir },
   inLayout: Layout,
   outLayout: Layout,
+  out?: Float64Array,
 ): { jacobian: Float64Array; rows: number; cols: number } {
-  const cols = sizeOf(inLayout);
-  const rows = sizeOf(outLayout);
-  const J = new Float64Array(rows * cols);
+  const ins = slotsOf(inLayout), outs = slotsOf(outLayout);
+  const width = (ss: Slot[]) => ss.reduce((n, s) => n + (s.size < 0 ? 1 : s.size), 0);
+  const cols = width(ins);
+  const rows = width(outs);
+  if (out && out.length < rows * cols) throw new RangeError(`jacobian: out holds ${out.length} numbers, the ${rows}×${cols} Jacobian needs ${rows * cols}`);
+  const J = out ?? new Float64Array(rows * cols);
   if (cols <= rows) {
     const dir = zeroDirection(inLayout);
-    for (let j = 0; j < cols; j++) {
-      setCoordinate(inLayout, dir, j, 1);
-      const r = jvp(dir);
-      setCoordinate(inLayout, dir, j, 0);
-      scatter(outLayout, r.tangent, J, j, cols);
+    let j = 0;
+    for (const s of ins) {
+      for (let e = 0; e < (s.size < 0 ? 1 : s.size); e++, j++) {
+        setSlot(dir, s, e, 1);
+        const r = jvp(dir);
+        setSlot(dir, s, e, 0);
+        scatterSlots(outs, r.tangent, J, j, cols);
+      }
     }
   } else {
     const dir = zeroDirection(outLayout);
-    for (let i = 0; i < rows; i++) {
-      setCoordinate(outLayout, dir, i, 1);
-      const r = vjp(dir);
-      setCoordinate(outLayout, dir, i, 0);
-      scatter(inLayout, r.grad, J, i * cols, 1);
+    let i = 0;
+    let reuse: Dir | undefined;
+    for (const s of outs) {
+      for (let e = 0; e < (s.size < 0 ? 1 : s.size); e++, i++) {
+        setSlot(dir, s, e, 1);
+        const r = vjp(dir, reuse);
+        setSlot(dir, s, e, 0);
+        reuse = r.grad;
+        scatterSlots(ins, r.grad, J, i * cols, 1);
+      }
     }
   }
   return { jacobian: J, rows, cols };

@@ -67,3 +67,23 @@ export function zerosLike<T extends Tree>(t: T, reuse?: Tree): T {
   };
   return build(t, reuse) as T;
 }
+
+/**
+ * A tree shaped like `t` with the leaves of `partial` where it has them and zeros elsewhere: a
+ * direction that names only some elements or fields of a list. Given arrays are used as they are.
+ */
+export function completeLike<T extends Tree>(t: T, partial: unknown): T {
+  const build = (v: Tree, p: unknown): Tree => {
+    if (typeof v === "number") return typeof p === "number" ? p : 0;
+    if (isLeafArray(v)) {
+      if (p instanceof Float64Array || Array.isArray(p)) return p as Leaf;
+      return v instanceof Float64Array ? new Float64Array(v.length) : new Array<number>(v.length).fill(0);
+    }
+    if (Array.isArray(v)) return v.map((x, i) => build(x, Array.isArray(p) ? p[i] : undefined));
+    const out: Record<string, Tree> = {};
+    const rec = p !== null && typeof p === "object" ? (p as Record<string, unknown>) : undefined;
+    for (const k of Object.keys(v)) out[k] = build((v as Record<string, Tree>)[k]!, rec?.[k]);
+    return out;
+  };
+  return build(t, partial) as T;
+}

@@ -33,7 +33,7 @@ describe("npm run bench -- --quick", () => {
     expect(out).toContain("| problem | size | tool | objective ms | gradient ms | gradient / objective | peak memory |");
     const rows = out.split("\n").filter((l) => /^\| [a-z0-9-]+ \| .* \| (adjoint|manual|fd|tfjs) \|/.test(l));
     const seen = [...new Set(rows.map((l) => l.split("|").slice(1, 4).map((c) => c.trim()).filter((_, i) => i !== 1).join(" ")))];
-    for (const p of ["dot", "logreg", "ode", "ba", "ode-rk4", "mlp"]) expect(seen, p).toContain(`${p} adjoint`);
+    for (const p of ["dot", "logreg", "ode", "ba", "ode-rk4", "mlp", "heat"]) expect(seen, p).toContain(`${p} adjoint`);
     for (const p of ["lse", "llsq", "gmm", "lstm", "quickstart"]) for (const t of ["adjoint", "manual", "fd", "tfjs"]) expect(seen, `${p} ${t}`).toContain(`${p} ${t}`);
     for (const t of ["adjoint", "manual", "tfjs"]) expect(seen, `kmeans ${t}`).toContain(`kmeans ${t}`);
     for (const t of ["adjoint", "manual", "fd"]) expect(seen, `det ${t}`).toContain(`det ${t}`);
@@ -55,10 +55,32 @@ describe("npm run bench -- --quick", () => {
     const peakOf = (problem: string) => rows.find((l) => l.startsWith(`| ${problem} |`) && l.includes("| adjoint |"))!.split("|")[7].trim();
     expect(peakOf("dot")).toBe("0 B tape");
     for (const p of ["lstm", "det", "kmeans", "ode"]) expect(peakOf(p), p).not.toBe("0 B tape");
+    // heat: the checkpointed simulation's tape is a fraction of the taped one's
+    const heatPeak = (variant: string) => {
+      const cell = rows.find((l) => l.startsWith("| heat |") && l.includes(`(${variant}) | adjoint |`))!.split("|")[7].trim();
+      const [v, unit] = cell.split(" ");
+      return Number(v) * 1024 ** ["B", "KiB", "MiB", "GiB"].indexOf(unit!);
+    };
+    expect(heatPeak("@checkpoint")).toBeLessThan(heatPeak("no @checkpoint") / 4);
+  });
+
+  it("measures compile time against function size, with peak memory", () => {
+    const out = result.stdout;
+    expect(out).toContain("| input | source lines | compile ms | ms per 1,000 lines | peak RSS | goal |");
+    for (const what of ["100 lines", "1,000 lines", "5,000 lines", "200 functions"]) {
+      const row = out.split("\n").find((l) => l.startsWith(`| ${what} (quick`));
+      expect(row, what).toBeDefined();
+      const cells = row!.split("|").map((c) => c.trim());
+      expect(Number(cells[2]), row).toBeGreaterThan(0);
+      expect(Number(cells[3]), row).toBeGreaterThan(0);
+      expect(cells[5], row).toMatch(/^\d+ MB$/);
+    }
+    expect(out).toMatch(/Growth: \d+\.\d\d× the time per line/);
   });
 
   it("prints the summary against the goals", () => {
     expect(result.stdout).toContain("adjoint gradient / objective");
-    expect(result.stdout).toMatch(/\| gmm \| d=2 K=3 n=20 \| [0-9.]+ [✓✗] \| ≤ 3 \|/);
+    expect(result.stdout).toMatch(/\| gmm \| d=2 K=3 n=20 \| [0-9.]+ [✓✗] \| ≤ 2 \|/);
+    expect(result.stdout).toMatch(/\| lstm \| [^|]+ \| [0-9.]+ [✓✗] \| ≤ 2 \|/);
   });
 });

@@ -7,6 +7,11 @@ import { describe, it, expect } from "vitest";
 import { ROOT } from "./helpers.ts";
 import { main as linearRegression } from "../examples/linear-regression/train.ts";
 import { main as triangle } from "../examples/triangle-mlp/train.ts";
+import { main as deepMlp } from "../examples/deep-mlp/train.ts";
+import { main as customDerivatives } from "../examples/custom-derivatives/run.ts";
+import { main as heat, shape } from "../examples/heat/train.ts";
+import { misfitGrad, misfitTapedGrad } from "../examples/heat/model.grad.ts";
+import { Tape } from "../runtime/tape.ts";
 
 const quiet = () => {};
 
@@ -16,6 +21,12 @@ describe("examples", () => {
     expect(r.losses[r.losses.length - 1]).toBeLessThan(r.losses[0] / 1000);
     for (let j = 0; j < 3; j++) expect(Math.abs(r.w[j] - r.trueW[j])).toBeLessThan(0.05);
     expect(Math.abs(r.b - r.trueB)).toBeLessThan(0.05);
+  });
+
+  it("a network given as { layers: Layer[], head } learns sin(2x) with Adam on the object", () => {
+    const r = deepMlp({ steps: 300, log: quiet });
+    expect(r.losses[0]).toBeGreaterThan(0.1);
+    expect(r.final).toBeLessThan(r.losses[0]! / 100);
   });
 
   it("the triangle MLP learns the triangle and draws its decision boundary", () => {
@@ -29,5 +40,36 @@ describe("examples", () => {
     expect(text.startsWith("<svg")).toBe(true);
     expect(text.match(/<circle /g)).toHaveLength(300);
     expect(text).toContain("<polygon");
+  });
+
+  it("custom derivatives: stable logAddExp, Newton's square root, a median from a library, a straight-through rounding", () => {
+    const lines: string[] = [];
+    const r = customDerivatives((line) => lines.push(line));
+    expect(r.ok).toBe(true);
+    // log(1 + e^1200) is 1200 to double precision; the gradient of log(1 + e^(w·x)) is σ(w·x)·(x, w)
+    expect(lines[0]).toBe('softplusLoss(800, 1.5) = 1200, grad {"w":1.5,"x":800}');
+    expect(lines.filter((l) => l.startsWith("checkGradient ok"))).toHaveLength(5);
+  });
+
+  it("the heat example identifies the rod's coefficient and initial amplitude through a checkpointed simulation", () => {
+    const r = heat({ n: 100, steps: 2000, iterations: 20, log: quiet });
+    expect(r.misfits[r.misfits.length - 1]).toBeLessThan(r.misfits[0] * 1e-8);
+    expect(Math.abs(r.a - r.trueA)).toBeLessThan(1e-4);
+    expect(Math.abs(r.r - r.trueR)).toBeLessThan(1e-4);
+  });
+
+  it("the heat example's gradient is the same with and without @checkpoint, on a tape ~√steps as long", () => {
+    const n = 100, steps = 10_000;
+    const u0 = shape(n), target = new Float64Array(n).fill(0.1);
+    const ck = Tape.measure(() => misfitGrad(u0, 0.2, target, steps));
+    const taped = Tape.measure(() => misfitTapedGrad(u0, 0.2, target, steps));
+    expect(ck.result.value).toBe(taped.result.value);
+    expect(Math.abs(ck.result.grad.r - taped.result.grad.r)).toBeLessThanOrEqual(1e-12 * Math.abs(taped.result.grad.r));
+    let worst = 0;
+    for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(ck.result.grad.u0[i]! - taped.result.grad.u0[i]!) / Math.max(1e-300, Math.abs(taped.result.grad.u0[i]!)));
+    expect(worst).toBeLessThanOrEqual(1e-12);
+    // without: 16 bytes per interior cell and step; with: ⌈√steps⌉ snapshots of n cells and one segment's tape
+    expect(taped.peakBytes).toBeGreaterThanOrEqual(16 * (n - 2) * steps);
+    expect(ck.peakBytes).toBeLessThanOrEqual(8 * n * 101 + 16 * (n - 2) * 100 + 4096);
   });
 });

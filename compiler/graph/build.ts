@@ -16,6 +16,7 @@ import { analyzeActivity } from "../passes/4-activity/index.ts";
 import { outputsOf } from "../pipeline.ts";
 import type { Run, Execution } from "../ir/interpret.ts";
 import { ExpressionTexts, formatNumber, formatValue, leafSteps } from "./labels.ts";
+import { type Defs, tripText, staticTrips, defined, writtenArray, clusterNodes, copyDefs, merge, replace, lastExecution, lastCall, runsOf } from "./steps.ts";
 
 /** A function declaration a step may have been inlined from. */
 export interface HelperSpan {
@@ -93,7 +94,6 @@ export interface GraphOptions {
   tangents?: boolean;
 }
 
-type Defs = Map<string, Set<string>>;
 
 const within = (loc: Loc, h: { file: string; start: number; end: number }) => loc.file === h.file && loc.start >= h.start && loc.start < h.end;
 
@@ -291,7 +291,7 @@ class Builder {
 
   private stmt(s: Stmt, into: Cluster, defs: Defs): Defs {
     switch (s.kind) {
-      case "op": case "load": case "store": case "alloc": case "call": {
+      case "op": case "load": case "store": case "alloc": case "call": case "get": case "custom": {
         const node = this.stepNode(s);
         into.nodes.push(node);
         this.leafUses(s, defs, node.id);
@@ -324,7 +324,7 @@ class Builder {
       }
       case "effect": case "throw":
         return defs; // a console call or a guard: no value flows through it
-      case "assign": case "assign-elem": case "push":
+      case "assign": case "assign-elem": case "assign-at": case "push":
         throw new Error(`internal: '${s.kind}' is not a step of lowered code`);
       default: {
         const never: never = s;
@@ -344,7 +344,7 @@ class Builder {
   private revisit(stmts: Stmt[], defs: Defs): Defs {
     for (const s of stmts) {
       switch (s.kind) {
-        case "op": case "load": case "store": case "alloc": case "call": {
+        case "op": case "load": case "store": case "alloc": case "call": case "custom": {
           const node = this.nodeOf.get(s)!;
           this.leafUses(s, defs, node.id, node.kind === "step");
           this.define(s, defs, node.id);
@@ -381,7 +381,7 @@ class Builder {
     const target = defined(s);
     const name = s.kind === "store" ? `${this.texts.name(s.array)}[·]` : s.kind === "call" && !s.target ? `${this.texts.name(writtenArray(s) ?? s.fn)}` : this.texts.name(target!);
     const node = this.add({
-      id: `n${this.nodes.length}`, kind: "step", name, expr: this.texts.expression(s), op: s.kind === "op" ? s.op : s.kind === "call" ? s.fn : s.kind,
+      id: `n${this.nodes.length}`, kind: "step", name, expr: this.texts.expression(s), op: s.kind === "op" ? s.op : s.kind === "call" ? s.fn : s.kind === "custom" ? s.callee.fn.name : s.kind,
       loc: s.loc, active: target !== undefined && this.active.has(target), steps: [s],
     });
     this.nodeOf.set(s, node);
@@ -423,6 +423,10 @@ class Builder {
       case "alloc":
         this.uses(s.size, defs, id, false);
         return;
+      case "get":
+        this.from(s.list, defs, id, this.active.has(s.target) && this.active.has(s.list), partials ? "1" : undefined);
+        this.uses(s.index, defs, id, false);
+        return;
       case "call": {
         const rule = arrayRuleFor(s.fn);
         const w = writtenArray(s);
@@ -437,6 +441,13 @@ class Builder {
         });
         return;
       }
+      case "custom":
+        s.args.forEach((a) => {
+          const v = a.kind === "var" ? a.name : a.kind === "view" ? a.array : undefined;
+          if (v !== undefined) this.from(v, defs, id, this.active.has(s.target) && this.active.has(v));
+          if (a.kind === "view") { this.uses(a.begin, defs, id, false); this.uses(a.end, defs, id, false); }
+        });
+        return;
       default: {
         const never: never = s;
         return never;
@@ -584,80 +595,4 @@ class Builder {
     }
     return head;
   }
-}
-
-function tripText(trips: number[]): string {
-  const lo = Math.min(...trips), hi = Math.max(...trips);
-  const each = lo === hi ? `${lo} trip${lo === 1 ? "" : "s"}` : `${lo}–${hi} trips`;
-  return trips.length === 1 ? ` (${each})` : ` (${each}, entered ${trips.length} times)`;
-}
-
-function staticTrips(s: ForStmt): number | undefined {
-  const a = s.start.kind === "const" ? Number(s.start.value) : NaN;
-  const b = s.end.kind === "const" ? Number(s.end.value) : NaN;
-  if (!Number.isFinite(a) || !Number.isFinite(b)) return undefined;
-  let n = 0;
-  const more = (i: number) => (s.cmp === "<" ? i < b : s.cmp === "<=" ? i <= b : s.cmp === ">" ? i > b : i >= b);
-  for (let i = a; more(i) && n < 1e7; i += s.step) n++;
-  return n;
-}
-
-function defined(s: LeafStmt): string | undefined {
-  switch (s.kind) {
-    case "op": case "load": case "alloc": return s.target;
-    case "store": return s.array;
-    case "call": return s.target ?? writtenArray(s);
-    default: return undefined;
-  }
-}
-
-function writtenArray(s: LeafStmt & { kind: "call" }): string | undefined {
-  const rule = arrayRuleFor(s.fn);
-  if (!rule || rule.writes === "result") return undefined;
-  const a = s.args[rule.writes];
-  return a.kind === "var" ? a.name : undefined;
-}
-
-function clusterNodes(c: Cluster): GraphNode[] {
-  return [...c.nodes, ...c.clusters.flatMap(clusterNodes)].sort((a, b) => a.order - b.order);
-}
-
-function copyDefs(d: Defs): Defs {
-  return new Map([...d].map(([k, v]) => [k, new Set(v)]));
-}
-
-function merge(a: Defs, b: Defs): Defs {
-  const out = copyDefs(a);
-  for (const [k, v] of b) {
-    const s = out.get(k) ?? new Set<string>();
-    for (const x of v) s.add(x);
-    out.set(k, s);
-  }
-  return out;
-}
-
-function replace(target: Defs, from: Defs): void {
-  target.clear();
-  for (const [k, v] of from) target.set(k, v);
-}
-
-function lastExecution(run: Run, steps: LeafStmt[]): Execution | undefined {
-  for (let i = steps.length - 1; i >= 0; i--) {
-    const ex = run.executions.get(steps[i]);
-    if (ex && ex.length) return ex[ex.length - 1];
-  }
-  return undefined;
-}
-
-/** The executions of the last call of a collapsed helper: the last run of its steps in the trace. */
-function lastCall(run: Run, steps: Set<LeafStmt>): Execution[] {
-  let k = run.trace.length - 1;
-  while (k >= 0 && !steps.has(run.trace[k].step)) k--;
-  const end = k;
-  while (k >= 0 && steps.has(run.trace[k].step)) k--;
-  return run.trace.slice(k + 1, end + 1);
-}
-
-function runsOf(run: Run, s: LeafStmt): number {
-  return run.executions.get(s)?.length ?? 0;
 }

@@ -86,9 +86,14 @@ export class ExpressionTexts {
       case "load": return { s: `${this.name(s.array)}[${this.operand(s.index, depth).s}]`, prec: ATOM };
       case "store": return { s: `${this.name(s.array)}[${this.operand(s.index, depth).s}] = ${this.operand(s.value, depth).s}`, prec: 0 };
       case "alloc": return { s: `new Float64Array(${this.operand(s.size, depth).s})`, prec: ATOM };
+      case "get": return { s: `${this.name(s.list)}[${this.operand(s.index, depth).s}]${s.path.map((k) => `.${k}`).join("")}`, prec: ATOM };
       case "call": {
         const args = s.args.map((a) => (a.kind === "var" || a.kind === "const" ? this.operand(a, depth).s : "…"));
         return { s: `${s.fn}(${args.join(", ")})`, prec: ATOM };
+      }
+      case "custom": {
+        const args = s.args.map((a) => (a.kind === "var" || a.kind === "const" ? this.operand(a, depth).s : "…"));
+        return { s: `${s.callee.fn.name}(${args.join(", ")})`, prec: ATOM };
       }
       default: {
         const never: never = s;
@@ -143,7 +148,7 @@ export function formatValue(v: number | boolean | Float64Array | undefined, digi
 export function leafSteps(stmts: Stmt[]): LeafStmt[] {
   const out: LeafStmt[] = [];
   walk(stmts, (s) => {
-    if (s.kind === "op" || s.kind === "load" || s.kind === "store" || s.kind === "alloc" || s.kind === "call") out.push(s);
+    if (s.kind === "op" || s.kind === "load" || s.kind === "store" || s.kind === "alloc" || s.kind === "call" || s.kind === "custom") out.push(s);
   });
   return out;
 }

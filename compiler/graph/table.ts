@@ -33,13 +33,15 @@ function rowOf(x: Execution, texts: ExpressionTexts): TableRow | undefined {
   const expression = texts.expression(s);
   const line = s.loc.line > 0 ? s.loc.line : undefined;
   switch (s.kind) {
+    case "custom":
+      return { name: texts.name(s.target), expression, primal: x.value, tangent: x.tangent, adjoint: x.adjoint, line };
     case "op": case "load": {
       const name = texts.name(s.target);
       return { name, expression: s.kind === "load" ? `${texts.name(s.array)}[${x.index}]` : expression, primal: x.value, tangent: x.partials ? x.tangent : typeof x.value === "number" ? 0 : undefined, adjoint: typeof x.value === "number" ? x.adjoint : undefined, line };
     }
     case "store":
       return { name: `${texts.name(s.array)}[${x.index}]`, expression, primal: x.value, tangent: x.tangent, adjoint: x.adjoint, line };
-    case "alloc":
+    case "alloc": case "get":
       return undefined;
     case "call": {
       const rule = arrayRuleFor(s.fn);

@@ -21,12 +21,13 @@
  */
 import {
   type Expr, type IRFunction, type Stmt, type LeafStmt, type OpStmt, type CallStmt, type IfStmt, type ForStmt,
-  type LoopStmt, type Operand, ref, assertNever,
+  type LoopStmt, type Operand, type CustomStmt, ref, assertNever,
 } from "./types.ts";
 import { ruleFor, type ScalarRule } from "../rules/index.ts";
 import { arrayRuleFor, ARRAY_RULES } from "../rules/blas.ts";
 import * as blas from "../../runtime/blas.ts";
 import * as accumulate from "../../runtime/accumulate.ts";
+import * as custom from "../../runtime/custom.ts";
 
 export type Value = number | boolean | Float64Array;
 export type Numeric = number | Float64Array;
@@ -35,7 +36,7 @@ type Routine = (...args: Value[]) => number | void;
 
 /** The runtime routine behind each matrix-level entry of the rule table. */
 const ROUTINES: Record<string, Routine> = (() => {
-  const lib = { ...blas, ...accumulate } as unknown as Record<string, Routine | undefined>;
+  const lib = { ...blas, ...accumulate, ...custom } as unknown as Record<string, Routine | undefined>;
   const out: Record<string, Routine> = {};
   for (const name of Object.keys(ARRAY_RULES)) {
     const f = lib[name];
@@ -150,8 +151,10 @@ export function evalExpr(e: Expr, get: (name: string) => Value): Value {
       const a = asArray(get(e.array), e.array);
       return a.subarray(asNumber(evalExpr(e.begin, get), "a window start"), asNumber(evalExpr(e.end, get), "a window end"));
     }
+    case "at":
+      throw new RangeError("lists of objects are not traced: tables and pictures take functions of numbers and arrays");
     case "invoke": case "pop": case "field": case "coalesce": case "new-array": case "tape-begin": case "record": case "lambda":
-    case "text": case "template": case "host": case "construct":
+    case "text": case "template": case "host": case "construct": case "user":
       throw new Error(`internal: '${e.kind}' is not a value of lowered code`);
     default: return assertNever(e);
   }
@@ -267,6 +270,7 @@ class Interpreter {
         return;
       }
       case "call": return this.call(s);
+      case "custom": throw customError(s);
       case "if": {
         const c = truthy(this.operand(s.cond));
         this.listOf(this.branches, s).push(c);
@@ -312,7 +316,9 @@ class Interpreter {
         return; // a console call: the trace records values, not output
       case "throw":
         throw new RangeError(`the function throws at line ${s.loc.line}: ${s.loc.text ?? ""}`);
-      case "assign": case "assign-elem": case "push":
+      case "get":
+        throw new RangeError("lists of objects are not traced: tables and pictures take functions of numbers and arrays");
+      case "assign": case "assign-elem": case "assign-at": case "push":
         throw new Error(`internal: '${s.kind}' is a derivative step, not a step of lowered code`);
       default:
         return assertNever(s);
@@ -383,6 +389,11 @@ class Interpreter {
   }
 }
 
+/** A call of a function with its own derivatives: its code is the user's, not the IR's. */
+function customError(s: CustomStmt): Error {
+  return new Error(`line ${s.loc.line} calls '${s.callee.fn.name}', which has its own derivatives: its body is not part of the lowered function, so it cannot be evaluated here. Leave out --at (and --tangent) to see the function's structure.`);
+}
+
 /** The reverse sweep over a trace: sets every execution's adjoint, returns the parameters'. */
 function reverseSweep(fn: IRFunction, trace: Execution[], seed: (adj: AdjointEnv) => void, inputs: Map<string, Value>): Record<string, Numeric> {
   const adj = new AdjointEnv();
@@ -412,6 +423,8 @@ function reverseSweep(fn: IRFunction, trace: Execution[], seed: (adj: AdjointEnv
         if (g !== 0 && s.value.kind === "var") adj.add(s.value.name, g);
         break;
       }
+      case "get":
+        throw new RangeError("lists of objects are not traced: tables and pictures take functions of numbers and arrays");
       case "alloc": {
         const n = (x.value as Float64Array).length;
         x.adjoint = new Float64Array(adj.array(s.target, n));
@@ -441,6 +454,8 @@ function reverseSweep(fn: IRFunction, trace: Execution[], seed: (adj: AdjointEnv
         for (const c of calls) ROUTINES[c.fn](...c.args.map((e) => evalExpr(e, get)));
         break;
       }
+      case "custom":
+        throw customError(s);
       default:
         assertNever(s);
     }

@@ -11,6 +11,16 @@ import { shapeType } from "./shape.ts";
 
 export type LeafParam = IRFunction["params"][number];
 
+/** The TypeScript type of a leaf parameter (and of its gradient and tangent). */
+export function leafType(p: LeafParam): TypeSpec {
+  switch (p.type) {
+    case "num": return { k: "number" };
+    case "bool": return { k: "boolean" };
+    case "arr": return p.list ? { k: "number[]" } : { k: "Float64Array" };
+    case "list": return shapeType(p.shape!);
+  }
+}
+
 /** The keys from the generated function's arguments to a leaf: `["p", "W1"]`, or `["x"]`. */
 export function keyPath(p: LeafParam): string[] {
   return [p.field, ...(p.path ?? [])];
@@ -46,8 +56,16 @@ export function nestRecord(entries: { path: readonly string[]; value: Expr }[]):
   return { kind: "record", fields: fields.map(([k, v]): [string, Expr] => (groups.has(k) ? [k, nestRecord(groups.get(k)!)] : [k, v])) };
 }
 
-/** A nested object type from leaf types at key paths; `optional` marks every property optional. */
+/** A type whose object properties, inside lists too, are all optional (a direction naming only some leaves). */
+function partialType(t: TypeSpec): TypeSpec {
+  if (t.k === "object") return { k: "object", props: t.props.map((p) => ({ ...p, type: partialType(p.type), optional: true })) };
+  if (t.k === "list") return { k: "list", elem: partialType(t.elem) };
+  return t;
+}
+
+/** A nested object type from leaf types at key paths; `optional` marks every property optional, inside lists too. */
 export function nestType(entries: { path: readonly string[]; type: TypeSpec }[], optional = false): TypeSpec {
+  if (optional) entries = entries.map((e) => ({ ...e, type: partialType(e.type) }));
   const props: { name: string; type: TypeSpec; optional?: boolean }[] = [];
   const groups = new Map<string, { path: readonly string[]; type: TypeSpec }[]>();
   for (const e of entries) {

@@ -19,6 +19,7 @@ export function exprText(e: Expr): string {
     case "coalesce": return `${exprText(e.a)} ?? ${exprText(e.b)}`;
     case "new-array": return `alloc(${exprText(e.size)})`;
     case "view": return `${e.array}[${exprText(e.begin)}:${exprText(e.end)}]`;
+    case "at": return `${e.list}[${exprText(e.index)}]${e.path.map((k) => `.${k}`).join("")}`;
     case "tape-begin": return "tape-begin";
     case "record": return `{ ${e.fields.map(([k, x]) => `${k}: ${exprText(x)}`).join(", ")} }`;
     case "lambda": return `(${e.params.join(", ")}) => ${exprText(e.body)}`;
@@ -26,6 +27,7 @@ export function exprText(e: Expr): string {
     case "template": return `template(${[...e.parts.map((p) => JSON.stringify(p)), ...e.values.map(exprText)].join(", ")})`;
     case "host": return `host ${e.fn}(${e.args.map(exprText).join(", ")})`;
     case "construct": return `new ${e.ctor}(${e.args.map(exprText).join(", ")})`;
+    case "user": return `user ${e.fn.name}(${e.args.map(exprText).join(", ")})`;
     default: return assertNever(e);
   }
 }
@@ -45,6 +47,9 @@ export function stmtsText(stmts: Stmt[], activeVars?: Set<string>, indent = ""):
         case "load":
           lines.push(`${ind}${decl(s)}${mark(s.target)}${s.target} = load ${s.array}[${exprText(s.index)}]${at(s)}`);
           break;
+        case "get":
+          lines.push(`${ind}${decl(s)}${mark(s.target)}${s.target} = get ${s.list}[${exprText(s.index)}]${s.path.map((k) => `.${k}`).join("")}${at(s)}`);
+          break;
         case "store":
           lines.push(`${ind}store ${s.array}[${exprText(s.index)}] = ${exprText(s.value)}${at(s)}`);
           break;
@@ -54,6 +59,11 @@ export function stmtsText(stmts: Stmt[], activeVars?: Set<string>, indent = ""):
         case "call":
           lines.push(`${ind}${decl(s)}${s.target ? `${mark(s.target)}${s.target} = ` : ""}call ${s.fn}(${s.args.map(exprText).join(", ")})${at(s)}`);
           break;
+        case "custom": {
+          const rules = [s.callee.pullback && `pullback ${s.callee.pullback.name}`, s.callee.pushforward && `pushforward ${s.callee.pushforward.name}`].filter(Boolean).join(", ");
+          lines.push(`${ind}${decl(s)}${mark(s.target)}${s.target} = custom ${s.callee.fn.name}(${s.args.map(exprText).join(", ")}) [${rules}]${at(s)}`);
+          break;
+        }
         case "if":
           lines.push(`${ind}if ${exprText(s.cond)} {`);
           block(s.then, ind + "  ");
@@ -86,6 +96,9 @@ export function stmtsText(stmts: Stmt[], activeVars?: Set<string>, indent = ""):
           break;
         case "assign-elem":
           lines.push(`${ind}${s.array}[${exprText(s.index)}] ${s.op} ${exprText(s.value)}`);
+          break;
+        case "assign-at":
+          lines.push(`${ind}${s.list}[${exprText(s.index)}]${s.path.map((k) => `.${k}`).join("")} ${s.op} ${exprText(s.value)}`);
           break;
         case "push":
           lines.push(`${ind}push${s.type === "num" ? "" : ` ${s.type}`} ${exprText(s.value)}`);

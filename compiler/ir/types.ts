@@ -20,8 +20,8 @@
  * lowering points at its construct.
  */
 
-/** Value types: numbers, booleans, Float64Arrays. */
-export type Type = "num" | "bool" | "arr";
+/** Value types: numbers, booleans, Float64Arrays (and `number[]`), lists of records or arrays. */
+export type Type = "num" | "bool" | "arr" | "list";
 
 /** A source span: absolute offsets into the source text the compiler was given, and their line/column. */
 export interface Loc {
@@ -42,6 +42,8 @@ export interface VarInfo {
   kind: "param" | "local" | "temp" | "flag" | "adjoint" | "tangent" | "saved" | "counter";
   /** Name in the user's source, when the variable is one of theirs. */
   origin?: string;
+  /** A list's shape (its elements' fields), for its gradient's zeros and its type. */
+  shape?: import("./shape.ts").Shape;
 }
 
 export interface VarRef {
@@ -77,6 +79,8 @@ export type Expr =
   | { kind: "field"; object: Expr; name: string; optional?: boolean }
   | { kind: "coalesce"; a: Expr; b: Expr }
   | { kind: "new-array"; size: Expr }
+  /** `list[index].a.b`: a field of an element of a list (a number, an array or a list). */
+  | { kind: "at"; list: string; index: Expr; path: string[] }
   /** `array.subarray(begin, end)`: a window of an array (as a BLAS argument). */
   | { kind: "view"; array: string; begin: Expr; end: Expr }
   /** The function's tape, emptied for this call. */
@@ -89,7 +93,9 @@ export type Expr =
   /** A call of a global function that is not differentiated (`console.log`). */
   | { kind: "host"; fn: string; args: Expr[] }
   /** `new Ctor(args)` of an error type, for `throw`. */
-  | { kind: "construct"; ctor: string; args: Expr[] };
+  | { kind: "construct"; ctor: string; args: Expr[] }
+  /** A call of a function of the user's (a pullback or pushforward), imported by the generated module. */
+  | { kind: "user"; fn: UserFunction; args: Expr[] };
 
 export type Decl = "const" | "let";
 
@@ -133,6 +139,18 @@ export interface AllocStmt extends StepBase {
   size: Operand;
   decl?: Decl;
 }
+/**
+ * `target = list[index].path…`: a field of an element of a list of records (or the element of a
+ * list of arrays, `path` empty). A number is read; an array or a list is a reference.
+ */
+export interface GetStmt extends StepBase {
+  kind: "get";
+  target: string;
+  list: string;
+  index: Operand;
+  path: string[];
+  decl?: Decl;
+}
 /** A call of a runtime BLAS routine (a matrix-level primitive): writes an array, or `target`. */
 export interface CallStmt extends StepBase {
   kind: "call";
@@ -140,6 +158,60 @@ export interface CallStmt extends StepBase {
   args: Expr[];
   target?: string;
   decl?: Decl;
+}
+
+/**
+ * `target = fn(args)` for a function with user-supplied derivatives (`@pullback` / `@pushforward`
+ * in its JSDoc): the function is called as it is (its body is never lowered), and the
+ * differentiation passes call its derivatives. Arguments are number operands and arrays
+ * (variables or windows), in the order of the function's parameters.
+ */
+export interface CustomStmt extends StepBase {
+  kind: "custom";
+  target: string;
+  callee: CustomCallee;
+  args: Expr[];
+  decl?: Decl;
+  /** The pullback lowered for this call, for forward over reverse (Hvp); absent when it cannot be. */
+  pullbackBody?: PullbackBody;
+  /** Why the pullback cannot be differentiated, and where (the Hvp diagnostic). */
+  pullbackIssue?: { message: string; loc: Loc };
+}
+
+/** Where generated code imports a function of the user's from. */
+export type ModuleRef =
+  /** A module file of the program: its path, and the extension relative imports of it are written with. */
+  | { kind: "file"; path: string; ext: string }
+  /** A package, by the specifier user code imports it with. */
+  | { kind: "package"; specifier: string };
+
+/** A function of the user's that generated code calls: its exported name and its module. */
+export interface UserFunction {
+  name: string;
+  module: ModuleRef;
+}
+
+/** A function with user-supplied derivatives, and the functions generated code calls for it. */
+export interface CustomCallee {
+  fn: UserFunction;
+  pullback?: UserFunction;
+  pushforward?: UserFunction;
+  /** Its parameters, in order: the fields of the pullback's result and of the pushforward's tangents. */
+  params: { field: string; type: "num" | "arr" }[];
+}
+
+/**
+ * A pullback's body lowered at one call, with its parameters bound to the call's arguments: run
+ * by the reverse sweep of an Hvp so that forward mode can differentiate it.
+ */
+export interface PullbackBody {
+  /** The variable holding the cotangent of the call's result (the pullback's last parameter). */
+  cotangent: string;
+  body: Stmt[];
+  /** The body's own variables (not the caller's). */
+  vars: Map<string, VarInfo>;
+  /** The cotangent of each parameter, in parameter order: a number operand, or an array (variable or window). */
+  results: Expr[];
 }
 
 // ---- regions ---------------------------------------------------------------------------
@@ -163,6 +235,8 @@ export interface ForStmt extends StepBase {
   cmp: "<" | "<=" | ">" | ">=";
   step: number;
   body: Stmt[];
+  /** `/** @checkpoint *\/` before the loop: its reverse sweep re-runs it from snapshots. */
+  checkpoint?: CheckpointTag;
 }
 /**
  * General loop: `while (true) { header; if (!cond) break; body; update }`, or for do-while
@@ -175,6 +249,13 @@ export interface LoopStmt extends StepBase {
   body: Stmt[];
   update: Stmt[];
   doWhile: boolean;
+  /** `/** @checkpoint *\/` before the loop: its reverse sweep re-runs it from snapshots. */
+  checkpoint?: CheckpointTag;
+}
+
+/** A checkpointed loop's tag: `@checkpoint` (√n or online schedule), `@checkpoint N` (binomial, N snapshots). */
+export interface CheckpointTag {
+  snapshots?: number;
 }
 
 // ---- derivative steps --------------------------------------------------------------------
@@ -192,6 +273,15 @@ export interface AssignElemStmt extends StepBase {
   kind: "assign-elem";
   array: string;
   index: Expr;
+  op: "=" | "+=";
+  value: Expr;
+}
+/** `list[index].path += value` (or `=`): a number field of a list's element. */
+export interface AssignAtStmt extends StepBase {
+  kind: "assign-at";
+  list: string;
+  index: Expr;
+  path: string[];
   op: "=" | "+=";
   value: Expr;
 }
@@ -214,10 +304,10 @@ export interface ThrowStmt extends StepBase {
   value: Expr;
 }
 
-export type LeafStmt = OpStmt | LoadStmt | StoreStmt | AllocStmt | CallStmt;
+export type LeafStmt = OpStmt | LoadStmt | StoreStmt | AllocStmt | CallStmt | GetStmt | CustomStmt;
 export type HostStmt = EffectStmt | ThrowStmt;
 export type RegionStmt = IfStmt | ForStmt | LoopStmt;
-export type DerivStmt = AssignStmt | AssignElemStmt | PushStmt;
+export type DerivStmt = AssignStmt | AssignElemStmt | AssignAtStmt | PushStmt;
 export type Stmt = LeafStmt | RegionStmt | DerivStmt | HostStmt;
 
 /** A lowered source function: the input of activity analysis and of both differentiation modes. */
@@ -231,7 +321,7 @@ export interface IRFunction {
    * flattens to one leaf per number or array inside it, reached by `path` (`p.layers[0]` aside,
    * see ir/shape.ts): `{ name: "W1", field: "p", path: ["W1"] }`.
    */
-  params: { name: string; type: Type; field: string; path?: string[]; list?: boolean }[];
+  params: { name: string; type: Type; field: string; path?: string[]; list?: boolean; shape?: import("./shape.ts").Shape }[];
   /** The source parameters, in order: the generated functions' own parameters. */
   inputs: { name: string; field: string; shape: import("./shape.ts").Shape }[];
   /** IR variables of the parameters derivatives are wanted for (all numeric ones unless `@wrt`). */
@@ -287,6 +377,8 @@ export interface GenFunction {
 export interface GenModule {
   header: string;
   runtimeSpecifier: string;
+  /** The directory the module is written to: imports of the user's modules are relative to it. */
+  outDir?: string;
   /** Module-level tapes, in order. */
   tapes: string[];
   functions: GenFunction[];

@@ -10,8 +10,8 @@ export function childBlocks(s: Stmt): Stmt[][] {
     case "if": return [s.then, s.else];
     case "for": return [s.body];
     case "loop": return [s.header, s.body, s.update];
-    case "op": case "load": case "store": case "alloc": case "call":
-    case "assign": case "assign-elem": case "push": case "effect": case "throw":
+    case "op": case "load": case "store": case "alloc": case "call": case "get": case "custom":
+    case "assign": case "assign-elem": case "assign-at": case "push": case "effect": case "throw":
       return [];
     default: return assertNever(s);
   }
@@ -23,8 +23,8 @@ export function mapBlocks(s: Stmt, f: (b: Stmt[]) => Stmt[]): Stmt {
     case "if": return { ...s, then: f(s.then), else: f(s.else) };
     case "for": return { ...s, body: f(s.body) };
     case "loop": return { ...s, header: f(s.header), body: f(s.body), update: f(s.update) };
-    case "op": case "load": case "store": case "alloc": case "call":
-    case "assign": case "assign-elem": case "push": case "effect": case "throw":
+    case "op": case "load": case "store": case "alloc": case "call": case "get": case "custom":
+    case "assign": case "assign-elem": case "assign-at": case "push": case "effect": case "throw":
       return s;
     default: return assertNever(s);
   }
@@ -41,11 +41,13 @@ export function walk(stmts: Stmt[], fn: (s: Stmt) => void): void {
 /** The variable a step writes as a whole (stores write an element). */
 export function defOf(s: Stmt): string | undefined {
   switch (s.kind) {
-    case "op": case "load": case "alloc": case "assign":
+    case "op": case "load": case "alloc": case "assign": case "get":
       return s.target;
     case "call":
       return s.target;
-    case "store": case "assign-elem": case "push": case "effect": case "throw": case "if": case "for": case "loop":
+    case "custom":
+      return s.target;
+    case "store": case "assign-elem": case "assign-at": case "push": case "effect": case "throw": case "if": case "for": case "loop":
       return undefined;
     default:
       return assertNever(s);
@@ -57,14 +59,17 @@ export function usesOf(s: Stmt): Expr[] {
   switch (s.kind) {
     case "op": return s.args;
     case "load": return [ref(s.array), s.index];
+    case "get": return [ref(s.list), s.index];
     case "store": return [ref(s.array), s.index, s.value];
     case "alloc": return [s.size];
     case "call": return s.args;
+    case "custom": return s.args;
     case "if": return [s.cond];
     case "for": return [s.start, s.end];
     case "loop": return [s.cond];
     case "assign": return s.op === "=" ? [s.value] : [ref(s.target), s.value];
     case "assign-elem": return [ref(s.array), s.index, s.value];
+    case "assign-at": return [ref(s.list), s.index, s.value];
     case "push": return [s.value];
     case "effect": case "throw": return [s.value];
     default: return assertNever(s);
@@ -79,6 +84,7 @@ export function varsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
     case "apply": case "call": case "invoke": for (const a of e.args) varsOf(a, out); break;
     case "select": varsOf(e.cond, out); varsOf(e.then, out); varsOf(e.else, out); break;
     case "index": out.add(e.array); varsOf(e.index, out); break;
+    case "at": out.add(e.list); varsOf(e.index, out); break;
     case "field": varsOf(e.object, out); break;
     case "coalesce": varsOf(e.a, out); varsOf(e.b, out); break;
     case "new-array": varsOf(e.size, out); break;
@@ -87,7 +93,7 @@ export function varsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
     case "lambda": varsOf(e.body, out); for (const p of e.params) out.delete(p); break;
     case "text": break;
     case "template": for (const v of e.values) varsOf(v, out); break;
-    case "host": case "construct": for (const a of e.args) varsOf(a, out); break;
+    case "host": case "construct": case "user": for (const a of e.args) varsOf(a, out); break;
     default: assertNever(e);
   }
   return out;
@@ -100,14 +106,14 @@ export function hasEffect(e: Expr): boolean {
     case "pop": case "tape-begin": case "call": case "invoke": case "new-array": return true;
     case "apply": return e.args.some(hasEffect);
     case "select": return hasEffect(e.cond) || hasEffect(e.then) || hasEffect(e.else);
-    case "index": return hasEffect(e.index);
+    case "index": case "at": return hasEffect(e.index);
     case "view": return hasEffect(e.begin) || hasEffect(e.end);
     case "field": return hasEffect(e.object);
     case "coalesce": return hasEffect(e.a) || hasEffect(e.b);
     case "record": return e.fields.some(([, x]) => hasEffect(x));
     case "lambda": case "text": return false;
     case "template": return e.values.some(hasEffect);
-    case "host": case "construct": return true;
+    case "host": case "construct": case "user": return true;
     default: return assertNever(e);
   }
 }
@@ -122,14 +128,17 @@ export function mapExprs(s: Stmt, f: (e: Expr) => Expr): Stmt {
   switch (s.kind) {
     case "op": return { ...s, args: s.args.map(op) };
     case "load": return { ...s, index: op(s.index) };
+    case "get": return { ...s, index: op(s.index) };
     case "store": return { ...s, index: op(s.index), value: op(s.value) };
     case "alloc": return { ...s, size: op(s.size) };
     case "call": return { ...s, args: s.args.map(f) };
+    case "custom": return { ...s, args: s.args.map(f) };
     case "if": return { ...s, cond: f(s.cond) };
     case "for": return { ...s, start: f(s.start), end: f(s.end) };
     case "loop": return { ...s, cond: f(s.cond) };
     case "assign": return { ...s, value: f(s.value) };
     case "assign-elem": return { ...s, index: f(s.index), value: f(s.value) };
+    case "assign-at": return { ...s, index: f(s.index), value: f(s.value) };
     case "push": return { ...s, value: f(s.value) };
     case "effect": return { ...s, value: f(s.value) };
     case "throw": return { ...s, value: f(s.value) };
@@ -150,6 +159,10 @@ export function substituteVars(e: Expr, f: (name: string) => Expr | undefined, r
       const to = f(e.array);
       return { ...e, array: to && to.kind === "var" ? to.name : e.array, index: go(e.index) };
     }
+    case "at": {
+      const to = f(e.list);
+      return { ...e, list: to && to.kind === "var" ? to.name : e.list, index: go(e.index) };
+    }
     case "field": return { ...e, object: go(e.object) };
     case "coalesce": return { ...e, a: go(e.a), b: go(e.b) };
     case "new-array": return { ...e, size: go(e.size) };
@@ -161,7 +174,7 @@ export function substituteVars(e: Expr, f: (name: string) => Expr | undefined, r
     case "lambda": return { ...e, body: go(e.body) };
     case "text": return e;
     case "template": return { ...e, values: e.values.map(go) };
-    case "host": case "construct": return { ...e, args: e.args.map(go) };
+    case "host": case "construct": case "user": return { ...e, args: e.args.map(go) };
     default: return assertNever(e);
   }
 }

@@ -272,6 +272,15 @@ export const ARRAY_RULES: Record<string, ArrayRule> = {
     },
     doc: "out = x + y: dx += dout, dy += dout, dout ← 0",
   },
+  /** `stopGradient` of an array: a copy through which no derivative flows (it reads nothing differentiably). */
+  stopGradientCopy: {
+    sizes: [0],
+    signature: ["num", "arr", "arr"], writes: 2,
+    reads: () => [], keeps: () => [],
+    adjoint: ([nn], d) => present([d[2] && callS("fill", nn, n(0), d[2])]),
+    tangent: ([nn], t) => present([t[2] && callS("fill", nn, n(0), t[2])]),
+    doc: "y = stopGradient(x): dy ← 0, nothing flows to dx",
+  },
   shift: {
     sizes: [0],
     signature: ["num", "num", "arr"], writes: 2,

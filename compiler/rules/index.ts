@@ -14,7 +14,8 @@
  *  - `integer`: integer-valued whenever its arguments are ("args"), or always ("always");
  *  - `linear`: linear in its inputs (its partials are constants);
  *  - `accumulates`: `s = op(s, e)` may update `s` in place, leaving `s`'s adjoint unchanged
- *    (`+`, `-`: what makes a reduction cost one statement in the reverse sweep).
+ *    (`+`, `-`: what makes a reduction cost one statement in the reverse sweep);
+ *  - `stops`: the derivative is zero by definition (`stopGradient`), not by piecewise constancy.
  *
  * Reverse mode accumulates `d_x[i] += d_z * partial[i]`; forward mode computes
  * `dz = Σ partial[i] * dx[i]`. Neither mode contains calculus of its own: adding `Math.foo` means
@@ -57,8 +58,13 @@ export interface ScalarRule {
   integer?: "args" | "always";
   linear?: boolean;
   accumulates?: boolean;
-  /** The argument is an array, not a number (`length`). */
+  /** The argument is an array, not a number, of which only the length is read, never the elements (`length`). */
   arrayArgument?: boolean;
+  /**
+   * The derivative is zero by definition, not because the value is piecewise constant
+   * (`stopGradient`: the value passes through, the derivative does not).
+   */
+  stops?: boolean;
   /** One line for the docs. */
   doc?: string;
 }
@@ -147,6 +153,9 @@ export const RULES: Record<string, ScalarRule> = {
     // constant in the index; the result is the length (or length + index) where it is clamped
     partials: ([i, len], z) => [n(0), cond(bin("<=", i, n(-1)), cond(bin(">", z, n(0)), n(1), n(0)), cond(bin("===", z, len), n(1), n(0)))],
     doc: "a slice bound: clampIndex(i, n) is i clamped to [0, n], counted from n when negative" },
+  /** The value of its argument, with no derivative: zero in every mode, and its output is never active. */
+  stopGradient: { arity: 1, result: "num", syntax: { runtime: "stopGradient" }, cheap: true, stops: true, eval: (a) => a,
+    domain: [[-3, 3]], partials: null, doc: "stopGradient(x) = x, with derivative 0" },
   /** The length of a Float64Array (its argument is an array). */
   length: { arity: 1, result: "num", syntax: { member: "length" }, arrayArgument: true, cheap: true, integer: "always",
     eval: () => NaN, domain: [[0, 0]], partials: null },

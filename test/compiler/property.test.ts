@@ -16,9 +16,14 @@
  * branch flip can never pass for a wrong derivative), no intermediate is huge, and the
  * finite-difference reference is stable (see `usable`).
  *
+ * A third batch renders the same kind of programs in natural TypeScript: one object parameter
+ * whose array is changed in place, the state as a local object, x read through a view, y a
+ * number[], if/else as switch, labelled loops and jumps, and a for…of (see Render.style).
+ *
  * Also: generated code type-checks under strict, compiling is deterministic, and the known
  * compiler bugs this generator found are kept as minimal regression tests at the end.
- * ADJOINT_PROPERTY_SEEDS=1,2,3 runs other batches (a longer hunt).
+ * ADJOINT_PROPERTY_SEEDS=1,2,3 runs other batches (a longer hunt); ADJOINT_PROPERTY_PROGRAMS=1000
+ * adds that many programs (a nightly run).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -39,7 +44,12 @@ type Stmt =
   | { k: "local"; name: string; e: string; v: string; use: string }
   | { k: "write"; idx: string; op: "=" | "+="; e: string }
   | { k: "if"; c: Cond; then: Stmt[]; else?: Stmt[] }
-  | { k: "for"; i: string; body: Stmt[] }
+  /** A counted loop bounded by x's length (`n`) or by that of y, which the program writes. */
+  | { k: "for"; i: string; body: Stmt[]; bound: "n" | "y.length" }
+  /** `v = v`: a self-assignment. */
+  | { k: "self"; v: string }
+  /** `const name = v`: a copy nothing reads. */
+  | { k: "copy"; name: string; v: string }
   | { k: "guard"; c: Cond; what: "break" | "continue" }
   | { k: "return"; c: Cond; e: string };
 
@@ -121,6 +131,8 @@ function cond(ctx: Ctx): fc.Arbitrary<Cond> {
     fc.tuple(e, fc.constantFrom(">", "<", ">=", "<="), e).map(([l, op, r]) => `${l} ${op} ${r}`),
     fc.tuple(e, fc.constantFrom(">", "<"), fc.constantFrom("0", "0.5", "-0.5", "1")).map(([l, op, r]) => `${l} ${op} ${r}`),
     fc.tuple(e, e, e).map(([l, m, r]) => `${l} > ${m} && ${m} > ${r}`),
+    // comparisons of booleans
+    fc.tuple(e, e, fc.constantFrom("===", "!=="), e).map(([l, m, op, r]) => `(${l} > ${m}) ${op} (${r} < 0.5)`),
   ];
   if (ctx.loops.length > 0) {
     opts.push(fc.tuple(fc.constantFrom(...ctx.loops), fc.constantFrom("0", "1")).map(([i, r]) => `${i} % 2 === ${r}`));
@@ -140,6 +152,8 @@ function stmt(ctx: Ctx, nest: number): fc.Arbitrary<Stmt> {
     { weight: 1, arbitrary: fc.tuple(v, e).map(([v, e]): Stmt => ({ k: "divAssign", v, e })) },
     { weight: 1, arbitrary: fc.tuple(e, v, expr(ctx, 1)).map(([e, v, use]): Stmt => ({ k: "local", name: `u${localCounter++}`, e, v, use })) },
     { weight: 1, arbitrary: fc.tuple(e, cond(ctx)).map(([e, c]): Stmt => ({ k: "return", c, e })) },
+    { weight: 1, arbitrary: v.map((v): Stmt => ({ k: "self", v })) },
+    { weight: 1, arbitrary: v.map((v): Stmt => ({ k: "copy", name: `u${localCounter++}`, v })) },
   ];
   const idx = ctx.loops.length > 0 ? fc.oneof(fc.constantFrom(...ctx.loops), fc.constantFrom(...ctx.loops).map((i) => `(${i} + 1) % n`)) : fc.constantFrom("0", "1", "n - 1");
   opts.push({ weight: 3, arbitrary: fc.tuple(idx, fc.constantFrom("=", "+=") as fc.Arbitrary<"=" | "+=">, e).map(([idx, op, e]): Stmt => ({ k: "write", idx, op, e })) });
@@ -154,7 +168,7 @@ function stmt(ctx: Ctx, nest: number): fc.Arbitrary<Stmt> {
     });
     if (ctx.loops.length < LOOP_VARS.length) {
       const i = LOOP_VARS[ctx.loops.length]!;
-      opts.push({ weight: 3, arbitrary: block({ loops: [...ctx.loops, i] }, nest - 1, 1, 4).map((body): Stmt => ({ k: "for", i, body })) });
+      opts.push({ weight: 3, arbitrary: fc.tuple(block({ loops: [...ctx.loops, i] }, nest - 1, 1, 4), fc.constantFrom("n", "n", "y.length") as fc.Arbitrary<"n" | "y.length">).map(([body, bound]): Stmt => ({ k: "for", i, body, bound })) });
     }
   }
   return fc.oneof(...opts);
@@ -221,6 +235,15 @@ const programArb: fc.Arbitrary<Program> = rawProgramArb.filter((p) => !hitsTripC
 // Rendering
 
 interface Render {
+  /**
+   * The surface syntax: `plain` (Float64Array locals, if/else, unlabelled jumps), or `natural`:
+   * the scalars are fields of a local object, x is read through a view (`subarray`), y is a
+   * `number[]`, every if/else is a `switch` on the condition, loops are labelled and their
+   * guards jump by label, and a `for…of` over the view adds to the result.
+   */
+  style: "plain" | "natural";
+  /** Emitting TypeScript (annotations allowed), not the JavaScript twin. */
+  ts: boolean;
   /** Condition as emitted: itself, or a call that records its outcome. */
   wrap: (c: string) => string;
   /** Steer around bug 1 (see above). */
@@ -233,7 +256,42 @@ function renderBlock(stmts: Stmt[], ind: string, o: Render): string {
   return stmts.map((s) => renderStmt(s, ind, o)).join("");
 }
 
+/** The natural style's names: scalars as fields of `st`, x through its view `xv`. */
+function naturalNames(code: string): string {
+  return code.replace(/(?<!\.)\bs([0-3])\b/g, "st.s$1").replace(/(?<![\w.])x\[/g, "xv[");
+}
+
+let switchCounter = 0;
+
 function renderStmt(s: Stmt, ind: string, o: Render): string {
+  if (o.style === "natural") return naturalNames(renderNatural(s, ind, o));
+  return renderPlain(s, ind, o);
+}
+
+/** The natural style's control flow; everything else as in the plain style. */
+function renderNatural(s: Stmt, ind: string, o: Render): string {
+  switch (s.k) {
+    case "if": {
+      // a switch on the condition, held in a const (a case is a value without effects)
+      const c = `c${switchCounter++}`;
+      return `${ind}const ${c} = ${o.wrap(s.c)};\n${ind}switch (${c}) {\n${ind}  case true: {\n${renderBlock(s.then, ind + "    ", o)}${ind}    break;\n${ind}  }\n` +
+        (s.else ? `${ind}  default: {\n${renderBlock(s.else, ind + "    ", o)}${ind}  }\n` : "") + `${ind}}\n`;
+    }
+    case "for":
+      return `${ind}loop_${s.i}: for (let ${s.i} = 0; ${s.i} < ${s.bound}; ${s.i}++) {\n${renderBlock(s.body, ind + "  ", o).split(GUARD_LABEL).join(`loop_${s.i}`)}${ind}}\n`;
+    case "guard": {
+      // the innermost loop is the label of the guard's loop variable: the last one opened
+      return `${ind}if (${o.wrap(s.c)}) ${s.what} ${GUARD_LABEL};\n`;
+    }
+    default:
+      return renderPlain(s, ind, o);
+  }
+}
+
+/** Replaced by the innermost loop's label once the loop's body is rendered. */
+const GUARD_LABEL = "@label";
+
+function renderPlain(s: Stmt, ind: string, o: Render): string {
   switch (s.k) {
     case "assign":
       if (o.safe && s.op !== "=" && (s.op === "*=" || s.e === s.v)) return `${ind}${s.v} = ${s.v} ${s.op[0]} (${s.e});\n${o.after(s.v)}`;
@@ -251,12 +309,32 @@ function renderStmt(s: Stmt, ind: string, o: Render): string {
     case "if":
       return `${ind}if (${o.wrap(s.c)}) {\n${renderBlock(s.then, ind + "  ", o)}${ind}}` +
         (s.else ? ` else {\n${renderBlock(s.else, ind + "  ", o)}${ind}}\n` : "\n");
+    case "self":
+      return `${ind}${s.v} = ${s.v};\n`;
+    case "copy":
+      return `${ind}const ${s.name} = ${s.v};\n`;
     case "for":
-      return `${ind}for (let ${s.i} = 0; ${s.i} < n; ${s.i}++) {\n${renderBlock(s.body, ind + "  ", o)}${ind}}\n`;
+      return `${ind}for (let ${s.i} = 0; ${s.i} < ${s.bound}; ${s.i}++) {\n${renderBlock(s.body, ind + "  ", o)}${ind}}\n`;
   }
 }
 
 function renderBody(p: Program, o: Render): string {
+  if (o.style === "natural") {
+    switchCounter = 0;
+    return [
+      // the parameters are one object; x is changed in place, through its view
+      o.ts ? "  const x = p.x;\n  let a = p.a;\n  let b = p.b;" : "  x = new Float64Array(x);",
+      "  const n = x.length;",
+      "  const xv = x.subarray(0, n);",
+      "  xv[n - 1] = xv[n - 1] * 0.5 + 0.25 * xv[0];",
+      `  const y${o.ts ? ": number[]" : ""} = new Array(n).fill(0);`,
+      "  const st = { s0: a, s1: b, s2: xv[0], s3: a * b };",
+      renderBlock(p.body, "  ", o).replace(/\n$/, ""),
+      "  let acc = 0;",
+      "  for (const v of xv) acc += Math.sin(v) * st.s1;",
+      `  return ${naturalNames(p.ret)} + st.s0 + st.s1 * 0.5 + st.s2 + st.s3 * st.s3 + y[0] + y[n - 1] + acc;`,
+    ].join("\n");
+  }
   return [
     "  const n = x.length;",
     "  const y = new Float64Array(n);",
@@ -269,8 +347,9 @@ function renderBody(p: Program, o: Render): string {
   ].join("\n");
 }
 
-function renderTs(p: Program, name: string, safe: boolean): string {
-  return `/** @differentiable @modes grad jvp hvp */\nexport function ${name}(x: Float64Array, a: number, b: number): number {\n${renderBody(p, { wrap: (c) => c, safe, after: () => "" })}\n}\n`;
+function renderTs(p: Program, name: string, safe: boolean, style: Render["style"] = "plain"): string {
+  const params = style === "natural" ? "p: { x: Float64Array; a: number; b: number }" : "x: Float64Array, a: number, b: number";
+  return `/** @differentiable @modes grad jvp hvp */\nexport function ${name}(${params}): number {\n${renderBody(p, { style, ts: true, wrap: (c) => c, safe, after: () => "" })}\n}\n`;
 }
 
 /** What the twin saw: branch outcomes, and the largest magnitude any assignment produced. */
@@ -285,8 +364,8 @@ type Twin = (trace: Trace, x: Float64Array, a: number, b: number) => number;
  * record their magnitudes (an intermediate that overflows, even one the result does not
  * depend on, legitimately makes reverse mode produce 0 · ∞ = NaN).
  */
-function twin(p: Program, safe: boolean): Twin {
-  const body = renderBody(p, { wrap: (c) => `T(${c})`, safe, after: (lhs) => `M(${lhs});\n` });
+function twin(p: Program, safe: boolean, style: Render["style"] = "plain"): Twin {
+  const body = renderBody(p, { style, ts: false, wrap: (c) => `T(${c})`, safe, after: (lhs) => `M(${lhs});\n` });
   return new Function("trace", "x", "a", "b",
     "const T = (c) => (trace.path.push(c), c);\n" +
     "const M = (v) => { trace.max = Math.abs(v) <= trace.max ? trace.max : Math.abs(v) || Infinity; };\n" + body) as Twin;
@@ -343,16 +422,17 @@ interface Batch {
   programs: Program[];
   names: string[];
   safe: boolean;
+  style: Render["style"];
   source: string;
 }
 
-function makeBatch(seed: number, count: number, prefix: string, safe: boolean): Batch {
+function makeBatch(seed: number, count: number, prefix: string, safe: boolean, style: Render["style"] = "plain"): Batch {
   localCounter = 0; // names of block-local consts: the same batch every time
   const programs = fc.sample(safe ? programArb : rawProgramArb, { seed, numRuns: count });
   const names = programs.map((_, k) => `${prefix}${k}`);
   const source = `// Generated by test/compiler/property.test.ts (fast-check seed ${seed}${safe ? "" : ", no workarounds"}).\n\n` +
-    programs.map((p, k) => renderTs(p, names[k]!, safe)).join("\n");
-  return { programs, names, safe, source };
+    programs.map((p, k) => renderTs(p, names[k]!, safe, style)).join("\n");
+  return { programs, names, safe, style, source };
 }
 
 /** A random direction for Jvp and Hvp checks. */
@@ -407,7 +487,7 @@ function checkForward(mod: Mod, name: string, args: Point, dir: Point, grad: Rec
  */
 function checkProgram(batch: Batch, mod: Mod, k: number, seed: number, want: number): number {
   const name = batch.names[k]!;
-  const t = twin(batch.programs[k]!, batch.safe);
+  const t = twin(batch.programs[k]!, batch.safe, batch.style);
   let checked = 0;
   for (const args of randomPoints(seed * 1000 + k, 12, [[5, -1, 1], [-1.5, 1.5], [-1.5, 1.5]]) as Point[]) {
     if (checked === want) break;
@@ -420,7 +500,7 @@ function checkProgram(batch: Batch, mod: Mod, k: number, seed: number, want: num
       checkForward(mod, name, args, dir, g.grad as Record<string, number | Float64Array>);
     } catch (err) {
       const [x, a, b] = args;
-      throw new Error(`${(err as Error).message}\n\nat x = [${Array.from(x).join(", ")}], a = ${a}, b = ${b} in\n${renderTs(batch.programs[k]!, name, batch.safe)}`);
+      throw new Error(`${(err as Error).message}\n\nat x = [${Array.from(x).join(", ")}], a = ${a}, b = ${b} in\n${renderTs(batch.programs[k]!, name, batch.safe, batch.style)}`);
     }
     checked++;
   }
@@ -428,23 +508,57 @@ function checkProgram(batch: Batch, mod: Mod, k: number, seed: number, want: num
 }
 
 /**
+ * A natural batch's functions take one object `p = { x, a, b }` and change `p.x` in place: the
+ * same functions, called positionally on copies of x, with gradients, tangents and directions
+ * unwrapped from and into `p`.
+ */
+function positional(m: Mod, names: string[]): Mod {
+  const src: Mod = {}, grad: Mod = {};
+  const P = (x: Float64Array, a: number, b: number) => ({ x: new Float64Array(x), a, b });
+  for (const n of names) {
+    src[n] = (x: Float64Array, a: number, b: number) => m.src[n](P(x, a, b));
+    grad[n + "Grad"] = (x: Float64Array, a: number, b: number) => {
+      const r = m.grad[n + "Grad"](P(x, a, b));
+      return { value: r.value, grad: r.grad.p };
+    };
+    grad[n + "Jvp"] = (x: Float64Array, a: number, b: number, v: unknown) => m.grad[n + "Jvp"](P(x, a, b), { p: v });
+    grad[n + "Hvp"] = (x: Float64Array, a: number, b: number, v: unknown) => {
+      const r = m.grad[n + "Hvp"](P(x, a, b), { p: v });
+      return { value: r.value, grad: r.grad.p, hvp: r.hvp.p };
+    };
+  }
+  return { ...m, src, grad };
+}
+
+/**
  * Two batches of 30 by default. For a longer hunt: ADJOINT_PROPERTY_SEEDS=1,2,3 (30 programs
  * each). ADJOINT_PROPERTY_WORKAROUNDS=1 restores the generator's old filter that avoided
  * constructs which used to hit compiler bugs (now regression tests below).
  */
-const BATCHES = (process.env.ADJOINT_PROPERTY_SEEDS?.split(",").map(Number) ?? [20240611, 7])
-  .map((seed, k) => ({ seed, count: 30, prefix: `${"pqrstuvw"[k % 8]}${k >= 8 ? k : ""}_` }));
+const BATCHES: { seed: number; count: number; prefix: string; style: Render["style"] }[] = (process.env.ADJOINT_PROPERTY_SEEDS?.split(",").map(Number) ?? [20240611, 7])
+  .map((seed, k) => ({ seed, count: 30, prefix: `${"pqrstuvw"[k % 8]}${k >= 8 ? k : ""}_`, style: "plain" as const }));
+/** ADJOINT_PROPERTY_PROGRAMS=1000: that many more programs (a nightly run), plain and natural in turn. */
+const EXTRA = Number(process.env.ADJOINT_PROPERTY_PROGRAMS ?? 0);
+for (let k = 0; k * 30 < EXTRA; k++) BATCHES.push({ seed: 1000 + k, count: 30, prefix: `x${k}_`, style: k % 2 === 0 ? "plain" : "natural" });
+/**
+ * The same kind of programs in natural TypeScript (an object of state, number[], a view, switch,
+ * labelled jumps, for…of): ADJOINT_PROPERTY_NATURAL_SEEDS=… for more.
+ */
+for (const [k, seed] of (process.env.ADJOINT_PROPERTY_NATURAL_SEEDS?.split(",").map(Number) ?? [11]).entries()) {
+  BATCHES.push({ seed, count: 30, prefix: `n${k}_`, style: "natural" });
+}
 const SAFE = process.env.ADJOINT_PROPERTY_WORKAROUNDS === "1";
 /** Generated modules of the batches, in order, for the type-check below. */
 const generated: string[] = [];
 
 for (const spec of BATCHES) {
-  describe(`random programs, fast-check seed ${spec.seed}`, () => {
-    const batch = makeBatch(spec.seed, spec.count, spec.prefix, SAFE);
+  describe(`random programs${spec.style === "natural" ? " in natural TypeScript" : ""}, fast-check seed ${spec.seed}`, () => {
+    const batch = makeBatch(spec.seed, spec.count, spec.prefix, SAFE, spec.style);
     let mod: Mod;
     const checked: number[] = [];
     beforeAll(async () => {
       mod = await load(batch.source, `property${spec.seed}`);
+      if (spec.style === "natural") mod = positional(mod, batch.names);
       generated.push(mod.output as string);
     }, 120_000);
 
@@ -473,9 +587,19 @@ describe("the generator", () => {
     };
     for (const spec of BATCHES) for (const p of makeBatch(spec.seed, spec.count, spec.prefix, true).programs) walk(p.body, false);
     expect([...kinds].sort()).toEqual([
-      "*=", "+=", "-=", "=", "break", "continue", "divAssign", "divAssign in loop", "for", "for in loop",
-      "if", "if in loop", "local", "local in loop", "return", "return in loop", "write", "write in loop",
+      "*=", "+=", "-=", "=", "break", "continue", "copy", "copy in loop", "divAssign", "divAssign in loop", "for", "for in loop",
+      "if", "if in loop", "local", "local in loop", "return", "return in loop", "self", "self in loop", "write", "write in loop",
     ]);
+  });
+
+  it("bounds loops by the length of the array they write, and compares booleans", () => {
+    const programs = BATCHES.flatMap((spec) => makeBatch(spec.seed, spec.count, spec.prefix, SAFE, spec.style).programs);
+    const any = (pred: (s: Stmt) => boolean) => {
+      const walk = (ss: Stmt[]): boolean => ss.some((s) => pred(s) || (s.k === "if" && (walk(s.then) || walk(s.else ?? []))) || (s.k === "for" && walk(s.body)));
+      return programs.filter((p) => walk(p.body)).length;
+    };
+    expect(any((s) => s.k === "for" && s.bound === "y.length" && s.body.some((t) => t.k === "write"))).toBeGreaterThan(3);
+    expect(any((s) => (s.k === "if" || s.k === "guard" || s.k === "return") && / (===|!==) /.test(s.c))).toBeGreaterThan(3);
   });
 
   it("reassigns the number parameters inside branches and inside loops", () => {

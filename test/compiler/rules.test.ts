@@ -16,13 +16,15 @@ const OPS: Record<string, (a: string[]) => string> = {
 // primitives of numbers (not `length`, whose argument is an array)
 const scalar = Object.entries(RULES).filter(([, r]) => r.result === "num" && !r.arrayArgument);
 const numeric = scalar.filter(([, r]) => r.partials !== null);
-const piecewise = scalar.filter(([, r]) => r.partials === null);
+const piecewise = scalar.filter(([, r]) => r.partials === null && !r.stops);
+// derivative zero by definition (stopGradient): the value varies, the derivative does not
+const stopping = scalar.filter(([, r]) => r.stops);
 const fname = (op: string) => "r_" + op.replace("Math.", "").replace(/\W/g, (c) => `x${c.charCodeAt(0)}`);
 const arity = (r: (typeof RULES)[string]) => (r.arity === "variadic" ? 3 : r.arity);
 
 function source(): string {
   const fns: string[] = [];
-  for (const [op, rule] of [...numeric, ...piecewise]) {
+  for (const [op, rule] of [...numeric, ...piecewise, ...stopping]) {
     const args = Array.from({ length: arity(rule) }, (_, i) => `a${i}`);
     const params = args.map((a) => `${a}: number`).join(", ");
     let body: string;
@@ -32,7 +34,7 @@ function source(): string {
     fns.push(`/** @differentiable */\nexport function ${fname(op)}(${params}): number {\n  ${body}\n}`);
   }
   // scalar functions of the runtime (clampIndex) are called as user code calls them: imported
-  const imports = [...numeric, ...piecewise].flatMap(([, r]) => ("runtime" in r.syntax ? [r.syntax.runtime] : []));
+  const imports = [...numeric, ...piecewise, ...stopping].flatMap(([, r]) => ("runtime" in r.syntax ? [r.syntax.runtime] : []));
   return `import { ${imports.join(", ")} } from "adjoint-runtime";\n\n${fns.join("\n\n")}`;
 }
 
@@ -72,6 +74,20 @@ describe("rule table: piecewise-constant primitives", () => {
     const args = Array.from({ length: arity(RULES[op]) }, (_, i) => `a${i}`);
     for (const xs of samples(op, 4)) {
       const r = expectGradient(mod.src[name], mod.grad[name + "Grad"], xs, args);
+      for (const a of args) expect(r.grad[a]).toBe(0);
+    }
+  });
+});
+
+describe("rule table: primitives that stop derivatives", () => {
+  it("there is one (stopGradient)", () => expect(stopping.map(([op]) => op)).toEqual(["stopGradient"]));
+  it.each(stopping.map(([op]) => op))("%s passes its value and no derivative", (op) => {
+    const name = fname(op);
+    const args = Array.from({ length: arity(RULES[op]) }, (_, i) => `a${i}`);
+    for (const xs of samples(op, 4)) {
+      const r = mod.grad[name + "Grad"](...xs);
+      expect(r.value).toBe(RULES[op].eval(...xs));
+      expect(r.value).toBe(mod.src[name](...xs));
       for (const a of args) expect(r.grad[a]).toBe(0);
     }
   });

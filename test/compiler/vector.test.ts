@@ -5,6 +5,7 @@
 import { describe, it, expect } from "vitest";
 import * as src from "../../fixtures/programs/vector.ts";
 import * as gen from "../../fixtures/programs/vector.grad.ts";
+import { load } from "../helpers.ts";
 import { directionalDerivative, mulberry32, randomArray, relativeError, maxRelativeError } from "../../runtime/gradcheck.ts";
 
 const rng = mulberry32(2024);
@@ -113,5 +114,32 @@ describe("a curve with one input and many outputs", () => {
       const fd = directionalDerivative(component(src.curve, 1, i), [0.7, new Float64Array(6)], [1, null]);
       expect(relativeError(jacobian[i], fd)).toBeLessThan(1e-6);
     }
+  });
+});
+
+describe("the Jacobian's buffers", () => {
+  it("fills a given matrix, and its reverse sweeps reuse one gradient's buffers without mixing rows", async () => {
+    // 3 outputs, 6 inputs: reverse sweeps, one per row, each filling the previous one's gradient
+    const m = await load(`/** @differentiable @out y @modes vjp jacobian */
+export function mix(x: Float64Array, s: number, y: Float64Array): void {
+  y[0] = Math.sin(x[0]! * s) + x[1]! * x[2]!;
+  y[1] = x[3]! * x[4]! * s;
+  y[2] = Math.exp(x[1]! - x[4]!) * s;
+}`, "jacobian-buffers");
+    const x = randomArray(rng, 5, -1, 1);
+    const fresh = m.grad.mixJacobian(x, 0.7, new Float64Array(3));
+    expect([fresh.rows, fresh.cols]).toEqual([3, 6]);
+    const out = new Float64Array(18).fill(NaN);
+    const r = m.grad.mixJacobian(x, 0.7, new Float64Array(3), out);
+    expect(r.jacobian).toBe(out);
+    expect(Array.from(out)).toEqual(Array.from(fresh.jacobian));
+    for (let i = 0; i < 3; i++) {
+      const e = new Float64Array(3);
+      e[i] = 1;
+      const g = m.grad.mixVjp(x, 0.7, new Float64Array(3), { y: e }).grad;
+      expect(Array.from(out.subarray(6 * i, 6 * i + 5)), `row ${i}`).toEqual(Array.from(g.x));
+      expect(out[6 * i + 5]).toBe(g.s);
+    }
+    expect(() => m.grad.mixJacobian(x, 0.7, new Float64Array(3), new Float64Array(17))).toThrow(/out holds 17 numbers, the 3×6 Jacobian needs 18/);
   });
 });

@@ -84,7 +84,8 @@ const BUNDLERS: Bundler[] = [
     build: [ROLLDOWN, "-c", "--logLevel", "warn"],
     out: "dist/train.mjs",
     retarget: (f) => ({ "rolldown.config.mjs": f["rolldown.config.mjs"].replace("src/train.ts", "src/main.ts") }),
-    summary: /^(<DIR>\/train\.mjs\s+chunk │ size: [\d.]+ kB|✔ rolldown v[\d.]+ Finished in [\d.]+ m?s|\s*)$/,
+    // its summary, as printed on a terminal or, without one (CI=true), with "[log]"/"[success]" tags
+    summary: /^(?:\[log\] ?)?(<DIR>\/train\.mjs\s+chunk │ size: [\d.]+ kB|(?:✔|\[success\]) rolldown v[\d.]+ Finished in [\d.]+ m?s|\s*)$/,
   },
 ];
 

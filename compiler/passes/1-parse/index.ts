@@ -55,10 +55,6 @@ export function irTypeOf(type: ts.Type, checker: ts.TypeChecker): Type | undefin
   return undefined;
 }
 
-/** A record whose leaves are numbers and arrays (lists of records are not parameters yet). */
-function recordOfLeaves(s: Shape): boolean {
-  return s.k === "rec" ? s.fields.every((f) => recordOfLeaves(f.shape)) : s.k !== "list";
-}
 
 /** `number[]`, `Array<number>` and their readonly forms. */
 export function isNumberArray(type: ts.Type, checker: ts.TypeChecker): boolean {
@@ -139,10 +135,10 @@ function checkSignature(
     }
     const type = checker.getTypeAtLocation(p);
     const shape = shapeOf(type, checker);
-    if (!isShape(shape) || shape.k === "list" || (shape.k === "rec" && !recordOfLeaves(shape))) {
-      const why = !isShape(shape) ? `: ${shape.reason}` : shape.k === "list" ? ": lists of objects or arrays are not supported as parameters" : "";
+    if (!isShape(shape)) {
+      const why = `: ${shape.reason}`;
       diagnostics.push(diagnosticAt(Codes.NonNumericParameter,
-        `Parameter '${p.name.text}' of '${name}' has type '${checker.typeToString(type)}'${why}. Differentiable functions take numbers, Float64Arrays, number[] and objects of them (nested objects too). Pass other data as numbers or arrays, or move the non-numeric work out of the function.`,
+        `Parameter '${p.name.text}' of '${name}' has type '${checker.typeToString(type)}'${why}. Differentiable functions take numbers, Float64Arrays, number[], objects of them (nested objects too) and arrays of objects or arrays. Pass other data as numbers or arrays, or move the non-numeric work out of the function.`,
         p.type ?? p, sf));
       continue;
     }

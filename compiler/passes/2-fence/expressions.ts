@@ -7,13 +7,23 @@ import { Codes } from "../../diagnostics.ts";
 import { MATH_CONSTANTS, ruleFor, supportedMathFunctions } from "../../rules/index.ts";
 import { ARRAY_RULES } from "../../rules/blas.ts";
 import { irTypeOf } from "../1-parse/index.ts";
-import { resolveCallee, skipParens, mathMember, outerName, isDeclaredIn, isErrorConstruction } from "../3-lower/resolve.ts";
+import { resolveCallee, skipParens, mathMember, outerName, isDeclaredIn, isErrorConstruction, stopGradientArgument } from "../3-lower/resolve.ts";
 import { isAssignmentOperator, BINARY_OPS } from "../3-lower/jumps.ts";
 import { describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
 import { type FType, type Scope, FenceState, stripTypes, isTextual } from "./state.ts";
+import { CustomFence, type FenceHooks } from "./custom.ts";
+import { importStyle } from "../3-lower/custom-rules.ts";
 
 export abstract class ExpressionFence extends FenceState {
+  /** The checks of calls of functions with their own derivatives (custom.ts). */
+  private custom = new CustomFence(this.cx, importStyle(this.fn.sourceFile));
+
+  /** The fence's checks, lent to the checks of custom derivatives (custom.ts). */
+  protected hooks(scope: Scope): FenceHooks {
+    return { expr: (e) => this.expr(e, scope), arrayValue: (e) => this.arrayValue(e, scope), report: (c, m, n) => this.report(c, m, n) };
+  }
+
   protected abstract functionBody(scope: Scope): void;
   protected abstract assignment(left0: ts.Expression, opKind: ts.SyntaxKind, right: ts.Expression | undefined, at: ts.Node, scope: Scope): void;
   protected abstract expressionStatement(e0: ts.Expression, scope: Scope): void;
@@ -79,12 +89,16 @@ export abstract class ExpressionFence extends FenceState {
     if (m && this.looksLikeArray(m.recv)) {
       return bad(`The array method '${m.name}' is not supported here: use subarray, slice, fill or set, or a loop over the elements.`);
     }
+    const stopped = stopGradientArgument(e, this.cx);
+    if (stopped && this.looksLikeArray(stopped)) return this.arrayValue(stopped, scope);
     const t = this.expr(e, scope);
     return t === "arr" || (t !== undefined && bad(`'${e0.getText()}' is not an array.`));
   }
 
   /** Whether an expression is typed as an array (Float64Array or number[]). */
   protected looksLikeArray(e: ts.Expression): boolean {
+    const stopped = stopGradientArgument(e, this.cx);
+    if (stopped) return this.looksLikeArray(stopped);
     return this.typeOfNode(e) === "arr";
   }
 
@@ -124,8 +138,8 @@ export abstract class ExpressionFence extends FenceState {
       if (m && m.name === "subarray") return this.arrayValue(e, scope) ? this.arrayReference(m.recv, scope) : undefined;
       const t = this.expr(e, scope);
       if (t === undefined) return undefined;
-      // an array field of a record (`p.w`)
-      if (t === "arr" && ts.isPropertyAccessExpression(e)) return e.getText();
+      // an array field of a record (`p.w`), or an array of a list (`xs[i]`, `p.layers[i].W`)
+      if (t === "arr" && (ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e))) return e.getText();
     }
     this.report(Codes.UnsupportedSyntax, `'${e0.getText()}' is not a Float64Array or number[] variable (or a subarray of one).`, e0);
     return undefined;
@@ -187,10 +201,21 @@ export abstract class ExpressionFence extends FenceState {
         return "num";
       }
       if (this.typeOfNode(e.expression) === "obj") return this.field(e, scope);
+      if (e.name.text === "length" && this.typeOfNode(e.expression) === "list") return this.expr(e.expression, scope) === undefined ? undefined : "num";
       if (e.name.text === "length") return this.arrayReference(e.expression, scope) === undefined ? undefined : "num";
       return this.report(Codes.UnsupportedSyntax, `Property access '${e.getText()}' is not supported: only fields of objects, Math constants and '.length' of an array can be read. Pass the value as a parameter instead.`, e);
     }
     if (ts.isObjectLiteralExpression(e)) return this.objectLiteral(e, scope);
+    if (ts.isElementAccessExpression(e) && this.typeOfNode(e.expression) === "list") {
+      // an element of a list: a record or an array of the caller's
+      if (this.expr(e.expression, scope) === undefined) return undefined;
+      const t = this.expr(e.argumentExpression, scope);
+      if (t === undefined) return undefined;
+      if (t !== "num") return this.report(Codes.UnsupportedSyntax, "A list index must be a number.", e.argumentExpression);
+      const el = this.typeOfNode(e);
+      if (el === undefined || el === "bool") return this.report(Codes.NonNumericParameter, `The elements of '${e.expression.getText()}' have type '${this.checker.typeToString(this.checker.getTypeAtLocation(e))}': lists hold objects of numbers and arrays, or arrays.`, e);
+      return el;
+    }
     if (ts.isElementAccessExpression(e)) {
       if (this.arrayReference(e.expression, scope) === undefined) return undefined;
       const t = this.expr(e.argumentExpression, scope);
@@ -321,6 +346,7 @@ export abstract class ExpressionFence extends FenceState {
       }
       case "routine": return this.routineCall(c.name, e, scope, asStatement);
       case "helper": return this.helperCall(c.decl, e, scope, asStatement);
+      case "custom": return this.custom.call(c.decl, e, c.callee, asStatement, this.hooks(scope));
       case "unknown": {
         const callee = c.callee;
         if (ts.isIdentifier(callee)) {
@@ -347,6 +373,7 @@ export abstract class ExpressionFence extends FenceState {
       }
       if (want === "arr") {
         if (this.arrayReference(a, scope) === undefined) return undefined;
+        if (i === rule.writes && this.viaList(a)) return this.report(Codes.UnsupportedSyntax, this.listWrite(a), a);
         continue;
       }
       const t = this.expr(a, scope);
@@ -380,10 +407,13 @@ export abstract class ExpressionFence extends FenceState {
     }
     if (!isVoid && asStatement) return this.report(Codes.UnsupportedSyntax, `The result of '${name}(...)' is unused: assign it or remove the call.`, call);
     const inputs = new Set<string>();
+    // parameters bound to parts of a list's elements, which the helper must not write
+    const viaList: ts.ParameterDeclaration[] = [];
     for (const [i, a] of call.arguments.entries()) {
       const p = decl.parameters[i];
       const pt = this.typeOfNode(p);
-      if (pt !== "num" && pt !== "arr" && pt !== "obj") return this.report(Codes.NonNumericParameter, `Parameter '${p.name.getText()}' of helper '${name}' must be a number, a Float64Array, a number[] or an object of them.`, p);
+      if (pt !== "num" && pt !== "arr" && pt !== "obj" && pt !== "list") return this.report(Codes.NonNumericParameter, `Parameter '${p.name.getText()}' of helper '${name}' must be a number, a Float64Array, a number[], an object of them or an array of such objects.`, p);
+      if (this.viaList(a)) viaList.push(p);
       if (pt === "arr") {
         if (!this.arrayValue(a, scope)) return undefined;
         const arg = stripTypes(a);
@@ -395,13 +425,16 @@ export abstract class ExpressionFence extends FenceState {
       if (t !== pt) return this.report(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${name}' must be ${describeType(pt)}.`, a);
     }
     // each helper is checked once per way its array parameters are bound to inputs
-    const key = `${decl.pos}:${decl.getSourceFile().fileName}:${[...inputs].sort().join(",")}`;
+    const key = `${decl.pos}:${decl.getSourceFile().fileName}:${[...inputs].sort().join(",")}:${viaList.map((p) => p.pos).join(",")}`;
     if (!this.checkedHelpers.has(key)) {
       this.checkedHelpers.add(key);
       const before = this.diagnostics.length;
+      const marked = viaList.map((p) => this.checker.getSymbolAtLocation(p.name)).filter((s): s is ts.Symbol => s !== undefined && !this.fromList.has(s));
+      for (const s of marked) this.fromList.add(s);
       this.stack.push(decl);
       this.functionBody({ decl, name, isVoid, isMain: false, loops: [], inputs });
       this.stack.pop();
+      for (const s of marked) this.fromList.delete(s);
       if (this.diagnostics.length > before) return undefined;
     }
     return isVoid ? "num" : "num";

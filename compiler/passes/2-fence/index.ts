@@ -17,19 +17,33 @@
  */
 import ts from "typescript";
 import { Codes, type Diagnostic } from "../../diagnostics.ts";
+import type { Type } from "../../ir/types.ts";
 import { type AnnotatedFunction } from "../1-parse/index.ts";
 import { type ResolveContext, skipParens, isDeclaredIn, annotatedType, isNewFloat64Array, isHostCall } from "../3-lower/resolve.ts";
 import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
 import { statementFix, describeSyntax, describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
+import { checkCheckpointTags } from "./checkpoint.ts";
 import { type Scope, findReturn, isPure, isValue, stripTypes } from "./state.ts";
 import { ExpressionFence } from "./expressions.ts";
+import { fenceRecordReturn } from "./custom.ts";
 
 export type FenceOptions = ResolveContext;
 
 export function fence(fn: AnnotatedFunction, opts: FenceOptions): Diagnostic[] {
   const f = new Fence(fn, opts);
   f.run();
+  return f.diagnostics;
+}
+
+/**
+ * Whether a pullback's body can be differentiated (forward over reverse, for Hvp): checked like a
+ * helper whose array parameters are inputs, ending in `return { field: value, … }` with one field
+ * per parameter of the function it differentiates (`fields`, with their types).
+ */
+export function fencePullback(fn: AnnotatedFunction, fields: Map<string, Type>, opts: FenceOptions): Diagnostic[] {
+  const f = new Fence(fn, opts);
+  f.runRecord(fields);
   return f.diagnostics;
 }
 
@@ -40,6 +54,20 @@ class Fence extends ExpressionFence {
     const scope: Scope = { decl, name: this.fn.name, isVoid: this.fn.outputs.length > 0, isMain: true, loops: [], inputs };
     this.stack.push(decl);
     this.functionBody(scope);
+    this.stack.pop();
+  }
+
+  runRecord(record: Map<string, Type>): void {
+    const { decl } = this.fn;
+    const body = decl.body!;
+    const last = body.statements[body.statements.length - 1];
+    if (countJumps(body, "return", undefined) !== 1 || !last || !ts.isReturnStatement(last)) {
+      this.report(Codes.UnsupportedSyntax, `A pullback is differentiated (for Hvp) when its only return is its last statement: compute the fields first, then return { ${[...record.keys()].join(", ")} }.`, decl.name ?? decl);
+      return;
+    }
+    const inputs = new Set(this.fn.params.filter((p) => p.type === "arr").map((p) => p.name));
+    this.stack.push(decl);
+    this.statements(body.statements, { decl, name: this.fn.name, isVoid: false, isMain: false, loops: [], inputs, record });
     this.stack.pop();
   }
 
@@ -72,7 +100,9 @@ class Fence extends ExpressionFence {
   }
 
   protected statement(s: ts.Statement, scope: Scope): void {
+    checkCheckpointTags(s, this.diagnostics);
     if (ts.isReturnStatement(s)) {
+      if (scope.record) return fenceRecordReturn(s, scope.record, this.hooks(scope));
       if (scope.isVoid) {
         this.report(Codes.UnsupportedSyntax, `Early 'return' in the void helper '${scope.name}' is not supported: let control reach the end of the helper, or return a number from it.`, s);
         return;
@@ -136,9 +166,23 @@ class Fence extends ExpressionFence {
         this.report(Codes.UnsupportedSyntax, "A for-of loop must declare one variable: write 'for (const v of values)'.", s.initializer);
         return;
       }
-      if (this.arrayReference(s.expression, scope) === undefined) return;
       const sym = this.checker.getSymbolAtLocation(decl.name);
-      if (sym) this.localTypes.set(sym, "num");
+      if (this.typeOfNode(s.expression) === "list") {
+        // over a list: the variable names each element, a record or an array of the caller's
+        if (this.expr(s.expression, scope) === undefined) return;
+        const t = this.typeOfNode(decl.name);
+        if (t === undefined || t === "bool") {
+          this.report(Codes.NonNumericParameter, `The elements of '${s.expression.getText()}' have type '${this.checker.typeToString(this.checker.getTypeAtLocation(decl.name))}': lists hold objects of numbers and arrays, or arrays.`, decl.name);
+          return;
+        }
+        if (sym) {
+          this.localTypes.set(sym, t);
+          this.fromList.add(sym);
+        }
+      } else {
+        if (this.arrayReference(s.expression, scope) === undefined) return;
+        if (sym) this.localTypes.set(sym, "num");
+      }
       scope.loops.push(s);
       this.statement(s.statement, scope);
       scope.loops.pop();
@@ -205,7 +249,7 @@ class Fence extends ExpressionFence {
           this.report(Codes.UnsupportedSyntax, `'${d.initializer.getText()}' is ${describeType(t)}, not an object: destructure objects with const { a, b } = p.`, d.initializer);
           continue;
         }
-        this.objectPattern(d.name, this.isLocalRecord(d.initializer));
+        this.objectPattern(d.name, this.isLocalRecord(d.initializer), this.viaList(d.initializer));
         continue;
       }
       if (!ts.isIdentifier(d.name)) continue; // array patterns above
@@ -215,6 +259,22 @@ class Fence extends ExpressionFence {
         continue;
       }
       const sym = this.checker.getSymbolAtLocation(d.name);
+      if (this.typeOfNode(d.name) === "list") {
+        // another name of a list passed in
+        const e = init && stripTypes(init);
+        if (!e || !(ts.isIdentifier(e) || ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e))) {
+          this.report(Codes.UnsupportedSyntax, `'${d.name.text}' is a list of objects or arrays built in the function, which is not supported: lists are parameters (or fields of parameters). Build the values as numbers and Float64Arrays, or pass the list in.`, d);
+          continue;
+        }
+        const t = this.expr(init, scope);
+        if (t === undefined) continue;
+        if (t !== "list") {
+          this.report(Codes.UnsupportedSyntax, `'${d.name.text}' is a list but initialised with ${describeType(t)}.`, init);
+          continue;
+        }
+        if (sym) this.localTypes.set(sym, "list");
+        continue;
+      }
       if (init && (ts.isObjectLiteralExpression(stripTypes(init)) || this.typeOfNode(d.name) === "obj")) {
         const t = this.expr(init, scope);
         if (t === undefined) {
@@ -228,6 +288,7 @@ class Fence extends ExpressionFence {
         if (sym) {
           this.localTypes.set(sym, "obj");
           if (this.isLocalRecord(init)) this.localRecords.add(sym);
+          if (this.viaList(init)) this.fromList.add(sym);
         }
         continue;
       }
@@ -239,6 +300,7 @@ class Fence extends ExpressionFence {
       }
       if (annotated === "arr" || (annotated === undefined && init && (isNewFloat64Array(init) || this.looksLikeArray(init)))) {
         if (sym) this.localTypes.set(sym, "arr");
+        if (sym && init && this.viaList(init)) this.fromList.add(sym);
         if (init) this.arrayInitializer(init, scope);
         else this.report(Codes.UnsupportedSyntax, "A Float64Array variable must be initialised with 'new Float64Array(length)'.", d);
         continue;
@@ -261,7 +323,7 @@ class Fence extends ExpressionFence {
   }
 
   /** `{ a, b: c, inner: { d } }` of an object: plain names bound to fields (no rest or defaults). */
-  protected objectPattern(pattern: ts.ObjectBindingPattern, local: boolean): void {
+  protected objectPattern(pattern: ts.ObjectBindingPattern, local: boolean, viaList = false): void {
     for (const el of pattern.elements) {
       if (el.dotDotDotToken || el.initializer || (el.propertyName && !ts.isIdentifier(el.propertyName) && !ts.isStringLiteral(el.propertyName))) {
         const what = el.dotDotDotToken ? "a rest element" : el.initializer ? "a default value" : "a computed name";
@@ -278,12 +340,13 @@ class Fence extends ExpressionFence {
         continue;
       }
       if (ts.isObjectBindingPattern(el.name)) {
-        this.objectPattern(el.name, local);
+        this.objectPattern(el.name, local, viaList);
         continue;
       }
       const sym = this.checker.getSymbolAtLocation(el.name);
       if (!sym) continue;
       this.localTypes.set(sym, t);
+      if (viaList) this.fromList.add(sym);
       if (t === "obj" && local) this.localRecords.add(sym);
     }
   }
@@ -321,6 +384,7 @@ class Fence extends ExpressionFence {
     const m = ts.isCallExpression(e) ? methodCall(e) : undefined;
     if (m && (m.name === "set" || m.name === "fill") && this.looksLikeArray(m.recv)) {
       if (this.arrayReference(m.recv, scope) === undefined) return;
+      if (this.viaList(m.recv)) return void this.report(Codes.UnsupportedSyntax, this.listWrite(m.recv), m.recv);
       if (m.name === "set") {
         if (m.args.length < 1 || m.args.length > 2 || !this.arrayValue(m.args[0], scope)) return void (m.args.length < 1 && this.report(Codes.UnsupportedSyntax, "set takes an array and an offset.", e));
         if (m.args[1]) this.numeric(m.args[1], scope, "The offset of set");
@@ -369,7 +433,15 @@ class Fence extends ExpressionFence {
         this.report(Codes.UnsupportedSyntax, "An increment of an element used as a value needs an index without effects: update the index in its own statement.", left.argumentExpression);
         return;
       }
+      if (this.typeOfNode(left.expression) === "list") {
+        this.report(Codes.UnsupportedSyntax, `Writing an element of the list '${left.expression.getText()}' is not supported: lists passed in are read, not changed. Write into fields of local objects or arrays instead.`, left);
+        return;
+      }
       if (this.arrayReference(left.expression, scope) === undefined) return;
+      if (this.viaList(left.expression)) {
+        this.report(Codes.UnsupportedSyntax, this.listWrite(left.expression), left);
+        return;
+      }
       this.numeric(left.argumentExpression, scope, "An array index", "An array index must be a number.");
       if (right) this.numeric(right, scope, "A stored value", "Only numbers can be stored in a Float64Array.");
       return;

@@ -6,7 +6,7 @@ import ts from "typescript";
 import type { Type } from "../../ir/types.ts";
 
 export function describeType(t: Type | "obj"): string {
-  return t === "arr" ? "a Float64Array" : t === "bool" ? "a boolean" : t === "obj" ? "an object" : "a number";
+  return t === "arr" ? "a Float64Array" : t === "bool" ? "a boolean" : t === "obj" ? "an object" : t === "list" ? "a list" : "a number";
 }
 
 export function operatorFix(k: ts.SyntaxKind): string {

@@ -25,6 +25,8 @@ export interface Scope {
   loops: (ts.IterationStatement | ts.SwitchStatement)[];
   /** Array parameters bound to the annotated function's inputs: writing them would mutate the caller's data. */
   inputs: Set<string>;
+  /** A pullback's fields: its return is an object literal of them (custom.ts). */
+  record?: Map<string, Type>;
 }
 
 export abstract class FenceState {
@@ -34,6 +36,26 @@ export abstract class FenceState {
   protected checkedHelpers = new Set<string>();
   /** Records of this function that it may write: object literals, and other names of them. */
   protected localRecords = new Set<ts.Symbol>();
+  /** Locals naming an element of a list, or part of one (its records and arrays are the caller's). */
+  protected fromList = new Set<ts.Symbol>();
+
+  /** The message for a write into something of a list's element. */
+  protected listWrite(e: ts.Expression): string {
+    return `'${e.getText()}' is part of an element of a list passed in, which differentiable code does not change: copy it into a local first (const w = ${e.getText()}.slice()) and write the copy.`;
+  }
+
+  /** Whether an expression reaches into an element of a list (`layer.W`, `p.layers[i].W`, `W` after `const W = layer.W`). */
+  protected viaList(e0: ts.Expression): boolean {
+    const e = stripTypes(e0);
+    if (ts.isIdentifier(e)) {
+      const sym = this.checker.getSymbolAtLocation(e);
+      return !!sym && this.fromList.has(sym);
+    }
+    if (ts.isElementAccessExpression(e)) return this.typeOfNode(e.expression) === "list" || this.viaList(e.expression);
+    if (ts.isPropertyAccessExpression(e)) return this.viaList(e.expression);
+    const m = ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression) && e.expression.name.text === "subarray" ? e.expression.expression : undefined;
+    return m !== undefined && this.viaList(m);
+  }
 
   constructor(protected fn: AnnotatedFunction, protected cx: ResolveContext) {
     this.checker = cx.checker;
@@ -71,11 +93,13 @@ export abstract class FenceState {
   }
 
   protected typeOfNode(n: ts.Node): FType | undefined {
-    const t = this.checker.getTypeAtLocation(n);
+    let t = this.checker.getTypeAtLocation(n);
+    // `p.layers[i]` under noUncheckedIndexedAccess is `Layer | undefined`: the element is there
+    if (ts.isElementAccessExpression(n) && t.isUnion()) t = this.checker.getNonNullableType(t);
     const ir = irTypeOf(t, this.checker);
     if (ir) return ir;
     const shape = shapeOf(t, this.checker);
-    return isShape(shape) && shape.k === "rec" ? "obj" : undefined;
+    return isShape(shape) && shape.k === "rec" ? "obj" : isShape(shape) && shape.k === "list" ? "list" : undefined;
   }
 
   /**

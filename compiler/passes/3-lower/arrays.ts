@@ -3,13 +3,14 @@
  * a whole array variable or a window of one (`x.subarray(b, e)`): a view is an offset and a
  * length into its parent, so reads, writes and gradients go to the parent. New arrays (array
  * literals, `new Float64Array(x)`, `Float64Array.from(x)`, `x.slice()`, `new Array(n).fill(v)`)
- * are allocations filled by element steps; `set` and `fill` are loops of stores.
+ * are allocations filled by element steps; `set` and `fill` are loops of stores; `stopGradient(x)`
+ * is a new array filled by `stopGradientCopy`, through which no derivative flows.
  */
 import ts from "typescript";
 import { type Expr, type Stmt, type Operand, ref, num, isVar } from "../../ir/types.ts";
 import { ExpressionLowerer } from "./expressions.ts";
 import { stripTypes } from "./env.ts";
-import { skipParens } from "./resolve.ts";
+import { skipParens, stopGradientArgument } from "./resolve.ts";
 
 /** An array value: a whole array variable, or a window of one. */
 export interface ArrayRef {
@@ -48,8 +49,12 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
       const o = this.env.get(slot);
       return !!o && isVar(o) && this.vars.get(o.name)?.type === "arr";
     }
+    const ch = this.elementChain(e);
+    if (ch) return ch.shape.k === "arr";
     if (ts.isArrayLiteralExpression(e)) return true;
     if (ts.isNewExpression(e) && ts.isIdentifier(e.expression) && (TYPED.has(e.expression.text) || e.expression.text === "Array")) return true;
+    const stopped = stopGradientArgument(e, this.cx);
+    if (stopped) return this.isArrayExpression(stopped);
     const m = methodCall(e);
     if (!m) return false;
     if (ts.isIdentifier(m.recv) && (TYPED.has(m.recv.text) || m.recv.text === "Array") && (m.name === "from" || m.name === "of")) return true;
@@ -74,6 +79,11 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
       const o = this.env.get(slot);
       if (!o || !isVar(o) || this.vars.get(o.name)!.type !== "arr") this.internal(e);
       return { array: o.name };
+    }
+    const ch = this.elementChain(e);
+    if (ch && ch.shape.k === "arr") {
+      const v = this.elementValue(ch.list, this.lowerExpr(ch.index, out, "i"), ch.path, ch.shape, out, e);
+      if ("o" in v && isVar(v.o)) return { array: v.o.name };
     }
     const m = methodCall(e);
     if (m && m.name === "subarray") return this.window(this.lowerArrayRef(m.recv, out), m.args, out, e);
@@ -115,6 +125,17 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     if (m && ts.isIdentifier(m.recv) && (TYPED.has(m.recv.text) || m.recv.text === "Array")) {
       if (m.name === "of") return literal(m.args);
       if (m.name === "from") return this.copyOf(this.lowerArrayValue(m.args[0], out), out, e, fresh);
+    }
+    const stopped = stopGradientArgument(e, this.cx);
+    if (stopped) {
+      // a copy through which no derivative flows
+      const src = this.lowerArrayValue(stopped, out);
+      const n = this.arrayLength(out, src, e);
+      const dst = fresh(n);
+      const args = [n, this.arrayArg(out, src, e), ref(dst.array)];
+      this.loads.written(dst.array);
+      out.push({ kind: "call", fn: "stopGradientCopy", args, loc: this.loc(this.stmtOf(e)) });
+      return dst;
     }
     if (m && m.name === "slice") return this.copyOf(this.window(this.lowerArrayRef(m.recv, out), m.args, out, e), out, e, fresh);
     if (m && m.name === "fill") {
@@ -176,6 +197,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
   protected countedLoop(out: Stmt[], n: Operand, at: ts.Node, body: (k: Operand, block: Stmt[]) => void): void {
     const k = this.newVar("k", "num", "local");
     this.defs.set(k, 1);
+    this.counters.add(k);
     const block: Stmt[] = [];
     this.depth++;
     body(ref(k), block);
@@ -202,7 +224,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
   /** Whether an array expression names an existing array (or a window of one) rather than creating one. */
   private isReference(e0: ts.Expression): boolean {
     const e = stripTypes(e0);
-    if (ts.isIdentifier(e) || this.slotOf(e)) return true;
+    if (ts.isIdentifier(e) || this.slotOf(e) || this.elementChain(e)) return true;
     const m = methodCall(e);
     return !!m && (m.name === "subarray" || m.name === "fill") && this.isReference(m.recv);
   }

@@ -11,6 +11,16 @@ import type { AnnotatedFunction } from "../1-parse/index.ts";
 import type { ResolveContext } from "./resolve.ts";
 import { LoadCache } from "./loads.ts";
 import { skipParens } from "./resolve.ts";
+import { type Shape, shapeAt } from "../../ir/shape.ts";
+
+/** `list[index].a.b`: an access into an element of a list, before its index is lowered. */
+export interface ElementChain {
+  list: string;
+  index: ts.Expression;
+  path: string[];
+  /** The shape of what the chain reaches: a record (an element or part of one), or a leaf. */
+  shape: Shape;
+}
 
 /** An expression without type assertions and parentheses. */
 export function stripTypes(e: ts.Expression): ts.Expression {
@@ -70,6 +80,8 @@ export abstract class LowerState {
   /** Number of definitions seen per IR variable. */
   protected defs = new Map<string, number>();
   protected loads = new LoadCache();
+  /** Counters of counted loops: never written in their bodies. */
+  protected counters = new Set<string>();
   protected depth = 0; // region nesting: 0 = straight-line code of the outermost function
   protected frames: Frame[] = [];
   protected checker: ts.TypeChecker;
@@ -171,6 +183,66 @@ export abstract class LowerState {
     if (!ts.isPropertyAccessExpression(e)) return undefined;
     const f = this.recordOf(e.expression)?.fields.get(e.name.text);
     return f && "slot" in f ? f.slot : undefined;
+  }
+
+  /** The list variable an expression names (`layers`, `p.layers`), if any. */
+  protected listOf(e0: ts.Expression): string | undefined {
+    const e = stripTypes(e0);
+    let o: Operand | undefined;
+    if (ts.isIdentifier(e)) {
+      const sym = this.checker.getSymbolAtLocation(e);
+      o = sym && this.env.get(sym);
+    } else {
+      const slot = this.slotOf(e);
+      o = slot && this.env.get(slot);
+    }
+    return o && isVar(o) && this.vars.get(o.name)!.type === "list" ? o.name : undefined;
+  }
+
+  /** `p.layers[i].W`, `xs[i]`, `layers[l].out.b`: an access into an element of a list, if `e` is one. */
+  protected elementChain(e0: ts.Expression): ElementChain | undefined {
+    let e = stripTypes(e0);
+    const path: string[] = [];
+    while (ts.isPropertyAccessExpression(e)) {
+      path.unshift(e.name.text);
+      e = stripTypes(e.expression);
+    }
+    if (!ts.isElementAccessExpression(e)) return undefined;
+    const list = this.listOf(e.expression);
+    const ls = list === undefined ? undefined : this.vars.get(list)!.shape;
+    const shape = ls && ls.k === "list" ? shapeAt(ls.elem, path) : undefined;
+    return list !== undefined && shape ? { list, index: e.argumentExpression, path, shape } : undefined;
+  }
+
+  /**
+   * The value an element chain reaches, at a lowered index: a number is read (`get`), an array
+   * or a list is a reference to the caller's, and a record is a record of such reads.
+   */
+  protected elementValue(list: string, index: Operand, path: string[], shape: Shape, out: Stmt[], at: ts.Node): { rec: Rec } | { o: Operand } {
+    if (shape.k === "rec") {
+      const fields: Rec["fields"] = new Map();
+      for (const f of shape.fields) {
+        const v = this.elementValue(list, index, [...path, f.name], f.shape, out, at);
+        if ("rec" in v) fields.set(f.name, { rec: v.rec });
+        else {
+          const slot: Slot = { name: `${list}[].${[...path, f.name].join(".")}` };
+          this.env.set(slot, v.o);
+          fields.set(f.name, { slot });
+        }
+      }
+      return { rec: { fields, input: true } };
+    }
+    if (isVar(index) && this.vars.get(index.name)!.kind !== "temp" && !this.counters.has(index.name)) {
+      // the reverse sweep reads the reference again at this index: hold the index's value now
+      const held = this.newVar("", "num", "temp");
+      this.emitOp(out, held, "copy", [index], at);
+      index = ref(held);
+    }
+    const t = this.newVar(path[path.length - 1] ?? `${list}_i`, shape.k, "local");
+    if (shape.k === "list") this.vars.get(t)!.shape = shape;
+    out.push({ kind: "get", target: t, list, index, path, loc: this.loc(this.stmtOf(at)) });
+    this.defs.set(t, 1);
+    return { o: ref(t) };
   }
 
   /** `array[index]`, read once per block while nothing writes it. */

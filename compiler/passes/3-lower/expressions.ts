@@ -1,7 +1,8 @@
 /**
  * Lowering of expressions: every expression node becomes one step writing a fresh temporary, in
  * the source's evaluation order, so values are bit-identical. Calls resolve to Math primitives,
- * runtime BLAS routines (matrix-level steps) or helpers (inlined, inline.ts).
+ * runtime BLAS routines (matrix-level steps), functions with their own derivatives (custom.ts)
+ * or helpers (inlined, inline.ts).
  */
 import ts from "typescript";
 import { type Expr, type Stmt, type Operand, ref, num, isVar } from "../../ir/types.ts";
@@ -27,6 +28,7 @@ export abstract class ExpressionLowerer extends LowerState {
   protected abstract lowerAssignment(left: ts.Expression, opKind: ts.SyntaxKind, right: ts.Expression, out: Stmt[], at: ts.Node): Operand;
   protected abstract lowerExpressionStatement(e: ts.Expression, out: Stmt[]): void;
   protected abstract inlineHelper(decl: ts.FunctionDeclaration, call: ts.CallExpression, out: Stmt[]): Operand | undefined;
+  protected abstract lowerCustomCall(decl: ts.FunctionDeclaration, callee: ts.Identifier, call: ts.CallExpression, out: Stmt[]): Operand;
   protected abstract lowerArrayRef(e: ts.Expression, out: Stmt[]): ArrayRef;
   protected abstract arrayLoad(out: Stmt[], a: ArrayRef, index: Operand, at: ts.Node): Operand;
   protected abstract arrayLength(out: Stmt[], a: ArrayRef, at: ts.Node): Operand;
@@ -96,9 +98,18 @@ export abstract class ExpressionLowerer extends LowerState {
         if (v === undefined) this.internal(e);
         return num(v, `Math.${e.name.text}`);
       }
+      const ch = this.elementChain(e);
+      if (ch && ch.shape.k === "num") {
+        const v = this.elementValue(ch.list, this.lowerExpr(ch.index, out, "i"), ch.path, ch.shape, out, e);
+        return "o" in v ? v.o : this.internal(e);
+      }
       const slot = this.slotOf(e);
       if (slot) return this.env.get(slot) ?? this.internal(e);
-      if (e.name.text === "length") return this.arrayLength(out, this.lowerArrayRef(e.expression, out), e);
+      if (e.name.text === "length") {
+        const list = this.listOf(e.expression) ?? this.elementList(e.expression, out);
+        if (list !== undefined) return this.step(out, "length", [ref(list)], e, "num", "n");
+        return this.arrayLength(out, this.lowerArrayRef(e.expression, out), e);
+      }
       this.internal(e);
     }
     if (ts.isElementAccessExpression(e)) {
@@ -116,6 +127,14 @@ export abstract class ExpressionLowerer extends LowerState {
       this.internal(e);
     }
     this.internal(e);
+  }
+
+  /** A list reached through an element of a list (`p.groups[g].layers`), if `e` is one. */
+  protected elementList(e: ts.Expression, out: Stmt[]): string | undefined {
+    const ch = this.elementChain(e);
+    if (!ch || ch.shape.k !== "list") return undefined;
+    const v = this.elementValue(ch.list, this.lowerExpr(ch.index, out, "i"), ch.path, ch.shape, out, e);
+    return "o" in v && isVar(v.o) ? v.o.name : this.internal(e);
   }
 
   protected lowerIdentifier(e: ts.Identifier): Operand {
@@ -177,6 +196,7 @@ export abstract class ExpressionLowerer extends LowerState {
       }
       case "routine": return this.lowerRuntimeCall(c.name, e, out, asStatement);
       case "helper": return this.inlineHelper(c.decl, e, out);
+      case "custom": return this.lowerCustomCall(c.decl, c.callee, e, out);
       case "unknown": return this.internal(e);
     }
   }

@@ -14,6 +14,7 @@
  *  - expressions.ts  expressions and calls;
  *  - statements.ts   statements, loops, and jump elimination;
  *  - inline.ts       inlining of helpers;
+ *  - custom.ts       calls of functions with their own derivatives (custom-rules.ts: their tags);
  *  - loads.ts        reuse of element loads within a block.
  */
 import ts from "typescript";
@@ -21,7 +22,7 @@ import { type IRFunction, type Stmt, type Operand, ref, num } from "../../ir/typ
 import type { AnnotatedFunction } from "../1-parse/index.ts";
 import type { Frame, Rec, Slot } from "./env.ts";
 import type { Shape } from "../../ir/shape.ts";
-import { HelperInliner } from "./inline.ts";
+import { CustomCallLowerer } from "./custom.ts";
 import { RUNTIME_SPECIFIERS } from "../../naming.ts";
 
 export interface LowerOptions {
@@ -34,7 +35,7 @@ export function lower(fn: AnnotatedFunction, opts: LowerOptions): IRFunction {
   return new Lowerer(fn, { checker: opts.checker, runtimeSpecifiers: opts.runtimeSpecifiers ?? RUNTIME_SPECIFIERS }).run();
 }
 
-class Lowerer extends HelperInliner {
+class Lowerer extends CustomCallLowerer {
   run(): IRFunction {
     const { decl, sourceFile: sf } = this.fn;
     this.reserveIdentifiers(decl);
@@ -49,10 +50,11 @@ class Lowerer extends HelperInliner {
       irName.set(field, name);
       inputs.push({ name, field, shape: info.shape });
       if (info.type !== "rec") {
-        this.vars.set(name, { name, type: info.type, kind: "param", origin: field });
+        const shape = info.type === "list" ? { shape: info.shape } : {};
+        this.vars.set(name, { name, type: info.type, kind: "param", origin: field, ...shape });
         this.defs.set(name, 1);
         this.env.set(this.symbolOf(p.name), ref(name));
-        params.push({ name, type: info.type, field, ...(info.list ? { list: true } : {}) });
+        params.push({ name, type: info.type, field, ...(info.list ? { list: true } : {}), ...shape });
         continue;
       }
       // a record: one leaf parameter per number and array inside it, named after its field
@@ -64,16 +66,16 @@ class Lowerer extends HelperInliner {
             fields.set(f.name, { rec: rec(f.shape, at) });
             continue;
           }
-          if (f.shape.k === "list") this.internal(p);
           // named after its field, or after its path when another leaf has that name (`outer_scale`)
           const leaf = this.names.claim(this.names.isUsed(f.name) ? [field, ...at].slice(-2).join("_") : f.name);
           const type = f.shape.k;
-          this.vars.set(leaf, { name: leaf, type, kind: "param", origin: [field, ...at].join(".") });
+          const shape = f.shape.k === "list" ? { shape: f.shape } : {};
+          this.vars.set(leaf, { name: leaf, type, kind: "param", origin: [field, ...at].join("."), ...shape });
           this.defs.set(leaf, 1);
           const slot: Slot = { name: [field, ...at].join(".") };
           this.env.set(slot, ref(leaf));
           fields.set(f.name, { slot });
-          params.push({ name: leaf, type, field, path: at, ...(f.shape.k === "arr" && f.shape.list ? { list: true } : {}) });
+          params.push({ name: leaf, type, field, path: at, ...(f.shape.k === "arr" && f.shape.list ? { list: true } : {}), ...shape });
         }
         return { fields, input: true };
       };
@@ -84,6 +86,7 @@ class Lowerer extends HelperInliner {
     const body: Stmt[] = [];
     const result: Operand = this.fn.outputs.length > 0 ? (this.lowerStatements(decl.body!.statements, 0, body), num(0)) : this.lowerFunctionBody(decl, frame, body);
     this.frames.pop();
+    this.lowerPullbacks();
     return {
       name: this.fn.name,
       file: sf.fileName,

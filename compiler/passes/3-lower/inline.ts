@@ -21,6 +21,8 @@ export abstract class HelperInliner extends SwitchLowerer {
     // window stays a window of its parent)
     const args = call.arguments.map((a, i) => {
       const p = decl.parameters[i] as ts.ParameterDeclaration & { name: ts.Identifier };
+      const list = this.listOf(a) ?? this.elementList(a, out);
+      if (list !== undefined) return { p, o: ref(list) };
       if (this.isRecordExpression(a)) return { p, rec: this.lowerRecord(a, out, p.name.text) };
       if (this.isArrayExpression(a)) return { p, arr: this.lowerArrayValue(a, out) };
       return { p, o: this.lowerExpr(a, out, p.name.text) };

@@ -29,13 +29,19 @@ export abstract class RecordLowerer extends ArrayLowerer {
   /** Whether an expression is a record: an object literal, or a name of a record. */
   protected isRecordExpression(e0: ts.Expression): boolean {
     const e = stripTypes(e0);
-    return ts.isObjectLiteralExpression(e) || this.recordOf(e) !== undefined;
+    return ts.isObjectLiteralExpression(e) || this.recordOf(e) !== undefined || this.elementChain(e)?.shape.k === "rec";
   }
 
   /** The record an expression is: an existing one (the same object), or a new one from a literal. */
   protected lowerRecord(e0: ts.Expression, out: Stmt[], base: string): Rec {
     const e = stripTypes(e0);
     if (ts.isObjectLiteralExpression(e)) return this.lowerObjectLiteral(e, out, base);
+    const ch = this.elementChain(e);
+    if (ch) {
+      // an element of a list (or a record inside one): its numbers are read, its arrays referenced
+      const v = this.elementValue(ch.list, this.lowerExpr(ch.index, out, "i"), ch.path, ch.shape, out, e);
+      return "rec" in v ? v.rec : this.internal(e);
+    }
     return this.recordOf(e) ?? this.internal(e);
   }
 

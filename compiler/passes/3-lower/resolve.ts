@@ -5,8 +5,10 @@
  * In:  a call expression or identifier, the type checker, and the specifiers the runtime is
  *      imported from.
  * Out: a Math primitive (or a scalar runtime function of the rule table, such as clampIndex,
- *      imported from the runtime), a runtime routine (a BLAS entry of the rule table), a helper function
- *      declaration with a body, or nothing; for identifiers, a module-level numeric constant.
+ *      imported from the runtime), a runtime routine (a BLAS entry of the rule table), a function
+ *      with user-supplied derivatives (`@pullback` / `@pushforward` in its JSDoc: called, never
+ *      inlined), a helper function declaration with a body, or nothing; for identifiers, a
+ *      module-level numeric constant.
  * Used by the fence (to check) and by lowering (to lower), so both agree on every callee.
  */
 import ts from "typescript";
@@ -17,6 +19,7 @@ export type Callee =
   | { kind: "math"; op: string; rule: ScalarRule | undefined; callee: ts.Expression }
   | { kind: "routine"; name: string; rule: ArrayRule | undefined; callee: ts.Identifier }
   | { kind: "helper"; decl: ts.FunctionDeclaration; callee: ts.Identifier }
+  | { kind: "custom"; decl: ts.FunctionDeclaration; callee: ts.Identifier }
   | { kind: "unknown"; callee: ts.Expression };
 
 export interface ResolveContext {
@@ -61,6 +64,20 @@ export function helperDeclaration(id: ts.Identifier, checker: ts.TypeChecker): t
   return decl;
 }
 
+/** The tags that give a function its own derivatives. */
+export const CUSTOM_TAGS = ["pullback", "pushforward"] as const;
+
+/**
+ * The declaration of the function `id` names when its JSDoc gives it its own derivatives
+ * (`@pullback` or `@pushforward`), in this module, an imported one or a declaration file.
+ */
+export function customDeclaration(id: ts.Identifier, checker: ts.TypeChecker): ts.FunctionDeclaration | undefined {
+  let sym = checker.getSymbolAtLocation(id);
+  if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+  return sym?.declarations?.find((d): d is ts.FunctionDeclaration =>
+    ts.isFunctionDeclaration(d) && ts.getJSDocTags(d).some((t) => (CUSTOM_TAGS as readonly string[]).includes(t.tagName.text)));
+}
+
 export function resolveCallee(call: ts.CallExpression, cx: ResolveContext): Callee {
   const callee = skipParens(call.expression);
   const math = mathMember(callee, cx.checker);
@@ -75,9 +92,19 @@ export function resolveCallee(call: ts.CallExpression, cx: ResolveContext): Call
     if (scalar && "runtime" in scalar.syntax && scalar.syntax.runtime === routine) return { kind: "math", op: routine, rule: scalar, callee };
     return { kind: "routine", name: routine, rule: arrayRuleFor(routine), callee };
   }
+  const custom = customDeclaration(callee, cx.checker);
+  if (custom) return { kind: "custom", decl: custom, callee };
   const decl = helperDeclaration(callee, cx.checker);
   if (decl) return { kind: "helper", decl, callee };
   return { kind: "unknown", callee };
+}
+
+/** The argument of `stopGradient(x)` (the runtime's, or any scalar rule that stops derivatives). */
+export function stopGradientArgument(e: ts.Expression, cx: ResolveContext): ts.Expression | undefined {
+  e = skipParens(e);
+  if (!ts.isCallExpression(e) || e.arguments.length !== 1) return undefined;
+  const c = resolveCallee(e, cx);
+  return c.kind === "math" && c.rule?.stops ? e.arguments[0] : undefined;
 }
 
 /** The value of a numeric literal, possibly negated (`-2`). */

@@ -5,9 +5,11 @@
  * Counted `for` loops (counter and bound untouched by the body, no exits) become counted regions;
  * every other loop becomes a general loop region.
  */
+import type { ArrayRef } from "./arrays.ts";
 import ts from "typescript";
 import { type Stmt, type Operand, type Type, ref, num, isVar } from "../../ir/types.ts";
 import { RecordLowerer } from "./records.ts";
+import { markCheckpoint } from "./checkpoint.ts";
 import type { Frame, LoopCtx } from "./env.ts";
 import { skipParens, annotatedType, isHostCall } from "./resolve.ts";
 import {
@@ -213,10 +215,12 @@ export abstract class StatementLowerer extends RecordLowerer {
     if (ts.isEmptyStatement(s)) return;
     if (ts.isForStatement(s) || ts.isWhileStatement(s) || ts.isDoStatement(s)) {
       this.lowerLoop(s, out);
+      markCheckpoint(s, out);
       return;
     }
     if (ts.isForOfStatement(s)) {
       this.lowerForOf(s, out);
+      markCheckpoint(s, out);
       return;
     }
     if (ts.isSwitchStatement(s)) {
@@ -250,6 +254,12 @@ export abstract class StatementLowerer extends RecordLowerer {
     const init = d.initializer && skipParens(d.initializer);
     if (init && this.isRecordExpression(init)) {
       this.records.set(sym, this.lowerRecord(init, out, d.name.text));
+      return;
+    }
+    // another name of a list (`const layers = p.layers`), which is the caller's
+    const alias = init && (this.listOf(init) ?? this.elementList(init, out));
+    if (alias !== undefined) {
+      this.env.set(sym, ref(alias));
       return;
     }
     // the annotation's type, else the initialiser's
@@ -425,6 +435,7 @@ export abstract class StatementLowerer extends RecordLowerer {
         const bound = this.lowerExpr(end, out, "end");
         this.env.set(this.symbolOf(decl.name), ref(counter));
         this.defs.set(counter, 1);
+        this.counters.add(counter);
         const body: Stmt[] = [];
         this.frame.loops.unshift(ctx);
         this.depth++;
@@ -511,11 +522,22 @@ export abstract class StatementLowerer extends RecordLowerer {
   protected lowerForOf(s: ts.ForOfStatement, out: Stmt[]): void {
     const list = s.initializer as ts.VariableDeclarationList;
     const decl = list.declarations[0] as ts.VariableDeclaration & { name: ts.Identifier };
-    const arr = this.lowerArrayRef(s.expression, out);
-    const n = this.arrayLength(out, arr, s.expression);
+    // over a list: each element is a record (or an array) of the caller's, read at the counter
+    const over = this.listOf(s.expression) ?? this.elementList(s.expression, out);
+    const arr: ArrayRef = over !== undefined ? { array: over } : this.lowerArrayRef(s.expression, out);
+    const n = over !== undefined ? this.step(out, "length", [ref(over)], s.expression, "num", "n") : this.arrayLength(out, arr, s.expression);
     const hasExits = countJumps(s.statement, "break", s) > 0 || countJumps(s.statement, "continue", s) > 0 || countJumps(s.statement, "return", undefined) > 0;
     const counter = this.newVar("i", "num", "local");
+    if (!hasExits) this.counters.add(counter);
     const bind = (body: Stmt[]) => {
+      if (over !== undefined) {
+        const shape = this.vars.get(over)!.shape;
+        if (!shape || shape.k !== "list") this.internal(s.expression);
+        const el = this.elementValue(over, ref(counter), [], shape.elem, body, s.initializer);
+        if ("rec" in el) this.records.set(this.symbolOf(decl.name), el.rec);
+        else this.env.set(this.symbolOf(decl.name), el.o);
+        return;
+      }
       const v = this.newVar(decl.name.text, "num", "local", decl.name.text);
       this.env.set(this.symbolOf(decl.name), ref(v));
       const t = this.arrayLoad(body, arr, ref(counter), s.initializer);

@@ -38,11 +38,12 @@ export function flowsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
   switch (e.kind) {
     case "var": out.add(e.name); break;
     case "const": case "tape-begin": case "new-array": case "field": case "invoke": case "record": case "lambda":
-    case "text": case "template": case "host": case "construct":
+    case "text": case "template": case "host": case "construct": case "user":
       break;
     case "apply": if (differentiable(e.op)) for (const a of e.args) flowsOf(a, out); break;
     case "select": flowsOf(e.then, out); flowsOf(e.else, out); break;
     case "index": case "view": out.add(e.array); break;
+    case "at": out.add(e.list); break;
     case "call": {
       const rule = arrayRuleFor(e.fn);
       if (rule && rule.writes === "result") for (const i of [...rule.reads(e.args), ...(rule.scalarTangents ?? [])]) flowsOf(e.args[i], out);
@@ -62,6 +63,7 @@ function edgesOf(s: Stmt, add: (to: string, from: Iterable<string>) => void): vo
       if (differentiable(s.op)) add(s.target, flowsOf({ kind: "apply", op: s.op, args: s.args }));
       break;
     case "load": add(s.target, [s.array]); break;
+    case "get": add(s.target, [s.list]); break;
     case "store": add(s.array, flowsOf(s.value)); break;
     case "alloc": break;
     case "call": {
@@ -73,8 +75,24 @@ function edgesOf(s: Stmt, add: (to: string, from: Iterable<string>) => void): vo
       add(out, ins);
       break;
     }
-    case "assign": add(s.target, flowsOf(s.value)); break;
+    case "custom": {
+      // the result depends on every argument (through the function's own derivatives)
+      const ins = new Set<string>();
+      for (const a of s.args) {
+        const arr = arrayOfArg(a);
+        if (arr !== undefined && a.kind !== "var") ins.add(arr);
+        else flowsOf(a, ins);
+      }
+      add(s.target, ins);
+      break;
+    }
+    case "assign":
+      add(s.target, flowsOf(s.value));
+      // `d_W = d_layers[i].W` names part of the list: what flows into one flows into the other
+      if (s.value.kind === "at") add(s.value.list, [s.target]);
+      break;
     case "assign-elem": add(s.array, flowsOf(s.value)); break;
+    case "assign-at": add(s.list, flowsOf(s.value)); break;
     case "push": if (s.key !== undefined) add(tapeKey(s.key), flowsOf(s.value)); break;
     case "effect": case "throw": case "if": case "for": case "loop": break;
     default: assertNever(s);

@@ -25,11 +25,21 @@ import { varsOf, arrayOfArg } from "../../ir/walk.ts";
 import { ruleFor } from "../../rules/index.ts";
 import { arrayRuleFor, type ArrayRule } from "../../rules/blas.ts";
 import { tangentName, type Names } from "../../naming.ts";
+import { customTangent, inactiveArgs } from "./custom.ts";
 
 export class Tangents {
   private names = new Map<string, string>();
 
-  constructor(readonly vars: Map<string, VarInfo>, readonly active: Set<string>, private alloc: Names) {}
+  /**
+   * `fromPullback`: a call of a function with only a pullback gets its tangent from the pullback
+   * (inside an Hvp; a Jvp through it is a diagnostic).
+   */
+  constructor(readonly vars: Map<string, VarInfo>, readonly active: Set<string>, private alloc: Names, readonly fromPullback = false) {}
+
+  /** A fresh name for a local of the tangent code. */
+  fresh(hint: string): string {
+    return this.alloc.fresh(hint);
+  }
 
   isActive(v: string): boolean {
     return this.active.has(v);
@@ -42,7 +52,7 @@ export class Tangents {
       t = this.alloc.fresh(tangentName(v));
       this.names.set(v, t);
       const info = this.vars.get(v)!;
-      this.vars.set(t, { name: t, type: info.type, kind: "tangent" });
+      this.vars.set(t, { name: t, type: info.type, kind: "tangent", ...(info.shape ? { shape: info.shape } : {}) });
     }
     return t;
   }
@@ -55,10 +65,16 @@ export class Tangents {
       case "const": case "pop": case "field": case "coalesce": case "new-array": case "tape-begin":
       case "invoke": case "record": case "lambda": case "text": case "template": case "host": case "construct":
         return num(0);
+      case "user":
+        // a pullback's or pushforward's result, read by code this pass generates: no tangent of its own
+        if (!inactiveArgs(this, e.args)) throw new Error(`internal: a call of '${e.fn.name}' with varying arguments in differentiated code`);
+        return num(0);
       case "index":
         return this.isActive(e.array) ? index(this.of(e.array), e.index) : num(0);
       case "view":
         return this.isActive(e.array) ? { ...e, array: this.of(e.array) } : num(0);
+      case "at":
+        return this.isActive(e.list) ? { ...e, list: this.of(e.list) } : num(0);
       case "select":
         return select(e.cond, this.expr(e.then), this.expr(e.else));
       case "apply":
@@ -131,6 +147,11 @@ export class Tangents {
         if (!this.isActive(s.target)) return [s];
         return [s, this.define(s.target, this.expr({ kind: "index", array: s.array, index: s.index }), s.decl, s)];
       }
+      case "get": {
+        // a number read, or a reference to an array or list: the tangent's is the same field
+        if (!this.isActive(s.target)) return [s];
+        return [s, this.define(s.target, { kind: "at", list: this.of(s.list), index: s.index, path: s.path }, s.decl, s)];
+      }
       case "store": {
         if (!this.isActive(s.array)) return [s];
         return [at({ kind: "assign-elem", array: this.of(s.array), index: s.index, op: "=", value: this.expr(s.value), loc: s.loc }), s];
@@ -148,6 +169,8 @@ export class Tangents {
         // tangents first: they read the primal inputs before the call overwrites anything
         return [...(this.blasTangent(s.fn, blas, s.args) as Stmt[]).map(at), s];
       }
+      case "custom":
+        return customTangent(this, s, this.fromPullback);
       case "if":
         return [{ ...s, then: this.block(s.then), else: this.block(s.else) }];
       case "for":
@@ -162,7 +185,7 @@ export class Tangents {
           const pop: Expr = { kind: "pop", type: v.type, key: v.key === undefined ? undefined : tangentKey(v.key) };
           return [this.define(s.target, pop, s.decl, s), s];
         }
-        if (v.kind === "call" && (v.fn === "zeros" || v.fn === "zerosArray")) return [s, this.define(s.target, call(v.fn, v.args[0]), "const", s)];
+        if (v.kind === "call" && (v.fn === "zeros" || v.fn === "zerosArray" || v.fn === "zerosLike")) return [s, this.define(s.target, call(v.fn, v.args[0]), "const", s)];
         if (v.kind === "new-array") return [s, this.define(s.target, v, "const", s)];
         if (s.op === "=") {
           const readsSelf = varsOf(v).has(s.target);
@@ -176,12 +199,24 @@ export class Tangents {
       }
       case "assign-elem": {
         if (!this.isActive(s.array)) return [s];
+        // an element restored from the tape: its tangent was pushed after it and comes off first
+        if (s.value.kind === "pop" && s.value.key !== undefined) {
+          return [at({ kind: "assign-elem", array: this.of(s.array), index: s.index, op: s.op, value: { kind: "pop", type: s.value.type, key: tangentKey(s.value.key) }, loc: s.loc }), s];
+        }
         const d = this.expr(s.value);
         if (s.op === "+=" && isNum(d, 0)) return [s];
         return [at({ kind: "assign-elem", array: this.of(s.array), index: s.index, op: s.op, value: d, loc: s.loc }), s];
       }
+      case "assign-at": {
+        if (!this.isActive(s.list)) return [s];
+        const d = this.expr(s.value);
+        if (s.op === "+=" && isNum(d, 0)) return [s];
+        return [at({ ...s, list: this.of(s.list), value: d }), s];
+      }
       case "push": {
-        if (s.key === undefined || !isVar(s.value) || !this.isActive(s.value.name)) return [s];
+        // a value (or an element, stored in a snapshot) pushes its tangent after it
+        const pushed = isVar(s.value) ? s.value.name : s.value.kind === "index" ? s.value.array : undefined;
+        if (s.key === undefined || pushed === undefined || !this.isActive(pushed)) return [s];
         return [s, at({ kind: "push", type: s.type, value: this.expr(s.value), key: tangentKey(s.key), loc: s.loc })];
       }
       case "effect":

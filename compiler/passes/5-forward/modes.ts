@@ -13,13 +13,13 @@ import { varsOf, walk, arrayOfArg } from "../../ir/walk.ts";
 import { arrayRuleFor } from "../../rules/blas.ts";
 import { jvpFunctionName, hvpFunctionName, hessianFunctionName, gradFunctionName, vjpFunctionName, jacobianFunctionName, type Names } from "../../naming.ts";
 import { analyzeActivity } from "../4-activity/index.ts";
-import { primalProgram, reverseMode, tsType, zerosFor } from "../5-reverse/index.ts";
+import { primalProgram, reverseMode, zerosFor } from "../5-reverse/index.ts";
 import { simplify } from "../6-simplify/index.ts";
 import { Tangents } from "./index.ts";
-import { keyPath, fieldAt, nestRecord, nestType, signatureParams, signatureArgs, sourceNames } from "../../ir/params.ts";
+import { keyPath, leafType, fieldAt, nestRecord, nestType, signatureParams, signatureArgs, sourceNames } from "../../ir/params.ts";
 
 function directionType(fn: IRFunction): TypeSpec {
-  return nestType(fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => ({ path: keyPath(p), type: tsType(p.type, p.list) })), true);
+  return nestType(fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => ({ path: keyPath(p), type: leafType(p) })), true);
 }
 
 /**
@@ -29,11 +29,13 @@ function directionType(fn: IRFunction): TypeSpec {
 function seeds(fn: IRFunction, t: Tangents, dir: string, body: Stmt[]): Stmt[] {
   const written = writtenArrays(body);
   // an array parameter written from differentiated values without being one starts at zero
-  const zeroed = fn.params.filter((p) => p.type === "arr" && !fn.wrt.includes(p.name) && !fn.outputs.includes(p.name) && t.isActive(p.name)).map((p): Stmt =>
-    ({ kind: "assign", target: t.of(p.name), op: "=", value: p.list ? call("zerosArray", length(p.name)) : { kind: "new-array", size: length(p.name) }, decl: "const", loc: fn.loc }));
+  const zeroed = fn.params.filter((p) => (p.type === "arr" || p.type === "list") && !fn.wrt.includes(p.name) && !fn.outputs.includes(p.name) && t.isActive(p.name)).map((p): Stmt =>
+    ({ kind: "assign", target: t.of(p.name), op: "=", value: p.type === "list" || p.list ? zerosFor(p) : { kind: "new-array", size: length(p.name) }, decl: "const", loc: fn.loc }));
   return [...zeroed, ...fn.params.filter((p) => fn.wrt.includes(p.name)).map((p): Stmt => {
     const given = fieldAt(ref(dir), keyPath(p), true, false);
-    const value: Expr = p.type !== "arr" ? { kind: "coalesce", a: given, b: num(0) }
+    // a list's direction may name only some elements or fields: the others are zero
+    const value: Expr = p.type === "list" ? call("completeLike", ref(p.name), given)
+      : p.type !== "arr" ? { kind: "coalesce", a: given, b: num(0) }
       : written.has(p.name) ? call("copyOf", length(p.name), given, ref(p.name))
       : { kind: "coalesce", a: given, b: zerosFor(p) };
     return { kind: "assign", target: t.of(p.name), op: "=", value, decl: "let", loc: fn.loc };
@@ -97,14 +99,14 @@ export function jvpMode(fn: IRFunction, names: Names): GenFunction {
 export function hvpMode(fn: IRFunction, names: Names): GenFunction {
   const act = analyzeActivity(fn.body, fn.wrt, varsOf(fn.result), fn.vars);
   // forward over the simplified gradient: its tangents can use the values it keeps (z)
-  const rev = simplify(reverseMode(fn, act, names, { outBuffers: false }));
+  const rev = simplify(reverseMode(fn, act, names, { outBuffers: false, pullbackBodies: true }));
   const grad = (rev.result as Extract<Expr, { kind: "record" }>).fields.find(([k]) => k === "grad")![1] as Extract<Expr, { kind: "record" }>;
   const value = (rev.result as Extract<Expr, { kind: "record" }>).fields.find(([k]) => k === "value")![1];
   const dir = names.fresh("v");
   const wanted = new Set<string>();
   for (const [, g] of grad.fields) varsOf(g, wanted);
   const act2 = analyzeActivity(rev.body, fn.wrt, wanted, rev.vars);
-  const t = new Tangents(rev.vars, act2.active, names);
+  const t = new Tangents(rev.vars, act2.active, names, true);
   const body: Stmt[] = [...seeds(fn, t, dir, fn.body), ...t.block(rev.body)];
   // the gradient record's leaves, in the order of the parameters
   const leafOf = (p: IRFunction["params"][number]): Expr => {
@@ -114,7 +116,7 @@ export function hvpMode(fn: IRFunction, names: Names): GenFunction {
   };
   const hvp = nestRecord(fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => {
     let d = t.expr(leafOf(p));
-    if (p.type === "arr" && isNum(d)) d = zerosFor(p);
+    if ((p.type === "arr" || p.type === "list") && isNum(d)) d = zerosFor(p);
     return { path: keyPath(p), value: d };
   }));
   const gradType = (rev.returnType as Extract<TypeSpec, { k: "object" }>).props.find((p) => p.name === "grad")!.type;
@@ -133,30 +135,33 @@ export function hvpMode(fn: IRFunction, names: Names): GenFunction {
 
 /** `{ x: x.length, a: -1, p: { W: W.length } }`: how the runtime flattens parameters into matrix rows and columns. */
 function layoutOf(ps: { name: string; type: string; field: string; path?: string[] }[]): Expr {
-  return nestRecord(ps.map((p) => ({ path: [p.field, ...(p.path ?? [])], value: p.type === "arr" ? length(p.name) : num(-1) })));
+  const leaf = (p: { name: string; type: string }): Expr => p.type === "arr" ? length(p.name) : p.type === "list" ? call("layoutOf", ref(p.name)) : num(-1);
+  return nestRecord(ps.map((p) => ({ path: [p.field, ...(p.path ?? [])], value: leaf(p) })));
 }
 
 /** `<name>Jacobian`: dense, rows = outputs, columns = differentiated inputs, by the cheaper sweep. */
 export function jacobianMode(fn: IRFunction, names: Names): GenFunction {
-  const tv = names.fresh("t"), cv = names.fresh("c");
+  const tv = names.fresh("t"), cv = names.fresh("c"), gv = names.fresh("g"), ov = names.fresh("out");
   const wrt = fn.params.filter((p) => fn.wrt.includes(p.name));
   const args = signatureArgs(fn);
   const vector = fn.outputs.length > 0;
   const jvpCall: Expr = { kind: "invoke", fn: jvpFunctionName(fn.name), args: [...args, ref(tv)] };
+  // each reverse sweep fills the previous sweep's gradient buffers (`g`), where it has array gradients
+  const reuse = wrt.some((p) => p.type === "arr" || p.type === "list") ? [ref(gv)] : [];
   const revCall: Expr = vector
-    ? { kind: "invoke", fn: vjpFunctionName(fn.name), args: [...args, ref(cv)] }
-    : { kind: "invoke", fn: gradFunctionName(fn.name), args };
+    ? { kind: "invoke", fn: vjpFunctionName(fn.name), args: [...args, ref(cv), ...reuse] }
+    : { kind: "invoke", fn: gradFunctionName(fn.name), args: [...args, ...reuse] };
   const jvp: Expr = vector ? jvpCall : { kind: "record", fields: [["tangent", { kind: "record", fields: [["value", field(jvpCall, "tangent")]] }]] };
   const outLayout = vector ? layoutOf(fn.outputs.map((o) => ({ name: o, type: "arr", field: fieldOf(fn, o) }))) : { kind: "record", fields: [["value", num(-1)]] } as Expr;
   return {
     name: jacobianFunctionName(fn.name),
-    params: paramsOf(fn),
+    params: [...paramsOf(fn), { name: ov, type: { k: "Float64Array" }, optional: true }],
     returnType: { k: "object", props: [{ name: "jacobian", type: { k: "Float64Array" } }, { name: "rows", type: { k: "number" } }, { name: "cols", type: { k: "number" } }] },
     body: [],
-    result: call("jacobian", { kind: "lambda", params: [tv], body: jvp }, { kind: "lambda", params: [cv], body: revCall }, layoutOf(wrt), outLayout),
+    result: call("jacobian", { kind: "lambda", params: [tv], body: jvp }, { kind: "lambda", params: reuse.length > 0 ? [cv, gv] : [cv], body: revCall }, layoutOf(wrt), outLayout, ref(ov)),
     vars: new Map(),
     file: fn.file,
-    doc: `Dense Jacobian of \`${fn.name}\`, row-major: rows ${vector ? fn.outputs.map((o) => `\`${fieldOf(fn, o)}\``).join(", ") : "the value"}, columns ${sourceNames(fn, fn.wrt).map((f) => `\`${f}\``).join(", ")} flattened in order. Uses forward sweeps when there are fewer inputs than outputs, reverse sweeps otherwise.`,
+    doc: `Dense Jacobian of \`${fn.name}\`, row-major: rows ${vector ? fn.outputs.map((o) => `\`${fieldOf(fn, o)}\``).join(", ") : "the value"}, columns ${sourceNames(fn, fn.wrt).map((f) => `\`${f}\``).join(", ")} flattened in order. Uses forward sweeps when there are fewer inputs than outputs, reverse sweeps otherwise; \`${ov}\`, when given, receives the matrix.`,
   };
 }
 

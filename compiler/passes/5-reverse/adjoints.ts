@@ -14,6 +14,7 @@ import { arrayRuleFor } from "../../rules/blas.ts";
 import { Codes, LocatedError } from "../../diagnostics.ts";
 import { adjointName, type Names } from "../../naming.ts";
 import type { Activity } from "../4-activity/index.ts";
+import { customAdjoint } from "./custom.ts";
 
 /** What the reverse pass shares between its parts: the function, its structure and its variables. */
 export class ReverseContext {
@@ -21,6 +22,8 @@ export class ReverseContext {
   private adj = new Map<string, string>();
   /** Variables of the generated function: the primal's, then adjoints, saves and counters. */
   readonly vars: Map<string, VarInfo>;
+  /** Run pullbacks' bodies instead of calling them, for forward mode to differentiate (Hvp). */
+  pullbackBodies = false;
 
   constructor(readonly fn: IRFunction, readonly act: Activity, readonly names: Names) {
     this.st = new Structure(fn);
@@ -41,7 +44,8 @@ export class ReverseContext {
     if (!a) {
       a = this.names.fresh(adjointName(v));
       this.adj.set(v, a);
-      this.vars.set(a, { name: a, type: this.typeOf(v), kind: "adjoint" });
+      const shape = this.vars.get(v)!.shape;
+      this.vars.set(a, { name: a, type: this.typeOf(v), kind: "adjoint", ...(shape ? { shape } : {}) });
     }
     return a;
   }
@@ -111,6 +115,14 @@ export function adjointOf(cx: ReverseContext, s: LeafStmt): Stmt[] {
     }
     case "alloc":
       return out;
+    case "get": {
+      // a number read from a list's element; an array or list read is a reference, whose
+      // adjoint is the same field of the list's adjoint (bound where the reverse block starts)
+      if (!cx.isActive(s.target) || cx.typeOf(s.target) !== "num") return out;
+      out.push({ kind: "assign-at", list: cx.adjOf(s.list), index: s.index, path: s.path, op: "+=", value: ref(cx.adjOf(s.target)), loc: s.loc });
+      if (cx.needsReset(s.target, s)) out.push(assign(cx.adjOf(s.target), "=", num(0), s));
+      return out;
+    }
     case "call": {
       const rule = arrayRuleFor(s.fn)!;
       const written = rule.writes === "result" ? s.target! : arrayOfArg(s.args[rule.writes])!;
@@ -130,6 +142,8 @@ export function adjointOf(cx: ReverseContext, s: LeafStmt): Stmt[] {
       if (s.target && cx.needsReset(s.target, s)) out.push(assign(cx.adjOf(s.target), "=", num(0), s));
       return out;
     }
+    case "custom":
+      return customAdjoint(cx, s);
     default:
       throw new Error(`internal: not a primal step: ${(s as Stmt).kind}`);
   }

@@ -15,24 +15,24 @@
 import type { Expr, GenFunction, IRFunction, LoopStmt, Stmt, TypeSpec } from "../../ir/types.ts";
 import { isVar, ref, num } from "../../ir/types.ts";
 import { call, field, length } from "../../ir/expr.ts";
-import { keyPath, fieldAt, nestRecord, nestType, signatureParams, sourceNames } from "../../ir/params.ts";
+import { keyPath, leafType, fieldAt, nestRecord, nestType, signatureParams, sourceNames } from "../../ir/params.ts";
 import { gradFunctionName, vjpFunctionName, type Names } from "../../naming.ts";
 import type { Activity } from "../4-activity/index.ts";
 import { ReverseContext } from "./adjoints.ts";
 import { planReverse } from "./plan.ts";
 import { Sweeps, emptyPlan, zeroOf } from "./sweeps.ts";
+import { checkpointState, isCheckpointed } from "./checkpoint.ts";
 
 export interface ReverseOptions {
   /** Whether the function takes `out` buffers for its array gradients (not inside an Hvp). */
   outBuffers?: boolean;
+  /** Run the bodies of pullbacks instead of calling them, for forward mode to differentiate (inside an Hvp). */
+  pullbackBodies?: boolean;
 }
 
-export function tsType(t: "num" | "bool" | "arr", list = false): TypeSpec {
-  return t === "arr" ? (list ? { k: "number[]" } : { k: "Float64Array" }) : t === "bool" ? { k: "boolean" } : { k: "number" };
-}
-
-/** A zeroed gradient buffer of a parameter array (a `number[]` for a `number[]` parameter). */
+/** A zeroed gradient buffer of a parameter array (a `number[]` for a `number[]` parameter), or of a list. */
 export function zerosFor(p: IRFunction["params"][number], reuse?: Expr): Expr {
+  if (p.type === "list") return reuse ? call("zerosLike", ref(p.name), reuse) : call("zerosLike", ref(p.name));
   const fn = p.list ? "zerosArray" : "zeros";
   return reuse ? call(fn, length(p.name), reuse) : call(fn, length(p.name));
 }
@@ -41,6 +41,7 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
   const outBuffers = options.outBuffers ?? true;
   const tapeLocal = names.fresh("tape");
   const cx = new ReverseContext(fn, activity, names);
+  cx.pullbackBodies = options.pullbackBodies ?? false;
   const plan = planReverse(cx);
   const st = cx.st;
   const hoisted = new Set(plan.hoisted);
@@ -67,6 +68,14 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
     body.push({ kind: "assign", target: tapeLocal, op: "=", value: { kind: "tape-begin" }, decl: "const", loc: at });
   }
   body.push(...sweeps.forward(st.root, hoisted));
+  // arrays the caller sees that a checkpointed loop's reverse sweep overwrites as it re-runs the loop
+  const restoredArrays: [string, string][] = [];
+  for (const v of checkpointState(st, plan.live)) {
+    if (cx.typeOf(v) !== "arr" || !fn.params.some((p) => p.name === v)) continue;
+    const saved = cx.newVar(`${v}_final`, "arr", "saved");
+    restoredArrays.push([v, saved]);
+    body.push({ kind: "assign", target: saved, op: "=", value: call("saveArray", ref(v)), decl: "const", loc: at });
+  }
 
   const vector = fn.outputs.length > 0;
   // the value, before the reverse sweep restores anything
@@ -80,7 +89,7 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
   // gradient buffers and the seed
   const cotName = vector ? names.fresh("cotangents") : "";
   const outName = names.fresh("out");
-  const arrayWrt = fn.params.filter((p) => p.type === "arr" && fn.wrt.includes(p.name));
+  const arrayWrt = fn.params.filter((p) => (p.type === "arr" || p.type === "list") && fn.wrt.includes(p.name));
   const hasOut = outBuffers && arrayWrt.length > 0;
   const fieldOf = (v: string) => fn.params.find((p) => p.name === v)!.field;
   for (const o of fn.outputs) {
@@ -90,14 +99,14 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
   // an array parameter that is active without being differentiated (written in place from
   // differentiated values) still needs its adjoint
   for (const p of fn.params) {
-    if (p.type === "arr" && !fn.wrt.includes(p.name) && !fn.outputs.includes(p.name) && cx.isActive(p.name)) {
-      body.push({ kind: "assign", target: cx.adjOf(p.name), op: "=", value: { kind: "new-array", size: length(p.name) }, decl: "const", loc: at });
+    if ((p.type === "arr" || p.type === "list") && !fn.wrt.includes(p.name) && !fn.outputs.includes(p.name) && cx.isActive(p.name)) {
+      body.push({ kind: "assign", target: cx.adjOf(p.name), op: "=", value: p.type === "list" ? zerosFor(p) : { kind: "new-array", size: length(p.name) }, decl: "const", loc: at });
     }
   }
   const gradFields: { path: string[]; value: Expr }[] = [];
   for (const p of fn.params) {
     if (!fn.wrt.includes(p.name)) continue;
-    if (p.type === "arr") {
+    if (p.type === "arr" || p.type === "list") {
       const buf = zerosFor(p, outBuffers ? fieldAt(ref(outName), keyPath(p), true) : undefined);
       if (cx.isActive(p.name)) {
         body.push({ kind: "assign", target: cx.adjOf(p.name), op: "=", value: buf, decl: "const", loc: at });
@@ -110,10 +119,11 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
     }
   }
   body.push(...sweeps.reverse(st.root));
+  for (const [v, saved] of restoredArrays) body.push({ kind: "effect", value: call("restoreArray", ref(v), ref(saved)), loc: at });
   const gradObj: Expr = nestRecord(gradFields);
   const result: Expr = { kind: "record", fields: vector ? [["grad", gradObj]] : [["value", value], ["grad", gradObj]] };
 
-  const gradType = nestType(fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => ({ path: keyPath(p), type: tsType(p.type, p.list) })));
+  const gradType = nestType(fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => ({ path: keyPath(p), type: leafType(p) })));
   const params: GenFunction["params"] = signatureParams(fn);
   if (vector) {
     params.push({ name: cotName, type: { k: "object", props: fn.outputs.map((o) => ({ name: fieldOf(o), type: { k: "Float64Array" } as TypeSpec, optional: true })) } });
@@ -122,7 +132,7 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
     params.push({
       name: outName,
       optional: true,
-      type: nestType(arrayWrt.map((p) => ({ path: keyPath(p), type: tsType(p.type, p.list) })), true),
+      type: nestType(arrayWrt.map((p) => ({ path: keyPath(p), type: leafType(p) })), true),
     });
   }
   const wrtText = fn.wrt.length ? sourceNames(fn, fn.wrt).map((w) => `\`${w}\``).join(", ") : "nothing";
@@ -144,6 +154,7 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
 
 function usesTape(cx: ReverseContext, plan: ReturnType<typeof planReverse>, trips: Map<LoopStmt, string>): boolean {
   if ([...plan.saves.values()].some((s) => s.kind === "tape")) return true;
+  if ([...plan.live].some(isCheckpointed)) return true; // snapshots
   for (const l of plan.kept.values()) if (l.length > 0) return true;
   for (const s of trips.keys()) {
     const b = cx.st.blockOf.get(s)!;

@@ -18,12 +18,13 @@
  * empty are left out (`live`).
  */
 import { type LeafStmt, type Operand, type Stmt, isVar, ref, assertNever } from "../../ir/types.ts";
-import { usesOf, varsOf, arrayOfArg } from "../../ir/walk.ts";
+import { usesOf, varsOf, arrayOfArg, walk } from "../../ir/walk.ts";
 import type { Block } from "../../ir/structure.ts";
 import { ruleFor } from "../../rules/index.ts";
 import { arrayRuleFor } from "../../rules/blas.ts";
 import { Codes, LocatedError } from "../../diagnostics.ts";
 import { type ReverseContext, adjointOf } from "./adjoints.ts";
+import { checkpointReaders, checkpointRestored, checkCheckpointedLoops } from "./checkpoint.ts";
 
 export interface Save {
   v: string;
@@ -54,7 +55,10 @@ export interface Plan {
 }
 
 const isLeaf = (s: Stmt): s is LeafStmt =>
-  s.kind === "op" || s.kind === "load" || s.kind === "store" || s.kind === "alloc" || s.kind === "call";
+  s.kind === "op" || s.kind === "load" || s.kind === "store" || s.kind === "alloc" || s.kind === "call" || s.kind === "get" || s.kind === "custom";
+
+/** An array or list read from a list (a reference): its adjoint is bound where its reverse block starts. */
+const isReference = (cx: ReverseContext, s: Stmt): boolean => s.kind === "get" && cx.isActive(s.target) && cx.typeOf(s.target) !== "num";
 
 export function planReverse(cx: ReverseContext): Plan {
   return new Planner(cx).run();
@@ -113,11 +117,11 @@ class Planner {
     s.add(at);
   }
 
-  /** Primal variables the given derivative statements read. */
+  /** Primal variables the given derivative statements read (regions among them included: a pullback's body). */
   private readsOf(stmts: Stmt[], at: Stmt) {
-    for (const s of stmts) {
+    walk(stmts, (s) => {
       for (const e of usesOf(s)) for (const v of varsOf(e)) this.addReader(v, at);
-    }
+    });
   }
 
   private neededNow(): Set<string> {
@@ -133,6 +137,7 @@ class Planner {
       this.adjoints.set(s, rev);
       this.readsOf(rev, s);
       if (s.kind === "alloc" && this.cx.isActive(s.target) && isVar(s.size)) this.addReader(s.size.name, s);
+      if (isReference(this.cx, s) && s.kind === "get" && isVar(s.index)) this.addReader(s.index.name, s);
     }
     const written = new Set(this.writesOf.keys());
     for (const p of this.fn.params) if (p.type === "arr" && !written.has(p.name)) this.readOnlyArrays.add(p.name);
@@ -148,11 +153,15 @@ class Planner {
         if (s.kind === "if" && isVar(s.cond)) this.addReader(s.cond.name, s);
         if (s.kind === "for") for (const o of [s.start, s.end]) if (isVar(o)) this.addReader(o.name, s);
       }
+      // a checkpointed loop's reverse sweep re-runs it: it reads what the loop reads
+      for (const [v, at] of checkpointReaders(this.st, this.live)) this.addReader(v, at);
       if (this.live.size === before && this.neededNow().size === this.needed.size) break;
     }
-    for (const v of this.needed) if (this.cx.typeOf(v) === "arr") this.checkKeptArray(v);
+    checkCheckpointedLoops(this.st, this.live);
+    for (const v of this.needed) if (this.cx.typeOf(v) === "arr" && !this.recompute.has(v)) this.checkKeptArray(v);
     const restored = new Set<string>();
     for (const sp of this.saves.values()) restored.add(sp.v);
+    for (const v of checkpointRestored(this.st, this.live)) restored.add(v);
     return {
       adjoints: this.adjoints,
       needed: this.needed,
@@ -189,7 +198,15 @@ class Planner {
       if (!isVar(e)) continue;
       const u = e.name;
       this.addReader(u, this.anchors.get(s) ?? s);
-      if (this.cx.typeOf(u) === "arr" || this.recompute.has(u) || this.st.home(u) !== this.st.home(v)) continue;
+      if (this.needsBinding(u)) {
+        // a reference read from a list inside a loop: read again where its reverse block starts
+        if (!this.recompute.has(u)) {
+          const r = this.recomputable(u);
+          if (r) this.acceptRecompute(u, r);
+        }
+        continue;
+      }
+      if ((this.cx.typeOf(u) === "arr" && !this.needsBinding(u)) || this.recompute.has(u) || this.st.home(u) !== this.st.home(v)) continue;
       const r = this.recomputable(u);
       if (r) this.acceptRecompute(u, r);
     }
@@ -198,7 +215,8 @@ class Planner {
   /** The defining step of `v` when the reverse sweep can cheaply recompute it at its block start. */
   private recomputable(v: string): LeafStmt | undefined {
     const info = this.fn.vars.get(v)!;
-    if (info.kind === "param" || info.type === "arr" || this.st.counters.has(v) || this.st.isMutable(v)) return undefined;
+    const byGet = this.st.defs(v).length === 1 && this.st.defs(v)[0]!.stmt.kind === "get";
+    if (info.kind === "param" || ((info.type === "arr" || info.type === "list") && !byGet) || this.st.counters.has(v) || this.st.isMutable(v)) return undefined;
     const home = this.st.home(v);
     if (home === this.st.root || !this.st.blocks.get(home)!.inLoop) return undefined;
     const defs = this.st.defs(v);
@@ -207,9 +225,11 @@ class Planner {
     if (!isLeaf(s)) return undefined;
     const operandsAvailable = (step: Stmt) => {
       const order = this.st.order.get(step)!;
-      return usesOf(step).every((u) => !isVar(u) || this.cx.typeOf(u.name) === "arr" || this.availableAt(u.name, home, order));
+      return usesOf(step).every((u) => !isVar(u) || ((this.cx.typeOf(u.name) === "arr" || this.cx.typeOf(u.name) === "list") && !this.needsBinding(u.name)) || this.availableAt(u.name, home, order));
     };
     if (s.kind === "load" && this.stableAfter(s.array, s) && operandsAvailable(s)) return s;
+    // lists are never written: what a get reads is there in the reverse sweep too
+    if (s.kind === "get" && operandsAvailable(s)) return s;
     if (s.kind === "op" && ruleFor(s.op)?.cheap && operandsAvailable(s)) return s;
     // a value copied into a variable of an enclosing block as that variable's last assignment in
     // this block: when the reverse block starts, the variable holds it again (`a = Math.max(a, x[i])`)
@@ -235,6 +255,14 @@ class Planner {
       }
     }
     return undefined;
+  }
+
+  /** An array or list defined by a get inside a loop: the reverse block must read it again. */
+  private needsBinding(v: string): boolean {
+    const defs = this.st.defs(v);
+    if (defs.length !== 1 || defs[0]!.stmt.kind !== "get") return false;
+    const home = this.st.home(v);
+    return home !== this.st.root && this.st.blocks.get(home)!.inLoop;
   }
 
   /** Program position of a recomputed value's definition (recomputations replay in this order). */
@@ -291,13 +319,16 @@ class Planner {
    * nothing may write it after the read (in program order, or in a later loop iteration).
    */
   private checkKeptArray(v: string) {
+    // reading an array's length never needs its elements, which later writes may change
+    const readers = [...(this.readers.get(v) ?? [])].filter((rd) => !(rd.kind === "op" && ruleFor(rd.op)?.arrayArgument));
+    if (readers.length === 0) return;
     const home = this.st.home(v);
     if (home !== this.st.root && this.st.blocks.get(home)!.inLoop) {
-      const rd = [...(this.readers.get(v) ?? [])][0];
+      const rd = readers[0]!;
       throw new LocatedError(Codes.UnsupportedSyntax, `The gradient needs the values of '${v}' read here, but '${v}' is allocated inside a loop: allocate it once before the loop.`, rd.loc);
     }
     const writes = this.writesOf.get(v) ?? [];
-    for (const rd of this.readers.get(v) ?? []) {
+    for (const rd of readers) {
       const ro = this.st.order.get(rd)!;
       const rLoops = this.st.loopsBetween(this.st.blockOf.get(rd)!, home);
       for (const w of writes) {
@@ -343,14 +374,14 @@ class Planner {
       for (const s of b) {
         let l = false;
         switch (s.kind) {
-          case "op": case "load": case "store": case "alloc": case "call":
-            l = (this.adjoints.get(s)?.length ?? 0) > 0 || this.saves.has(s) || (s.kind === "alloc" && this.cx.isActive(s.target));
+          case "op": case "load": case "store": case "alloc": case "call": case "get": case "custom":
+            l = (this.adjoints.get(s)?.length ?? 0) > 0 || this.saves.has(s) || (s.kind === "alloc" && this.cx.isActive(s.target)) || isReference(this.cx, s);
             break;
           case "if": { const a = visit(s.then); const c = visit(s.else); l = a || c; break; }
           case "for": l = visit(s.body); break;
           case "loop": { const h = visit(s.header); const a = visit(s.body); const c = visit(s.update); l = h || a || c; break; }
           case "effect": case "throw": break; // forward-only (console calls, guards)
-          case "assign": case "assign-elem": case "push":
+          case "assign": case "assign-elem": case "assign-at": case "push":
             throw new Error("internal: derivative statement in a primal function");
           default: assertNever(s);
         }
@@ -367,7 +398,7 @@ class Planner {
   private keptByBlock(): Map<Block, string[]> {
     const out = new Map<Block, string[]>();
     for (const v of this.needed) {
-      if (this.fn.vars.get(v)!.kind === "param" || this.st.counters.has(v) || this.recompute.has(v) || this.cx.typeOf(v) === "arr") continue;
+      if (this.fn.vars.get(v)!.kind === "param" || this.st.counters.has(v) || this.recompute.has(v) || this.cx.typeOf(v) === "arr" || this.cx.typeOf(v) === "list") continue;
       const home = this.st.home(v);
       if (home === this.st.root || !this.st.blocks.get(home)!.inLoop) continue;
       const l = out.get(home);

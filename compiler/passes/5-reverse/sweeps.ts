@@ -15,6 +15,7 @@ import { add, sub, mul, bin, apply, not } from "../../ir/expr.ts";
 import type { Block } from "../../ir/structure.ts";
 import type { ReverseContext } from "./adjoints.ts";
 import { type Plan, isIntegral } from "./plan.ts";
+import { Checkpoints, isCheckpointed } from "./checkpoint.ts";
 
 export const zeroOf = (t: Type): Expr => (t === "bool" ? bool(false) : num(0));
 const tapeType = (t: Type): TapeType => (t === "bool" ? "bool" : "num");
@@ -31,7 +32,11 @@ export class Sweeps {
   /** Primal variables grouped by home block, in declaration order. */
   private byHome = new Map<Block, string[]>();
 
+  /** Checkpointed loops (their own sweeps, checkpoint.ts). */
+  private checkpoints: Checkpoints;
+
   constructor(private cx: ReverseContext, private plan: Plan, readonly trips: Map<LoopStmt, string> = new Map()) {
+    this.checkpoints = new Checkpoints(cx, plan, this, [...plan.live].some(isCheckpointed) ? new Sweeps(cx, emptyPlan()) : this);
     const st = cx.st;
     for (const [v] of cx.fn.vars) {
       if (!st.occurrences.has(v)) continue;
@@ -100,7 +105,7 @@ export class Sweeps {
       const sp = this.plan.saves.get(s);
       if (sp) out.push(sp.kind === "slot" ? { kind: "assign", target: sp.slot!, op: "=", value: ref(sp.v), loc: s.loc } : this.push(sp.v, s));
       switch (s.kind) {
-        case "op": case "load": case "alloc": case "call": {
+        case "op": case "load": case "alloc": case "call": case "get": case "custom": {
           const v = s.target;
           if (v !== undefined && st.initializingDef(v) === s && !hoisted.has(v)) out.push({ ...s, decl: this.declOf(v) });
           else out.push(s);
@@ -113,9 +118,14 @@ export class Sweeps {
           out.push({ ...s, then: this.forward(s.then, hoisted), else: this.forward(s.else, hoisted) });
           break;
         case "for":
-          out.push({ ...s, body: this.forward(s.body, hoisted) });
+          if (this.checkpoints.handles(s)) out.push(...this.checkpoints.forward(s, b !== st.root && st.blocks.get(b)!.inLoop, b === st.root));
+          else out.push({ ...s, body: this.forward(s.body, hoisted) });
           break;
         case "loop": {
+          if (this.checkpoints.handles(s)) {
+            out.push(...this.checkpoints.forward(s, b !== st.root && st.blocks.get(b)!.inLoop, b === st.root));
+            break;
+          }
           const trips = this.trips.get(s);
           const header = this.forward(s.header, hoisted);
           const body = this.forward(s.body, hoisted);
@@ -131,7 +141,7 @@ export class Sweeps {
         case "effect": case "throw":
           out.push(s); // forward-only: a console call or a guard runs in the forward sweep
           break;
-        case "assign": case "assign-elem": case "push":
+        case "assign": case "assign-elem": case "assign-at": case "push":
           throw new Error("internal: derivative statement in a primal function");
         default:
           assertNever(s);
@@ -175,6 +185,7 @@ export class Sweeps {
       out.push({ kind: "assign", target: v, op: "=", value: this.pop(v), decl: mutable ? "let" : "const", loc: fn.loc });
     }
     for (const def of this.recomputedIn(b)) out.push({ ...def, decl: "const" } as LeafStmt);
+    out.push(...this.checkpoints.declarations(b));
     // adjoints of variables living here
     for (const v of isRoot ? this.rootAndParams() : this.byHome.get(b) ?? []) {
       const info = fn.vars.get(v)!;
@@ -184,7 +195,11 @@ export class Sweeps {
         continue;
       }
       if (!st.occurrences.has(v) || st.home(v) !== b) continue;
-      if (info.type === "num") out.push({ kind: "assign", target: cx.adjOf(v), op: "=", value: num(0), decl: "let", loc: fn.loc });
+      const def = st.defs(v)[0]?.stmt;
+      if (def?.kind === "get" && info.type !== "num") {
+        // an array or list of a list's element: its adjoint is the same field of the list's adjoint
+        out.push({ kind: "assign", target: cx.adjOf(v), op: "=", value: { kind: "at", list: cx.adjOf(def.list), index: def.index, path: def.path }, decl: "const", loc: fn.loc });
+      } else if (info.type === "num") out.push({ kind: "assign", target: cx.adjOf(v), op: "=", value: num(0), decl: "let", loc: fn.loc });
       else if (info.type === "arr") {
         const alloc = st.defs(v).find((d) => d.stmt.kind === "alloc")?.stmt;
         if (!alloc || alloc.kind !== "alloc") throw new Error(`internal: array ${v} has no allocation`);
@@ -197,7 +212,7 @@ export class Sweeps {
     for (let i = b.length - 1; i >= 0; i--) {
       const s = b[i];
       switch (s.kind) {
-        case "op": case "load": case "store": case "alloc": case "call": {
+        case "op": case "load": case "store": case "alloc": case "call": case "get": case "custom": {
           for (const a of this.plan.adjoints.get(s) ?? []) out.push({ ...a, note: s.loc });
           const sp = this.plan.saves.get(s);
           if (sp) out.push({ kind: "assign", target: sp.v, op: "=", value: sp.kind === "slot" ? ref(sp.slot!) : this.pop(sp.v), loc: s.loc, note: s.loc });
@@ -213,6 +228,10 @@ export class Sweeps {
         }
         case "for": {
           if (!this.plan.live.has(s)) break;
+          if (this.checkpoints.handles(s)) {
+            out.push(...this.checkpoints.reverse(s, b !== st.root && st.blocks.get(b)!.inLoop));
+            break;
+          }
           const body = this.reverse(s.body);
           if (body.length > 0) out.push(this.reverseFor(s, body));
           break;
@@ -220,6 +239,10 @@ export class Sweeps {
         case "loop": {
           const trips = this.trips.get(s);
           if (!trips) break;
+          if (this.checkpoints.handles(s)) {
+            out.push(...this.checkpoints.reverse(s, b !== st.root && st.blocks.get(b)!.inLoop));
+            break;
+          }
           // a while loop evaluates its header once more than its body (the evaluation that exits):
           // that one is reversed first; then each trip reverses update, body and header
           const header = this.reverse(s.header);
@@ -236,7 +259,7 @@ export class Sweeps {
         }
         case "effect": case "throw":
           break;
-        case "assign": case "assign-elem": case "push":
+        case "assign": case "assign-elem": case "assign-at": case "push":
           throw new Error("internal: derivative statement in a primal function");
         default:
           assertNever(s);

@@ -66,6 +66,7 @@ function definedValue(s: Stmt): Expr | undefined {
     case "assign": return s.value;
     case "op": return { kind: "apply", op: s.op, args: s.args };
     case "load": return { kind: "index", array: s.array, index: s.index };
+    case "get": return { kind: "at", list: s.list, index: s.index, path: s.path };
     case "alloc": return { kind: "new-array", size: s.size };
     case "call": return s.target !== undefined ? { kind: "call", fn: s.fn, args: s.args } : undefined;
     default: return undefined;
@@ -260,6 +261,7 @@ function propagate(body: Stmt[], result: Expr, derived: Set<string>, cx: Round):
     if (subst.size === 0) return s;
     let t = mapExprs(s, rewrite);
     if (t.kind === "load" || t.kind === "store" || t.kind === "assign-elem") t = { ...t, array: renameArray(t.array) };
+    if (t.kind === "get" || t.kind === "assign-at") t = { ...t, list: renameArray(t.list) };
     return t;
   };
   let newResult = result;

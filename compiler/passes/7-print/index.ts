@@ -12,10 +12,13 @@
  * Deterministic: the same module always prints to the same bytes (layout.ts).
  */
 import {
-  type Expr, type GenFunction, type GenModule, type Loc, type Stmt, type TapeType, assertNever,
+  type Expr, type GenFunction, type GenModule, type Loc, type Stmt, type TapeType, type UserFunction, assertNever,
 } from "../../ir/types.ts";
-import { childBlocks } from "../../ir/walk.ts";
-import { ruleFor } from "../../rules/index.ts";
+import { childBlocks, defOf, usesOf, varsOf, walk } from "../../ir/walk.ts";
+import { dirname, specifierFor } from "../../modules.ts";
+import { RESERVED_NAMES } from "../../naming.ts";
+import { ruleFor, RULES } from "../../rules/index.ts";
+import { ARRAY_RULES } from "../../rules/blas.ts";
 import type { Expr as JsExpr, Stmt as JsStmt, BinOp } from "./js.ts";
 import { n, r, call } from "./js.ts";
 import { printModule as layout, type FunctionSpec } from "./layout.ts";
@@ -25,10 +28,66 @@ export function printModule(m: GenModule): string {
   const imports = new Set<string>();
   const moduleStmts: JsStmt[] = m.tapes.map((t) => ({ k: "decl", kw: "const", name: t, init: { k: "new", ctor: "Tape", args: [] } }));
   if (m.tapes.length > 0) imports.add("Tape");
-  const functions: FunctionSpec[] = m.functions.map((f) => new FunctionPrinter(f, imports).spec());
-  const text = layout({ header: m.header, runtimeImports: [...imports], runtimeSpecifier: m.runtimeSpecifier, moduleStmts, functions });
+  const users = new UserImports(m);
+  const functions: FunctionSpec[] = m.functions.map((f) => new FunctionPrinter(f, imports, users).spec());
+  const text = layout({ header: m.header, runtimeImports: [...imports], runtimeSpecifier: m.runtimeSpecifier, userImports: users.list(), moduleStmts, functions });
   const registry = registryEpilogue(functions);
   return registry === undefined ? text : `${text}\n${registry}\n`;
+}
+
+/**
+ * The user's functions the module calls (functions with their own derivatives, their pullbacks
+ * and pushforwards), imported from their modules by specifiers relative to where the module is
+ * written; each under its own name unless the module already uses that name.
+ */
+class UserImports {
+  /** Names the module uses: generated and runtime names, every variable of every function. */
+  private taken = new Set<string>([...RESERVED_NAMES, ...Object.keys(ARRAY_RULES), ...Object.values(RULES).flatMap((r) => ("runtime" in r.syntax ? [r.syntax.runtime] : []))]);
+  private locals = new Map<string, string>();
+  private bySpecifier = new Map<string, [string, string][]>();
+  private outDir: string;
+
+  constructor(m: GenModule) {
+    this.outDir = m.outDir ?? ".";
+    for (const t of m.tapes) this.taken.add(t);
+    for (const f of m.functions) {
+      this.taken.add(f.name);
+      for (const p of f.params) this.taken.add(p.name);
+      for (const v of f.vars.keys()) this.taken.add(v);
+      if (f.tape) this.taken.add(f.tape.local);
+      const note = (e: Expr) => {
+        for (const v of varsOf(e)) this.taken.add(v);
+      };
+      walk(f.body, (s) => {
+        const d = defOf(s);
+        if (d !== undefined) this.taken.add(d);
+        usesOf(s).forEach(note);
+      });
+      note(f.result);
+    }
+  }
+
+  /** The local name generated code calls `fn` by. */
+  local(fn: UserFunction): string {
+    const spec = specifierFor(fn.module, this.outDir);
+    const key = `${spec}\u0000${fn.name}`;
+    let name = this.locals.get(key);
+    if (name === undefined) {
+      const base = fn.name === "default" ? "defaultExport" : fn.name;
+      name = base;
+      for (let k = 1; this.taken.has(name); k++) name = `${base}_${k}`;
+      this.taken.add(name);
+      this.locals.set(key, name);
+      const l = this.bySpecifier.get(spec);
+      if (l) l.push([fn.name, name]);
+      else this.bySpecifier.set(spec, [[fn.name, name]]);
+    }
+    return name;
+  }
+
+  list(): { specifier: string; names: [string, string][] }[] {
+    return [...this.bySpecifier].map(([specifier, names]) => ({ specifier, names }));
+  }
 }
 
 const TAPE_SUFFIX: Record<TapeType, string> = { num: "F", int: "I", bool: "B" };
@@ -41,7 +100,7 @@ export function lineComment(loc: Loc, mainFile: string): string {
 }
 
 class FunctionPrinter {
-  constructor(private fn: GenFunction, private imports: Set<string>) {}
+  constructor(private fn: GenFunction, private imports: Set<string>, private users: UserImports) {}
 
   spec(): FunctionSpec {
     const body = this.block(this.fn.body);
@@ -68,6 +127,7 @@ class FunctionPrinter {
       case "coalesce": return { k: "bin", op: "??", a: this.expr(e.a), b: this.expr(e.b) };
       case "new-array": return { k: "new", ctor: "Float64Array", args: [this.expr(e.size)] };
       case "view": return call(`${e.array}.subarray`, this.expr(e.begin), this.expr(e.end));
+      case "at": return this.at(e.list, e.index, e.path);
       case "tape-begin": return call(`${this.fn.tape!.module}.begin`);
       case "record": return { k: "object", props: e.fields.map(([k, x]) => [k, this.expr(x)] as [string, JsExpr]) };
       case "lambda": return { k: "arrow", params: e.params, body: this.expr(e.body) };
@@ -75,8 +135,16 @@ class FunctionPrinter {
       case "template": return { k: "template", parts: e.parts, values: e.values.map((v) => this.expr(v)) };
       case "host": return call(e.fn, ...e.args.map((a) => this.expr(a)));
       case "construct": return { k: "new", ctor: e.ctor, args: e.args.map((a) => this.expr(a)) };
+      case "user": return call(this.users.local(e.fn), ...e.args.map((a) => this.expr(a)));
       default: return assertNever(e);
     }
+  }
+
+  /** `list[i]!.a.b`: a field of a list's element. */
+  private at(list: string, index: Expr, path: string[]): JsExpr {
+    let e: JsExpr = { k: "index", arr: r(list), index: this.expr(index), assert: true };
+    for (const name of path) e = { k: "member", obj: e, prop: name };
+    return e;
   }
 
   /** A primitive, written as the rule table says. */
@@ -126,6 +194,8 @@ class FunctionPrinter {
         return [this.define(s.target, this.apply(s.op, s.args.map((a) => this.expr(a))), s.decl)];
       case "load":
         return [this.define(s.target, { k: "index", arr: r(s.array), index: this.expr(s.index), assert: true }, s.decl)];
+      case "get":
+        return [this.define(s.target, this.at(s.list, s.index, s.path), s.decl)];
       case "store":
         return [{ k: "assign", target: { k: "index", arr: r(s.array), index: this.expr(s.index) }, op: "=", value: this.expr(s.value) }];
       case "alloc":
@@ -135,6 +205,8 @@ class FunctionPrinter {
         const c = call(s.fn, ...s.args.map((a) => this.expr(a)));
         return [s.target !== undefined ? this.define(s.target, c, s.decl) : { k: "expr", e: c }];
       }
+      case "custom":
+        return [this.define(s.target, call(this.users.local(s.callee.fn), ...s.args.map((a) => this.expr(a))), s.decl)];
       case "if":
         return [{ k: "if", c: this.expr(s.cond), then: this.block(s.then), else: this.block(s.else) }];
       case "for": {
@@ -170,6 +242,8 @@ class FunctionPrinter {
       }
       case "assign-elem":
         return [{ k: "assign", target: { k: "index", arr: r(s.array), index: this.expr(s.index), assert: s.op !== "=" }, op: s.op, value: this.expr(s.value) }];
+      case "assign-at":
+        return [{ k: "assign", target: this.at(s.list, s.index, s.path), op: s.op, value: this.expr(s.value) }];
       case "push":
         return [{ k: "expr", e: call(`${this.tape()}.push${TAPE_SUFFIX[s.type]}`, this.expr(s.value)) }];
       case "effect":

@@ -22,6 +22,8 @@ export interface ModuleSpec {
   header: string;
   runtimeImports: string[];
   runtimeSpecifier: string;
+  /** The user's functions the module calls, by module: [exported name, local name]. */
+  userImports?: { specifier: string; names: [string, string][] }[];
   moduleStmts: Stmt[];
   functions: FunctionSpec[];
 }
@@ -35,6 +37,11 @@ export function printModule(m: ModuleSpec): string {
     const names = [...m.runtimeImports].sort();
     parts.push(fits(`import { ${names.join(", ")} } from ${str(m.runtimeSpecifier)};`, "")
       ?? `import {\n${names.map((n) => `${IND}${n},`).join("\n")}\n} from ${str(m.runtimeSpecifier)};`);
+  }
+  for (const u of [...(m.userImports ?? [])].sort((a, b) => (a.specifier < b.specifier ? -1 : a.specifier > b.specifier ? 1 : 0))) {
+    const names = u.names.map(([e, l]) => (e === l ? e : `${e} as ${l}`)).sort();
+    parts.push(fits(`import { ${names.join(", ")} } from ${str(u.specifier)};`, "")
+      ?? `import {\n${names.map((n) => `${IND}${n},`).join("\n")}\n} from ${str(u.specifier)};`);
   }
   const items: string[] = [];
   if (m.moduleStmts.length > 0) items.push(m.moduleStmts.map((s) => stmt(s, "")).join("\n\n"));

@@ -42,12 +42,12 @@ function modeOf(generated: string): { name: string; mode: Mode } | undefined {
 
 /**
  * The source function's parameters, from a generated function's: every mode takes them first,
- * then its own (the trailing optional `out` buffers; the `cotangents` of a Vjp, the `tangents`
- * of a Jvp, the direction `v` of an Hvp).
+ * then its own (the `cotangents` of a Vjp, the `tangents` of a Jvp, the direction `v` of an Hvp,
+ * and last, optional, the `out` buffers of a Grad or Vjp, the `out` matrix of a Jacobian).
  */
 function sourceParams(mode: Mode, f: FunctionSpec): FunctionSpec["params"] {
   let ps = f.params;
-  if ((mode === "grad" || mode === "vjp") && ps.at(-1)?.optional) ps = ps.slice(0, -1);
+  if ((mode === "grad" || mode === "vjp" || mode === "jacobian") && ps.at(-1)?.optional) ps = ps.slice(0, -1);
   if (mode === "vjp" || mode === "jvp" || mode === "hvp") ps = ps.slice(0, -1);
   return ps;
 }

@@ -1,0 +1,124 @@
+/**
+ * Lists of records and of arrays as parameters (fixtures/programs/lists.ts): `layers: Layer[]`
+ * inside a nested object, a list of records with a list of rows, elements passed to helpers,
+ * for-of over lists and destructured elements, in every mode against finite differences over
+ * the lists' leaves; gradients, directions and out buffers are lists of the same shape.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { describe, it, expect, beforeAll } from "vitest";
+import { load, expectAllModesTree, ROOT, type Mod } from "../helpers.ts";
+import { mulberry32, randomArray, checkGradient } from "../../runtime/gradcheck.ts";
+import { Adam } from "../../runtime/optim.ts";
+import type { Tree } from "../../runtime/tree.ts";
+import { compileSource } from "../../compiler/index.ts";
+
+let m: { src: Mod; grad: Mod; output: string };
+beforeAll(async () => {
+  const text = fs.readFileSync(path.join(ROOT, "fixtures/programs/lists.ts"), "utf8").replace(/\/\*\* @differentiable \*\//g, "/** @differentiable @modes grad jvp hvp jacobian hessian */");
+  m = await load(text, "lists");
+}, 60_000);
+
+function netPoint(seed: number, layers = 3, n = 3) {
+  const rng = mulberry32(seed);
+  const net = {
+    layers: Array.from({ length: layers }, () => ({ W: randomArray(rng, n * n), b: randomArray(rng, n) })),
+    out: { w: randomArray(rng, n), c: rng() - 0.5 },
+  };
+  return { net, x: randomArray(rng, n), y: rng() - 0.5 };
+}
+
+function bumpPoint(seed: number, k = 3) {
+  const rng = mulberry32(seed);
+  const ps = Array.from({ length: k }, () => ({ a: rng() + 0.5, c: rng() - 0.5, s: rng() + 0.5 }));
+  const data = { rows: Array.from({ length: k }, (_, i) => randomArray(rng, 2 + i)) };
+  return { ps, data };
+}
+
+describe("list parameters, in every mode", () => {
+  it("netLoss: a Layer[] inside a nested object, each layer passed to a helper", () => {
+    for (let k = 0; k < 4; k++) {
+      const { net, x, y } = netPoint(k + 1, 1 + k);
+      expectAllModesTree(m.src, m.grad, "netLoss", [net, x, y], ["net", "x", "y"], ["net", "x", "y"], k + 1);
+    }
+  });
+
+  it("bumps: for-of over a list of records, a list of rows in an object, a list passed to a helper", () => {
+    for (let k = 0; k < 4; k++) {
+      const { ps, data } = bumpPoint(10 + k, 1 + k);
+      expectAllModesTree(m.src, m.grad, "bumps", [ps, data], ["ps", "data"], ["ps", "data"], k + 1);
+    }
+  });
+
+  it("gradients, out buffers and directions are lists of the same shape", () => {
+    const { net, x, y } = netPoint(21);
+    const g = m.grad.netLossGrad(net, x, y);
+    expect(g.grad.net.layers).toHaveLength(3);
+    expect(Object.keys(g.grad.net.layers[1])).toEqual(["W", "b"]);
+    expect(g.grad.net.layers[2].W).toBeInstanceOf(Float64Array);
+    // out buffers are filled and returned
+    const out = { net: { layers: net.layers.map((l) => ({ W: new Float64Array(9), b: new Float64Array(3) })), out: { w: new Float64Array(3), c: 0 } } };
+    const g2 = m.grad.netLossGrad(net, x, y, out);
+    expect(g2.grad.net.layers[0].W).toBe(out.net.layers[0]!.W);
+    expect(Array.from(g2.grad.net.layers[0].W)).toEqual(Array.from(g.grad.net.layers[0].W));
+    // a direction along one element's leaf: the directional derivative is that gradient entry
+    const dir = { net: { layers: [{ b: new Float64Array([0, 1, 0]) }] } };
+    const j = m.grad.netLossJvp(net, x, y, dir);
+    expect(j.tangent).toBeCloseTo(g.grad.net.layers[0].b[1], 12);
+  });
+
+  it("Jacobian and Hessian flatten list elements in order", () => {
+    const { ps, data } = bumpPoint(31, 2);
+    const H = m.grad.bumpsHessian(ps, data);
+    const size = 2 * 3 + 2 + 3;
+    expect(H.size).toBe(size);
+    // column 1 is ps[0].c; column 3 is ps[1].a
+    const h = m.grad.bumpsHvp(ps, data, { ps: [{ c: 1 }] });
+    for (let i = 0; i < 3; i++) expect(H.hessian[i * size + 1]).toBeCloseTo(h.hvp.ps[0][["a", "c", "s"][i]!], 10);
+    const J = m.grad.bumpsJacobian(ps, data);
+    const g = m.grad.bumpsGrad(ps, data);
+    expect(J.jacobian[3]).toBeCloseTo(g.grad.ps[1].a, 12);
+    expect(J.jacobian[size - 1]).toBeCloseTo(g.grad.data.rows[1][2], 12);
+  });
+
+  it("checkGradient checks a list argument element by element", () => {
+    const { ps, data } = bumpPoint(41);
+    const g = m.grad.bumpsGrad(ps, data);
+    const ok = checkGradient(m.src.bumps, [ps, data] as Tree[], g.grad, { names: ["ps", "data"] });
+    expect(ok.ok, ok.report).toBe(true);
+  });
+
+  it("Adam trains a network given as { layers: Layer[], out } with its gradient object", () => {
+    const rng = mulberry32(9);
+    const set = Array.from({ length: 12 }, () => {
+      const x = randomArray(rng, 3);
+      return { x, y: Math.tanh(x[0]! - 0.5 * x[1]! * x[2]!) };
+    });
+    const { net } = netPoint(19, 2);
+    const lossOf = () => set.reduce((s, d) => s + m.src.netLoss(net, d.x, d.y), 0);
+    const before = lossOf();
+    const opt = new Adam({ lr: 0.02 });
+    for (let step = 0; step < 150; step++) for (const d of set) opt.step(net, m.grad.netLossGrad(net, d.x, d.y).grad.net);
+    expect(lossOf()).toBeLessThan(before / 4);
+  });
+});
+
+describe("lists: what is rejected, with the fix", () => {
+  const header = "interface L { W: Float64Array; b: number }\n";
+  const cases: [string, string, RegExp][] = [
+    ["a write into an element's array", "export function f(ls: L[]): number { ls[0]!.W[0] = 1; return ls[0]!.b; }", /part of an element of a list passed in.*copy it/],
+    ["a write through a for-of variable", "export function f(ls: L[]): number { let t = 0; for (const l of ls) { l.W.fill(0); t += l.b; } return t; }", /part of an element of a list/],
+    ["a field write of an element", "export function f(ls: L[]): number { ls[0]!.b = 2; return ls[0]!.b; }", /would change an object passed in/],
+    ["replacing an element", "export function f(ls: L[], m: L): number { ls[0] = m; return m.b; }", /Writing an element of the list 'ls'/],
+    ["a list built in the function", "export function f(m: L): number { const ls = [m, m]; return ls.length; }", /list of objects or arrays built in the function/],
+    ["a helper writing an element's array", "function g(l: L): void { l.W[0] = 0; }\nexport function f(ls: L[]): number { g(ls[0]!); return ls[0]!.b; }", /part of an element of a list/],
+  ];
+  for (const [what, body, want] of cases) {
+    it(what, () => {
+      const src = header + body.replace("export function", "/** @differentiable */\nexport function");
+      const r = compileSource(src, "list-error.ts");
+      expect(r.diagnostics.map((d) => d.message).join("\n")).toMatch(want);
+      expect(r.diagnostics.every((d) => d.line > 0)).toBe(true);
+    });
+  }
+});
