@@ -1,5 +1,7 @@
 /**
- * `adjoint gen`: compile the inputs, print diagnostics, and write (or `--check`) the outputs.
+ * `adjoint gen`: compile the inputs, print diagnostics, and write (or `--check`) the outputs. An
+ * output is up to date when its file holds the generated code, however it is formatted
+ * (compare.ts): `--check` passes and nothing is written.
  *
  * Loaded only when the command runs (it brings in the compiler and TypeScript), so that `adjoint
  * --help` and `--version` answer at once. Exit codes: 0 success, 1 diagnostics, a stale output
@@ -7,7 +9,9 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import ts from "typescript";
 import { compileFiles, outputFileName, MODES, type FileResult, type Mode } from "../compiler/index.ts";
+import { codeDifference, sameCode } from "./compare.ts";
 import { DEFAULT_RUNTIME } from "../plugin/shared.ts";
 import { formatDiagnostic } from "./color.ts";
 import { expandInputs, InputError } from "./inputs.ts";
@@ -112,8 +116,13 @@ export async function gen(inputs: string[], opts: GenOptions, io: Io): Promise<G
       } catch {
         current = undefined;
       }
-      if (current !== p.text) {
-        io.err(`${current === undefined ? "missing" : "stale"}: ${rel(p.target)}\n`);
+      // the same code formatted otherwise (by the project's formatter) is up to date
+      const difference = current === undefined ? undefined : codeDifference(ts, current, p.text);
+      if (current === undefined) {
+        io.err(`missing: ${rel(p.target)}\n`);
+        stale++;
+      } else if (difference) {
+        io.err(`stale: ${rel(p.target)}\n  (its code first differs from the generated code at line ${difference.line}, column ${difference.column})\n`);
         stale++;
       }
     }
@@ -127,7 +136,7 @@ export async function gen(inputs: string[], opts: GenOptions, io: Io): Promise<G
 
   let result;
   try {
-    result = writeAll(planned);
+    result = writeAll(planned, (current, next) => sameCode(ts, current, next));
   } catch (e) {
     if (!(e instanceof WriteError)) throw e;
     const written = (e as WriteError & { written?: string[] }).written;

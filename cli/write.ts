@@ -6,7 +6,8 @@
  * output is staged are the temporaries renamed over their targets; if any stage fails, the
  * temporaries (and directories the run created) are removed and every existing output is left
  * byte for byte as it was. An output whose content is unchanged is not written at all, so its
- * mtime stays and file watchers are not woken.
+ * mtime stays and file watchers are not woken; with `same`, neither is one whose file holds the
+ * same code formatted otherwise (compare.ts).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -96,11 +97,15 @@ function makeDirectory(dir: string, created: string[]): void {
 let counter = 0;
 
 /**
- * Writes `outputs` all or nothing (see the module comment). Throws a `WriteError` naming the
- * first output that could not be staged, after undoing everything.
+ * Writes `outputs` all or nothing (see the module comment), leaving alone each whose file holds
+ * its text (or, given `same`, text that `same` accepts). Throws a `WriteError` naming the first
+ * output that could not be staged, after undoing everything.
  */
-export function writeAll(outputs: Output[]): WriteResult {
-  const changed = outputs.filter((o) => readOrUndefined(o.target) !== o.text);
+export function writeAll(outputs: Output[], same?: (current: string, next: string) => boolean): WriteResult {
+  const changed = outputs.filter((o) => {
+    const current = readOrUndefined(o.target);
+    return current === undefined || (current !== o.text && !(same?.(current, o.text) ?? false));
+  });
   const unchanged = outputs.filter((o) => !changed.includes(o)).map((o) => o.target);
   const staged: { target: string; tmp: string }[] = [];
   const created: string[] = [];

@@ -29,7 +29,14 @@ export const compilerOptions: ts.CompilerOptions = {
 /** Library files parse the same every time: share them between programs. */
 const libCache = new Map<string, ts.SourceFile>();
 
-export function createProgram(rootNames: string[], overrides: Map<string, string> = new Map()): ts.Program {
+/**
+ * Library files already parsed by the caller's program (a build plugin's), by file name: they are
+ * used as they are instead of parsed again. Only sound when the caller's program was made by the
+ * same TypeScript instance as this compiler (node and symbol ids are per instance).
+ */
+export type LibraryFiles = (fileName: string) => ts.SourceFile | undefined;
+
+export function createProgram(rootNames: string[], overrides: Map<string, string> = new Map(), libraries?: LibraryFiles): ts.Program {
   const host = ts.createCompilerHost(compilerOptions, true);
   host.jsDocParsingMode = ts.JSDocParsingMode.ParseAll;
   const getSourceFile = host.getSourceFile.bind(host);
@@ -41,8 +48,15 @@ export function createProgram(rootNames: string[], overrides: Map<string, string
     const over = overrides.get(path.resolve(fileName));
     if (over !== undefined) return ts.createSourceFile(fileName, over, lang, true);
     const isLib = fileName.includes("/typescript/lib/");
-    if (isLib && libCache.has(fileName)) return libCache.get(fileName);
-    const sf = getSourceFile(fileName, lang, onError, create);
+    if (isLib) {
+      const given = libraries?.(fileName);
+      if (given) return given;
+      if (libCache.has(fileName)) return libCache.get(fileName);
+    }
+    // the compiler reads the JSDoc tags of sources only: library files are parsed without their
+    // JSDoc, several times faster
+    const options = isLib && typeof lang === "object" ? { ...lang, jsDocParsingMode: ts.JSDocParsingMode.ParseNone } : lang;
+    const sf = getSourceFile(fileName, options, onError, create);
     if (isLib && sf) libCache.set(fileName, sf);
     return sf;
   };
@@ -50,8 +64,8 @@ export function createProgram(rootNames: string[], overrides: Map<string, string
 }
 
 /** Compiles source files on disk. Helpers in relatively imported modules are read too. */
-export function compileFiles(files: string[], options: CompileOptions = {}): FileResult[] {
-  const program = createProgram(files);
+export function compileFiles(files: string[], options: CompileOptions = {}, libraries?: LibraryFiles): FileResult[] {
+  const program = createProgram(files, new Map(), libraries);
   const out: FileResult[] = [];
   for (const f of files) {
     const sf = program.getSourceFile(path.resolve(f));

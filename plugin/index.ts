@@ -6,9 +6,10 @@
  * and build with `tspc` (ts-patch 3.3). Before TypeScript type-checks, the transformer
  *
  * 1. compiles every source file of the program that contains `@differentiable` with the adjoint
- *    core (the same `compileFiles` the CLI runs, so the output is byte-for-byte the CLI's);
- * 2. writes each `<name>.grad.ts` beside its source, atomically and only when its content changed
- *    (so watch mode does not loop);
+ *    core (the same `compileFiles` the CLI runs, so the output is byte-for-byte the CLI's), on the
+ *    running TypeScript and with the library files it parsed already (core.ts);
+ * 2. writes each `<name>.grad.ts` beside its source, atomically and only when its code changed
+ *    (so watch mode does not loop, and a file the project's formatter reformatted stays as it is);
  * 3. returns a program whose root files include the generated modules, so
  *    `import { lossGrad } from "./model.grad.js"` type-checks and is emitted;
  * 4. reports adjoint's diagnostics as compiler errors at their file and position (codes 91001…
@@ -31,6 +32,7 @@ import path from "node:path";
 import type { Diagnostic as AdjointDiagnostic, Mode } from "../compiler/index.ts";
 import { compile, type CompileResult } from "./core.ts";
 import { writeAll } from "../cli/write.ts";
+import { sameCode } from "../cli/compare.ts";
 
 /** Writes one generated module, atomically and only when its text changed. */
 function writeOutput(target: string, text: string): void {
@@ -98,7 +100,7 @@ export default function adjointProgramTransformer(
   if (badModes) {
     globalDiagnostics.push(plainDiagnostic(ts, MarkerCodes.BadOption, badModes));
   } else if (candidates.length > 0) {
-    const run = compile(candidates.map((sf) => sf.fileName), { runtime: config.runtime ?? DEFAULT_RUNTIME, modes: config.modes as Mode[] | undefined });
+    const run = compile(candidates.map((sf) => sf.fileName), { runtime: config.runtime ?? DEFAULT_RUNTIME, modes: config.modes as Mode[] | undefined }, ts, program);
     if ("error" in run) {
       globalDiagnostics.push(plainDiagnostic(ts, MarkerCodes.CompilerFailed, `adjoint: the compiler failed: ${run.error}`));
     } else {
@@ -123,23 +125,30 @@ export default function adjointProgramTransformer(
       if (r.diagnostics.length > 0 && current !== undefined) generated.set(target, current);
       continue;
     }
+    if (current !== undefined && current !== r.output && sameCode(ts, current, r.output)) {
+      // the same code, formatted by the project's formatter: left as it is, and compiled as it
+      // is, so that positions in it are the file's
+      generated.set(target, current);
+      continue;
+    }
     generated.set(target, r.output);
     if (current !== r.output) {
       writeOutput(target, r.output);
     }
   }
 
-  // 4. marker calls -> rewrites (or diagnostics)
-  const plan: Plan = { rewrites: new Map(), markerImports: new Map() };
-  if (usesMarkers.length > 0) planMarkers(ts, program, usesMarkers, results, plan, diagnostics);
-
-  // 5. the program type checking and emit see: always a new one when there are generated modules,
+  // 4. the program type checking and emit see: always a new one when there are generated modules,
   // so that none of them is seen through the host's caches (a watch host's file system and
   // resolution caches can lag behind the writes above)
   const roots = program.getRootFileNames().map((f) => path.resolve(f));
   const newRoots = [...generated.keys()].filter((g) => !roots.includes(g));
   let result = program;
   if (generated.size > 0) result = recreate(ts, program, host, [...program.getRootFileNames(), ...newRoots], generated);
+
+  // 5. marker calls -> rewrites (or diagnostics), found with the type checker of that program,
+  // the one type checking then uses (a checker of the first program would be made for this alone)
+  const plan: Plan = { rewrites: new Map(), markerImports: new Map() };
+  if (usesMarkers.length > 0) planMarkers(ts, result, usesMarkers.map((sf) => result.getSourceFile(sf.fileName) ?? sf), results, plan, diagnostics);
   decorate(ts, result, diagnostics, globalDiagnostics, plan);
   return result;
 }

@@ -157,11 +157,11 @@ async function outDirScenario() {
   return { dir, run };
 }
 
-/** f.grad.ts is stale (edited by hand), g.grad.ts is missing. */
+/** f.grad.ts is stale (edited by hand: one token of its code), g.grad.ts is missing. */
 async function checkScenario() {
   const dir = tempDir("check", { "f.ts": GOOD, "g.ts": OTHER });
   const [r] = await compileFiles([path.join(dir, "f.ts")], { runtime: RUNTIME });
-  const stale = r.output!.replace("return {", "return  {");
+  const stale = r.output!.replace("return {", "return  {").replace(/Math\.cos\(/, "Math.sin(");
   fs.writeFileSync(path.join(dir, "f.grad.ts"), stale);
   const run = await adjoint(dir, "gen", "f.ts", "g.ts", "--check", "--runtime", RUNTIME);
   return { dir, run, stale, files: listing(dir) };
@@ -272,6 +272,41 @@ async function colorScenario() {
   return { plain, forced, forcedOff, tty, ttyNoColor };
 }
 
+const PRETTIER = path.join(ROOT, "node_modules/prettier/bin/prettier.cjs");
+
+/**
+ * A project that formats its tree with prettier and its own config: the generated files,
+ * formatted, pass --check and are not rewritten by gen; then a one-token edit of one of them
+ * makes --check fail naming it, and gen writes it again.
+ */
+async function formattedScenario() {
+  const rc = { singleQuote: true, semi: false, printWidth: 60, trailingComma: "all" };
+  const dir = tempDir("formatted", { "f.ts": GOOD, "g.ts": OTHER, ".prettierrc": `${JSON.stringify(rc, null, 2)}\n` });
+  const gen = await adjoint(dir, "gen", "f.ts", "g.ts", "--runtime", RUNTIME);
+  const generated = read(dir, "f.grad.ts");
+  const format = await new Promise<Run>((resolve, reject) => {
+    const child = spawn(process.execPath, [PRETTIER, "--write", "f.grad.ts", "g.grad.ts"], { cwd: dir, env: childEnv({ NO_COLOR: "1" }) });
+    let stdout = "", stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (x: string) => (stdout += x));
+    child.stderr.setEncoding("utf8").on("data", (x: string) => (stderr += x));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+  const formatted = read(dir, "f.grad.ts");
+  const old = new Date("2001-02-03T04:05:06Z");
+  for (const f of ["f.grad.ts", "g.grad.ts"]) fs.utimesSync(path.join(dir, f), old, old);
+  const check = await adjoint(dir, "gen", "--check", "f.ts", "g.ts", "--runtime", RUNTIME);
+  const again = await adjoint(dir, "gen", "f.ts", "g.ts", "--runtime", RUNTIME);
+  const afterAgain = { text: read(dir, "f.grad.ts"), mtime: fs.statSync(path.join(dir, "f.grad.ts")).mtimeMs };
+  // one token: the first `*` of the code (not of a comment) becomes `/`
+  const lines = formatted.split("\n");
+  const line = lines.findIndex((l) => !/^\s*(\/\/|\/\*|\*)/.test(l) && l.includes(" * "));
+  fs.writeFileSync(path.join(dir, "f.grad.ts"), lines.map((l, i) => (i === line ? l.replace(" * ", " / ") : l)).join("\n"));
+  const edited = await adjoint(dir, "gen", "--check", "f.ts", "g.ts", "--runtime", RUNTIME);
+  const rewrite = await adjoint(dir, "gen", "f.ts", "g.ts", "--runtime", RUNTIME);
+  return { dir, gen, generated, format, formatted, old: old.getTime(), check, again, afterAgain, line, edited, rewrite };
+}
+
 async function startupScenario() {
   const dir = tempDir("startup", { "f.ts": GOOD });
   const [version, help, genHelp, broken] = await Promise.all([
@@ -297,6 +332,7 @@ type Scenarios = {
   unchanged: ReturnType<typeof unchangedScenario>;
   color: ReturnType<typeof colorScenario>;
   startup: ReturnType<typeof startupScenario>;
+  formatted: ReturnType<typeof formattedScenario>;
 };
 let S: Scenarios;
 
@@ -316,6 +352,7 @@ beforeAll(() => {
     unchanged: unchangedScenario(),
     color: colorScenario(),
     startup: startupScenario(),
+    formatted: formattedScenario(),
   };
   // tests await these; keep a failure from surfacing as an unhandled rejection before then
   for (const p of Object.values(S)) p.catch(() => {});
@@ -403,6 +440,40 @@ describe("adjoint gen (real binary)", { timeout: TIMEOUT }, () => {
     expect(run.stderr).toMatch(/2 generated files are out of date: run `adjoint gen f\.ts g\.ts`/);
     expect(read(dir, "f.grad.ts")).toBe(stale);
     expect(files).toEqual(["f.grad.ts", "f.ts", "g.ts"]);
+  });
+
+  it("--check and gen accept the generated files formatted by the project's prettier config; a one-token edit is stale", async () => {
+    const { dir, gen, generated, format, formatted, old, check, again, afterAgain, line, edited, rewrite } = await S.formatted;
+    expect(gen.status).toBe(0);
+    expect(format.stderr).toBe("");
+    expect(format.status).toBe(0);
+    // prettier did reformat: single quotes, no semicolons, lines broken at 60 columns
+    expect(formatted).not.toBe(generated);
+    const code = (text: string) => text.split("\n").filter((l) => !/^\s*(\/\/|\/\*|\*)/.test(l));
+    expect(code(generated).filter((l) => l.endsWith(";")).length).toBeGreaterThan(10);
+    expect(code(formatted).filter((l) => l.endsWith(";"))).toEqual([]);
+    expect(formatted).toContain("from '");
+    expect(Math.max(...code(generated).map((l) => l.length))).toBeGreaterThan(60);
+    expect(Math.max(...code(formatted).map((l) => l.length))).toBeLessThanOrEqual(60);
+    // up to date; and gen leaves the formatted files alone (same bytes, same mtime)
+    expect(check.stderr).toBe("");
+    expect(check.stdout).toBe("2 generated files up to date.\n");
+    expect(check.status).toBe(0);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain("unchanged f.grad.ts (f)");
+    expect(again.stdout).toContain("unchanged g.grad.ts (g)");
+    expect(afterAgain.text).toBe(formatted);
+    expect(afterAgain.mtime).toBe(old);
+    // one token changed: stale, named, with the line of the change; gen writes it again
+    expect(line).toBeGreaterThan(0);
+    expect(edited.status).toBe(1);
+    expect(edited.stderr).toMatch(/^stale: f\.grad\.ts$/m);
+    expect(edited.stderr).not.toMatch(/g\.grad\.ts/);
+    expect(edited.stderr).toContain(`(its code first differs from the generated code at line ${line + 1}, column `);
+    expect(edited.stderr).toMatch(/1 generated file is out of date: run `adjoint gen f\.ts g\.ts`/);
+    expect(rewrite.stdout).toContain("wrote f.grad.ts (f)");
+    expect(rewrite.stdout).toContain("unchanged g.grad.ts (g)");
+    expect(read(dir, "f.grad.ts")).toBe(generated);
   });
 
   it("a file with an error: exit 1, file:line:col - error AD…, a code frame, and nothing written", async () => {

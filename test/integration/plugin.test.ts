@@ -52,6 +52,44 @@ describe("examples/plugin-project built with tspc", () => {
   });
 });
 
+describe("in process", () => {
+  it("compiles on the TypeScript that tsc runs, without a child process", { timeout: 240_000 }, async () => {
+    const dir = tempProject("plugin-in-process", {
+      // loaded before tspc: records the child processes started, and what the compiler's
+      // require("typescript") returned (ts-patch loads typescript.js for itself, and runs its
+      // patched tsc as a module of its own, the instance it hands to plugins)
+      "watch.cjs": `const cp = require("node:child_process");
+const Module = require("node:module");
+const started = [];
+for (const k of ["spawn", "spawnSync", "exec", "execSync", "execFile", "execFileSync", "fork"]) {
+  const f = cp[k];
+  cp[k] = function (...args) { started.push(k + " " + String(args[0])); return f.apply(this, args); };
+}
+const compilerGot = [];
+let typescriptJs;
+const load = Module._load;
+Module._load = function (request, parent) {
+  const exports = load.apply(this, arguments);
+  if (request === "typescript" && parent && /[\\/]ts-patch[\\/]/.test(parent.filename)) typescriptJs = exports;
+  if (request === "typescript" && parent && /[\\/]dist[\\/]cjs[\\/]compiler[\\/]/.test(parent.filename)) {
+    compilerGot.push({ typescriptJs: exports === typescriptJs, createProgram: typeof exports.createProgram });
+  }
+  return exports;
+};
+process.on("exit", () => require("node:fs").writeFileSync("report.json", JSON.stringify({ started, compilerGot })));
+`,
+    }, EXAMPLE);
+    const build = await run(dir, ["--require", "./watch.cjs", TSPC, "-p", "."]);
+    expect(build.output).toBe("");
+    expect(build.status).toBe(0);
+    expect(fs.existsSync(path.join(dir, "src/model.grad.ts"))).toBe(true);
+    const report = JSON.parse(fs.readFileSync(path.join(dir, "report.json"), "utf8"));
+    expect(report.started).toEqual([]);
+    expect(report.compilerGot.length).toBeGreaterThan(0);
+    expect(report.compilerGot.every((g: { typescriptJs: boolean; createProgram: string }) => !g.typescriptJs && g.createProgram === "function")).toBe(true);
+  });
+});
+
 describe("CommonJS output", () => {
   it("builds and runs the example as CommonJS (node10 resolution)", { timeout: 240_000 }, async () => {
     const dir = tempProject("plugin-cjs", {}, EXAMPLE);
@@ -127,6 +165,41 @@ export const d = grad(broken);
     const plain = await run(dir, [TSPC, "-p", ".", "--noEmit"]);
     expect(plain.output).toContain("src/broken.ts(4,3): error TS91001:");
     expect(fs.statSync(generated).mtimeMs).toBe(mtime);
+  });
+});
+
+describe("a generated module formatted by the project", () => {
+  it("is left as formatted while its code is current, and rewritten when it is not", { timeout: 240_000 }, async () => {
+    const rc = { singleQuote: true, semi: false, printWidth: 60, trailingComma: "all" };
+    const dir = tempProject("plugin-formatted", { ".prettierrc": `${JSON.stringify(rc)}\n` }, EXAMPLE);
+    const generated = path.join(dir, "src/model.grad.ts");
+    const first = await run(dir, [TSPC, "-p", "."]);
+    expect(first.output).toBe("");
+    const original = fs.readFileSync(generated, "utf8");
+    // (.gitignore lists the generated module, which prettier would skip: it reads .prettierignore only)
+    const format = await run(dir, [path.join(ROOT, "node_modules/prettier/bin/prettier.cjs"), "--ignore-path", ".prettierignore", "--write", "src/model.grad.ts"]);
+    expect(format.status).toBe(0);
+    const formatted = fs.readFileSync(generated, "utf8");
+    expect(formatted).not.toBe(original);
+    const old = new Date("2001-02-03T04:05:06Z");
+    fs.utimesSync(generated, old, old);
+
+    // rebuilt: the formatted file stays, byte for byte, and the build emits and trains as before
+    fs.rmSync(path.join(dir, "dist"), { recursive: true, force: true });
+    const second = await run(dir, [TSPC, "-p", "."]);
+    expect(second.output).toBe("");
+    expect(second.status).toBe(0);
+    expect(fs.readFileSync(generated, "utf8")).toBe(formatted);
+    expect(fs.statSync(generated).mtimeMs).toBe(old.getTime());
+    const trained = await run(dir, ["dist/train.js"]);
+    expect(trained.status).toBe(0);
+    expect(trained.stdout).toMatch(/^step 100: loss 0\.1\d+$/m);
+
+    // a change to its code: rewritten as adjoint generates it
+    fs.writeFileSync(generated, formatted.replace(/return \{ value: /, "return { value: -"));
+    const third = await run(dir, [TSPC, "-p", ".", "--noEmit"]);
+    expect(third.output).toBe("");
+    expect(fs.readFileSync(generated, "utf8")).toBe(original);
   });
 });
 

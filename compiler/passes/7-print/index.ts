@@ -8,7 +8,8 @@
  * derivative statements that differentiate the same source line, so comments stay attached to
  * what they describe whatever the simplifier removed; element reads carry `!`, so the module
  * type-checks under `noUncheckedIndexedAccess`; the runtime import lists exactly the routines
- * the module calls. Deterministic: the same module always prints to the same bytes (layout.ts).
+ * the module calls; the module ends with its entries in the markers' registry (registry.ts).
+ * Deterministic: the same module always prints to the same bytes (layout.ts).
  */
 import {
   type Expr, type GenFunction, type GenModule, type Loc, type Stmt, type TapeType, type UserFunction, assertNever,
@@ -21,6 +22,7 @@ import { ARRAY_RULES } from "../../rules/blas.ts";
 import type { Expr as JsExpr, Stmt as JsStmt, BinOp } from "./js.ts";
 import { n, r, call } from "./js.ts";
 import { printModule as layout, type FunctionSpec } from "./layout.ts";
+import { registryEpilogue } from "./registry.ts";
 
 export function printModule(m: GenModule): string {
   const imports = new Set<string>();
@@ -28,7 +30,9 @@ export function printModule(m: GenModule): string {
   if (m.tapes.length > 0) imports.add("Tape");
   const users = new UserImports(m);
   const functions: FunctionSpec[] = m.functions.map((f) => new FunctionPrinter(f, imports, users).spec());
-  return layout({ header: m.header, runtimeImports: [...imports], runtimeSpecifier: m.runtimeSpecifier, userImports: users.list(), moduleStmts, functions });
+  const text = layout({ header: m.header, runtimeImports: [...imports], runtimeSpecifier: m.runtimeSpecifier, userImports: users.list(), moduleStmts, functions });
+  const registry = registryEpilogue(functions);
+  return registry === undefined ? text : `${text}\n${registry}\n`;
 }
 
 /**

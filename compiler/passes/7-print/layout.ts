@@ -78,7 +78,7 @@ function functionText(f: FunctionSpec): string {
 }
 
 /** A type; object types are written one property per line (indented to `indent`). */
-function typeText(t: TypeSpec, indent: string): string {
+export function typeText(t: TypeSpec, indent: string): string {
   switch (t.k) {
     case "number": return "number";
     case "boolean": return "boolean";
