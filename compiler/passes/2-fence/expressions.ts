@@ -127,6 +127,10 @@ export abstract class ExpressionFence extends FenceState {
   protected looksLikeArray(e: ts.Expression): boolean {
     const stopped = stopGradientArgument(e, this.cx);
     if (stopped) return this.looksLikeArray(stopped);
+    // a name's declared type: its type at a use would ask flow analysis (the length of the function)
+    const id = stripTypes(e);
+    const sym = ts.isIdentifier(id) ? this.checker.getSymbolAtLocation(id) : undefined;
+    if (sym) return this.declaredType(sym) === "arr";
     return this.typeOfNode(e) === "arr";
   }
 
@@ -229,12 +233,12 @@ export abstract class ExpressionFence extends FenceState {
         return "num";
       }
       if (this.typeOfNode(e.expression) === "obj") return this.field(e, scope);
-      if (e.name.text === "length" && this.typeOfNode(e.expression) === "list") return this.expr(e.expression, scope) === undefined ? undefined : "num";
+      if (e.name.text === "length" && this.isList(e.expression)) return this.expr(e.expression, scope) === undefined ? undefined : "num";
       if (e.name.text === "length") return this.arrayReference(e.expression, scope) === undefined ? undefined : "num";
       return this.report(Codes.UnsupportedSyntax, `Property access '${e.getText()}' is not supported: only fields of objects, Math constants and '.length' of an array can be read. Pass the value as a parameter instead.`, e);
     }
     if (ts.isObjectLiteralExpression(e)) return this.objectLiteral(e, scope);
-    if (ts.isElementAccessExpression(e) && this.typeOfNode(e.expression) === "list") {
+    if (ts.isElementAccessExpression(e) && this.isList(e.expression)) {
       // an element of a list: a record or an array of the caller's
       if (this.expr(e.expression, scope) === undefined) return undefined;
       const t = this.expr(e.argumentExpression, scope);

@@ -182,7 +182,7 @@ class Fence extends ExpressionFence {
         return;
       }
       const sym = this.checker.getSymbolAtLocation(decl.name);
-      if (this.typeOfNode(s.expression) === "list") {
+      if (this.isList(s.expression)) {
         // over a list: the variable names each element, a record or an array of the caller's
         if (this.expr(s.expression, scope) === undefined) return;
         const t = this.typeOfNode(decl.name);
@@ -277,7 +277,11 @@ class Fence extends ExpressionFence {
         continue;
       }
       const sym = this.checker.getSymbolAtLocation(d.name);
-      if (this.typeOfNode(d.name) === "list") {
+      // an arithmetic initialiser is a number (or a boolean): no need to ask the checker, whose
+      // answer for a name's type at a use costs the length of the function
+      const plain = init !== undefined && d.type === undefined && isArithmetic(init);
+      const declared = plain ? undefined : this.typeOfNode(d.name);
+      if (declared === "list") {
         // another name of a list passed in
         const e = init && stripTypes(init);
         if (!e || !(ts.isIdentifier(e) || ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e))) {
@@ -293,7 +297,7 @@ class Fence extends ExpressionFence {
         if (sym) this.localTypes.set(sym, "list");
         continue;
       }
-      if (init && (ts.isObjectLiteralExpression(stripTypes(init)) || this.typeOfNode(d.name) === "obj")) {
+      if (init && (ts.isObjectLiteralExpression(stripTypes(init)) || declared === "obj")) {
         const t = this.expr(init, scope);
         if (t === undefined) {
           if (sym) this.poisoned.add(sym);
@@ -316,7 +320,7 @@ class Fence extends ExpressionFence {
         nonNumeric();
         continue;
       }
-      if (annotated === "arr" || (annotated === undefined && init && (isNewFloat64Array(init) || this.looksLikeArray(init)))) {
+      if (annotated === "arr" || (annotated === undefined && init && !plain && (isNewFloat64Array(init) || this.looksLikeArray(init)))) {
         if (sym) this.localTypes.set(sym, "arr");
         if (sym && init && this.viaList(init)) this.fromList.add(sym);
         if (init) this.arrayInitializer(init, scope);
@@ -456,7 +460,7 @@ class Fence extends ExpressionFence {
         this.report(Codes.UnsupportedSyntax, "An increment of an element used as a value needs an index without effects: update the index in its own statement.", left.argumentExpression);
         return;
       }
-      if (this.typeOfNode(left.expression) === "list") {
+      if (this.isList(left.expression)) {
         this.report(Codes.UnsupportedSyntax, `Writing an element of the list '${left.expression.getText()}' is not supported: lists passed in are read, not changed. Write into fields of local objects or arrays instead.`, left);
         return;
       }
@@ -486,4 +490,18 @@ class Fence extends ExpressionFence {
     this.report(Codes.UnsupportedSyntax, `Assignment to '${left.getText()}' is not supported: assign to local variables, fields of local objects and array elements.`, left);
   }
 
+}
+
+/** An expression whose value is a number or a boolean by its syntax: literals and arithmetic, comparison and logical operators on anything. */
+function isArithmetic(e0: ts.Expression): boolean {
+  const e = skipParens(e0);
+  if (ts.isNumericLiteral(e) || e.kind === ts.SyntaxKind.TrueKeyword || e.kind === ts.SyntaxKind.FalseKeyword) return true;
+  if (ts.isPrefixUnaryExpression(e) || ts.isPostfixUnaryExpression(e)) return true;
+  if (!ts.isBinaryExpression(e)) return false;
+  const k = e.operatorToken.kind;
+  // `a || b`, `a && b` and `a ?? b` are one of their operands; `a = b` and `a, b` are b
+  if (k === ts.SyntaxKind.BarBarToken || k === ts.SyntaxKind.AmpersandAmpersandToken || k === ts.SyntaxKind.QuestionQuestionToken) return isArithmetic(e.left) && isArithmetic(e.right);
+  if (k === ts.SyntaxKind.CommaToken || (k >= ts.SyntaxKind.FirstAssignment && k <= ts.SyntaxKind.LastAssignment)) return false;
+  // `+` of two non-numbers would be a string, which the fence reports where it stands
+  return true;
 }

@@ -48,6 +48,24 @@ export abstract class FenceState {
   /** Locals naming an element of a list, or part of one (its records and arrays are the caller's). */
   protected fromList = new Set<ts.Symbol>();
 
+  /**
+   * Whether an expression is a list, from the declared types of the names and fields in it: a
+   * name's narrowed type at a use would ask flow analysis, which costs the length of the function.
+   */
+  protected isList(e0: ts.Expression): boolean {
+    const e = stripTypes(e0);
+    if (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e)) {
+      const sym = this.checker.getSymbolAtLocation(ts.isIdentifier(e) ? e : e.name);
+      if (!sym) return false;
+      if (ts.isIdentifier(e)) return this.declaredType(sym) === "list";
+      const d = sym.valueDeclaration ?? sym.declarations?.[0];
+      const t = d ? this.checker.getTypeOfSymbolAtLocation(sym, d) : this.checker.getTypeOfSymbol(sym);
+      const shape = shapeOf(t, this.checker);
+      return isShape(shape) && shape.k === "list";
+    }
+    return ts.isElementAccessExpression(e) && this.typeOfNode(e) === "list";
+  }
+
   /** The message for a write into something of a list's element. */
   protected listWrite(e: ts.Expression): string {
     return `'${e.getText()}' is part of an element of a list passed in, which differentiable code does not change: copy it into a local first (const w = ${e.getText()}.slice()) and write the copy.`;
@@ -60,7 +78,7 @@ export abstract class FenceState {
       const sym = this.checker.getSymbolAtLocation(e);
       return !!sym && this.fromList.has(sym);
     }
-    if (ts.isElementAccessExpression(e)) return this.typeOfNode(e.expression) === "list" || this.viaList(e.expression);
+    if (ts.isElementAccessExpression(e)) return this.isList(e.expression) || this.viaList(e.expression);
     if (ts.isPropertyAccessExpression(e)) return this.viaList(e.expression);
     const m = ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression) && e.expression.name.text === "subarray" ? e.expression.expression : undefined;
     return m !== undefined && this.viaList(m);
