@@ -9,10 +9,10 @@
  * Goals: ≤ 1 s for 1,000 lines, ≤ 5 s for 5,000 lines, ≤ 2 s for 200 functions; time linear in
  * size (the ms per line of the largest function within 2× that of the 1,000-line one).
  */
-import fs from "node:fs";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { compileSource } from "../compiler/index.ts";
+import { peakRssBytes } from "./harness.ts";
 
 /** A straight-line function of `n` statements. */
 export function straightLine(n: number): string {
@@ -43,20 +43,6 @@ export interface ScaleRow {
   goalMs?: number;
 }
 
-/**
- * This process's own peak RSS: `VmHWM` of /proc/self/status where there is one (getrusage's
- * maxRSS can report the parent's in a spawned child), else maxRSS.
- */
-function peakRssMB(): number {
-  try {
-    const m = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync("/proc/self/status", "utf8"));
-    if (m) return Number(m[1]) / 1024;
-  } catch {
-    // not Linux
-  }
-  return process.resourceUsage().maxRSS / 1024;
-}
-
 /** One measurement, in this process: compile time and the process's peak RSS. */
 async function measure(kind: "lines" | "functions", n: number): Promise<{ ms: number; peakMB: number; lines: number }> {
   const text = kind === "lines" ? straightLine(n) : manyFunctions(n);
@@ -66,7 +52,7 @@ async function measure(kind: "lines" | "functions", n: number): Promise<{ ms: nu
   const r = await compileSource(text, `/virtual/${kind}${n}.ts`);
   const ms = performance.now() - t0;
   if (r.diagnostics.length > 0 || !r.output) throw new Error(`compile-scale: ${kind} ${n} did not compile: ${r.diagnostics.map((d) => d.message).join("; ")}`);
-  return { ms, peakMB: peakRssMB(), lines: text.split("\n").length };
+  return { ms, peakMB: peakRssBytes() / 2 ** 20, lines: text.split("\n").length };
 }
 
 const CASES: { what: string; kind: "lines" | "functions"; n: number; goalMs?: number }[] = [

@@ -146,3 +146,18 @@ export function progress(done: number, total: number, label: string, plain = fal
 export function fmtMs(ms: number): string {
   return ms >= 100 ? ms.toFixed(0) : ms >= 1 ? ms.toFixed(2) : ms >= 0.01 ? ms.toFixed(4) : ms.toExponential(2);
 }
+
+/**
+ * This process's peak resident memory in bytes: on Linux `VmHWM` of /proc/self/status
+ * (getrusage's `maxRSS` survives exec, so a process spawned by a large one would report its
+ * parent's peak), elsewhere `process.resourceUsage().maxRSS`.
+ */
+export function peakRssBytes(): number {
+  try {
+    const m = /^VmHWM:\s*(\d+) kB/m.exec(fs.readFileSync("/proc/self/status", "utf8"));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}

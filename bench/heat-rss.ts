@@ -8,11 +8,11 @@
  * `process.resourceUsage().maxRSS`. It includes Node's own baseline: the bench reports it beside
  * an objective-only process.
  */
-import fs from "node:fs";
 import { pathToFileURL } from "node:url";
 import path from "node:path";
 import { Tape } from "../runtime/tape.ts";
 import { shape } from "../examples/heat/train.ts";
+import { peakRssBytes } from "./harness.ts";
 
 const [genPath, what, fn, cells, stepsArg] = process.argv.slice(2);
 const n = Number(cells), steps = Number(stepsArg);
@@ -28,11 +28,4 @@ if (what === "objective") {
   tapeBytes = Tape.measure(() => gen[fn!](u0, 0.25, target, steps)).peakBytes;
 }
 const ms = performance.now() - t0;
-function peakRss(): number {
-  try {
-    const m = /^VmHWM:\s*(\d+) kB/m.exec(fs.readFileSync("/proc/self/status", "utf8"));
-    if (m) return Number(m[1]) * 1024;
-  } catch { /* not Linux */ }
-  return process.resourceUsage().maxRSS * 1024;
-}
-console.log(JSON.stringify({ maxRssBytes: peakRss(), tapeBytes, ms }));
+console.log(JSON.stringify({ maxRssBytes: peakRssBytes(), tapeBytes, ms }));

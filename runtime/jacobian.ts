@@ -46,20 +46,15 @@ export function hessianFromHvp(
   layout: Layout,
 ): { value: number; hessian: Float64Array; size: number } {
   const slots = slotsOf(layout);
-  const n = slots.reduce((k, s) => k + (s.size < 0 ? 1 : s.size), 0);
+  const n = width(slots);
   const hessian = new Float64Array(n * n);
   const dir = zeroDirection(layout);
   let value = NaN;
-  let j = 0;
-  for (const s of slots) {
-    for (let e = 0; e < (s.size < 0 ? 1 : s.size); e++, j++) {
-      setSlot(dir, s, e, 1);
-      const r = hvp(dir);
-      setSlot(dir, s, e, 0);
-      value = r.value;
-      scatterSlots(slots, r.hvp, hessian, j, n);
-    }
-  }
+  eachUnit(slots, dir, (j) => {
+    const r = hvp(dir);
+    value = r.value;
+    scatterSlots(slots, r.hvp, hessian, j, n);
+  });
   if (n === 0) value = hvp(dir).value;
   return { value, hessian, size: n };
 }
@@ -93,6 +88,23 @@ function setSlot(d: Dir, s: Slot, e: number, value: number): void {
   else (o[k] as Float64Array)[e] = value;
 }
 
+/** How many numbers the slots hold. */
+function width(slots: Slot[]): number {
+  return slots.reduce((n, s) => n + (s.size < 0 ? 1 : s.size), 0);
+}
+
+/** Calls `f(k)` with `dir` set to the k-th unit vector of its slots, for every k in order. */
+function eachUnit(slots: Slot[], dir: Dir, f: (k: number) => void): void {
+  let k = 0;
+  for (const s of slots) {
+    for (let e = 0; e < (s.size < 0 ? 1 : s.size); e++, k++) {
+      setSlot(dir, s, e, 1);
+      f(k);
+      setSlot(dir, s, e, 0);
+    }
+  }
+}
+
 /** Writes a result's slots into `out` at `offset`, `stride` apart. */
 function scatterSlots(slots: Slot[], g: Dir, out: Float64Array, offset: number, stride: number): void {
   let i = 0;
@@ -124,35 +136,20 @@ export function jacobian(
   out?: Float64Array,
 ): { jacobian: Float64Array; rows: number; cols: number } {
   const ins = slotsOf(inLayout), outs = slotsOf(outLayout);
-  const width = (ss: Slot[]) => ss.reduce((n, s) => n + (s.size < 0 ? 1 : s.size), 0);
   const cols = width(ins);
   const rows = width(outs);
   if (out && out.length < rows * cols) throw new RangeError(`jacobian: out holds ${out.length} numbers, the ${rows}×${cols} Jacobian needs ${rows * cols}`);
   const J = out ?? new Float64Array(rows * cols);
   if (cols <= rows) {
     const dir = zeroDirection(inLayout);
-    let j = 0;
-    for (const s of ins) {
-      for (let e = 0; e < (s.size < 0 ? 1 : s.size); e++, j++) {
-        setSlot(dir, s, e, 1);
-        const r = jvp(dir);
-        setSlot(dir, s, e, 0);
-        scatterSlots(outs, r.tangent, J, j, cols);
-      }
-    }
+    eachUnit(ins, dir, (j) => scatterSlots(outs, jvp(dir).tangent, J, j, cols));
   } else {
     const dir = zeroDirection(outLayout);
-    let i = 0;
     let reuse: Dir | undefined;
-    for (const s of outs) {
-      for (let e = 0; e < (s.size < 0 ? 1 : s.size); e++, i++) {
-        setSlot(dir, s, e, 1);
-        const r = vjp(dir, reuse);
-        setSlot(dir, s, e, 0);
-        reuse = r.grad;
-        scatterSlots(ins, r.grad, J, i * cols, 1);
-      }
-    }
+    eachUnit(outs, dir, (i) => {
+      reuse = vjp(dir, reuse).grad;
+      scatterSlots(ins, reuse, J, i * cols, 1);
+    });
   }
   return { jacobian: J, rows, cols };
 }

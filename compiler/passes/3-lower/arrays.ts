@@ -84,7 +84,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     }
     const ch = this.elementChain(e);
     if (ch && ch.shape.k === "arr") {
-      const v = this.elementValue(ch.list, this.lowerExpr(ch.index, out, "i"), ch.path, ch.shape, out, e);
+      const v = this.lowerElement(ch, out, e);
       if ("o" in v && isVar(v.o)) return { array: v.o.name };
     }
     const m = methodCall(e);

@@ -8,7 +8,7 @@ import ts from "typescript";
 import { type Expr, type Stmt, type Operand, ref, num, isVar } from "../../ir/types.ts";
 import { MATH_CONSTANTS, ruleFor } from "../../rules/index.ts";
 import { arrayRuleFor } from "../../rules/blas.ts";
-import { LowerState } from "./env.ts";
+import { LowerState, type ElementChain, type Rec } from "./env.ts";
 import type { ArrayRef } from "./arrays.ts";
 import { arrayOfArg } from "../../ir/walk.ts";
 import { type HelperFn, resolveCallee, skipParens, mathMember, outerName, isErrorConstruction, isHostCall } from "./resolve.ts";
@@ -103,7 +103,7 @@ export abstract class ExpressionLowerer extends LowerState {
       }
       const ch = this.elementChain(e);
       if (ch && ch.shape.k === "num") {
-        const v = this.elementValue(ch.list, this.lowerExpr(ch.index, out, "i"), ch.path, ch.shape, out, e);
+        const v = this.lowerElement(ch, out, e);
         return "o" in v ? v.o : this.internal(e);
       }
       const slot = this.slotOf(e);
@@ -136,8 +136,13 @@ export abstract class ExpressionLowerer extends LowerState {
   protected elementList(e: ts.Expression, out: Stmt[]): string | undefined {
     const ch = this.elementChain(e);
     if (!ch || ch.shape.k !== "list") return undefined;
-    const v = this.elementValue(ch.list, this.lowerExpr(ch.index, out, "i"), ch.path, ch.shape, out, e);
+    const v = this.lowerElement(ch, out, e);
     return "o" in v && isVar(v.o) ? v.o.name : this.internal(e);
+  }
+
+  /** What an element chain reaches, its index lowered first (see elementValue). */
+  protected lowerElement(ch: ElementChain, out: Stmt[], at: ts.Node): { rec: Rec } | { o: Operand } {
+    return this.elementValue(ch.list, this.lowerExpr(ch.index, out, "i"), ch.path, ch.shape, out, at);
   }
 
   protected lowerIdentifier(e: ts.Identifier): Operand {

@@ -39,7 +39,7 @@ export abstract class RecordLowerer extends ArrayLowerer {
     const ch = this.elementChain(e);
     if (ch) {
       // an element of a list (or a record inside one): its numbers are read, its arrays referenced
-      const v = this.elementValue(ch.list, this.lowerExpr(ch.index, out, "i"), ch.path, ch.shape, out, e);
+      const v = this.lowerElement(ch, out, e);
       return "rec" in v ? v.rec : this.internal(e);
     }
     return this.recordOf(e) ?? this.internal(e);

@@ -5,7 +5,6 @@
  * Counted `for` loops (counter and bound untouched by the body, no exits) become counted regions;
  * every other loop becomes a general loop region.
  */
-import type { ArrayRef } from "./arrays.ts";
 import ts from "typescript";
 import { type Stmt, type Operand, type Type, ref, num, isVar } from "../../ir/types.ts";
 import { RecordLowerer } from "./records.ts";
@@ -527,16 +526,16 @@ export abstract class StatementLowerer extends RecordLowerer {
     const decl = list.declarations[0] as ts.VariableDeclaration & { name: ts.Identifier };
     // over a list: each element is a record (or an array) of the caller's, read at the counter
     const over = this.listOf(s.expression) ?? this.elementList(s.expression, out);
-    const arr: ArrayRef = over !== undefined ? { array: over } : this.lowerArrayRef(s.expression, out);
-    const n = over !== undefined ? this.step(out, "length", [ref(over)], s.expression, "num", "n") : this.arrayLength(out, arr, s.expression);
+    const arr = over === undefined ? this.lowerArrayRef(s.expression, out) : undefined;
+    const n = arr === undefined ? this.step(out, "length", [ref(over!)], s.expression, "num", "n") : this.arrayLength(out, arr, s.expression);
     const hasExits = countJumps(s.statement, "break", s) > 0 || countJumps(s.statement, "continue", s) > 0 || countJumps(s.statement, "return", undefined) > 0;
     const counter = this.newVar("i", "num", "local");
     if (!hasExits) this.counters.add(counter);
     const bind = (body: Stmt[]) => {
-      if (over !== undefined) {
-        const shape = this.vars.get(over)!.shape;
+      if (arr === undefined) {
+        const shape = this.vars.get(over!)!.shape;
         if (!shape || shape.k !== "list") this.internal(s.expression);
-        const el = this.elementValue(over, ref(counter), [], shape.elem, body, s.initializer);
+        const el = this.elementValue(over!, ref(counter), [], shape.elem, body, s.initializer);
         if ("rec" in el) this.records.set(this.symbolOf(decl.name), el.rec);
         else this.env.set(this.symbolOf(decl.name), el.o);
         return;

@@ -206,7 +206,7 @@ class Planner {
         }
         continue;
       }
-      if ((this.cx.typeOf(u) === "arr" && !this.needsBinding(u)) || this.recompute.has(u) || this.st.home(u) !== this.st.home(v)) continue;
+      if (this.cx.typeOf(u) === "arr" || this.recompute.has(u) || this.st.home(u) !== this.st.home(v)) continue;
       const r = this.recomputable(u);
       if (r) this.acceptRecompute(u, r);
     }
