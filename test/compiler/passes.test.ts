@@ -150,6 +150,25 @@ export function f(x: number): number {
     expect(g.tape).toBeUndefined();
     expect(stmtsText(g.body).join("\n")).toContain("const e = Math.exp(x)");
   });
+
+  it("keeps a cheap value on the tape when recomputing it would keep two of its operands instead", () => {
+    // one in-place heat step: r's partial needs t = (left − 2c) + u[i+1]; left − 2c and u[i+1]
+    // are both lost by the next iteration, so t itself is kept (one number per iteration, not two)
+    const [f] = lowerText(`/** @differentiable */
+export function f(u: Float64Array, r: number): number {
+  let left = u[0];
+  for (let i = 1; i < u.length - 1; i++) {
+    const c = u[i];
+    u[i] = c + r * (left - 2 * c + u[i + 1]);
+    left = c;
+  }
+  return u[1];
+}`);
+    const act = analyzeActivity(f.body, f.wrt, [(f.result as { name: string }).name], f.vars);
+    const text = stmtsText(reverseMode(f, act, f.names.clone()).body).join("\n");
+    expect(text.match(/\bpush\b/g)).toHaveLength(1);
+    expect(text).toMatch(/push (t\d+)[\s\S]*const \1 = pop \1/);
+  });
 });
 
 describe("forward", () => {
@@ -213,6 +232,47 @@ describe("simplify", () => {
       "for i = 0; i < n; i += 1 {",
       "  const t = load x[i]",
       "  x[i] += t",
+      "}",
+    ]);
+  });
+
+  it("assigns an adjoint element zeroed and then added to, when nothing in between can touch it", () => {
+    const v = vars([["d_u", "arr", "adjoint"], ["d_a", "num", "adjoint"], ["d_b", "num", "adjoint"], ["j", "num", "local"], ["i2", "num", "temp"], ["x", "num", "param"]]);
+    const loop = (body: Stmt[]): Stmt => ({ kind: "for", counter: "i", start: num(0), end: num(10), cmp: "<", step: 1, body, loc: at });
+    const out = simplify(fn([
+      loop([
+        { kind: "op", target: "i2", op: "+", args: [ref("i"), num(1)], decl: "const", loc: at },
+        { kind: "assign", target: "d_a", op: "=", value: { kind: "index", array: "d_u", index: ref("i") }, decl: "const", loc: at },
+        { kind: "assign-elem", array: "d_u", index: ref("i"), op: "=", value: num(0), loc: at },
+        // another element: told apart (i + 1 ≠ i)
+        { kind: "assign-elem", array: "d_u", index: ref("i2"), op: "+=", value: apply("*", ref("d_a"), ref("x")), loc: at },
+        { kind: "assign-elem", array: "d_u", index: ref("i"), op: "+=", value: apply("Math.sin", ref("d_a")), loc: at },
+      ]),
+      loop([
+        { kind: "assign", target: "d_b", op: "=", value: { kind: "index", array: "d_u", index: ref("i") }, decl: "const", loc: at },
+        { kind: "assign-elem", array: "d_u", index: ref("i"), op: "=", value: num(0), loc: at },
+        // an element that may be d_u[i]: the zeroing must stay
+        { kind: "assign-elem", array: "d_u", index: ref("j"), op: "+=", value: ref("d_b"), loc: at },
+        { kind: "assign-elem", array: "d_u", index: ref("i"), op: "+=", value: ref("d_b"), loc: at },
+      ]),
+      loop([
+        { kind: "assign", target: "d_b", op: "=", value: { kind: "index", array: "d_u", index: ref("i") }, decl: "const", loc: at },
+        { kind: "assign-elem", array: "d_u", index: ref("i"), op: "=", value: num(0), loc: at },
+        { kind: "assign-elem", array: "d_u", index: ref("i"), op: "+=", value: ref("d_b"), loc: at },
+      ]),
+    ], ref("d_u"), v));
+    expect(stmtsText(out.body)).toEqual([
+      "for i = 0; i < 10; i += 1 {",
+      "  const i2 = +(i, 1)",
+      "  const d_a = d_u[i]",
+      "  d_u[i2] += *(d_a, x)",
+      "  d_u[i] = Math.sin(d_a)",
+      "}",
+      "for i = 0; i < 10; i += 1 {",
+      "  const d_b = d_u[i]",
+      "  d_u[i] = 0",
+      "  d_u[j] += d_b",
+      "  d_u[i] += d_b",
       "}",
     ]);
   });

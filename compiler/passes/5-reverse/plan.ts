@@ -230,7 +230,7 @@ class Planner {
     if (s.kind === "load" && this.stableAfter(s.array, s) && operandsAvailable(s)) return s;
     // lists are never written: what a get reads is there in the reverse sweep too
     if (s.kind === "get" && operandsAvailable(s)) return s;
-    if (s.kind === "op" && ruleFor(s.op)?.cheap && operandsAvailable(s)) return s;
+    if (s.kind === "op" && ruleFor(s.op)?.cheap && operandsAvailable(s) && this.keptOnlyFor(s, home, 3) < 2) return s;
     // a value copied into a variable of an enclosing block as that variable's last assignment in
     // this block: when the reverse block starts, the variable holds it again (`a = Math.max(a, x[i])`)
     const defOrder = this.st.order.get(s)!;
@@ -255,6 +255,29 @@ class Planner {
       }
     }
     return undefined;
+  }
+
+  /**
+   * How many operands of a cheap step in loop block `home` the reverse sweep would keep on the tape
+   * only to recompute it: values of the same block, not yet needed, that cannot be recomputed
+   * themselves (looked at `depth` steps deep). Recomputing `t = a + b` from two such values pushes
+   * two numbers per iteration where keeping `t` pushes one, so that step is kept instead.
+   */
+  private keptOnlyFor(s: LeafStmt, home: Block, depth: number): number {
+    let n = 0;
+    for (const u of usesOf(s)) {
+      if (!isVar(u)) continue;
+      const v = u.name;
+      const info = this.fn.vars.get(v);
+      if (!info || info.kind === "param" || this.st.counters.has(v) || this.needed.has(v) || this.recompute.has(v)) continue;
+      if (info.type === "arr" || info.type === "list" || this.st.isMutable(v) || this.st.home(v) !== home) continue;
+      const defs = this.st.defs(v);
+      const d = defs.length === 1 ? defs[0]!.stmt : undefined;
+      if (d && d.kind === "load" && this.stableAfter(d.array, d)) continue;
+      if (d && d.kind === "op" && ruleFor(d.op)?.cheap && depth > 0 && this.keptOnlyFor(d, home, depth - 1) === 0) continue;
+      n++;
+    }
+    return n;
   }
 
   /** An array or list defined by a get inside a loop: the reverse block must read it again. */

@@ -5,6 +5,10 @@
  * Out: the same function where, for derivative variables (adjoints and tangents) only:
  *  - `let d = 0; …; d += e` (first mention) becomes `let d = e` (the first contribution assigns);
  *  - `let` becomes `const` when never reassigned;
+ *  - an adjoint array element zeroed and then added to, with nothing else touching that element
+ *    in between, is assigned instead (`d[i] = 0; …; d[i] += e` becomes `d[i] = e`), and when what
+ *    is added back is the value just read from it, both statements go (`y[i] += …` leaves its
+ *    adjoint as it is);
  *  - constants and copies are propagated (`const d = 1` makes `d * t` print as `t`);
  *  - and for any declared variable: values never read are removed (an effect such as a tape pop
  *    stays as a statement), and regions left empty disappear.
@@ -30,6 +34,8 @@ export function simplify(fn: GenFunction): GenFunction {
     body = p.body;
     result = p.result;
     body = constify(body, derived, cx);
+    // once the rest has settled, so that copies are propagated into what is added back
+    if (!cx.changed) body = zeroThenAdd(body, derived, cx);
     if (!cx.changed) break;
   }
   return { ...fn, body, result };
@@ -288,4 +294,75 @@ function propagate(body: Stmt[], result: Expr, derived: Set<string>, cx: Round):
   };
   const newBody = go(body, true);
   return { body: newBody, result: newResult };
+}
+
+/**
+ * `d[i] = 0; …; d[i] += e` in one block, `d` an adjoint array and nothing in between touching
+ * `d[i]` (other elements of `d` may be written: indices `j` and `j ± c` are told apart), becomes
+ * `d[i] = e`. When `d[i]` was read into `v` just before the zeroing and `e` is `v`, both go.
+ */
+function zeroThenAdd(body: Stmt[], derived: Set<string>, cx: Round): Stmt[] {
+  const key = (e: Expr): string | undefined => (e.kind === "var" ? `v:${e.name}` : e.kind === "const" && typeof e.value === "number" ? `c:${e.value}` : undefined);
+  const go = (b: Stmt[]): Stmt[] => {
+    const out = b.map((s) => mapBlocks(s, go));
+    /** `t = x ± c` defined earlier in this block: t -> [x, ±c]. */
+    const offsets = new Map<string, [string, number]>();
+    /** Zeroed elements not touched since: array -> its index, statement position and the variable read from it. */
+    const pending = new Map<string, { index: Expr; at: number; loaded?: string }>();
+    const drop = new Set<number>();
+    const distinct = (a: Expr, c: Expr): boolean => {
+      if (a.kind === "const" && c.kind === "const") return a.value !== c.value;
+      if (a.kind !== "var" || c.kind !== "var") return false;
+      const oa = offsets.get(a.name), oc = offsets.get(c.name);
+      if (oa && oa[0] === c.name) return oa[1] !== 0;
+      if (oc && oc[0] === a.name) return oc[1] !== 0;
+      return !!oa && !!oc && oa[0] === oc[0] && oa[1] !== oc[1];
+    };
+    for (let j = 0; j < out.length; j++) {
+      const s = out[j];
+      // a candidate closing a pending zeroing
+      if (s.kind === "assign-elem" && s.op === "+=" && pending.has(s.array)) {
+        const p = pending.get(s.array)!;
+        if (key(p.index) === key(s.index) && !varsOf(s.value).has(s.array)) {
+          pending.delete(s.array);
+          drop.add(p.at);
+          if (p.loaded !== undefined && s.value.kind === "var" && s.value.name === p.loaded) drop.add(j);
+          else out[j] = { ...s, op: "=" };
+          cx.changed = true;
+          continue;
+        }
+      }
+      const written = writesOf(s, new Set());
+      const d = defOf(s);
+      if (d !== undefined) written.add(d);
+      for (const [t, [x]] of [...offsets]) if (written.has(t) || written.has(x)) offsets.delete(t);
+      if (pending.size > 0) {
+        for (const [a, p] of [...pending]) {
+          if (p.index.kind === "var" && written.has(p.index.name)) { pending.delete(a); continue; }
+          if (p.loaded !== undefined && written.has(p.loaded)) p.loaded = undefined;
+          if (!readsOf(s, new Set(), true).has(a) && !written.has(a)) continue;
+          // another element of the same array, told apart by its index
+          const other = s.kind === "assign-elem" && s.array === a && !varsOf(s.value).has(a) && distinct(s.index, p.index)
+            || s.kind === "assign" && s.value.kind === "index" && s.value.array === a && distinct(s.value.index, p.index);
+          if (!other) pending.delete(a);
+        }
+      }
+      if (s.kind === "assign" && s.decl === "const" && s.value.kind === "apply" && (s.value.op === "+" || s.value.op === "-")) {
+        const [x, c] = s.value.args;
+        if (x?.kind === "var" && c?.kind === "const" && typeof c.value === "number") offsets.set(s.target, [x.name, s.value.op === "+" ? c.value : -c.value]);
+      }
+      if (s.kind === "op" && (s.op === "+" || s.op === "-")) {
+        const [x, c] = s.args;
+        if (x?.kind === "var" && c?.kind === "const" && typeof c.value === "number") offsets.set(s.target, [x.name, s.op === "+" ? c.value : -c.value]);
+      }
+      if (s.kind === "assign-elem" && s.op === "=" && derived.has(s.array) && s.value.kind === "const" && s.value.value === 0 && key(s.index) !== undefined) {
+        const prev = out[j - 1];
+        const loaded = prev?.kind === "assign" && prev.op === "=" && prev.value.kind === "index" && prev.value.array === s.array && key(prev.value.index) === key(s.index) ? prev.target
+          : prev?.kind === "load" && prev.array === s.array && key(prev.index) === key(s.index) ? prev.target : undefined;
+        pending.set(s.array, { index: s.index, at: j, ...(loaded !== undefined ? { loaded } : {}) });
+      }
+    }
+    return drop.size === 0 ? out : out.filter((_, i) => !drop.has(i));
+  };
+  return go(body);
 }
