@@ -348,3 +348,31 @@ export function quantizedLossJvp(
   const dot_t7 = 2 * t6 * dot_t5;
   return { value: t7, tangent: dot_t7 };
 }
+
+// For adjoint's markers: grad(softplusLoss) has exactly the type of softplusLossGrad, and so on.
+declare global {
+  interface AdjointRegistry {
+    "softplusLoss:1yikeyg": {
+      fn: (w: number, x: number) => number;
+      grad: typeof softplusLossGrad;
+      jvp: typeof softplusLossJvp;
+      hvp: typeof softplusLossHvp;
+    };
+    "hypotenuse:0g8yp90": {
+      fn: (x: number, y: number) => number;
+      grad: typeof hypotenuseGrad;
+      hvp: typeof hypotenuseHvp;
+    };
+    "medianResidual:0sbovnn": {
+      fn: (w: number, xs: Float64Array, ys: Float64Array) => number;
+      grad: typeof medianResidualGrad;
+      jvp: typeof medianResidualJvp;
+    };
+    "quantizedLoss:1yikeyg": {
+      fn: (w: number, x: number) => number;
+      grad: typeof quantizedLossGrad;
+      jvp: typeof quantizedLossJvp;
+      hvp: typeof quantizedLossHvp;
+    };
+  }
+}
