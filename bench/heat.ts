@@ -8,8 +8,8 @@
  * - Memory: the tape's high-water mark of one call (the table's peak column) and, in full runs,
  *   the peak RSS of one call in a fresh process (bench/heat-rss.ts), beside a process that runs
  *   only the objective (Node's own baseline).
- * - Without `@checkpoint` the tape grows by 16 bytes per cell and step: at 100,000 steps it would
- *   hold 1.6 GB, so that size runs with `@checkpoint` only and the note gives the taped tape
+ * - Without `@checkpoint` the tape grows by 8 bytes per cell and step: at 100,000 steps it would
+ *   hold 0.8 GB, so that size runs with `@checkpoint` only and the note gives the taped tape
  *   extrapolated from the measured one at 10,000 steps (exact: the tape is linear in steps).
  */
 import path from "node:path";

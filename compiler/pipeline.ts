@@ -18,6 +18,7 @@ import { analyzeActivity } from "./passes/4-activity/index.ts";
 import { reverseMode } from "./passes/5-reverse/index.ts";
 import { jvpMode, hvpMode, hessianMode, jacobianMode } from "./passes/5-forward/modes.ts";
 import { simplify } from "./passes/6-simplify/index.ts";
+import { tapeWindows } from "./passes/6-simplify/tape-windows.ts";
 import { printModule } from "./passes/7-print/index.ts";
 import { printIR } from "./ir/print.ts";
 import { prologue } from "./ir/params.ts";
@@ -129,7 +130,7 @@ export function differentiate(ann: AnnotatedFunction, ir: IRFunction, options: C
   if (modes.has("hessian")) functions.push(hessianMode(ir, ir.names.clone()));
   // each generated function reads the leaves of its record parameters first (unused reads are dropped)
   const pro = prologue(ir);
-  return { functions: functions.map((f) => simplify(pro.length ? { ...f, body: [...pro, ...f.body] } : f)) };
+  return { functions: functions.map((f) => tapeWindows(simplify(pro.length ? { ...f, body: [...pro, ...f.body] } : f))) };
 }
 
 export function compileSourceFile(program: ts.Program, sf: ts.SourceFile, options: CompileOptions = {}): FileResult {

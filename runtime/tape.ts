@@ -51,6 +51,32 @@ export class Tape {
     return this.f[--this.fTop];
   }
 
+  /**
+   * A window for a loop that knows how many values it pushes: makes room for `n` more values and
+   * returns the buffer, which the loop writes from `topF()` on (`buffer[top++] = v`) before
+   * handing its top back with `setTopF`. No push in between.
+   */
+  reserveF(n: number): Float64Array {
+    const need = this.fTop + n;
+    if (need > this.fLimit) this.roomF(need);
+    return this.f;
+  }
+
+  /** The buffer a loop reads its popped values from (`buffer[--top]`, from `topF()` down). */
+  bufferF(): Float64Array {
+    return this.f;
+  }
+
+  /** The top of the value stack, where a window starts. */
+  topF(): number {
+    return this.fTop;
+  }
+
+  /** Ends a window: the top after its pushes (at most what `reserveF` made room for) or pops. */
+  setTopF(top: number): void {
+    this.fTop = top;
+  }
+
   pushI(v: number): void {
     if (this.iTop === this.iLimit) this.moreI();
     this.i[this.iTop++] = v;
@@ -128,6 +154,20 @@ export class Tape {
     if (this.fTop === this.f.length) this.f = grow(this.f, new Float64Array(this.f.length * 2));
     if (this.measuring) {
       this.fLimit = Math.min(this.f.length, this.fTop + checkpoint(this.f.length));
+      if (this.fLimit > this.fPeak) this.fPeak = this.fLimit;
+    } else {
+      this.fLimit = this.f.length;
+    }
+  }
+
+  /** The slow path of `reserveF`: room for `need` values in all, and the mark while measuring. */
+  private roomF(need: number): void {
+    let size = this.f.length;
+    while (size < need) size *= 2;
+    if (size !== this.f.length) this.f = grow(this.f, new Float64Array(size));
+    if (this.measuring) {
+      if (need > this.fPeak) this.fPeak = need;
+      this.fLimit = Math.min(this.f.length, need + checkpoint(this.f.length));
       if (this.fLimit > this.fPeak) this.fPeak = this.fLimit;
     } else {
       this.fLimit = this.f.length;

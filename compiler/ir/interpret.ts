@@ -153,7 +153,7 @@ export function evalExpr(e: Expr, get: (name: string) => Value): Value {
     }
     case "at":
       throw new RangeError("lists of objects are not traced: tables and pictures take functions of numbers and arrays");
-    case "invoke": case "pop": case "field": case "coalesce": case "new-array": case "tape-begin": case "record": case "lambda":
+    case "invoke": case "pop": case "tape-call": case "field": case "coalesce": case "new-array": case "tape-begin": case "record": case "lambda":
     case "text": case "template": case "host": case "construct": case "user":
       throw new Error(`internal: '${e.kind}' is not a value of lowered code`);
     default: return assertNever(e);

@@ -14,13 +14,14 @@ export function exprText(e: Expr): string {
     case "index": return `${e.array}[${exprText(e.index)}]`;
     case "call": return `call ${e.fn}(${e.args.map(exprText).join(", ")})`;
     case "invoke": return `invoke ${e.fn}(${e.args.map(exprText).join(", ")})`;
-    case "pop": return `pop${e.type === "num" ? "" : ` ${e.type}`}${e.key !== undefined ? ` ${e.key}` : ""}`;
+    case "pop": return `pop${e.type === "num" ? "" : ` ${e.type}`}${e.key !== undefined ? ` ${e.key}` : ""}${e.cursor ? ` via ${e.cursor.buffer}[--${e.cursor.top}]` : ""}`;
     case "field": return `${exprText(e.object)}${e.optional ? "?." : "."}${e.name}`;
     case "coalesce": return `${exprText(e.a)} ?? ${exprText(e.b)}`;
     case "new-array": return `alloc(${exprText(e.size)})`;
     case "view": return `${e.array}[${exprText(e.begin)}:${exprText(e.end)}]`;
     case "at": return `${e.list}[${exprText(e.index)}]${e.path.map((k) => `.${k}`).join("")}`;
     case "tape-begin": return "tape-begin";
+    case "tape-call": return `tape.${e.method}(${e.args.map(exprText).join(", ")})`;
     case "record": return `{ ${e.fields.map(([k, x]) => `${k}: ${exprText(x)}`).join(", ")} }`;
     case "lambda": return `(${e.params.join(", ")}) => ${exprText(e.body)}`;
     case "text": return JSON.stringify(e.value);

@@ -62,6 +62,19 @@ export type Operand = VarRef | Const;
 export type TapeType = "num" | "int" | "bool";
 
 /**
+ * The locals through which an innermost loop reads or writes the tape's values directly: the
+ * buffer (a `Float64Array`) and the loop's own top. Pushes write `buffer[top++]`, pops read
+ * `buffer[--top]`; the tape's top is read before the loop and set after it.
+ */
+export interface TapeCursor {
+  buffer: string;
+  top: string;
+}
+
+/** The tape's window methods (runtime/tape.ts). */
+export type TapeMethod = "reserveF" | "bufferF" | "topF" | "setTopF";
+
+/**
  * Expressions of derivative code. `apply` is a rule-table primitive (scalar), `call` a runtime
  * routine (BLAS, `zeros`, …), `invoke` another generated function of the module.
  */
@@ -73,8 +86,13 @@ export type Expr =
   | { kind: "index"; array: string; index: Expr }
   | { kind: "call"; fn: string; args: Expr[] }
   | { kind: "invoke"; fn: string; args: Expr[] }
-  /** A value from the tape; `key` pairs it with the push that stored it. */
-  | { kind: "pop"; type: TapeType; key?: string }
+  /**
+   * A value from the tape; `key` pairs it with the push that stored it. With `cursor`, read from
+   * a window of the tape's buffer below a local top (`buffer[--top]`, see TapeCursor).
+   */
+  | { kind: "pop"; type: TapeType; key?: string; cursor?: TapeCursor }
+  /** A call of one of the tape's window methods (`tape.reserveF(n)`, `tape.topF()`, …; see TapeCursor). */
+  | { kind: "tape-call"; method: TapeMethod; args: Expr[] }
   /** `object.name`, or `object?.name`. */
   | { kind: "field"; object: Expr; name: string; optional?: boolean }
   | { kind: "coalesce"; a: Expr; b: Expr }
@@ -291,6 +309,8 @@ export interface PushStmt extends StepBase {
   type: TapeType;
   value: Expr;
   key?: string;
+  /** Written through a loop's window of the tape (see TapeCursor). */
+  cursor?: TapeCursor;
 }
 
 /** Evaluates an expression for its effect only (a tape pop whose value is not needed, `console.log(…)`). */

@@ -70,7 +70,7 @@ export function usesOf(s: Stmt): Expr[] {
     case "assign": return s.op === "=" ? [s.value] : [ref(s.target), s.value];
     case "assign-elem": return [ref(s.array), s.index, s.value];
     case "assign-at": return [ref(s.list), s.index, s.value];
-    case "push": return [s.value];
+    case "push": return s.cursor ? [s.value, ref(s.cursor.buffer), ref(s.cursor.top)] : [s.value];
     case "effect": case "throw": return [s.value];
     default: return assertNever(s);
   }
@@ -80,8 +80,9 @@ export function usesOf(s: Stmt): Expr[] {
 export function varsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
   switch (e.kind) {
     case "var": out.add(e.name); break;
-    case "const": case "pop": case "tape-begin": break;
-    case "apply": case "call": case "invoke": for (const a of e.args) varsOf(a, out); break;
+    case "const": case "tape-begin": break;
+    case "pop": if (e.cursor) out.add(e.cursor.buffer).add(e.cursor.top); break;
+    case "apply": case "call": case "invoke": case "tape-call": for (const a of e.args) varsOf(a, out); break;
     case "select": varsOf(e.cond, out); varsOf(e.then, out); varsOf(e.else, out); break;
     case "index": out.add(e.array); varsOf(e.index, out); break;
     case "at": out.add(e.list); varsOf(e.index, out); break;
@@ -103,7 +104,7 @@ export function varsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
 export function hasEffect(e: Expr): boolean {
   switch (e.kind) {
     case "var": case "const": return false;
-    case "pop": case "tape-begin": case "call": case "invoke": case "new-array": return true;
+    case "pop": case "tape-begin": case "tape-call": case "call": case "invoke": case "new-array": return true;
     case "apply": return e.args.some(hasEffect);
     case "select": return hasEffect(e.cond) || hasEffect(e.then) || hasEffect(e.else);
     case "index": case "at": return hasEffect(e.index);
@@ -153,7 +154,7 @@ export function substituteVars(e: Expr, f: (name: string) => Expr | undefined, r
     case "var": return f(e.name) ?? e;
     case "const": case "pop": case "tape-begin": return e;
     case "apply": return rebuild({ ...e, args: e.args.map(go) });
-    case "call": case "invoke": return { ...e, args: e.args.map(go) };
+    case "call": case "invoke": case "tape-call": return { ...e, args: e.args.map(go) };
     case "select": return rebuild({ ...e, cond: go(e.cond), then: go(e.then), else: go(e.else) });
     case "index": {
       const to = f(e.array);

@@ -32,6 +32,8 @@ export function misfitGrad(
   };
 } {
   const tape = misfitTape.begin();
+  let tapeValues = tape.bufferF();
+  let tapeTop = 0;
   const n = u0.length;
   const t2 = u0.length;
   const u = new Float64Array(t2);
@@ -44,9 +46,12 @@ export function misfitGrad(
   let step_1 = 0;
   for (let t = 0; t < steps; t++) {
     if (step_1 === snapshot) {
+      tapeValues = tape.reserveF(tripCount(0, u.length, 1, "<"));
+      tapeTop = tape.topF();
       for (let j = 0; j < u.length; j++) {
-        tape.pushF(u[j]!);
+        tapeValues[tapeTop++] = u[j]!;
       }
+      tape.setTopF(tapeTop);
       snapshot = nextSnapshot(schedule, step_1);
     }
     step_1 += 1;
@@ -88,15 +93,20 @@ export function misfitGrad(
   const schedule_1 = checkpointSchedule("sqrt", tripCount(0, steps, 1, "<"), 0);
   while (nextAction(schedule_1)) {
     if (schedule_1.action === "restore") {
+      tapeValues = tape.bufferF();
+      tapeTop = tape.topF();
       for (let j_1 = u.length - 1; j_1 >= 0; j_1--) {
-        u[j_1] = tape.popF();
+        u[j_1] = tapeValues[--tapeTop]!;
       }
+      tape.setTopF(tapeTop);
     } else {
       const from_1 = schedule_1.from;
       const to = schedule_1.to;
       for (let t = from_1; t < to; t++) {
         let left = u[0]!;
         const t5 = n - 1;
+        tapeValues = tape.reserveF(tripCount(1, t5, 1, "<"));
+        tapeTop = tape.topF();
         for (let i = 1; i < t5; i++) {
           const c = u[i]!;
           const t7 = 2 * c;
@@ -108,14 +118,17 @@ export function misfitGrad(
           const t13 = c + t12;
           u[i] = t13;
           left = c;
-          tape.pushF(t11);
+          tapeValues[tapeTop++] = t11;
         }
+        tape.setTopF(tapeTop);
       }
       for (let t = to - 1; t >= from_1; t--) {
         const t5 = n - 1;
         let d_left = 0;
+        tapeValues = tape.bufferF();
+        tapeTop = tape.topF();
         for (let i = t5 - 1; i >= 1; i--) {
-          const t11 = tape.popF();
+          const t11 = tapeValues[--tapeTop]!;
           const t9 = i + 1;
           // line 16: left = c;
           let d_c = d_left;
@@ -132,6 +145,7 @@ export function misfitGrad(
           // line 14: const c = u[i];
           d_u[i] = d_c;
         }
+        tape.setTopF(tapeTop);
         // line 12: let left = u[0];
         d_u[0]! += d_left;
       }
@@ -166,6 +180,8 @@ export function misfitTapedGrad(
   };
 } {
   const tape = misfitTapedTape.begin();
+  let tapeValues = tape.bufferF();
+  let tapeTop = 0;
   const n = u0.length;
   const t2 = u0.length;
   const u = new Float64Array(t2);
@@ -176,6 +192,8 @@ export function misfitTapedGrad(
   for (let t = 0; t < steps; t++) {
     let left = u[0]!;
     const t5 = n - 1;
+    tapeValues = tape.reserveF(tripCount(1, t5, 1, "<"));
+    tapeTop = tape.topF();
     for (let i = 1; i < t5; i++) {
       const c = u[i]!;
       const t7 = 2 * c;
@@ -187,8 +205,9 @@ export function misfitTapedGrad(
       const t13 = c + t12;
       u[i] = t13;
       left = c;
-      tape.pushF(t11);
+      tapeValues[tapeTop++] = t11;
     }
+    tape.setTopF(tapeTop);
   }
   let s = 0;
   for (let i_1 = 0; i_1 < n; i_1++) {
@@ -213,8 +232,10 @@ export function misfitTapedGrad(
   for (let t = Math.ceil(steps) - 1; t >= 0; t--) {
     const t5 = n - 1;
     let d_left = 0;
+    tapeValues = tape.bufferF();
+    tapeTop = tape.topF();
     for (let i = t5 - 1; i >= 1; i--) {
-      const t11 = tape.popF();
+      const t11 = tapeValues[--tapeTop]!;
       const t9 = i + 1;
       // line 16: left = c;
       let d_c = d_left;
@@ -231,6 +252,7 @@ export function misfitTapedGrad(
       // line 14: const c = u[i];
       d_u[i] = d_c;
     }
+    tape.setTopF(tapeTop);
     // line 12: let left = u[0];
     d_u[0]! += d_left;
   }

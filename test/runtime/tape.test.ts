@@ -74,3 +74,49 @@ describe("Tape.measure (high-water mark)", () => {
     expect(t.capacityBytes).toBe(8 * 2 ** 20 + 4 * 256);
   });
 });
+
+describe("tape windows (a loop's own cursor into the buffer)", () => {
+  /** What a generated pushing loop does: room for all its values, then `buf[top++] = v`. */
+  function pushWindow(t: Tape, values: number[]) {
+    const buf = t.reserveF(values.length);
+    let top = t.topF();
+    for (const v of values) buf[top++] = v;
+    t.setTopF(top);
+  }
+  /** What a generated popping loop does: `buf[--top]`, then the top handed back. */
+  function popWindow(t: Tape, n: number): number[] {
+    const buf = t.bufferF();
+    let top = t.topF();
+    const out: number[] = [];
+    for (let k = 0; k < n; k++) out.push(buf[--top]!);
+    t.setTopF(top);
+    return out;
+  }
+
+  it("keeps the stack order with pushes and pops around it, growing past the buffer", () => {
+    const t = new Tape().begin();
+    t.pushF(-1);
+    const values = Array.from({ length: 5000 }, (_, k) => k * 0.5);
+    pushWindow(t, values); // 5001 values: the 1024-value buffer grows to 8192
+    t.pushF(-2);
+    expect(t.size.f).toBe(5002);
+    expect(t.capacityBytes).toBe(8192 * 8 + 256 * 4);
+    expect(t.popF()).toBe(-2);
+    expect(popWindow(t, 5000)).toEqual(values.reverse());
+    expect(t.popF()).toBe(-1);
+    expect(t.size.f).toBe(0);
+  });
+
+  it("is counted by Tape.measure, and pushes after a window still take the slow path when due", () => {
+    const t = new Tape().begin();
+    const { peakBytes } = Tape.measure(() => {
+      pushWindow(t, Array.from({ length: 3000 }, (_, k) => k));
+      for (let k = 0; k < 2000; k++) t.pushF(k); // past the window's mark, and past the buffer
+      popWindow(t, 5000);
+      pushWindow(t, [1, 2, 3]);
+    });
+    expectPeak(peakBytes, 8 * 5000, t.capacityBytes);
+    expect(t.size.f).toBe(3);
+    expect(popWindow(t, 3)).toEqual([3, 2, 1]);
+  });
+});

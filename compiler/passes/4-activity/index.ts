@@ -37,7 +37,7 @@ const tapeKey = (key: string) => `\u0000tape:${key}`;
 export function flowsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
   switch (e.kind) {
     case "var": out.add(e.name); break;
-    case "const": case "tape-begin": case "new-array": case "field": case "invoke": case "record": case "lambda":
+    case "const": case "tape-begin": case "tape-call": case "new-array": case "field": case "invoke": case "record": case "lambda":
     case "text": case "template": case "host": case "construct": case "user":
       break;
     case "apply": if (differentiable(e.op)) for (const a of e.args) flowsOf(a, out); break;

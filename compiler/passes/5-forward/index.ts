@@ -62,7 +62,7 @@ export class Tangents {
     switch (e.kind) {
       case "var":
         return this.isActive(e.name) ? ref(this.of(e.name)) : num(0);
-      case "const": case "pop": case "field": case "coalesce": case "new-array": case "tape-begin":
+      case "const": case "pop": case "field": case "coalesce": case "new-array": case "tape-begin": case "tape-call":
       case "invoke": case "record": case "lambda": case "text": case "template": case "host": case "construct":
         return num(0);
       case "user":

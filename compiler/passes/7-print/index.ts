@@ -122,7 +122,10 @@ class FunctionPrinter {
       case "index": return { k: "index", arr: r(e.array), index: this.expr(e.index), assert: true };
       case "call": this.imports.add(e.fn); return call(e.fn, ...e.args.map((a) => this.expr(a)));
       case "invoke": return call(e.fn, ...e.args.map((a) => this.expr(a)));
-      case "pop": return call(`${this.tape()}.pop${TAPE_SUFFIX[e.type]}`);
+      case "pop":
+        if (e.cursor) return { k: "index", arr: r(e.cursor.buffer), index: { k: "inc", name: e.cursor.top, op: "--", prefix: true }, assert: true };
+        return call(`${this.tape()}.pop${TAPE_SUFFIX[e.type]}`);
+      case "tape-call": return call(`${this.tape()}.${e.method}`, ...e.args.map((a) => this.expr(a)));
       case "field": return { k: "member", obj: this.expr(e.object), prop: e.name, ...(e.optional ? { optional: true } : {}) };
       case "coalesce": return { k: "bin", op: "??", a: this.expr(e.a), b: this.expr(e.b) };
       case "new-array": return { k: "new", ctor: "Float64Array", args: [this.expr(e.size)] };
@@ -245,6 +248,7 @@ class FunctionPrinter {
       case "assign-at":
         return [{ k: "assign", target: this.at(s.list, s.index, s.path), op: s.op, value: this.expr(s.value) }];
       case "push":
+        if (s.cursor) return [{ k: "assign", target: { k: "index", arr: r(s.cursor.buffer), index: { k: "inc", name: s.cursor.top, op: "++" } }, op: "=", value: this.expr(s.value) }];
         return [{ k: "expr", e: call(`${this.tape()}.push${TAPE_SUFFIX[s.type]}`, this.expr(s.value)) }];
       case "effect":
         return [{ k: "expr", e: this.expr(s.value) }];

@@ -13,7 +13,8 @@ export type Expr =
   /** `arr[index]`, with `!` when reading an element (generated code is checked with noUncheckedIndexedAccess). */
   | { k: "index"; arr: Expr; index: Expr; assert?: boolean }
   | { k: "member"; obj: Expr; prop: string; optional?: boolean }
-  | { k: "inc"; name: string; op: "++" | "--" }
+  /** `name++` (or `++name` with `prefix`) */
+  | { k: "inc"; name: string; op: "++" | "--"; prefix?: boolean }
   | { k: "arrow"; params: string[]; body: Expr }
   | { k: "cond"; c: Expr; a: Expr; b: Expr }
   | { k: "new"; ctor: string; args: Expr[] }

@@ -190,7 +190,7 @@ function precedence(e: Expr): number {
     case "arrow": return 0;
     case "un": return UNARY;
     case "num": return e.text === undefined && (e.v < 0 || Object.is(e.v, -0)) ? UNARY : PRIMARY;
-    case "inc": return POSTFIX;
+    case "inc": return e.prefix ? UNARY : POSTFIX;
     default: return PRIMARY;
   }
 }
@@ -241,7 +241,7 @@ function expr(e: Expr, _ctx: number): string {
     case "cond": return `${wrap(e.c, precedence(e.c) <= 1)} ? ${wrap(e.a, precedence(e.a) < 1)} : ${wrap(e.b, precedence(e.b) < 1)}`;
     case "object": return e.props.length === 0 ? "{}" : `{ ${e.props.map(([k, v]) => (v.k === "ref" && v.name === k ? k : `${k}: ${expr(v, 0)}`)).join(", ")} }`;
     case "arrow": return `(${e.params.join(", ")}) => ${wrap(e.body, e.body.k === "object")}`;
-    case "inc": return `${e.name}${e.op}`;
+    case "inc": return e.prefix ? `${e.op}${e.name}` : `${e.name}${e.op}`;
     case "str": return JSON.stringify(e.v);
     case "template": return `\`${e.parts.map((p, i) => p.replace(/[`\\$]/g, (c) => `\\${c}`) + (i < e.values.length ? `\${${expr(e.values[i]!, 0)}}` : "")).join("")}\``;
   }

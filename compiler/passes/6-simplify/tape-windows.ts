@@ -1,0 +1,161 @@
+/**
+ * Tape windows: innermost loops read and write the tape's buffer through local variables.
+ *
+ * In:  a simplified GenFunction.
+ * Out: the same function where each counted loop whose body is straight-line code that only
+ *      pushes values (or only pops them) reads the tape's buffer and top into two locals before
+ *      the loop, writes `buffer[top++] = v` (reads `buffer[--top]`) inside it, and hands the top
+ *      back after it. A pushing loop first makes room for all its values (its trip count times
+ *      the pushes per trip), so the body needs no capacity check.
+ * Holds: the tape holds the same values in the same order, so every computed value is unchanged;
+ *      nothing else touches the tape while a window is open (no nested region, no call that may
+ *      use a tape); loops that mix pushes and pops, or push in branches, keep the method calls.
+ */
+import { type Expr, type ForStmt, type GenFunction, type Stmt, type TapeCursor, assertNever, num, ref } from "../../ir/types.ts";
+import { childBlocks, defOf, hasEffect, mapBlocks, mapExprs, usesOf, varsOf, walk } from "../../ir/walk.ts";
+import { mul } from "../../ir/expr.ts";
+
+export function tapeWindows(fn: GenFunction): GenFunction {
+  if (!fn.tape) return fn;
+  const taken = new Set<string>(fn.vars.keys());
+  walk(fn.body, (s) => {
+    const d = defOf(s);
+    if (d !== undefined) taken.add(d);
+    if (s.kind === "for") taken.add(s.counter);
+    for (const e of usesOf(s)) varsOf(e, taken);
+  });
+  const fresh = (base: string): string => {
+    let name = base;
+    for (let k = 1; taken.has(name); k++) name = `${base}_${k}`;
+    taken.add(name);
+    return name;
+  };
+  let cursor: TapeCursor | undefined;
+  const cursorFor = (): TapeCursor => (cursor ??= { buffer: fresh("tapeValues"), top: fresh("tapeTop") });
+
+  const go = (b: Stmt[]): Stmt[] => {
+    const out: Stmt[] = [];
+    for (const s of b) {
+      const w = s.kind === "for" ? windowOf(s) : undefined;
+      if (!w || s.kind !== "for") {
+        out.push(mapBlocks(s, go));
+        continue;
+      }
+      const c = cursorFor();
+      const loc = s.loc;
+      const open: Expr = w === "push"
+        ? { kind: "tape-call", method: "reserveF", args: [mul(num(countPushes(s.body)), { kind: "call", fn: "tripCount", args: [s.start, s.end, num(s.step), { kind: "text", value: s.cmp }] })] }
+        : { kind: "tape-call", method: "bufferF", args: [] };
+      out.push({ kind: "assign", target: c.buffer, op: "=", value: open, loc });
+      out.push({ kind: "assign", target: c.top, op: "=", value: { kind: "tape-call", method: "topF", args: [] }, loc });
+      out.push({ ...s, body: s.body.map((x) => throughCursor(x, c)) });
+      out.push({ kind: "effect", value: { kind: "tape-call", method: "setTopF", args: [ref(c.top)] }, loc });
+    }
+    return out;
+  };
+  const body = go(fn.body);
+  if (!cursor) return fn;
+  const c: TapeCursor = cursor;
+  // declared right after the tape is begun
+  const begin = body.findIndex((s) => s.kind === "assign" && s.target === fn.tape!.local);
+  const decls: Stmt[] = [
+    { kind: "assign", target: c.buffer, op: "=", value: { kind: "tape-call", method: "bufferF", args: [] }, decl: "let", loc: fn.body[0]?.loc ?? body[0]!.loc },
+    { kind: "assign", target: c.top, op: "=", value: num(0), decl: "let", loc: fn.body[0]?.loc ?? body[0]!.loc },
+  ];
+  body.splice(begin + 1, 0, ...decls);
+  const vars = new Map(fn.vars);
+  vars.set(c.buffer, { name: c.buffer, type: "arr", kind: "temp" });
+  vars.set(c.top, { name: c.top, type: "num", kind: "temp" });
+  return { ...fn, body, vars };
+}
+
+/** Whether a counted loop opens a window: for its pushes, for its pops, or not at all. */
+function windowOf(s: ForStmt): "push" | "pop" | undefined {
+  let pushes = 0;
+  let pops = 0;
+  for (const x of s.body) {
+    if (childBlocks(x).length > 0 || x.kind === "custom") return undefined;
+    if (x.kind === "push") {
+      if (x.cursor) return undefined;
+      if (x.type === "num") pushes++;
+    }
+    for (const e of usesOf(x)) {
+      if (mayUseTape(e)) return undefined;
+      pops += countPops(e);
+    }
+  }
+  if (pushes > 0 && pops === 0) {
+    // the trip count is taken before the loop: its bounds must not change inside it
+    if (hasEffect(s.start) || hasEffect(s.end)) return undefined;
+    const bounds = new Set<string>();
+    varsOf(s.start, bounds);
+    varsOf(s.end, bounds);
+    for (const x of s.body) {
+      const d = defOf(x);
+      if (d !== undefined && bounds.has(d)) return undefined;
+    }
+    return "push";
+  }
+  if (pops > 0 && pushes === 0) return "pop";
+  return undefined;
+}
+
+function countPushes(b: Stmt[]): number {
+  return b.filter((x) => x.kind === "push" && x.type === "num").length;
+}
+
+/** Numbers popped by an expression. */
+function countPops(e: Expr): number {
+  let n = 0;
+  visit(e, (x) => { if (x.kind === "pop" && x.type === "num") n++; });
+  return n;
+}
+
+/** Calls that may push or pop this function's tape themselves (another generated function, a user's). */
+function mayUseTape(e: Expr): boolean {
+  let found = false;
+  visit(e, (x) => { if (x.kind === "invoke" || x.kind === "user" || x.kind === "tape-call" || (x.kind === "pop" && x.cursor)) found = true; });
+  return found;
+}
+
+function visit(e: Expr, f: (e: Expr) => void): void {
+  f(e);
+  switch (e.kind) {
+    case "var": case "const": case "pop": case "tape-begin": case "text": return;
+    case "apply": case "call": case "invoke": case "tape-call": case "host": case "construct": case "user": e.args.forEach((a) => visit(a, f)); return;
+    case "select": visit(e.cond, f); visit(e.then, f); visit(e.else, f); return;
+    case "index": case "at": visit(e.index, f); return;
+    case "view": visit(e.begin, f); visit(e.end, f); return;
+    case "field": visit(e.object, f); return;
+    case "coalesce": visit(e.a, f); visit(e.b, f); return;
+    case "new-array": visit(e.size, f); return;
+    case "record": e.fields.forEach(([, x]) => visit(x, f)); return;
+    case "lambda": visit(e.body, f); return;
+    case "template": e.values.forEach((x) => visit(x, f)); return;
+    default: return assertNever(e);
+  }
+}
+
+/** A statement of a window's loop, its number pushes and pops going through the cursor. */
+function throughCursor(s: Stmt, c: TapeCursor): Stmt {
+  const t = s.kind === "push" && s.type === "num" ? { ...s, cursor: c } : s;
+  return mapExprs(t, (e) => viaCursor(e, c));
+}
+
+function viaCursor(e: Expr, c: TapeCursor): Expr {
+  switch (e.kind) {
+    case "pop": return e.type === "num" ? { ...e, cursor: c } : e;
+    case "var": case "const": case "tape-begin": case "text": return e;
+    case "apply": case "call": case "invoke": case "tape-call": case "host": case "construct": case "user": return { ...e, args: e.args.map((a) => viaCursor(a, c)) };
+    case "select": return { ...e, cond: viaCursor(e.cond, c), then: viaCursor(e.then, c), else: viaCursor(e.else, c) };
+    case "index": case "at": return { ...e, index: viaCursor(e.index, c) };
+    case "view": return { ...e, begin: viaCursor(e.begin, c), end: viaCursor(e.end, c) };
+    case "field": return { ...e, object: viaCursor(e.object, c) };
+    case "coalesce": return { ...e, a: viaCursor(e.a, c), b: viaCursor(e.b, c) };
+    case "new-array": return { ...e, size: viaCursor(e.size, c) };
+    case "record": return { ...e, fields: e.fields.map(([k, x]) => [k, viaCursor(x, c)] as [string, Expr]) };
+    case "lambda": return { ...e, body: viaCursor(e.body, c) };
+    case "template": return { ...e, values: e.values.map((x) => viaCursor(x, c)) };
+    default: return assertNever(e);
+  }
+}
