@@ -20,6 +20,7 @@ import { customAdjoint } from "./custom.ts";
 export class ReverseContext {
   readonly st: Structure;
   private adj = new Map<string, string>();
+  private primalOfAdj = new Map<string, string>();
   /** Variables of the generated function: the primal's, then adjoints, saves and counters. */
   readonly vars: Map<string, VarInfo>;
   /** Run pullbacks' bodies instead of calling them, for forward mode to differentiate (Hvp). */
@@ -44,10 +45,16 @@ export class ReverseContext {
     if (!a) {
       a = this.names.fresh(adjointName(v));
       this.adj.set(v, a);
+      this.primalOfAdj.set(a, v);
       const shape = this.vars.get(v)!.shape;
       this.vars.set(a, { name: a, type: this.typeOf(v), kind: "adjoint", ...(shape ? { shape } : {}) });
     }
     return a;
+  }
+
+  /** The variable whose adjoint `a` is (of those made so far). */
+  primalOf(a: string): string | undefined {
+    return this.primalOfAdj.get(a);
   }
 
   /** A new variable of the generated function. */

@@ -16,6 +16,7 @@ import type { Block } from "../../ir/structure.ts";
 import type { ReverseContext } from "./adjoints.ts";
 import { type Plan, isIntegral } from "./plan.ts";
 import { Checkpoints, isCheckpointed } from "./checkpoint.ts";
+import { PerIterationLoops } from "./per-iteration.ts";
 
 export const zeroOf = (t: Type): Expr => (t === "bool" ? bool(false) : num(0));
 const tapeType = (t: Type): TapeType => (t === "bool" ? "bool" : "num");
@@ -35,8 +36,12 @@ export class Sweeps {
   /** Checkpointed loops (their own sweeps, checkpoint.ts). */
   private checkpoints: Checkpoints;
 
+  /** Loops whose iterations meet only through a sum, reversed one iteration at a time (per-iteration.ts). */
+  private perIteration: PerIterationLoops;
+
   constructor(private cx: ReverseContext, private plan: Plan, readonly trips: Map<LoopStmt, string> = new Map()) {
     this.checkpoints = new Checkpoints(cx, plan, this, [...plan.live].some(isCheckpointed) ? new Sweeps(cx, emptyPlan()) : this);
+    this.perIteration = new PerIterationLoops(cx, plan);
     const st = cx.st;
     for (const [v] of cx.fn.vars) {
       if (!st.occurrences.has(v)) continue;
@@ -92,7 +97,8 @@ export class Sweeps {
 
   // ------------------------------------------------------------------ forward sweep
 
-  forward(b: Block, hoisted: Set<string>): Stmt[] {
+  /** `keep: false`: the block's kept values are not pushed (its reverse follows it in place, see reverse). */
+  forward(b: Block, hoisted: Set<string>, keep = true): Stmt[] {
     const { st, fn } = this.cx;
     const out: Stmt[] = [];
     // variables whose home is this block but which are not declared by their first step
@@ -119,6 +125,7 @@ export class Sweeps {
           break;
         case "for":
           if (this.checkpoints.handles(s)) out.push(...this.checkpoints.forward(s, b !== st.root && st.blocks.get(b)!.inLoop, b === st.root));
+          else if (this.perIteration.handles(s)) out.push(...this.perIteration.forward(s, this.forward(s.body, hoisted, false), this.reverse(s.body, true)));
           else out.push({ ...s, body: this.forward(s.body, hoisted) });
           break;
         case "loop": {
@@ -147,7 +154,7 @@ export class Sweeps {
           assertNever(s);
       }
     }
-    for (const v of this.plan.kept.get(b) ?? []) out.push(this.push(v, b[b.length - 1] ?? ({ loc: fn.loc } as Stmt)));
+    if (keep) for (const v of this.plan.kept.get(b) ?? []) out.push(this.push(v, b[b.length - 1] ?? ({ loc: fn.loc } as Stmt)));
     return out;
   }
 
@@ -173,18 +180,22 @@ export class Sweeps {
     return { kind: "for", counter: s.counter, start: last, end: start, cmp: up ? ">=" : "<=", step: -s.step, body, loc: s.loc };
   }
 
-  reverse(b: Block): Stmt[] {
+  /**
+   * `inPlace`: the block's reverse follows its forward sweep in the same scope (a loop reversed
+   * per iteration), where its kept and recomputed values are still held by their variables.
+   */
+  reverse(b: Block, inPlace = false): Stmt[] {
     const { st, fn, cx } = { st: this.cx.st, fn: this.cx.fn, cx: this.cx };
     const out: Stmt[] = [];
     const isRoot = b === st.root;
     // values kept for this block
-    const kept = this.plan.kept.get(b) ?? [];
+    const kept = inPlace ? [] : this.plan.kept.get(b) ?? [];
     for (let i = kept.length - 1; i >= 0; i--) {
       const v = kept[i];
       const mutable = st.isMutable(v) || this.isRestored(v);
       out.push({ kind: "assign", target: v, op: "=", value: this.pop(v), decl: mutable ? "let" : "const", loc: fn.loc });
     }
-    for (const def of this.recomputedIn(b)) out.push({ ...def, decl: "const" } as LeafStmt);
+    if (!inPlace) for (const def of this.recomputedIn(b)) out.push({ ...def, decl: "const" } as LeafStmt);
     out.push(...this.checkpoints.declarations(b));
     // adjoints of variables living here
     for (const v of isRoot ? this.rootAndParams() : this.byHome.get(b) ?? []) {
@@ -230,6 +241,10 @@ export class Sweeps {
           if (!this.plan.live.has(s)) break;
           if (this.checkpoints.handles(s)) {
             out.push(...this.checkpoints.reverse(s, b !== st.root && st.blocks.get(b)!.inLoop));
+            break;
+          }
+          if (this.perIteration.handles(s)) {
+            out.push(...this.perIteration.reverse(s));
             break;
           }
           const body = this.reverse(s.body);
