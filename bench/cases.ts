@@ -390,10 +390,13 @@ export function baCases(mods: Mods, quick: boolean): Case[] {
       }
       return residuals;
     };
+    // the generated Jacobian writes each observation's block into a caller's buffer: no allocation per call
+    const block = new Float64Array(30);
     const jacobianAll = () => {
       for (let i = 0; i < nObs; i++) {
         load(i);
-        J.set(gen.reprojErrorJacobian(cam, X, B.w[i], B.feats[2 * i], B.feats[2 * i + 1], err).jacobian, 30 * i);
+        gen.reprojErrorJacobian(cam, X, B.w[i], B.feats[2 * i], B.feats[2 * i + 1], err, block);
+        J.set(block, 30 * i);
       }
       return J;
     };

@@ -23,7 +23,7 @@ export const MODE_SUFFIX = {
 export const RESERVED_NAMES: readonly string[] = [
   "Math", "Float64Array", "Int32Array", "Number", "Boolean", "undefined", "NaN", "Infinity", "Object", "Array", "RangeError", "TypeError", "Error", "console",
   // runtime helpers generated code calls by name
-  "zeros", "zerosArray", "copyOf", "clampIndex", "seedCotangent", "jacobian", "hessianFromHvp", "Tape", "zerosLike", "completeLike", "layoutOf",
+  "zeros", "zerosArray", "copyOf", "clampIndex", "seedCotangent", "jacobian", "matrixOut", "hessianFromHvp", "Tape", "zerosLike", "completeLike", "layoutOf",
   "accumulate", "innerProduct",
   // checkpointed loops
   "checkpointSchedule", "nextSnapshot", "nextAction", "tripCount", "saveArray", "restoreArray",
@@ -103,6 +103,10 @@ export class Names {
 
 export const adjointName = (v: string) => `d_${v}`;
 export const tangentName = (v: string) => `dot_${v}`;
+/** Lane k of a derivative variable carried for several seeds at once (vector mode): `d_x$0`. */
+export const laneName = (v: string, lane: number) => `${v}$${lane}`;
+/** Element i of a derivative array held in scalar variables (vector mode): `d_cam_3`. */
+export const elementName = (a: string, i: number) => `${a}_${i}`;
 export const generatedFunctionName = (f: string, mode: Mode) => `${f}${MODE_SUFFIX[mode]}`;
 export const gradFunctionName = (f: string) => generatedFunctionName(f, "grad");
 export const jvpFunctionName = (f: string) => generatedFunctionName(f, "jvp");

@@ -22,7 +22,7 @@ export function layoutOf(v: unknown): Layout {
   const l = of(v);
   return typeof l === "number" ? { value: l } : l;
 }
-type Field = number | Float64Array | Dir;
+type Field = number | Float64Array | number[] | Dir;
 interface Dir {
   [field: string]: Field;
 }
@@ -138,8 +138,7 @@ export function jacobian(
   const ins = slotsOf(inLayout), outs = slotsOf(outLayout);
   const cols = width(ins);
   const rows = width(outs);
-  if (out && out.length < rows * cols) throw new RangeError(`jacobian: out holds ${out.length} numbers, the ${rows}×${cols} Jacobian needs ${rows * cols}`);
-  const J = out ?? new Float64Array(rows * cols);
+  const J = matrixOut(out, rows, cols);
   if (cols <= rows) {
     const dir = zeroDirection(inLayout);
     eachUnit(ins, dir, (j) => scatterSlots(outs, jvp(dir).tangent, J, j, cols));
@@ -152,4 +151,14 @@ export function jacobian(
     });
   }
   return { jacobian: J, rows, cols };
+}
+
+/**
+ * The buffer a rows × cols Jacobian is written into: `out` when given (it must hold rows × cols
+ * numbers; a RangeError otherwise), else a new matrix.
+ */
+export function matrixOut(out: Float64Array | undefined, rows: number, cols: number): Float64Array {
+  if (out === undefined) return new Float64Array(rows * cols);
+  if (out.length < rows * cols) throw new RangeError(`jacobian: out holds ${out.length} numbers, the ${rows}×${cols} Jacobian needs ${rows * cols}`);
+  return out;
 }

@@ -389,6 +389,8 @@ export interface GenFunction {
   vars: Map<string, VarInfo>;
   /** The function's tape: its local name, and the module-level instance it begins. */
   tape?: { local: string; module: string };
+  /** Returned on entry, before the body runs, when `when` holds (reading only the parameters). */
+  guard?: { when: Expr; result: Expr };
   /** The source file the function was generated from (comments name other files). */
   file: string;
 }

@@ -117,6 +117,26 @@ describe("a curve with one input and many outputs", () => {
   });
 });
 
+describe("polar coordinates (2 inputs, 3 outputs at constant indices)", () => {
+  it("Jacobian (one forward sweep carrying both columns) matches the formula and finite differences", () => {
+    for (let trial = 0; trial < 4; trial++) {
+      const r = 0.5 + rng(), th = 6 * rng() - 3;
+      const xy = new Float64Array(3);
+      const { jacobian, rows, cols } = gen.polarJacobian(r, th, xy);
+      expect([rows, cols]).toEqual([3, 2]);
+      const ref = new Float64Array(3);
+      src.polar(r, th, ref);
+      expect(xy).toEqual(ref);
+      const formula = [Math.cos(th), -r * Math.sin(th), Math.sin(th), r * Math.cos(th), 2 * r, 0];
+      expect(maxRelativeError(jacobian, Float64Array.from(formula))).toBeLessThan(1e-15);
+      for (let i = 0; i < 3; i++) for (let j = 0; j < 2; j++) {
+        const fd = directionalDerivative(component(src.polar, 2, i), [r, th, new Float64Array(3)], j === 0 ? [1, 0, null] : [0, 1, null]);
+        expect(relativeError(jacobian[i * cols + j], fd), `J[${i},${j}]`).toBeLessThan(1e-6);
+      }
+    }
+  });
+});
+
 describe("the Jacobian's buffers", () => {
   it("fills a given matrix, and its reverse sweeps reuse one gradient's buffers without mixing rows", async () => {
     // 3 outputs, 6 inputs: reverse sweeps, one per row, each filling the previous one's gradient

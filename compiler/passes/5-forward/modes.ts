@@ -3,7 +3,8 @@
  *  - `<name>Jvp(...params, tangents)`: forward mode over the primal program;
  *  - `<name>Hvp(...params, v)`: forward mode over the reverse-mode function (forward over
  *    reverse): value, gradient and the Hessian-vector product H·v in one call;
- *  - `<name>Jacobian(...params)`: the dense Jacobian, by the cheaper sweep (runtime `jacobian`);
+ *  - `<name>Jacobian(...params)`: the dense Jacobian, by the cheaper sweep (runtime `jacobian`),
+ *    or, when its shape is static, one function carrying every row or column at once (vector.ts);
  *  - `<name>Hessian(...params)`: the dense Hessian from one Hvp per input coordinate.
  */
 import type { Expr, GenFunction, IRFunction, Stmt, TypeSpec, VarInfo } from "../../ir/types.ts";
@@ -16,6 +17,7 @@ import { analyzeActivity } from "../4-activity/index.ts";
 import { primalProgram, reverseMode, zerosFor } from "../5-reverse/index.ts";
 import { simplify } from "../6-simplify/index.ts";
 import { Tangents } from "./index.ts";
+import { vectorJacobian } from "./vector.ts";
 import { keyPath, leafType, fieldAt, nestRecord, nestType, signatureParams, signatureArgs, sourceNames } from "../../ir/params.ts";
 
 function directionType(fn: IRFunction): TypeSpec {
@@ -153,7 +155,7 @@ export function jacobianMode(fn: IRFunction, names: Names): GenFunction {
     : { kind: "invoke", fn: gradFunctionName(fn.name), args: [...args, ...reuse] };
   const jvp: Expr = vector ? jvpCall : { kind: "record", fields: [["tangent", { kind: "record", fields: [["value", field(jvpCall, "tangent")]] }]] };
   const outLayout = vector ? layoutOf(fn.outputs.map((o) => ({ name: o, type: "arr", field: fieldOf(fn, o) }))) : { kind: "record", fields: [["value", num(-1)]] } as Expr;
-  return {
+  const wrapper: GenFunction = {
     name: jacobianFunctionName(fn.name),
     params: [...paramsOf(fn), { name: ov, type: { k: "Float64Array" }, optional: true }],
     returnType: { k: "object", props: [{ name: "jacobian", type: { k: "Float64Array" } }, { name: "rows", type: { k: "number" } }, { name: "cols", type: { k: "number" } }] },
@@ -163,6 +165,8 @@ export function jacobianMode(fn: IRFunction, names: Names): GenFunction {
     file: fn.file,
     doc: `Dense Jacobian of \`${fn.name}\`, row-major: rows ${vector ? fn.outputs.map((o) => `\`${fieldOf(fn, o)}\``).join(", ") : "the value"}, columns ${sourceNames(fn, fn.wrt).map((f) => `\`${f}\``).join(", ")} flattened in order. Uses forward sweeps when there are fewer inputs than outputs, reverse sweeps otherwise; \`${ov}\`, when given, receives the matrix.`,
   };
+  // one generated function carrying all rows (or columns) at once, when the shape is static
+  return vectorJacobian(fn, names, wrapper, jvpMode) ?? wrapper;
 }
 
 /** `<name>Hessian`: dense, row-major over the differentiated parameters flattened in order. */

@@ -64,6 +64,7 @@ class UserImports {
         usesOf(s).forEach(note);
       });
       note(f.result);
+      if (f.guard) [f.guard.when, f.guard.result].forEach(note);
     }
   }
 
@@ -104,6 +105,8 @@ class FunctionPrinter {
 
   spec(): FunctionSpec {
     const body = this.block(this.fn.body);
+    const g = this.fn.guard;
+    if (g) body.unshift({ k: "if", c: this.expr(g.when), then: [{ k: "return", e: this.expr(g.result) }], else: [] });
     body.push({ k: "return", e: this.expr(this.fn.result) });
     return { name: this.fn.name, params: this.fn.params, returnType: this.fn.returnType, body, doc: this.fn.doc };
   }
