@@ -65,6 +65,12 @@ export interface ScalarRule {
    * (`stopGradient`: the value passes through, the derivative does not).
    */
   stops?: boolean;
+  /**
+   * The result is one of the arguments, and the derivative goes to the first argument equal to
+   * it (`Math.max`, `Math.min`): a running `a = op(a, e)` over a loop passes its adjoint to the
+   * `e` of the last iteration that changed `a`, or to `a`'s value before the loop.
+   */
+  selects?: boolean;
   /** One line for the docs. */
   doc?: string;
 }
@@ -215,10 +221,10 @@ export const RULES: Record<string, ScalarRule> = {
     domain: [[-3, 3]], avoid: (xs) => Math.hypot(...xs) < 0.05,
     partials: (x, z) => x.map((xi) => cond(bin("===", z, n(0)), n(0), div(xi, z))),
     doc: "∂/∂xᵢ = xᵢ / hypot(x…), 0 at the origin" },
-  "Math.max": { arity: "variadic", result: "num", syntax: { call: "Math.max" }, cheap: true, eval: Math.max,
+  "Math.max": { arity: "variadic", result: "num", syntax: { call: "Math.max" }, cheap: true, selects: true, eval: Math.max,
     domain: [[-3, 3]], avoid: nearTie, partials: firstAttaining,
     doc: "the derivative goes to the first argument equal to the result" },
-  "Math.min": { arity: "variadic", result: "num", syntax: { call: "Math.min" }, cheap: true, eval: Math.min,
+  "Math.min": { arity: "variadic", result: "num", syntax: { call: "Math.min" }, cheap: true, selects: true, eval: Math.min,
     domain: [[-3, 3]], avoid: nearTie, partials: firstAttaining,
     doc: "the derivative goes to the first argument equal to the result" },
 };

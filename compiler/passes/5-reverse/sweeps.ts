@@ -11,12 +11,13 @@ import {
   type Expr, type ForStmt, type LeafStmt, type LoopStmt, type Stmt, type Type, type Decl, type TapeType,
   isVar, ref, num, bool, assertNever,
 } from "../../ir/types.ts";
-import { add, sub, mul, bin, apply, not } from "../../ir/expr.ts";
+import { add, sub, mul, bin, apply, not, select } from "../../ir/expr.ts";
 import type { Block } from "../../ir/structure.ts";
 import type { ReverseContext } from "./adjoints.ts";
 import { type Plan, isIntegral } from "./plan.ts";
 import { Checkpoints, isCheckpointed } from "./checkpoint.ts";
 import { PerIterationLoops } from "./per-iteration.ts";
+import { runningSelections, type RunningSelection } from "./selection.ts";
 
 export const zeroOf = (t: Type): Expr => (t === "bool" ? bool(false) : num(0));
 const tapeType = (t: Type): TapeType => (t === "bool" ? "bool" : "num");
@@ -39,9 +40,14 @@ export class Sweeps {
   /** Loops whose iterations meet only through a sum, reversed one iteration at a time (per-iteration.ts). */
   private perIteration: PerIterationLoops;
 
+  /** Running selections `a = Math.max(a, e)`: one iteration reversed (selection.ts), with their `win` and `a`-before locals. */
+  private selections: Map<ForStmt, RunningSelection>;
+  private selectionLocals = new Map<ForStmt, { win: string; before: string; slots: [string, string][] }>();
+
   constructor(private cx: ReverseContext, private plan: Plan, readonly trips: Map<LoopStmt, string> = new Map()) {
     this.checkpoints = new Checkpoints(cx, plan, this, [...plan.live].some(isCheckpointed) ? new Sweeps(cx, emptyPlan()) : this);
     this.perIteration = new PerIterationLoops(cx, plan);
+    this.selections = runningSelections(cx, plan);
     const st = cx.st;
     for (const [v] of cx.fn.vars) {
       if (!st.occurrences.has(v)) continue;
@@ -125,6 +131,7 @@ export class Sweeps {
           break;
         case "for":
           if (this.checkpoints.handles(s)) out.push(...this.checkpoints.forward(s, b !== st.root && st.blocks.get(b)!.inLoop, b === st.root));
+          else if (this.selections.has(s)) out.push(...this.selectionForward(s, hoisted));
           else if (this.perIteration.handles(s)) out.push(...this.perIteration.forward(s, this.forward(s.body, hoisted, false), this.reverse(s.body, true)));
           else out.push({ ...s, body: this.forward(s.body, hoisted) });
           break;
@@ -158,6 +165,62 @@ export class Sweeps {
     return out;
   }
 
+  /** A running selection's forward sweep: the loop, recording the counter of the last change instead of taping `a`. */
+  private selectionForward(loop: ForStmt, hoisted: Set<string>): Stmt[] {
+    const { cx } = this;
+    const r = this.selections.get(loop)!;
+    const win = cx.newVar("win", "num", "saved");
+    const before = cx.newVar(`${r.acc}_before`, "num", "saved");
+    // what the body keeps for its reverse, kept for the winning iteration only
+    const slots: [string, string][] = (this.plan.kept.get(loop.body) ?? []).map((v) => [v, cx.newVar(`${v}_win`, "num", "saved")]);
+    this.selectionLocals.set(loop, { win, before, slots });
+    const body = this.forward(loop.body, hoisted, false).filter((x) => !(x.kind === "push" && x.key === r.acc));
+    const at = body.findIndex((x) => x.kind === "op" && x.op === "copy" && x.target === r.acc);
+    if (at < 0) throw new Error(`internal: the running selection of '${r.acc}' lost its update`);
+    const changed: Stmt = { kind: "if", cond: apply("!==", ref(r.pick.target), ref(r.acc)), then: [{ kind: "assign", target: win, op: "=", value: ref(loop.counter), loc: r.copy.loc }], else: [], loc: r.copy.loc };
+    body.splice(at, 0, changed);
+    if (slots.length > 0) {
+      const keep: Stmt[] = slots.map(([v, slot]) => ({ kind: "assign", target: slot, op: "=", value: ref(v), loc: loop.loc }));
+      body.push({ kind: "if", cond: apply("===", ref(win), ref(loop.counter)), then: keep, else: [], loc: loop.loc });
+    }
+    return [
+      { kind: "assign", target: before, op: "=", value: ref(r.acc), decl: "const", loc: loop.loc },
+      { kind: "assign", target: win, op: "=", value: num(-1), decl: "let", loc: loop.loc },
+      ...slots.map(([, slot]): Stmt => ({ kind: "assign", target: slot, op: "=", value: num(0), decl: "let", loc: loop.loc })),
+      { ...loop, body },
+    ];
+  }
+
+  /**
+   * A running selection's reverse sweep: the winning iteration's reverse only (`e`'s adjoint is
+   * `a`'s when `e` equals the result), then `a` as it was before the loop.
+   */
+  private selectionReverse(loop: ForStmt): Stmt[] {
+    const { cx } = this;
+    const r = this.selections.get(loop)!;
+    const { win, before, slots } = this.selectionLocals.get(loop)!;
+    const e = r.pick.args[1]!;
+    const once: Stmt[] = [{ kind: "assign", target: loop.counter, op: "=", value: ref(win), decl: "const", loc: loop.loc }];
+    for (const [v, slot] of slots) once.push({ kind: "assign", target: v, op: "=", value: ref(slot), decl: "const", loc: loop.loc });
+    for (const def of this.recomputedIn(loop.body)) once.push({ ...def, decl: "const" } as LeafStmt);
+    once.push(...this.adjointDeclarations(loop.body));
+    for (let i = loop.body.length - 1; i >= 0; i--) {
+      const s = loop.body[i]!;
+      if (s === r.pick) {
+        if (isVar(e) && cx.isActive(e.name)) {
+          const chosen = select(apply("===", e, ref(r.pick.target)), num(1), num(0));
+          once.push({ kind: "assign", target: cx.adjOf(e.name), op: "+=", value: mul(ref(cx.adjOf(r.pick.target)), chosen), loc: s.loc, note: s.loc });
+        }
+        continue;
+      }
+      for (const a of this.plan.adjoints.get(s) ?? []) once.push({ ...a, note: s.loc });
+    }
+    return [
+      { kind: "if", cond: apply(">=", ref(win), num(0)), then: once, else: [], loc: loop.loc },
+      { kind: "assign", target: r.acc, op: "=", value: ref(before), loc: loop.loc },
+    ];
+  }
+
   // ------------------------------------------------------------------ reverse sweep
 
   /** The reverse of a counted loop: the same counter values, last first. */
@@ -180,24 +243,11 @@ export class Sweeps {
     return { kind: "for", counter: s.counter, start: last, end: start, cmp: up ? ">=" : "<=", step: -s.step, body, loc: s.loc };
   }
 
-  /**
-   * `inPlace`: the block's reverse follows its forward sweep in the same scope (a loop reversed
-   * per iteration), where its kept and recomputed values are still held by their variables.
-   */
-  reverse(b: Block, inPlace = false): Stmt[] {
+  /** Declarations of the adjoints of the variables living in block `b` (the parameters' too, for the body). */
+  private adjointDeclarations(b: Block): Stmt[] {
     const { st, fn, cx } = { st: this.cx.st, fn: this.cx.fn, cx: this.cx };
     const out: Stmt[] = [];
     const isRoot = b === st.root;
-    // values kept for this block
-    const kept = inPlace ? [] : this.plan.kept.get(b) ?? [];
-    for (let i = kept.length - 1; i >= 0; i--) {
-      const v = kept[i];
-      const mutable = st.isMutable(v) || this.isRestored(v);
-      out.push({ kind: "assign", target: v, op: "=", value: this.pop(v), decl: mutable ? "let" : "const", loc: fn.loc });
-    }
-    if (!inPlace) for (const def of this.recomputedIn(b)) out.push({ ...def, decl: "const" } as LeafStmt);
-    out.push(...this.checkpoints.declarations(b));
-    // adjoints of variables living here
     for (const v of isRoot ? this.rootAndParams() : this.byHome.get(b) ?? []) {
       const info = fn.vars.get(v)!;
       if (!cx.isActive(v) || st.counters.has(v)) continue;
@@ -217,6 +267,27 @@ export class Sweeps {
         out.push({ kind: "assign", target: cx.adjOf(v), op: "=", value: { kind: "new-array", size: alloc.size }, decl: "const", loc: fn.loc });
       }
     }
+    return out;
+  }
+
+  /**
+   * `inPlace`: the block's reverse follows its forward sweep in the same scope (a loop reversed
+   * per iteration), where its kept and recomputed values are still held by their variables.
+   */
+  reverse(b: Block, inPlace = false): Stmt[] {
+    const { st, fn, cx } = { st: this.cx.st, fn: this.cx.fn, cx: this.cx };
+    const out: Stmt[] = [];
+    const isRoot = b === st.root;
+    // values kept for this block
+    const kept = inPlace ? [] : this.plan.kept.get(b) ?? [];
+    for (let i = kept.length - 1; i >= 0; i--) {
+      const v = kept[i];
+      const mutable = st.isMutable(v) || this.isRestored(v);
+      out.push({ kind: "assign", target: v, op: "=", value: this.pop(v), decl: mutable ? "let" : "const", loc: fn.loc });
+    }
+    if (!inPlace) for (const def of this.recomputedIn(b)) out.push({ ...def, decl: "const" } as LeafStmt);
+    out.push(...this.checkpoints.declarations(b));
+    out.push(...this.adjointDeclarations(b));
     if (isRoot && isVar(fn.result) && cx.isActive(fn.result.name)) {
       out.push({ kind: "assign", target: cx.adjOf(fn.result.name), op: "+=", value: num(1), comment: "seed: d(value)/d(value) = 1", loc: fn.loc });
     }
@@ -245,6 +316,10 @@ export class Sweeps {
           }
           if (this.perIteration.handles(s)) {
             out.push(...this.perIteration.reverse(s));
+            break;
+          }
+          if (this.selections.has(s)) {
+            out.push(...this.selectionReverse(s));
             break;
           }
           const body = this.reverse(s.body);

@@ -1,0 +1,57 @@
+/**
+ * Running selections (compiler/passes/5-reverse/selection.ts): `a = Math.max(a, e(i))` over a loop
+ * records the counter of the last change instead of taping `a`, and reverses that iteration only.
+ */
+import { describe, expect, it } from "vitest";
+import { Tape } from "../../runtime/tape.ts";
+import { expectAllModes, load, randomPoints } from "../helpers.ts";
+
+const SOURCE = `
+/** @differentiable @modes grad jvp hvp */
+export function lse(x: Float64Array): number {
+  let a = x[0];
+  for (let i = 1; i < x.length; i++) a = Math.max(a, x[i]);
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += Math.exp(x[i] - a);
+  return Math.log(s) + a;
+}
+
+/** @differentiable */
+export function largest(x: Float64Array): number {
+  let a = x[0];
+  for (let i = 1; i < x.length; i++) a = Math.max(a, x[i]);
+  return a;
+}
+
+/** @differentiable */
+export function smallestSquare(x: Float64Array, c: number): number {
+  let a = c * x[0];
+  const before = a * a;
+  for (let i = 0; i < x.length; i++) a = Math.min(a, Math.sin(x[i]) * c);
+  return a * before + Math.cos(a);
+}
+`;
+
+describe("running selections", () => {
+  it("record the last change instead of taping, and agree with finite differences in every mode", async () => {
+    const { src, grad, output } = await load(SOURCE, "selections");
+    expect(output).toMatch(/if \(t\d+ !== a\) \{\n\s+win = i;/);
+    // what the winning iteration's reverse needs (sin x[i], not cheap) is kept for it alone
+    expect(output).toMatch(/if \(win === i\) \{\n\s+t\d+_win = t\d+;/);
+    for (const [x] of randomPoints(11, 4, [[7, -2, 2]])) expectAllModes(src, grad, "lse", [x!], ["x"]);
+    for (const [x, c] of randomPoints(12, 4, [[5, -2, 2], [0.5, 2]])) expectAllModes(src, grad, "smallestSquare", [x!, c!], ["x", "c"]);
+    // nothing is kept for the running maximum: the tape holds the exponentials only
+    const x = new Float64Array(1000).map((_, i) => Math.sin(i));
+    expect(Tape.measure(() => grad.lseGrad(x)).peakBytes).toBeLessThanOrEqual(8 * 1000 + 64);
+    expect(Tape.measure(() => grad.largestGrad(x)).peakBytes).toBe(0);
+  });
+
+  it("give the whole derivative to the first element attaining the result, as Math.max's rule does", async () => {
+    const { grad } = await load(SOURCE, "selections");
+    const g = (xs: number[]) => Array.from(grad.largestGrad(new Float64Array(xs)).grad.x as Float64Array);
+    expect(g([1, 3, 3, 2])).toEqual([0, 1, 0, 0]);
+    expect(g([5, 3, 5, 2])).toEqual([1, 0, 0, 0]);
+    expect(g([1, 2, 3, 4])).toEqual([0, 0, 0, 1]);
+    expect(g([7])).toEqual([1]);
+  });
+});
