@@ -12,10 +12,20 @@ import { main as customDerivatives } from "../examples/custom-derivatives/run.ts
 import { main as heat, shape } from "../examples/heat/train.ts";
 import { misfitGrad, misfitTapedGrad } from "../examples/heat/model.grad.ts";
 import { Tape } from "../runtime/tape.ts";
+import { compileFiles } from "../compiler/index.ts";
 
 const quiet = () => {};
 
 describe("examples", () => {
+  it("commit the modules adjoint generates from their sources today", () => {
+    const committed = ["custom-derivatives", "deep-mlp", "heat", "linear-regression", "quickstart", "triangle-mlp"].map((d) => path.join(ROOT, "examples", d, "model.ts"));
+    for (const r of compileFiles(committed)) {
+      expect(r.diagnostics, r.source).toEqual([]);
+      const onDisk = fs.readFileSync(r.source.replace(/\.ts$/, ".grad.ts"), "utf8");
+      expect(r.output === onDisk, `${path.relative(ROOT, r.source)}: run \`adjoint gen\` on it`).toBe(true);
+    }
+  });
+
   it("linear regression recovers the true weights", () => {
     const r = linearRegression({ n: 200, steps: 300, log: quiet });
     expect(r.losses[r.losses.length - 1]).toBeLessThan(r.losses[0] / 1000);
