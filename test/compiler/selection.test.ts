@@ -30,6 +30,24 @@ export function smallestSquare(x: Float64Array, c: number): number {
   for (let i = 0; i < x.length; i++) a = Math.min(a, Math.sin(x[i]) * c);
   return a * before + Math.cos(a);
 }
+
+/** @differentiable @wrt c @modes grad hvp */
+export function nearest(p: Float64Array, c: Float64Array, d: number): number {
+  let cost = 0;
+  for (let i = 0; i < p.length / d; i++) {
+    let best = Infinity;
+    for (let j = 0; j < c.length / d; j++) {
+      let s = 0;
+      for (let e = 0; e < d; e++) {
+        const diff = p[i * d + e] - c[j * d + e];
+        s += Math.log1p(diff * diff);
+      }
+      best = Math.min(best, s);
+    }
+    cost += Math.sqrt(best);
+  }
+  return cost;
+}
 `;
 
 describe("running selections", () => {
@@ -44,6 +62,15 @@ describe("running selections", () => {
     const x = new Float64Array(1000).map((_, i) => Math.sin(i));
     expect(Tape.measure(() => grad.lseGrad(x)).peakBytes).toBeLessThanOrEqual(8 * 1000 + 64);
     expect(Tape.measure(() => grad.largestGrad(x)).peakBytes).toBe(0);
+  });
+
+  it("inside a loop reversed per iteration, reverse the winning iteration's nested loop alone, with no tape", async () => {
+    const { src, grad, output } = await load(SOURCE, "selections");
+    const body = output.slice(output.indexOf("export function nearestGrad("), output.indexOf("export function nearestHvp("));
+    expect(body).toMatch(/if \(win >= 0\) \{\n\s+const j = win;/);
+    for (const [p, c] of randomPoints(13, 3, [[12, -1, 1], [9, -1, 1]])) expectAllModes(src, grad, "nearest", [p!, c!, 3], ["p", "c", "d"], ["c"]);
+    const p = new Float64Array(300).map((_, i) => Math.sin(i)), c = new Float64Array(30).map((_, i) => Math.cos(i));
+    expect(Tape.measure(() => grad.nearestGrad(p, c, 3)).peakBytes).toBe(0);
   });
 
   it("give the whole derivative to the first element attaining the result, as Math.max's rule does", async () => {

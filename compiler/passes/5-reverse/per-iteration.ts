@@ -49,6 +49,11 @@ export class PerIterationLoops {
     }
   }
 
+  /** The bodies of the loops reversed per iteration. */
+  bodies(): Stmt[][] {
+    return [...this.loops.keys()].map((l) => l.body);
+  }
+
   handles(s: ForStmt): boolean {
     return this.loops.has(s);
   }

@@ -17,6 +17,8 @@
  */
 import { type ForStmt, type LeafStmt, isVar } from "../../ir/types.ts";
 import { ruleFor } from "../../rules/index.ts";
+import type { Block } from "../../ir/structure.ts";
+import { walk } from "../../ir/walk.ts";
 import type { ReverseContext } from "./adjoints.ts";
 import type { Plan } from "./plan.ts";
 
@@ -29,9 +31,14 @@ export interface RunningSelection {
   copy: LeafStmt & { kind: "op" };
 }
 
-export function runningSelections(cx: ReverseContext, plan: Plan): Map<ForStmt, RunningSelection> {
+/**
+ * The running selections directly in `blocks`: blocks whose forward and reverse sweeps share one
+ * scope (the function body, the body of a loop reversed per iteration), so that the forward
+ * sweep's `win` and the locals it keeps are in scope in the reverse sweep.
+ */
+export function runningSelections(cx: ReverseContext, plan: Plan, blocks: Block[]): Map<ForStmt, RunningSelection> {
   const out = new Map<ForStmt, RunningSelection>();
-  for (const s of cx.st.root) {
+  for (const b of blocks) for (const s of b) {
     if (s.kind !== "for") continue;
     const r = qualifies(cx, plan, s);
     if (r) out.set(s, r);
@@ -46,12 +53,25 @@ function qualifies(cx: ReverseContext, plan: Plan, loop: ForStmt): RunningSelect
   for (const v of plan.kept.get(loop.body) ?? []) if (cx.typeOf(v) !== "num") return undefined;
   let pick: (LeafStmt & { kind: "op" }) | undefined;
   for (const x of loop.body) {
-    if (x.kind !== "op" && x.kind !== "load") return undefined;
+    if (x.kind !== "op" && x.kind !== "load" && x.kind !== "for" && x.kind !== "if") return undefined;
     if (x.kind === "op" && ruleFor(x.op)?.selects && cx.isActive(x.target)) {
       if (pick) return undefined;
       pick = x;
     }
   }
+  // nested regions are reversed for the winning iteration only: they may keep nothing on the tape
+  let nestedOk = true;
+  for (const x of loop.body) {
+    if (x.kind !== "for" && x.kind !== "if") continue;
+    walk([x], (y) => {
+      if (y.kind !== "op" && y.kind !== "load" && y.kind !== "for" && y.kind !== "if") nestedOk = false;
+      if (plan.saves.has(y)) nestedOk = false;
+      if ((y.kind === "op" || y.kind === "load") && !st.isWithin(st.home(y.target), loop.body)) nestedOk = false;
+      if (y.kind === "for" && (plan.kept.get(y.body)?.length ?? 0) > 0) nestedOk = false;
+      if (y.kind === "if" && ((plan.kept.get(y.then)?.length ?? 0) > 0 || (plan.kept.get(y.else)?.length ?? 0) > 0)) nestedOk = false;
+    });
+  }
+  if (!nestedOk) return undefined;
   if (!pick || pick.args.length !== 2) return undefined;
   const [a, e] = pick.args;
   if (!a || !e || !isVar(a) || !isVar(e) || a.name === e.name || st.counters.has(e.name)) return undefined;
@@ -69,6 +89,7 @@ function qualifies(cx: ReverseContext, plan: Plan, loop: ForStmt): RunningSelect
   if (!copy || loop.body.indexOf(copy) < loop.body.indexOf(pick)) return undefined;
   for (const o of st.occurrences.get(t) ?? []) if (o.stmt !== pick && o.stmt !== copy) return undefined;
   for (const x of loop.body) {
+    if (x.kind === "for" || x.kind === "if") continue;
     // nothing else from outside is assigned, and only a's old value is saved
     if (x !== copy && x.kind === "op" && !st.isWithin(st.home(x.target), loop.body)) return undefined;
     if (x.kind === "load" && !st.isWithin(st.home(x.target), loop.body)) return undefined;

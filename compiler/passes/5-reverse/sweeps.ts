@@ -47,7 +47,7 @@ export class Sweeps {
   constructor(private cx: ReverseContext, private plan: Plan, readonly trips: Map<LoopStmt, string> = new Map()) {
     this.checkpoints = new Checkpoints(cx, plan, this, [...plan.live].some(isCheckpointed) ? new Sweeps(cx, emptyPlan()) : this);
     this.perIteration = new PerIterationLoops(cx, plan);
-    this.selections = runningSelections(cx, plan);
+    this.selections = runningSelections(cx, plan, [cx.st.root, ...this.perIteration.bodies()]);
     const st = cx.st;
     for (const [v] of cx.fn.vars) {
       if (!st.occurrences.has(v)) continue;
@@ -211,6 +211,19 @@ export class Sweeps {
           const chosen = select(apply("===", e, ref(r.pick.target)), num(1), num(0));
           once.push({ kind: "assign", target: cx.adjOf(e.name), op: "+=", value: mul(ref(cx.adjOf(r.pick.target)), chosen), loc: s.loc, note: s.loc });
         }
+        continue;
+      }
+      if (s.kind === "for") {
+        // a nested loop (it keeps nothing on the tape: selection.ts)
+        const body = this.plan.live.has(s) ? this.reverse(s.body) : [];
+        if (body.length > 0) once.push(this.reverseFor(s, body));
+        continue;
+      }
+      if (s.kind === "if") {
+        if (!this.plan.live.has(s)) continue;
+        const t = this.reverse(s.then);
+        const e2 = this.reverse(s.else);
+        if (t.length > 0 || e2.length > 0) once.push(t.length === 0 ? { ...s, cond: not(s.cond), then: e2, else: [] } : { ...s, then: t, else: e2 });
         continue;
       }
       for (const a of this.plan.adjoints.get(s) ?? []) once.push({ ...a, note: s.loc });
