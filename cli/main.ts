@@ -16,6 +16,7 @@ import { DEFAULT_RUNTIME } from "../plugin/shared.ts";
 import { useColor } from "./color.ts";
 import type { GenOptions, Io } from "./gen.ts";
 import { registerGraph, registerTable } from "./commands.ts";
+import { loadTypeScript } from "./startup.ts";
 
 export type { GenOptions, Io };
 
@@ -77,6 +78,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         code = 2;
         return;
       }
+      loadTypeScript();
       if (opts.watch) {
         const { watch } = await import("./watch.ts");
         code = await watch(inputs, opts, io);

@@ -18,7 +18,7 @@ const SOURCE = /\.[cm]?tsx?$/;
 function dependencies(files: string[]): string[] {
   if (files.length === 0) return [];
   try {
-    return createProgram(files)
+    return createProgram(files, new Map(), undefined, "core") // the file list does not depend on the library
       .getSourceFiles()
       .map((sf) => sf.fileName)
       .filter((f) => !f.includes("/node_modules/") && !/\.d\.[cm]?ts$/.test(f) && !GENERATED.test(f));
