@@ -80,11 +80,11 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       }
       loadTypeScript();
       if (opts.watch) {
-        const { watch } = await import("./watch.ts");
+        const { watch } = await import("./run.ts");
         code = await watch(inputs, opts, io);
         return;
       }
-      const { gen } = await import("./gen.ts");
+      const { gen } = await import("./run.ts");
       code = (await gen(inputs, opts, io)).code;
     });
   registerGraph(program, io, (c) => (code = c));

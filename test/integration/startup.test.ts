@@ -1,7 +1,8 @@
 /**
- * The built `adjoint` command's code cache (cli/startup.ts): a first `adjoint gen` writes it, the
- * runs after it use it, and whatever state it is in (missing, corrupt, from another file, turned
- * off) the command writes the same module as the compiler's API.
+ * The built `adjoint` command's start-up. Its code cache (cli/startup.ts): a first `adjoint gen`
+ * writes it, the runs after it use it, and whatever state it is in (missing, corrupt, another
+ * user's, turned off) the command writes the same module as the compiler's API. And what it
+ * loads: `adjoint gen` the compiler as one bundled module, `--help` neither that nor TypeScript.
  */
 import fs from "node:fs";
 import Module from "node:module";
@@ -26,12 +27,22 @@ function project(): string {
   return dir;
 }
 
-function gen(dir: string, env: Record<string, string>): string {
+/** An `--import` hook (a data: URL) that fails the process when a module matching `pattern` is resolved. */
+const forbid = (pattern: string) => {
+  const hooks = `export async function resolve(s, c, next) {
+  const r = await next(s, c);
+  if (new RegExp(${JSON.stringify(pattern)}).test(r.url)) throw new Error("loaded " + r.url);
+  return r;
+}`;
+  return `data:text/javascript,${encodeURIComponent(`import { register } from "node:module"; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`)}`;
+};
+
+function gen(dir: string, env: Record<string, string>, nodeArgs: string[] = []): string {
   const e = childEnv();
   delete e.NODE_COMPILE_CACHE;
   delete e.NODE_DISABLE_COMPILE_CACHE;
   fs.rmSync(path.join(dir, "model.grad.ts"), { force: true });
-  const r = spawnSync(process.execPath, [BIN, "gen", "model.ts"], { cwd: dir, env: { ...e, ...env }, encoding: "utf8" });
+  const r = spawnSync(process.execPath, [...nodeArgs, BIN, "gen", "model.ts"], { cwd: dir, env: { ...e, ...env }, encoding: "utf8" });
   expect(r.stderr).toBe("");
   expect(r.status).toBe(0);
   expect(r.stdout).toBe("wrote model.grad.ts (f)\n");
@@ -51,7 +62,7 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(BASE, { recursive: true, force: true }));
 
-describe("the code cache of `adjoint gen`", () => {
+describe("the built command's start-up", () => {
   it("is written by the first run and read by the next, with the same output", () => {
     const dir = project();
     const cache = path.join(BASE, `cache-${counter++}`);
@@ -115,6 +126,17 @@ describe("the code cache of `adjoint gen`", () => {
     const blocked = path.join(BASE, `blocked-${counter++}`);
     fs.writeFileSync(blocked, "a file where the directory would be");
     expect(gen(dir, { NODE_COMPILE_CACHE: blocked })).toBe(expected);
+  });
+
+  it("`adjoint gen` loads the compiler as one module (dist/cli/run.js), `--help` not at all", () => {
+    const dir = project();
+    const cache = path.join(BASE, `cache-${counter++}`);
+    // (main.js's plugin/shared.js reads the markers' names, index.js, and compiler/naming.js)
+    const separately = "/dist/compiler/(?!naming\\.js$)|/dist/runtime/|/dist/cli/(gen|watch|inputs|write|compare)\\.js$";
+    expect(gen(dir, { NODE_COMPILE_CACHE: cache }, ["--import", forbid(separately)])).toBe(expected);
+    const r = spawnSync(process.execPath, ["--import", forbid(`${separately}|/dist/cli/run\\.js$`), BIN, "--help"], { cwd: dir, env: childEnv(), encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
   });
 
   it("`--help` writes no cache of TypeScript", () => {
