@@ -14,7 +14,8 @@
  *   none (or a rejected one), so that it holds the functions the run compiled too, and is keyed
  *   by the file's path and a checksum of its content, Node's version, the architecture and
  *   Node's options. V8 itself rejects data of another V8 or made under other flags; a rejected
- *   cache is only slower. Files not owned by the user are never read.
+ *   cache is only slower. Files not owned by the user are never read, and files unused for 30
+ *   days are removed when a new one is written.
  *
  * `NODE_DISABLE_COMPILE_CACHE` turns both off, as it does Node's. Nothing here changes what
  * runs: a missing, unreadable or unwritable cache means TypeScript is compiled as without it.
@@ -63,22 +64,40 @@ function checksum(source: Buffer): string {
   return crc32 ? crc32(source).toString(16) : crypto.createHash("sha1").update(source).digest("hex");
 }
 
+const DAY = 24 * 60 * 60 * 1000;
+/** Cache files unused for this long are removed when another is written. */
+const UNUSED = 30 * DAY;
+
+/** The cache file's data, if it is there and the user's; its mtime tells when it was last used. */
 function readOwn(file: string): Buffer | undefined {
   try {
+    const stat = fs.statSync(file);
     const uid = process.getuid?.();
-    if (uid !== undefined && fs.statSync(file).uid !== uid) return undefined;
-    return fs.readFileSync(file);
+    if (uid !== undefined && stat.uid !== uid) return undefined;
+    const data = fs.readFileSync(file);
+    if (Date.now() - stat.mtimeMs > DAY) fs.utimesSync(file, new Date(), new Date());
+    return data;
   } catch {
     return undefined;
   }
 }
 
+/** Writes `data` to `file` atomically, and removes the directory's caches unused for a month. */
 function writeAtomically(file: string, data: Buffer): void {
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const dir = path.dirname(file);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const tmp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, data, { mode: 0o600 });
     fs.renameSync(tmp, file);
+    // one file per TypeScript install, version and set of options: those of removed projects
+    // and earlier versions would pile up
+    const uid = process.getuid?.();
+    for (const f of fs.readdirSync(dir)) {
+      if (!/^typescript-[0-9a-f]+\.bin(\.\d+\.tmp)?$/.test(f)) continue;
+      const stat = fs.statSync(path.join(dir, f), { throwIfNoEntry: false });
+      if (stat && (uid === undefined || stat.uid === uid) && Date.now() - stat.mtimeMs > UNUSED) fs.rmSync(path.join(dir, f), { force: true });
+    }
   } catch {
     // no cache this time: the next run compiles TypeScript again
   }

@@ -114,6 +114,25 @@ describe("the built command's start-up", () => {
     expect(fs.statSync(file).mtimeMs).not.toBe(before);
   });
 
+  it.skipIf(NODE_CACHES)("writing a cache removes the caches unused for 30 days", () => {
+    const dir = project();
+    const cache = path.join(BASE, `cache-${counter++}`);
+    const own = path.join(cache, "adjoint");
+    fs.mkdirSync(own, { recursive: true });
+    const days = (n: number) => new Date(Date.now() - n * 24 * 60 * 60 * 1000);
+    const [old, recent, other] = ["typescript-0123456789abcdef01234567.bin", "typescript-89abcdef0123456789abcdef.bin", "notes.txt"];
+    for (const f of [old, recent, other]) {
+      fs.writeFileSync(path.join(own, f), "x");
+      fs.utimesSync(path.join(own, f), days(f === recent ? 10 : 40), days(f === recent ? 10 : 40));
+    }
+    expect(gen(dir, { NODE_COMPILE_CACHE: cache })).toBe(expected);
+    const left = cacheFiles(cache);
+    expect(left).toContain(recent);
+    expect(left).toContain(other);
+    expect(left).not.toContain(old);
+    expect(left.filter((f) => ![recent, other].includes(f))).toHaveLength(1);
+  });
+
   it("NODE_DISABLE_COMPILE_CACHE turns it off", () => {
     const dir = project();
     const cache = path.join(BASE, `cache-${counter++}`);
