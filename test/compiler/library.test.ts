@@ -19,14 +19,20 @@ function compileWith(file: string, library: Library, text?: string) {
   return compileSourceFile(program, program.getSourceFile(abs)!, {});
 }
 
+/** The TypeScript files under `dir`, outside node_modules (where the integration tests link the repository). */
+function walk(dir: string): string[] {
+  return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
+    const rel = path.join(dir, e.name);
+    if (e.isDirectory()) return e.name === "node_modules" || e.name.startsWith(".") ? [] : walk(rel);
+    return e.isFile() && /\.ts$/.test(e.name) && !/\.(grad|forward\.grad|d)\.ts$/.test(e.name) ? [rel] : [];
+  });
+}
+
 /** Every annotated source of the repository: fixtures (errors too), benchmark problems, examples. */
 function sources(): string[] {
-  const dirs = ["fixtures/seeds", "fixtures/programs", "fixtures/errors", "bench/problems", "examples"];
-  return dirs.flatMap((d) =>
-    fs.readdirSync(path.join(ROOT, d), { recursive: true, encoding: "utf8" })
-      .filter((f) => /\.ts$/.test(f) && !/\.(grad|forward\.grad|d)\.ts$/.test(f) && !f.includes("node_modules"))
-      .map((f) => path.join(d, f))
-      .filter((f) => fs.readFileSync(path.join(ROOT, f), "utf8").includes("@differentiable")));
+  return ["fixtures/seeds", "fixtures/programs", "fixtures/errors", "bench/problems", "examples"]
+    .flatMap(walk)
+    .filter((f) => fs.readFileSync(path.join(ROOT, f), "utf8").includes("@differentiable"));
 }
 
 const LIB_DIR = path.dirname(ts.getDefaultLibFilePath({}));
