@@ -2,8 +2,14 @@
 /**
  * The `adjoint` command (package.json "bin", compiled to dist/cli/bin.js). Whatever goes wrong
  * inside, the user sees one line and exit code 1, never a stack trace.
+ *
+ * The code cache (startup.ts) is turned on before anything else is loaded, so that it covers
+ * the command's own modules too where Node keeps one.
  */
-import { internalError, main } from "./main.ts";
+import { enableCompileCache } from "./startup.ts";
+
+enableCompileCache();
+const { internalError, main } = await import("./main.ts");
 
 function crash(e: unknown): void {
   process.stderr.write(internalError(e));

@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import type { GraphOptions } from "./graph.ts";
 import type { TableOptions } from "./table.ts";
 import type { Io } from "./main.ts";
+import { loadTypeScript } from "./startup.ts";
 
 export function registerGraph(program: Command, io: Io, done: (code: number) => void): void {
   program
@@ -21,6 +22,7 @@ export function registerGraph(program: Command, io: Io, done: (code: number) => 
     .option("--expand", "draw the steps of inlined helpers instead of one node per call")
     .option("--active-only", "leave out the steps no derivative flows through (sizes, indices, conditions)")
     .action(async (file: string, opts: GraphOptions) => {
+      loadTypeScript();
       const { graph } = await import("./graph.ts");
       done(await graph(file, opts, io));
     });
@@ -38,6 +40,7 @@ export function registerTable(program: Command, io: Io, done: (code: number) => 
     .option("--digits <n>", "decimal places (default 3)")
     .option("--max-rows <n>", "rows per table at most (default 200)")
     .action(async (file: string, opts: TableOptions) => {
+      loadTypeScript();
       const { table } = await import("./table.ts");
       done(table(file, opts, io));
     });

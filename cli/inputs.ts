@@ -8,8 +8,11 @@
  * hidden directories (as shells do).
  */
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
-import { glob, isDynamicPattern } from "tinyglobby";
+
+/** tinyglobby, loaded when a directory or a glob is expanded: a run over named files does without it. */
+const globber = (): typeof import("tinyglobby") => createRequire(import.meta.url)("tinyglobby");
 
 /** A usage error: the message names the input and what to pass instead. */
 export class InputError extends Error {}
@@ -43,7 +46,7 @@ export function globBase(pattern: string): string {
   const parts = pattern.split("/");
   const fixed: string[] = [];
   for (const p of parts) {
-    if (isDynamicPattern(p)) break;
+    if (globber().isDynamicPattern(p)) break;
     fixed.push(p);
   }
   return fixed.length === 0 ? "." : fixed.join("/") || "/";
@@ -77,15 +80,15 @@ export async function expandInputs(inputs: string[], cwd = process.cwd()): Promi
     }
     if (stat?.isDirectory()) {
       const dir = input.replace(/[/\\]+$/, "") || input;
-      const found = await glob("**/*.{ts,mts,cts,tsx}", { cwd: abs, ignore: IGNORE, absolute: false });
+      const found = await globber().glob("**/*.{ts,mts,cts,tsx}", { cwd: abs, ignore: IGNORE, absolute: false });
       const matched = found.sort().map((f) => path.join(dir, f)).filter((f) => mentionsDifferentiable(path.resolve(cwd, f)));
       if (matched.length === 0) throw new InputError(`no TypeScript file in ${input} has a @differentiable function`);
       roots.push(dir);
       matched.forEach(add);
       continue;
     }
-    if (isDynamicPattern(input)) {
-      const found = await glob(input, { cwd, ignore: IGNORE, absolute: false, expandDirectories: false });
+    if (globber().isDynamicPattern(input)) {
+      const found = await globber().glob(input, { cwd, ignore: IGNORE, absolute: false, expandDirectories: false });
       const matched = found.sort().filter((f) => isSource(f) && !GENERATED.test(f) && mentionsDifferentiable(path.resolve(cwd, f)));
       if (matched.length === 0) throw new InputError(`no TypeScript file with a @differentiable function matches ${input}`);
       roots.push(globBase(input));

@@ -16,6 +16,7 @@ import { DEFAULT_RUNTIME } from "../plugin/shared.ts";
 import { useColor } from "./color.ts";
 import type { GenOptions, Io } from "./gen.ts";
 import { registerGraph, registerTable } from "./commands.ts";
+import { loadTypeScript } from "./startup.ts";
 
 export type { GenOptions, Io };
 
@@ -77,12 +78,13 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         code = 2;
         return;
       }
+      loadTypeScript();
       if (opts.watch) {
-        const { watch } = await import("./watch.ts");
+        const { watch } = await import("./run.ts");
         code = await watch(inputs, opts, io);
         return;
       }
-      const { gen } = await import("./gen.ts");
+      const { gen } = await import("./run.ts");
       code = (await gen(inputs, opts, io)).code;
     });
   registerGraph(program, io, (c) => (code = c));

@@ -6,7 +6,6 @@
  * one changes the output). Errors are printed and the watch goes on; an output is rewritten only
  * when its content changes, so other watchers (a dev server, tsc --watch) see only real changes.
  */
-import { watch as chokidarWatch } from "chokidar";
 import path from "node:path";
 import { createProgram } from "../compiler/index.ts";
 import { gen, type GenOptions, type GenRun, type Io } from "./gen.ts";
@@ -18,7 +17,7 @@ const SOURCE = /\.[cm]?tsx?$/;
 function dependencies(files: string[]): string[] {
   if (files.length === 0) return [];
   try {
-    return createProgram(files)
+    return createProgram(files, new Map(), undefined, "core") // the file list does not depend on the library
       .getSourceFiles()
       .map((sf) => sf.fileName)
       .filter((f) => !f.includes("/node_modules/") && !/\.d\.[cm]?ts$/.test(f) && !GENERATED.test(f));
@@ -34,6 +33,8 @@ export async function watch(inputs: string[], opts: GenOptions, io: Io, signal?:
   const watched = new Set<string>();
   const targets = (run: GenRun) => [...run.roots.map((r) => path.resolve(r)), ...dependencies(run.files)];
 
+  // loaded here, not with the module: run.ts bundles this module with `adjoint gen`'s
+  const { watch: chokidarWatch } = await import("chokidar");
   const watcher = chokidarWatch([], {
     ignoreInitial: true,
     ignored: (p, stats) =>
