@@ -180,6 +180,47 @@ export function substituteVars(e: Expr, f: (name: string) => Expr | undefined, r
   }
 }
 
+/** The expressions directly inside an expression, in evaluation order. */
+export function subExprs(e: Expr): Expr[] {
+  switch (e.kind) {
+    case "var": case "const": case "pop": case "tape-begin": case "text": return [];
+    case "apply": case "call": case "invoke": case "tape-call": case "host": case "construct": case "user": return e.args;
+    case "select": return [e.cond, e.then, e.else];
+    case "index": case "at": return [e.index];
+    case "view": return [e.begin, e.end];
+    case "field": return [e.object];
+    case "coalesce": return [e.a, e.b];
+    case "new-array": return [e.size];
+    case "record": return e.fields.map(([, x]) => x);
+    case "lambda": return [e.body];
+    case "template": return e.values;
+    default: return assertNever(e);
+  }
+}
+
+/** The same expression with each expression directly inside it replaced by `f(sub)`. */
+export function mapSubExprs(e: Expr, f: (e: Expr) => Expr): Expr {
+  switch (e.kind) {
+    case "var": case "const": case "pop": case "tape-begin": case "text": return e;
+    case "apply": case "call": case "invoke": case "tape-call": case "host": case "construct": case "user": return { ...e, args: e.args.map(f) };
+    case "select": return { ...e, cond: f(e.cond), then: f(e.then), else: f(e.else) };
+    case "index": case "at": return { ...e, index: f(e.index) };
+    case "view": return { ...e, begin: f(e.begin), end: f(e.end) };
+    case "field": return { ...e, object: f(e.object) };
+    case "coalesce": return { ...e, a: f(e.a), b: f(e.b) };
+    case "new-array": return { ...e, size: f(e.size) };
+    case "record": return { ...e, fields: e.fields.map(([k, x]) => [k, f(x)] as [string, Expr]) };
+    case "lambda": return { ...e, body: f(e.body) };
+    case "template": return { ...e, values: e.values.map(f) };
+    default: return assertNever(e);
+  }
+}
+
+/** Whether an expression, or one inside it, satisfies `p`. */
+export function someExpr(e: Expr, p: (e: Expr) => boolean): boolean {
+  return p(e) || subExprs(e).some((x) => someExpr(x, p));
+}
+
 /** The array an argument of a BLAS call names: a variable, or a window of one. */
 export function arrayOfArg(e: Expr): string | undefined {
   if (e.kind === "var") return e.name;

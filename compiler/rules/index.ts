@@ -68,9 +68,10 @@ export interface ScalarRule {
   /**
    * The result is one of the arguments, and the derivative goes to the first argument equal to
    * it (`Math.max`, `Math.min`): a running `a = op(a, e)` over a loop passes its adjoint to the
-   * `e` of the last iteration that changed `a`, or to `a`'s value before the loop.
+   * `e` of the last iteration that changed `a`, or to `a`'s value before the loop. Gives the
+   * partial with respect to `e` in that iteration (where `e`, not the old `a`, produced `z`).
    */
-  selects?: boolean;
+  selects?: (e: Expr, z: Expr) => Expr;
   /** One line for the docs. */
   doc?: string;
 }
@@ -121,6 +122,9 @@ function comparison(op: "<" | "<=" | ">" | ">=" | "===" | "!==" | "==" | "!="): 
 }
 
 /** Partial of a max/min over several inputs: 1 for the first input equal to the result. */
+/** The partial of a selecting primitive with respect to `e`, when `e` replaced the running value and gave `z`. */
+const replaced = (e: Expr, z: Expr): Expr => cond(bin("===", e, z), n(1), n(0));
+
 function firstAttaining(x: Expr[], z: Expr): Expr[] {
   return x.map((xi, i) => {
     let test = bin("===", xi, z);
@@ -221,10 +225,10 @@ export const RULES: Record<string, ScalarRule> = {
     domain: [[-3, 3]], avoid: (xs) => Math.hypot(...xs) < 0.05,
     partials: (x, z) => x.map((xi) => cond(bin("===", z, n(0)), n(0), div(xi, z))),
     doc: "∂/∂xᵢ = xᵢ / hypot(x…), 0 at the origin" },
-  "Math.max": { arity: "variadic", result: "num", syntax: { call: "Math.max" }, cheap: true, selects: true, eval: Math.max,
+  "Math.max": { arity: "variadic", result: "num", syntax: { call: "Math.max" }, cheap: true, selects: replaced, eval: Math.max,
     domain: [[-3, 3]], avoid: nearTie, partials: firstAttaining,
     doc: "the derivative goes to the first argument equal to the result" },
-  "Math.min": { arity: "variadic", result: "num", syntax: { call: "Math.min" }, cheap: true, selects: true, eval: Math.min,
+  "Math.min": { arity: "variadic", result: "num", syntax: { call: "Math.min" }, cheap: true, selects: replaced, eval: Math.min,
     domain: [[-3, 3]], avoid: nearTie, partials: firstAttaining,
     doc: "the derivative goes to the first argument equal to the result" },
 };

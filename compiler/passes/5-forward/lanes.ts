@@ -19,7 +19,7 @@
  */
 import { type Expr, type Stmt, type VarInfo, ref, num, assertNever } from "../../ir/types.ts";
 import { add, neg, refold } from "../../ir/expr.ts";
-import { childBlocks, defOf, mapBlocks, mapExprs, substituteVars, usesOf, varsOf, walk } from "../../ir/walk.ts";
+import { childBlocks, defOf, mapBlocks, mapExprs, mapSubExprs, someExpr, substituteVars, usesOf, varsOf, walk } from "../../ir/walk.ts";
 import { arrayRuleFor } from "../../rules/blas.ts";
 import { elementName, laneName, type Names } from "../../naming.ts";
 
@@ -210,21 +210,12 @@ export class Lanes {
     };
     switch (e.kind) {
       case "var": return ref(arr(e.name));
-      case "const": case "pop": case "tape-begin": case "text": return e;
       case "index":
         if (this.scalarized.has(e.array)) return ref(this.element(e.array, constIndex(e.index, e.array), k));
         return { ...e, array: arr(e.array), index: go(e.index) };
       case "at": return { ...e, list: arr(e.list), index: go(e.index) };
       case "view": return { ...e, array: arr(e.array), begin: go(e.begin), end: go(e.end) };
-      case "apply": case "call": case "invoke": case "tape-call": case "host": case "construct": case "user": return { ...e, args: e.args.map(go) };
-      case "select": return { ...e, cond: go(e.cond), then: go(e.then), else: go(e.else) };
-      case "field": return { ...e, object: go(e.object) };
-      case "coalesce": return { ...e, a: go(e.a), b: go(e.b) };
-      case "new-array": return { ...e, size: go(e.size) };
-      case "record": return { ...e, fields: e.fields.map(([n, x]) => [n, go(x)] as [string, Expr]) };
-      case "lambda": return { ...e, body: go(e.body) };
-      case "template": return { ...e, values: e.values.map(go) };
-      default: return assertNever(e);
+      default: return mapSubExprs(e, go);
     }
   }
 }
@@ -235,21 +226,7 @@ function constIndex(e: Expr, array: string): number {
 }
 
 function containsPop(e: Expr): boolean {
-  switch (e.kind) {
-    case "pop": return true;
-    case "var": case "const": case "tape-begin": case "text": return false;
-    case "apply": case "call": case "invoke": case "tape-call": case "host": case "construct": case "user": return e.args.some(containsPop);
-    case "select": return containsPop(e.cond) || containsPop(e.then) || containsPop(e.else);
-    case "index": case "at": return containsPop(e.index);
-    case "view": return containsPop(e.begin) || containsPop(e.end);
-    case "field": return containsPop(e.object);
-    case "coalesce": return containsPop(e.a) || containsPop(e.b);
-    case "new-array": return containsPop(e.size);
-    case "record": return e.fields.some(([, x]) => containsPop(x));
-    case "lambda": return containsPop(e.body);
-    case "template": return e.values.some(containsPop);
-    default: return assertNever(e);
-  }
+  return someExpr(e, (x) => x.kind === "pop");
 }
 
 /**

@@ -19,7 +19,7 @@
  * Values are computed by the same primal steps in the same order, so the value is unchanged.
  */
 import { type Expr, type ForStmt, type Stmt, isVar, ref, num } from "../../ir/types.ts";
-import { length } from "../../ir/expr.ts";
+import { length, mul } from "../../ir/expr.ts";
 import { defOf, mapBlocks, mapExprs, usesOf, varsOf, walk, substituteVars } from "../../ir/walk.ts";
 import { ruleFor } from "../../rules/index.ts";
 import type { ReverseContext } from "./adjoints.ts";
@@ -201,7 +201,7 @@ export class PerIterationLoops {
     for (const [a, [g, v]] of this.buffers.get(loop)!.of) {
       if (q.scratch.has(v)) continue; // private to each iteration: nothing left to add
       if (cx.typeOf(v) === "arr") out.push({ kind: "call", fn: "axpy", args: [length(v), dSum, ref(g), ref(a)], loc: loop.loc });
-      else out.push({ kind: "assign", target: a, op: "+=", value: { kind: "apply", op: "*", args: [dSum, ref(g)] }, loc: loop.loc });
+      else out.push({ kind: "assign", target: a, op: "+=", value: mul(dSum, ref(g)), loc: loop.loc });
     }
     return out;
   }

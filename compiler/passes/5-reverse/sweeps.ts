@@ -11,10 +11,11 @@ import {
   type Expr, type ForStmt, type LeafStmt, type LoopStmt, type Stmt, type Type, type Decl, type TapeType,
   isVar, ref, num, bool, assertNever,
 } from "../../ir/types.ts";
-import { add, sub, mul, bin, apply, not, select } from "../../ir/expr.ts";
+import { add, sub, mul, bin, apply, not } from "../../ir/expr.ts";
 import type { Block } from "../../ir/structure.ts";
 import type { ReverseContext } from "./adjoints.ts";
 import { type Plan, isIntegral } from "./plan.ts";
+import { ruleFor } from "../../rules/index.ts";
 import { Checkpoints, isCheckpointed } from "./checkpoint.ts";
 import { PerIterationLoops } from "./per-iteration.ts";
 import { runningSelections, type RunningSelection } from "./selection.ts";
@@ -208,7 +209,7 @@ export class Sweeps {
       const s = loop.body[i]!;
       if (s === r.pick) {
         if (isVar(e) && cx.isActive(e.name)) {
-          const chosen = select(apply("===", e, ref(r.pick.target)), num(1), num(0));
+          const chosen = ruleFor(r.pick.op)!.selects!(e, ref(r.pick.target));
           once.push({ kind: "assign", target: cx.adjOf(e.name), op: "+=", value: mul(ref(cx.adjOf(r.pick.target)), chosen), loc: s.loc, note: s.loc });
         }
         continue;

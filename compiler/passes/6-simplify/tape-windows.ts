@@ -11,8 +11,8 @@
  *      nothing else touches the tape while a window is open (no nested region, no call that may
  *      use a tape); loops that mix pushes and pops, or push in branches, keep the method calls.
  */
-import { type Expr, type ForStmt, type GenFunction, type Stmt, type TapeCursor, assertNever, num, ref } from "../../ir/types.ts";
-import { childBlocks, defOf, hasEffect, mapBlocks, mapExprs, usesOf, varsOf, walk } from "../../ir/walk.ts";
+import { type Expr, type ForStmt, type GenFunction, type Stmt, type TapeCursor, num, ref } from "../../ir/types.ts";
+import { childBlocks, defOf, hasEffect, mapBlocks, mapExprs, mapSubExprs, someExpr, subExprs, usesOf, varsOf, walk } from "../../ir/walk.ts";
 import { mul } from "../../ir/expr.ts";
 
 export function tapeWindows(fn: GenFunction): GenFunction {
@@ -106,34 +106,12 @@ function countPushes(b: Stmt[]): number {
 
 /** Numbers popped by an expression. */
 function countPops(e: Expr): number {
-  let n = 0;
-  visit(e, (x) => { if (x.kind === "pop" && x.type === "num") n++; });
-  return n;
+  return (e.kind === "pop" && e.type === "num" ? 1 : 0) + subExprs(e).reduce((n, x) => n + countPops(x), 0);
 }
 
 /** Calls that may push or pop this function's tape themselves (another generated function, a user's). */
 function mayUseTape(e: Expr): boolean {
-  let found = false;
-  visit(e, (x) => { if (x.kind === "invoke" || x.kind === "user" || x.kind === "tape-call" || (x.kind === "pop" && x.cursor)) found = true; });
-  return found;
-}
-
-function visit(e: Expr, f: (e: Expr) => void): void {
-  f(e);
-  switch (e.kind) {
-    case "var": case "const": case "pop": case "tape-begin": case "text": return;
-    case "apply": case "call": case "invoke": case "tape-call": case "host": case "construct": case "user": e.args.forEach((a) => visit(a, f)); return;
-    case "select": visit(e.cond, f); visit(e.then, f); visit(e.else, f); return;
-    case "index": case "at": visit(e.index, f); return;
-    case "view": visit(e.begin, f); visit(e.end, f); return;
-    case "field": visit(e.object, f); return;
-    case "coalesce": visit(e.a, f); visit(e.b, f); return;
-    case "new-array": visit(e.size, f); return;
-    case "record": e.fields.forEach(([, x]) => visit(x, f)); return;
-    case "lambda": visit(e.body, f); return;
-    case "template": e.values.forEach((x) => visit(x, f)); return;
-    default: return assertNever(e);
-  }
+  return someExpr(e, (x) => x.kind === "invoke" || x.kind === "user" || x.kind === "tape-call" || (x.kind === "pop" && x.cursor !== undefined));
 }
 
 /** A statement of a window's loop, its number pushes and pops going through the cursor. */
@@ -143,19 +121,6 @@ function throughCursor(s: Stmt, c: TapeCursor): Stmt {
 }
 
 function viaCursor(e: Expr, c: TapeCursor): Expr {
-  switch (e.kind) {
-    case "pop": return e.type === "num" ? { ...e, cursor: c } : e;
-    case "var": case "const": case "tape-begin": case "text": return e;
-    case "apply": case "call": case "invoke": case "tape-call": case "host": case "construct": case "user": return { ...e, args: e.args.map((a) => viaCursor(a, c)) };
-    case "select": return { ...e, cond: viaCursor(e.cond, c), then: viaCursor(e.then, c), else: viaCursor(e.else, c) };
-    case "index": case "at": return { ...e, index: viaCursor(e.index, c) };
-    case "view": return { ...e, begin: viaCursor(e.begin, c), end: viaCursor(e.end, c) };
-    case "field": return { ...e, object: viaCursor(e.object, c) };
-    case "coalesce": return { ...e, a: viaCursor(e.a, c), b: viaCursor(e.b, c) };
-    case "new-array": return { ...e, size: viaCursor(e.size, c) };
-    case "record": return { ...e, fields: e.fields.map(([k, x]) => [k, viaCursor(x, c)] as [string, Expr]) };
-    case "lambda": return { ...e, body: viaCursor(e.body, c) };
-    case "template": return { ...e, values: e.values.map((x) => viaCursor(x, c)) };
-    default: return assertNever(e);
-  }
+  if (e.kind === "pop") return e.type === "num" ? { ...e, cursor: c } : e;
+  return mapSubExprs(e, (x) => viaCursor(x, c));
 }
