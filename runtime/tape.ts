@@ -206,16 +206,23 @@ function grow<T extends Float64Array | Int32Array>(old: T, bigger: T): T {
  * Generated gradient functions use it for the `out` arrays of array parameters.
  */
 export function zeros(n: number, reuse?: Float64Array): Float64Array {
-  if (reuse === undefined) return new Float64Array(n);
-  if (reuse.length !== n) throw new RangeError(`gradient buffer has length ${reuse.length}, expected ${n}`);
-  reuse.fill(0);
-  return reuse;
+  return reuse === undefined ? new Float64Array(n) : gradBuffer(n, reuse).fill(0);
 }
 
 /** An index argument of `subarray` or `slice` as JavaScript clamps it (negative counts from the end). */
 export function clampIndex(i: number, n: number): number {
   const t = Math.trunc(i);
   return t < 0 ? Math.max(n + t, 0) : Math.min(t, n);
+}
+
+/**
+ * A gradient buffer of length `n` that the caller fills completely before reading it: `reuse`
+ * when given (checked, not cleared), else new.
+ */
+export function gradBuffer(n: number, reuse?: Float64Array): Float64Array {
+  if (reuse === undefined) return new Float64Array(n);
+  if (reuse.length !== n) throw new RangeError(`gradient buffer has length ${reuse.length}, expected ${n}`);
+  return reuse;
 }
 
 /** A zeroed gradient of a `number[]` parameter: `reuse` when given (checked and cleared), else new. */

@@ -2,10 +2,10 @@
 import {
   Tape,
   checkpointSchedule,
+  gradBuffer,
   nextAction,
   nextSnapshot,
   tripCount,
-  zeros,
 } from "adjoint-runtime";
 
 const misfitTape = new Tape();
@@ -78,7 +78,7 @@ export function misfitGrad(
     const t17 = d * d;
     s = s + t17;
   }
-  const d_u0 = zeros(u0.length, out?.u0);
+  const d_u0 = gradBuffer(u0.length, out?.u0);
   let d_r = 0;
   const d_u = new Float64Array(t2);
   for (let i_1 = n - 1; i_1 >= 0; i_1--) {
@@ -155,7 +155,7 @@ export function misfitGrad(
     // line 23: const u = Float64Array.from(u0);
     const d_t3 = d_u[k]!;
     d_u[k] = 0;
-    d_u0[k]! += d_t3;
+    d_u0[k] = d_t3;
   }
   return { value: s, grad: { u0: d_u0, r: d_r } };
 }
@@ -217,7 +217,7 @@ export function misfitTapedGrad(
     const t17 = d * d;
     s = s + t17;
   }
-  const d_u0 = zeros(u0.length, out?.u0);
+  const d_u0 = gradBuffer(u0.length, out?.u0);
   let d_r = 0;
   const d_u = new Float64Array(t2);
   for (let i_1 = n - 1; i_1 >= 0; i_1--) {
@@ -260,7 +260,7 @@ export function misfitTapedGrad(
     // line 38: const u = Float64Array.from(u0);
     const d_t3 = d_u[k]!;
     d_u[k] = 0;
-    d_u0[k]! += d_t3;
+    d_u0[k] = d_t3;
   }
   return { value: s, grad: { u0: d_u0, r: d_r } };
 }

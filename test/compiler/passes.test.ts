@@ -276,4 +276,44 @@ describe("simplify", () => {
       "}",
     ]);
   });
+
+  it("does not clear a gradient buffer whose first writes are a loop over all of it", () => {
+    const v = vars([["x", "arr", "param"], ["y", "arr", "param"], ["n", "num", "temp"], ["m", "num", "temp"], ["t", "num", "temp"],
+      ["d_x", "arr", "adjoint"], ["d_y", "arr", "adjoint"], ["g", "arr", "adjoint"], ["d_s", "num", "adjoint"], ["w", "num", "param"]]);
+    const len = (a: string): Expr => apply("length", ref(a));
+    const zeros = (target: string, a: string): Stmt => ({ kind: "assign", target, op: "=", value: { kind: "call", fn: "zeros", args: [len(a)] }, decl: "const", loc: at });
+    const down = (end: Expr, body: Stmt[]): Stmt => ({ kind: "for", counter: "i", start: apply("-", end, num(1)), end: num(0), cmp: ">=", step: -1, body, loc: at });
+    const add = (a: string, value: Expr): Stmt => ({ kind: "assign-elem", array: a, index: ref("i"), op: "+=", value, loc: at });
+    const load = (a: string): Stmt => ({ kind: "load", target: "t", array: a, index: ref("i"), decl: "const", loc: at });
+    const out = simplify(fn([
+      { kind: "op", target: "n", op: "length", args: [ref("x")], decl: "const", loc: at },
+      { kind: "op", target: "m", op: "-", args: [ref("n"), num(1)], decl: "const", loc: at },
+      { kind: "assign", target: "d_s", op: "=", value: apply("Math.exp", ref("w")), decl: "const", loc: at },
+      zeros("d_x", "x"),
+      zeros("d_y", "y"),
+      // every index of d_x, the bound through a constant: assigned, not cleared
+      down(ref("n"), [load("y"), add("d_x", apply("*", ref("d_s"), ref("t")))]),
+      // d_y's first writes stop one short: it stays cleared and added to
+      { kind: "for", counter: "i", start: num(1), end: len("y"), cmp: "<", step: 1, body: [load("x"), add("d_y", ref("t"))], loc: at },
+      { kind: "assign", target: "g", op: "=", value: { kind: "call", fn: "zeros", args: [len("y")] }, decl: "const", loc: at },
+      { kind: "call", fn: "axpy", args: [len("y"), num(1), ref("d_y"), ref("g")], loc: at },
+    ], { kind: "record", fields: [["x", ref("d_x")], ["y", ref("g")], ["m", ref("m")]] }, v));
+    expect(stmtsText(out.body)).toEqual([
+      "const n = length(x)",
+      "const m = -(n, 1)",
+      "const d_s = Math.exp(w)",
+      "const d_x = call gradBuffer(length(x))",
+      "const d_y = call zeros(length(y))",
+      "for i = -(n, 1); i >= 0; i += -1 {",
+      "  const t = load y[i]",
+      "  d_x[i] = *(d_s, t)",
+      "}",
+      "for i = 1; i < length(y); i += 1 {",
+      "  const t = load x[i]",
+      "  d_y[i] += t",
+      "}",
+      "const g = call gradBuffer(length(y))",
+      "call copy(length(y), d_y, g)",
+    ]);
+  });
 });

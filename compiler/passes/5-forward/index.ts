@@ -185,7 +185,7 @@ export class Tangents {
           const pop: Expr = { kind: "pop", type: v.type, key: v.key === undefined ? undefined : tangentKey(v.key) };
           return [this.define(s.target, pop, s.decl, s), s];
         }
-        if (v.kind === "call" && (v.fn === "zeros" || v.fn === "zerosArray" || v.fn === "zerosLike")) return [s, this.define(s.target, call(v.fn, v.args[0]), "const", s)];
+        if (v.kind === "call" && (v.fn === "zeros" || v.fn === "gradBuffer" || v.fn === "zerosArray" || v.fn === "zerosLike")) return [s, this.define(s.target, call(v.fn, v.args[0]), "const", s)];
         if (v.kind === "new-array") return [s, this.define(s.target, v, "const", s)];
         if (s.op === "=") {
           const readsSelf = varsOf(v).has(s.target);

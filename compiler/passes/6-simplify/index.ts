@@ -11,7 +11,9 @@
  *    adjoint as it is);
  *  - constants and copies are propagated (`const d = 1` makes `d * t` print as `t`);
  *  - and for any declared variable: values never read are removed (an effect such as a tape pop
- *    stays as a statement), and regions left empty disappear.
+ *    stays as a statement), and regions left empty disappear;
+ *  - last, a gradient buffer whose first writes are a loop over all of it is not cleared first
+ *    (covering.ts).
  * Holds: primal computations that reach the result are left exactly as they are, so the value is
  * bit-identical to the source function's. Every rewrite is one linear pass over the body; rounds
  * repeat until nothing changes (a handful). Algebraic identities (`* 1`, `+ 0`) are dropped by
@@ -20,6 +22,7 @@
 import { type Expr, type GenFunction, type Stmt, isVar } from "../../ir/types.ts";
 import { childBlocks, mapBlocks, mapExprs, usesOf, varsOf, hasEffect, defOf, substituteVars } from "../../ir/walk.ts";
 import { refold, not } from "../../ir/expr.ts";
+import { coverFirstWrites } from "./covering.ts";
 
 export function simplify(fn: GenFunction): GenFunction {
   const derived = new Set<string>();
@@ -38,6 +41,7 @@ export function simplify(fn: GenFunction): GenFunction {
     if (!cx.changed) body = zeroThenAdd(body, derived, cx);
     if (!cx.changed) break;
   }
+  body = coverFirstWrites(body, derived);
   return { ...fn, body, result };
 }
 
