@@ -316,4 +316,36 @@ describe("simplify", () => {
       "call copy(length(y), d_y, g)",
     ]);
   });
+
+  it("drops a store to a variable its block declares when nothing after it reads the variable, and a tape nothing uses", () => {
+    const v = vars([["x", "num", "param"], ["a", "num", "local"], ["b", "num", "local"], ["a_before", "num", "saved"], ["tape", "num", "local"]]);
+    const loop = (body: Stmt[]): Stmt => ({ kind: "for", counter: "i", start: num(0), end: num(3), cmp: "<", step: 1, body, loc: at });
+    const out = simplify({
+      ...fn([
+        { kind: "assign", target: "tape", op: "=", value: { kind: "tape-begin" }, decl: "const", loc: at },
+        loop([
+          { kind: "assign", target: "a", op: "=", value: ref("x"), decl: "let", loc: at },
+          { kind: "assign", target: "a_before", op: "=", value: ref("a"), decl: "const", loc: at },
+          { kind: "assign", target: "a", op: "=", value: apply("Math.sin", ref("a")), loc: at },
+          { kind: "assign", target: "x", op: "+=", value: ref("a"), loc: at },
+          // the restore: a dies with the loop body
+          { kind: "assign", target: "a", op: "=", value: ref("a_before"), loc: at },
+        ]),
+        { kind: "assign", target: "b", op: "=", value: ref("x"), decl: "let", loc: at },
+        { kind: "assign", target: "b", op: "=", value: apply("Math.cos", ref("x")), loc: at },
+      ], apply("+", ref("x"), ref("b")), v),
+      tape: { local: "tape", module: "gTape" },
+    });
+    expect(out.tape).toBeUndefined();
+    expect(stmtsText(out.body)).toEqual([
+      "for i = 0; i < 3; i += 1 {",
+      "  let a = x",
+      "  a = Math.sin(a)",
+      "  x += a",
+      "}",
+      "let b = x",
+      // the result reads b: this store stays
+      "b = Math.cos(x)",
+    ]);
+  });
 });

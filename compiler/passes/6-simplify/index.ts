@@ -10,17 +10,18 @@
  *    is added back is the value just read from it, both statements go (`y[i] += …` leaves its
  *    adjoint as it is);
  *  - constants and copies are propagated (`const d = 1` makes `d * t` print as `t`);
+ *  - a store to a variable its own block declares, read by nothing after it, is removed;
  *  - and for any declared variable: values never read are removed (an effect such as a tape pop
  *    stays as a statement), and regions left empty disappear;
  *  - last, a gradient buffer whose first writes are a loop over all of it is not cleared first
- *    (covering.ts).
+ *    (covering.ts), and a function that no longer uses its tape does not begin one.
  * Holds: primal computations that reach the result are left exactly as they are, so the value is
  * bit-identical to the source function's. Every rewrite is one linear pass over the body; rounds
  * repeat until nothing changes (a handful). Algebraic identities (`* 1`, `+ 0`) are dropped by
  * the IR's expression constructors as rewritten expressions are rebuilt.
  */
 import { type Expr, type GenFunction, type Stmt, isVar } from "../../ir/types.ts";
-import { childBlocks, mapBlocks, mapExprs, usesOf, varsOf, hasEffect, defOf, substituteVars } from "../../ir/walk.ts";
+import { childBlocks, mapBlocks, mapExprs, usesOf, varsOf, hasEffect, defOf, substituteVars, someExpr, walk } from "../../ir/walk.ts";
 import { refold, not } from "../../ir/expr.ts";
 import { coverFirstWrites } from "./covering.ts";
 
@@ -37,16 +38,35 @@ export function simplify(fn: GenFunction): GenFunction {
     body = p.body;
     result = p.result;
     body = constify(body, derived, cx);
+    body = deadStores(body, result, cx);
     // once the rest has settled, so that copies are propagated into what is added back
     if (!cx.changed) body = zeroThenAdd(body, derived, cx);
     if (!cx.changed) break;
   }
   body = coverFirstWrites(body, derived);
+  if (fn.tape && !usesTape(body, fn.tape.local)) {
+    // nothing left pushes or pops (a selection replaced the tape, say): no tape to begin
+    const local = fn.tape.local;
+    const { tape: _unused, ...rest } = fn;
+    return { ...rest, body: body.filter((s) => !(s.kind === "assign" && s.target === local && s.value.kind === "tape-begin")), result };
+  }
   return { ...fn, body, result };
 }
 
 interface Round {
   changed: boolean;
+}
+
+/** Whether anything but its `begin()` uses the function's tape. */
+function usesTape(body: Stmt[], local: string): boolean {
+  let used = false;
+  const tapeExpr = (e: Expr): boolean => e.kind === "pop" || e.kind === "tape-call" || (e.kind === "var" && e.name === local);
+  walk(body, (s) => {
+    if (used) return;
+    if (s.kind === "push") used = true;
+    else if (!(s.kind === "assign" && s.target === local)) used = usesOf(s).some((e) => someExpr(e, tapeExpr));
+  });
+  return used;
 }
 
 // ------------------------------------------------------------------ facts
@@ -298,6 +318,35 @@ function propagate(body: Stmt[], result: Expr, derived: Set<string>, cx: Round):
   };
   const newBody = go(body, true);
   return { body: newBody, result: newResult };
+}
+
+/**
+ * `x = e` in the block that declares `x`, with nothing after it in that block reading `x`: the
+ * value dies with the block (the restore of a running maximum whose variable the block declares).
+ */
+function deadStores(body: Stmt[], result: Expr, cx: Round): Stmt[] {
+  const go = (b: Stmt[]): Stmt[] => {
+    const out = b.map((s) => mapBlocks(s, go));
+    const root = b === body;
+    const declared = new Set<string>();
+    for (const s of out) if ((s.kind === "assign" || s.kind === "op" || s.kind === "load") && s.decl !== undefined) declared.add(defOf(s)!);
+    if (declared.size === 0) return out;
+    // the function's result is read after its body
+    const readLater = root ? varsOf(result) : new Set<string>();
+    const drop = new Set<number>();
+    for (let j = out.length - 1; j >= 0; j--) {
+      const s = out[j]!;
+      if (s.kind === "assign" && s.decl === undefined && s.op === "=" && declared.has(s.target) && !readLater.has(s.target) && !hasEffect(s.value)) {
+        drop.add(j);
+        continue;
+      }
+      readsOf(s, readLater, true);
+    }
+    if (drop.size === 0) return out;
+    cx.changed = true;
+    return out.filter((_, i) => !drop.has(i));
+  };
+  return go(body);
 }
 
 /**
