@@ -18,7 +18,8 @@
  *
  * A third batch renders the same kind of programs in natural TypeScript: one object parameter
  * whose array is changed in place, the state as a local object, x read through a view, y a
- * number[], if/else as switch, labelled loops and jumps, and a for…of (see Render.style).
+ * number[], if/else as switch, labelled loops and jumps, a for…of, and block-local values as
+ * arrow functions that read the variables around them (see Render.style).
  *
  * Also: generated code type-checks under strict, compiling is deterministic, and the known
  * compiler bugs this generator found are kept as minimal regression tests at the end.
@@ -239,7 +240,8 @@ interface Render {
    * The surface syntax: `plain` (Float64Array locals, if/else, unlabelled jumps), or `natural`:
    * the scalars are fields of a local object, x is read through a view (`subarray`), y is a
    * `number[]`, every if/else is a `switch` on the condition, loops are labelled and their
-   * guards jump by label, and a `for…of` over the view adds to the result.
+   * guards jump by label, a block-local value is a closure called with it, and a `for…of` over
+   * the view adds to the result.
    */
   style: "plain" | "natural";
   /** Emitting TypeScript (annotations allowed), not the JavaScript twin. */
@@ -282,6 +284,12 @@ function renderNatural(s: Stmt, ind: string, o: Render): string {
     case "guard": {
       // the innermost loop is the label of the guard's loop variable: the last one opened
       return `${ind}if (${o.wrap(s.c)}) ${s.what} ${GUARD_LABEL};\n`;
+    }
+    case "local": {
+      // the block-local const as a closure over the variables around it (the state, the loop
+      // counters, x and y), called with the value: the same arithmetic as the plain style's
+      const t = o.ts ? "t: number" : "t";
+      return `${ind}const ${s.name} = (${t}) => t * ${s.use} + Math.sin(t);\n${ind}${s.v} += ${s.name}(${s.e});\n${o.after(s.v)}`;
     }
     default:
       return renderPlain(s, ind, o);
