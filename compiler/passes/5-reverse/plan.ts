@@ -223,14 +223,12 @@ class Planner {
     if (defs.length !== 1 || defs[0].block !== home) return undefined;
     const s = defs[0].stmt;
     if (!isLeaf(s)) return undefined;
-    const operandsAvailable = (step: Stmt) => {
-      const order = this.st.order.get(step)!;
-      return usesOf(step).every((u) => !isVar(u) || ((this.cx.typeOf(u.name) === "arr" || this.cx.typeOf(u.name) === "list") && !this.needsBinding(u.name)) || this.availableAt(u.name, home, order));
-    };
+    const operandsAvailable = (step: Stmt) => this.operandsAvailable(step, home);
     if (s.kind === "load" && this.stableAfter(s.array, s) && operandsAvailable(s)) return s;
     // lists are never written: what a get reads is there in the reverse sweep too
     if (s.kind === "get" && operandsAvailable(s)) return s;
-    if (s.kind === "op" && ruleFor(s.op)?.cheap && operandsAvailable(s) && this.keptOnlyFor(s, home, 3) < 2) return s;
+    // keeping a decision costs a byte: worth it as soon as recomputing it would keep any number
+    if (s.kind === "op" && ruleFor(s.op)?.cheap && operandsAvailable(s) && this.keptOnlyFor(s, home, 3) < (info.type === "bool" ? 1 : 2)) return s;
     // a value copied into a variable of an enclosing block as that variable's last assignment in
     // this block: when the reverse block starts, the variable holds it again (`a = Math.max(a, x[i])`)
     const defOrder = this.st.order.get(s)!;
@@ -257,11 +255,18 @@ class Planner {
     return undefined;
   }
 
+  /** Whether every operand of `step` holds, at the start of reverse(home), the value the step read. */
+  private operandsAvailable(step: Stmt, home: Block): boolean {
+    const order = this.st.order.get(step)!;
+    return usesOf(step).every((u) => !isVar(u) || ((this.cx.typeOf(u.name) === "arr" || this.cx.typeOf(u.name) === "list") && !this.needsBinding(u.name)) || this.availableAt(u.name, home, order));
+  }
+
   /**
    * How many operands of a cheap step in loop block `home` the reverse sweep would keep on the tape
    * only to recompute it: values of the same block, not yet needed, that cannot be recomputed
    * themselves (looked at `depth` steps deep). Recomputing `t = a + b` from two such values pushes
-   * two numbers per iteration where keeping `t` pushes one, so that step is kept instead.
+   * two numbers per iteration where keeping `t` pushes one, so that step is kept instead; a
+   * boolean (`pos % 2 === 0`) is kept rather than one number it is computed from.
    */
   private keptOnlyFor(s: LeafStmt, home: Block, depth: number): number {
     let n = 0;
@@ -274,7 +279,8 @@ class Planner {
       const defs = this.st.defs(v);
       const d = defs.length === 1 ? defs[0]!.stmt : undefined;
       if (d && d.kind === "load" && this.stableAfter(d.array, d)) continue;
-      if (d && d.kind === "op" && ruleFor(d.op)?.cheap && depth > 0 && this.keptOnlyFor(d, home, depth - 1) === 0) continue;
+      // a cheap operand recomputable itself, for free: its own operands are still there
+      if (d && d.kind === "op" && ruleFor(d.op)?.cheap && depth > 0 && this.operandsAvailable(d, home) && this.keptOnlyFor(d, home, depth - 1) === 0) continue;
       n++;
     }
     return n;
