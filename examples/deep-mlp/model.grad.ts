@@ -73,13 +73,17 @@ export function lossGrad(
     const t11 = L + 1;
     const t12 = s * t11;
     const base = t12 * width;
+    tapeValues = tape.reserveF(tripCount(0, d, 1, "<"));
+    tapeTop = tape.topF();
     for (let j = 0; j < d; j++) {
       const t14 = base + j;
       const t15 = s * d;
       const t16 = t15 + j;
       const t17 = xs[t16]!;
+      tapeValues[tapeTop++] = A[t14]!;
       A[t14] = t17;
     }
+    tape.setTopF(tapeTop);
     let n = d;
     for (let l = 0; l < L; l++) {
       const W_2 = layers[l]!.W;
@@ -89,8 +93,6 @@ export function lossGrad(
       const from = base + t19;
       for (let i = 0; i < m; i++) {
         let z = b_2[i]!;
-        tapeValues = tape.reserveF(tripCount(0, n, 1, "<"));
-        tapeTop = tape.topF();
         for (let j_1 = 0; j_1 < n; j_1++) {
           const t22 = i * n;
           const t23 = t22 + j_1;
@@ -99,12 +101,11 @@ export function lossGrad(
           const t26 = A[t25]!;
           const t27 = t24 * t26;
           z = z + t27;
-          tapeValues[tapeTop++] = t26;
         }
-        tape.setTopF(tapeTop);
         const t28 = from + width;
         const t29 = t28 + i;
         const t30 = Math.tanh(z);
+        tape.pushF(A[t29]!);
         A[t29] = t30;
         tape.pushF(t30);
       }
@@ -112,8 +113,6 @@ export function lossGrad(
       n = m;
     }
     let f = c;
-    tapeValues = tape.reserveF(tripCount(0, n, 1, "<"));
-    tapeTop = tape.topF();
     for (let j_2 = 0; j_2 < n; j_2++) {
       const t31 = w[j_2]!;
       const t32 = L * width;
@@ -122,9 +121,7 @@ export function lossGrad(
       const t35 = A[t34]!;
       const t36 = t31 * t35;
       f = f + t36;
-      tapeValues[tapeTop++] = t35;
     }
-    tape.setTopF(tapeTop);
     const t37 = ys[s]!;
     const t38 = f - t37;
     const t39 = t38 ** 2;
@@ -147,21 +144,18 @@ export function lossGrad(
     const base = t12 * width;
     // line 44: total += (f - ys[s]!) ** 2;
     const d_t38 = d_total * (2 * t38);
-    tapeValues = tape.bufferF();
-    tapeTop = tape.topF();
     for (let j_2 = Math.ceil(n) - 1; j_2 >= 0; j_2--) {
-      const t35 = tapeValues[--tapeTop]!;
       const t31 = w[j_2]!;
       const t32 = L * width;
       const t33 = base + t32;
       const t34 = t33 + j_2;
+      const t35 = A[t34]!;
       // line 43: f += net.head.w[j]! * A[base + L * width + j]!;
       const d_t31 = d_t38 * t35;
       const d_t35 = d_t38 * t31;
       d_A[t34]! += d_t35;
       d_w[j_2]! += d_t31;
     }
-    tape.setTopF(tapeTop);
     // line 42: let f = net.head.c;
     d_c += d_t38;
     for (let l = L - 1; l >= 0; l--) {
@@ -181,31 +175,33 @@ export function lossGrad(
         // line 38: A[from + width + i] = Math.tanh(z);
         const d_t30 = d_A[t29]!;
         d_A[t29] = 0;
+        A[t29] = tape.popF();
         const d_z = d_t30 * (1 - t30 * t30);
-        tapeValues = tape.bufferF();
-        tapeTop = tape.topF();
         for (let j_1 = Math.ceil(n) - 1; j_1 >= 0; j_1--) {
-          const t26 = tapeValues[--tapeTop]!;
           const t22 = i * n;
           const t23 = t22 + j_1;
           const t24 = W_2[t23]!;
           const t25 = from + j_1;
+          const t26 = A[t25]!;
           // line 37: z += W[i * n + j]! * A[from + j]!;
           const d_t24 = d_z * t26;
           const d_t26 = d_z * t24;
           d_A[t25]! += d_t26;
           d_W_2[t23]! += d_t24;
         }
-        tape.setTopF(tapeTop);
         // line 36: let z = b[i]!;
         d_b_2[i]! += d_z;
       }
     }
+    tapeValues = tape.bufferF();
+    tapeTop = tape.topF();
     for (let j = Math.ceil(d) - 1; j >= 0; j--) {
       const t14 = base + j;
       // line 29: A[base + j] = xs[s * d + j]!;
       d_A[t14] = 0;
+      A[t14] = tapeValues[--tapeTop]!;
     }
+    tape.setTopF(tapeTop);
   }
   return { value: t40, grad: { net: { layers: d_layers, head: { w: d_w, c: d_c } } } };
 }

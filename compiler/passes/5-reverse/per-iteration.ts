@@ -13,9 +13,11 @@
  *    (an accumulating primitive) and never reads it otherwise;
  *  - every array it writes is scratch: allocated outside the loop, not used outside it, written
  *    only by one loop of its body `for (c = 0; c < size; c++) a[c] = …` that covers the whole
- *    array, and read only after that loop, so each iteration reads only what it wrote itself;
- *  - no value from outside it is saved or restored, no list or BLAS call takes part, and the
- *    adjoints it adds into from outside are numbers and arrays.
+ *    array, and read only after that loop, so each iteration reads only what it wrote itself
+ *    (or used only inside one counted loop of the body whose iterations each do so);
+ *  - no value from outside it is saved or restored (but the elements a store into a restored
+ *    scratch array overwrites, see plan.ts), no list or BLAS call takes part, and the adjoints it
+ *    adds into from outside are numbers and arrays.
  * Values are computed by the same primal steps in the same order, so the value is unchanged.
  */
 import { type Expr, type ForStmt, type Stmt, isVar, ref, num } from "../../ir/types.ts";
@@ -68,8 +70,10 @@ export class PerIterationLoops {
     const scratchCandidates = new Set<string>();
     for (const s of inside) {
       if (s.kind === "call" || s.kind === "get" || s.kind === "custom" || ((s.kind === "for" || s.kind === "loop") && s.checkpoint)) return undefined;
-      // a value from outside saved and restored: the iterations meet through it
-      if (this.plan.saves.has(s) && !st.isWithin(st.home(this.plan.saves.get(s)!.v), loop.body)) return undefined;
+      // a value from outside saved and restored: the iterations meet through it (unless it is an
+      // element of a scratch array, checked below: each iteration writes it before reading it)
+      const sp = this.plan.saves.get(s);
+      if (sp && !sp.elem && !st.isWithin(st.home(sp.v), loop.body)) return undefined;
       if (s.kind === "store") {
         if (st.isWithin(st.home(s.array), loop.body)) continue;
         scratchCandidates.add(s.array);
@@ -105,7 +109,11 @@ export class PerIterationLoops {
     return { sum, scratch };
   }
 
-  /** An array each iteration writes whole before reading it, and nothing outside the loop uses. */
+  /**
+   * An array each iteration writes whole before reading it, and nothing outside the loop uses:
+   * directly, or because every use inside is in one counted loop of the body whose iterations
+   * each write it whole first.
+   */
   private isScratch(a: string, loop: ForStmt, isInside: (s: Stmt) => boolean): boolean {
     const { st, fn } = this.cx;
     if (fn.vars.get(a)!.type !== "arr" || fn.vars.get(a)!.kind === "param") return false;
@@ -118,6 +126,15 @@ export class PerIterationLoops {
       if (o.stmt.kind === "op" && ruleFor(o.stmt.op)?.arrayArgument) continue;
       return false;
     }
+    const touches = (s: Stmt) => { let t = false; walk([s], (x) => { if ((x.kind === "store" || x.kind === "load") && x.array === a) t = true; }); return t; };
+    const users = loop.body.filter(touches);
+    if (users.length === 1 && users[0]!.kind === "for" && !users[0]!.checkpoint && this.writtenWholeFirst(a, users[0]!, alloc)) return true;
+    return this.writtenWholeFirst(a, loop, alloc);
+  }
+
+  /** Whether each iteration of `loop` writes `a` whole (one covering loop of its body) before reading it. */
+  private writtenWholeFirst(a: string, loop: ForStmt, alloc: Stmt): boolean {
+    if (alloc.kind !== "alloc") return false;
     // the one writer: a loop directly in the body covering 0 … size−1
     let writer = -1;
     for (let k = 0; k < loop.body.length; k++) {

@@ -12,7 +12,11 @@
  *     start of the matching reverse iteration (`kept`);
  *  5. overwritten while its old value is still needed: the old value is saved before the
  *     overwrite, in a local outside loops and on the tape inside them, and restored by the
- *     reverse sweep at the matching point (`saves`).
+ *     reverse sweep at the matching point (`saves`);
+ *  6. read from a local scratch array that later iterations rewrite, in a loop deeper than every
+ *     store into it: each store saves the element it overwrites and the reverse sweep puts it
+ *     back (`saves` with `elem`), so the array holds, wherever the reverse sweep is, what it held
+ *     there going forward, and its reads are recomputed instead of taped (`restoredArrays`).
  *
  * General loops the reverse sweep replays count their trips (`trips`); regions whose reverse is
  * empty are left out (`live`).
@@ -31,6 +35,8 @@ export interface Save {
   kind: "slot" | "tape";
   /** The local holding the old value (slots only; named when the sweeps are built). */
   slot?: string;
+  /** A store into array `v`: the element it overwrites is saved, and put back by its reverse. */
+  elem?: boolean;
 }
 
 export interface Plan {
@@ -52,6 +58,8 @@ export interface Plan {
   restored: Set<string>;
   /** Program position of each variable's first occurrence. */
   firstOrder: Map<string, number>;
+  /** Local arrays whose stores save and restore the elements they overwrite. */
+  restoredArrays: Set<string>;
 }
 
 const isLeaf = (s: Stmt): s is LeafStmt =>
@@ -74,6 +82,7 @@ class Planner {
   private recompute = new Map<string, LeafStmt>();
   private adjoints = new Map<Stmt, Stmt[]>();
   private readOnlyArrays = new Set<string>();
+  private restoredArrays = new Set<string>();
   /** Synthetic reloads -> the step whose value they read back (where they read, for analysis). */
   private anchors = new Map<Stmt, Stmt>();
   /** Writes of each array, copies of each variable (`u = copy(v)`), stores of each value. */
@@ -141,6 +150,7 @@ class Planner {
     }
     const written = new Set(this.writesOf.keys());
     for (const p of this.fn.params) if (p.type === "arr" && !written.has(p.name)) this.readOnlyArrays.add(p.name);
+    this.chooseRestoredArrays();
     // Fixed point: live regions read their controls; needed values create save points.
     for (;;) {
       this.needed = this.neededNow();
@@ -158,9 +168,10 @@ class Planner {
       if (this.live.size === before && this.neededNow().size === this.needed.size) break;
     }
     checkCheckpointedLoops(this.st, this.live);
-    for (const v of this.needed) if (this.cx.typeOf(v) === "arr" && !this.recompute.has(v)) this.checkKeptArray(v);
+    // (a restored array holds, wherever the reverse sweep reads it, what the forward sweep read)
+    for (const v of this.needed) if (this.cx.typeOf(v) === "arr" && !this.recompute.has(v) && !this.restoredArrays.has(v)) this.checkKeptArray(v);
     const restored = new Set<string>();
-    for (const sp of this.saves.values()) restored.add(sp.v);
+    for (const sp of this.saves.values()) if (!sp.elem) restored.add(sp.v);
     for (const v of checkpointRestored(this.st, this.live)) restored.add(v);
     return {
       adjoints: this.adjoints,
@@ -172,7 +183,52 @@ class Planner {
       live: this.live,
       restored,
       firstOrder: this.firstOrder,
+      restoredArrays: this.restoredArrays,
     };
+  }
+
+  // ------------------------------------------------------------------ restored scratch arrays
+
+  /**
+   * Local arrays written only by stores, read only by loads, outside checkpointed loops, with a
+   * load the reverse sweep needs that a later store rewrites, in a loop deeper than every store:
+   * saving what each store overwrites costs less than taping every such read.
+   */
+  private chooseRestoredArrays() {
+    const depth = (s: Stmt) => this.st.loopsBetween(this.st.blockOf.get(s)!, this.st.root).length;
+    const inCheckpointed = (s: Stmt) => this.st.loopsBetween(this.st.blockOf.get(s)!, this.st.root).some((l) => (l.kind === "for" || l.kind === "loop") && l.checkpoint !== undefined);
+    for (const [a, writes] of this.writesOf) {
+      const info = this.fn.vars.get(a);
+      if (!info || info.kind === "param" || info.type !== "arr") continue;
+      const defs = this.st.defs(a);
+      if (defs.length !== 1 || defs[0]!.stmt.kind !== "alloc") continue;
+      if (writes.some((w) => w.kind !== "store" || inCheckpointed(w))) continue;
+      let loads: (LeafStmt & { kind: "load" })[] = [];
+      let other = false;
+      for (const o of this.st.occurrences.get(a) ?? []) {
+        const x = o.stmt;
+        if (x.kind === "load" && x.array === a) loads.push(x);
+        else if (x.kind === "store" && x.array === a && !(isVar(x.value) && x.value.name === a)) continue;
+        else if (x === defs[0]!.stmt) continue;
+        else if (x.kind === "op" && ruleFor(x.op)?.arrayArgument) continue;
+        else other = true;
+      }
+      if (other) continue;
+      loads = loads.filter((l) => this.readers.has(l.target) && !this.stableAfter(a, l));
+      const deepest = Math.max(...writes.map(depth));
+      if (loads.some((l) => depth(l) > deepest && this.restoreStable(a, l))) this.restoredArrays.add(a);
+    }
+    for (const a of this.restoredArrays) {
+      // the reverse of each store puts the element back: it needs the store's index
+      for (const w of this.writesOf.get(a)!) if (w.kind === "store" && isVar(w.index)) this.addReader(w.index.name, w);
+    }
+  }
+
+  /** Whether no store into `a` follows `at` within the iteration of `at`'s block (what restores leave). */
+  private restoreStable(a: string, at: Stmt): boolean {
+    const block = this.st.blockOf.get(at)!;
+    const order = this.st.order.get(at)!;
+    return (this.writesOf.get(a) ?? []).every((w) => this.st.order.get(w)! < order || !this.st.isWithin(this.st.blockOf.get(w)!, block));
   }
 
   // ------------------------------------------------------------------ recomputation
@@ -302,6 +358,7 @@ class Planner {
   /** Whether nothing writes array `a` after step `at` (in program order or a later iteration). */
   private stableAfter(a: string, at: Stmt): boolean {
     if (this.readOnlyArrays.has(a)) return true;
+    if (this.restoredArrays.has(a)) return this.restoreStable(a, at);
     const home = this.st.home(a);
     const atLoops = this.st.loopsBetween(this.st.blockOf.get(at)!, home);
     const order = this.st.order.get(at)!;
@@ -393,6 +450,7 @@ class Planner {
         this.saves.set(d.stmt, { v, kind: this.st.blocks.get(d.block)!.inLoop ? "tape" : "slot" });
       }
     }
+    for (const a of this.restoredArrays) for (const w of this.writesOf.get(a)!) this.saves.set(w, { v: a, kind: "tape", elem: true });
   }
 
   /** Statements whose reverse is non-empty: adjoint code, restores, or popping kept values. */

@@ -27,7 +27,7 @@ const tapeType = (t: Type): TapeType => (t === "bool" ? "bool" : "num");
 export function emptyPlan(): Plan {
   return {
     adjoints: new Map(), needed: new Set(), recompute: new Map(), saves: new Map(), kept: new Map(),
-    hoisted: [], live: new Set(), restored: new Set(), firstOrder: new Map(),
+    hoisted: [], live: new Set(), restored: new Set(), firstOrder: new Map(), restoredArrays: new Set(),
   };
 }
 
@@ -89,6 +89,11 @@ export class Sweeps {
     return { kind: "push", type: tapeType(this.cx.typeOf(v)), value: ref(v), key: v, loc: at.loc };
   }
 
+  /** The tape key of the element a store into a restored array overwrites. */
+  private elemKey(s: Stmt): string {
+    return `${(s as Stmt & { kind: "store" }).array}@${this.cx.st.order.get(s)}`;
+  }
+
   private pop(v: string): Expr {
     return { kind: "pop", type: tapeType(this.cx.typeOf(v)), key: v };
   }
@@ -116,7 +121,8 @@ export class Sweeps {
     }
     for (const s of b) {
       const sp = this.plan.saves.get(s);
-      if (sp) out.push(sp.kind === "slot" ? { kind: "assign", target: sp.slot!, op: "=", value: ref(sp.v), loc: s.loc } : this.push(sp.v, s));
+      if (sp?.elem && s.kind === "store") out.push({ kind: "push", type: "num", value: { kind: "index", array: s.array, index: s.index }, key: this.elemKey(s), loc: s.loc });
+      else if (sp) out.push(sp.kind === "slot" ? { kind: "assign", target: sp.slot!, op: "=", value: ref(sp.v), loc: s.loc } : this.push(sp.v, s));
       switch (s.kind) {
         case "op": case "load": case "alloc": case "call": case "get": case "custom": {
           const v = s.target;
@@ -311,7 +317,8 @@ export class Sweeps {
         case "op": case "load": case "store": case "alloc": case "call": case "get": case "custom": {
           for (const a of this.plan.adjoints.get(s) ?? []) out.push({ ...a, note: s.loc });
           const sp = this.plan.saves.get(s);
-          if (sp) out.push({ kind: "assign", target: sp.v, op: "=", value: sp.kind === "slot" ? ref(sp.slot!) : this.pop(sp.v), loc: s.loc, note: s.loc });
+          if (sp?.elem && s.kind === "store") out.push({ kind: "assign-elem", array: s.array, index: s.index, op: "=", value: { kind: "pop", type: "num", key: this.elemKey(s) }, loc: s.loc });
+          else if (sp) out.push({ kind: "assign", target: sp.v, op: "=", value: sp.kind === "slot" ? ref(sp.slot!) : this.pop(sp.v), loc: s.loc, note: s.loc });
           break;
         }
         case "if": {
