@@ -56,15 +56,18 @@ export function gmm(
   }
 
   const beta = new Float64Array(k);
+  const xc = new Float64Array(d);
   let slse = 0;
   for (let i = 0; i < n; i++) {
     for (let ik = 0; ik < k; ik++) {
-      // ‖Q_k (x_i − mu_k)‖², one row of Q_k at a time
+      // x_i − mu_k, as the reference's `subtract` into its `xcentered`
+      for (let j = 0; j < d; j++) xc[j] = x[i * d + j] - mu[ik * d + j];
+      // ‖Q_k xc‖², one row of Q_k at a time
       let sq = 0;
       for (let r = 0; r < d; r++) {
         const row = ik * lsz + (r * (r - 1)) / 2;
-        let v = qdiag[ik * d + r] * (x[i * d + r] - mu[ik * d + r]);
-        for (let c = 0; c < r; c++) v += l[row + c] * (x[i * d + c] - mu[ik * d + c]);
+        let v = qdiag[ik * d + r] * xc[r];
+        for (let c = 0; c < r; c++) v += l[row + c] * xc[c];
         sq += v * v;
       }
       beta[ik] = alpha[ik] + sumq[ik] - 0.5 * sq;
