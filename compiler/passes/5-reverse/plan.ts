@@ -208,7 +208,7 @@ class Planner {
       for (const o of this.st.occurrences.get(a) ?? []) {
         const x = o.stmt;
         if (x.kind === "load" && x.array === a) loads.push(x);
-        else if (x.kind === "store" && x.array === a && !(isVar(x.value) && x.value.name === a)) continue;
+        else if (x.kind === "store" && x.array === a) continue;
         else if (x === defs[0]!.stmt) continue;
         else if (x.kind === "op" && ruleFor(x.op)?.arrayArgument) continue;
         else other = true;

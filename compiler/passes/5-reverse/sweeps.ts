@@ -8,7 +8,7 @@
  * `primalProgram` is the forward sweep of an empty plan: the function itself with declarations.
  */
 import {
-  type Expr, type ForStmt, type LeafStmt, type LoopStmt, type Stmt, type Type, type Decl, type TapeType,
+  type Expr, type ForStmt, type LeafStmt, type LoopStmt, type Stmt, type StoreStmt, type Type, type Decl, type TapeType,
   isVar, ref, num, bool, assertNever,
 } from "../../ir/types.ts";
 import { add, sub, mul, bin, apply, not } from "../../ir/expr.ts";
@@ -90,8 +90,8 @@ export class Sweeps {
   }
 
   /** The tape key of the element a store into a restored array overwrites. */
-  private elemKey(s: Stmt): string {
-    return `${(s as Stmt & { kind: "store" }).array}@${this.cx.st.order.get(s)}`;
+  private elemKey(s: StoreStmt): string {
+    return `${s.array}@${this.cx.st.order.get(s)}`;
   }
 
   private pop(v: string): Expr {

@@ -60,18 +60,16 @@ function coveringLoop(f: ForStmt, d: string, len: Expr, defs: Map<string, Expr>)
   let throws = false;
   walk(f.body, (s) => { if (s.kind === "throw") throws = true; });
   if (throws) return undefined;
-  let at = -1;
-  for (let i = 0; i < f.body.length; i++) {
-    const s = f.body[i]!;
+  let add: (Stmt & { kind: "assign-elem" }) | undefined;
+  for (const s of f.body) {
     if (!mentions(s, d)) continue;
-    if (at >= 0 || s.kind !== "assign-elem" || s.array !== d || s.op !== "+=" || varsOf(s.value).has(d)) return undefined;
+    if (add || s.kind !== "assign-elem" || s.array !== d || s.op !== "+=" || varsOf(s.value).has(d)) return undefined;
     if (s.index.kind !== "var" || s.index.name !== f.counter) return undefined;
-    at = i;
+    add = s;
   }
-  if (at < 0) return undefined;
-  const body = f.body.slice();
-  body[at] = { ...(body[at] as Stmt & { kind: "assign-elem" }), op: "=" };
-  return { ...f, body };
+  if (!add) return undefined;
+  const found = add;
+  return { ...f, body: f.body.map((s) => (s === found ? { ...found, op: "=" } : s)) };
 }
 
 /** Whether a statement (with its children) reads or writes `d`. */
