@@ -280,9 +280,10 @@ const PRETTIER = path.join(ROOT, "node_modules/prettier/bin/prettier.cjs");
  * makes --check fail naming it, and gen writes it again.
  */
 async function formattedScenario() {
+  // the default runtime specifier: an absolute path to this checkout would make the import line as long as the path
   const rc = { singleQuote: true, semi: false, printWidth: 60, trailingComma: "all" };
   const dir = tempDir("formatted", { "f.ts": GOOD, "g.ts": OTHER, ".prettierrc": `${JSON.stringify(rc, null, 2)}\n` });
-  const gen = await adjoint(dir, "gen", "f.ts", "g.ts", "--runtime", RUNTIME);
+  const gen = await adjoint(dir, "gen", "f.ts", "g.ts");
   const generated = read(dir, "f.grad.ts");
   const format = await new Promise<Run>((resolve, reject) => {
     const child = spawn(process.execPath, [PRETTIER, "--write", "f.grad.ts", "g.grad.ts"], { cwd: dir, env: childEnv({ NO_COLOR: "1" }) });
@@ -295,15 +296,15 @@ async function formattedScenario() {
   const formatted = read(dir, "f.grad.ts");
   const old = new Date("2001-02-03T04:05:06Z");
   for (const f of ["f.grad.ts", "g.grad.ts"]) fs.utimesSync(path.join(dir, f), old, old);
-  const check = await adjoint(dir, "gen", "--check", "f.ts", "g.ts", "--runtime", RUNTIME);
-  const again = await adjoint(dir, "gen", "f.ts", "g.ts", "--runtime", RUNTIME);
+  const check = await adjoint(dir, "gen", "--check", "f.ts", "g.ts");
+  const again = await adjoint(dir, "gen", "f.ts", "g.ts");
   const afterAgain = { text: read(dir, "f.grad.ts"), mtime: fs.statSync(path.join(dir, "f.grad.ts")).mtimeMs };
   // one token: the first `*` of the code (not of a comment) becomes `/`
   const lines = formatted.split("\n");
   const line = lines.findIndex((l) => !/^\s*(\/\/|\/\*|\*)/.test(l) && l.includes(" * "));
   fs.writeFileSync(path.join(dir, "f.grad.ts"), lines.map((l, i) => (i === line ? l.replace(" * ", " / ") : l)).join("\n"));
-  const edited = await adjoint(dir, "gen", "--check", "f.ts", "g.ts", "--runtime", RUNTIME);
-  const rewrite = await adjoint(dir, "gen", "f.ts", "g.ts", "--runtime", RUNTIME);
+  const edited = await adjoint(dir, "gen", "--check", "f.ts", "g.ts");
+  const rewrite = await adjoint(dir, "gen", "f.ts", "g.ts");
   return { dir, gen, generated, format, formatted, old: old.getTime(), check, again, afterAgain, line, edited, rewrite };
 }
 
