@@ -403,7 +403,8 @@ function checkEntry(g: (h: number) => number, x: number, analytic: number, h0: n
  * Compare an analytic gradient with the numerical one. `analytic` is either an
  * array in argument order or an object keyed by parameter name (then
  * `opts.names` gives the names in argument order). The report lists the worst
- * entries and every kink; `ok` is true when no entry FAILED.
+ * entries and every kink; `ok` is true when no entry FAILED. Integer typed arrays among the
+ * arguments (a sparse matrix's indices) are held fixed.
  */
 export function checkGradient(
   f: (...args: any[]) => number,
@@ -411,8 +412,38 @@ export function checkGradient(
   analytic: Record<string, number | Float64Array> | (number | Float64Array | null | undefined)[] | Record<string, Tree> | readonly (Tree | null | undefined)[],
   opts: CheckGradientOptions = {},
 ): CheckGradientResult {
+  const fixed = args.map(isIntegerArray);
+  if (fixed.some(Boolean)) return checkWithConstants(f, args, fixed, analytic, opts);
   if (args.some((a) => typeof a !== "number" && !(a instanceof Float64Array))) return checkTreeGradient(f, args as readonly Tree[], analytic, opts);
   return checkLeafGradient(f, args as Args, analytic as Record<string, number | Float64Array> | (number | Float64Array | null | undefined)[], opts);
+}
+
+/** An integer typed array (`Int32Array`, `Uint8Array`, …): indices or counts, which have no derivative. */
+function isIntegerArray(a: unknown): boolean {
+  return ArrayBuffer.isView(a) && !(a instanceof DataView) && !(a instanceof Float64Array) && !(a instanceof Float32Array)
+    && !(a instanceof BigInt64Array) && !(a instanceof BigUint64Array);
+}
+
+/** checkGradient with the integer-array arguments held fixed: f of the other arguments. */
+function checkWithConstants(
+  f: (...args: any[]) => number,
+  args: Args | readonly Tree[],
+  fixed: boolean[],
+  analytic: Parameters<typeof checkGradient>[2],
+  opts: CheckGradientOptions,
+): CheckGradientResult {
+  const keep = args.map((_, i) => i).filter((i) => !fixed[i]);
+  const asked = opts.which?.find((i) => fixed[i]);
+  if (asked !== undefined) throw new RangeError(`checkGradient: argument ${opts.names?.[asked] ?? asked} is an integer array, whose elements have no derivative: leave it out of opts.which`);
+  const g = (...xs: unknown[]) => {
+    const full: unknown[] = args.slice();
+    keep.forEach((i, k) => (full[i] = xs[k]));
+    return f(...full);
+  };
+  const which = (opts.which ?? keep).map((i) => keep.indexOf(i));
+  const names = opts.names && keep.map((i) => opts.names![i]!);
+  const rest = Array.isArray(analytic) ? keep.map((i) => (analytic as unknown[])[i]) : analytic;
+  return checkGradient(g, keep.map((i) => args[i]!) as Args | Tree[], rest as Parameters<typeof checkGradient>[2], { ...opts, which, ...(names ? { names } : {}) });
 }
 
 /** checkGradient over the leaves of tree arguments: each leaf is one argument of a flattened f. */

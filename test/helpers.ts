@@ -43,7 +43,8 @@ export async function load(source: string, name = "input", extra: Record<string,
 }
 
 export function clone(args: Args): Args {
-  return args.map((a) => (typeof a === "number" ? a : new Float64Array(a)));
+  // a copy of the same kind (an Int32Array argument stays one)
+  return args.map((a) => (typeof a === "number" ? a : a.slice()));
 }
 
 /**
@@ -110,7 +111,8 @@ export function directionLike(args: Args, seed: number): Args {
  */
 export function expectAllModes(src: Mod, grad: Mod, name: string, args: Args, names: string[], wrt: string[] = names, seed = 1, tol = 1e-6): void {
   const g = expectGradient(src[name], grad[name + "Grad"], args, names, wrt, tol);
-  const dir = directionLike(args, seed).map((d, i) => (wrt.includes(names[i]!) ? d : typeof d === "number" ? 0 : new Float64Array(d.length)));
+  // no direction (0) along the other arguments, whatever they hold (integer arrays too)
+  const dir = directionLike(args, seed).map((d, i) => (wrt.includes(names[i]!) ? d : 0));
   const v: Record<string, number | Float64Array> = {};
   names.forEach((n, i) => { if (wrt.includes(n)) v[n] = dir[i]!; });
   let inner = 0;

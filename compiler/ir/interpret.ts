@@ -29,6 +29,7 @@ import * as blas from "../../runtime/blas.ts";
 import * as accumulate from "../../runtime/accumulate.ts";
 import * as custom from "../../runtime/custom.ts";
 
+/** A number, a boolean or an array (integer arrays are typed arrays of their own kind). */
 export type Value = number | boolean | Float64Array;
 export type Numeric = number | Float64Array;
 
@@ -263,7 +264,8 @@ class Interpreter {
       }
       case "alloc": {
         const n = asNumber(this.operand(s.size), "an array size");
-        const value = new Float64Array(n);
+        // an integer array converts what is stored into it, as JavaScript does (read as numbers)
+        const value = (s.ints ? new globalThis[s.ints](n) : new Float64Array(n)) as Float64Array;
         this.env.set(s.target, value);
         this.tan.set(s.target, new Float64Array(n));
         this.record({ step: s, args: [n], value, partials: null, tangent: new Float64Array(n) });

@@ -16,7 +16,7 @@ export function leafType(p: LeafParam): TypeSpec {
   switch (p.type) {
     case "num": return { k: "number" };
     case "bool": return { k: "boolean" };
-    case "arr": return p.list ? { k: "number[]" } : { k: "Float64Array" };
+    case "arr": return p.ints ? { k: "ints", name: p.ints } : p.list ? { k: "number[]" } : { k: "Float64Array" };
     case "list": return shapeType(p.shape!);
   }
 }

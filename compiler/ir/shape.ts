@@ -9,12 +9,12 @@
  * function runs) and their elements are reached by `get` steps.
  */
 import ts from "typescript";
-import type { TypeSpec } from "./types.ts";
+import { type IntArrayName, type TypeSpec, isIntArrayName } from "./types.ts";
 
 export type Shape =
   | { k: "num" }
-  /** A Float64Array, or a `number[]` (`list`). */
-  | { k: "arr"; list?: boolean }
+  /** A Float64Array, a `number[]` (`list`), or an integer typed array (`ints`: a top-level parameter only). */
+  | { k: "arr"; list?: boolean; ints?: IntArrayName }
   | { k: "rec"; fields: { name: string; shape: Shape }[] }
   /** An array of records or of arrays (`Layer[]`, `Float64Array[]`). */
   | { k: "list"; elem: Shape };
@@ -32,12 +32,17 @@ export function shapeOf(type: ts.Type, checker: ts.TypeChecker, seen: ts.Type[] 
   if (type.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)) return { k: "num" };
   const sym = type.getSymbol();
   if (sym && sym.getName() === "Float64Array") return { k: "arr" };
+  if (sym && isIntArrayName(sym.getName())) {
+    if (seen.length > 0) return { reason: `${sym.getName()} values inside objects and lists are not supported (pass the integer array as a parameter of its own)` };
+    return { k: "arr", ints: sym.getName() as IntArrayName };
+  }
   if (checker.isArrayType(type)) {
     const [el] = checker.getTypeArguments(type as ts.TypeReference);
     if (!el) return { reason: "its elements have no type" };
     if (el.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)) return { k: "arr", list: true };
     const inner = shapeOf(el, checker, seen);
     if ("reason" in inner) return inner;
+    if (inner.k === "arr" && inner.ints) return { reason: `lists of ${inner.ints} values are not supported (pass each integer array as a parameter of its own)` };
     if (inner.k === "num") return { k: "arr", list: true };
     return { k: "list", elem: inner };
   }
@@ -76,7 +81,7 @@ export function leavesOf(shape: Shape, path: string[] = []): { path: string[]; s
 export function shapeType(shape: Shape): TypeSpec {
   switch (shape.k) {
     case "num": return { k: "number" };
-    case "arr": return shape.list ? { k: "number[]" } : { k: "Float64Array" };
+    case "arr": return shape.ints ? { k: "ints", name: shape.ints } : shape.list ? { k: "number[]" } : { k: "Float64Array" };
     case "rec": return { k: "object", props: shape.fields.map((f) => ({ name: f.name, type: shapeType(f.shape) })) };
     case "list": return { k: "list", elem: shapeType(shape.elem) };
   }

@@ -23,6 +23,22 @@
 /** Value types: numbers, booleans, Float64Arrays (and `number[]`), lists of records or arrays. */
 export type Type = "num" | "bool" | "arr" | "list";
 
+/**
+ * The integer typed arrays: arrays ("arr") of indices and counts (a sparse matrix's columns, a
+ * mesh's vertex indices). Their elements are integers and have no derivative, so an integer array
+ * is never active, never differentiated with respect to, and a value stored into one is converted
+ * as JavaScript converts it.
+ */
+export const INT_ARRAYS = ["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array"] as const;
+export type IntArrayName = (typeof INT_ARRAYS)[number];
+export function isIntArrayName(name: string): name is IntArrayName {
+  return (INT_ARRAYS as readonly string[]).includes(name);
+}
+/** "an Int32Array", "a Uint8Array". */
+export function intArrayNoun(name: IntArrayName): string {
+  return `${name.startsWith("I") ? "an" : "a"} ${name}`;
+}
+
 /** A source span: absolute offsets into the source text the compiler was given, and their line/column. */
 export interface Loc {
   file: string;
@@ -44,6 +60,8 @@ export interface VarInfo {
   origin?: string;
   /** A list's shape (its elements' fields), for its gradient's zeros and its type. */
   shape?: import("./shape.ts").Shape;
+  /** An array of integers (see INT_ARRAYS): its constructor. */
+  ints?: IntArrayName;
 }
 
 export interface VarRef {
@@ -96,7 +114,8 @@ export type Expr =
   /** `object.name`, or `object?.name`. */
   | { kind: "field"; object: Expr; name: string; optional?: boolean }
   | { kind: "coalesce"; a: Expr; b: Expr }
-  | { kind: "new-array"; size: Expr }
+  /** `new Float64Array(size)`, or with `ints` an integer array (`new Int32Array(size)`). */
+  | { kind: "new-array"; size: Expr; ints?: IntArrayName }
   /** `list[index].a.b`: a field of an element of a list (a number, an array or a list). */
   | { kind: "at"; list: string; index: Expr; path: string[] }
   /** `array.subarray(begin, end)`: a window of an array (as a BLAS argument). */
@@ -150,12 +169,13 @@ export interface StoreStmt extends StepBase {
   index: Operand;
   value: Operand;
 }
-/** `target = new Float64Array(size)` */
+/** `target = new Float64Array(size)` (or `new Int32Array(size)`, … with `ints`) */
 export interface AllocStmt extends StepBase {
   kind: "alloc";
   target: string;
   size: Operand;
   decl?: Decl;
+  ints?: IntArrayName;
 }
 /**
  * `target = list[index].path…`: a field of an element of a list of records (or the element of a
@@ -341,7 +361,7 @@ export interface IRFunction {
    * flattens to one leaf per number or array inside it, reached by `path` (`p.layers[0]` aside,
    * see ir/shape.ts): `{ name: "W1", field: "p", path: ["W1"] }`.
    */
-  params: { name: string; type: Type; field: string; path?: string[]; list?: boolean; shape?: import("./shape.ts").Shape }[];
+  params: { name: string; type: Type; field: string; path?: string[]; list?: boolean; ints?: IntArrayName; shape?: import("./shape.ts").Shape }[];
   /** The source parameters, in order: the generated functions' own parameters. */
   inputs: { name: string; field: string; shape: import("./shape.ts").Shape }[];
   /** IR variables of the parameters derivatives are wanted for (all numeric ones unless `@wrt`). */
@@ -365,6 +385,8 @@ export type TypeSpec =
   | { k: "boolean" }
   | { k: "Float64Array" }
   | { k: "number[]" }
+  /** An integer typed array (`Int32Array`, …). */
+  | { k: "ints"; name: IntArrayName }
   /** An array of records or arrays (`{ W: Float64Array }[]`). */
   | { k: "list"; elem: TypeSpec }
   | { k: "object"; props: { name: string; type: TypeSpec; optional?: boolean }[] };

@@ -8,7 +8,7 @@
  */
 import ts from "typescript";
 import { Codes, type Diagnostic, diagnosticAt, diagnosticAtSpan } from "../../diagnostics.ts";
-import type { Type } from "../../ir/types.ts";
+import { type IntArrayName, type Type, isIntArrayName, intArrayNoun } from "../../ir/types.ts";
 import { MODES } from "../../naming.ts";
 import { type Shape, shapeOf, isShape } from "../../ir/shape.ts";
 
@@ -17,7 +17,7 @@ export interface AnnotatedFunction {
   decl: ts.FunctionDeclaration;
   sourceFile: ts.SourceFile;
   /** Numbers, arrays, and records of them (`rec`, flattened by lowering; see ir/shape.ts). */
-  params: { name: string; type: Type | "rec"; list?: boolean; shape: Shape }[];
+  params: { name: string; type: Type | "rec"; list?: boolean; ints?: IntArrayName; shape: Shape }[];
   /** Parameters derivatives are taken for. */
   wrt: string[];
   /** Modes requested with `@modes`, if any. */
@@ -50,7 +50,7 @@ export function irTypeOf(type: ts.Type, checker: ts.TypeChecker): Type | undefin
   if (type.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)) return "num";
   if (type.flags & (ts.TypeFlags.Boolean | ts.TypeFlags.BooleanLiteral)) return "bool";
   const sym = type.getSymbol();
-  if (sym && sym.getName() === "Float64Array") return "arr";
+  if (sym && (sym.getName() === "Float64Array" || isIntArrayName(sym.getName()))) return "arr";
   if (isNumberArray(type, checker)) return "arr";
   return undefined;
 }
@@ -143,14 +143,14 @@ function checkSignature(
       continue;
     }
     const t = shape.k === "rec" ? "rec" : shape.k;
-    params.push({ name: p.name.text, type: t, shape, ...(shape.k === "arr" && shape.list ? { list: true } : {}) });
+    params.push({ name: p.name.text, type: t, shape, ...(shape.k === "arr" && shape.list ? { list: true } : {}), ...(shape.k === "arr" && shape.ints ? { ints: shape.ints } : {}) });
   }
   const tags = jsDocTags(decl);
   const outputs: string[] = [];
   for (const tag of tags.filter((t) => t.tagName.text === "out")) {
     for (const o of tagText(tag).split(/[\s,]+/).filter(Boolean)) {
       const p = params.find((q) => q.name === o);
-      if (!p || p.type !== "arr") {
+      if (!p || p.type !== "arr" || p.ints) {
         diagnostics.push(diagnosticAt(Codes.BadTag, `@out names '${o}', which is not a Float64Array parameter of '${name}': outputs are Float64Array parameters the function writes its results into.`, tag, sf));
       } else outputs.push(o);
     }
@@ -168,7 +168,9 @@ function checkSignature(
       decl.type ?? decl.name, sf));
   }
 
-  let wrt = params.map((p) => p.name).filter((p) => !outputs.includes(p));
+  // integer arrays hold indices and counts: nothing to differentiate with respect to
+  const integer = (w: string) => params.find((p) => p.name === w)?.ints;
+  let wrt = params.map((p) => p.name).filter((p) => !outputs.includes(p) && !integer(p));
   let modes: string[] | undefined;
   for (const tag of tags) {
     const tname = tag.tagName.text;
@@ -178,9 +180,12 @@ function checkSignature(
         if (!params.some((p) => p.name === w) || outputs.includes(w)) {
           diagnostics.push(diagnosticAt(Codes.BadTag,
             `@wrt names '${w}', which is not a numeric input parameter of '${name}' (inputs: ${params.filter((p) => !outputs.includes(p.name)).map((p) => p.name).join(", ") || "none"}).`, tag, sf));
+        } else if (integer(w)) {
+          diagnostics.push(diagnosticAt(Codes.BadTag,
+            `@wrt names '${w}', ${intArrayNoun(integer(w)!)}: its elements are integers, which have no derivative. Remove it from @wrt (it stays an input), or make it a Float64Array if its values are real numbers.`, tag, sf));
         }
       }
-      wrt = params.map((p) => p.name).filter((p) => names.includes(p) && !outputs.includes(p));
+      wrt = params.map((p) => p.name).filter((p) => names.includes(p) && !outputs.includes(p) && !integer(p));
     } else if (tname === "modes") {
       modes = tagText(tag).split(/[\s,]+/).filter(Boolean);
       for (const m of modes) {

@@ -20,6 +20,7 @@ import ts from "typescript";
 import { Codes, type Code } from "../../diagnostics.ts";
 import type { Type } from "../../ir/types.ts";
 import { irTypeOf, isNumberArray } from "../1-parse/index.ts";
+import { isIntArrayName } from "../../ir/types.ts";
 import type { ResolveContext } from "../3-lower/resolve.ts";
 import { ruleTags, findRule, calledFunction, type RuleTag } from "../3-lower/custom-rules.ts";
 
@@ -99,7 +100,8 @@ export class CustomFence {
       }
       const t = this.checker.getTypeAtLocation(p);
       const ir = irTypeOf(t, this.checker);
-      if ((ir !== "num" && ir !== "arr") || isNumberArray(t, this.checker)) {
+      const ints = t.getSymbol()?.getName();
+      if ((ir !== "num" && ir !== "arr") || isNumberArray(t, this.checker) || (ints !== undefined && isIntArrayName(ints))) {
         hooks.report(Codes.NonNumericParameter, `Parameter '${p.name.text}' of '${name}' has type '${this.checker.typeToString(t)}': a function with its own derivatives takes number and Float64Array parameters.`, p.type ?? p);
         ok = false;
         continue;

@@ -10,7 +10,7 @@ import { irTypeOf } from "../1-parse/index.ts";
 import {
   type HelperFn, resolveCallee, skipParens, mathMember, outerName, isDeclaredIn, isErrorConstruction, helperDeclaration, functionVariable,
   helperName, isFunctionValue, isLocalFunction, outermostFunction, ITERATION_METHODS, type IterationMethod,
-  stopGradientArgument,
+  stopGradientArgument, isNewIntArray,
 } from "../3-lower/resolve.ts";
 import { isAssignmentOperator, BINARY_OPS } from "../3-lower/jumps.ts";
 import { describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
@@ -18,6 +18,7 @@ import { methodCall } from "../3-lower/arrays.ts";
 import { type FType, type Scope, FenceState, stripTypes, isTextual } from "./state.ts";
 import { CustomFence, type FenceHooks } from "./custom.ts";
 import { importStyle } from "../3-lower/custom-rules.ts";
+import { type IntArrayName, isIntArrayName, intArrayNoun } from "../../ir/types.ts";
 
 /** What to write instead of an unsupported array method. */
 const ARRAY_METHODS_FIX = "use forEach, map or reduce with an inline callback, subarray, slice, fill or set, or a loop over the elements.";
@@ -83,6 +84,13 @@ export abstract class ExpressionFence extends FenceState {
     };
     if (ts.isIdentifier(e)) return this.arrayReference(e, scope) !== undefined;
     if (ts.isArrayLiteralExpression(e)) return numbers(e.elements);
+    if (ts.isNewExpression(e) && ts.isIdentifier(e.expression) && isIntArrayName(e.expression.text)) {
+      // an integer array (indices, counts): allocated by its length, written element by element
+      const args = e.arguments ?? [];
+      const t = args.length === 1 && !this.looksLikeArray(args[0]) && !ts.isArrayLiteralExpression(stripTypes(args[0])) ? this.expr(args[0], scope) : "arr";
+      if (t === undefined) return false;
+      return t === "num" || bad(`new ${e.expression.text}(...) takes a length here: allocate new ${e.expression.text}(n) and set its elements in a loop.`);
+    }
     if (ts.isNewExpression(e) && ts.isIdentifier(e.expression) && (e.expression.text === "Float64Array" || e.expression.text === "Array")) {
       const args = e.arguments ?? [];
       if (args.length > 1) return bad(`new ${e.expression.text}(...) takes one argument: a length, or for Float64Array an array to copy.`);
@@ -103,6 +111,8 @@ export abstract class ExpressionFence extends FenceState {
       if (m.name === "from" && m.args.length === 1) return this.arrayValue(m.args[0], scope);
       return bad(`'${m.recv.text}.${m.name}(...)' is not supported: use ${m.recv.text}.from(xs) or ${m.recv.text}.of(a, b, ...).`);
     }
+    const ints = m && (m.name === "slice" || m.name === "map") ? this.intArrayOf(m.recv) : undefined;
+    if (ints) return bad(`'${m!.name}' of ${intArrayNoun(ints)} is not supported: allocate new ${ints}(n) and copy the elements in a loop.`);
     if (m && (m.name === "subarray" || m.name === "slice" || m.name === "fill")) {
       if (!this.arrayValue(m.recv, scope)) return false;
       if (m.args.length > (m.name === "fill" ? 3 : 2)) return bad(`'${m.name}' takes at most ${m.name === "fill" ? 3 : 2} arguments.`);
@@ -121,6 +131,20 @@ export abstract class ExpressionFence extends FenceState {
     if (stopped && this.looksLikeArray(stopped)) return this.arrayValue(stopped, scope);
     const t = this.expr(e, scope);
     return t === "arr" || (t !== undefined && bad(`'${e0.getText()}' is not an array.`));
+  }
+
+  /** The constructor of an integer array an expression names (from its declared type), if it is one. */
+  protected intArrayOf(e0: ts.Expression): IntArrayName | undefined {
+    const e = stripTypes(e0);
+    let type: ts.Type;
+    const sym = ts.isIdentifier(e) ? this.checker.getSymbolAtLocation(e) : undefined;
+    const d = sym?.valueDeclaration;
+    if (sym && d && (ts.isVariableDeclaration(d) || ts.isParameter(d))) {
+      if (ts.isVariableDeclaration(d) && !d.type && isNewIntArray(d.initializer)) return (skipParens(d.initializer!) as ts.NewExpression & { expression: ts.Identifier }).expression.text as IntArrayName;
+      type = this.checker.getTypeOfSymbolAtLocation(sym, d);
+    } else type = this.checker.getTypeAtLocation(e);
+    const name = type.getSymbol()?.getName();
+    return name !== undefined && isIntArrayName(name) ? name : undefined;
   }
 
   /** Whether an expression is typed as an array (Float64Array or number[]). */

@@ -22,7 +22,7 @@ import ts from "typescript";
 import { Codes, type Diagnostic } from "../../diagnostics.ts";
 import type { Type } from "../../ir/types.ts";
 import { type AnnotatedFunction } from "../1-parse/index.ts";
-import { type ResolveContext, skipParens, isDeclaredIn, annotatedType, isNewFloat64Array, isHostCall, isFunctionValue, isEffectBody } from "../3-lower/resolve.ts";
+import { type ResolveContext, skipParens, isDeclaredIn, annotatedType, isNewFloat64Array, isNewIntArray, isHostCall, isFunctionValue, isEffectBody } from "../3-lower/resolve.ts";
 import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
 import { statementFix, describeSyntax, describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
@@ -320,7 +320,7 @@ class Fence extends ExpressionFence {
         nonNumeric();
         continue;
       }
-      if (annotated === "arr" || (annotated === undefined && init && !plain && (isNewFloat64Array(init) || this.looksLikeArray(init)))) {
+      if (annotated === "arr" || (annotated === undefined && init && !plain && (isNewFloat64Array(init) || isNewIntArray(init) || this.looksLikeArray(init)))) {
         if (sym) this.localTypes.set(sym, "arr");
         if (sym && init && this.viaList(init)) this.fromList.add(sym);
         if (init) this.arrayInitializer(init, scope);

@@ -7,7 +7,7 @@
  * is a new array filled by `stopGradientCopy`, through which no derivative flows.
  */
 import ts from "typescript";
-import { type Expr, type Stmt, type Operand, ref, num, isVar } from "../../ir/types.ts";
+import { type Expr, type Stmt, type Operand, type IntArrayName, ref, num, isVar, isIntArrayName } from "../../ir/types.ts";
 import { ExpressionLowerer } from "./expressions.ts";
 import { stripTypes } from "./env.ts";
 import { skipParens, stopGradientArgument } from "./resolve.ts";
@@ -54,7 +54,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     const ch = this.elementChain(e);
     if (ch) return ch.shape.k === "arr";
     if (ts.isArrayLiteralExpression(e)) return true;
-    if (ts.isNewExpression(e) && ts.isIdentifier(e.expression) && (TYPED.has(e.expression.text) || e.expression.text === "Array")) return true;
+    if (ts.isNewExpression(e) && ts.isIdentifier(e.expression) && (TYPED.has(e.expression.text) || isIntArrayName(e.expression.text) || e.expression.text === "Array")) return true;
     const stopped = stopGradientArgument(e, this.cx);
     if (stopped) return this.isArrayExpression(stopped);
     const m = methodCall(e);
@@ -98,10 +98,11 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
    */
   protected lowerArrayValue(e0: ts.Expression, out: Stmt[], target?: string): ArrayRef {
     const e = stripTypes(e0);
-    const fresh = (size: Operand): ArrayRef => {
+    const fresh = (size: Operand, ints?: IntArrayName): ArrayRef => {
       const name = target ?? this.newVar("a", "arr", "local");
       this.loads.written(name);
-      out.push({ kind: "alloc", target: name, size, loc: this.loc(this.stmtOf(e)) });
+      if (ints) this.vars.get(name)!.ints = ints;
+      out.push({ kind: "alloc", target: name, size, loc: this.loc(this.stmtOf(e)), ...(ints ? { ints } : {}) });
       this.defs.set(name, (this.defs.get(name) ?? 0) + 1);
       return { array: name };
     };
@@ -117,6 +118,8 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     if (ts.isNewExpression(e) && ts.isIdentifier(e.expression)) {
       const arg = e.arguments?.[0];
       if (e.expression.text === "Array") return fresh(arg ? this.lowerExpr(arg, out, "n") : num(0));
+      // an integer array: `new Int32Array(length)` (the fence accepts no other form)
+      if (isIntArrayName(e.expression.text)) return fresh(arg ? this.lowerExpr(arg, out, "n") : num(0), e.expression.text);
       if (!arg) return fresh(num(0));
       const a = stripTypes(arg);
       if (ts.isArrayLiteralExpression(a)) return literal(a.elements);

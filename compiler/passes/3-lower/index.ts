@@ -51,10 +51,11 @@ class Lowerer extends CustomCallLowerer {
       inputs.push({ name, field, shape: info.shape });
       if (info.type !== "rec") {
         const shape = info.type === "list" ? { shape: info.shape } : {};
-        this.vars.set(name, { name, type: info.type, kind: "param", origin: field, ...shape });
+        const ints = info.ints ? { ints: info.ints } : {};
+        this.vars.set(name, { name, type: info.type, kind: "param", origin: field, ...shape, ...ints });
         this.defs.set(name, 1);
         this.env.set(this.symbolOf(p.name), ref(name));
-        params.push({ name, type: info.type, field, ...(info.list ? { list: true } : {}), ...shape });
+        params.push({ name, type: info.type, field, ...(info.list ? { list: true } : {}), ...ints, ...shape });
         continue;
       }
       // a record: one leaf parameter per number and array inside it, named after its field

@@ -15,6 +15,7 @@
 import ts from "typescript";
 import { MATH_CONSTANTS, ruleFor, type ScalarRule } from "../../rules/index.ts";
 import { arrayRuleFor, type ArrayRule } from "../../rules/blas.ts";
+import { isIntArrayName } from "../../ir/types.ts";
 
 export type Callee =
   | { kind: "math"; op: string; rule: ScalarRule | undefined; callee: ts.Expression }
@@ -226,6 +227,13 @@ export function isDeclaredIn(sym: ts.Symbol, fn: ts.Node): boolean {
   const d = sym.valueDeclaration;
   if (!d || d.getSourceFile() !== fn.getSourceFile()) return false;
   return d.pos >= fn.pos && d.end <= fn.end && d !== fn;
+}
+
+/** `new Int32Array(…)` or another integer array's constructor (ir/types.ts, INT_ARRAYS). */
+export function isNewIntArray(e: ts.Expression | undefined): e is ts.NewExpression {
+  if (!e) return false;
+  e = skipParens(e);
+  return ts.isNewExpression(e) && ts.isIdentifier(e.expression) && isIntArrayName(e.expression.text);
 }
 
 /** `new Float64Array(…)`. */

@@ -302,13 +302,14 @@ export abstract class StatementLowerer extends RecordLowerer {
     const type = this.vars.get(name)!.type;
     if (type === "arr") {
       const e = skipParens(expr);
-      if (ts.isNewExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === "Float64Array") {
+      const ints = this.vars.get(name)!.ints;
+      if (ts.isNewExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === (ints ?? "Float64Array")) {
         const args = e.arguments ?? [];
         if (args.length !== 1) this.internal(e);
         const size = this.lowerExpr(args[0], out, "n");
         if (this.typeOfOperand(size) !== "num") this.internal(args[0]);
         this.loads.written(name);
-        out.push({ kind: "alloc", target: name, size, loc: this.loc(this.stmtOf(at)) });
+        out.push({ kind: "alloc", target: name, size, loc: this.loc(this.stmtOf(at)), ...(ints ? { ints } : {}) });
         this.defs.set(name, (this.defs.get(name) ?? 0) + 1);
         return "arr";
       }

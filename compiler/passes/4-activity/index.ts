@@ -9,6 +9,7 @@
  *      useful: an output depends on it through differentiable steps (backward dataflow).
  * Holds: arrays are tracked as whole variables (an array is varied once any varied value is
  * stored in it); tape traffic is tracked through the key that pairs a push with its pop.
+ * Integer arrays (`Int32Array`, …) are never active: nothing flows into or out of them.
  * Piecewise-constant primitives (floor, sign, comparisons, …) stop both flows, so integer index
  * arithmetic, counters, sizes and branch conditions are never active. The analysis is
  * flow-insensitive and solved with worklists over dependence edges, in time linear in the size
@@ -112,8 +113,12 @@ export function analyzeActivity(body: Stmt[], wrt: Iterable<string>, outputs: It
     if (l) l.push(b);
     else m.set(a, [b]);
   };
+  // an integer array's elements have no derivative: nothing flows into or out of one
+  const ints = (v: string) => vars.get(v)?.ints !== undefined;
   walk(body, (s) => edgesOf(s, (to, from) => {
+    if (ints(to)) return;
     for (const f of from) {
+      if (ints(f)) continue;
       link(succ, f, to);
       link(pred, to, f);
     }

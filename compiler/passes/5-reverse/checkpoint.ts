@@ -406,7 +406,7 @@ export class Checkpoints {
           if (t === "arr") {
             const a = allocOf(st, v);
             if (a?.kind !== "alloc") throw new Error(`internal: state array '${v}' has no allocation`);
-            decl = { kind: "alloc", target: v, size: a.size, decl: "const", loc: s.loc };
+            decl = { kind: "alloc", target: v, size: a.size, decl: "const", loc: s.loc, ...(a.ints ? { ints: a.ints } : {}) };
           } else {
             decl = { kind: "assign", target: v, op: "=", value: t === "bool" ? { kind: "const", value: false } : num(0), decl: "let", loc: s.loc };
           }

@@ -55,7 +55,8 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
   // declarations of hoisted values and save slots
   for (const v of plan.hoisted) {
     const arr = cx.typeOf(v) === "arr";
-    body.push({ kind: "assign", target: v, op: "=", value: arr ? { kind: "new-array", size: num(0) } : zeroOf(cx.typeOf(v)), decl: "let", loc: at });
+    const ints = cx.vars.get(v)?.ints;
+    body.push({ kind: "assign", target: v, op: "=", value: arr ? { kind: "new-array", size: num(0), ...(ints ? { ints } : {}) } : zeroOf(cx.typeOf(v)), decl: "let", loc: at });
   }
   for (const sp of plan.saves.values()) if (sp.slot) body.push({ kind: "assign", target: sp.slot, op: "=", value: zeroOf(cx.typeOf(sp.v)), decl: "let", loc: at });
   for (const [loop, t] of trips) {

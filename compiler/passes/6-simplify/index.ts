@@ -97,7 +97,7 @@ function definedValue(s: Stmt): Expr | undefined {
     case "op": return { kind: "apply", op: s.op, args: s.args };
     case "load": return { kind: "index", array: s.array, index: s.index };
     case "get": return { kind: "at", list: s.list, index: s.index, path: s.path };
-    case "alloc": return { kind: "new-array", size: s.size };
+    case "alloc": return { kind: "new-array", size: s.size, ...(s.ints ? { ints: s.ints } : {}) };
     case "call": return s.target !== undefined ? { kind: "call", fn: s.fn, args: s.args } : undefined;
     default: return undefined;
   }

@@ -131,7 +131,7 @@ class FunctionPrinter {
       case "tape-call": return call(`${this.tape()}.${e.method}`, ...e.args.map((a) => this.expr(a)));
       case "field": return { k: "member", obj: this.expr(e.object), prop: e.name, ...(e.optional ? { optional: true } : {}) };
       case "coalesce": return { k: "bin", op: "??", a: this.expr(e.a), b: this.expr(e.b) };
-      case "new-array": return { k: "new", ctor: "Float64Array", args: [this.expr(e.size)] };
+      case "new-array": return { k: "new", ctor: e.ints ?? "Float64Array", args: [this.expr(e.size)] };
       case "view": return call(`${e.array}.subarray`, this.expr(e.begin), this.expr(e.end));
       case "at": return this.at(e.list, e.index, e.path);
       case "tape-begin": return call(`${this.fn.tape!.module}.begin`);
@@ -205,7 +205,7 @@ class FunctionPrinter {
       case "store":
         return [{ k: "assign", target: { k: "index", arr: r(s.array), index: this.expr(s.index) }, op: "=", value: this.expr(s.value) }];
       case "alloc":
-        return [this.define(s.target, { k: "new", ctor: "Float64Array", args: [this.expr(s.size)] }, s.decl)];
+        return [this.define(s.target, { k: "new", ctor: s.ints ?? "Float64Array", args: [this.expr(s.size)] }, s.decl)];
       case "call": {
         this.imports.add(s.fn);
         const c = call(s.fn, ...s.args.map((a) => this.expr(a)));

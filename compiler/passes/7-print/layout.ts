@@ -84,6 +84,7 @@ export function typeText(t: TypeSpec, indent: string): string {
     case "boolean": return "boolean";
     case "Float64Array": return "Float64Array";
     case "number[]": return "number[]";
+    case "ints": return t.name;
     case "list": return `${typeText(t.elem, indent)}[]`;
     case "object": {
       if (t.props.length === 0) return "{}";
