@@ -7,18 +7,19 @@
 // levels above it have not taken, along its first row (row k). The columns still free form a
 // linked list as in the reference: next[ℓ] is the first, next[j] the one after column j. Per
 // level, col[k] is the column being expanded, prev[k] the one before it in the list (ℓ for the
-// head), pos[k] its position in the list (the cofactor's sign is (−1)^pos) and acc[k] the sum of
-// the terms so far. The order of the floating-point operations is the reference's.
+// head), pos[k] its position in the list (the cofactor's sign is (−1)^pos), all four integer
+// arrays as in the reference, and acc[k] the sum of the terms so far. The order of the
+// floating-point operations is the reference's.
 
 /** @differentiable @wrt A */
 export function det(ell: number, A: Float64Array): number {
   const n = ell;
-  const next = new Float64Array(n + 1);
+  const next = new Int32Array(n + 1);
   for (let j = 0; j < n; j++) next[j] = j + 1;
   next[n] = 0;
-  const col = new Float64Array(n);
-  const prev = new Float64Array(n);
-  const pos = new Float64Array(n);
+  const col = new Int32Array(n);
+  const prev = new Int32Array(n);
+  const pos = new Int32Array(n);
   const acc = new Float64Array(n);
   prev[0] = n;
   col[0] = next[n];
