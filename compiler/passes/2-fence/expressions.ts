@@ -133,6 +133,35 @@ export abstract class ExpressionFence extends FenceState {
     return t === "arr" || (t !== undefined && bad(`'${e0.getText()}' is not an array.`));
   }
 
+  /**
+   * Whether the array a helper returns is one it creates (a new array, a copy, a `map`, another
+   * such helper's result, or a `const` of the helper holding one), so that the caller's name for
+   * it aliases nothing of the caller's. Reported otherwise.
+   */
+  protected freshArray(e0: ts.Expression, scope: Scope): boolean {
+    const e = stripTypes(e0);
+    const fresh = (x: ts.Expression): boolean => {
+      x = stripTypes(x);
+      if (ts.isArrayLiteralExpression(x) || ts.isNewExpression(x)) return true;
+      if (ts.isCallExpression(x)) {
+        const m = methodCall(x);
+        if (m) return m.name === "slice" || m.name === "map" || ((m.name === "from" || m.name === "of") && ts.isIdentifier(m.recv));
+        if (ts.isIdentifier(x.expression) && x.expression.text === "Array") return true;
+        return resolveCallee(x, this.cx).kind === "helper";
+      }
+      if (ts.isIdentifier(x)) {
+        const sym = this.checker.getSymbolAtLocation(x);
+        const d = sym?.valueDeclaration;
+        if (!sym || !d || !ts.isVariableDeclaration(d) || !isDeclaredIn(sym, scope.decl) || !d.initializer) return false;
+        return fresh(d.initializer);
+      }
+      return false;
+    };
+    if (fresh(e)) return true;
+    this.report(Codes.UnsupportedSyntax, `'${scope.name}' returns '${e0.getText()}', which is not an array it creates: return a new array (a copy: ${e0.getText()}.slice()), or write into an array passed in.`, e0);
+    return false;
+  }
+
   /** The constructor of an integer array an expression names (from its declared type), if it is one. */
   protected intArrayOf(e0: ts.Expression): IntArrayName | undefined {
     const e = stripTypes(e0);
@@ -197,7 +226,8 @@ export abstract class ExpressionFence extends FenceState {
       // an array field of a record (`p.w`), or an array of a list (`xs[i]`, `p.layers[i].W`)
       if (t === "arr" && (ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e))) return e.getText();
     }
-    this.report(Codes.UnsupportedSyntax, `'${e0.getText()}' is not a Float64Array or number[] variable (or a subarray of one).`, e0);
+    const call = ts.isCallExpression(e) && !methodCall(e) && resolveCallee(e, this.cx).kind === "helper";
+    this.report(Codes.UnsupportedSyntax, `'${e0.getText()}' is not a Float64Array or number[] variable (or a subarray of one)${call ? `: name the helper's result first (const y = ${e0.getText()}) and use y` : ""}.`, e0);
     return undefined;
   }
 
@@ -472,8 +502,9 @@ export abstract class ExpressionFence extends FenceState {
     const sig = this.checker.getSignatureFromDeclaration(decl);
     const retType = sig && this.checker.getReturnTypeOfSignature(sig);
     const isVoid = !!retType && (retType.flags & ts.TypeFlags.Void) !== 0;
-    if (!isVoid && (!retType || irTypeOf(retType, this.checker) !== "num")) {
-      return this.report(Codes.NonNumericReturn, `Helper '${name}' returns '${retType ? this.checker.typeToString(retType) : "unknown"}': helpers must return a number (or nothing).`, call);
+    const returnsArray = !isVoid && !!retType && irTypeOf(retType, this.checker) === "arr";
+    if (!isVoid && !returnsArray && (!retType || irTypeOf(retType, this.checker) !== "num")) {
+      return this.report(Codes.NonNumericReturn, `Helper '${name}' returns '${retType ? this.checker.typeToString(retType) : "unknown"}': helpers return a number, an array they create, or nothing.`, call);
     }
     if (!isVoid && asStatement) return this.report(Codes.UnsupportedSyntax, `The result of '${name}(...)' is unused: assign it or remove the call.`, call);
     const inputs = new Set<string>();
@@ -494,8 +525,8 @@ export abstract class ExpressionFence extends FenceState {
       if (t === undefined) return undefined;
       if (t !== pt) return this.report(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${name}' must be ${describeType(pt)}.`, a);
     }
-    if (!this.helperBody(decl, name, isVoid, inputs, call, viaList)) return undefined;
-    return "num";
+    if (!this.helperBody(decl, name, isVoid, inputs, call, viaList, returnsArray)) return undefined;
+    return returnsArray ? "arr" : "num";
   }
 
   protected recursion(decl: HelperFn, call: ts.Node): undefined {
@@ -520,7 +551,7 @@ export abstract class ExpressionFence extends FenceState {
    * inputs; a local closure captures the variables of the function it is declared in, which it
    * may read (at `call`, where they must be declared) but not assign.
    */
-  protected helperBody(decl: HelperFn, name: string, isVoid: boolean, inputs: Set<string>, call: ts.Node, viaList: readonly ts.ParameterDeclaration[] = []): boolean {
+  protected helperBody(decl: HelperFn, name: string, isVoid: boolean, inputs: Set<string>, call: ts.Node, viaList: readonly ts.ParameterDeclaration[] = [], returnsArray = false): boolean {
     const local = isLocalFunction(decl);
     const key = `${decl.pos}:${decl.getSourceFile().fileName}:${[...inputs].sort().join(",")}:${viaList.map((p) => p.pos).join(",")}${local ? `@${call.pos}` : ""}`;
     if (this.checkedHelpers.has(key)) return true;
@@ -534,6 +565,7 @@ export abstract class ExpressionFence extends FenceState {
     this.stack.push(decl);
     this.functionBody({
       decl, name, isVoid, isMain: false, loops: [], inputs,
+      ...(returnsArray ? { returnsArray } : {}),
       ...(local ? { root: outermostFunction(decl), closure: "named" as const } : {}),
     });
     this.stack.pop();

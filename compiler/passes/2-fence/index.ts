@@ -80,7 +80,9 @@ class Fence extends ExpressionFence {
       // an arrow's expression body is its result, or a statement when the result is dropped
       if ((scope.isVoid || scope.discard) && isEffectBody(concise, this.checker)) this.expressionStatement(concise, scope);
       else if (scope.isVoid || scope.discard) this.expr(concise, scope);
-      else this.numeric(concise, scope, "The result of '" + scope.name + "'", `'${scope.name}' must return a number.`);
+      else if (scope.returnsArray) {
+        if (this.arrayValue(concise, scope)) this.freshArray(concise, scope);
+      } else this.numeric(concise, scope, "The result of '" + scope.name + "'", `'${scope.name}' must return a number.`);
       return;
     }
     const body = concise;
@@ -88,6 +90,13 @@ class Fence extends ExpressionFence {
       const early = findReturn(body);
       if (early) {
         this.report(Codes.UnsupportedSyntax, `'return' in '${scope.name}', which writes its results into @out parameters, is not supported: let control reach the end of the function.`, early);
+        return;
+      }
+    }
+    if (scope.returnsArray) {
+      const last = body.statements[body.statements.length - 1];
+      if (countJumps(body, "return", undefined) !== 1 || !last || !ts.isReturnStatement(last)) {
+        this.report(Codes.UnsupportedSyntax, `'${scope.name}' returns an array, which it must do once, as its last statement: build the array, then return it at the end.`, scope.decl.name ?? scope.decl);
         return;
       }
     }
@@ -123,7 +132,11 @@ class Fence extends ExpressionFence {
         return;
       }
       if (!s.expression) {
-        this.report(Codes.MissingReturn, "A differentiable function must return a number: write 'return <value>;'.", s);
+        this.report(Codes.MissingReturn, `${scope.returnsArray ? `'${scope.name}' must return an array` : "A differentiable function must return a number"}: write 'return <value>;'.`, s);
+        return;
+      }
+      if (scope.returnsArray) {
+        if (this.arrayValue(s.expression, scope)) this.freshArray(s.expression, scope);
         return;
       }
       this.numeric(s.expression, scope, "The returned value");

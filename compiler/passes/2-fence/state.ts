@@ -29,6 +29,8 @@ export interface Scope {
   name: string;
   /** Returns nothing (a void helper, or a function with @out results). */
   isVoid: boolean;
+  /** A helper returning an array: its only return, at its end, returns an array it creates. */
+  returnsArray?: boolean;
   isMain: boolean;
   /** Loops enclosing the current statement, innermost last. */
   loops: (ts.IterationStatement | ts.SwitchStatement)[];

@@ -10,7 +10,7 @@ import ts from "typescript";
 import { type Expr, type Stmt, type Operand, type IntArrayName, ref, num, isVar, isIntArrayName } from "../../ir/types.ts";
 import { ExpressionLowerer } from "./expressions.ts";
 import { stripTypes } from "./env.ts";
-import { skipParens, stopGradientArgument } from "./resolve.ts";
+import { type HelperFn, resolveCallee, returnsArray, skipParens, stopGradientArgument } from "./resolve.ts";
 
 /** An array value: a whole array variable, or a window of one. */
 export interface ArrayRef {
@@ -35,6 +35,8 @@ export function methodCall(e: ts.Expression): { recv: ts.Expression; name: strin
 
 export abstract class ArrayLowerer extends ExpressionLowerer {
   protected abstract lowerMap(e: ts.Expression, out: Stmt[], target?: string): ArrayRef;
+  /** A call of a helper that returns an array: its body inlined, and the array it returns. */
+  protected abstract inlineArrayHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[]): ArrayRef;
 
   /** Whether an expression is an array value (so a declaration from it declares an array). */
   protected isArrayExpression(e0: ts.Expression): boolean {
@@ -57,6 +59,10 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     if (ts.isNewExpression(e) && ts.isIdentifier(e.expression) && (TYPED.has(e.expression.text) || isIntArrayName(e.expression.text) || e.expression.text === "Array")) return true;
     const stopped = stopGradientArgument(e, this.cx);
     if (stopped) return this.isArrayExpression(stopped);
+    if (ts.isCallExpression(e) && !methodCall(e)) {
+      const c = resolveCallee(e, this.cx);
+      return c.kind === "helper" && returnsArray(c.decl, this.checker);
+    }
     const m = methodCall(e);
     if (!m) return false;
     if (ts.isIdentifier(m.recv) && (TYPED.has(m.recv.text) || m.recv.text === "Array") && (m.name === "from" || m.name === "of")) return true;
@@ -125,6 +131,10 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
       if (ts.isArrayLiteralExpression(a)) return literal(a.elements);
       if (this.isArrayExpression(a)) return this.copyOf(this.lowerArrayValue(a, out), out, e, fresh);
       return fresh(this.lowerExpr(a, out, "n"));
+    }
+    if (ts.isCallExpression(e) && !methodCall(e)) {
+      const c = resolveCallee(e, this.cx);
+      if (c.kind === "helper") return this.inlineArrayHelper(c.decl, e, out);
     }
     const m = methodCall(e);
     if (m && ts.isIdentifier(m.recv) && (TYPED.has(m.recv.text) || m.recv.text === "Array")) {

@@ -29,9 +29,42 @@ export abstract class HelperInliner extends SwitchLowerer {
   protected inlineHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[]): Operand | undefined {
     // the fence checked the helper's signature, arguments and body, and that it is not recursive.
     this.reserveIdentifiers(decl);
-    // Arguments are evaluated first, in order; an array argument is passed by reference (a
-    // window stays a window of its parent)
-    const args = call.arguments.map((a, i): Binding | undefined => {
+    return this.inlineFunction(decl, this.helperArguments(decl, call, out), out, call, false);
+  }
+
+  /**
+   * A helper returning an array: its parameters bound, the statements before its one return
+   * (its last statement, as the fence checked) lowered in place, and the array it returns (one
+   * it created, so the caller's name for it aliases nothing of the caller's).
+   */
+  protected inlineArrayHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[]): ArrayRef {
+    this.reserveIdentifiers(decl);
+    const args = this.helperArguments(decl, call, out);
+    this.bindParameters(decl, args, out, call);
+    const frame: Frame = { decl, sf: decl.getSourceFile(), loops: [] };
+    this.frames.push(frame);
+    const savedDepth = this.depth;
+    const block = blockBody(decl);
+    let result: ArrayRef;
+    if (!block) result = this.lowerArrayValue(decl.body as ts.Expression, out);
+    else {
+      const stmts = block.statements;
+      const last = stmts[stmts.length - 1];
+      if (!last || !ts.isReturnStatement(last) || !last.expression) return this.internal(decl);
+      this.lowerStatements(stmts.slice(0, -1), 0, out);
+      result = this.lowerArrayValue(last.expression, out);
+    }
+    this.depth = savedDepth;
+    this.frames.pop();
+    return result;
+  }
+
+  /**
+   * The arguments of a helper call, evaluated first, in order; an array argument is passed by
+   * reference (a window stays a window of its parent).
+   */
+  private helperArguments(decl: HelperFn, call: ts.CallExpression, out: Stmt[]): (Binding | undefined)[] {
+    return call.arguments.map((a, i): Binding | undefined => {
       const p = decl.parameters[i];
       const hint = p && ts.isIdentifier(p.name) ? p.name.text : "";
       const list = this.listOf(a) ?? this.elementList(a, out);
@@ -41,7 +74,6 @@ export abstract class HelperInliner extends SwitchLowerer {
       const o = this.lowerExpr(a, out, hint);
       return o ? { o } : undefined;
     });
-    return this.inlineFunction(decl, args, out, call, false);
   }
 
   /**
@@ -53,6 +85,29 @@ export abstract class HelperInliner extends SwitchLowerer {
     const retType = sig && this.checker.getReturnTypeOfSignature(sig);
     const isVoid = !!retType && (retType.flags & ts.TypeFlags.Void) !== 0;
     this.reserveIdentifiers(fn);
+    this.bindParameters(fn, args, out, at);
+    const frame: Frame = { decl: fn, sf: fn.getSourceFile(), loops: [] };
+    this.frames.push(frame);
+    const savedDepth = this.depth;
+    let result: Operand | undefined;
+    const block = blockBody(fn);
+    if (!block) {
+      const body = fn.body as ts.Expression;
+      if ((isVoid || discard) && isEffectBody(body, this.checker)) this.lowerExpressionStatement(body, out);
+      else if (ts.isCallExpression(stripTypes(body))) result = this.lowerCall(stripTypes(body) as ts.CallExpression, out, false);
+      else result = this.lowerExpr(body, out, "value");
+    } else if (isVoid) {
+      this.lowerStatements(block.statements, 0, out);
+    } else {
+      result = this.lowerFunctionBody(fn, frame, out);
+    }
+    this.depth = savedDepth;
+    this.frames.pop();
+    return discard ? undefined : result;
+  }
+
+  /** Binds a helper's parameters to the call's arguments (a parameter the helper reassigns gets a local copy). */
+  private bindParameters(fn: HelperFn, args: readonly (Binding | undefined)[], out: Stmt[], at: ts.Node): void {
     const written = writtenNames(fn.body);
     fn.parameters.forEach((p, i) => {
       const b = args[i];
@@ -78,24 +133,6 @@ export abstract class HelperInliner extends SwitchLowerer {
         this.env.set(sym, b.o);
       }
     });
-    const frame: Frame = { decl: fn, sf: fn.getSourceFile(), loops: [] };
-    this.frames.push(frame);
-    const savedDepth = this.depth;
-    let result: Operand | undefined;
-    const block = blockBody(fn);
-    if (!block) {
-      const body = fn.body as ts.Expression;
-      if ((isVoid || discard) && isEffectBody(body, this.checker)) this.lowerExpressionStatement(body, out);
-      else if (ts.isCallExpression(stripTypes(body))) result = this.lowerCall(stripTypes(body) as ts.CallExpression, out, false);
-      else result = this.lowerExpr(body, out, "value");
-    } else if (isVoid) {
-      this.lowerStatements(block.statements, 0, out);
-    } else {
-      result = this.lowerFunctionBody(fn, frame, out);
-    }
-    this.depth = savedDepth;
-    this.frames.pop();
-    return discard ? undefined : result;
   }
 
   // ---------------------------------------------------------------- forEach, map, reduce

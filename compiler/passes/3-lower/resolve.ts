@@ -229,6 +229,19 @@ export function isDeclaredIn(sym: ts.Symbol, fn: ts.Node): boolean {
   return d.pos >= fn.pos && d.end <= fn.end && d !== fn;
 }
 
+/** Whether a helper's declared result is an array (a Float64Array, a `number[]` or an integer array). */
+export function returnsArray(decl: HelperFn, checker: ts.TypeChecker): boolean {
+  const sig = checker.getSignatureFromDeclaration(decl);
+  const ret = sig && checker.getReturnTypeOfSignature(sig);
+  if (!ret || ret.flags & ts.TypeFlags.Void) return false;
+  if (ret.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)) return false;
+  const name = ret.getSymbol()?.getName();
+  if (name === "Float64Array" || (name !== undefined && isIntArrayName(name))) return true;
+  if (!checker.isArrayType(ret)) return false;
+  const [el] = checker.getTypeArguments(ret as ts.TypeReference);
+  return !!el && (el.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)) !== 0;
+}
+
 /** `new Int32Array(…)` or another integer array's constructor (ir/types.ts, INT_ARRAYS). */
 export function isNewIntArray(e: ts.Expression | undefined): e is ts.NewExpression {
   if (!e) return false;

@@ -411,7 +411,8 @@ class Planner {
     const home = this.st.home(v);
     if (home !== this.st.root && this.st.blocks.get(home)!.inLoop) {
       const rd = readers[0]!;
-      throw new LocatedError(Codes.UnsupportedSyntax, `The gradient needs the values of '${v}' read here, but '${v}' is allocated inside a loop: allocate it once before the loop.`, rd.loc);
+      const name = this.fn.vars.get(v)?.origin ?? v;
+      throw new LocatedError(Codes.UnsupportedSyntax, `The gradient needs the values of '${name}' read here, but '${name}' is allocated inside a loop (here, or in a helper that returns it): allocate it once before the loop and write its elements.`, rd.loc);
     }
     const writes = this.writesOf.get(v) ?? [];
     for (const rd of readers) {
