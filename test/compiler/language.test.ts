@@ -21,6 +21,7 @@ const CASES: [string, string[], ([number, number] | [number, number, number])[],
   ["wave", ["t", "f"], [[-1, 1], [0.5, 2]]],
   ["firstAbove", ["x", "level"], [[8, -1, 1], [0.5, 3]]],
   ["truthy", ["x", "flag"], [[-2, 2], [0, 1]], ["x"]],
+  ["nestedJumps", ["x", "t"], [[9, -1, 1], [0.2, 2]]],
 ];
 
 let m: { src: Mod; grad: Mod };
@@ -43,6 +44,19 @@ describe("natural statements, in every mode", () => {
   it("a switch takes each clause, falling through where the source does", () => {
     for (const from of [0, 1, 2, 3]) expect(m.grad.fallThroughGrad(0.7, from).value).toBe(m.src.fallThrough(0.7, from));
     expect(m.grad.piecewiseGrad(0.7, 2).grad.x).toBeCloseTo(2 * Math.cos(0.7) + 1, 12);
+  });
+
+  it("a jump from inside a nested statement skips the rest of its clause and the clauses after it", () => {
+    // points taking every exit of nestedJumps: the value is the source's, bit for bit
+    const rng = (k: number) => Math.sin(k * 12.9898) * 0.5 + Math.sin(k * 4.1414) * 0.6;
+    for (let k = 0; k < 400; k++) {
+      const n = 3 + (k % 9);
+      const x = Float64Array.from({ length: n }, (_, i) => rng(k * 31 + i));
+      const t = 0.2 + (k % 17) * 0.15;
+      const want = m.src.nestedJumps(x, t);
+      expect(m.grad.nestedJumpsGrad(x, t).value).toBe(want);
+      expect(m.grad.nestedJumpsJvp(x, t, { x: new Float64Array(n), t: 1 }).value).toBe(want);
+    }
   });
 
   it("a guard throws the source's error, in every generated function", () => {

@@ -7,7 +7,9 @@
  * becomes an if/else chain: `if (d === a || d === b) {…} else if (d === c) {…} else {default}`.
  * Otherwise an `entered` flag carries the fall-through: clause i runs when
  * `!broke && (entered || starts_i)`. Case expressions have no effects (the fence checks), so they
- * may all be evaluated first.
+ * may all be evaluated first. A switch any jump leaves has its `broke` flag either way, cleared
+ * on entry: a jump from inside a nested statement of a clause sets it, and the rest of the
+ * clause is guarded by it.
  */
 import ts from "typescript";
 import { type Stmt, type Operand, ref, num } from "../../ir/types.ts";
@@ -35,6 +37,15 @@ export abstract class SwitchLowerer extends StatementLowerer {
     }
     const falls = clauses.some((c, i) => i < clauses.length - 1 && c.statements.length > 0 && !c.statements.some(definitelyJumps));
     this.frame.loops.unshift({ node: s });
+    // Any jump out of a clause (a break of the switch or of a loop around it, a continue, a
+    // return) from inside a nested statement sets the switch's flag, which guards the rest of the
+    // clause (and, falling through, the later clauses): it must exist before the clauses are
+    // lowered, and be clear each time the switch is entered.
+    const leaves = countJumps(s, "break", s) > 0 || countJumps(s, "continue", s) > 0 || countJumps(s, "return", undefined) > 0;
+    if (leaves) {
+      const flag = this.loopFlag("break");
+      this.emitOp(out, flag, "copy", [{ kind: "const", value: false }], s);
+    }
     if (falls) this.lowerFallThrough(s, d, out);
     else this.lowerChain(s, d, groupsOf(s), out);
     this.frame.loops.shift();
@@ -82,7 +93,6 @@ export abstract class SwitchLowerer extends StatementLowerer {
   private lowerFallThrough(s: ts.SwitchStatement, d: Operand, out: Stmt[]): void {
     const clauses = s.caseBlock.clauses;
     const ctx = this.frame.loops[0];
-    if (countJumps(s, "break", s) > 0) this.loopFlag("break");
     const starts: Operand[] = clauses.map((c) => (ts.isCaseClause(c) ? this.matches(d, [c.expression], out, c) : num(0)));
     let anyCase: Operand = { kind: "const", value: false };
     clauses.forEach((c, i) => {
@@ -90,7 +100,6 @@ export abstract class SwitchLowerer extends StatementLowerer {
     });
     const entered = this.newVar("entered", "bool", "flag");
     this.emitOp(out, entered, "copy", [{ kind: "const", value: false }], s);
-    if (ctx.breakFlag) this.emitOp(out, ctx.breakFlag, "copy", [{ kind: "const", value: false }], s);
     clauses.forEach((c, i) => {
       const start = ts.isCaseClause(c) ? starts[i] : this.step(out, "!", [anyCase], c, "bool", "");
       let run = this.step(out, "||", [ref(entered), start], c, "bool", "");
