@@ -2,7 +2,8 @@
  * The value tape: what the reverse sweep of a loop needs and the loop overwrote.
  *
  * Two growable stacks, `Float64Array` for values and `Int32Array` for trip counts and branch
- * decisions. Each generated function owns one module-level tape; `begin()` empties it and
+ * decisions, and a stack of references for the arrays a loop allocates afresh in every iteration
+ * (its reverse reads each iteration's own array). Each generated function owns one module-level tape; `begin()` empties it and
  * returns it, so buffers are allocated once and reused across calls (no allocation per
  * iteration, and none per call once the tape has grown to the working size).
  *
@@ -26,6 +27,11 @@ export class Tape {
   private iTop = 0;
   private iLimit = 256;
   private iPeak = 0;
+  private a: Float64Array[] = [];
+  private aTop = 0;
+  /** Bytes of the arrays the reference stack holds (only while measuring), and their most. */
+  private aBytes = 0;
+  private aPeak = 0;
   private measuring = false;
 
   constructor() {
@@ -39,6 +45,10 @@ export class Tape {
   begin(): this {
     this.fTop = 0;
     this.iTop = 0;
+    // references left by a call that threw: let their arrays go
+    if (this.aTop > 0) this.a.fill(undefined as unknown as Float64Array, 0, this.aTop);
+    this.aTop = 0;
+    this.aBytes = 0;
     return this;
   }
 
@@ -94,9 +104,26 @@ export class Tape {
     return this.popI() !== 0;
   }
 
+  /** Keeps an array (by reference) for the reverse sweep. */
+  pushA(x: Float64Array): void {
+    this.a[this.aTop++] = x;
+    if (this.measuring) {
+      this.aBytes += x.byteLength;
+      if (this.aBytes > this.aPeak) this.aPeak = this.aBytes;
+    }
+  }
+
+  /** The array kept last; the tape lets it go. */
+  popA(): Float64Array {
+    const x = this.a[--this.aTop]!;
+    this.a[this.aTop] = undefined as unknown as Float64Array;
+    if (this.measuring) this.aBytes -= x.byteLength;
+    return x;
+  }
+
   /** Values currently stored (for tests and diagnostics). */
-  get size(): { f: number; i: number } {
-    return { f: this.fTop, i: this.iTop };
+  get size(): { f: number; i: number; a: number } {
+    return { f: this.fTop, i: this.iTop, a: this.aTop };
   }
 
   /** Bytes of the buffers the tape keeps allocated (they only grow). */
@@ -107,7 +134,8 @@ export class Tape {
   /**
    * Runs `fn` and returns its result with `peakBytes`: the sum over every live tape (those made
    * during `fn` included) of the most it held at once during `fn`, 8 bytes per value and 4 per
-   * integer, counting what it held when `fn` started. Rounded up by less than 1/256 of the
+   * integer, and the bytes of the arrays it kept by reference, counting what it held when `fn`
+   * started. Rounded up by less than 1/256 of the
    * tape's buffer (a tape that `fn` does not push to counts exactly what it holds).
    */
   static measure<T>(fn: () => T): { result: T; peakBytes: number } {
@@ -132,6 +160,9 @@ export class Tape {
     this.measuring = true;
     this.fPeak = this.fTop;
     this.iPeak = this.iTop;
+    this.aBytes = 0;
+    for (let k = 0; k < this.aTop; k++) this.aBytes += this.a[k]!.byteLength;
+    this.aPeak = this.aBytes;
     // the first push takes the slow path
     this.fLimit = this.fTop;
     this.iLimit = this.iTop;
@@ -142,7 +173,7 @@ export class Tape {
     this.measuring = false;
     this.fLimit = this.f.length;
     this.iLimit = this.i.length;
-    return 8 * this.fPeak + 4 * this.iPeak;
+    return 8 * this.fPeak + 4 * this.iPeak + this.aPeak;
   }
 
   /**

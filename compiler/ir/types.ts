@@ -76,8 +76,11 @@ export interface Const {
 }
 export type Operand = VarRef | Const;
 
-/** Tape entries: doubles, and integers (trip counts, branch decisions). */
-export type TapeType = "num" | "int" | "bool";
+/**
+ * Tape entries: doubles, integers (trip counts, branch decisions), and arrays kept by reference
+ * (a `Float64Array` a loop allocates afresh in every iteration, whose values its reverse reads).
+ */
+export type TapeType = "num" | "int" | "bool" | "array";
 
 /**
  * The locals through which an innermost loop reads or writes the tape's values directly: the

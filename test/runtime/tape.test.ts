@@ -26,7 +26,7 @@ describe("Tape.measure (high-water mark)", () => {
     });
     expect(result).toBe("done");
     expectPeak(peakBytes, 8 * 3500 + 4 * 2, t.capacityBytes);
-    expect(t.size).toEqual({ f: 3500, i: 0 });
+    expect(t.size).toEqual({ f: 3500, i: 0, a: 0 });
     expect(t.capacityBytes).toBe(4096 * 8 + 256 * 4);
     t.begin(); // what a live tape holds counts in every measurement
   });
@@ -38,7 +38,7 @@ describe("Tape.measure (high-water mark)", () => {
     expect(Tape.measure(() => 0).peakBytes).toBe(8 * 10);
     for (let k = 10; k < 5000; k++) t.pushF(k);
     for (let k = 4999; k >= 0; k--) expect(t.popF()).toBe(k);
-    expect(t.size).toEqual({ f: 0, i: 0 });
+    expect(t.size).toEqual({ f: 0, i: 0, a: 0 });
   });
 
   it("sums every live tape, tapes made during the call included", () => {
@@ -52,7 +52,7 @@ describe("Tape.measure (high-water mark)", () => {
       for (let k = 0; k < 10; k++) b.popI();
     });
     expectPeak(peakBytes, 800 + 40, a.capacityBytes + b!.capacityBytes);
-    expect(b!.size).toEqual({ f: 0, i: 0 });
+    expect(b!.size).toEqual({ f: 0, i: 0, a: 0 });
   });
 
   it("does not nest, and ends when the call throws", () => {
@@ -118,5 +118,36 @@ describe("tape windows (a loop's own cursor into the buffer)", () => {
     expectPeak(peakBytes, 8 * 5000, t.capacityBytes);
     expect(t.size.f).toBe(3);
     expect(popWindow(t, 3)).toEqual([3, 2, 1]);
+  });
+});
+
+describe("arrays kept by reference (a loop's fresh array per iteration)", () => {
+  it("come back last first, the very objects pushed, and the tape lets them go", () => {
+    const t = new Tape().begin();
+    const arrays = [new Float64Array([1, 2]), new Float64Array(3), new Float64Array([7])];
+    for (const a of arrays) t.pushA(a);
+    t.pushF(5);
+    expect(t.size).toEqual({ f: 1, i: 0, a: 3 });
+    expect(t.popF()).toBe(5);
+    expect(t.popA()).toBe(arrays[2]);
+    expect(t.popA()).toBe(arrays[1]);
+    expect(t.popA()).toBe(arrays[0]);
+    expect(t.size).toEqual({ f: 0, i: 0, a: 0 });
+    // a call that threw leaves references behind: begin() drops them
+    t.pushA(arrays[0]!);
+    expect(t.begin().size).toEqual({ f: 0, i: 0, a: 0 });
+  });
+
+  it("count their bytes in Tape.measure, at their most", () => {
+    const t = new Tape().begin();
+    const { peakBytes } = Tape.measure(() => {
+      t.pushA(new Float64Array(100));
+      t.pushA(new Float64Array(50));
+      t.popA();
+      t.pushA(new Float64Array(10));
+      t.popA();
+      t.popA();
+    });
+    expect(peakBytes).toBe(150 * 8);
   });
 });

@@ -455,7 +455,9 @@ class Fence extends ExpressionFence {
       }
       const t = this.declaredType(sym);
       if (t === "arr") {
-        this.report(Codes.UnsupportedSyntax, `Reassigning the array '${left.text}' is not supported: write its elements instead.`, left);
+        const value = right ? stripTypes(right) : undefined;
+        const copy = value && ts.isIdentifier(value) ? ` (${left.text}.set(${value.text}) copies the new values in)` : "";
+        this.report(Codes.UnsupportedSyntax, `Reassigning the array '${left.text}' is not supported: write its elements instead${copy}, or declare a new const for the new array.`, left);
         return;
       }
       if (t === "obj") {

@@ -409,7 +409,8 @@ class Planner {
     const readers = [...(this.readers.get(v) ?? [])].filter((rd) => !(rd.kind === "op" && ruleFor(rd.op)?.arrayArgument));
     if (readers.length === 0) return;
     const home = this.st.home(v);
-    if (home !== this.st.root && this.st.blocks.get(home)!.inLoop) {
+    // an array a loop allocates afresh is kept by reference: only writes within its iteration count
+    if (home !== this.st.root && this.st.blocks.get(home)!.inLoop && !this.keptByReference(v)) {
       const rd = readers[0]!;
       const name = this.fn.vars.get(v)?.origin ?? v;
       throw new LocatedError(Codes.UnsupportedSyntax, `The gradient needs the values of '${name}' read here, but '${name}' is allocated inside a loop (here, or in a helper that returns it): allocate it once before the loop and write its elements.`, rd.loc);
@@ -482,10 +483,32 @@ class Planner {
     visit(this.st.root);
   }
 
+  /**
+   * A Float64Array allocated once per iteration of the loop block it lives in, whose values the
+   * reverse sweep reads: each iteration's array is a different object, which the tape keeps (by
+   * reference) for the reverse of that iteration. What a later iteration writes goes to its own
+   * array, so only the writes after a read within the same iteration can spoil it (checkKeptArray).
+   */
+  private keptByReference(v: string): boolean {
+    const info = this.fn.vars.get(v)!;
+    if (info.type !== "arr" || info.kind === "param" || info.ints || this.recompute.has(v) || this.restoredArrays.has(v)) return false;
+    const home = this.st.home(v);
+    if (home === this.st.root || !this.st.blocks.get(home)!.inLoop) return false;
+    const defs = this.st.defs(v);
+    return defs.length === 1 && defs[0]!.stmt.kind === "alloc" && defs[0]!.block === home;
+  }
+
   /** Needed variables whose home is a loop block, in order of first occurrence. */
   private keptByBlock(): Map<Block, string[]> {
     const out = new Map<Block, string[]>();
     for (const v of this.needed) {
+      if (this.cx.typeOf(v) === "arr" && this.keptByReference(v) && this.readsElements(v)) {
+        const home = this.st.home(v);
+        const l = out.get(home);
+        if (l) l.push(v);
+        else out.set(home, [v]);
+        continue;
+      }
       if (this.fn.vars.get(v)!.kind === "param" || this.st.counters.has(v) || this.recompute.has(v) || this.cx.typeOf(v) === "arr" || this.cx.typeOf(v) === "list") continue;
       const home = this.st.home(v);
       if (home === this.st.root || !this.st.blocks.get(home)!.inLoop) continue;
@@ -495,6 +518,11 @@ class Planner {
     }
     for (const l of out.values()) l.sort((a, c) => this.firstOrder.get(a)! - this.firstOrder.get(c)!);
     return out;
+  }
+
+  /** Whether the reverse sweep reads elements of array `v` (not only its length). */
+  private readsElements(v: string): boolean {
+    return [...(this.readers.get(v) ?? [])].some((rd) => !(rd.kind === "op" && ruleFor(rd.op)?.arrayArgument));
   }
 
   /** Needed variables living in a block that runs at most once but is not the function body. */

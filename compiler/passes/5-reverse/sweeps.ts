@@ -21,7 +21,7 @@ import { PerIterationLoops } from "./per-iteration.ts";
 import { runningSelections, type RunningSelection } from "./selection.ts";
 
 export const zeroOf = (t: Type): Expr => (t === "bool" ? bool(false) : num(0));
-const tapeType = (t: Type): TapeType => (t === "bool" ? "bool" : "num");
+const tapeType = (t: Type): TapeType => (t === "bool" ? "bool" : t === "arr" ? "array" : "num");
 
 /** An empty plan: what the forward sweep of a function without a reverse sweep needs. */
 export function emptyPlan(): Plan {
@@ -179,7 +179,7 @@ export class Sweeps {
     const win = cx.newVar("win", "num", "saved");
     const before = cx.newVar(`${r.acc}_before`, "num", "saved");
     // what the body keeps for its reverse, kept for the winning iteration only
-    const slots: [string, string][] = (this.plan.kept.get(loop.body) ?? []).map((v) => [v, cx.newVar(`${v}_win`, "num", "saved")]);
+    const slots: [string, string][] = (this.plan.kept.get(loop.body) ?? []).map((v) => [v, cx.newVar(`${v}_win`, cx.typeOf(v), "saved")]);
     this.selectionLocals.set(loop, { win, before, slots });
     const body = this.forward(loop.body, hoisted, false).filter((x) => !(x.kind === "push" && x.key === r.acc));
     const at = body.findIndex((x) => x.kind === "op" && x.op === "copy" && x.target === r.acc);
@@ -193,7 +193,7 @@ export class Sweeps {
     return [
       { kind: "assign", target: before, op: "=", value: ref(r.acc), decl: "const", loc: loop.loc },
       { kind: "assign", target: win, op: "=", value: num(-1), decl: "let", loc: loop.loc },
-      ...slots.map(([, slot]): Stmt => ({ kind: "assign", target: slot, op: "=", value: num(0), decl: "let", loc: loop.loc })),
+      ...slots.map(([v, slot]): Stmt => ({ kind: "assign", target: slot, op: "=", value: cx.typeOf(v) === "arr" ? { kind: "new-array", size: num(0) } : num(0), decl: "let", loc: loop.loc })),
       { ...loop, body },
     ];
   }

@@ -91,7 +91,7 @@ class UserImports {
   }
 }
 
-const TAPE_SUFFIX: Record<TapeType, string> = { num: "F", int: "I", bool: "B" };
+const TAPE_SUFFIX: Record<TapeType, string> = { num: "F", int: "I", bool: "B", array: "A" };
 
 /** `// line 12: y = Math.sin(x)` for a source span (the file is named when it is another module's). */
 export function lineComment(loc: Loc, mainFile: string): string {
