@@ -27,7 +27,7 @@ export class Tape {
   private iTop = 0;
   private iLimit = 256;
   private iPeak = 0;
-  private a: Float64Array[] = [];
+  private a: KeptArray[] = [];
   private aTop = 0;
   /** Bytes of the arrays the reference stack holds (only while measuring), and their most. */
   private aBytes = 0;
@@ -46,7 +46,7 @@ export class Tape {
     this.fTop = 0;
     this.iTop = 0;
     // references left by a call that threw: let their arrays go
-    if (this.aTop > 0) this.a.fill(undefined as unknown as Float64Array, 0, this.aTop);
+    if (this.aTop > 0) this.a.fill(undefined as unknown as KeptArray, 0, this.aTop);
     this.aTop = 0;
     this.aBytes = 0;
     return this;
@@ -105,7 +105,7 @@ export class Tape {
   }
 
   /** Keeps an array (by reference) for the reverse sweep. */
-  pushA(x: Float64Array): void {
+  pushA(x: KeptArray): void {
     this.a[this.aTop++] = x;
     if (this.measuring) {
       this.aBytes += x.byteLength;
@@ -113,10 +113,10 @@ export class Tape {
     }
   }
 
-  /** The array kept last; the tape lets it go. */
-  popA(): Float64Array {
-    const x = this.a[--this.aTop]!;
-    this.a[this.aTop] = undefined as unknown as Float64Array;
+  /** The array kept last (of the type it was pushed with); the tape lets it go. */
+  popA<T extends KeptArray = Float64Array>(): T {
+    const x = this.a[--this.aTop]! as T;
+    this.a[this.aTop] = undefined as unknown as KeptArray;
     if (this.measuring) this.aBytes -= x.byteLength;
     return x;
   }
@@ -215,6 +215,9 @@ export class Tape {
     }
   }
 }
+
+/** An array a loop allocates afresh in every iteration: a Float64Array, or an integer array. */
+export type KeptArray = Float64Array | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array;
 
 /** Distance between the checkpoints of a measured stack of this capacity. */
 function checkpoint(capacity: number): number {

@@ -109,9 +109,10 @@ export type Expr =
   | { kind: "invoke"; fn: string; args: Expr[] }
   /**
    * A value from the tape; `key` pairs it with the push that stored it. With `cursor`, read from
-   * a window of the tape's buffer below a local top (`buffer[--top]`, see TapeCursor).
+   * a window of the tape's buffer below a local top (`buffer[--top]`, see TapeCursor). An array
+   * kept by reference that is an integer array carries its constructor (`ints`), for its type.
    */
-  | { kind: "pop"; type: TapeType; key?: string; cursor?: TapeCursor }
+  | { kind: "pop"; type: TapeType; key?: string; cursor?: TapeCursor; ints?: IntArrayName }
   /** A call of one of the tape's window methods (`tape.reserveF(n)`, `tape.topF()`, …; see TapeCursor). */
   | { kind: "tape-call"; method: TapeMethod; args: Expr[] }
   /** `object.name`, or `object?.name`. */

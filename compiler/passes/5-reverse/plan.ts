@@ -9,7 +9,8 @@
  *     an expensive value stored into an array nothing overwrites): recomputed at the start of
  *     the matching reverse block (`recompute`);
  *  4. assigned once per loop iteration: pushed at the end of the iteration and popped at the
- *     start of the matching reverse iteration (`kept`);
+ *     start of the matching reverse iteration (`kept`); a Float64Array the loop allocates afresh
+ *     in every iteration is kept so too, by reference (`keptByReference`);
  *  5. overwritten while its old value is still needed: the old value is saved before the
  *     overwrite, in a local outside loops and on the tape inside them, and restored by the
  *     reverse sweep at the matching point (`saves`);
@@ -484,14 +485,14 @@ class Planner {
   }
 
   /**
-   * A Float64Array allocated once per iteration of the loop block it lives in, whose values the
+   * An array allocated once per iteration of the loop block it lives in, whose values the
    * reverse sweep reads: each iteration's array is a different object, which the tape keeps (by
    * reference) for the reverse of that iteration. What a later iteration writes goes to its own
    * array, so only the writes after a read within the same iteration can spoil it (checkKeptArray).
    */
   private keptByReference(v: string): boolean {
     const info = this.fn.vars.get(v)!;
-    if (info.type !== "arr" || info.kind === "param" || info.ints || this.recompute.has(v) || this.restoredArrays.has(v)) return false;
+    if (info.type !== "arr" || info.kind === "param" || this.recompute.has(v) || this.restoredArrays.has(v)) return false;
     const home = this.st.home(v);
     if (home === this.st.root || !this.st.blocks.get(home)!.inLoop) return false;
     const defs = this.st.defs(v);

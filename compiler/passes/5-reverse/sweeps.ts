@@ -95,7 +95,8 @@ export class Sweeps {
   }
 
   private pop(v: string): Expr {
-    return { kind: "pop", type: tapeType(this.cx.typeOf(v)), key: v };
+    const ints = this.cx.vars.get(v)?.ints;
+    return { kind: "pop", type: tapeType(this.cx.typeOf(v)), key: v, ...(ints ? { ints } : {}) };
   }
 
   private isRestored(v: string): boolean {

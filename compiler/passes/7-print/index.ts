@@ -127,7 +127,7 @@ class FunctionPrinter {
       case "invoke": return call(e.fn, ...e.args.map((a) => this.expr(a)));
       case "pop":
         if (e.cursor) return { k: "index", arr: r(e.cursor.buffer), index: { k: "inc", name: e.cursor.top, op: "--", prefix: true }, assert: true };
-        return call(`${this.tape()}.pop${TAPE_SUFFIX[e.type]}`);
+        return call(`${this.tape()}.pop${TAPE_SUFFIX[e.type]}${e.ints ? `<${e.ints}>` : ""}`);
       case "tape-call": return call(`${this.tape()}.${e.method}`, ...e.args.map((a) => this.expr(a)));
       case "field": return { k: "member", obj: this.expr(e.object), prop: e.name, ...(e.optional ? { optional: true } : {}) };
       case "coalesce": return { k: "bin", op: "??", a: this.expr(e.a), b: this.expr(e.b) };
