@@ -27,6 +27,36 @@ describe("helpers returning arrays", () => {
       for (const label of [0, 2]) expectAllModes(src, grad, "twoLayer", [W1!, W2!, x!, label], ["W1", "W2", "x", "label"], ["W1", "W2"]);
     }
     for (const [x, c] of randomPoints(32, 3, [[4, -1, 1], [-0.5, 0.5]])) expectAllModes(src, grad, "copied", [x!, c!], ["x", "c"]);
+    for (const [x, c] of randomPoints(33, 3, [[4, -1, 1], [0.5, 1.5]])) expectAllModes(src, grad, "pipeline", [x!, c!], ["x", "c"]);
+  });
+
+  it("an array name rebound in straight-line code names the new array, as in JavaScript", async () => {
+    const { src, grad } = await load(SOURCE, "returns");
+    const x = Float64Array.from([0.3, -0.5, 0.9, 0.2]);
+    const before = x.slice();
+    // the caller's x is read, never written: the function rebinds its own name to a copy
+    expect(grad.pipelineGrad(x, 1.3).value).toBe(src.pipeline(before.slice(), 1.3));
+    expect(x).toEqual(before);
+  });
+
+  it("rebinding an array inside a loop is a located diagnostic that says how to copy", async () => {
+    const text = `/** @differentiable */
+export function f(x: Float64Array): number {
+  let h = new Float64Array(2);
+  for (let t = 0; t < 3; t++) {
+    const next = new Float64Array(2);
+    next[0] = h[1] + x[t];
+    next[1] = Math.tanh(h[0]);
+    h = next;
+  }
+  return h[0] + h[1];
+}
+`;
+    const { result } = await compileText(text, "loop");
+    expect(result.diagnostics).toHaveLength(1);
+    const d = result.diagnostics[0]!;
+    expect({ line: d.line, col: d.col }).toEqual({ line: 8, col: 5 });
+    expect(d.message).toBe("Reassigning the array 'h' inside a loop or a branch is not supported: write its elements instead (h.set(next) copies the new values in), or declare a new const for the new array.");
   });
 
   it("a caller's writes go to the helper's new array, not to the argument", async () => {

@@ -455,9 +455,16 @@ class Fence extends ExpressionFence {
       }
       const t = this.declaredType(sym);
       if (t === "arr") {
+        // in the straight-line code of the function's body the name is bound to the new array,
+        // as JavaScript rebinds it; in a loop or a branch which array it names would depend on the path
+        const straight = opKind === ts.SyntaxKind.EqualsToken && right !== undefined && ts.isExpressionStatement(at.parent) && at.parent.parent === scope.decl.body && isDeclaredIn(sym, scope.decl);
+        if (straight) {
+          if (this.arrayValue(right, scope)) scope.inputs.delete(left.text);
+          return;
+        }
         const value = right ? stripTypes(right) : undefined;
         const copy = value && ts.isIdentifier(value) ? ` (${left.text}.set(${value.text}) copies the new values in)` : "";
-        this.report(Codes.UnsupportedSyntax, `Reassigning the array '${left.text}' is not supported: write its elements instead${copy}, or declare a new const for the new array.`, left);
+        this.report(Codes.UnsupportedSyntax, `Reassigning the array '${left.text}' inside a loop or a branch is not supported: write its elements instead${copy}, or declare a new const for the new array.`, left);
         return;
       }
       if (t === "obj") {

@@ -374,6 +374,14 @@ export abstract class StatementLowerer extends RecordLowerer {
       const sym = slot ?? this.symbolOf(left);
       const hint = slot ? slot.name.replace(/\./g, "_") : (left as ts.Identifier).text;
       const cur = this.env.get(sym);
+      if (!slot && binop === undefined && (this.views.has(sym) || (cur && isVar(cur) && this.vars.get(cur.name)!.type === "arr"))) {
+        // `y = <array>` in straight-line code (the fence checked): the name is bound to the new array
+        const r = this.lowerArrayValue(right, out);
+        this.views.delete(sym);
+        if (r.offset === undefined && r.length === undefined) this.env.set(sym, ref(r.array));
+        else this.views.set(sym, r);
+        return ref(r.array);
+      }
       if (!cur) this.internal(left);
       if (isVar(cur) && this.vars.get(cur.name)!.type === "arr") this.internal(left);
       if (binop === undefined) {
