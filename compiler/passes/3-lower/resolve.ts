@@ -16,6 +16,7 @@ import ts from "typescript";
 import { MATH_CONSTANTS, ruleFor, type ScalarRule } from "../../rules/index.ts";
 import { arrayRuleFor, type ArrayRule } from "../../rules/blas.ts";
 import { isIntArrayName } from "../../ir/types.ts";
+import { irTypeOf } from "../1-parse/index.ts";
 
 export type Callee =
   | { kind: "math"; op: string; rule: ScalarRule | undefined; callee: ts.Expression }
@@ -233,13 +234,7 @@ export function isDeclaredIn(sym: ts.Symbol, fn: ts.Node): boolean {
 export function returnsArray(decl: HelperFn, checker: ts.TypeChecker): boolean {
   const sig = checker.getSignatureFromDeclaration(decl);
   const ret = sig && checker.getReturnTypeOfSignature(sig);
-  if (!ret || ret.flags & ts.TypeFlags.Void) return false;
-  if (ret.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)) return false;
-  const name = ret.getSymbol()?.getName();
-  if (name === "Float64Array" || (name !== undefined && isIntArrayName(name))) return true;
-  if (!checker.isArrayType(ret)) return false;
-  const [el] = checker.getTypeArguments(ret as ts.TypeReference);
-  return !!el && (el.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)) !== 0;
+  return !!ret && irTypeOf(ret, checker) === "arr";
 }
 
 /** `new Int32Array(…)` or another integer array's constructor (ir/types.ts, INT_ARRAYS). */

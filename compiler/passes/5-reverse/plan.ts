@@ -406,8 +406,7 @@ class Planner {
    * nothing may write it after the read (in program order, or in a later loop iteration).
    */
   private checkKeptArray(v: string) {
-    // reading an array's length never needs its elements, which later writes may change
-    const readers = [...(this.readers.get(v) ?? [])].filter((rd) => !(rd.kind === "op" && ruleFor(rd.op)?.arrayArgument));
+    const readers = this.elementReaders(v);
     if (readers.length === 0) return;
     const home = this.st.home(v);
     // an array a loop allocates afresh is kept by reference: only writes within its iteration count
@@ -503,14 +502,8 @@ class Planner {
   private keptByBlock(): Map<Block, string[]> {
     const out = new Map<Block, string[]>();
     for (const v of this.needed) {
-      if (this.cx.typeOf(v) === "arr" && this.keptByReference(v) && this.readsElements(v)) {
-        const home = this.st.home(v);
-        const l = out.get(home);
-        if (l) l.push(v);
-        else out.set(home, [v]);
-        continue;
-      }
-      if (this.fn.vars.get(v)!.kind === "param" || this.st.counters.has(v) || this.recompute.has(v) || this.cx.typeOf(v) === "arr" || this.cx.typeOf(v) === "list") continue;
+      const byReference = this.cx.typeOf(v) === "arr" && this.keptByReference(v) && this.elementReaders(v).length > 0;
+      if (!byReference && (this.fn.vars.get(v)!.kind === "param" || this.st.counters.has(v) || this.recompute.has(v) || this.cx.typeOf(v) === "arr" || this.cx.typeOf(v) === "list")) continue;
       const home = this.st.home(v);
       if (home === this.st.root || !this.st.blocks.get(home)!.inLoop) continue;
       const l = out.get(home);
@@ -521,9 +514,9 @@ class Planner {
     return out;
   }
 
-  /** Whether the reverse sweep reads elements of array `v` (not only its length). */
-  private readsElements(v: string): boolean {
-    return [...(this.readers.get(v) ?? [])].some((rd) => !(rd.kind === "op" && ruleFor(rd.op)?.arrayArgument));
+  /** The steps of the reverse sweep that read elements of array `v` (reading its length never needs them). */
+  private elementReaders(v: string): Stmt[] {
+    return [...(this.readers.get(v) ?? [])].filter((rd) => !(rd.kind === "op" && ruleFor(rd.op)?.arrayArgument));
   }
 
   /** Needed variables living in a block that runs at most once but is not the function body. */

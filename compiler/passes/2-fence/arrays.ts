@@ -1,0 +1,170 @@
+/**
+ * The fence's checks of array values: a name of an array, a window of one, or a new array (a
+ * literal, `new Float64Array(…)`, `new Int32Array(n)`, `from`/`of`, a copy, a `map`, a helper's
+ * result); and of what a helper returning an array returns (an array it creates). Every other
+ * expression is checked by expressions.ts, which this class lends `expr`.
+ */
+import ts from "typescript";
+import { Codes } from "../../diagnostics.ts";
+import { resolveCallee, skipParens, isDeclaredIn, stopGradientArgument, isNewIntArray } from "../3-lower/resolve.ts";
+import { describeType } from "./names.ts";
+import { methodCall } from "../3-lower/arrays.ts";
+import { type FType, type Scope, FenceState, stripTypes } from "./state.ts";
+import { type IntArrayName, isIntArrayName, intArrayNoun } from "../../ir/types.ts";
+
+/** What to write instead of an unsupported array method. */
+export const ARRAY_METHODS_FIX = "use forEach, map or reduce with an inline callback, subarray, slice, fill or set, or a loop over the elements.";
+
+export abstract class ArrayFence extends FenceState {
+  protected abstract expr(e0: ts.Expression, scope: Scope): FType | undefined;
+
+  protected arrayInitializer(e: ts.Expression, scope: Scope): void {
+    this.arrayValue(e, scope);
+  }
+
+  /**
+   * An array-valued expression: a name of an array, a window (`subarray`), or a new array
+   * (an array literal, `new Float64Array(n | xs | [..])`, `Float64Array.from(xs)`, `.of(..)`,
+   * `xs.slice()`, `new Array(n).fill(v)`); whether it is one (reported otherwise).
+   */
+  protected arrayValue(e0: ts.Expression, scope: Scope): boolean {
+    const e = stripTypes(e0);
+    const bad = (what: string) => (this.report(Codes.UnsupportedSyntax, what, e0), false);
+    const numbers = (xs: readonly ts.Expression[]) => {
+      for (const x of xs) {
+        if (ts.isSpreadElement(x)) {
+          if (xs.length !== 1) return bad("A spread in an array literal is supported alone, as a copy: [...xs]. Build longer arrays with new Float64Array(n) and set().");
+          if (!this.arrayValue(x.expression, scope)) return false;
+          continue;
+        }
+        if (ts.isOmittedExpression(x)) return bad("An array literal with holes is not supported: write every element.");
+        const t = this.expr(x, scope);
+        if (t === undefined) return false;
+        if (t !== "num") return bad(`An array element must be a number, but '${x.getText()}' is ${describeType(t)}.`);
+      }
+      return true;
+    };
+    if (ts.isIdentifier(e)) return this.arrayReference(e, scope) !== undefined;
+    if (ts.isArrayLiteralExpression(e)) return numbers(e.elements);
+    if (ts.isNewExpression(e) && ts.isIdentifier(e.expression) && isIntArrayName(e.expression.text)) {
+      // an integer array (indices, counts): allocated by its length, written element by element
+      const args = e.arguments ?? [];
+      const t = args.length === 1 && !this.looksLikeArray(args[0]) && !ts.isArrayLiteralExpression(stripTypes(args[0])) ? this.expr(args[0], scope) : "arr";
+      if (t === undefined) return false;
+      return t === "num" || bad(`new ${e.expression.text}(...) takes a length here: allocate new ${e.expression.text}(n) and set its elements in a loop.`);
+    }
+    if (ts.isNewExpression(e) && ts.isIdentifier(e.expression) && (e.expression.text === "Float64Array" || e.expression.text === "Array")) {
+      const args = e.arguments ?? [];
+      if (args.length > 1) return bad(`new ${e.expression.text}(...) takes one argument: a length, or for Float64Array an array to copy.`);
+      if (args.length === 0) return true;
+      const a = stripTypes(args[0]);
+      if (e.expression.text === "Float64Array" && (ts.isArrayLiteralExpression(a) || this.looksLikeArray(a))) return ts.isArrayLiteralExpression(a) ? numbers(a.elements) : this.arrayValue(a, scope);
+      const t = this.expr(args[0], scope);
+      if (t === undefined) return false;
+      return t === "num" || bad(`new ${e.expression.text}(...) takes a length or an array.`);
+    }
+    if (ts.isCallExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === "Array" && e.arguments.length === 1) {
+      const t = this.expr(e.arguments[0], scope);
+      return t === "num" || (t !== undefined && bad("Array(n) takes a length."));
+    }
+    const m = methodCall(e);
+    if (m && ts.isIdentifier(m.recv) && (m.recv.text === "Float64Array" || m.recv.text === "Array")) {
+      if (m.name === "of") return numbers(m.args);
+      if (m.name === "from" && m.args.length === 1) return this.arrayValue(m.args[0], scope);
+      return bad(`'${m.recv.text}.${m.name}(...)' is not supported: use ${m.recv.text}.from(xs) or ${m.recv.text}.of(a, b, ...).`);
+    }
+    const ints = m && (m.name === "slice" || m.name === "map") ? this.intArrayOf(m.recv) : undefined;
+    if (ints) return bad(`'${m!.name}' of ${intArrayNoun(ints)} is not supported: allocate new ${ints}(n) and copy the elements in a loop.`);
+    if (m && (m.name === "subarray" || m.name === "slice" || m.name === "fill")) {
+      if (!this.arrayValue(m.recv, scope)) return false;
+      if (m.args.length > (m.name === "fill" ? 3 : 2)) return bad(`'${m.name}' takes at most ${m.name === "fill" ? 3 : 2} arguments.`);
+      for (const a of m.args) {
+        const t = this.expr(a, scope);
+        if (t === undefined) return false;
+        if (t !== "num") return bad(`The arguments of '${m.name}' are numbers.`);
+      }
+      return true;
+    }
+    if (m && m.name === "map" && this.looksLikeArray(m.recv)) return this.expr(e, scope) === "arr";
+    if (m && this.looksLikeArray(m.recv)) {
+      return bad(`The array method '${m.name}' is not supported here: ${ARRAY_METHODS_FIX}`);
+    }
+    const stopped = stopGradientArgument(e, this.cx);
+    if (stopped && this.looksLikeArray(stopped)) return this.arrayValue(stopped, scope);
+    const t = this.expr(e, scope);
+    return t === "arr" || (t !== undefined && bad(`'${e0.getText()}' is not an array.`));
+  }
+
+  /**
+   * Whether the array a helper returns is one it creates (a new array, a copy, a `map`, another
+   * such helper's result, or a `const` of the helper holding one), so that the caller's name for
+   * it aliases nothing of the caller's. Reported otherwise.
+   */
+  protected freshArray(e0: ts.Expression, scope: Scope): boolean {
+    const e = stripTypes(e0);
+    const fresh = (x: ts.Expression): boolean => {
+      x = stripTypes(x);
+      if (ts.isArrayLiteralExpression(x) || ts.isNewExpression(x)) return true;
+      if (ts.isCallExpression(x)) {
+        const m = methodCall(x);
+        if (m) return m.name === "slice" || m.name === "map" || ((m.name === "from" || m.name === "of") && ts.isIdentifier(m.recv));
+        if (ts.isIdentifier(x.expression) && x.expression.text === "Array") return true;
+        return resolveCallee(x, this.cx).kind === "helper";
+      }
+      if (ts.isIdentifier(x)) {
+        const sym = this.checker.getSymbolAtLocation(x);
+        const d = sym?.valueDeclaration;
+        if (!sym || !d || !ts.isVariableDeclaration(d) || !isDeclaredIn(sym, scope.decl) || !d.initializer) return false;
+        return fresh(d.initializer);
+      }
+      return false;
+    };
+    if (fresh(e)) return true;
+    this.report(Codes.UnsupportedSyntax, `'${scope.name}' returns '${e0.getText()}', which is not an array it creates: return a new array (a copy: ${e0.getText()}.slice()), or write into an array passed in.`, e0);
+    return false;
+  }
+
+  /** The constructor of an integer array an expression names (from its declared type), if it is one. */
+  protected intArrayOf(e0: ts.Expression): IntArrayName | undefined {
+    const e = stripTypes(e0);
+    let type: ts.Type;
+    const sym = ts.isIdentifier(e) ? this.checker.getSymbolAtLocation(e) : undefined;
+    const d = sym?.valueDeclaration;
+    if (sym && d && (ts.isVariableDeclaration(d) || ts.isParameter(d))) {
+      if (ts.isVariableDeclaration(d) && !d.type && isNewIntArray(d.initializer)) return (skipParens(d.initializer!) as ts.NewExpression & { expression: ts.Identifier }).expression.text as IntArrayName;
+      type = this.checker.getTypeOfSymbolAtLocation(sym, d);
+    } else type = this.checker.getTypeAtLocation(e);
+    const name = type.getSymbol()?.getName();
+    return name !== undefined && isIntArrayName(name) ? name : undefined;
+  }
+
+  /** Whether an expression is typed as an array (Float64Array or number[]). */
+  protected looksLikeArray(e: ts.Expression): boolean {
+    const stopped = stopGradientArgument(e, this.cx);
+    if (stopped) return this.looksLikeArray(stopped);
+    // a name's declared type: its type at a use would ask flow analysis (the length of the function)
+    const id = stripTypes(e);
+    const sym = ts.isIdentifier(id) ? this.checker.getSymbolAtLocation(id) : undefined;
+    if (sym) return this.declaredType(sym) === "arr";
+    return this.typeOfNode(e) === "arr";
+  }
+
+  protected arrayReference(e0: ts.Expression, scope: Scope): string | undefined {
+    const e = stripTypes(e0);
+    if (ts.isIdentifier(e)) {
+      const t = this.expr(e, scope);
+      if (t === undefined) return undefined;
+      if (t === "arr") return e.text;
+    } else {
+      const m = methodCall(e);
+      if (m && m.name === "subarray") return this.arrayValue(e, scope) ? this.arrayReference(m.recv, scope) : undefined;
+      const t = this.expr(e, scope);
+      if (t === undefined) return undefined;
+      // an array field of a record (`p.w`), or an array of a list (`xs[i]`, `p.layers[i].W`)
+      if (t === "arr" && (ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e))) return e.getText();
+    }
+    const call = ts.isCallExpression(e) && !methodCall(e) && resolveCallee(e, this.cx).kind === "helper";
+    this.report(Codes.UnsupportedSyntax, `'${e0.getText()}' is not a Float64Array or number[] variable (or a subarray of one)${call ? `: name the helper's result first (const y = ${e0.getText()}) and use y` : ""}.`, e0);
+    return undefined;
+  }
+}
