@@ -41,6 +41,22 @@ describe("arrays allocated in a loop", () => {
     expect(peak(40)).toBe(40 * 50 * 8);
   });
 
+  it("an array allocated in a loop whose length alone the reverse sweep reads: the length is kept, not the array", async () => {
+    const text = `/** @differentiable @modes grad jvp hvp */
+export function lengths(x: Float64Array, n: number): number {
+  let s = 0;
+  for (let t = 0; t < n; t++) {
+    const a = x.map((v) => 2 * v + t);
+    for (let i = 0; i < a.length; i++) s += a[i] * t;
+  }
+  return s;
+}
+`;
+    const { src, grad, output } = await load(text, "lengths");
+    expect(output).not.toContain("pushA");
+    for (const [x] of randomPoints(44, 3, [[4, -1, 1]])) expectAllModes(src, grad, "lengths", [x!, 3], ["x", "n"], ["x"]);
+  });
+
   it("an integer array allocated in a loop is kept by reference too, with its type", async () => {
     const text = `/** @differentiable @modes grad jvp hvp */
 export function gather(x: Float64Array, steps: number): number {

@@ -315,7 +315,17 @@ class Planner {
   /** Whether every operand of `step` holds, at the start of reverse(home), the value the step read. */
   private operandsAvailable(step: Stmt, home: Block): boolean {
     const order = this.st.order.get(step)!;
-    return usesOf(step).every((u) => !isVar(u) || ((this.cx.typeOf(u.name) === "arr" || this.cx.typeOf(u.name) === "list") && !this.needsBinding(u.name)) || this.availableAt(u.name, home, order));
+    const lengthOnly = step.kind === "op" && !!ruleFor(step.op)?.arrayArgument;
+    return usesOf(step).every((u) => {
+      if (!isVar(u)) return true;
+      const t = this.cx.typeOf(u.name);
+      // an array or list the reverse sweep names without reading it again (a list read inside a
+      // loop is read again: needsBinding); an array a loop allocates afresh is kept by the tape
+      // once the reverse sweep reads its elements (a recomputed load makes it do so), but reading
+      // its length alone does not keep it, so that length is kept instead
+      if ((t === "arr" || t === "list") && !this.needsBinding(u.name)) return !(lengthOnly && this.keptByReference(u.name) && this.elementReaders(u.name).length === 0);
+      return this.availableAt(u.name, home, order);
+    });
   }
 
   /**
