@@ -51,6 +51,8 @@ type Stmt =
   | { k: "self"; v: string }
   /** `const name = v`: a copy nothing reads. */
   | { k: "copy"; name: string; v: string }
+  /** `y` scaled by a half and shifted by a value: in the natural style a new array (`y = y.map(…)`). */
+  | { k: "remap"; name: string; e: string }
   | { k: "guard"; c: Cond; what: "break" | "continue" }
   | { k: "return"; c: Cond; e: string };
 
@@ -155,6 +157,7 @@ function stmt(ctx: Ctx, nest: number): fc.Arbitrary<Stmt> {
     { weight: 1, arbitrary: fc.tuple(e, cond(ctx)).map(([e, c]): Stmt => ({ k: "return", c, e })) },
     { weight: 1, arbitrary: v.map((v): Stmt => ({ k: "self", v })) },
     { weight: 1, arbitrary: v.map((v): Stmt => ({ k: "copy", name: `u${localCounter++}`, v })) },
+    { weight: 1, arbitrary: e.map((e): Stmt => ({ k: "remap", name: `u${localCounter++}`, e })) },
   ];
   const idx = ctx.loops.length > 0 ? fc.oneof(fc.constantFrom(...ctx.loops), fc.constantFrom(...ctx.loops).map((i) => `(${i} + 1) % n`)) : fc.constantFrom("0", "1", "n - 1");
   opts.push({ weight: 3, arbitrary: fc.tuple(idx, fc.constantFrom("=", "+=") as fc.Arbitrary<"=" | "+=">, e).map(([idx, op, e]): Stmt => ({ k: "write", idx, op, e })) });
@@ -239,7 +242,7 @@ interface Render {
   /**
    * The surface syntax: `plain` (Float64Array locals, if/else, unlabelled jumps), or `natural`:
    * the scalars are fields of a local object, x is read through a view (`subarray`), y is a
-   * `number[]`, every if/else is a `switch` on the condition, loops are labelled and their
+   * `number[]` (rebound to a new array by `y = y.map(…)`), every if/else is a `switch` on the condition, loops are labelled and their
    * guards jump by label, a block-local value is a closure called with it, and a `for…of` over
    * the view adds to the result.
    */
@@ -285,6 +288,9 @@ function renderNatural(s: Stmt, ind: string, o: Render): string {
       // the innermost loop is the label of the guard's loop variable: the last one opened
       return `${ind}if (${o.wrap(s.c)}) ${s.what} ${GUARD_LABEL};\n`;
     }
+    case "remap":
+      // y rebound to a new array (in a loop or a branch, copied into y's array by the compiler)
+      return `${ind}const ${s.name} = ${s.e};\n${ind}y = y.map((v) => v * 0.5 + ${s.name});\n${o.after("y[0]")}`;
     case "local": {
       // the block-local const as a closure over the variables around it (the state, the loop
       // counters, x and y), called with the value: the same arithmetic as the plain style's
@@ -321,6 +327,8 @@ function renderPlain(s: Stmt, ind: string, o: Render): string {
       return `${ind}${s.v} = ${s.v};\n`;
     case "copy":
       return `${ind}const ${s.name} = ${s.v};\n`;
+    case "remap":
+      return `${ind}const ${s.name} = ${s.e};\n${ind}for (let ${s.name}k = 0; ${s.name}k < n; ${s.name}k++) y[${s.name}k] = y[${s.name}k] * 0.5 + ${s.name};\n${o.after("y[0]")}`;
     case "for":
       return `${ind}for (let ${s.i} = 0; ${s.i} < ${s.bound}; ${s.i}++) {\n${renderBlock(s.body, ind + "  ", o)}${ind}}\n`;
   }
@@ -335,7 +343,7 @@ function renderBody(p: Program, o: Render): string {
       "  const n = x.length;",
       "  const xv = x.subarray(0, n);",
       "  xv[n - 1] = xv[n - 1] * 0.5 + 0.25 * xv[0];",
-      `  const y${o.ts ? ": number[]" : ""} = new Array(n).fill(0);`,
+      `  let y${o.ts ? ": number[]" : ""} = new Array(n).fill(0);`,
       "  const st = { s0: a, s1: b, s2: xv[0], s3: a * b };",
       renderBlock(p.body, "  ", o).replace(/\n$/, ""),
       "  let acc = 0;",
@@ -596,7 +604,7 @@ describe("the generator", () => {
     for (const spec of BATCHES) for (const p of makeBatch(spec.seed, spec.count, spec.prefix, true).programs) walk(p.body, false);
     expect([...kinds].sort()).toEqual([
       "*=", "+=", "-=", "=", "break", "continue", "copy", "copy in loop", "divAssign", "divAssign in loop", "for", "for in loop",
-      "if", "if in loop", "local", "local in loop", "return", "return in loop", "self", "self in loop", "write", "write in loop",
+      "if", "if in loop", "local", "local in loop", "remap", "remap in loop", "return", "return in loop", "self", "self in loop", "write", "write in loop",
     ]);
   });
 

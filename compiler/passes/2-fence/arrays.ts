@@ -6,7 +6,7 @@
  */
 import ts from "typescript";
 import { Codes } from "../../diagnostics.ts";
-import { resolveCallee, skipParens, isDeclaredIn, stopGradientArgument, isNewIntArray } from "../3-lower/resolve.ts";
+import { resolveCallee, skipParens, isDeclaredIn, stopGradientArgument, isNewIntArray, isStraightLine } from "../3-lower/resolve.ts";
 import { describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
 import { type FType, type Scope, FenceState, stripTypes } from "./state.ts";
@@ -101,27 +101,117 @@ export abstract class ArrayFence extends FenceState {
    * it aliases nothing of the caller's. Reported otherwise.
    */
   protected freshArray(e0: ts.Expression, scope: Scope): boolean {
-    const e = stripTypes(e0);
-    const fresh = (x: ts.Expression): boolean => {
-      x = stripTypes(x);
-      if (ts.isArrayLiteralExpression(x) || ts.isNewExpression(x)) return true;
-      if (ts.isCallExpression(x)) {
-        const m = methodCall(x);
-        if (m) return m.name === "slice" || m.name === "map" || ((m.name === "from" || m.name === "of") && ts.isIdentifier(m.recv));
-        if (ts.isIdentifier(x.expression) && x.expression.text === "Array") return true;
-        return resolveCallee(x, this.cx).kind === "helper";
-      }
-      if (ts.isIdentifier(x)) {
-        const sym = this.checker.getSymbolAtLocation(x);
-        const d = sym?.valueDeclaration;
-        if (!sym || !d || !ts.isVariableDeclaration(d) || !isDeclaredIn(sym, scope.decl) || !d.initializer) return false;
-        return fresh(d.initializer);
-      }
-      return false;
-    };
-    if (fresh(e)) return true;
+    if (this.createsArray(e0, scope)) return true;
     this.report(Codes.UnsupportedSyntax, `'${scope.name}' returns '${e0.getText()}', which is not an array it creates: return a new array (a copy: ${e0.getText()}.slice()), or write into an array passed in.`, e0);
     return false;
+  }
+
+  /** Whether an array expression creates a new array (see `freshArray`); nothing is reported. */
+  protected createsArray(x0: ts.Expression, scope: Scope): boolean {
+    const x = stripTypes(x0);
+    if (ts.isArrayLiteralExpression(x) || ts.isNewExpression(x)) return true;
+    if (ts.isCallExpression(x)) {
+      const m = methodCall(x);
+      // fill returns the array it fills: new when that one is (new Array(n).fill(0))
+      if (m && m.name === "fill") return this.createsArray(m.recv, scope);
+      if (m) return m.name === "slice" || m.name === "map" || ((m.name === "from" || m.name === "of") && ts.isIdentifier(m.recv));
+      if (ts.isIdentifier(x.expression) && x.expression.text === "Array") return true;
+      return resolveCallee(x, this.cx).kind === "helper";
+    }
+    if (ts.isIdentifier(x)) {
+      const d = this.localDeclaration(x, scope);
+      return !!d?.initializer && this.createsArray(d.initializer, scope);
+    }
+    return false;
+  }
+
+  /** The declaration of a variable declared in `scope`'s function that `x` names, if it is one. */
+  private localDeclaration(x: ts.Identifier, scope: Scope): ts.VariableDeclaration | undefined {
+    const sym = this.checker.getSymbolAtLocation(x);
+    const d = sym?.valueDeclaration;
+    return sym && d && ts.isVariableDeclaration(d) && isDeclaredIn(sym, scope.decl) ? d : undefined;
+  }
+
+  /**
+   * `y = <array>` inside a loop or a branch, for an array `y`: the generated code keeps one array
+   * per name there, so the new elements are copied into `y`'s array. That is JavaScript's meaning
+   * when nothing else can see the difference: `y` is a `let` of the function holding a new array,
+   * no other name, field or list ever refers to `y`'s array (every use of `y` reads or writes
+   * its elements, takes its length, or passes it to a call), and the new array is a new one (a
+   * helper's result, a copy, a `map`, a literal) or a `const` holding one, declared in the same
+   * loop body and not used after the assignment. Why not, when it is not (undefined when it is).
+   */
+  protected arrayRebinding(left: ts.Identifier, right: ts.Expression, at: ts.Node, scope: Scope): string | undefined {
+    const y = left.text;
+    const own = this.localDeclaration(left, scope);
+    if (!ts.isExpressionStatement(at.parent)) return `the assignment must be a statement of its own`;
+    if (!own || !own.initializer || !this.createsArray(own.initializer, scope)) return `'${y}' must be a let of this function holding a new array (let ${y} = new Float64Array(n), or a copy)`;
+    if (this.intArrayOf(left)) return `'${y}' is ${intArrayNoun(this.intArrayOf(left)!)}`;
+    const value = stripTypes(right);
+    const loop = scope.loops.filter((l) => !ts.isSwitchStatement(l)).at(-1) as ts.IterationStatement | undefined;
+    const region: ts.Node = loop ? loop.statement : (scope.decl.body as ts.Node);
+    if (ts.isIdentifier(value)) {
+      const d = this.localDeclaration(value, scope);
+      if (!d || !d.initializer || (d.parent.flags & ts.NodeFlags.Const) === 0 || !this.createsArray(d.initializer, scope)) return `'${value.text}' must be a const holding a new array`;
+      if (d.pos < region.pos || d.end > region.end) return `'${value.text}' must be declared ${loop ? "in the loop's body" : "in the same block"}, so that it is a new array each time`;
+      const later = this.usesOf(value, region).find((u) => u.pos >= at.end);
+      if (later) return `'${value.text}' is used after the assignment (line ${this.lineOf(later)}), when both names would refer to one array`;
+      const alias = this.aliasingUse(value, scope, at);
+      if (alias) return alias;
+    } else if (!this.createsArray(value, scope)) return `'${right.getText()}' is not a new array`;
+    return this.aliasingUse(left, scope, at);
+  }
+
+  /** A use of the array `name` that lets another name, field or list refer to its array (described), if any. */
+  private aliasingUse(name: ts.Identifier, scope: Scope, rebinding: ts.Node): string | undefined {
+    for (const u of this.usesOf(name, scope.decl)) {
+      let e: ts.Node = u;
+      let p = e.parent;
+      while (p && (ts.isParenthesizedExpression(p) || ts.isAsExpression(p) || ts.isNonNullExpression(p) || ts.isTypeAssertionExpression(p) || ts.isSatisfiesExpression(p))) {
+        e = p;
+        p = p.parent;
+      }
+      if (ts.isPropertyAccessExpression(p) && p.expression === e) {
+        // y.length, y[i], y.set(…), y.map(…); a window (subarray) passed to a call, or a fill as a statement
+        const m = p.name.text;
+        const call = ts.isCallExpression(p.parent) && p.parent.expression === p ? p.parent : undefined;
+        if (m !== "subarray" && m !== "fill") continue;
+        if (call && m === "subarray" && ts.isCallExpression(call.parent) && call.parent.arguments.includes(call)) continue;
+        if (call && m === "fill" && ts.isExpressionStatement(call.parent)) continue;
+      } else if (ts.isElementAccessExpression(p) && p.expression === e) continue;
+      else if (ts.isCallExpression(p) && p.arguments.includes(e as ts.Expression) && !stopGradientArgument(p, this.cx)) continue; // f(y)
+      else if (ts.isReturnStatement(p) || ts.isSpreadElement(p)) continue; // return y, [...y]
+      else if (ts.isVariableDeclaration(p) && p.name === e) continue; // its declaration
+      else if (ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+        // the rebinding checked, or another one to a new array (y = x or z = y would alias)
+        const other = stripTypes(p.right);
+        if (p === rebinding || (p.left === e && (!isStraightLine(p, scope.decl) || (!ts.isIdentifier(other) && this.createsArray(other, scope))))) continue;
+      }
+      if (ts.isForOfStatement(p) && p.expression === e) {
+        if (!(rebinding.pos >= p.statement.pos && rebinding.end <= p.statement.end)) continue;
+        return `the for…of at line ${this.lineOf(p)} walks the array '${name.text}' named when it started`;
+      }
+      let stmt: ts.Node = u;
+      while (stmt.parent && !ts.isBlock(stmt.parent) && !ts.isSourceFile(stmt.parent) && !ts.isIterationStatement(stmt.parent, false) && !ts.isIfStatement(stmt.parent)) stmt = stmt.parent;
+      return `'${stmt.getText().split("\n")[0].slice(0, 60)}' (line ${this.lineOf(u)}) lets another name refer to the array of '${name.text}'`;
+    }
+    return undefined;
+  }
+
+  /** The identifiers in `within` that name the same variable as `name`. */
+  private usesOf(name: ts.Identifier, within: ts.Node): ts.Identifier[] {
+    const sym = this.checker.getSymbolAtLocation(name);
+    const uses: ts.Identifier[] = [];
+    const visit = (n: ts.Node): void => {
+      if (ts.isIdentifier(n) && n.text === name.text && this.checker.getSymbolAtLocation(n) === sym) uses.push(n);
+      ts.forEachChild(n, visit);
+    };
+    visit(within);
+    return uses;
+  }
+
+  private lineOf(n: ts.Node): number {
+    return n.getSourceFile().getLineAndCharacterOfPosition(n.getStart()).line + 1;
   }
 
   /** The constructor of an integer array an expression names (from its declared type), if it is one. */

@@ -22,7 +22,7 @@ import ts from "typescript";
 import { Codes, type Diagnostic } from "../../diagnostics.ts";
 import type { Type } from "../../ir/types.ts";
 import { type AnnotatedFunction } from "../1-parse/index.ts";
-import { type ResolveContext, skipParens, isDeclaredIn, annotatedType, isNewFloat64Array, isNewIntArray, isHostCall, isFunctionValue, isEffectBody } from "../3-lower/resolve.ts";
+import { type ResolveContext, skipParens, isDeclaredIn, isStraightLine, annotatedType, isNewFloat64Array, isNewIntArray, isHostCall, isFunctionValue, isEffectBody } from "../3-lower/resolve.ts";
 import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
 import { statementFix, describeSyntax, describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
@@ -457,14 +457,18 @@ class Fence extends ExpressionFence {
       if (t === "arr") {
         // in the straight-line code of the function's body the name is bound to the new array,
         // as JavaScript rebinds it; in a loop or a branch which array it names would depend on the path
-        const straight = opKind === ts.SyntaxKind.EqualsToken && right !== undefined && ts.isExpressionStatement(at.parent) && at.parent.parent === scope.decl.body && isDeclaredIn(sym, scope.decl);
-        if (straight) {
+        const plain = opKind === ts.SyntaxKind.EqualsToken && right !== undefined && isDeclaredIn(sym, scope.decl);
+        if (plain && isStraightLine(at, scope.decl)) {
           if (this.arrayValue(right, scope)) scope.inputs.delete(left.text);
           return;
         }
+        // in a loop or a branch, the new elements are copied into the name's array (arrays.ts)
+        if (plain && !this.arrayValue(right, scope)) return;
+        const why = plain ? this.arrayRebinding(left, right, at, scope) : "it must be a plain assignment (=) to an array of this function";
+        if (why === undefined) return;
         const value = right ? stripTypes(right) : undefined;
         const copy = value && ts.isIdentifier(value) ? ` (${left.text}.set(${value.text}) copies the new values in)` : "";
-        this.report(Codes.UnsupportedSyntax, `Reassigning the array '${left.text}' inside a loop or a branch is not supported: write its elements instead${copy}, or declare a new const for the new array.`, left);
+        this.report(Codes.UnsupportedSyntax, `Reassigning the array '${left.text}' inside a loop or a branch is supported when nothing else can refer to its array, but ${why}: write its elements instead${copy}, or declare a new const for the new array.`, left);
         return;
       }
       if (t === "obj") {

@@ -253,6 +253,24 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     this.countedLoop(out, this.arrayLength(out, w, at), at, (k, body) => this.arrayStore(body, w, k, value, at));
   }
 
+  /**
+   * `y = <new array>` inside a loop or a branch: the new elements are copied into `y`'s one array
+   * (the fence checked that no other name can refer to it, so JavaScript's rebinding and the copy
+   * differ in nothing else). An array of another length throws, as a copy could not keep it.
+   */
+  protected rebindByCopy(left: ts.Identifier, right: ts.Expression, out: Stmt[], at: ts.Node): string {
+    const dst = this.lowerArrayRef(left, out);
+    const src = this.lowerArrayValue(right, out);
+    // the copy runs over y's length (equal once checked), which the reverse sweep can read again
+    const n = this.arrayLength(out, dst, at);
+    const differs = this.step(out, "!==", [this.arrayLength(out, src, at), n], at, "bool", "");
+    const message = `'${left.text}' is rebound inside a loop or a branch to an array of another length: the generated code copies a new array into the name's array, so the length must stay.`;
+    const fail: Stmt[] = [{ kind: "throw", value: { kind: "construct", ctor: "RangeError", args: [{ kind: "text", value: message }] }, loc: this.loc(this.stmtOf(at)) }];
+    out.push({ kind: "if", cond: differs, then: fail, else: [], loc: this.loc(this.stmtOf(at)) });
+    this.copyInto(dst, src, num(0), n, out, at);
+    return dst.array;
+  }
+
   /** `a.set(src, offset?)` and `a.fill(v, …)` as statements; whether `e` was one. */
   protected lowerArrayStatement(e: ts.CallExpression, out: Stmt[]): boolean {
     const m = methodCall(e);

@@ -230,6 +230,16 @@ export function isDeclaredIn(sym: ts.Symbol, fn: ts.Node): boolean {
   return d.pos >= fn.pos && d.end <= fn.end && d !== fn;
 }
 
+/**
+ * Whether the assignment `at` (`y = …`) is a statement of the straight-line code of `fn`'s body,
+ * where rebinding an array's name is decided when compiling; elsewhere (in a loop or a branch) a
+ * rebinding copies the new elements into the name's one array (the fence checks that nothing
+ * else names it).
+ */
+export function isStraightLine(at: ts.Node, fn: ts.Node): boolean {
+  return ts.isExpressionStatement(at.parent) && at.parent.parent === (fn as ts.FunctionLikeDeclaration).body;
+}
+
 /** Whether a helper's declared result is an array (a Float64Array, a `number[]` or an integer array). */
 export function returnsArray(decl: HelperFn, checker: ts.TypeChecker): boolean {
   const sig = checker.getSignatureFromDeclaration(decl);

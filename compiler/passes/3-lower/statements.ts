@@ -10,7 +10,7 @@ import { type Stmt, type Operand, type Type, ref, num, isVar } from "../../ir/ty
 import { RecordLowerer } from "./records.ts";
 import { markCheckpoint } from "./checkpoint.ts";
 import { type Frame, type LoopCtx, stripTypes } from "./env.ts";
-import { type HelperFn, skipParens, annotatedType, isHostCall, isFunctionValue } from "./resolve.ts";
+import { type HelperFn, skipParens, annotatedType, isHostCall, isFunctionValue, isStraightLine } from "./resolve.ts";
 import {
   type JumpKind, countJumps, definitelyJumps, definitelyReturns, blockOf, writtenNames, stepOf, compoundOperator, isAssignmentOperator,
   jumpTarget, nestedContinues,
@@ -375,6 +375,7 @@ export abstract class StatementLowerer extends RecordLowerer {
       const hint = slot ? slot.name.replace(/\./g, "_") : (left as ts.Identifier).text;
       const cur = this.env.get(sym);
       if (!slot && binop === undefined && (this.views.has(sym) || (cur && isVar(cur) && this.vars.get(cur.name)!.type === "arr"))) {
+        if (!isStraightLine(at, this.frame.decl)) return ref(this.rebindByCopy(left as ts.Identifier, right, out, at));
         // `y = <array>` in straight-line code (the fence checked): the name is bound to the new array
         const r = this.lowerArrayValue(right, out);
         this.views.delete(sym);

@@ -1,0 +1,104 @@
+/**
+ * An array name rebound inside a loop or a branch (fixtures/programs/rebinding.ts): the new
+ * elements are copied into the name's one array, which is JavaScript's meaning when no other
+ * name, field or list refers to that array. Every mode matches finite differences; a rebinding
+ * that another name could observe is a located diagnostic saying which use and how to rewrite.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT, compileText, expectAllModes, load, randomPoints } from "../helpers.ts";
+
+const FIXTURE = fs.readFileSync(path.join(ROOT, "fixtures/programs/rebinding.ts"), "utf8");
+const ALL = FIXTURE.replaceAll("/** @differentiable */", "/** @differentiable @modes grad jvp hvp */").replace("@wrt y0 k c */", "@wrt y0 k c @modes grad jvp hvp */");
+const CHECKPOINTED = ALL.replace("  for (let t = 0; t < steps; t++) y = rk4", "  /** @checkpoint */\n  for (let t = 0; t < steps; t++) y = rk4").replace("  for (let p = 0; p < passes; p++) {", "  /** @checkpoint */\n  for (let p = 0; p < passes; p++) {");
+
+describe("an array rebound inside a loop or a branch", () => {
+  for (const [label, text] of [["", ALL], [" (@checkpoint)", CHECKPOINTED]] as const) {
+    it(`agrees with finite differences in every mode${label}`, async () => {
+      const { src, grad, output } = await load(text, "rebinding");
+      if (label) expect(output).toContain("checkpointSchedule");
+      for (const [y0, k, c] of randomPoints(61, 3, [[2, -1, 1], [0.5, 2], [0.1, 0.5]])) expectAllModes(src, grad, "simulate", [y0!, k!, c!, 7], ["y0", "k", "c", "steps"], ["y0", "k", "c"]);
+      for (const [x] of randomPoints(62, 3, [[5, -1, 1]])) expectAllModes(src, grad, "smooth", [x!, 3], ["x", "passes"], ["x"]);
+      for (const [x] of randomPoints(63, 3, [[4, -1, 1]])) {
+        expectAllModes(src, grad, "branchy", [x!, 1], ["x", "flip"], ["x"]);
+        expectAllModes(src, grad, "branchy", [x!, -1], ["x", "flip"], ["x"]);
+      }
+    });
+  }
+
+  it("computes what JavaScript computes, and leaves the inputs alone", async () => {
+    const { src, grad } = await load(ALL, "rebinding");
+    const y0 = Float64Array.of(0.3, -0.2);
+    expect(grad.simulateGrad(y0, 1.5, 0.2, 50).value).toBe(src.simulate(y0, 1.5, 0.2, 50));
+    expect(y0).toEqual(Float64Array.of(0.3, -0.2));
+    const x = Float64Array.of(0.1, 0.5, -0.4, 0.9, 0.2);
+    expect(grad.smoothGrad(x, 4).value).toBe(src.smooth(x, 4));
+    expect(grad.branchyGrad(x, 1).value).toBe(src.branchy(x, 1));
+  });
+
+  it("a new array of another length throws a RangeError that says why", async () => {
+    const text = `/** @differentiable */
+export function grow(x: Float64Array, n: number): number {
+  let y = x.slice();
+  for (let t = 0; t < n; t++) y = new Float64Array(y.length + 1);
+  return y[0];
+}
+`;
+    const { src, grad } = await load(text, "grow");
+    const x = Float64Array.of(1, 2);
+    expect(grad.growGrad(x, 0).value).toBe(src.grow(x, 0));
+    expect(() => grad.growGrad(x, 2)).toThrow(/'y' is rebound inside a loop or a branch to an array of another length/);
+  });
+
+  // what is rebound, the function's body, why (in the first diagnostic), where, how many diagnostics
+  const rejected: [string, string, string, [number, number], number?][] = [
+    ["an alias of the array", `  let h = x.slice();
+  const keep = h;
+  for (let t = 0; t < 3; t++) h = h.map((v) => Math.tanh(v));
+  return h[0] + keep[0];`, "'const keep = h;' (line 4) lets another name refer to the array of 'h'", [5, 31]],
+    ["a parameter", `  for (let t = 0; t < 3; t++) x = x.map((v) => Math.tanh(v));
+  return x[0];`, "'x' must be a let of this function holding a new array (let x = new Float64Array(n), or a copy)", [3, 31]],
+    ["a buffer declared outside the loop", `  let h = x.slice();
+  const next = new Float64Array(x.length);
+  for (let t = 0; t < 3; t++) {
+    for (let i = 0; i < h.length; i++) next[i] = Math.tanh(h[i]);
+    h = next;
+  }
+  return h[0];`, "'next' must be declared in the loop's body, so that it is a new array each time", [7, 5]],
+    ["a buffer used after the assignment", `  let h = x.slice();
+  for (let t = 0; t < 3; t++) {
+    const next = h.map((v) => Math.tanh(v));
+    h = next;
+    next[0] = 2;
+  }
+  return h[0];`, "'next' is used after the assignment (line 7), when both names would refer to one array", [6, 5]],
+    ["a swap of two buffers", `  let a = x.slice();
+  let b = new Float64Array(x.length);
+  for (let t = 0; t < 3; t++) {
+    for (let i = 0; i < a.length; i++) b[i] = Math.tanh(a[i]);
+    const tmp = a;
+    a = b;
+    b = tmp;
+  }
+  return a[0];`, "'b' must be a const holding a new array", [8, 5], 2],
+    ["the array a for…of walks, inside it", `  let h = x.slice();
+  let s = 0;
+  for (const v of h) {
+    s += v;
+    h = h.map((q) => q * v);
+  }
+  return s + h[0];`, "the for…of at line 5 walks the array 'h' named when it started", [7, 5]],
+  ];
+  for (const [what, body, why, [line, col], count = 1] of rejected) {
+    it(`rebinding ${what} is a located diagnostic that says why`, async () => {
+      const text = `/** @differentiable */\nexport function f(x: Float64Array): number {\n${body}\n}\n`;
+      const { result } = await compileText(text, "f");
+      expect(result.diagnostics).toHaveLength(count);
+      const d = result.diagnostics[0]!;
+      expect({ line: d.line, col: d.col }).toEqual({ line, col });
+      expect(d.message).toContain(`Reassigning the array`);
+      expect(d.message).toContain(why);
+    });
+  }
+});
