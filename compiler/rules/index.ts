@@ -259,6 +259,13 @@ export const MATH_CONSTANTS: Record<string, number> = {
   PI: Math.PI, SQRT1_2: Math.SQRT1_2, SQRT2: Math.SQRT2,
 };
 
+/** Named constants of `Number`. */
+export const NUMBER_CONSTANTS: Record<string, number> = {
+  EPSILON: Number.EPSILON, MAX_VALUE: Number.MAX_VALUE, MIN_VALUE: Number.MIN_VALUE,
+  MAX_SAFE_INTEGER: Number.MAX_SAFE_INTEGER, MIN_SAFE_INTEGER: Number.MIN_SAFE_INTEGER,
+  POSITIVE_INFINITY: Number.POSITIVE_INFINITY, NEGATIVE_INFINITY: Number.NEGATIVE_INFINITY, NaN: Number.NaN,
+};
+
 export function ruleFor(op: string): ScalarRule | undefined {
   return Object.prototype.hasOwnProperty.call(RULES, op) ? RULES[op] : undefined;
 }

@@ -56,11 +56,16 @@ export function irTypeOf(type: ts.Type, checker: ts.TypeChecker): Type | undefin
 }
 
 
-/** `number[]`, `Array<number>` and their readonly forms. */
+/** `number[]`, `Array<number>`, tuples of numbers (`[number, number]`) and their readonly forms. */
 export function isNumberArray(type: ts.Type, checker: ts.TypeChecker): boolean {
+  const isNumber = (t: ts.Type) => (t.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)) !== 0;
+  if (checker.isTupleType(type)) {
+    const els = checker.getTypeArguments(type as ts.TypeReference);
+    return els.length > 0 && els.every(isNumber);
+  }
   if (!checker.isArrayType(type)) return false;
   const [el] = checker.getTypeArguments(type as ts.TypeReference);
-  return !!el && (el.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)) !== 0;
+  return !!el && isNumber(el);
 }
 
 export function parse(program: ts.Program, sourceFile: ts.SourceFile): ParseResult {

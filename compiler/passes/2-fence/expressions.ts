@@ -9,7 +9,7 @@ import { MATH_CONSTANTS, ruleFor, supportedMathFunctions } from "../../rules/ind
 import { ARRAY_RULES } from "../../rules/blas.ts";
 import { irTypeOf } from "../1-parse/index.ts";
 import {
-  type HelperFn, resolveCallee, skipParens, mathMember, outerName, isDeclaredIn, isErrorConstruction, helperDeclaration, functionVariable,
+  type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, numberRecordFields, outerName, isDeclaredIn, isErrorConstruction, helperDeclaration, functionVariable,
   helperName, isFunctionValue, isLocalFunction, outermostFunction, ITERATION_METHODS, type IterationMethod,
 } from "../3-lower/resolve.ts";
 import { isAssignmentOperator, BINARY_OPS } from "../3-lower/jumps.ts";
@@ -128,6 +128,7 @@ export abstract class ExpressionFence extends ArrayFence {
     }
     if (ts.isCallExpression(e)) return this.call(e, scope, false);
     if (ts.isPropertyAccessExpression(e)) {
+      if (numberConstant(e, this.checker)) return "num";
       if (mathMember(e, this.checker)) {
         if (MATH_CONSTANTS[e.name.text] === undefined) {
           return this.report(Codes.UnknownCallee, `'Math.${e.name.text}' is not a supported Math constant or is used as a value (constants: ${Object.keys(MATH_CONSTANTS).map((k) => "Math." + k).join(", ")}).`, e);
@@ -137,7 +138,7 @@ export abstract class ExpressionFence extends ArrayFence {
       if (this.typeOfNode(e.expression) === "obj") return this.field(e, scope);
       if (e.name.text === "length" && this.isList(e.expression)) return this.expr(e.expression, scope) === undefined ? undefined : "num";
       if (e.name.text === "length") return this.arrayReference(e.expression, scope) === undefined ? undefined : "num";
-      return this.report(Codes.UnsupportedSyntax, `Property access '${e.getText()}' is not supported: only fields of objects, Math constants and '.length' of an array can be read. Pass the value as a parameter instead.`, e);
+      return this.report(Codes.UnsupportedSyntax, `Property access '${e.getText()}' is not supported: only fields of objects, Math and Number constants and '.length' of an array can be read. Pass the value as a parameter instead.`, e);
     }
     if (ts.isObjectLiteralExpression(e)) return this.objectLiteral(e, scope);
     if (ts.isElementAccessExpression(e) && this.isList(e.expression)) {
@@ -351,8 +352,9 @@ export abstract class ExpressionFence extends ArrayFence {
     const retType = sig && this.checker.getReturnTypeOfSignature(sig);
     const isVoid = !!retType && (retType.flags & ts.TypeFlags.Void) !== 0;
     const returnsArray = !isVoid && !!retType && irTypeOf(retType, this.checker) === "arr";
-    if (!isVoid && !returnsArray && (!retType || irTypeOf(retType, this.checker) !== "num")) {
-      return this.report(Codes.NonNumericReturn, `Helper '${name}' returns '${retType ? this.checker.typeToString(retType) : "unknown"}': helpers return a number, an array they create, or nothing.`, call);
+    const record = !isVoid && !returnsArray && retType ? numberRecordFields(retType, this.checker) : undefined;
+    if (!isVoid && !returnsArray && !record && (!retType || irTypeOf(retType, this.checker) !== "num")) {
+      return this.report(Codes.NonNumericReturn, `Helper '${name}' returns '${retType ? this.checker.typeToString(retType) : "unknown"}': helpers return a number, an array they create, an object of numbers ({ r: number; th: number }), or nothing.`, call);
     }
     if (!isVoid && asStatement) return this.report(Codes.UnsupportedSyntax, `The result of '${name}(...)' is unused: assign it or remove the call.`, call);
     const inputs = new Set<string>();
@@ -373,8 +375,8 @@ export abstract class ExpressionFence extends ArrayFence {
       if (t === undefined) return undefined;
       if (t !== pt) return this.report(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${name}' must be ${describeType(pt)}.`, a);
     }
-    if (!this.helperBody(decl, name, isVoid, inputs, call, viaList, returnsArray)) return undefined;
-    return returnsArray ? "arr" : "num";
+    if (!this.helperBody(decl, name, isVoid, inputs, call, viaList, returnsArray, record)) return undefined;
+    return returnsArray ? "arr" : record ? "obj" : "num";
   }
 
   protected recursion(decl: HelperFn, call: ts.Node): undefined {
@@ -399,7 +401,7 @@ export abstract class ExpressionFence extends ArrayFence {
    * inputs; a local closure captures the variables of the function it is declared in, which it
    * may read (at `call`, where they must be declared) but not assign.
    */
-  protected helperBody(decl: HelperFn, name: string, isVoid: boolean, inputs: Set<string>, call: ts.Node, viaList: readonly ts.ParameterDeclaration[] = [], returnsArray = false): boolean {
+  protected helperBody(decl: HelperFn, name: string, isVoid: boolean, inputs: Set<string>, call: ts.Node, viaList: readonly ts.ParameterDeclaration[] = [], returnsArray = false, returnsRecord?: string[]): boolean {
     const local = isLocalFunction(decl);
     const key = `${decl.pos}:${decl.getSourceFile().fileName}:${[...inputs].sort().join(",")}:${viaList.map((p) => p.pos).join(",")}${local ? `@${call.pos}` : ""}`;
     if (this.checkedHelpers.has(key)) return true;
@@ -414,6 +416,7 @@ export abstract class ExpressionFence extends ArrayFence {
     this.functionBody({
       decl, name, isVoid, isMain: false, loops: [], inputs,
       ...(returnsArray ? { returnsArray } : {}),
+      ...(returnsRecord ? { returnsRecord } : {}),
       ...(local ? { root: outermostFunction(decl), closure: "named" as const } : {}),
     });
     this.stack.pop();

@@ -82,7 +82,8 @@ class Fence extends ExpressionFence {
       else if (scope.isVoid || scope.discard) this.expr(concise, scope);
       else if (scope.returnsArray) {
         if (this.arrayValue(concise, scope)) this.freshArray(concise, scope);
-      } else this.numeric(concise, scope, "The result of '" + scope.name + "'", `'${scope.name}' must return a number.`);
+      } else if (scope.returnsRecord) this.recordResult(concise, scope.returnsRecord, scope);
+      else this.numeric(concise, scope, "The result of '" + scope.name + "'", `'${scope.name}' must return a number.`);
       return;
     }
     const body = concise;
@@ -93,10 +94,11 @@ class Fence extends ExpressionFence {
         return;
       }
     }
-    if (scope.returnsArray) {
+    if (scope.returnsArray || scope.returnsRecord) {
       const last = body.statements[body.statements.length - 1];
       if (countJumps(body, "return", undefined) !== 1 || !last || !ts.isReturnStatement(last)) {
-        this.report(Codes.UnsupportedSyntax, `'${scope.name}' returns an array, which it must do once, as its last statement: build the array, then return it at the end.`, scope.decl.name ?? scope.decl);
+        const what = scope.returnsArray ? "an array" : "an object";
+        this.report(Codes.UnsupportedSyntax, `'${scope.name}' returns ${what}, which it must do once, as its last statement: build ${scope.returnsArray ? "the array" : "its fields"}, then return it at the end.`, scope.decl.name ?? scope.decl);
         return;
       }
     }
@@ -110,6 +112,26 @@ class Fence extends ExpressionFence {
       if (!fast && !definitelyReturns(body)) {
         this.report(Codes.MissingReturn, `Not every path through '${scope.name}' returns a value: add a return at the end.`, scope.decl.name ?? scope.decl);
       }
+    }
+  }
+
+  /** What a helper returning a record of numbers returns: an object literal with a number for each field. */
+  private recordResult(e0: ts.Expression, fields: string[], scope: Scope): void {
+    const e = stripTypes(e0);
+    const shape = `{ ${fields.join(", ")} }`;
+    if (!ts.isObjectLiteralExpression(e)) {
+      this.report(Codes.UnsupportedSyntax, `'${scope.name}' returns an object: return an object literal of its fields (return ${shape}), so that each field is a value of its own.`, e0);
+      return;
+    }
+    const seen = new Set<string>();
+    for (const p of e.properties) {
+      const name = (ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) ? p.name.text : undefined;
+      if (name === undefined || !fields.includes(name) || seen.has(name)) {
+        this.report(Codes.UnsupportedSyntax, `The field '${p.getText().split("\n")[0]}' of what '${scope.name}' returns is not supported here: write one plain field for each of ${shape}.`, p);
+        return;
+      }
+      seen.add(name);
+      this.numeric(ts.isPropertyAssignment(p) ? p.initializer : (p as ts.ShorthandPropertyAssignment).name, scope, `The field '${name}'`);
     }
   }
 
@@ -139,6 +161,7 @@ class Fence extends ExpressionFence {
         if (this.arrayValue(s.expression, scope)) this.freshArray(s.expression, scope);
         return;
       }
+      if (scope.returnsRecord) return this.recordResult(s.expression, scope.returnsRecord, scope);
       this.numeric(s.expression, scope, "The returned value");
       return;
     }
@@ -257,7 +280,8 @@ class Fence extends ExpressionFence {
           this.report(Codes.UnsupportedSyntax, "Array destructuring takes plain names: const [a, b] = xs (no rest, defaults or nesting).", rest);
           continue;
         }
-        if (this.arrayReference(d.initializer, scope) === undefined) continue;
+        // from an array, or a new one (a helper's tuple: const [s, c] = sincos(t))
+        if (!this.arrayValue(d.initializer, scope)) continue;
         for (const el of d.name.elements) {
           if (ts.isOmittedExpression(el)) continue;
           const sym = this.checker.getSymbolAtLocation(el.name);

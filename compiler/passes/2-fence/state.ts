@@ -31,6 +31,8 @@ export interface Scope {
   isVoid: boolean;
   /** A helper returning an array: its only return, at its end, returns an array it creates. */
   returnsArray?: boolean;
+  /** A helper returning a record of numbers: its only return, at its end, is an object literal of these fields. */
+  returnsRecord?: string[];
   isMain: boolean;
   /** Loops enclosing the current statement, innermost last. */
   loops: (ts.IterationStatement | ts.SwitchStatement)[];

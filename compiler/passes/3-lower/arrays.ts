@@ -10,7 +10,7 @@ import ts from "typescript";
 import { type Expr, type Stmt, type Operand, type IntArrayName, ref, num, isVar, isIntArrayName } from "../../ir/types.ts";
 import { ExpressionLowerer } from "./expressions.ts";
 import { stripTypes } from "./env.ts";
-import { type HelperFn, resolveCallee, returnsArray, skipParens, stopGradientArgument } from "./resolve.ts";
+import { type HelperFn, resolveCallee, returnsArray, skipParens, stopGradientArgument, blockBody } from "./resolve.ts";
 
 /** An array value: a whole array variable, or a window of one. */
 export interface ArrayRef {
@@ -37,6 +37,30 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
   protected abstract lowerMap(e: ts.Expression, out: Stmt[], target?: string): ArrayRef;
   /** A call of a helper that returns an array: its body inlined, and the array it returns. */
   protected abstract inlineArrayHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[]): ArrayRef;
+  protected abstract inlineTupleHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[], elements: (literal: readonly ts.Expression[]) => Operand[]): Operand[];
+
+  /**
+   * The values of an array literal of at least `count` plain elements, or of the one a helper
+   * returns (lowered in order, as JavaScript evaluates them); undefined for any other array.
+   */
+  private tupleValues(init: ts.Expression, count: number, out: Stmt[]): Operand[] | undefined {
+    const plain = (e: ts.Expression): readonly ts.Expression[] | undefined => {
+      const x = stripTypes(e);
+      return ts.isArrayLiteralExpression(x) && x.elements.length >= count && x.elements.every((el) => !ts.isSpreadElement(el) && !ts.isOmittedExpression(el)) ? x.elements : undefined;
+    };
+    const elements = (literal: readonly ts.Expression[]) => literal.map((x) => this.lowerExpr(x, out, ""));
+    const lit = plain(init);
+    if (lit) return elements(lit);
+    const e = stripTypes(init);
+    if (!ts.isCallExpression(e) || methodCall(e)) return undefined;
+    const c = resolveCallee(e, this.cx);
+    if (c.kind !== "helper") return undefined;
+    const body = blockBody(c.decl);
+    const last = body ? body.statements[body.statements.length - 1] : undefined;
+    const result = body ? (last && ts.isReturnStatement(last) ? last.expression : undefined) : (c.decl.body as ts.Expression);
+    if (!result || !plain(result)) return undefined;
+    return this.inlineTupleHelper(c.decl, e, out, (l) => elements(l));
+  }
 
   /** Whether an expression is an array value (so a declaration from it declares an array). */
   protected isArrayExpression(e0: ts.Expression): boolean {
@@ -289,9 +313,22 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     return false;
   }
 
-  /** `const [a, b] = xs`: one element per name. */
+  /**
+   * `const [a, b] = xs`: one element per name. From a literal, or a helper returning one (a
+   * tuple: `const [s, c] = sincos(t)`), the names take the elements' values with no array between.
+   */
   protected lowerArrayDestructuring(pattern: ts.ArrayBindingPattern, init: ts.Expression, out: Stmt[]): void {
-    const src = this.lowerArrayRef(init, out);
+    const values = this.tupleValues(init, pattern.elements.length, out);
+    if (values) {
+      pattern.elements.forEach((el, i) => {
+        if (ts.isOmittedExpression(el) || !ts.isIdentifier(el.name)) return;
+        const v = this.newVar(el.name.text, "num", "local", el.name.text);
+        this.env.set(this.symbolOf(el.name), ref(v));
+        this.emitOp(out, v, "copy", [values[i]!], el);
+      });
+      return;
+    }
+    const src = this.lowerArrayValue(init, out);
     pattern.elements.forEach((el, i) => {
       if (ts.isOmittedExpression(el) || !ts.isIdentifier(el.name)) return;
       const v = this.newVar(el.name.text, "num", "local", el.name.text);

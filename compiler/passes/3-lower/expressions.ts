@@ -11,7 +11,7 @@ import { arrayRuleFor } from "../../rules/blas.ts";
 import { LowerState, type ElementChain, type Rec } from "./env.ts";
 import type { ArrayRef } from "./arrays.ts";
 import { arrayOfArg } from "../../ir/walk.ts";
-import { type HelperFn, resolveCallee, skipParens, mathMember, outerName, isErrorConstruction, isHostCall } from "./resolve.ts";
+import { type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, outerName, isErrorConstruction, isHostCall } from "./resolve.ts";
 
 /** A string-valued piece of a message. */
 function isText(e: ts.Expression): boolean {
@@ -96,6 +96,8 @@ export abstract class ExpressionLowerer extends LowerState {
     if (ts.isConditionalExpression(e)) return this.lowerTernary(e, out, hint);
     if (ts.isCallExpression(e)) return this.lowerCall(e, out, false)!;
     if (ts.isPropertyAccessExpression(e)) {
+      const nc = numberConstant(e, this.checker);
+      if (nc) return num(nc.value, nc.text);
       if (mathMember(e, this.checker)) {
         const v = MATH_CONSTANTS[e.name.text];
         if (v === undefined) this.internal(e);

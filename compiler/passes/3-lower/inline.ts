@@ -38,6 +38,25 @@ export abstract class HelperInliner extends SwitchLowerer {
    * it created, so the caller's name for it aliases nothing of the caller's).
    */
   protected inlineArrayHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[]): ArrayRef {
+    return this.inlineResultHelper(decl, call, out, (e) => this.lowerArrayValue(e, out));
+  }
+
+  /**
+   * A helper returning a record of numbers: as `inlineArrayHelper`, and its one return's object
+   * literal becomes a new record whose fields are locals (`base_field`), so the caller reads them
+   * as it reads the fields of a literal of its own.
+   */
+  protected inlineRecordHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[], base: string): Rec {
+    return this.inlineResultHelper(decl, call, out, (e) => this.lowerRecord(e, out, base));
+  }
+
+  /** A helper returning an array literal (a tuple), destructured: the literal's element values. */
+  protected inlineTupleHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[], elements: (literal: readonly ts.Expression[]) => Operand[]): Operand[] {
+    return this.inlineResultHelper(decl, call, out, (e) => elements((stripTypes(e) as ts.ArrayLiteralExpression).elements));
+  }
+
+  /** A helper whose one return is its last statement (or its expression body), that result lowered by `result`. */
+  private inlineResultHelper<T>(decl: HelperFn, call: ts.CallExpression, out: Stmt[], result: (e: ts.Expression) => T): T {
     this.reserveIdentifiers(decl);
     const args = this.helperArguments(decl, call, out);
     this.bindParameters(decl, args, out, call);
@@ -45,18 +64,18 @@ export abstract class HelperInliner extends SwitchLowerer {
     this.frames.push(frame);
     const savedDepth = this.depth;
     const block = blockBody(decl);
-    let result: ArrayRef;
-    if (!block) result = this.lowerArrayValue(decl.body as ts.Expression, out);
+    let value: T;
+    if (!block) value = result(decl.body as ts.Expression);
     else {
       const stmts = block.statements;
       const last = stmts[stmts.length - 1];
       if (!last || !ts.isReturnStatement(last) || !last.expression) return this.internal(decl);
       this.lowerStatements(stmts.slice(0, -1), 0, out);
-      result = this.lowerArrayValue(last.expression, out);
+      value = result(last.expression);
     }
     this.depth = savedDepth;
     this.frames.pop();
-    return result;
+    return value;
   }
 
   /**

@@ -9,6 +9,7 @@ import ts from "typescript";
 import { type Stmt, ref, isVar } from "../../ir/types.ts";
 import { ArrayLowerer } from "./arrays.ts";
 import { type Rec, type Slot, stripTypes } from "./env.ts";
+import { type HelperFn, resolveCallee, returnsRecord } from "./resolve.ts";
 
 /** The name of a property in a literal or pattern (`a`, `"a"`). */
 export function propertyName(n: ts.PropertyName): string | undefined {
@@ -25,17 +26,27 @@ function isConstBinding(el: ts.BindingElement): boolean {
 
 export abstract class RecordLowerer extends ArrayLowerer {
   protected abstract assignTo(name: string, expr: ts.Expression, out: Stmt[], at: ts.Node): import("../../ir/types.ts").Type;
+  protected abstract inlineRecordHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[], base: string): Rec;
 
-  /** Whether an expression is a record: an object literal, or a name of a record. */
+  /** Whether an expression is a record: an object literal, a name of a record, or a helper's record of numbers. */
   protected isRecordExpression(e0: ts.Expression): boolean {
     const e = stripTypes(e0);
-    return ts.isObjectLiteralExpression(e) || this.recordOf(e) !== undefined || this.elementChain(e)?.shape.k === "rec";
+    return ts.isObjectLiteralExpression(e) || this.recordOf(e) !== undefined || this.elementChain(e)?.shape.k === "rec" || this.recordHelper(e) !== undefined;
   }
 
-  /** The record an expression is: an existing one (the same object), or a new one from a literal. */
+  /** The helper a call returning a record of numbers calls, if it is one. */
+  private recordHelper(e: ts.Expression): HelperFn | undefined {
+    if (!ts.isCallExpression(e)) return undefined;
+    const c = resolveCallee(e, this.cx);
+    return c.kind === "helper" && returnsRecord(c.decl, this.checker) ? c.decl : undefined;
+  }
+
+  /** The record an expression is: an existing one (the same object), or a new one from a literal or a helper. */
   protected lowerRecord(e0: ts.Expression, out: Stmt[], base: string): Rec {
     const e = stripTypes(e0);
     if (ts.isObjectLiteralExpression(e)) return this.lowerObjectLiteral(e, out, base);
+    const helper = this.recordHelper(e);
+    if (helper) return this.inlineRecordHelper(helper, e as ts.CallExpression, out, base);
     const ch = this.elementChain(e);
     if (ch) {
       // an element of a list (or a record inside one): its numbers are read, its arrays referenced

@@ -13,7 +13,7 @@
  * Used by the fence (to check) and by lowering (to lower), so both agree on every callee.
  */
 import ts from "typescript";
-import { MATH_CONSTANTS, ruleFor, type ScalarRule } from "../../rules/index.ts";
+import { MATH_CONSTANTS, NUMBER_CONSTANTS, ruleFor, type ScalarRule } from "../../rules/index.ts";
 import { arrayRuleFor, type ArrayRule } from "../../rules/blas.ts";
 import { isIntArrayName } from "../../ir/types.ts";
 import { irTypeOf } from "../1-parse/index.ts";
@@ -83,6 +83,15 @@ export function isGlobalMath(id: ts.Identifier, checker: ts.TypeChecker): boolea
   if (id.text !== "Math") return false;
   const s = checker.getSymbolAtLocation(id);
   return !s || !s.declarations || s.declarations.every((d) => d.getSourceFile().isDeclarationFile);
+}
+
+/** `Number.EPSILON` and the other named constants of the global Number: the name and value. */
+export function numberConstant(e: ts.Expression, checker: ts.TypeChecker): { text: string; value: number } | undefined {
+  if (!ts.isPropertyAccessExpression(e) || !ts.isIdentifier(e.expression) || e.expression.text !== "Number") return undefined;
+  const s = checker.getSymbolAtLocation(e.expression);
+  if (s && s.declarations && !s.declarations.every((d) => d.getSourceFile().isDeclarationFile)) return undefined;
+  const value = NUMBER_CONSTANTS[e.name.text];
+  return value === undefined ? undefined : { text: `Number.${e.name.text}`, value };
 }
 
 /** `Math.foo` with the global Math. */
@@ -247,6 +256,29 @@ export function returnsArray(decl: HelperFn, checker: ts.TypeChecker): boolean {
   return !!ret && irTypeOf(ret, checker) === "arr";
 }
 
+/**
+ * The fields of a record of numbers (`{ r: number; th: number }`): an object type, not an array
+ * or a function, whose properties are all required numbers. Undefined for any other type.
+ */
+export function numberRecordFields(type: ts.Type, checker: ts.TypeChecker): string[] | undefined {
+  if (!(type.flags & ts.TypeFlags.Object) || irTypeOf(type, checker) !== undefined || checker.isArrayType(type) || checker.isTupleType(type)) return undefined;
+  if (type.getCallSignatures().length > 0 || type.getConstructSignatures().length > 0) return undefined;
+  const props = checker.getPropertiesOfType(type);
+  if (props.length === 0) return undefined;
+  for (const p of props) {
+    const d = p.valueDeclaration ?? p.declarations?.[0];
+    if (!d || (p.flags & ts.SymbolFlags.Optional) || irTypeOf(checker.getTypeOfSymbolAtLocation(p, d), checker) !== "num") return undefined;
+  }
+  return props.map((p) => p.getName());
+}
+
+/** The fields of the record of numbers a helper returns (`numberRecordFields`), if it returns one. */
+export function returnsRecord(decl: HelperFn, checker: ts.TypeChecker): string[] | undefined {
+  const sig = checker.getSignatureFromDeclaration(decl);
+  const ret = sig && checker.getReturnTypeOfSignature(sig);
+  return ret ? numberRecordFields(ret, checker) : undefined;
+}
+
 /** `new Int32Array(…)` or another integer array's constructor (ir/types.ts, INT_ARRAYS). */
 export function isNewIntArray(e: ts.Expression | undefined): e is ts.NewExpression {
   if (!e) return false;
@@ -329,6 +361,8 @@ export function constantValue(e0: ts.Expression, checker: ts.TypeChecker, seen: 
   }
   const math = mathMember(e, checker);
   if (math) return MATH_CONSTANTS[math.name.text];
+  const nc = numberConstant(e, checker);
+  if (nc) return nc.value;
   if (ts.isCallExpression(e)) {
     const callee = mathMember(skipParens(e.expression), checker);
     const rule = callee && ruleFor(`Math.${callee.name.text}`);

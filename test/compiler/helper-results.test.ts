@@ -1,0 +1,45 @@
+/**
+ * Helpers returning several values (fixtures/programs/results.ts): a tuple of numbers, and an
+ * object of numbers whose fields the caller destructures or reads. Every mode matches finite
+ * differences; a helper that returns an object some other way is a located diagnostic.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT, compileText, expectAllModes, load, randomPoints } from "../helpers.ts";
+
+const FIXTURE = fs.readFileSync(path.join(ROOT, "fixtures/programs/results.ts"), "utf8").replaceAll("/** @differentiable */", "/** @differentiable @modes grad jvp hvp */");
+
+describe("helpers returning several values", () => {
+  it("agree with finite differences in every mode, and compute what JavaScript computes", async () => {
+    const { src, grad } = await load(FIXTURE, "results");
+    for (const [x, a] of randomPoints(71, 4, [[5, -1, 1], [0.5, 1.5]])) {
+      expectAllModes(src, grad, "results", [x!, a!], ["x", "a"], ["x", "a"]);
+      expect(grad.resultsGrad(x!, a!).value).toBe(src.results(x!, a!));
+    }
+  });
+
+  const rejected: [string, string, string, [number, number]][] = [
+    ["an object that is not a literal", `function pair(x: number): { a: number; b: number } {
+  const o = { a: x, b: 2 * x };
+  return o;
+}`, "'pair' returns an object: return an object literal of its fields (return { a, b }), so that each field is a value of its own.", [3, 10]],
+    ["an object before its end", `function pair(x: number): { a: number; b: number } {
+  if (x > 0) return { a: x, b: x };
+  return { a: -x, b: x };
+}`, "'pair' returns an object, which it must do once, as its last statement: build its fields, then return it at the end.", [1, 10]],
+    ["an object with a field of another type", `function pair(x: number): { a: number; b: number[] } {
+  return { a: x, b: [x] };
+}`, "Helper 'pair' returns '{ a: number; b: number[]; }': helpers return a number, an array they create, an object of numbers ({ r: number; th: number }), or nothing.", [6, 13]],
+  ];
+  for (const [what, helper, message, [line, col]] of rejected) {
+    it(`a helper returning ${what} is a located diagnostic`, async () => {
+      const text = `${helper}\n/** @differentiable */\nexport function f(x: number): number {\n  const p = pair(x);\n  return p.a;\n}\n`;
+      const { result } = await compileText(text, "f");
+      expect(result.diagnostics).toHaveLength(1);
+      const d = result.diagnostics[0]!;
+      expect(d.message).toBe(message);
+      expect({ line: d.line, col: d.col }).toEqual({ line, col });
+    });
+  }
+});
