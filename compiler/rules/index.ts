@@ -37,7 +37,7 @@ export type Syntax =
   | { infix: string }
   /** A runtime function (imported by the generated module). */
   | { runtime: string }
-  | { prefix: "-" | "+" | "!" }
+  | { prefix: "-" | "+" | "!" | "~" }
   | { call: string }
   | { copy: true }
   | { member: string };
@@ -121,6 +121,18 @@ function comparison(op: "<" | "<=" | ">" | ">=" | "===" | "!==" | "==" | "!="): 
   };
 }
 
+/**
+ * A bitwise operator: both operands are truncated to 32-bit integers (ToInt32), so the result is
+ * an integer constant between integer operands: its derivative is 0 wherever it has one.
+ */
+function bitwise(op: string, f: (a: number, b: number) => number): ScalarRule {
+  return {
+    arity: 2, result: "num", syntax: { infix: op }, cheap: true, integer: "always", eval: f,
+    domain: [[-6, 6], [0, 4]], avoid: ([a, b]) => nearInteger(a) || nearInteger(b), partials: null,
+    doc: `a ${op} b on ToInt32(a) and ToInt32(b)`,
+  };
+}
+
 /** Partial of a max/min over several inputs: 1 for the first input equal to the result. */
 /** The partial of a selecting primitive with respect to `e`, when `e` replaced the running value and gave `z`. */
 const replaced = (e: Expr, z: Expr): Expr => cond(bin("===", e, z), n(1), n(0));
@@ -149,6 +161,15 @@ export const RULES: Record<string, ScalarRule> = {
     doc: "a % b = a − b·trunc(a/b)" },
   "**": { arity: 2, result: "num", syntax: { infix: "**" }, eval: (a, b) => a ** b,
     domain: [[0.2, 3], [-2, 3]], partials: (x, z) => powPartials(x[0], x[1], z) },
+  // ---- bitwise operators: 32-bit integer results, piecewise constant (derivative 0) -----------
+  "&": bitwise("&", (a, b) => a & b),
+  "|": bitwise("|", (a, b) => a | b),
+  "^": bitwise("^", (a, b) => a ^ b),
+  "<<": bitwise("<<", (a, b) => a << b),
+  ">>": bitwise(">>", (a, b) => a >> b),
+  ">>>": bitwise(">>>", (a, b) => a >>> b),
+  "~": { arity: 1, result: "num", syntax: { prefix: "~" }, cheap: true, integer: "always", eval: (a) => ~a,
+    domain: [[-6, 6]], avoid: ([a]) => nearInteger(a), partials: null, doc: "bitwise not of ToInt32(a)" },
   neg: { arity: 1, result: "num", syntax: { prefix: "-" }, cheap: true, integer: "args", linear: true, eval: (a) => -a,
     domain: [[-3, 3]], partials: () => [n(-1)] },
   pos: { arity: 1, result: "num", syntax: { prefix: "+" }, cheap: true, linear: true, eval: (a) => +a,

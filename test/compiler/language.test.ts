@@ -22,6 +22,7 @@ const CASES: [string, string[], ([number, number] | [number, number, number])[],
   ["firstAbove", ["x", "level"], [[8, -1, 1], [0.5, 3]]],
   ["truthy", ["x", "flag"], [[-2, 2], [0, 1]], ["x"]],
   ["nestedJumps", ["x", "t"], [[9, -1, 1], [0.2, 2]]],
+  ["bits", ["xs", "a"], [[6, -1, 1], [0.31, 0.39]]],
 ];
 
 let m: { src: Mod; grad: Mod };

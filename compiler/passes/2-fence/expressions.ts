@@ -104,8 +104,8 @@ export abstract class ExpressionFence extends ArrayFence {
         return "num";
       }
       if (e.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(skipParens(e.operand))) return "num";
-      const op = e.operator === ts.SyntaxKind.MinusToken ? "-" : e.operator === ts.SyntaxKind.PlusToken ? "+" : e.operator === ts.SyntaxKind.ExclamationToken ? "!" : undefined;
-      if (!op) return this.report(Codes.UnsupportedSyntax, `The operator '${ts.tokenToString(e.operator)}' is not supported: ${e.operator === ts.SyntaxKind.TildeToken ? "bitwise operators work on integers; use arithmetic (Math.floor, %, *)" : "use arithmetic and comparisons"} instead.`, e);
+      const op = e.operator === ts.SyntaxKind.MinusToken ? "-" : e.operator === ts.SyntaxKind.PlusToken ? "+" : e.operator === ts.SyntaxKind.ExclamationToken ? "!" : e.operator === ts.SyntaxKind.TildeToken ? "~" : undefined;
+      if (!op) return this.report(Codes.UnsupportedSyntax, `The operator '${ts.tokenToString(e.operator)}' is not supported: use arithmetic and comparisons instead.`, e);
       const t = this.expr(e.operand, scope);
       if (t === undefined) return undefined;
       if (op === "!" && t !== "bool") return this.report(Codes.UnsupportedSyntax, `'!' needs a boolean: write an explicit comparison such as '${e.operand.getText()} === 0'.`, e);

@@ -15,9 +15,6 @@ export function operatorFix(k: ts.SyntaxKind): string {
       return "values here are never null or undefined; write the value itself, or choose with a comparison and the ternary operator.";
     case ts.SyntaxKind.InstanceOfKeyword: case ts.SyntaxKind.InKeyword:
       return "values here are numbers, booleans and Float64Arrays; remove the test.";
-    case ts.SyntaxKind.AmpersandToken: case ts.SyntaxKind.BarToken: case ts.SyntaxKind.CaretToken:
-    case ts.SyntaxKind.LessThanLessThanToken: case ts.SyntaxKind.GreaterThanGreaterThanToken: case ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken:
-      return "bitwise operators work on 32-bit integers; use arithmetic instead (Math.floor, %, * and / by powers of two).";
     default:
       return "use arithmetic, comparisons, && and ||.";
   }

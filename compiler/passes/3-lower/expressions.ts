@@ -79,7 +79,7 @@ export abstract class ExpressionLowerer extends LowerState {
       }
       if (e.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(skipParens(e.operand))) return num(-Number((skipParens(e.operand) as ts.NumericLiteral).text));
       const a = this.lowerExpr(e.operand, out, "");
-      const op = e.operator === ts.SyntaxKind.MinusToken ? "neg" : e.operator === ts.SyntaxKind.PlusToken ? "pos" : e.operator === ts.SyntaxKind.ExclamationToken ? "!" : undefined;
+      const op = e.operator === ts.SyntaxKind.MinusToken ? "neg" : e.operator === ts.SyntaxKind.PlusToken ? "pos" : e.operator === ts.SyntaxKind.ExclamationToken ? "!" : e.operator === ts.SyntaxKind.TildeToken ? "~" : undefined;
       if (!op) this.internal(e);
       if (op === "!" && this.typeOfOperand(a) !== "bool") this.internal(e);
       if (op !== "!" && this.typeOfOperand(a) !== "num") this.internal(e);

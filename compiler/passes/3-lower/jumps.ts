@@ -175,6 +175,12 @@ export const BINARY_OPS: Partial<Record<ts.SyntaxKind, string>> = {
   [ts.SyntaxKind.ExclamationEqualsEqualsToken]: "!==",
   [ts.SyntaxKind.EqualsEqualsToken]: "==",
   [ts.SyntaxKind.ExclamationEqualsToken]: "!=",
+  [ts.SyntaxKind.AmpersandToken]: "&",
+  [ts.SyntaxKind.BarToken]: "|",
+  [ts.SyntaxKind.CaretToken]: "^",
+  [ts.SyntaxKind.LessThanLessThanToken]: "<<",
+  [ts.SyntaxKind.GreaterThanGreaterThanToken]: ">>",
+  [ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken]: ">>>",
   [ts.SyntaxKind.AmpersandAmpersandToken]: "&&",
   [ts.SyntaxKind.BarBarToken]: "||",
 };
@@ -189,6 +195,12 @@ export function compoundOperator(k: ts.SyntaxKind): string | undefined {
     case ts.SyntaxKind.SlashEqualsToken: return "/";
     case ts.SyntaxKind.AsteriskAsteriskEqualsToken: return "**";
     case ts.SyntaxKind.PercentEqualsToken: return "%";
+    case ts.SyntaxKind.AmpersandEqualsToken: return "&";
+    case ts.SyntaxKind.BarEqualsToken: return "|";
+    case ts.SyntaxKind.CaretEqualsToken: return "^";
+    case ts.SyntaxKind.LessThanLessThanEqualsToken: return "<<";
+    case ts.SyntaxKind.GreaterThanGreaterThanEqualsToken: return ">>";
+    case ts.SyntaxKind.GreaterThanGreaterThanGreaterThanEqualsToken: return ">>>";
     default: return "unsupported";
   }
 }

@@ -8,7 +8,7 @@ export type Expr =
   | { k: "bool"; v: boolean }
   | { k: "ref"; name: string }
   | { k: "bin"; op: BinOp; a: Expr; b: Expr }
-  | { k: "un"; op: "-" | "!" | "+"; a: Expr }
+  | { k: "un"; op: "-" | "!" | "+" | "~"; a: Expr }
   | { k: "call"; fn: string; args: Expr[] }
   /** `arr[index]`, with `!` when reading an element (generated code is checked with noUncheckedIndexedAccess). */
   | { k: "index"; arr: Expr; index: Expr; assert?: boolean }
@@ -25,7 +25,8 @@ export type Expr =
 
 export type BinOp =
   | "+" | "-" | "*" | "/" | "%" | "**"
-  | "<" | "<=" | ">" | ">=" | "===" | "!==" | "&&" | "||" | "??";
+  | "<" | "<=" | ">" | ">=" | "===" | "!==" | "&&" | "||" | "??"
+  | "&" | "|" | "^" | "<<" | ">>" | ">>>";
 
 export type UnOp = "-" | "!" | "+";
 

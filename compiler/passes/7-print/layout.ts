@@ -177,9 +177,10 @@ function broken(e: Expr, indent: string): string {
 // ---------------------------------------------------------------- expressions
 
 const PREC: Record<string, number> = {
-  "??": 3, "||": 3, "&&": 4, "===": 8, "!==": 8, "<": 9, "<=": 9, ">": 9, ">=": 9,
-  "+": 11, "-": 11, "*": 12, "/": 12, "%": 12, "**": 13,
+  "??": 3, "||": 3, "&&": 4, "|": 5, "^": 6, "&": 7, "===": 8, "!==": 8, "<": 9, "<=": 9, ">": 9, ">=": 9,
+  "<<": 10, ">>": 10, ">>>": 10, "+": 11, "-": 11, "*": 12, "/": 12, "%": 12, "**": 13,
 };
+const BITWISE = new Set(["&", "|", "^", "<<", ">>", ">>>"]);
 const UNARY = 15;
 const POSTFIX = 16;
 const PRIMARY = 20;
@@ -200,6 +201,8 @@ function precedence(e: Expr): number {
 function mixes(parent: string, child: Expr): boolean {
   if (child.k !== "bin" || child.op === parent) return false;
   const p = PREC[parent]!, c = PREC[child.op]!;
+  // a bitwise or shift operator mixed with another operator reads best parenthesised
+  if (BITWISE.has(parent) || BITWISE.has(child.op)) return true;
   if (p !== c) return (parent === "||" && child.op === "&&") || parent === "??" || child.op === "??";
   return c === 12; // *, / and % of one precedence, mixed
 }
