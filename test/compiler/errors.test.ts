@@ -51,7 +51,7 @@ const CASES: Case[] = [
   { file: "unsupported-template.ts", code: Codes.UnsupportedSyntax, line: 5, col: 14, names: [/template string/], fix: SUGGESTS_FIX },
   { file: "spread.ts", code: Codes.UnsupportedSyntax, line: 4, col: 19, names: [/spread/i], fix: SUGGESTS_FIX },
   {
-    file: "helper-default-param.ts", code: Codes.UnsupportedSyntax, line: 2, col: 28, names: [/default/, /'k'|scaled/], fix: SUGGESTS_FIX,
+    file: "helper-optional-param.ts", code: Codes.UnsupportedSyntax, line: 2, col: 28, names: [/optional/, /'k'|scaled/], fix: SUGGESTS_FIX,
   },
   { file: "differentiable-arrow.ts", code: Codes.UnsupportedSyntax, line: 3, col: 1, names: [/arrow function/], fix: /top-level `function name\(/ },
   { file: "switch-impure-case.ts", code: Codes.UnsupportedSyntax, line: 5, col: 10, names: [/case expression/], fix: /compute it before the switch/ },

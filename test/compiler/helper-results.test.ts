@@ -1,7 +1,8 @@
 /**
  * Helpers returning several values (fixtures/programs/results.ts): a tuple of numbers, and an
- * object of numbers whose fields the caller destructures or reads. Every mode matches finite
- * differences; a helper that returns an object some other way is a located diagnostic.
+ * object of numbers whose fields the caller destructures or reads; and helpers with default
+ * values. Every mode matches finite differences; a helper that returns an object some other way,
+ * or a call that leaves out a parameter without a default, is a located diagnostic.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -32,6 +33,16 @@ describe("helpers returning several values", () => {
   return { a: x, b: [x] };
 }`, "Helper 'pair' returns '{ a: number; b: number[]; }': helpers return a number, an array they create, an object of numbers ({ r: number; th: number }), or nothing.", [6, 13]],
   ];
+  it("a call leaving out an argument without a default, or passing undefined, is a located diagnostic", async () => {
+    const text = `function scaled(x: number, k = 2): number {\n  return k * x;\n}\n/** @differentiable */\nexport function f(a: number): number {\n  return scaled() + scaled(a, undefined) + scaled(a, 1, 2);\n}\n`;
+    const { result } = await compileText(text, "f");
+    expect(result.diagnostics.map((d) => [d.line, d.col, d.message])).toEqual([
+      [6, 10, "'scaled' takes 1 to 2 argument(s), but is called with 0: pass every argument without a default value."],
+      [6, 31, "Passing undefined to 'scaled' is not supported: leave trailing arguments out to take their default values, or pass the value."],
+      [6, 44, "'scaled' takes 1 to 2 argument(s), but is called with 3: pass at most 2."],
+    ]);
+  });
+
   for (const [what, helper, message, [line, col]] of rejected) {
     it(`a helper returning ${what} is a located diagnostic`, async () => {
       const text = `${helper}\n/** @differentiable */\nexport function f(x: number): number {\n  const p = pair(x);\n  return p.a;\n}\n`;

@@ -344,9 +344,18 @@ export abstract class ExpressionFence extends ArrayFence {
   protected helperCall(decl: HelperFn, call: ts.CallExpression, scope: Scope, asStatement: boolean): FType | undefined {
     const name = helperName(decl);
     if (this.stack.includes(decl)) return this.recursion(decl, call);
-    if (!this.plainParameters(decl, name)) return undefined;
-    if (decl.parameters.length !== call.arguments.length) {
-      return this.report(Codes.UnsupportedSyntax, `'${name}' takes ${decl.parameters.length} argument(s), but is called with ${call.arguments.length}: pass every argument.`, call);
+    if (!this.plainParameters(decl, name, true)) return undefined;
+    // trailing parameters with a default value may be left out, as in JavaScript
+    const required = decl.parameters.filter((p, i) => !decl.parameters.slice(i).every((q) => q.initializer)).length;
+    if (call.arguments.length > decl.parameters.length || call.arguments.length < required) {
+      const takes = required === decl.parameters.length ? `${required}` : `${required} to ${decl.parameters.length}`;
+      const fix = call.arguments.length > decl.parameters.length ? `pass at most ${decl.parameters.length}` : `pass every argument${required < decl.parameters.length ? " without a default value" : ""}`;
+      return this.report(Codes.UnsupportedSyntax, `'${name}' takes ${takes} argument(s), but is called with ${call.arguments.length}: ${fix}.`, call);
+    }
+    for (const a of call.arguments) {
+      if (stripTypes(a).kind === ts.SyntaxKind.UndefinedKeyword || (ts.isIdentifier(stripTypes(a)) && (stripTypes(a) as ts.Identifier).text === "undefined")) {
+        return this.report(Codes.UnsupportedSyntax, `Passing undefined to '${name}' is not supported: leave trailing arguments out to take their default values, or pass the value.`, a);
+      }
     }
     const sig = this.checker.getSignatureFromDeclaration(decl);
     const retType = sig && this.checker.getReturnTypeOfSignature(sig);
@@ -384,12 +393,16 @@ export abstract class ExpressionFence extends ArrayFence {
     return this.report(Codes.Recursion, `'${name}' is recursive (${[...this.stack.map((f) => helperName(f as HelperFn)), name].join(" -> ")}): recursion cannot be differentiated. Rewrite it as a loop.`, call);
   }
 
-  /** Parameters are plain names: no defaults, rest, optional or destructured parameters. */
-  protected plainParameters(decl: HelperFn, name: string): boolean {
+  /**
+   * Parameters are plain names: no rest, optional or destructured parameters, and no default
+   * values but a helper's number parameters' (`defaults`: `function f(x: number, k = 2)`).
+   */
+  protected plainParameters(decl: HelperFn, name: string, defaults = false): boolean {
     for (const p of decl.parameters) {
-      if (!ts.isIdentifier(p.name) || p.dotDotDotToken || p.initializer || p.questionToken) {
+      const numberDefault = defaults && !!p.initializer && irTypeOf(this.checker.getTypeAtLocation(p), this.checker) === "num";
+      if (!ts.isIdentifier(p.name) || p.dotDotDotToken || (p.initializer && !numberDefault) || p.questionToken) {
         const what = p.initializer ? "a default value" : p.questionToken ? "an optional parameter" : p.dotDotDotToken ? "a rest parameter" : "a destructured parameter";
-        this.report(Codes.UnsupportedSyntax, `Parameter '${p.name.getText()}' of ${isFunctionValue(decl) && !isVariableInit(decl) ? "the callback" : `helper '${name}'`} has ${what}, which is not supported: declare it as a plain parameter and pass the value at every call.`, p);
+        this.report(Codes.UnsupportedSyntax, `Parameter '${p.name.getText()}' of ${isFunctionValue(decl) && !isVariableInit(decl) ? "the callback" : `helper '${name}'`} has ${what}, which is not supported: ${p.questionToken && defaults ? `give it a default value (${p.name.getText()} = …), or ` : ""}declare it as a plain parameter and pass the value at every call.`, p);
         return false;
       }
     }

@@ -75,6 +75,8 @@ class Fence extends ExpressionFence {
   }
 
   protected functionBody(scope: Scope): void {
+    // a helper's default values are computed in its scope, from the parameters before them
+    for (const p of scope.decl.parameters) if (p.initializer && !scope.isMain) this.numeric(p.initializer, scope, `The default value of '${p.name.getText()}'`);
     const concise = scope.decl.body!;
     if (!ts.isBlock(concise)) {
       // an arrow's expression body is its result, or a statement when the result is dropped

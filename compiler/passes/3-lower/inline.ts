@@ -129,7 +129,8 @@ export abstract class HelperInliner extends SwitchLowerer {
   private bindParameters(fn: HelperFn, args: readonly (Binding | undefined)[], out: Stmt[], at: ts.Node): void {
     const written = writtenNames(fn.body);
     fn.parameters.forEach((p, i) => {
-      const b = args[i];
+      // a parameter left out takes its default value, computed from the parameters before it
+      const b = args[i] ?? (i >= args.length && p.initializer ? { o: this.lowerExpr(p.initializer, out, ts.isIdentifier(p.name) ? p.name.text : "") } : undefined);
       if (!b || !ts.isIdentifier(p.name)) return;
       const sym = this.symbolOf(p.name);
       const pname = p.name.text;
