@@ -72,6 +72,11 @@ export interface ScalarRule {
    * partial with respect to `e` in that iteration (where `e`, not the old `a`, produced `z`).
    */
   selects?: (e: Expr, z: Expr) => Expr;
+  /**
+   * Variadic and associative from this value (`Math.max`: −Infinity, its value with no
+   * arguments): a spread argument (`Math.max(...xs)`) folds the op over the array's elements.
+   */
+  fold?: number;
   /** One line for the docs. */
   doc?: string;
 }
@@ -246,10 +251,10 @@ export const RULES: Record<string, ScalarRule> = {
     domain: [[-3, 3]], avoid: (xs) => Math.hypot(...xs) < 0.05,
     partials: (x, z) => x.map((xi) => cond(bin("===", z, n(0)), n(0), div(xi, z))),
     doc: "∂/∂xᵢ = xᵢ / hypot(x…), 0 at the origin" },
-  "Math.max": { arity: "variadic", result: "num", syntax: { call: "Math.max" }, cheap: true, selects: replaced, eval: Math.max,
+  "Math.max": { arity: "variadic", result: "num", syntax: { call: "Math.max" }, cheap: true, selects: replaced, fold: -Infinity, eval: Math.max,
     domain: [[-3, 3]], avoid: nearTie, partials: firstAttaining,
     doc: "the derivative goes to the first argument equal to the result" },
-  "Math.min": { arity: "variadic", result: "num", syntax: { call: "Math.min" }, cheap: true, selects: replaced, eval: Math.min,
+  "Math.min": { arity: "variadic", result: "num", syntax: { call: "Math.min" }, cheap: true, selects: replaced, fold: Infinity, eval: Math.min,
     domain: [[-3, 3]], avoid: nearTie, partials: firstAttaining,
     doc: "the derivative goes to the first argument equal to the result" },
 };

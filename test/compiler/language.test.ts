@@ -23,6 +23,7 @@ const CASES: [string, string[], ([number, number] | [number, number, number])[],
   ["truthy", ["x", "flag"], [[-2, 2], [0, 1]], ["x"]],
   ["nestedJumps", ["x", "t"], [[9, -1, 1], [0.2, 2]]],
   ["bits", ["xs", "a"], [[6, -1, 1], [0.31, 0.39]]],
+  ["extremes", ["xs", "a"], [[6, -1, 1], [0.3, 2]]],
 ];
 
 let m: { src: Mod; grad: Mod };
@@ -72,6 +73,14 @@ describe("natural statements, in every mode", () => {
     m.grad.guardedGrad(1, 1);
     expect(warn.mock.calls).toEqual([["large x", 2e6]]);
     warn.mockRestore();
+  });
+
+  it("Math.max and Math.min of spread arrays keep their JavaScript meaning, empty arrays too", () => {
+    for (const x of [new Float64Array([0.3, -0.2, 0.9, 0.4]), new Float64Array(0), new Float64Array([NaN, 1])]) {
+      expect(m.grad.extremesGrad(x, 0.7).value).toBe(m.src.extremes(x, 0.7));
+    }
+    const bits = new Float64Array([0.3, -0.2, 0.9, 0.4, 0.1]);
+    expect(m.grad.bitsGrad(bits, 0.35).value).toBe(m.src.bits(bits, 0.35));
   });
 
   it("increments and assignments as values keep their JavaScript meaning", () => {

@@ -270,8 +270,12 @@ export abstract class ExpressionFence extends ArrayFence {
 
   protected call(e: ts.CallExpression, scope: Scope, asStatement: boolean): FType | undefined {
     const c = resolveCallee(e, this.cx);
+    // Math.max(...xs) and Math.min(...xs): a fold over the array (rule.fold)
+    const folds = c.kind === "math" && c.rule?.fold !== undefined;
     for (const a of e.arguments) {
-      if (ts.isSpreadElement(a)) return this.report(Codes.UnsupportedSyntax, "Spread arguments are not supported: pass the arguments one by one, or use a loop over the array.", a);
+      if (!ts.isSpreadElement(a)) continue;
+      if (!folds) return this.report(Codes.UnsupportedSyntax, "Spread arguments are not supported (but in Math.max and Math.min): pass the arguments one by one, or use a loop over the array.", a);
+      if (!this.arrayValue(a.expression, scope)) return undefined;
     }
     const m = methodCall(e);
     if (m && this.looksLikeArray(m.recv)) {
@@ -293,6 +297,7 @@ export abstract class ExpressionFence extends ArrayFence {
         if (rule.arity !== "variadic" && e.arguments.length !== rule.arity) return this.report(Codes.UnsupportedSyntax, `'${c.op}' takes ${rule.arity} argument(s).`, e);
         if (rule.arity === "variadic" && e.arguments.length === 0) return this.report(Codes.UnsupportedSyntax, `'${c.op}()' with no arguments is a constant: write the number instead.`, e);
         for (const a of e.arguments) {
+          if (ts.isSpreadElement(a)) continue;
           const t = this.expr(a, scope);
           if (t === undefined) return undefined;
           if (t !== "num") return this.report(Codes.UnsupportedSyntax, `'${c.op}' needs numbers.`, a);

@@ -233,6 +233,29 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     return { kind: "view", array: a.array, begin: a.offset, end };
   }
 
+  /**
+   * `Math.max(a, ...xs, b)` for an op with a fold start (the rule table's `fold`): the arguments in
+   * order, each spread's elements one by one, into a running value (`m = Math.max(m, xs[k])`).
+   */
+  protected lowerFold(op: string, start: number, e: ts.CallExpression, out: Stmt[]): Operand {
+    const acc = this.newVar("m", "num", "local");
+    let first = true;
+    const take = (v: Operand, block: Stmt[]) => {
+      this.emitOp(block, acc, "copy", [first ? v : this.step(block, op, [ref(acc), v], e, "num", "")], e);
+      first = false;
+    };
+    for (const a of e.arguments) {
+      if (!ts.isSpreadElement(a)) {
+        take(this.lowerExpr(a, out, ""), out);
+        continue;
+      }
+      const xs = this.lowerArrayValue(a.expression, out);
+      if (first) take(num(start), out);
+      this.countedLoop(out, this.arrayLength(out, xs, a), a, (k, body) => take(this.arrayLoad(body, xs, k, a), body));
+    }
+    return ref(acc);
+  }
+
   /** `for (k = 0; k < n; k++) body(k)` as a counted loop. */
   protected countedLoop(out: Stmt[], n: Operand, at: ts.Node, body: (k: Operand, block: Stmt[]) => void): void {
     const k = this.newVar("k", "num", "local");

@@ -30,6 +30,7 @@ export abstract class ExpressionLowerer extends LowerState {
   protected abstract inlineHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[]): Operand | undefined;
   protected abstract isIteration(e: ts.Expression, name?: "forEach" | "map" | "reduce"): boolean;
   protected abstract lowerForEach(e: ts.CallExpression, out: Stmt[]): void;
+  protected abstract lowerFold(op: string, start: number, e: ts.CallExpression, out: Stmt[]): Operand;
   protected abstract lowerReduce(e: ts.CallExpression, out: Stmt[]): Operand;
   protected abstract lowerCustomCall(decl: ts.FunctionDeclaration, callee: ts.Identifier, call: ts.CallExpression, out: Stmt[]): Operand;
   protected abstract lowerArrayRef(e: ts.Expression, out: Stmt[]): ArrayRef;
@@ -204,6 +205,7 @@ export abstract class ExpressionLowerer extends LowerState {
     switch (c.kind) {
       case "math": {
         if (!c.rule) this.internal(e);
+        if (e.arguments.some(ts.isSpreadElement)) return this.lowerFold(c.op, c.rule.fold ?? this.internal(e), e, out);
         const args = e.arguments.map((a) => this.lowerExpr(a, out, ""));
         return this.step(out, c.op, args, e, "num", "");
       }
