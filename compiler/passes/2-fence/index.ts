@@ -539,7 +539,26 @@ class Fence extends ExpressionFence {
       if (right) this.numeric(right, scope, "The assigned value", `'${left.getText()}' holds a number.`);
       return;
     }
+    if (ts.isArrayLiteralExpression(left) && opKind === ts.SyntaxKind.EqualsToken && right && ts.isExpressionStatement(at.parent)) return this.destructuringAssignment(left, right, at, scope);
     this.report(Codes.UnsupportedSyntax, `Assignment to '${left.getText()}' is not supported: assign to local variables, fields of local objects and array elements.`, left);
+  }
+
+  /**
+   * `[a, b] = [b, a]` or `[x, y[i]] = xs`, as a statement: the values (a literal's elements, or an
+   * array's) are all read first, then assigned to the targets in order, as JavaScript does.
+   */
+  private destructuringAssignment(left: ts.ArrayLiteralExpression, right: ts.Expression, at: ts.Node, scope: Scope): void {
+    const targets = left.elements;
+    const bad = targets.find((t) => ts.isSpreadElement(t) || (ts.isBinaryExpression(t) && t.operatorToken.kind === ts.SyntaxKind.EqualsToken));
+    if (bad) return this.report(Codes.UnsupportedSyntax, "Destructuring assignment takes plain targets: [a, b] = [b, a] (no rest or defaults).", bad);
+    const value = stripTypes(right);
+    if (ts.isArrayLiteralExpression(value)) {
+      if (value.elements.length < targets.length || value.elements.some((v) => ts.isSpreadElement(v) || ts.isOmittedExpression(v))) {
+        return this.report(Codes.UnsupportedSyntax, `Destructuring assignment needs a value for each of the ${targets.length} targets: write them all ([${targets.map((t) => t.getText()).join(", ")}] = [${targets.map(() => "…").join(", ")}]).`, right);
+      }
+      for (const v of value.elements) this.numeric(v, scope, "A destructured value");
+    } else if (!this.arrayValue(right, scope)) return;
+    for (const t of targets) if (!ts.isOmittedExpression(t)) this.assignment(t, ts.SyntaxKind.EqualsToken, undefined, at, scope);
   }
 
 }

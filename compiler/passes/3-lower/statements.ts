@@ -337,6 +337,8 @@ export abstract class StatementLowerer extends RecordLowerer {
   protected lowerExpressionStatement(e: ts.Expression, out: Stmt[]): void {
     e = skipParens(e);
     if (ts.isBinaryExpression(e) && isAssignmentOperator(e.operatorToken.kind)) {
+      const left = skipParens(e.left);
+      if (ts.isArrayLiteralExpression(left)) return this.lowerDestructuringAssignment(left, e.right, out, e);
       this.lowerAssignment(e.left, e.operatorToken.kind, e.right, out, e);
       return;
     }
@@ -363,8 +365,29 @@ export abstract class StatementLowerer extends RecordLowerer {
     this.internal(e);
   }
 
-  /** Lowers an assignment; returns the value assigned (what the assignment expression evaluates to). */
-  protected lowerAssignment(left: ts.Expression, opKind: ts.SyntaxKind, right: ts.Expression, out: Stmt[], at: ts.Node): Operand {
+  /**
+   * `[a, b] = [b, a]` (the fence checked): every value read first (a literal's elements, each held
+   * in a temporary of its own, or an array's elements), then assigned to the targets in order.
+   */
+  private lowerDestructuringAssignment(left: ts.ArrayLiteralExpression, right: ts.Expression, out: Stmt[], at: ts.Node): void {
+    const value = stripTypes(right);
+    const hold = (v: Operand) => (isVar(v) && this.vars.get(v.name)!.kind !== "temp" ? this.step(out, "copy", [v], at, "num", "") : v);
+    let values: Operand[];
+    if (ts.isArrayLiteralExpression(value)) values = value.elements.map((x) => hold(this.lowerExpr(x, out, "")));
+    else {
+      const src = this.lowerArrayValue(right, out);
+      values = left.elements.map((_, i) => hold(this.arrayLoad(out, src, num(i), at)));
+    }
+    left.elements.forEach((t, i) => {
+      if (!ts.isOmittedExpression(t)) this.lowerAssignment(t, ts.SyntaxKind.EqualsToken, right, out, at, values[i]!);
+    });
+  }
+
+  /**
+   * Lowers an assignment; returns the value assigned (what the assignment expression evaluates to).
+   * `value`, when given, is the value of `right`, already computed (a destructuring assignment's).
+   */
+  protected lowerAssignment(left: ts.Expression, opKind: ts.SyntaxKind, right: ts.Expression, out: Stmt[], at: ts.Node, value?: Operand): Operand {
     left = skipParens(left);
     const binop = compoundOperator(opKind);
     if (binop === "unsupported") this.internal(at);
@@ -386,7 +409,7 @@ export abstract class StatementLowerer extends RecordLowerer {
       if (!cur) this.internal(left);
       if (isVar(cur) && this.vars.get(cur.name)!.type === "arr") this.internal(left);
       if (binop === undefined) {
-        const rhs = this.lowerExpr(right, out, hint);
+        const rhs = value ?? this.lowerExpr(right, out, hint);
         const target = this.writeTarget(sym, left);
         // x = x changes nothing
         if (!(isVar(rhs) && rhs.name === target)) this.emitOp(out, target, "copy", [rhs], at);
@@ -410,18 +433,18 @@ export abstract class StatementLowerer extends RecordLowerer {
     if (ts.isElementAccessExpression(left)) {
       const arr = this.lowerArrayRef(left.expression, out);
       const index = this.lowerExpr(left.argumentExpression, out, "i");
-      let value: Operand;
+      let stored: Operand;
       if (binop === undefined) {
-        value = this.lowerExpr(right, out, "v");
+        stored = value ?? this.lowerExpr(right, out, "v");
       } else {
         const old = this.arrayLoad(out, arr, index, at);
         const rhs = this.lowerRhs(right, out);
         const t = this.newVar("", "num", "temp");
         this.emitOp(out, t, binop, [old, rhs], at);
-        value = ref(t);
+        stored = ref(t);
       }
-      this.arrayStore(out, arr, index, value, at);
-      return value;
+      this.arrayStore(out, arr, index, stored, at);
+      return stored;
     }
     return this.internal(left);
   }
