@@ -51,6 +51,8 @@ type Stmt =
   | { k: "self"; v: string }
   /** `const name = v`: a copy nothing reads. */
   | { k: "copy"; name: string; v: string }
+  /** `[s0, s1] = [s1, s0 * 0.5 + e]`: in the natural style a destructuring assignment. */
+  | { k: "swap"; name: string; e: string }
   /** `y` scaled by a half and shifted by a value: in the natural style a new array (`y = y.map(…)`). */
   | { k: "remap"; name: string; e: string }
   | { k: "guard"; c: Cond; what: "break" | "continue" }
@@ -86,6 +88,7 @@ function atoms(ctx: Ctx): fc.Arbitrary<string> {
       loopVar.map((i) => `y[${i}]`),
       loopVar.map((i) => `y[(${i} + n - 1) % n]`),
       loopVar.map((i) => `(${i} * 0.25)`),
+      loopVar.map((i) => `((${i} & 1) * 0.5 + (${i} >> 1) * 0.25)`),
     );
   }
   return fc.oneof(...opts);
@@ -158,6 +161,7 @@ function stmt(ctx: Ctx, nest: number): fc.Arbitrary<Stmt> {
     { weight: 1, arbitrary: v.map((v): Stmt => ({ k: "self", v })) },
     { weight: 1, arbitrary: v.map((v): Stmt => ({ k: "copy", name: `u${localCounter++}`, v })) },
     { weight: 1, arbitrary: e.map((e): Stmt => ({ k: "remap", name: `u${localCounter++}`, e })) },
+    { weight: 1, arbitrary: e.map((e): Stmt => ({ k: "swap", name: `u${localCounter++}`, e })) },
   ];
   const idx = ctx.loops.length > 0 ? fc.oneof(fc.constantFrom(...ctx.loops), fc.constantFrom(...ctx.loops).map((i) => `(${i} + 1) % n`)) : fc.constantFrom("0", "1", "n - 1");
   opts.push({ weight: 3, arbitrary: fc.tuple(idx, fc.constantFrom("=", "+=") as fc.Arbitrary<"=" | "+=">, e).map(([idx, op, e]): Stmt => ({ k: "write", idx, op, e })) });
@@ -288,6 +292,8 @@ function renderNatural(s: Stmt, ind: string, o: Render): string {
       // the innermost loop is the label of the guard's loop variable: the last one opened
       return `${ind}if (${o.wrap(s.c)}) ${s.what} ${GUARD_LABEL};\n`;
     }
+    case "swap":
+      return `${ind}[s0, s1] = [s1, s0 * 0.5 + (${s.e})];\n${o.after("s0")}${o.after("s1")}`;
     case "remap":
       // y rebound to a new array (in a loop or a branch, copied into y's array by the compiler)
       return `${ind}const ${s.name} = ${s.e};\n${ind}y = y.map((v) => v * 0.5 + ${s.name});\n${o.after("y[0]")}`;
@@ -327,6 +333,8 @@ function renderPlain(s: Stmt, ind: string, o: Render): string {
       return `${ind}${s.v} = ${s.v};\n`;
     case "copy":
       return `${ind}const ${s.name} = ${s.v};\n`;
+    case "swap":
+      return `${ind}const ${s.name} = s0 * 0.5 + (${s.e});\n${ind}s0 = s1;\n${ind}s1 = ${s.name};\n${o.after("s0")}${o.after("s1")}`;
     case "remap":
       return `${ind}const ${s.name} = ${s.e};\n${ind}for (let ${s.name}k = 0; ${s.name}k < n; ${s.name}k++) y[${s.name}k] = y[${s.name}k] * 0.5 + ${s.name};\n${o.after("y[0]")}`;
     case "for":
@@ -604,7 +612,7 @@ describe("the generator", () => {
     for (const spec of BATCHES) for (const p of makeBatch(spec.seed, spec.count, spec.prefix, true).programs) walk(p.body, false);
     expect([...kinds].sort()).toEqual([
       "*=", "+=", "-=", "=", "break", "continue", "copy", "copy in loop", "divAssign", "divAssign in loop", "for", "for in loop",
-      "if", "if in loop", "local", "local in loop", "remap", "remap in loop", "return", "return in loop", "self", "self in loop", "write", "write in loop",
+      "if", "if in loop", "local", "local in loop", "remap", "remap in loop", "return", "return in loop", "self", "self in loop", "swap", "swap in loop", "write", "write in loop",
     ]);
   });
 
