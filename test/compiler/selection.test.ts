@@ -54,8 +54,9 @@ describe("running selections", () => {
   it("record the last change instead of taping, and agree with finite differences in every mode", async () => {
     const { src, grad, output } = await load(SOURCE, "selections");
     expect(output).toMatch(/if \(t\d+ !== a\) \{\n\s+win = i;/);
-    // what the winning iteration's reverse needs (sin x[i], not cheap) is kept for it alone
-    expect(output).toMatch(/if \(win === i\) \{\n\s+t\d+_win = t\d+;/);
+    // what the winning iteration's reverse needs (sin x[i], not cheap) is kept for it alone, where the change is recorded
+    expect(output).toMatch(/if \(t\d+ !== a\) \{\n\s+win = i;\n\s+t\d+_win = t\d+;/);
+    expect(output).not.toContain("if (win === i)");
     for (const [x] of randomPoints(11, 4, [[7, -2, 2]])) expectAllModes(src, grad, "lse", [x!], ["x"]);
     for (const [x, c] of randomPoints(12, 4, [[5, -2, 2], [0.5, 2]])) expectAllModes(src, grad, "smallestSquare", [x!, c!], ["x", "c"]);
     // nothing is kept for the running maximum: the tape holds the exponentials only

@@ -8,10 +8,11 @@
  * `primalProgram` is the forward sweep of an empty plan: the function itself with declarations.
  */
 import {
-  type Expr, type ForStmt, type LeafStmt, type LoopStmt, type Stmt, type StoreStmt, type Type, type Decl, type TapeType,
+  type Expr, type ForStmt, type LeafStmt, type LoopStmt, type Stmt, type StoreStmt, type Type, type Decl, type TapeType, type IfStmt,
   isVar, ref, num, bool, assertNever,
 } from "../../ir/types.ts";
 import { add, sub, mul, bin, apply, not } from "../../ir/expr.ts";
+import { walk, defOf } from "../../ir/walk.ts";
 import type { Block } from "../../ir/structure.ts";
 import type { ReverseContext } from "./adjoints.ts";
 import { type Plan, isIntegral } from "./plan.ts";
@@ -188,8 +189,12 @@ export class Sweeps {
     const changed: Stmt = { kind: "if", cond: apply("!==", ref(r.pick.target), ref(r.acc)), then: [{ kind: "assign", target: win, op: "=", value: ref(loop.counter), loc: r.copy.loc }], else: [], loc: r.copy.loc };
     body.splice(at, 0, changed);
     if (slots.length > 0) {
-      const keep: Stmt[] = slots.map(([v, slot]) => ({ kind: "assign", target: slot, op: "=", value: ref(v), loc: loop.loc }));
-      body.push({ kind: "if", cond: apply("===", ref(win), ref(loop.counter)), then: keep, else: [], loc: loop.loc });
+      const keep: Stmt[] = slots.map(([v, slot]) => ({ kind: "assign", target: slot, op: "=", value: ref(v), loc: r.copy.loc }));
+      // values final where the change is recorded are kept there; else at the end of the iteration that changed `a`
+      const later = new Set<string>();
+      walk(body.slice(at + 1), (x) => { const d = defOf(x); if (d) later.add(d); });
+      if (slots.every(([v]) => !later.has(v))) (changed as IfStmt).then.push(...keep);
+      else body.push({ kind: "if", cond: apply("===", ref(win), ref(loop.counter)), then: keep, else: [], loc: loop.loc });
     }
     return [
       { kind: "assign", target: before, op: "=", value: ref(r.acc), decl: "const", loc: loop.loc },
