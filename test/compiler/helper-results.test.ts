@@ -2,7 +2,8 @@
  * Helpers returning several values (fixtures/programs/results.ts): a tuple of numbers, and an
  * object of numbers whose fields the caller destructures or reads; and helpers with default
  * values. Every mode matches finite differences; a helper that returns an object some other way,
- * or a call that leaves out a parameter without a default, is a located diagnostic.
+ * or a call that leaves out a parameter without a default, is a located diagnostic; so is an
+ * `Array.from({ length })` callback reading the element it is not given.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -40,6 +41,14 @@ describe("helpers returning several values", () => {
       [6, 10, "'scaled' takes 1 to 2 argument(s), but is called with 0: pass every argument without a default value."],
       [6, 31, "Passing undefined to 'scaled' is not supported: leave trailing arguments out to take their default values, or pass the value."],
       [6, 44, "'scaled' takes 1 to 2 argument(s), but is called with 3: pass at most 2."],
+    ]);
+  });
+
+  it("Array.from a length whose callback reads the element (undefined there) is a located diagnostic", async () => {
+    const text = `/** @differentiable */\nexport function f(xs: Float64Array): number {\n  const w = Array.from({ length: 3 }, (v: number, i: number) => v * i);\n  return w[0] + xs[0];\n}\n`;
+    const { result } = await compileText(text, "f");
+    expect(result.diagnostics.map((d) => [d.line, d.col, d.message])).toEqual([
+      [3, 40, "'v' is undefined here: from a length ({ length: n }) the callback gets no element, only the index (write (_, i) => …)."],
     ]);
   });
 

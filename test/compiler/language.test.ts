@@ -25,6 +25,7 @@ const CASES: [string, string[], ([number, number] | [number, number, number])[],
   ["bits", ["xs", "a"], [[6, -1, 1], [0.31, 0.39]]],
   ["extremes", ["xs", "a"], [[6, -1, 1], [0.3, 2]]],
   ["swaps", ["xs", "a", "b"], [[5, -1, 1], [-1, 1], [-1, 1]]],
+  ["built", ["xs", "a"], [[5, -1, 1], [0.5, 2]]],
 ];
 
 let m: { src: Mod; grad: Mod };
@@ -76,12 +77,13 @@ describe("natural statements, in every mode", () => {
     warn.mockRestore();
   });
 
-  it("spread Math.max and Math.min (empty arrays too), bitwise operators and destructuring assignments keep their JavaScript meaning", () => {
+  it("spread Math.max and Math.min (empty arrays too), bitwise operators, destructuring assignments and Array.from keep their JavaScript meaning", () => {
     for (const x of [new Float64Array([0.3, -0.2, 0.9, 0.4]), new Float64Array(0), new Float64Array([NaN, 1])]) {
       expect(m.grad.extremesGrad(x, 0.7).value).toBe(m.src.extremes(x, 0.7));
     }
     const bits = new Float64Array([0.3, -0.2, 0.9, 0.4, 0.1]);
     expect(m.grad.swapsGrad(bits, 0.35, -0.6).value).toBe(m.src.swaps(bits, 0.35, -0.6));
+    expect(m.grad.builtGrad(bits, 0.35).value).toBe(m.src.built(bits, 0.35));
     expect(m.grad.bitsGrad(bits, 0.35).value).toBe(m.src.bits(bits, 0.35));
   });
 

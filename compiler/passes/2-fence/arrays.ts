@@ -6,7 +6,7 @@
  */
 import ts from "typescript";
 import { Codes } from "../../diagnostics.ts";
-import { resolveCallee, skipParens, isDeclaredIn, stopGradientArgument, isNewIntArray, isStraightLine } from "../3-lower/resolve.ts";
+import { resolveCallee, skipParens, isDeclaredIn, stopGradientArgument, isNewIntArray, isStraightLine, lengthObject } from "../3-lower/resolve.ts";
 import { describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
 import { type FType, type Scope, FenceState, stripTypes } from "./state.ts";
@@ -17,6 +17,7 @@ export const ARRAY_METHODS_FIX = "use forEach, map or reduce with an inline call
 
 export abstract class ArrayFence extends FenceState {
   protected abstract expr(e0: ts.Expression, scope: Scope): FType | undefined;
+  protected abstract callback(e: ts.CallExpression, fnArg: ts.Expression, kind: "from", usage: string, scope: Scope, noElement?: boolean): FType | undefined;
 
   protected arrayInitializer(e: ts.Expression, scope: Scope): void {
     this.arrayValue(e, scope);
@@ -71,6 +72,14 @@ export abstract class ArrayFence extends FenceState {
     if (m && ts.isIdentifier(m.recv) && (m.recv.text === "Float64Array" || m.recv.text === "Array")) {
       if (m.name === "of") return numbers(m.args);
       if (m.name === "from" && m.args.length === 1) return this.arrayValue(m.args[0], scope);
+      if (m.name === "from" && m.args.length === 2) {
+        // from an array or a length ({ length: n }), each element through a callback (v, i) => …
+        const length = lengthObject(m.args[0]);
+        if (length) {
+          if (this.expr(length, scope) !== "num") return bad("The length of Array.from({ length }) must be a number.");
+        } else if (!this.arrayValue(m.args[0], scope)) return false;
+        return this.callback(e as ts.CallExpression, m.args[1], "from", `${m.recv.text}.from(xs, (v, i) => …)`, scope, !!length) === "arr";
+      }
       return bad(`'${m.recv.text}.${m.name}(...)' is not supported: use ${m.recv.text}.from(xs) or ${m.recv.text}.of(a, b, ...).`);
     }
     const ints = m && (m.name === "slice" || m.name === "map") ? this.intArrayOf(m.recv) : undefined;
@@ -258,3 +267,4 @@ export abstract class ArrayFence extends FenceState {
     return undefined;
   }
 }
+

@@ -22,15 +22,17 @@ import { importStyle } from "../3-lower/custom-rules.ts";
 
 
 /** The types of the parameters an array method passes its callback: (element, index, array), after the accumulator for reduce. */
-const CALLBACK_PARAMS: Record<IterationMethod, readonly ("num" | "arr")[]> = {
+const CALLBACK_PARAMS: Record<IterationMethod | "from", readonly ("num" | "arr")[]> = {
   forEach: ["num", "num", "arr"],
   map: ["num", "num", "arr"],
   reduce: ["num", "num", "num", "arr"],
+  from: ["num", "num"],
 };
-const CALLBACK_PARAM_NAMES: Record<IterationMethod, readonly string[]> = {
+const CALLBACK_PARAM_NAMES: Record<IterationMethod | "from", readonly string[]> = {
   forEach: ["element", "index", "array"],
   map: ["element", "index", "array"],
   reduce: ["accumulator", "element", "index", "array"],
+  from: ["element", "index"],
 };
 
 export abstract class ExpressionFence extends ArrayFence {
@@ -464,12 +466,21 @@ export abstract class ExpressionFence extends ArrayFence {
       if (t === undefined) return undefined;
       if (t !== "num") return this.report(Codes.UnsupportedSyntax, "The initial value of reduce must be a number.", m.args[1]);
     }
-    const arg = stripTypes(m.args[0]);
+    return this.callback(e, m.args[0], kind, usage, scope);
+  }
+
+  /**
+   * The callback of an array method, or of `from` (`Float64Array.from(xs, (v, i) => …)`): an inline
+   * function, checked as a loop body of the function around it, or a helper's name. `noElement`:
+   * `from` a length (`{ length: n }`), which passes no element, so the callback may not read it.
+   */
+  protected callback(e: ts.CallExpression, fnArg: ts.Expression, kind: IterationMethod | "from", usage: string, scope: Scope, noElement = false): FType | undefined {
+    const arg = stripTypes(fnArg);
     const inline = isFunctionValue(arg);
     const fn = inline ? (arg as HelperFn) : ts.isIdentifier(arg) ? helperDeclaration(arg, this.checker) : undefined;
     if (!fn || (ts.isIdentifier(arg) && this.poisoned.has(this.checker.getSymbolAtLocation(arg)!))) {
       if (fn) return undefined;
-      return this.report(Codes.UnsupportedSyntax, `The callback of '${kind}' must be an inline function or the name of a helper function: write ${usage}${ts.isIdentifier(arg) ? "" : `, calling '${m.args[0].getText()}' inside`}.`, m.args[0]);
+      return this.report(Codes.UnsupportedSyntax, `The callback of '${kind}' must be an inline function or the name of a helper function: write ${usage}${ts.isIdentifier(arg) ? "" : `, calling '${fnArg.getText()}' inside`}.`, fnArg);
     }
     const name = inline ? `the ${kind} callback` : helperName(fn);
     if (this.stack.includes(fn)) return this.recursion(fn, e);
@@ -482,6 +493,14 @@ export abstract class ExpressionFence extends ArrayFence {
       return this.report(Codes.UnsupportedSyntax, `${inline ? "The callback" : `'${name}'`} of '${kind}' takes ${fn.parameters.length} parameters, but '${kind}' passes ${want.length} (${CALLBACK_PARAM_NAMES[kind].join(", ")}): remove the others.`, fn.parameters[want.length]);
     }
     for (const [i, p] of fn.parameters.entries()) {
+      if (i === 0 && noElement) {
+        const sym = ts.isIdentifier(p.name) ? this.checker.getSymbolAtLocation(p.name) : undefined;
+        let used = false;
+        const visit = (n: ts.Node): void => { if (ts.isIdentifier(n) && n !== p.name && this.checker.getSymbolAtLocation(n) === sym) used = true; else ts.forEachChild(n, visit); };
+        if (fn.body) visit(fn.body);
+        if (used) return this.report(Codes.UnsupportedSyntax, `'${p.name.getText()}' is undefined here: from a length ({ length: n }) the callback gets no element, only the index (write (_, i) => …).`, p);
+        continue;
+      }
       const t = this.typeOfNode(p);
       if (t !== want[i]) {
         return this.report(Codes.NonNumericParameter, `Parameter '${p.name.getText()}' of ${inline ? "the callback" : `'${name}'`} receives the ${CALLBACK_PARAM_NAMES[kind][i]}, ${describeType(want[i])}, but is declared '${this.checker.typeToString(this.checker.getTypeAtLocation(p))}': declare it as ${want[i] === "num" ? "number" : "an array"}.`, p);
@@ -491,14 +510,14 @@ export abstract class ExpressionFence extends ArrayFence {
     const retType = sig && this.checker.getReturnTypeOfSignature(sig);
     const isVoid = !!retType && (retType.flags & ts.TypeFlags.Void) !== 0;
     if (kind !== "forEach" && (!retType || irTypeOf(retType, this.checker) !== "num")) {
-      return this.report(Codes.NonNumericReturn, `The callback of '${kind}' returns '${retType ? this.checker.typeToString(retType) : "unknown"}': it must return a number.`, inline ? fn : m.args[0]);
+      return this.report(Codes.NonNumericReturn, `The callback of '${kind}' returns '${retType ? this.checker.typeToString(retType) : "unknown"}': it must return a number.`, inline ? fn : fnArg);
     }
     if (!inline) {
       if (kind === "forEach" && !isVoid && retType && irTypeOf(retType, this.checker) !== "num") {
-        return this.report(Codes.NonNumericReturn, `'${name}' returns '${this.checker.typeToString(retType)}': a helper returns a number or nothing.`, m.args[0]);
+        return this.report(Codes.NonNumericReturn, `'${name}' returns '${this.checker.typeToString(retType)}': a helper returns a number or nothing.`, fnArg);
       }
       if (!this.helperBody(fn, name, isVoid, new Set(), e)) return undefined;
-      return kind === "map" ? "arr" : "num";
+      return kind === "map" || kind === "from" ? "arr" : "num";
     }
     // an inline callback: checked here, as a loop body of the function around it
     const before = this.diagnostics.length;
@@ -509,7 +528,7 @@ export abstract class ExpressionFence extends ArrayFence {
     });
     this.stack.pop();
     if (this.diagnostics.length > before) return undefined;
-    return kind === "map" ? "arr" : "num";
+    return kind === "map" || kind === "from" ? "arr" : "num";
   }
 }
 

@@ -37,6 +37,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
   protected abstract lowerMap(e: ts.Expression, out: Stmt[], target?: string): ArrayRef;
   /** A call of a helper that returns an array: its body inlined, and the array it returns. */
   protected abstract inlineArrayHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[]): ArrayRef;
+  protected abstract lowerFrom(e: ts.CallExpression, out: Stmt[], target?: string): ArrayRef;
   protected abstract inlineTupleHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[], elements: (literal: readonly ts.Expression[]) => Operand[]): Operand[];
 
   /**
@@ -163,6 +164,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     const m = methodCall(e);
     if (m && ts.isIdentifier(m.recv) && (TYPED.has(m.recv.text) || m.recv.text === "Array")) {
       if (m.name === "of") return literal(m.args);
+      if (m.name === "from" && m.args.length === 2) return this.lowerFrom(e as ts.CallExpression, out, target);
       if (m.name === "from") return this.copyOf(this.lowerArrayValue(m.args[0], out), out, e, fresh);
     }
     if (m && m.name === "map") return this.lowerMap(e, out, target);

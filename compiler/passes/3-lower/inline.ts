@@ -20,7 +20,7 @@ import { type Frame, type Rec, stripTypes } from "./env.ts";
 import type { ArrayRef } from "./arrays.ts";
 import { methodCall } from "./arrays.ts";
 import { writtenNames } from "./jumps.ts";
-import { type HelperFn, blockBody, helperDeclaration, isFunctionValue, isEffectBody, ITERATION_METHODS } from "./resolve.ts";
+import { type HelperFn, blockBody, helperDeclaration, isFunctionValue, isEffectBody, lengthObject, ITERATION_METHODS } from "./resolve.ts";
 
 /** What a parameter is bound to at an inlined call. */
 type Binding = { o: Operand } | { arr: ArrayRef } | { rec: Rec };
@@ -175,16 +175,16 @@ export abstract class HelperInliner extends SwitchLowerer {
    * `for (k = start; k < n; k++) { v = a[k]; <callback>(…before, v, k, a) }`: the callback's
    * result at each element goes to `each`.
    */
-  private iterate(a: ArrayRef, n: Operand, start: number, fn: HelperFn, before: Operand[], out: Stmt[], at: ts.Node, discard: boolean,
+  private iterate(a: ArrayRef | undefined, n: Operand, start: number, fn: HelperFn, before: Operand[], out: Stmt[], at: ts.Node, discard: boolean,
     each: (r: Operand | undefined, k: Operand, body: Stmt[]) => void): void {
     const k = this.newVar("i", "num", "local");
     this.defs.set(k, 1);
     const body: Stmt[] = [];
     this.depth++;
     const args: (Binding | undefined)[] = before.map((o) => ({ o }));
-    // the element is loaded only when the callback takes it
-    args.push(fn.parameters.length > before.length ? { o: this.arrayLoad(body, a, ref(k), at) } : undefined);
-    args.push({ o: ref(k) }, { arr: a });
+    // the element is loaded only when the callback takes it (none from a length: the fence checked it is not read)
+    args.push(fn.parameters.length > before.length ? { o: a ? this.arrayLoad(body, a, ref(k), at) : num(NaN) } : undefined);
+    args.push({ o: ref(k) }, a ? { arr: a } : undefined);
     const r = this.inlineFunction(fn, args, body, at, discard);
     each(r, ref(k), body);
     this.depth--;
@@ -203,8 +203,31 @@ export abstract class HelperInliner extends SwitchLowerer {
   protected lowerMap(e: ts.Expression, out: Stmt[], target?: string): ArrayRef {
     const m = methodCall(e)!;
     const a = this.lowerArrayValue(m.recv, out);
-    const n = this.arrayLength(out, a, e);
-    const fn = this.callbackOf(m.args[0]);
+    return this.mapInto(a, this.arrayLength(out, a, e), this.callbackOf(m.args[0]), e, out, target);
+  }
+
+  /**
+   * `Float64Array.from(xs, (v, i) => …)` (as `xs.map`), or `Array.from({ length: n }, (_, i) => …)`:
+   * n callback results, n made a length as JavaScript makes it (truncated, at least 0).
+   */
+  protected lowerFrom(e: ts.CallExpression, out: Stmt[], target?: string): ArrayRef {
+    const m = methodCall(e)!;
+    const fn = this.callbackOf(m.args[1]);
+    const length = lengthObject(m.args[0]);
+    if (!length) {
+      const a = this.lowerArrayValue(m.args[0], out);
+      return this.mapInto(a, this.arrayLength(out, a, e), fn, e, out, target);
+    }
+    const v = this.lowerExpr(length, out, "n");
+    // an array's length is one already; a constant is made one here
+    const l = stripTypes(length);
+    const isLength = ts.isPropertyAccessExpression(l) && l.name.text === "length" && (this.isArrayExpression(l.expression) || this.listOf(l.expression) !== undefined);
+    const n = isLength ? v : v.kind === "const" ? num(Math.max(Math.trunc(v.value as number), 0)) : this.step(out, "Math.max", [this.step(out, "Math.trunc", [v], e, "num", ""), num(0)], e, "num", "n");
+    return this.mapInto(undefined, n, fn, e, out, target);
+  }
+
+  /** A new array of length `n` holding `fn`'s result at each element of `a` (or each index, with no `a`). */
+  private mapInto(a: ArrayRef | undefined, n: Operand, fn: HelperFn, e: ts.Expression, out: Stmt[], target?: string): ArrayRef {
     const name = target ?? this.newVar("mapped", "arr", "local");
     this.loads.written(name);
     out.push({ kind: "alloc", target: name, size: n, loc: this.loc(this.stmtOf(e)) });

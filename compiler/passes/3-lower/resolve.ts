@@ -383,3 +383,11 @@ export function constantValue(e0: ts.Expression, checker: ts.TypeChecker, seen: 
   }
   return undefined;
 }
+
+/** The length of an array-like `{ length: n }` (the source of `Array.from({ length: n }, f)`), if `e` is one. */
+export function lengthObject(e0: ts.Expression): ts.Expression | undefined {
+  const e = skipParens(e0);
+  if (!ts.isObjectLiteralExpression(e) || e.properties.length !== 1) return undefined;
+  const p = e.properties[0]!;
+  return ts.isPropertyAssignment(p) && ts.isIdentifier(p.name) && p.name.text === "length" ? p.initializer : undefined;
+}
