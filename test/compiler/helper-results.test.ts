@@ -3,7 +3,8 @@
  * object of numbers whose fields the caller destructures or reads; and helpers with default
  * values. Every mode matches finite differences; a helper that returns an object some other way,
  * or a call that leaves out a parameter without a default, is a located diagnostic; so is an
- * `Array.from({ length })` callback reading the element it is not given.
+ * `Array.from({ length })` callback reading the element it is not given, and a destructuring
+ * assignment that would swap two arrays.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -49,6 +50,14 @@ describe("helpers returning several values", () => {
     const { result } = await compileText(text, "f");
     expect(result.diagnostics.map((d) => [d.line, d.col, d.message])).toEqual([
       [3, 40, "'v' is undefined here: from a length ({ length: n }) the callback gets no element, only the index (write (_, i) => …)."],
+    ]);
+  });
+
+  it("a destructuring assignment that swaps two arrays is one located diagnostic", async () => {
+    const text = `/** @differentiable */\nexport function f(x: Float64Array): number {\n  let a = x.slice();\n  let b = x.map((v) => v * 2);\n  [a, b] = [b, a];\n  return a[0] + b[0];\n}\n`;
+    const { result } = await compileText(text, "f");
+    expect(result.diagnostics.map((d) => [d.line, d.col, d.message])).toEqual([
+      [5, 4, "Destructuring assignment to the array 'a' is not supported: it would change which array a name refers to. Copy elements instead (a.set(…)), or use new names (const [p, q] = …)."],
     ]);
   });
 

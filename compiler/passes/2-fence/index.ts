@@ -551,6 +551,10 @@ class Fence extends ExpressionFence {
     const targets = left.elements;
     const bad = targets.find((t) => ts.isSpreadElement(t) || (ts.isBinaryExpression(t) && t.operatorToken.kind === ts.SyntaxKind.EqualsToken));
     if (bad) return this.report(Codes.UnsupportedSyntax, "Destructuring assignment takes plain targets: [a, b] = [b, a] (no rest or defaults).", bad);
+    const array = targets.find((t) => !ts.isOmittedExpression(t) && this.looksLikeArray(t));
+    if (array) {
+      return this.report(Codes.UnsupportedSyntax, `Destructuring assignment to the array '${array.getText()}' is not supported: it would change which array a name refers to. Copy elements instead (${array.getText()}.set(…)), or use new names (const [p, q] = …).`, array);
+    }
     const value = stripTypes(right);
     if (ts.isArrayLiteralExpression(value)) {
       if (value.elements.length < targets.length || value.elements.some((v) => ts.isSpreadElement(v) || ts.isOmittedExpression(v))) {
