@@ -247,7 +247,7 @@ interface Render {
    * The surface syntax: `plain` (Float64Array locals, if/else, unlabelled jumps), or `natural`:
    * the scalars are fields of a local object, x is read through a view (`subarray`), y is a
    * `number[]` (rebound to a new array by `y = y.map(…)`), every if/else is a `switch` on the condition, loops are labelled and their
-   * guards jump by label, a block-local value is a closure called with it, and a `for…of` over
+   * guards jump by label, a block-local value is a closure (whose second parameter has a default the call leaves out) called with it, and a `for…of` over
    * the view adds to the result.
    */
   style: "plain" | "natural";
@@ -301,7 +301,8 @@ function renderNatural(s: Stmt, ind: string, o: Render): string {
       // the block-local const as a closure over the variables around it (the state, the loop
       // counters, x and y), called with the value: the same arithmetic as the plain style's
       const t = o.ts ? "t: number" : "t";
-      return `${ind}const ${s.name} = (${t}) => t * ${s.use} + Math.sin(t);\n${ind}${s.v} += ${s.name}(${s.e});\n${o.after(s.v)}`;
+      // with a default value (w = 1) the call leaves out: the plain style's arithmetic
+      return `${ind}const ${s.name} = (${t}, w = 1) => t * ${s.use} * w + Math.sin(t);\n${ind}${s.v} += ${s.name}(${s.e});\n${o.after(s.v)}`;
     }
     default:
       return renderPlain(s, ind, o);
