@@ -245,10 +245,12 @@ const programArb: fc.Arbitrary<Program> = rawProgramArb.filter((p) => !hitsTripC
 interface Render {
   /**
    * The surface syntax: `plain` (Float64Array locals, if/else, unlabelled jumps), or `natural`:
-   * the scalars are fields of a local object, x is read through a view (`subarray`), y is a
-   * `number[]` (rebound to a new array by `y = y.map(…)`), every if/else is a `switch` on the condition, loops are labelled and their
-   * guards jump by label, a block-local value is a closure (whose second parameter has a default the call leaves out) called with it, and a `for…of` over
-   * the view adds to the result.
+   * the scalars are fields of a local object (two of them swapped by a destructuring
+   * assignment), x is read through a view (`subarray`), y is a `number[]` (rebound to a new
+   * array by `y = y.map(…)`), every if/else is a `switch` on the condition, loops are labelled
+   * and their guards jump by label, a block-local value is a closure called with it (whose
+   * second parameter has a default the call leaves out), and a `for…of` over the view adds to
+   * the result.
    */
   style: "plain" | "natural";
   /** Emitting TypeScript (annotations allowed), not the JavaScript twin. */
