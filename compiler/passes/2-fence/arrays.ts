@@ -208,7 +208,7 @@ export abstract class ArrayFence extends FenceState {
   }
 
   /** The identifiers in `within` that name the same variable as `name`. */
-  private usesOf(name: ts.Identifier, within: ts.Node): ts.Identifier[] {
+  protected usesOf(name: ts.Identifier, within: ts.Node): ts.Identifier[] {
     const sym = this.checker.getSymbolAtLocation(name);
     const uses: ts.Identifier[] = [];
     const visit = (n: ts.Node): void => {

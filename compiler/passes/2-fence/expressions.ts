@@ -494,10 +494,7 @@ export abstract class ExpressionFence extends ArrayFence {
     }
     for (const [i, p] of fn.parameters.entries()) {
       if (i === 0 && noElement) {
-        const sym = ts.isIdentifier(p.name) ? this.checker.getSymbolAtLocation(p.name) : undefined;
-        let used = false;
-        const visit = (n: ts.Node): void => { if (ts.isIdentifier(n) && n !== p.name && this.checker.getSymbolAtLocation(n) === sym) used = true; else ts.forEachChild(n, visit); };
-        if (fn.body) visit(fn.body);
+        const used = ts.isIdentifier(p.name) && fn.body !== undefined && this.usesOf(p.name, fn.body).length > 0;
         if (used) return this.report(Codes.UnsupportedSyntax, `'${p.name.getText()}' is undefined here: from a length ({ length: n }) the callback gets no element, only the index (write (_, i) => …).`, p);
         continue;
       }

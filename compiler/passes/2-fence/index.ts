@@ -482,13 +482,13 @@ class Fence extends ExpressionFence {
       const t = this.declaredType(sym);
       if (t === "arr") {
         // in the straight-line code of the function's body the name is bound to the new array,
-        // as JavaScript rebinds it; in a loop or a branch which array it names would depend on the path
+        // as JavaScript rebinds it; in a loop or a branch, where which array it names would depend
+        // on the path, the new elements are copied into its one array (arrayRebinding, arrays.ts)
         const plain = opKind === ts.SyntaxKind.EqualsToken && right !== undefined && isDeclaredIn(sym, scope.decl);
         if (plain && isStraightLine(at, scope.decl)) {
           if (this.arrayValue(right, scope)) scope.inputs.delete(left.text);
           return;
         }
-        // in a loop or a branch, the new elements are copied into the name's array (arrays.ts)
         if (plain && !this.arrayValue(right, scope)) return;
         const why = plain ? this.arrayRebinding(left, right, at, scope) : "it must be a plain assignment (=) to an array of this function";
         if (why === undefined) return;

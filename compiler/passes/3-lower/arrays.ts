@@ -10,7 +10,7 @@ import ts from "typescript";
 import { type Expr, type Stmt, type Operand, type IntArrayName, ref, num, isVar, isIntArrayName } from "../../ir/types.ts";
 import { ExpressionLowerer } from "./expressions.ts";
 import { stripTypes } from "./env.ts";
-import { type HelperFn, resolveCallee, returnsArray, skipParens, stopGradientArgument, blockBody } from "./resolve.ts";
+import { type HelperFn, resolveCallee, returnsArray, skipParens, stopGradientArgument, resultExpression } from "./resolve.ts";
 
 /** An array value: a whole array variable, or a window of one. */
 export interface ArrayRef {
@@ -56,9 +56,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     if (!ts.isCallExpression(e) || methodCall(e)) return undefined;
     const c = resolveCallee(e, this.cx);
     if (c.kind !== "helper") return undefined;
-    const body = blockBody(c.decl);
-    const last = body ? body.statements[body.statements.length - 1] : undefined;
-    const result = body ? (last && ts.isReturnStatement(last) ? last.expression : undefined) : (c.decl.body as ts.Expression);
+    const result = resultExpression(c.decl);
     if (!result || !plain(result)) return undefined;
     return this.inlineTupleHelper(c.decl, e, out, (l) => elements(l));
   }
@@ -313,11 +311,15 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     // the copy runs over y's length (equal once checked), which the reverse sweep can read again
     const n = this.arrayLength(out, dst, at);
     const differs = this.step(out, "!==", [this.arrayLength(out, src, at), n], at, "bool", "");
-    const message = `'${left.text}' is rebound inside a loop or a branch to an array of another length: the generated code copies a new array into the name's array, so the length must stay.`;
-    const fail: Stmt[] = [{ kind: "throw", value: { kind: "construct", ctor: "RangeError", args: [{ kind: "text", value: message }] }, loc: this.loc(this.stmtOf(at)) }];
-    out.push({ kind: "if", cond: differs, then: fail, else: [], loc: this.loc(this.stmtOf(at)) });
+    this.throwIf(out, differs, "RangeError", `'${left.text}' is rebound inside a loop or a branch to an array of another length: the generated code copies a new array into the name's array, so the length must stay.`, at);
     this.copyInto(dst, src, num(0), n, out, at);
     return dst.array;
+  }
+
+  /** A forward-only guard: `if (cond) throw new <ctor>(message)`. */
+  protected throwIf(out: Stmt[], cond: Operand, ctor: string, message: string, at: ts.Node): void {
+    const loc = this.loc(this.stmtOf(at));
+    out.push({ kind: "if", cond, then: [{ kind: "throw", value: { kind: "construct", ctor, args: [{ kind: "text", value: message }] }, loc }], else: [], loc });
   }
 
   /** `a.set(src, offset?)` and `a.fill(v, …)` as statements; whether `e` was one. */

@@ -89,7 +89,7 @@ export abstract class ExpressionLowerer extends LowerState {
     if (ts.isPostfixUnaryExpression(e)) {
       // x++ is the old value: read it before the update
       const old = this.lowerExpr(e.operand, out, "");
-      const held = isVar(old) && (this.vars.get(old.name)!.kind !== "temp") ? this.step(out, "copy", [old], e, "num", "") : old;
+      const held = this.held(old, out, e);
       this.lowerAssignment(e.operand, e.operator === ts.SyntaxKind.PlusPlusToken ? ts.SyntaxKind.PlusEqualsToken : ts.SyntaxKind.MinusEqualsToken, ONE, out, e);
       return held;
     }
@@ -196,6 +196,11 @@ export abstract class ExpressionLowerer extends LowerState {
   }
 
   // ---------------------------------------------------------------- calls
+
+  /** A value as it is now: a variable that a later assignment may change is copied into a temporary. */
+  protected held(v: Operand, out: Stmt[], at: ts.Node): Operand {
+    return isVar(v) && this.vars.get(v.name)!.kind !== "temp" ? this.step(out, "copy", [v], at, "num", "") : v;
+  }
 
   protected lowerCall(e: ts.CallExpression, out: Stmt[], asStatement: boolean): Operand | undefined {
     // array methods taking a callback: loops (inline.ts)

@@ -20,7 +20,7 @@ import { type Frame, type Rec, stripTypes } from "./env.ts";
 import type { ArrayRef } from "./arrays.ts";
 import { methodCall } from "./arrays.ts";
 import { writtenNames } from "./jumps.ts";
-import { type HelperFn, blockBody, helperDeclaration, isFunctionValue, isEffectBody, lengthObject, ITERATION_METHODS } from "./resolve.ts";
+import { type HelperFn, blockBody, resultExpression, helperDeclaration, isFunctionValue, isEffectBody, lengthObject, ITERATION_METHODS } from "./resolve.ts";
 
 /** What a parameter is bound to at an inlined call. */
 type Binding = { o: Operand } | { arr: ArrayRef } | { rec: Rec };
@@ -64,15 +64,9 @@ export abstract class HelperInliner extends SwitchLowerer {
     this.frames.push(frame);
     const savedDepth = this.depth;
     const block = blockBody(decl);
-    let value: T;
-    if (!block) value = result(decl.body as ts.Expression);
-    else {
-      const stmts = block.statements;
-      const last = stmts[stmts.length - 1];
-      if (!last || !ts.isReturnStatement(last) || !last.expression) return this.internal(decl);
-      this.lowerStatements(stmts.slice(0, -1), 0, out);
-      value = result(last.expression);
-    }
+    const returned = resultExpression(decl) ?? this.internal(decl);
+    if (block) this.lowerStatements(block.statements.slice(0, -1), 0, out);
+    const value = result(returned);
     this.depth = savedDepth;
     this.frames.pop();
     return value;
@@ -254,12 +248,7 @@ export abstract class HelperInliner extends SwitchLowerer {
       this.emitOp(out, acc, "copy", [init], e);
     } else {
       const empty = this.step(out, "===", [n, num(0)], e, "bool", "");
-      const fail: Stmt[] = [{
-        kind: "throw",
-        value: { kind: "construct", ctor: "TypeError", args: [{ kind: "text", value: "Reduce of empty array with no initial value" }] },
-        loc: this.loc(this.stmtOf(e)),
-      }];
-      out.push({ kind: "if", cond: empty, then: fail, else: [], loc: this.loc(this.stmtOf(e)) });
+      this.throwIf(out, empty, "TypeError", "Reduce of empty array with no initial value", e);
       this.emitOp(out, acc, "copy", [this.arrayLoad(out, a, num(0), e)], e);
       start = 1;
     }

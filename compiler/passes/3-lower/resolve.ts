@@ -68,6 +68,14 @@ export function blockBody(fn: HelperFn): ts.Block | undefined {
   return ts.isBlock(fn.body) ? fn.body : undefined;
 }
 
+/** What a helper whose one return is its last statement returns: that return's value, or its expression body. */
+export function resultExpression(fn: HelperFn): ts.Expression | undefined {
+  const block = blockBody(fn);
+  if (!block) return fn.body as ts.Expression;
+  const last = block.statements[block.statements.length - 1];
+  return last && ts.isReturnStatement(last) ? last.expression : undefined;
+}
+
 export interface ResolveContext {
   checker: ts.TypeChecker;
   runtimeSpecifiers: readonly string[];
@@ -80,16 +88,12 @@ export function skipParens(e: ts.Expression): ts.Expression {
 
 /** Whether `id` (spelled `Math`) is the global Math object, not a local of that name. */
 export function isGlobalMath(id: ts.Identifier, checker: ts.TypeChecker): boolean {
-  if (id.text !== "Math") return false;
-  const s = checker.getSymbolAtLocation(id);
-  return !s || !s.declarations || s.declarations.every((d) => d.getSourceFile().isDeclarationFile);
+  return id.text === "Math" && isGlobal(id, checker);
 }
 
 /** `Number.EPSILON` and the other named constants of the global Number: the name and value. */
 export function numberConstant(e: ts.Expression, checker: ts.TypeChecker): { text: string; value: number } | undefined {
-  if (!ts.isPropertyAccessExpression(e) || !ts.isIdentifier(e.expression) || e.expression.text !== "Number") return undefined;
-  const s = checker.getSymbolAtLocation(e.expression);
-  if (s && s.declarations && !s.declarations.every((d) => d.getSourceFile().isDeclarationFile)) return undefined;
+  if (!ts.isPropertyAccessExpression(e) || !ts.isIdentifier(e.expression) || e.expression.text !== "Number" || !isGlobal(e.expression, checker)) return undefined;
   const value = NUMBER_CONSTANTS[e.name.text];
   return value === undefined ? undefined : { text: `Number.${e.name.text}`, value };
 }
@@ -317,6 +321,7 @@ export const HOST_FUNCTIONS = ["console.log", "console.info", "console.warn", "c
 /** Error types a differentiable function may throw (`throw new RangeError(…)`). */
 export const ERROR_TYPES = ["Error", "RangeError", "TypeError"];
 
+/** Whether `id` names a global (declared only in .d.ts files), not a local of that name. */
 function isGlobal(id: ts.Identifier, checker?: ts.TypeChecker): boolean {
   const s = checker?.getSymbolAtLocation(id);
   return !s || !s.declarations || s.declarations.every((d) => d.getSourceFile().isDeclarationFile);

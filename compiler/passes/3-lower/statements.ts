@@ -2,22 +2,23 @@
  * Lowering of statements, with jump elimination: break / continue / return are removed as the
  * statements are lowered. The rest of a block moves under the branch that does not jump; where a
  * branch only may jump, boolean flags (`done`, `broke`, `skip`) carry the exit and guard the rest.
- * Counted `for` loops (counter and bound untouched by the body, no exits) become counted regions;
- * every other loop becomes a general loop region.
+ * Loops are lowered by loops.ts.
  */
 import ts from "typescript";
 import { type Stmt, type Operand, type Type, ref, num, isVar } from "../../ir/types.ts";
 import { RecordLowerer } from "./records.ts";
 import { markCheckpoint } from "./checkpoint.ts";
-import { type Frame, type LoopCtx, stripTypes } from "./env.ts";
+import { type Frame, stripTypes } from "./env.ts";
 import { type HelperFn, skipParens, annotatedType, isHostCall, isFunctionValue, isStraightLine } from "./resolve.ts";
 import {
-  type JumpKind, countJumps, definitelyJumps, definitelyReturns, blockOf, writtenNames, stepOf, compoundOperator, isAssignmentOperator,
-  jumpTarget, nestedContinues,
+  type JumpKind, countJumps, definitelyJumps, definitelyReturns, blockOf, compoundOperator, isAssignmentOperator,
+  jumpTarget,
 } from "./jumps.ts";
 
 export abstract class StatementLowerer extends RecordLowerer {
   protected abstract lowerSwitch(s: ts.SwitchStatement, out: Stmt[]): void;
+  protected abstract lowerLoop(s: ts.ForStatement | ts.WhileStatement | ts.DoStatement, out: Stmt[]): void;
+  protected abstract lowerForOf(s: ts.ForOfStatement, out: Stmt[]): void;
 
   // ---------------------------------------------------------------- functions
 
@@ -371,12 +372,11 @@ export abstract class StatementLowerer extends RecordLowerer {
    */
   private lowerDestructuringAssignment(left: ts.ArrayLiteralExpression, right: ts.Expression, out: Stmt[], at: ts.Node): void {
     const value = stripTypes(right);
-    const hold = (v: Operand) => (isVar(v) && this.vars.get(v.name)!.kind !== "temp" ? this.step(out, "copy", [v], at, "num", "") : v);
     let values: Operand[];
-    if (ts.isArrayLiteralExpression(value)) values = value.elements.map((x) => hold(this.lowerExpr(x, out, "")));
+    if (ts.isArrayLiteralExpression(value)) values = value.elements.map((x) => this.held(this.lowerExpr(x, out, ""), out, at));
     else {
       const src = this.lowerArrayValue(right, out);
-      values = left.elements.map((_, i) => hold(this.arrayLoad(out, src, num(i), at)));
+      values = left.elements.map((_, i) => this.held(this.arrayLoad(out, src, num(i), at), out, at));
     }
     left.elements.forEach((t, i) => {
       if (!ts.isOmittedExpression(t)) this.lowerAssignment(t, ts.SyntaxKind.EqualsToken, right, out, at, values[i]!);
@@ -452,186 +452,5 @@ export abstract class StatementLowerer extends RecordLowerer {
   protected lowerRhs(right: ts.Expression | ts.NumericLiteral, out: Stmt[]): Operand {
     if (!right.parent) return num(Number((right as ts.NumericLiteral).text));
     return this.lowerExpr(right, out, "");
-  }
-
-
-  // ---------------------------------------------------------------- loops
-
-  protected lowerLoop(s: ts.ForStatement | ts.WhileStatement | ts.DoStatement, out: Stmt[]): void {
-    const loc = this.loc(s);
-    const ctx: LoopCtx = { node: s };
-    const hasExits = countJumps(s.statement, "break", s) > 0 || countJumps(s.statement, "continue", s) > 0 || countJumps(s.statement, "return", undefined) > 0;
-    if (ts.isForStatement(s)) {
-      const counted = !hasExits && this.countedFor(s);
-      if (counted) {
-        const { decl, cmp, step, end } = counted;
-        const counter = this.newVar(decl.name.getText(), "num", "local", decl.name.getText());
-        const start = this.lowerExpr(decl.initializer!, out, "start");
-        const bound = this.lowerExpr(end, out, "end");
-        this.env.set(this.symbolOf(decl.name), ref(counter));
-        this.defs.set(counter, 1);
-        this.counters.add(counter);
-        const body: Stmt[] = [];
-        this.frame.loops.unshift(ctx);
-        this.depth++;
-        this.lowerStatements(blockOf(s.statement), 0, body);
-        this.depth--;
-        this.frame.loops.shift();
-        out.push({ kind: "for", counter, start, end: bound, cmp, step, body, loc });
-        return;
-      }
-      if (s.initializer) {
-        if (ts.isVariableDeclarationList(s.initializer)) {
-          for (const d of s.initializer.declarations) this.lowerDeclaration(d, s.initializer, out);
-        } else {
-          this.lowerExpressionStatement(s.initializer, out);
-        }
-      }
-    }
-    const condExpr = ts.isForStatement(s) ? s.condition : s.expression;
-    const inc = ts.isForStatement(s) ? s.incrementor : undefined;
-    this.lowerGeneralLoop(s, out, {
-      cond: (header) => (condExpr ? this.lowerCondition(condExpr, header) : { kind: "const", value: true }),
-      body: (body) => this.lowerStatements(blockOf(s.statement), 0, body),
-      update: inc && ((update) => this.lowerExpressionStatement(inc, update)),
-      doWhile: ts.isDoStatement(s),
-    });
-  }
-
-  /**
-   * A loop with exits, or with a bound the body may change: `loop { header; exit unless cond;
-   * body; update }` with flags for break, continue and return.
-   */
-  protected lowerGeneralLoop(s: ts.IterationStatement, out: Stmt[], parts: {
-    cond: (header: Stmt[]) => Operand;
-    body: (body: Stmt[]) => void;
-    update?: (update: Stmt[]) => void;
-    doWhile: boolean;
-  }): void {
-    const loc = this.loc(s);
-    const ctx: LoopCtx = { node: s };
-    this.frame.loops.unshift(ctx);
-    this.depth++;
-    // Flags must exist before the body sets them: pre-create them for loops that exit early.
-    const returns = countJumps(s.statement, "return", undefined) > 0;
-    if (returns) this.doneFlag();
-    if (returns || countJumps(s.statement, "break", s) > 0) this.loopFlag("break");
-    if (nestedContinues(s.statement, s) > 0) this.loopFlag("continue");
-    const header: Stmt[] = [];
-    let cond: Operand = parts.cond(header);
-    if (ctx.breakFlag) {
-      const notBroke = this.newVar("", "bool", "temp");
-      this.emitOp(header, notBroke, "!", [ref(ctx.breakFlag)], s);
-      const both = this.newVar("", "bool", "temp");
-      this.emitOp(header, both, "&&", [ref(notBroke), cond], s);
-      cond = ref(both);
-    }
-    const body: Stmt[] = [];
-    parts.body(body);
-    if (ctx.continueFlag) {
-      // reset at the start of every iteration
-      const reset: Stmt[] = [];
-      this.emitOp(reset, ctx.continueFlag, "copy", [{ kind: "const", value: false }], s);
-      body.unshift(...reset);
-    }
-    const update: Stmt[] = [];
-    if (parts.update) {
-      if (ctx.breakFlag) {
-        const go = this.newVar("", "bool", "temp");
-        this.emitOp(update, go, "!", [ref(ctx.breakFlag)], s);
-        const inner: Stmt[] = [];
-        parts.update(inner);
-        update.push({ kind: "if", cond: ref(go), then: inner, else: [], loc });
-      } else {
-        parts.update(update);
-      }
-    }
-    this.depth--;
-    this.frame.loops.shift();
-    const pre: Stmt[] = [];
-    if (ctx.breakFlag) this.emitOp(pre, ctx.breakFlag, "copy", [{ kind: "const", value: false }], s);
-    out.push(...pre, { kind: "loop", header, cond, body, update, doWhile: parts.doWhile, loc });
-  }
-
-  /** `for (const v of xs) body` is `for (let i = 0; i < xs.length; i++) { const v = xs[i]; body }`. */
-  protected lowerForOf(s: ts.ForOfStatement, out: Stmt[]): void {
-    const list = s.initializer as ts.VariableDeclarationList;
-    const decl = list.declarations[0] as ts.VariableDeclaration & { name: ts.Identifier };
-    // over a list: each element is a record (or an array) of the caller's, read at the counter
-    const over = this.listOf(s.expression) ?? this.elementList(s.expression, out);
-    const arr = over === undefined ? this.lowerArrayRef(s.expression, out) : undefined;
-    const n = arr === undefined ? this.step(out, "length", [ref(over!)], s.expression, "num", "n") : this.arrayLength(out, arr, s.expression);
-    const hasExits = countJumps(s.statement, "break", s) > 0 || countJumps(s.statement, "continue", s) > 0 || countJumps(s.statement, "return", undefined) > 0;
-    const counter = this.newVar("i", "num", "local");
-    if (!hasExits) this.counters.add(counter);
-    const bind = (body: Stmt[]) => {
-      if (arr === undefined) {
-        const shape = this.vars.get(over!)!.shape;
-        if (!shape || shape.k !== "list") this.internal(s.expression);
-        const el = this.elementValue(over!, ref(counter), [], shape.elem, body, s.initializer);
-        if ("rec" in el) this.records.set(this.symbolOf(decl.name), el.rec);
-        else this.env.set(this.symbolOf(decl.name), el.o);
-        return;
-      }
-      const v = this.newVar(decl.name.text, "num", "local", decl.name.text);
-      this.env.set(this.symbolOf(decl.name), ref(v));
-      const t = this.arrayLoad(body, arr, ref(counter), s.initializer);
-      this.emitOp(body, v, "copy", [t], s.initializer);
-    };
-    if (!hasExits) {
-      const body: Stmt[] = [];
-      this.frame.loops.unshift({ node: s });
-      this.depth++;
-      bind(body);
-      this.lowerStatements(blockOf(s.statement), 0, body);
-      this.depth--;
-      this.frame.loops.shift();
-      this.defs.set(counter, 1);
-      out.push({ kind: "for", counter, start: num(0), end: n, cmp: "<", step: 1, body, loc: this.loc(s) });
-      return;
-    }
-    this.emitOp(out, counter, "copy", [num(0)], s);
-    this.lowerGeneralLoop(s, out, {
-      cond: (header) => this.step(header, "<", [ref(counter), n], s, "bool", ""),
-      body: (body) => {
-        bind(body);
-        this.lowerStatements(blockOf(s.statement), 0, body);
-      },
-      update: (update) => this.emitOp(update, counter, "+", [ref(counter), num(1)], s),
-      doWhile: false,
-    });
-  }
-
-  /** Recognises `for (let i = a; i < b; i += k)` with i and b untouched by the body. */
-  protected countedFor(s: ts.ForStatement): { decl: ts.VariableDeclaration & { name: ts.Identifier }; cmp: "<" | "<=" | ">" | ">="; step: number; end: ts.Expression } | undefined {
-    const init = s.initializer;
-    if (!init || !ts.isVariableDeclarationList(init) || init.declarations.length !== 1) return undefined;
-    if (!(init.flags & ts.NodeFlags.Let)) return undefined;
-    const decl = init.declarations[0];
-    if (!ts.isIdentifier(decl.name) || !decl.initializer) return undefined;
-    const name = decl.name.text;
-    const c = s.condition && skipParens(s.condition);
-    if (!c || !ts.isBinaryExpression(c) || !ts.isIdentifier(skipParens(c.left)) || (skipParens(c.left) as ts.Identifier).text !== name) return undefined;
-    const cmpMap: Record<number, "<" | "<=" | ">" | ">="> = {
-      [ts.SyntaxKind.LessThanToken]: "<", [ts.SyntaxKind.LessThanEqualsToken]: "<=",
-      [ts.SyntaxKind.GreaterThanToken]: ">", [ts.SyntaxKind.GreaterThanEqualsToken]: ">=",
-    };
-    const cmp = cmpMap[c.operatorToken.kind];
-    if (!cmp) return undefined;
-    const step = stepOf(s.incrementor, name);
-    if (step === undefined || step === 0) return undefined;
-    if ((cmp === "<" || cmp === "<=") !== step > 0) return undefined;
-    // the counter and everything the bound reads must not be written in the body
-    const written = writtenNames(s.statement);
-    if (written.has(name)) return undefined;
-    let boundOk = true;
-    const visit = (n: ts.Node) => {
-      if (ts.isIdentifier(n) && written.has(n.text)) boundOk = false;
-      if (ts.isCallExpression(n) || ts.isElementAccessExpression(n)) boundOk = false;
-      ts.forEachChild(n, visit);
-    };
-    visit(c.right);
-    if (!boundOk) return undefined;
-    return { decl: decl as ts.VariableDeclaration & { name: ts.Identifier }, cmp, step, end: c.right };
   }
 }

@@ -13,7 +13,7 @@
  */
 import ts from "typescript";
 import { type Stmt, type Operand, ref, num } from "../../ir/types.ts";
-import { StatementLowerer } from "./statements.ts";
+import { LoopLowerer } from "./loops.ts";
 import { countJumps, definitelyJumps, jumpsIn, jumpTarget } from "./jumps.ts";
 
 interface Group {
@@ -23,7 +23,7 @@ interface Group {
   node: ts.CaseOrDefaultClause;
 }
 
-export abstract class SwitchLowerer extends StatementLowerer {
+export abstract class SwitchLowerer extends LoopLowerer {
   protected lowerSwitch(s: ts.SwitchStatement, out: Stmt[]): void {
     const d = this.lowerExpr(s.expression, out, "d");
     const clauses = s.caseBlock.clauses;

@@ -186,14 +186,14 @@ export class Sweeps {
     const body = this.forward(loop.body, hoisted, false).filter((x) => !(x.kind === "push" && x.key === r.acc));
     const at = body.findIndex((x) => x.kind === "op" && x.op === "copy" && x.target === r.acc);
     if (at < 0) throw new Error(`internal: the running selection of '${r.acc}' lost its update`);
-    const changed: Stmt = { kind: "if", cond: apply("!==", ref(r.pick.target), ref(r.acc)), then: [{ kind: "assign", target: win, op: "=", value: ref(loop.counter), loc: r.copy.loc }], else: [], loc: r.copy.loc };
+    const changed: IfStmt = { kind: "if", cond: apply("!==", ref(r.pick.target), ref(r.acc)), then: [{ kind: "assign", target: win, op: "=", value: ref(loop.counter), loc: r.copy.loc }], else: [], loc: r.copy.loc };
     body.splice(at, 0, changed);
     if (slots.length > 0) {
       const keep: Stmt[] = slots.map(([v, slot]) => ({ kind: "assign", target: slot, op: "=", value: ref(v), loc: r.copy.loc }));
       // values final where the change is recorded are kept there; else at the end of the iteration that changed `a`
       const later = new Set<string>();
       walk(body.slice(at + 1), (x) => { const d = defOf(x); if (d) later.add(d); });
-      if (slots.every(([v]) => !later.has(v))) (changed as IfStmt).then.push(...keep);
+      if (slots.every(([v]) => !later.has(v))) changed.then.push(...keep);
       else body.push({ kind: "if", cond: apply("===", ref(win), ref(loop.counter)), then: keep, else: [], loc: loop.loc });
     }
     return [

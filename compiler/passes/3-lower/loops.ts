@@ -1,0 +1,192 @@
+/**
+ * Lowering of loops: counted `for` loops (counter and bound untouched by the body, no exits)
+ * become counted regions; every other loop, and `for…of`, becomes a general loop region. Their
+ * bodies are lowered as statements (statements.ts), with the loop as the target of its jumps.
+ */
+import ts from "typescript";
+import { type Stmt, type Operand, ref, num } from "../../ir/types.ts";
+import { StatementLowerer } from "./statements.ts";
+import { type LoopCtx } from "./env.ts";
+import { skipParens } from "./resolve.ts";
+import { countJumps, blockOf, writtenNames, stepOf, nestedContinues } from "./jumps.ts";
+export abstract class LoopLowerer extends StatementLowerer {
+  // ---------------------------------------------------------------- loops
+
+  protected lowerLoop(s: ts.ForStatement | ts.WhileStatement | ts.DoStatement, out: Stmt[]): void {
+    const loc = this.loc(s);
+    const ctx: LoopCtx = { node: s };
+    const hasExits = countJumps(s.statement, "break", s) > 0 || countJumps(s.statement, "continue", s) > 0 || countJumps(s.statement, "return", undefined) > 0;
+    if (ts.isForStatement(s)) {
+      const counted = !hasExits && this.countedFor(s);
+      if (counted) {
+        const { decl, cmp, step, end } = counted;
+        const counter = this.newVar(decl.name.getText(), "num", "local", decl.name.getText());
+        const start = this.lowerExpr(decl.initializer!, out, "start");
+        const bound = this.lowerExpr(end, out, "end");
+        this.env.set(this.symbolOf(decl.name), ref(counter));
+        this.defs.set(counter, 1);
+        this.counters.add(counter);
+        const body: Stmt[] = [];
+        this.frame.loops.unshift(ctx);
+        this.depth++;
+        this.lowerStatements(blockOf(s.statement), 0, body);
+        this.depth--;
+        this.frame.loops.shift();
+        out.push({ kind: "for", counter, start, end: bound, cmp, step, body, loc });
+        return;
+      }
+      if (s.initializer) {
+        if (ts.isVariableDeclarationList(s.initializer)) {
+          for (const d of s.initializer.declarations) this.lowerDeclaration(d, s.initializer, out);
+        } else {
+          this.lowerExpressionStatement(s.initializer, out);
+        }
+      }
+    }
+    const condExpr = ts.isForStatement(s) ? s.condition : s.expression;
+    const inc = ts.isForStatement(s) ? s.incrementor : undefined;
+    this.lowerGeneralLoop(s, out, {
+      cond: (header) => (condExpr ? this.lowerCondition(condExpr, header) : { kind: "const", value: true }),
+      body: (body) => this.lowerStatements(blockOf(s.statement), 0, body),
+      update: inc && ((update) => this.lowerExpressionStatement(inc, update)),
+      doWhile: ts.isDoStatement(s),
+    });
+  }
+
+  /**
+   * A loop with exits, or with a bound the body may change: `loop { header; exit unless cond;
+   * body; update }` with flags for break, continue and return.
+   */
+  protected lowerGeneralLoop(s: ts.IterationStatement, out: Stmt[], parts: {
+    cond: (header: Stmt[]) => Operand;
+    body: (body: Stmt[]) => void;
+    update?: (update: Stmt[]) => void;
+    doWhile: boolean;
+  }): void {
+    const loc = this.loc(s);
+    const ctx: LoopCtx = { node: s };
+    this.frame.loops.unshift(ctx);
+    this.depth++;
+    // Flags must exist before the body sets them: pre-create them for loops that exit early.
+    const returns = countJumps(s.statement, "return", undefined) > 0;
+    if (returns) this.doneFlag();
+    if (returns || countJumps(s.statement, "break", s) > 0) this.loopFlag("break");
+    if (nestedContinues(s.statement, s) > 0) this.loopFlag("continue");
+    const header: Stmt[] = [];
+    let cond: Operand = parts.cond(header);
+    if (ctx.breakFlag) {
+      const notBroke = this.newVar("", "bool", "temp");
+      this.emitOp(header, notBroke, "!", [ref(ctx.breakFlag)], s);
+      const both = this.newVar("", "bool", "temp");
+      this.emitOp(header, both, "&&", [ref(notBroke), cond], s);
+      cond = ref(both);
+    }
+    const body: Stmt[] = [];
+    parts.body(body);
+    if (ctx.continueFlag) {
+      // reset at the start of every iteration
+      const reset: Stmt[] = [];
+      this.emitOp(reset, ctx.continueFlag, "copy", [{ kind: "const", value: false }], s);
+      body.unshift(...reset);
+    }
+    const update: Stmt[] = [];
+    if (parts.update) {
+      if (ctx.breakFlag) {
+        const go = this.newVar("", "bool", "temp");
+        this.emitOp(update, go, "!", [ref(ctx.breakFlag)], s);
+        const inner: Stmt[] = [];
+        parts.update(inner);
+        update.push({ kind: "if", cond: ref(go), then: inner, else: [], loc });
+      } else {
+        parts.update(update);
+      }
+    }
+    this.depth--;
+    this.frame.loops.shift();
+    const pre: Stmt[] = [];
+    if (ctx.breakFlag) this.emitOp(pre, ctx.breakFlag, "copy", [{ kind: "const", value: false }], s);
+    out.push(...pre, { kind: "loop", header, cond, body, update, doWhile: parts.doWhile, loc });
+  }
+
+  /** `for (const v of xs) body` is `for (let i = 0; i < xs.length; i++) { const v = xs[i]; body }`. */
+  protected lowerForOf(s: ts.ForOfStatement, out: Stmt[]): void {
+    const list = s.initializer as ts.VariableDeclarationList;
+    const decl = list.declarations[0] as ts.VariableDeclaration & { name: ts.Identifier };
+    // over a list: each element is a record (or an array) of the caller's, read at the counter
+    const over = this.listOf(s.expression) ?? this.elementList(s.expression, out);
+    const arr = over === undefined ? this.lowerArrayRef(s.expression, out) : undefined;
+    const n = arr === undefined ? this.step(out, "length", [ref(over!)], s.expression, "num", "n") : this.arrayLength(out, arr, s.expression);
+    const hasExits = countJumps(s.statement, "break", s) > 0 || countJumps(s.statement, "continue", s) > 0 || countJumps(s.statement, "return", undefined) > 0;
+    const counter = this.newVar("i", "num", "local");
+    if (!hasExits) this.counters.add(counter);
+    const bind = (body: Stmt[]) => {
+      if (arr === undefined) {
+        const shape = this.vars.get(over!)!.shape;
+        if (!shape || shape.k !== "list") this.internal(s.expression);
+        const el = this.elementValue(over!, ref(counter), [], shape.elem, body, s.initializer);
+        if ("rec" in el) this.records.set(this.symbolOf(decl.name), el.rec);
+        else this.env.set(this.symbolOf(decl.name), el.o);
+        return;
+      }
+      const v = this.newVar(decl.name.text, "num", "local", decl.name.text);
+      this.env.set(this.symbolOf(decl.name), ref(v));
+      const t = this.arrayLoad(body, arr, ref(counter), s.initializer);
+      this.emitOp(body, v, "copy", [t], s.initializer);
+    };
+    if (!hasExits) {
+      const body: Stmt[] = [];
+      this.frame.loops.unshift({ node: s });
+      this.depth++;
+      bind(body);
+      this.lowerStatements(blockOf(s.statement), 0, body);
+      this.depth--;
+      this.frame.loops.shift();
+      this.defs.set(counter, 1);
+      out.push({ kind: "for", counter, start: num(0), end: n, cmp: "<", step: 1, body, loc: this.loc(s) });
+      return;
+    }
+    this.emitOp(out, counter, "copy", [num(0)], s);
+    this.lowerGeneralLoop(s, out, {
+      cond: (header) => this.step(header, "<", [ref(counter), n], s, "bool", ""),
+      body: (body) => {
+        bind(body);
+        this.lowerStatements(blockOf(s.statement), 0, body);
+      },
+      update: (update) => this.emitOp(update, counter, "+", [ref(counter), num(1)], s),
+      doWhile: false,
+    });
+  }
+
+  /** Recognises `for (let i = a; i < b; i += k)` with i and b untouched by the body. */
+  protected countedFor(s: ts.ForStatement): { decl: ts.VariableDeclaration & { name: ts.Identifier }; cmp: "<" | "<=" | ">" | ">="; step: number; end: ts.Expression } | undefined {
+    const init = s.initializer;
+    if (!init || !ts.isVariableDeclarationList(init) || init.declarations.length !== 1) return undefined;
+    if (!(init.flags & ts.NodeFlags.Let)) return undefined;
+    const decl = init.declarations[0];
+    if (!ts.isIdentifier(decl.name) || !decl.initializer) return undefined;
+    const name = decl.name.text;
+    const c = s.condition && skipParens(s.condition);
+    if (!c || !ts.isBinaryExpression(c) || !ts.isIdentifier(skipParens(c.left)) || (skipParens(c.left) as ts.Identifier).text !== name) return undefined;
+    const cmpMap: Record<number, "<" | "<=" | ">" | ">="> = {
+      [ts.SyntaxKind.LessThanToken]: "<", [ts.SyntaxKind.LessThanEqualsToken]: "<=",
+      [ts.SyntaxKind.GreaterThanToken]: ">", [ts.SyntaxKind.GreaterThanEqualsToken]: ">=",
+    };
+    const cmp = cmpMap[c.operatorToken.kind];
+    if (!cmp) return undefined;
+    const step = stepOf(s.incrementor, name);
+    if (step === undefined || step === 0) return undefined;
+    if ((cmp === "<" || cmp === "<=") !== step > 0) return undefined;
+    // the counter and everything the bound reads must not be written in the body
+    const written = writtenNames(s.statement);
+    if (written.has(name)) return undefined;
+    let boundOk = true;
+    const visit = (n: ts.Node) => {
+      if (ts.isIdentifier(n) && written.has(n.text)) boundOk = false;
+      if (ts.isCallExpression(n) || ts.isElementAccessExpression(n)) boundOk = false;
+      ts.forEachChild(n, visit);
+    };
+    visit(c.right);
+    if (!boundOk) return undefined;
+    return { decl: decl as ts.VariableDeclaration & { name: ts.Identifier }, cmp, step, end: c.right };
+  }
+}
