@@ -21,15 +21,16 @@ export const compilerOptions: ts.CompilerOptions = {
   noEmit: true,
   skipLibCheck: true,
   types: [],
-  lib: ["lib.es2022.d.ts"],
+  lib: ["lib.es2022.d.ts", "lib.es2023.array.d.ts"],
   // resolve `adjoint/runtime` to its sources, whether or not dist/ has been built
   customConditions: ["adjoint-source"],
 };
 
 /**
- * The library files a compile starts with: ES2022's (`compilerOptions.lib`) less the parts no
- * differentiable function can use (Intl, BigInt, Proxy, Reflect, WeakRef, generators, promises
- * and async iteration, dates, regular expressions, string methods). Parsing and binding the
+ * The library files a compile starts with: ES2022's with ES2023's arrays (`findLast`,
+ * `findLastIndex`), as in `compilerOptions.lib`, less the parts no differentiable function can
+ * use (Intl, BigInt, Proxy, Reflect, WeakRef, generators, promises and async iteration, dates,
+ * regular expressions, string methods). Parsing and binding the
  * library is most of a short compile, and this is about two thirds of the full library's text
  * and time. Kept is everything numeric code and the types it meets lean on: numbers and Math,
  * arrays and typed arrays (with the buffer types that parameterise them), iteration, objects,
@@ -51,6 +52,7 @@ export const CORE_LIBRARY: readonly string[] = [
   "lib.es2022.array.d.ts",
   "lib.es2022.error.d.ts",
   "lib.es2022.object.d.ts",
+  "lib.es2023.array.d.ts",
 ];
 
 /** Which library a program is made with: `"core"` (CORE_LIBRARY) or all of ES2022's. */

@@ -4,7 +4,7 @@
  * The playground runs the compiler this way; so can any host without a file system.
  *
  * The caller supplies the texts of TypeScript's library files (`lib.es5.d.ts` … `lib.es2022.d.ts`,
- * `lib.decorators*.d.ts`): in a browser bundle they come from the typescript package as raw
+ * `lib.es2023.array.d.ts`, `lib.decorators*.d.ts`): in a browser bundle they come from the typescript package as raw
  * imports, in Node from node_modules/typescript/lib. Paths are POSIX and absolute ("/model.ts").
  */
 import ts from "typescript";
@@ -20,12 +20,12 @@ export const memoryCompilerOptions: ts.CompilerOptions = {
   noEmit: true,
   skipLibCheck: true,
   types: [],
-  lib: ["lib.es2022.d.ts"],
+  lib: ["lib.es2022.d.ts", "lib.es2023.array.d.ts"],
 };
 
-/** The library files `lib.es2022.d.ts` references, directly or not. */
+/** The library files `lib.es2022.d.ts` and `lib.es2023.array.d.ts` reference, directly or not. */
 export function neededLibFiles(available: string[]): string[] {
-  return available.filter((f) => /^lib\.(es5|es20(1[5-9]|2[0-2])(\.[a-z.]+)?|decorators(\.legacy)?)\.d\.ts$/.test(f) && !/\.full\.d\.ts$/.test(f));
+  return available.filter((f) => (/^lib\.(es5|es20(1[5-9]|2[0-2])(\.[a-z.]+)?|decorators(\.legacy)?)\.d\.ts$/.test(f) && !/\.full\.d\.ts$/.test(f)) || f === "lib.es2023.array.d.ts");
 }
 
 const LIB_DIR = "/lib";

@@ -1,6 +1,6 @@
 /**
  * TypeScript's library files for the in-memory compiler, bundled as text from the typescript
- * package (only those lib.es2022.d.ts needs).
+ * package (only those lib.es2022.d.ts and lib.es2023.array.d.ts need).
  */
 import { neededLibFiles } from "../compiler/memory.ts";
 

@@ -58,8 +58,10 @@ const CASES: Case[] = [
   { file: "labelled-block.ts", code: Codes.UnsupportedSyntax, line: 5, col: 3, names: [/label/], fix: /move it to the loop/ },
   { file: "array-condition.ts", code: Codes.UnsupportedSyntax, line: 5, col: 7, names: [/condition 'xs' is a Float64Array/], fix: /test its elements or its length/ },
   { file: "array-method.ts", code: Codes.UnsupportedSyntax, line: 4, col: 14, names: [/array method 'reverse'/], fix: /use forEach, map or reduce with an inline callback, subarray, slice, fill or set/ },
-  { file: "array-method-some.ts", code: Codes.UnsupportedSyntax, line: 4, col: 7, names: [/array method 'some'/], fix: /use forEach, map or reduce with an inline callback/ },
-  { file: "callback-not-inline.ts", code: Codes.UnsupportedSyntax, line: 4, col: 21, names: [/callback of 'map'/, /inline function or the name of a helper/], fix: /write xs\.map\(\(v, i\) => …\), calling 'Math\.exp' inside/ },
+  { file: "find-without-fallback.ts", code: Codes.UnsupportedSyntax, line: 4, col: 13, names: [/'find' returns undefined when no element matches/], fix: /write xs\.find\(\(v\) => …\) \?\? fallback, or use findIndex/ },
+  { file: "callback-not-inline.ts", code: Codes.UnsupportedSyntax, line: 4, col: 21, names: [/callback of 'map'/, /inline function, the name of a helper function or a Math function/], fix: /write xs\.map\(\(v, i\) => …\)/ },
+  { file: "callback-math-variadic.ts", code: Codes.UnsupportedSyntax, line: 4, col: 21, names: [/'map' passes element, index, array to 'Math\.max'/], fix: /write xs\.map\(\(v, i\) => Math\.max\(…\)\)/ },
+  { file: "search-from-index.ts", code: Codes.UnsupportedSyntax, line: 4, col: 27, names: [/'indexOf' with a start index/], fix: /search a subarray instead, xs\.subarray\(from\)\.indexOf\(x\)/ },
   // ---- closures
   { file: "nested-function.ts", code: Codes.Closure, line: 4, col: 3, names: [/Nested function 'sq'/, /closure/], fix: /move it to module level/ },
   { file: "let-closure.ts", code: Codes.Closure, line: 4, col: 7, names: [/'sq' holds a function/, /'let'/], fix: /declare it with const/ },

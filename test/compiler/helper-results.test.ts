@@ -33,7 +33,7 @@ describe("helpers returning several values", () => {
 }`, "'pair' returns an object, which it must do once, as its last statement: build its fields, then return it at the end.", [1, 10]],
     ["an object with a field of another type", `function pair(x: number): { a: number; b: number[] } {
   return { a: x, b: [x] };
-}`, "Helper 'pair' returns '{ a: number; b: number[]; }': helpers return a number, an array they create, an object of numbers ({ r: number; th: number }), or nothing.", [6, 13]],
+}`, "Helper 'pair' returns '{ a: number; b: number[]; }': helpers return a number, a boolean, an array they create, an object of numbers ({ r: number; th: number }), or nothing.", [6, 13]],
   ];
   it("a call leaving out an argument without a default, or passing undefined, is a located diagnostic", async () => {
     const text = `function scaled(x: number, k = 2): number {\n  return k * x;\n}\n/** @differentiable */\nexport function f(a: number): number {\n  return scaled() + scaled(a, undefined) + scaled(a, 1, 2);\n}\n`;

@@ -26,6 +26,8 @@ const CASES: [string, string[], ([number, number] | [number, number, number])[],
   ["extremes", ["xs", "a"], [[6, -1, 1], [0.3, 2]]],
   ["swaps", ["xs", "a", "b"], [[5, -1, 1], [-1, 1], [-1, 1]]],
   ["built", ["xs", "a"], [[5, -1, 1], [0.5, 2]]],
+  ["searched", ["xs", "a"], [[6, -1, 1], [0.3, 2]]],
+  ["predicates", ["xs", "w", "a"], [[6, -1, 1], [6, 0.2, 1], [0.3, 2]]],
 ];
 
 let m: { src: Mod; grad: Mod };
@@ -85,6 +87,23 @@ describe("natural statements, in every mode", () => {
     expect(m.grad.swapsGrad(bits, 0.35, -0.6).value).toBe(m.src.swaps(bits, 0.35, -0.6));
     expect(m.grad.builtGrad(bits, 0.35).value).toBe(m.src.built(bits, 0.35));
     expect(m.grad.bitsGrad(bits, 0.35).value).toBe(m.src.bits(bits, 0.35));
+  });
+
+  it("searches stop where JavaScript's do, and find the same elements (NaN too)", () => {
+    const points = [
+      [0.3, -0.2, 0.9, 0.4, -0.7, 0.1], [0.3, -0.2, 0.9, 0.3, -0.7, 0.3], [NaN, 0.2, -0.4, NaN, 0.5, -0.9],
+      [-0.1, -0.2, -0.3, -0.4, -0.5, -0.6], [1.5, 1.2, 0.9, 0.95, 2, 3],
+    ];
+    for (const x of points) {
+      for (const a of [0.3, 0.8, 1.7]) {
+        const xs = Float64Array.from(x);
+        expect(m.grad.searchedGrad(xs, a).value).toBe(m.src.searched(xs, a));
+        expect(m.grad.searchedJvp(xs, a, { xs: new Float64Array(6), a: 1 }).value).toBe(m.src.searched(xs, a));
+        const w = Float64Array.from(x, (v) => Math.abs(v) + 0.1);
+        w[4] = w[2]!;
+        expect(m.grad.predicatesGrad(x, w, a).value).toBe(m.src.predicates(x, w, a));
+      }
+    }
   });
 
   it("increments and assignments as values keep their JavaScript meaning", () => {

@@ -55,6 +55,8 @@ type Stmt =
   | { k: "swap"; name: string; e: string }
   /** `y` scaled by a half and shifted by a value: in the natural style a new array (`y = y.map(…)`). */
   | { k: "remap"; name: string; e: string }
+  /** `v += (the first element of y above e, else e) / 2`: in the natural style `y.find(…) ?? e`, else a loop with a break. */
+  | { k: "search"; name: string; v: string; e: string }
   | { k: "guard"; c: Cond; what: "break" | "continue" }
   | { k: "return"; c: Cond; e: string };
 
@@ -162,6 +164,7 @@ function stmt(ctx: Ctx, nest: number): fc.Arbitrary<Stmt> {
     { weight: 1, arbitrary: v.map((v): Stmt => ({ k: "copy", name: `u${localCounter++}`, v })) },
     { weight: 1, arbitrary: e.map((e): Stmt => ({ k: "remap", name: `u${localCounter++}`, e })) },
     { weight: 1, arbitrary: e.map((e): Stmt => ({ k: "swap", name: `u${localCounter++}`, e })) },
+    { weight: 1, arbitrary: fc.tuple(v, e).map(([v, e]): Stmt => ({ k: "search", name: `u${localCounter++}`, v, e })) },
   ];
   const idx = ctx.loops.length > 0 ? fc.oneof(fc.constantFrom(...ctx.loops), fc.constantFrom(...ctx.loops).map((i) => `(${i} + 1) % n`)) : fc.constantFrom("0", "1", "n - 1");
   opts.push({ weight: 3, arbitrary: fc.tuple(idx, fc.constantFrom("=", "+=") as fc.Arbitrary<"=" | "+=">, e).map(([idx, op, e]): Stmt => ({ k: "write", idx, op, e })) });
@@ -296,6 +299,8 @@ function renderNatural(s: Stmt, ind: string, o: Render): string {
     }
     case "swap":
       return `${ind}[s0, s1] = [s1, s0 * 0.5 + (${s.e})];\n${o.after("s0")}${o.after("s1")}`;
+    case "search":
+      return `${ind}const ${s.name} = ${s.e};\n${ind}${s.v} += (y.find((${s.name}v) => ${s.name}v > ${s.name}) ?? ${s.name}) * 0.5;\n${o.after(s.v)}`;
     case "remap":
       // y rebound to a new array (in a loop or a branch, copied into y's array by the compiler)
       return `${ind}const ${s.name} = ${s.e};\n${ind}y = y.map((v) => v * 0.5 + ${s.name});\n${o.after("y[0]")}`;
@@ -338,6 +343,8 @@ function renderPlain(s: Stmt, ind: string, o: Render): string {
       return `${ind}const ${s.name} = ${s.v};\n`;
     case "swap":
       return `${ind}const ${s.name} = s0 * 0.5 + (${s.e});\n${ind}s0 = s1;\n${ind}s1 = ${s.name};\n${o.after("s0")}${o.after("s1")}`;
+    case "search":
+      return `${ind}const ${s.name} = ${s.e};\n${ind}let ${s.name}f = ${s.name};\n${ind}for (let ${s.name}k = 0; ${s.name}k < n; ${s.name}k++) {\n${ind}  if (y[${s.name}k] > ${s.name}) {\n${ind}    ${s.name}f = y[${s.name}k];\n${ind}    break;\n${ind}  }\n${ind}}\n${ind}${s.v} += ${s.name}f * 0.5;\n${o.after(s.v)}`;
     case "remap":
       return `${ind}const ${s.name} = ${s.e};\n${ind}for (let ${s.name}k = 0; ${s.name}k < n; ${s.name}k++) y[${s.name}k] = y[${s.name}k] * 0.5 + ${s.name};\n${o.after("y[0]")}`;
     case "for":
@@ -615,7 +622,7 @@ describe("the generator", () => {
     for (const spec of BATCHES) for (const p of makeBatch(spec.seed, spec.count, spec.prefix, true).programs) walk(p.body, false);
     expect([...kinds].sort()).toEqual([
       "*=", "+=", "-=", "=", "break", "continue", "copy", "copy in loop", "divAssign", "divAssign in loop", "for", "for in loop",
-      "if", "if in loop", "local", "local in loop", "remap", "remap in loop", "return", "return in loop", "self", "self in loop", "swap", "swap in loop", "write", "write in loop",
+      "if", "if in loop", "local", "local in loop", "remap", "remap in loop", "return", "return in loop", "search", "search in loop", "self", "self in loop", "swap", "swap in loop", "write", "write in loop",
     ]);
   });
 

@@ -11,6 +11,7 @@ import { irTypeOf } from "../1-parse/index.ts";
 import {
   type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, numberRecordFields, outerName, isDeclaredIn, isErrorConstruction, helperDeclaration, functionVariable,
   helperName, isFunctionValue, isLocalFunction, outermostFunction, ITERATION_METHODS, type IterationMethod,
+  SEARCH_METHODS, type SearchMethod, takesPredicate, returnsElement,
 } from "../3-lower/resolve.ts";
 import { isAssignmentOperator, BINARY_OPS } from "../3-lower/jumps.ts";
 import { describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
@@ -21,19 +22,16 @@ import { CustomFence, type FenceHooks } from "./custom.ts";
 import { importStyle } from "../3-lower/custom-rules.ts";
 
 
+/** A method that takes a callback: forEach, map, reduce, a search with a predicate, or `from`. */
+type CallbackKind = IterationMethod | SearchMethod | "from";
+
 /** The types of the parameters an array method passes its callback: (element, index, array), after the accumulator for reduce. */
-const CALLBACK_PARAMS: Record<IterationMethod | "from", readonly ("num" | "arr")[]> = {
-  forEach: ["num", "num", "arr"],
-  map: ["num", "num", "arr"],
-  reduce: ["num", "num", "num", "arr"],
-  from: ["num", "num"],
-};
-const CALLBACK_PARAM_NAMES: Record<IterationMethod | "from", readonly string[]> = {
-  forEach: ["element", "index", "array"],
-  map: ["element", "index", "array"],
-  reduce: ["accumulator", "element", "index", "array"],
-  from: ["element", "index"],
-};
+function callbackParams(kind: CallbackKind): readonly ("num" | "arr")[] {
+  return kind === "reduce" ? ["num", "num", "num", "arr"] : kind === "from" ? ["num", "num"] : ["num", "num", "arr"];
+}
+function callbackParamNames(kind: CallbackKind): readonly string[] {
+  return kind === "reduce" ? ["accumulator", "element", "index", "array"] : kind === "from" ? ["element", "index"] : ["element", "index", "array"];
+}
 
 export abstract class ExpressionFence extends ArrayFence {
   /** The checks of calls of functions with their own derivatives (custom.ts). */
@@ -252,6 +250,16 @@ export abstract class ExpressionFence extends ArrayFence {
       this.expressionStatement(e.left, scope);
       return this.expr(e.right, scope);
     }
+    if (k === ts.SyntaxKind.QuestionQuestionToken) {
+      // `xs.find(p) ?? fallback`: the element that matches, else the fallback
+      const m = methodCall(e.left);
+      if (m && returnsElement(m.name) && this.looksLikeArray(m.recv)) {
+        if (this.search(stripTypes(e.left) as ts.CallExpression, m.name, scope, false) === undefined) return undefined;
+        const t = this.expr(e.right, scope);
+        if (t !== undefined && t !== "num") return this.report(Codes.UnsupportedSyntax, `The fallback of '${m.name}' must be a number, but '${e.right.getText()}' is ${describeType(t)}.`, e.right);
+        return t;
+      }
+    }
     const op = BINARY_OPS[k];
     if (!op) return this.report(Codes.UnsupportedSyntax, `The operator '${e.operatorToken.getText()}' is not supported in a differentiable function: ${operatorFix(k)}`, e.operatorToken);
     const a = this.expr(e.left, scope);
@@ -282,6 +290,10 @@ export abstract class ExpressionFence extends ArrayFence {
     const m = methodCall(e);
     if (m && this.looksLikeArray(m.recv)) {
       if ((ITERATION_METHODS as readonly string[]).includes(m.name)) return this.iteration(e, m.name as IterationMethod, scope, asStatement);
+      if (returnsElement(m.name)) {
+        return this.report(Codes.UnsupportedSyntax, `'${m.name}' returns undefined when no element matches: write xs.${m.name}((v) => …) ?? fallback, or use ${m.name}Index.`, e);
+      }
+      if ((SEARCH_METHODS as readonly string[]).includes(m.name)) return this.search(e, m.name as SearchMethod, scope, asStatement);
       return this.report(Codes.UnsupportedSyntax, `The array method '${m.name}' is not supported here: ${ARRAY_METHODS_FIX}`, e);
     }
     if (c.kind === "unknown" && ts.isIdentifier(c.callee)) {
@@ -369,8 +381,9 @@ export abstract class ExpressionFence extends ArrayFence {
     const isVoid = !!retType && (retType.flags & ts.TypeFlags.Void) !== 0;
     const returnsArray = !isVoid && !!retType && irTypeOf(retType, this.checker) === "arr";
     const record = !isVoid && !returnsArray && retType ? numberRecordFields(retType, this.checker) : undefined;
-    if (!isVoid && !returnsArray && !record && (!retType || irTypeOf(retType, this.checker) !== "num")) {
-      return this.report(Codes.NonNumericReturn, `Helper '${name}' returns '${retType ? this.checker.typeToString(retType) : "unknown"}': helpers return a number, an array they create, an object of numbers ({ r: number; th: number }), or nothing.`, call);
+    const boolean = !!retType && irTypeOf(retType, this.checker) === "bool";
+    if (!isVoid && !returnsArray && !record && !boolean && (!retType || irTypeOf(retType, this.checker) !== "num")) {
+      return this.report(Codes.NonNumericReturn, `Helper '${name}' returns '${retType ? this.checker.typeToString(retType) : "unknown"}': helpers return a number, a boolean, an array they create, an object of numbers ({ r: number; th: number }), or nothing.`, call);
     }
     if (!isVoid && asStatement) return this.report(Codes.UnsupportedSyntax, `The result of '${name}(...)' is unused: assign it or remove the call.`, call);
     const inputs = new Set<string>();
@@ -391,8 +404,8 @@ export abstract class ExpressionFence extends ArrayFence {
       if (t === undefined) return undefined;
       if (t !== pt) return this.report(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${name}' must be ${describeType(pt)}.`, a);
     }
-    if (!this.helperBody(decl, name, isVoid, inputs, call, viaList, returnsArray, record)) return undefined;
-    return returnsArray ? "arr" : record ? "obj" : "num";
+    if (!this.helperBody(decl, name, isVoid, inputs, call, viaList, returnsArray, record, boolean)) return undefined;
+    return returnsArray ? "arr" : record ? "obj" : boolean ? "bool" : "num";
   }
 
   protected recursion(decl: HelperFn, call: ts.Node): undefined {
@@ -421,9 +434,9 @@ export abstract class ExpressionFence extends ArrayFence {
    * inputs; a local closure captures the variables of the function it is declared in, which it
    * may read (at `call`, where they must be declared) but not assign.
    */
-  protected helperBody(decl: HelperFn, name: string, isVoid: boolean, inputs: Set<string>, call: ts.Node, viaList: readonly ts.ParameterDeclaration[] = [], returnsArray = false, returnsRecord?: string[]): boolean {
+  protected helperBody(decl: HelperFn, name: string, isVoid: boolean, inputs: Set<string>, call: ts.Node, viaList: readonly ts.ParameterDeclaration[] = [], returnsArray = false, returnsRecord?: string[], predicate = false): boolean {
     const local = isLocalFunction(decl);
-    const key = `${decl.pos}:${decl.getSourceFile().fileName}:${[...inputs].sort().join(",")}:${viaList.map((p) => p.pos).join(",")}${local ? `@${call.pos}` : ""}`;
+    const key = `${decl.pos}:${decl.getSourceFile().fileName}:${[...inputs].sort().join(",")}:${viaList.map((p) => p.pos).join(",")}${local ? `@${call.pos}` : ""}${predicate ? "?" : ""}`;
     if (this.checkedHelpers.has(key)) return true;
     this.checkedHelpers.add(key);
     const before = this.diagnostics.length;
@@ -437,6 +450,7 @@ export abstract class ExpressionFence extends ArrayFence {
       decl, name, isVoid, isMain: false, loops: [], inputs,
       ...(returnsArray ? { returnsArray } : {}),
       ...(returnsRecord ? { returnsRecord } : {}),
+      ...(predicate ? { predicate } : {}),
       ...(local ? { root: outermostFunction(decl), closure: "named" as const } : {}),
     });
     this.stack.pop();
@@ -470,17 +484,56 @@ export abstract class ExpressionFence extends ArrayFence {
   }
 
   /**
+   * `xs.some(p)`, `every`, `findIndex`, `findLastIndex`, `find`/`findLast` (before `??`, checked
+   * by `binary`) with a predicate as `forEach` takes its callback, or `xs.indexOf(x)`,
+   * `lastIndexOf`, `includes` with a number to look for.
+   */
+  protected search(e: ts.CallExpression, kind: SearchMethod, scope: Scope, asStatement: boolean): FType | undefined {
+    const m = methodCall(e)!;
+    const predicate = takesPredicate(kind);
+    const usage = predicate ? `xs.${kind}((v, i) => …)` : `xs.${kind}(x)`;
+    if (m.args.length !== 1) {
+      if (predicate || m.args.length === 0) return this.report(Codes.UnsupportedSyntax, `'${kind}' takes ${predicate ? "a predicate (and no thisArg)" : "the value to look for"}: write ${usage}.`, e);
+      const instead = kind === "lastIndexOf" ? "xs.subarray(0, from + 1).lastIndexOf(x)" : kind === "includes" ? "xs.subarray(from).includes(x)" : "xs.subarray(from).indexOf(x), and add from to the index it returns unless that is −1";
+      return this.report(Codes.UnsupportedSyntax, `'${kind}' with a start index is not supported: search a subarray instead, ${instead}.`, m.args[1]!);
+    }
+    if (asStatement) return this.report(Codes.UnsupportedSyntax, `The result of '${kind}' is unused: assign it, or use forEach to run a function on every element.`, e);
+    if (!this.arrayValue(m.recv, scope)) return undefined;
+    const result: FType = kind === "some" || kind === "every" || kind === "includes" ? "bool" : "num";
+    if (!predicate) {
+      const t = this.expr(m.args[0], scope);
+      if (t === undefined) return undefined;
+      return t === "num" ? result : this.report(Codes.UnsupportedSyntax, `'${kind}' looks for a number, but '${m.args[0].getText()}' is ${describeType(t)}.`, m.args[0]);
+    }
+    return this.callback(e, m.args[0], kind, usage, scope) === undefined ? undefined : result;
+  }
+
+  /**
    * The callback of an array method, or of `from` (`Float64Array.from(xs, (v, i) => …)`): an inline
    * function, checked as a loop body of the function around it, or a helper's name. `noElement`:
    * `from` a length (`{ length: n }`), which passes no element, so the callback may not read it.
    */
-  protected callback(e: ts.CallExpression, fnArg: ts.Expression, kind: IterationMethod | "from", usage: string, scope: Scope, noElement = false): FType | undefined {
+  protected callback(e: ts.CallExpression, fnArg: ts.Expression, kind: CallbackKind, usage: string, scope: Scope, noElement = false): FType | undefined {
     const arg = stripTypes(fnArg);
+    const made = kind === "map" || kind === "from" ? "arr" : "num";
+    const math = mathMember(arg, this.checker);
+    if (math) {
+      // `xs.map(Math.exp)`: the function gets (element, index, array), as a callback does
+      const op = `Math.${math.name.text}`;
+      const rule = ruleFor(op);
+      if (!rule) return this.report(Codes.UnknownCallee, `'${op}' is not differentiable by adjoint. Supported: ${supportedMathFunctions().join(", ")}.`, arg);
+      const names = callbackParamNames(kind);
+      if (rule.arity === "variadic" || rule.arity > names.length - (names[names.length - 1] === "array" ? 1 : 0)) {
+        return this.report(Codes.UnsupportedSyntax, `'${kind}' passes ${names.join(", ")} to '${op}', which would ${rule.arity === "variadic" ? "take them all" : `take ${rule.arity}`}: write ${usage.replace("…", `${op}(…)`)}.`, arg);
+      }
+      if (rule.result !== "num") return this.report(Codes.UnsupportedSyntax, `'${op}' does not return a number: write ${usage}.`, arg);
+      return made;
+    }
     const inline = isFunctionValue(arg);
     const fn = inline ? (arg as HelperFn) : ts.isIdentifier(arg) ? helperDeclaration(arg, this.checker) : undefined;
     if (!fn || (ts.isIdentifier(arg) && this.poisoned.has(this.checker.getSymbolAtLocation(arg)!))) {
       if (fn) return undefined;
-      return this.report(Codes.UnsupportedSyntax, `The callback of '${kind}' must be an inline function or the name of a helper function: write ${usage}${ts.isIdentifier(arg) ? "" : `, calling '${fnArg.getText()}' inside`}.`, fnArg);
+      return this.report(Codes.UnsupportedSyntax, `The callback of '${kind}' must be an inline function, the name of a helper function or a Math function: write ${usage}${ts.isIdentifier(arg) ? "" : `, calling '${fnArg.getText()}' inside`}.`, fnArg);
     }
     const name = inline ? `the ${kind} callback` : helperName(fn);
     if (this.stack.includes(fn)) return this.recursion(fn, e);
@@ -488,9 +541,9 @@ export abstract class ExpressionFence extends ArrayFence {
       return this.report(Codes.UnsupportedSyntax, `An async or generator callback is not supported: write ${usage}.`, fn);
     }
     if (!this.plainParameters(fn, name)) return undefined;
-    const want = CALLBACK_PARAMS[kind];
+    const want = callbackParams(kind);
     if (fn.parameters.length > want.length) {
-      return this.report(Codes.UnsupportedSyntax, `${inline ? "The callback" : `'${name}'`} of '${kind}' takes ${fn.parameters.length} parameters, but '${kind}' passes ${want.length} (${CALLBACK_PARAM_NAMES[kind].join(", ")}): remove the others.`, fn.parameters[want.length]);
+      return this.report(Codes.UnsupportedSyntax, `${inline ? "The callback" : `'${name}'`} of '${kind}' takes ${fn.parameters.length} parameters, but '${kind}' passes ${want.length} (${callbackParamNames(kind).join(", ")}): remove the others.`, fn.parameters[want.length]);
     }
     for (const [i, p] of fn.parameters.entries()) {
       if (i === 0 && noElement) {
@@ -500,32 +553,34 @@ export abstract class ExpressionFence extends ArrayFence {
       }
       const t = this.typeOfNode(p);
       if (t !== want[i]) {
-        return this.report(Codes.NonNumericParameter, `Parameter '${p.name.getText()}' of ${inline ? "the callback" : `'${name}'`} receives the ${CALLBACK_PARAM_NAMES[kind][i]}, ${describeType(want[i])}, but is declared '${this.checker.typeToString(this.checker.getTypeAtLocation(p))}': declare it as ${want[i] === "num" ? "number" : "an array"}.`, p);
+        return this.report(Codes.NonNumericParameter, `Parameter '${p.name.getText()}' of ${inline ? "the callback" : `'${name}'`} receives the ${callbackParamNames(kind)[i]}, ${describeType(want[i])}, but is declared '${this.checker.typeToString(this.checker.getTypeAtLocation(p))}': declare it as ${want[i] === "num" ? "number" : "an array"}.`, p);
       }
     }
     const sig = this.checker.getSignatureFromDeclaration(fn);
     const retType = sig && this.checker.getReturnTypeOfSignature(sig);
     const isVoid = !!retType && (retType.flags & ts.TypeFlags.Void) !== 0;
-    if (kind !== "forEach" && (!retType || irTypeOf(retType, this.checker) !== "num")) {
-      return this.report(Codes.NonNumericReturn, `The callback of '${kind}' returns '${retType ? this.checker.typeToString(retType) : "unknown"}': it must return a number.`, inline ? fn : fnArg);
+    const predicate = (SEARCH_METHODS as readonly string[]).includes(kind);
+    const returned = retType && irTypeOf(retType, this.checker);
+    if (kind !== "forEach" && !(returned === "num" || (predicate && returned === "bool"))) {
+      return this.report(Codes.NonNumericReturn, `The callback of '${kind}' returns '${retType ? this.checker.typeToString(retType) : "unknown"}': it must return ${predicate ? "a boolean (or a number, tested for truthiness)" : "a number"}.`, inline ? fn : fnArg);
     }
     if (!inline) {
       if (kind === "forEach" && !isVoid && retType && irTypeOf(retType, this.checker) !== "num") {
         return this.report(Codes.NonNumericReturn, `'${name}' returns '${this.checker.typeToString(retType)}': a helper returns a number or nothing.`, fnArg);
       }
-      if (!this.helperBody(fn, name, isVoid, new Set(), e)) return undefined;
-      return kind === "map" || kind === "from" ? "arr" : "num";
+      if (!this.helperBody(fn, name, isVoid, new Set(), e, [], false, undefined, predicate)) return undefined;
+      return made;
     }
     // an inline callback: checked here, as a loop body of the function around it
     const before = this.diagnostics.length;
     this.stack.push(fn);
     this.functionBody({
       decl: fn, name, isVoid, isMain: false, loops: [], inputs: scope.inputs,
-      root: scope.root ?? scope.decl, closure: "callback", discard: kind === "forEach",
+      root: scope.root ?? scope.decl, closure: "callback", discard: kind === "forEach", ...(predicate ? { predicate } : {}),
     });
     this.stack.pop();
     if (this.diagnostics.length > before) return undefined;
-    return kind === "map" || kind === "from" ? "arr" : "num";
+    return made;
   }
 }
 

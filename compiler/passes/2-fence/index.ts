@@ -74,6 +74,12 @@ class Fence extends ExpressionFence {
     this.stack.pop();
   }
 
+  /** What a function returns: a number, or for a predicate also a boolean. */
+  private result(e: ts.Expression, scope: Scope, message: string): void {
+    const t = this.expr(e, scope);
+    if (t !== undefined && t !== "num" && !(scope.predicate && t === "bool")) this.report(Codes.UnsupportedSyntax, message, e);
+  }
+
   protected functionBody(scope: Scope): void {
     // a helper's default values are computed in its scope, from the parameters before them
     for (const p of scope.decl.parameters) if (p.initializer && !scope.isMain) this.numeric(p.initializer, scope, `The default value of '${p.name.getText()}'`);
@@ -85,7 +91,7 @@ class Fence extends ExpressionFence {
       else if (scope.returnsArray) {
         if (this.arrayValue(concise, scope)) this.freshArray(concise, scope);
       } else if (scope.returnsRecord) this.recordResult(concise, scope.returnsRecord, scope);
-      else this.numeric(concise, scope, "The result of '" + scope.name + "'", `'${scope.name}' must return a number.`);
+      else this.result(concise, scope, `'${scope.name}' must return a number${scope.predicate ? " or a boolean" : ""}.`);
       return;
     }
     const body = concise;
@@ -164,7 +170,7 @@ class Fence extends ExpressionFence {
         return;
       }
       if (scope.returnsRecord) return this.recordResult(s.expression, scope.returnsRecord, scope);
-      this.numeric(s.expression, scope, "The returned value");
+      this.result(s.expression, scope, `The returned value must be a number${scope.predicate ? " or a boolean" : ""}.`);
       return;
     }
     if (ts.isBreakStatement(s) || ts.isContinueStatement(s)) {

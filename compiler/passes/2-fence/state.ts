@@ -26,6 +26,8 @@ export interface Scope {
   closure?: "named" | "callback";
   /** A forEach callback: its result, if any, is dropped. */
   discard?: boolean;
+  /** A search's predicate (`xs.some(p)`) or a helper declared to return a boolean: it may return a boolean. */
+  predicate?: boolean;
   name: string;
   /** Returns nothing (a void helper, or a function with @out results). */
   isVoid: boolean;

@@ -32,6 +32,9 @@ export abstract class ExpressionLowerer extends LowerState {
   protected abstract lowerForEach(e: ts.CallExpression, out: Stmt[]): void;
   protected abstract lowerFold(op: string, start: number, e: ts.CallExpression, out: Stmt[]): Operand;
   protected abstract lowerReduce(e: ts.CallExpression, out: Stmt[]): Operand;
+  protected abstract isSearch(e: ts.Expression): boolean;
+  protected abstract lowerSearch(e: ts.CallExpression, out: Stmt[]): Operand;
+  protected abstract lowerFound(e: ts.BinaryExpression, out: Stmt[], hint: string): Operand;
   protected abstract lowerCustomCall(decl: ts.FunctionDeclaration, callee: ts.Identifier, call: ts.CallExpression, out: Stmt[]): Operand;
   protected abstract lowerArrayRef(e: ts.Expression, out: Stmt[]): ArrayRef;
   protected abstract arrayLoad(out: Stmt[], a: ArrayRef, index: Operand, at: ts.Node): Operand;
@@ -170,6 +173,8 @@ export abstract class ExpressionLowerer extends LowerState {
       this.lowerExpressionStatement(e.left, out);
       return this.lowerExpr(e.right, out, hint);
     }
+    // `xs.find(p) ?? fallback`, the one `??` the fence lets through
+    if (k === ts.SyntaxKind.QuestionQuestionToken && this.isSearch(e.left)) return this.lowerFound(e, out, hint);
     const op = BINARY_OPS[k];
     if (!op) this.internal(e.operatorToken);
     const a = this.lowerExpr(e.left, out, "");
@@ -206,6 +211,7 @@ export abstract class ExpressionLowerer extends LowerState {
     // array methods taking a callback: loops (inline.ts)
     if (this.isIteration(e, "reduce")) return this.lowerReduce(e, out);
     if (this.isIteration(e, "forEach")) return void this.lowerForEach(e, out);
+    if (this.isSearch(e)) return this.lowerSearch(e, out);
     const c = resolveCallee(e, this.cx);
     switch (c.kind) {
       case "math": {

@@ -11,7 +11,10 @@
  *
  * `xs.forEach(f)`, `xs.map(f)` and `xs.reduce(f, init?)`, with an inline callback or a helper's
  * name, are counted loops over the receiver whose body is the callback inlined with the element,
- * the index and the array bound to its parameters.
+ * the index and the array bound to its parameters; a Math function as the callback
+ * (`xs.map(Math.exp)`) is applied to as many of those as it takes. The searches (`some`, `every`,
+ * `findIndex`, `indexOf`, `includes`, `find(p) ?? fallback`, …) are general loops that stop at the
+ * first match, as JavaScript's do.
  */
 import ts from "typescript";
 import { type Stmt, type Operand, ref, num } from "../../ir/types.ts";
@@ -20,10 +23,17 @@ import { type Frame, type Rec, stripTypes } from "./env.ts";
 import type { ArrayRef } from "./arrays.ts";
 import { methodCall } from "./arrays.ts";
 import { writtenNames } from "./jumps.ts";
-import { type HelperFn, blockBody, resultExpression, helperDeclaration, isFunctionValue, isEffectBody, lengthObject, ITERATION_METHODS } from "./resolve.ts";
+import {
+  type HelperFn, type SearchMethod, blockBody, resultExpression, helperDeclaration, isFunctionValue, isEffectBody, lengthObject, mathMember, ITERATION_METHODS, SEARCH_METHODS,
+  takesPredicate, searchesBackwards,
+} from "./resolve.ts";
+import { ruleFor } from "../../rules/index.ts";
 
 /** What a parameter is bound to at an inlined call. */
 type Binding = { o: Operand } | { arr: ArrayRef } | { rec: Rec };
+
+/** A callback: a function inlined at each element, or a Math function applied to the first `arity` arguments it is passed. */
+type Callback = HelperFn | { math: string; arity: number };
 
 export abstract class HelperInliner extends SwitchLowerer {
   protected inlineHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[]): Operand | undefined {
@@ -157,32 +167,55 @@ export abstract class HelperInliner extends SwitchLowerer {
     return !!m && (name ? m.name === name : (ITERATION_METHODS as readonly string[]).includes(m.name)) && this.isArrayExpression(m.recv);
   }
 
-  /** The function a callback argument is: an inline arrow or function expression, or a helper's name. */
-  private callbackOf(arg: ts.Expression): HelperFn {
+  /** The function a callback argument is: an inline arrow or function expression, a helper's name, or a Math function. */
+  private callbackOf(arg: ts.Expression): Callback {
     const e = stripTypes(arg);
     if (isFunctionValue(e)) return e as HelperFn;
+    const math = mathMember(e, this.checker);
+    if (math) {
+      const op = `Math.${math.name.text}`;
+      const arity = ruleFor(op)?.arity;
+      return typeof arity === "number" ? { math: op, arity } : this.internal(arg);
+    }
     const fn = ts.isIdentifier(e) ? helperDeclaration(e, this.checker) : undefined;
     return fn ?? this.internal(arg);
+  }
+
+  /** How many arguments a callback takes. */
+  private static arity(fn: Callback): number {
+    return "math" in fn ? fn.arity : fn.parameters.length;
+  }
+
+  /** A callback's result for `args` (the element, the index, the array, after `before`). */
+  private callWith(fn: Callback, args: (Binding | undefined)[], body: Stmt[], at: ts.Node, discard: boolean): Operand | undefined {
+    if (!("math" in fn)) return this.inlineFunction(fn, args, body, at, discard);
+    const operands = args.slice(0, fn.arity).map((b) => (b && "o" in b ? b.o : this.internal(at)));
+    return this.step(body, fn.math, operands, at, "num", "");
   }
 
   /**
    * `for (k = start; k < n; k++) { v = a[k]; <callback>(…before, v, k, a) }`: the callback's
    * result at each element goes to `each`.
    */
-  private iterate(a: ArrayRef | undefined, n: Operand, start: number, fn: HelperFn, before: Operand[], out: Stmt[], at: ts.Node, discard: boolean,
+  private iterate(a: ArrayRef | undefined, n: Operand, start: number, fn: Callback, before: Operand[], out: Stmt[], at: ts.Node, discard: boolean,
     each: (r: Operand | undefined, k: Operand, body: Stmt[]) => void): void {
     const k = this.newVar("i", "num", "local");
     this.defs.set(k, 1);
     const body: Stmt[] = [];
     this.depth++;
-    const args: (Binding | undefined)[] = before.map((o) => ({ o }));
-    // the element is loaded only when the callback takes it (none from a length: the fence checked it is not read)
-    args.push(fn.parameters.length > before.length ? { o: a ? this.arrayLoad(body, a, ref(k), at) : num(NaN) } : undefined);
-    args.push({ o: ref(k) }, a ? { arr: a } : undefined);
-    const r = this.inlineFunction(fn, args, body, at, discard);
+    const r = this.callWith(fn, this.callbackArgs(a, ref(k), fn, before, body, at), body, at, discard);
     each(r, ref(k), body);
     this.depth--;
     out.push({ kind: "for", counter: k, start: num(start), end: n, cmp: "<", step: 1, body, loc: this.loc(this.stmtOf(at)) });
+  }
+
+  /** What a callback is passed at element `k`: `before`, the element (loaded only when the callback takes it), the index and the array. */
+  private callbackArgs(a: ArrayRef | undefined, k: Operand, fn: Callback, before: Operand[], body: Stmt[], at: ts.Node): (Binding | undefined)[] {
+    const args: (Binding | undefined)[] = before.map((o) => ({ o }));
+    // none from a length: the fence checked the callback does not read it
+    args.push(HelperInliner.arity(fn) > before.length ? { o: a ? this.arrayLoad(body, a, k, at) : num(NaN) } : undefined);
+    args.push({ o: k }, a ? { arr: a } : undefined);
+    return args;
   }
 
   /** `xs.forEach((v, i, a) => { … })`: a loop whose body is the callback. */
@@ -221,7 +254,7 @@ export abstract class HelperInliner extends SwitchLowerer {
   }
 
   /** A new array of length `n` holding `fn`'s result at each element of `a` (or each index, with no `a`). */
-  private mapInto(a: ArrayRef | undefined, n: Operand, fn: HelperFn, e: ts.Expression, out: Stmt[], target?: string): ArrayRef {
+  private mapInto(a: ArrayRef | undefined, n: Operand, fn: Callback, e: ts.Expression, out: Stmt[], target?: string): ArrayRef {
     const name = target ?? this.newVar("mapped", "arr", "local");
     this.loads.written(name);
     out.push({ kind: "alloc", target: name, size: n, loc: this.loc(this.stmtOf(e)) });
@@ -270,5 +303,97 @@ export abstract class HelperInliner extends SwitchLowerer {
       this.emitOp(body, acc, "copy", [r], e);
     });
     return ref(acc);
+  }
+
+  // ---------------------------------------------------------------- searches
+
+  /** Whether `e` is a search (`xs.some(…)`, `xs.indexOf(…)`, …) on an array. */
+  protected isSearch(e: ts.Expression): boolean {
+    const m = methodCall(e);
+    return !!m && (SEARCH_METHODS as readonly string[]).includes(m.name) && this.isArrayExpression(m.recv);
+  }
+
+  /**
+   * `xs.some(p)`, `every`, `findIndex`, `findLastIndex`, `indexOf`, `lastIndexOf`, `includes`:
+   * from the index of the first match (see `searchIndex`), the method's result.
+   */
+  protected lowerSearch(e: ts.CallExpression, out: Stmt[]): Operand {
+    const m = methodCall(e)!;
+    const kind = m.name as SearchMethod;
+    const { index } = this.searchIndex(e, out);
+    switch (kind) {
+      case "some": case "includes": return this.step(out, ">=", [index, num(0)], e, "bool", "");
+      case "every": return this.step(out, "<", [index, num(0)], e, "bool", "");
+      case "findIndex": case "findLastIndex": case "indexOf": case "lastIndexOf": return index;
+      case "find": case "findLast": return this.internal(e);
+    }
+  }
+
+  /** `xs.find(p) ?? fallback` (or `findLast`): the element found, else the fallback, evaluated only then. */
+  protected lowerFound(e: ts.BinaryExpression, out: Stmt[], hint: string): Operand {
+    const { index, array } = this.searchIndex(stripTypes(e.left) as ts.CallExpression, out);
+    const found = this.step(out, ">=", [index, num(0)], e, "bool", "");
+    const t = this.newVar(hint || "found", "num", "local");
+    const thenOut: Stmt[] = [];
+    const elseOut: Stmt[] = [];
+    this.depth++;
+    this.emitOp(thenOut, t, "copy", [this.arrayLoad(thenOut, array, index, e)], e);
+    this.emitOp(elseOut, t, "copy", [this.lowerExpr(e.right, elseOut, "")], e);
+    this.depth--;
+    out.push({ kind: "if", cond: found, then: thenOut, else: elseOut, loc: this.loc(this.stmtOf(e)) });
+    return ref(t);
+  }
+
+  /**
+   * The index of a search's first match, −1 if none: `found = −1; k = 0 (or n − 1); while (k in
+   * range && found < 0) { if (match at k) found = k; k ± 1 }`. A match is the predicate's result
+   * tested for truthiness (its negation for `every`), `xs[k] === x` for `indexOf` and
+   * `lastIndexOf`, and SameValueZero for `includes` (NaN finds NaN). The value looked for is
+   * evaluated once, before the loop, as an argument is.
+   */
+  private searchIndex(e: ts.CallExpression, out: Stmt[]): { index: Operand; array: ArrayRef } {
+    const m = methodCall(e)!;
+    const kind = m.name as SearchMethod;
+    const backwards = searchesBackwards(kind);
+    const a = this.lowerArrayValue(m.recv, out);
+    const n = this.arrayLength(out, a, e);
+    const fn = takesPredicate(kind) ? this.callbackOf(m.args[0]) : undefined;
+    const x = fn ? undefined : this.lowerExpr(m.args[0], out, "x");
+    // a NaN is never === an element: indexOf(NaN) is −1 (but includes(NaN) looks for one)
+    if (x && x.kind === "const" && Number.isNaN(x.value) && kind !== "includes") return { index: num(-1), array: a };
+    const found = this.newVar("found", "num", "local");
+    this.emitOp(out, found, "copy", [num(-1)], e);
+    const k = this.newVar("i", "num", "local");
+    this.emitOp(out, k, "copy", [backwards ? this.step(out, "-", [n, num(1)], e, "num", "") : num(0)], e);
+    const header: Stmt[] = [];
+    const inRange = backwards ? this.step(header, ">=", [ref(k), num(0)], e, "bool", "") : this.step(header, "<", [ref(k), n], e, "bool", "");
+    const cond = this.step(header, "&&", [inRange, this.step(header, "<", [ref(found), num(0)], e, "bool", "")], e, "bool", "");
+    const body: Stmt[] = [];
+    this.depth++;
+    let match: Operand;
+    if (fn) {
+      const r = this.callWith(fn, this.callbackArgs(a, ref(k), fn, [], body, e), body, e, false) ?? this.internal(e);
+      const truth = this.typeOfOperand(r) === "num" ? this.step(body, "truthy", [r], e, "bool", "") : r;
+      match = kind === "every" ? this.step(body, "!", [truth], e, "bool", "") : truth;
+    } else {
+      const v = this.arrayLoad(body, a, ref(k), e);
+      const isNaN = (o: Operand) => this.step(body, "!==", [o, o], e, "bool", "");
+      if (x!.kind === "const") {
+        // includes(NaN) looks for a NaN; any other constant is compared (NaN === NaN would never hold)
+        match = Number.isNaN(x!.value) ? isNaN(v) : this.step(body, "===", [v, x!], e, "bool", "");
+      } else {
+        match = this.step(body, "===", [v, x!], e, "bool", "");
+        // SameValueZero: NaN matches NaN
+        if (kind === "includes") match = this.step(body, "||", [match, this.step(body, "&&", [isNaN(v), isNaN(x!)], e, "bool", "")], e, "bool", "");
+      }
+    }
+    const hit: Stmt[] = [];
+    this.emitOp(hit, found, "copy", [ref(k)], e);
+    body.push({ kind: "if", cond: match, then: hit, else: [], loc: this.loc(this.stmtOf(e)) });
+    const update: Stmt[] = [];
+    this.emitOp(update, k, backwards ? "-" : "+", [ref(k), num(1)], e);
+    this.depth--;
+    out.push({ kind: "loop", header, cond, body, update, doWhile: false, loc: this.loc(this.stmtOf(e)) });
+    return { index: ref(found), array: a };
   }
 }

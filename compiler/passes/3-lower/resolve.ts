@@ -36,6 +36,29 @@ export type HelperFn = (ts.FunctionDeclaration | ts.ArrowFunction | ts.FunctionE
 export const ITERATION_METHODS = ["forEach", "map", "reduce"] as const;
 export type IterationMethod = (typeof ITERATION_METHODS)[number];
 
+/**
+ * The array methods that search: a predicate callback (`some`, `every`, `findIndex`,
+ * `findLastIndex`, and `find`/`findLast` before `?? fallback`) or a value (`indexOf`,
+ * `lastIndexOf`, `includes`). Lowering turns each into a loop that stops at the first match.
+ */
+export const SEARCH_METHODS = ["some", "every", "find", "findLast", "findIndex", "findLastIndex", "indexOf", "lastIndexOf", "includes"] as const;
+export type SearchMethod = (typeof SEARCH_METHODS)[number];
+
+/** Whether a search method takes a predicate (else a value to look for). */
+export function takesPredicate(m: SearchMethod): boolean {
+  return m !== "indexOf" && m !== "lastIndexOf" && m !== "includes";
+}
+
+/** Whether a search method walks from the last element to the first. */
+export function searchesBackwards(m: SearchMethod): boolean {
+  return m === "findLast" || m === "findLastIndex" || m === "lastIndexOf";
+}
+
+/** The search methods that return an element, or undefined when none matches. */
+export function returnsElement(m: string): m is "find" | "findLast" {
+  return m === "find" || m === "findLast";
+}
+
 /** Whether a node is an arrow function or a function expression. */
 export function isFunctionValue(e: ts.Node): e is ts.ArrowFunction | ts.FunctionExpression {
   return ts.isArrowFunction(e) || ts.isFunctionExpression(e);

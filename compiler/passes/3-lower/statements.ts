@@ -34,7 +34,10 @@ export abstract class StatementLowerer extends RecordLowerer {
       if (!last.expression) this.internal(last);
       return this.lowerExpr(last.expression, out, "value");
     }
-    frame.resultVar = this.newVar("value", "num", "local");
+    // a predicate's (`xs.some(p)`) result may be a boolean
+    const sig = this.checker.getSignatureFromDeclaration(decl);
+    const boolean = !!sig && (this.checker.getReturnTypeOfSignature(sig).flags & (ts.TypeFlags.Boolean | ts.TypeFlags.BooleanLiteral)) !== 0;
+    frame.resultVar = this.newVar("value", boolean ? "bool" : "num", "local");
     if (!definitelyReturns(body)) {
       this.internal(decl.name ?? decl);
     }
