@@ -89,6 +89,9 @@ export function grow(x: Float64Array, n: number): number {
     h = h.map((q) => q * v);
   }
   return s + h[0];`, "the for…of at line 5 walks the array 'h' named when it started", [7, 5]],
+    ["a filter of it, in a loop", `  let h = x.slice();
+  for (let t = 0; t < 3; t++) h = h.filter((v) => v > 0.1 * t);
+  return h.length;`, "'h.filter((v) => v > 0.1 * t)' may be shorter than h's array, which keeps its length here: give it a name of its own", [4, 31]],
   ];
   for (const [what, body, why, [line, col], count = 1] of rejected) {
     it(`rebinding ${what} is a located diagnostic that says why`, async () => {

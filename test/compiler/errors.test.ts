@@ -60,7 +60,6 @@ const CASES: Case[] = [
   { file: "array-method.ts", code: Codes.UnsupportedSyntax, line: 4, col: 14, names: [/array method 'reverse'/], fix: /use forEach, map or reduce with an inline callback, subarray, slice, fill or set/ },
   { file: "find-without-fallback.ts", code: Codes.UnsupportedSyntax, line: 4, col: 13, names: [/'find' returns undefined when no element matches/], fix: /write xs\.find\(\(v\) => …\) \?\? fallback, or use findIndex/ },
   { file: "callback-not-inline.ts", code: Codes.UnsupportedSyntax, line: 4, col: 21, names: [/callback of 'map'/, /inline function, the name of a helper function or a Math function/], fix: /write xs\.map\(\(v, i\) => …\)/ },
-  { file: "callback-math-variadic.ts", code: Codes.UnsupportedSyntax, line: 4, col: 21, names: [/'map' passes element, index, array to 'Math\.max'/], fix: /write xs\.map\(\(v, i\) => Math\.max\(…\)\)/ },
   { file: "search-from-index.ts", code: Codes.UnsupportedSyntax, line: 4, col: 27, names: [/'indexOf' with a start index/], fix: /search a subarray instead, xs\.subarray\(from\)\.indexOf\(x\)/ },
   // ---- closures
   { file: "nested-function.ts", code: Codes.Closure, line: 4, col: 3, names: [/Nested function 'sq'/, /closure/], fix: /move it to module level/ },

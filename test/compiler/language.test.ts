@@ -28,6 +28,7 @@ const CASES: [string, string[], ([number, number] | [number, number, number])[],
   ["built", ["xs", "a"], [[5, -1, 1], [0.5, 2]]],
   ["searched", ["xs", "a"], [[6, -1, 1], [0.3, 2]]],
   ["predicates", ["xs", "w", "a"], [[6, -1, 1], [6, 0.2, 1], [0.3, 2]]],
+  ["filtered", ["xs", "a"], [[7, -1, 1], [0.5, 2]]],
 ];
 
 let m: { src: Mod; grad: Mod };
@@ -89,7 +90,7 @@ describe("natural statements, in every mode", () => {
     expect(m.grad.bitsGrad(bits, 0.35).value).toBe(m.src.bits(bits, 0.35));
   });
 
-  it("searches stop where JavaScript's do, and find the same elements (NaN too)", () => {
+  it("searches stop where JavaScript's do, and find the same elements (NaN too); filter keeps the same ones", () => {
     const points = [
       [0.3, -0.2, 0.9, 0.4, -0.7, 0.1], [0.3, -0.2, 0.9, 0.3, -0.7, 0.3], [NaN, 0.2, -0.4, NaN, 0.5, -0.9],
       [-0.1, -0.2, -0.3, -0.4, -0.5, -0.6], [1.5, 1.2, 0.9, 0.95, 2, 3],
@@ -102,6 +103,7 @@ describe("natural statements, in every mode", () => {
         const w = Float64Array.from(x, (v) => Math.abs(v) + 0.1);
         w[4] = w[2]!;
         expect(m.grad.predicatesGrad(x, w, a).value).toBe(m.src.predicates(x, w, a));
+        expect(m.grad.filteredGrad(xs, a).value).toBe(m.src.filtered(xs, a));
       }
     }
   });

@@ -57,6 +57,8 @@ type Stmt =
   | { k: "remap"; name: string; e: string }
   /** `v += (the first element of y above e, else e) / 2`: in the natural style `y.find(…) ?? e`, else a loop with a break. */
   | { k: "search"; name: string; v: string; e: string }
+  /** `v += y[k] / 4` for every element of y above e: in the natural style over `y.filter(…)`. */
+  | { k: "keep"; name: string; v: string; e: string }
   | { k: "guard"; c: Cond; what: "break" | "continue" }
   | { k: "return"; c: Cond; e: string };
 
@@ -165,6 +167,7 @@ function stmt(ctx: Ctx, nest: number): fc.Arbitrary<Stmt> {
     { weight: 1, arbitrary: e.map((e): Stmt => ({ k: "remap", name: `u${localCounter++}`, e })) },
     { weight: 1, arbitrary: e.map((e): Stmt => ({ k: "swap", name: `u${localCounter++}`, e })) },
     { weight: 1, arbitrary: fc.tuple(v, e).map(([v, e]): Stmt => ({ k: "search", name: `u${localCounter++}`, v, e })) },
+    { weight: 1, arbitrary: fc.tuple(v, e).map(([v, e]): Stmt => ({ k: "keep", name: `u${localCounter++}`, v, e })) },
   ];
   const idx = ctx.loops.length > 0 ? fc.oneof(fc.constantFrom(...ctx.loops), fc.constantFrom(...ctx.loops).map((i) => `(${i} + 1) % n`)) : fc.constantFrom("0", "1", "n - 1");
   opts.push({ weight: 3, arbitrary: fc.tuple(idx, fc.constantFrom("=", "+=") as fc.Arbitrary<"=" | "+=">, e).map(([idx, op, e]): Stmt => ({ k: "write", idx, op, e })) });
@@ -299,6 +302,8 @@ function renderNatural(s: Stmt, ind: string, o: Render): string {
     }
     case "swap":
       return `${ind}[s0, s1] = [s1, s0 * 0.5 + (${s.e})];\n${o.after("s0")}${o.after("s1")}`;
+    case "keep":
+      return `${ind}const ${s.name} = ${s.e};\n${ind}for (const ${s.name}v of y.filter((${s.name}q) => ${s.name}q > ${s.name})) ${s.v} += ${s.name}v * 0.25;\n${o.after(s.v)}`;
     case "search":
       return `${ind}const ${s.name} = ${s.e};\n${ind}${s.v} += (y.find((${s.name}v) => ${s.name}v > ${s.name}) ?? ${s.name}) * 0.5;\n${o.after(s.v)}`;
     case "remap":
@@ -343,6 +348,8 @@ function renderPlain(s: Stmt, ind: string, o: Render): string {
       return `${ind}const ${s.name} = ${s.v};\n`;
     case "swap":
       return `${ind}const ${s.name} = s0 * 0.5 + (${s.e});\n${ind}s0 = s1;\n${ind}s1 = ${s.name};\n${o.after("s0")}${o.after("s1")}`;
+    case "keep":
+      return `${ind}const ${s.name} = ${s.e};\n${ind}for (let ${s.name}k = 0; ${s.name}k < n; ${s.name}k++) if (y[${s.name}k] > ${s.name}) ${s.v} += y[${s.name}k] * 0.25;\n${o.after(s.v)}`;
     case "search":
       return `${ind}const ${s.name} = ${s.e};\n${ind}let ${s.name}f = ${s.name};\n${ind}for (let ${s.name}k = 0; ${s.name}k < n; ${s.name}k++) {\n${ind}  if (y[${s.name}k] > ${s.name}) {\n${ind}    ${s.name}f = y[${s.name}k];\n${ind}    break;\n${ind}  }\n${ind}}\n${ind}${s.v} += ${s.name}f * 0.5;\n${o.after(s.v)}`;
     case "remap":
@@ -622,7 +629,7 @@ describe("the generator", () => {
     for (const spec of BATCHES) for (const p of makeBatch(spec.seed, spec.count, spec.prefix, true).programs) walk(p.body, false);
     expect([...kinds].sort()).toEqual([
       "*=", "+=", "-=", "=", "break", "continue", "copy", "copy in loop", "divAssign", "divAssign in loop", "for", "for in loop",
-      "if", "if in loop", "local", "local in loop", "remap", "remap in loop", "return", "return in loop", "search", "search in loop", "self", "self in loop", "swap", "swap in loop", "write", "write in loop",
+      "if", "if in loop", "keep", "keep in loop", "local", "local in loop", "remap", "remap in loop", "return", "return in loop", "search", "search in loop", "self", "self in loop", "swap", "swap in loop", "write", "write in loop",
     ]);
   });
 

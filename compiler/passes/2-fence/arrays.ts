@@ -82,7 +82,7 @@ export abstract class ArrayFence extends FenceState {
       }
       return bad(`'${m.recv.text}.${m.name}(...)' is not supported: use ${m.recv.text}.from(xs) or ${m.recv.text}.of(a, b, ...).`);
     }
-    const ints = m && (m.name === "slice" || m.name === "map") ? this.intArrayOf(m.recv) : undefined;
+    const ints = m && (m.name === "slice" || m.name === "map" || m.name === "filter") ? this.intArrayOf(m.recv) : undefined;
     if (ints) return bad(`'${m!.name}' of ${intArrayNoun(ints)} is not supported: allocate new ${ints}(n) and copy the elements in a loop.`);
     if (m && (m.name === "subarray" || m.name === "slice" || m.name === "fill")) {
       if (!this.arrayValue(m.recv, scope)) return false;
@@ -94,7 +94,7 @@ export abstract class ArrayFence extends FenceState {
       }
       return true;
     }
-    if (m && m.name === "map" && this.looksLikeArray(m.recv)) return this.expr(e, scope) === "arr";
+    if (m && (m.name === "map" || m.name === "filter") && this.looksLikeArray(m.recv)) return this.expr(e, scope) === "arr";
     if (m && this.looksLikeArray(m.recv)) {
       return bad(`The array method '${m.name}' is not supported here: ${ARRAY_METHODS_FIX}`);
     }
@@ -123,7 +123,7 @@ export abstract class ArrayFence extends FenceState {
       const m = methodCall(x);
       // fill returns the array it fills: new when that one is (new Array(n).fill(0))
       if (m && m.name === "fill") return this.createsArray(m.recv, scope);
-      if (m) return m.name === "slice" || m.name === "map" || ((m.name === "from" || m.name === "of") && ts.isIdentifier(m.recv));
+      if (m) return m.name === "slice" || m.name === "map" || m.name === "filter" || ((m.name === "from" || m.name === "of") && ts.isIdentifier(m.recv));
       if (ts.isIdentifier(x.expression) && x.expression.text === "Array") return true;
       return resolveCallee(x, this.cx).kind === "helper";
     }
@@ -157,6 +157,7 @@ export abstract class ArrayFence extends FenceState {
     if (!own || !own.initializer || !this.createsArray(own.initializer, scope)) return `'${y}' must be a let of this function holding a new array (let ${y} = new Float64Array(n), or a copy)`;
     if (this.intArrayOf(left)) return `'${y}' is ${intArrayNoun(this.intArrayOf(left)!)}`;
     const value = stripTypes(right);
+    if (methodCall(value)?.name === "filter") return `'${right.getText()}' may be shorter than ${y}'s array, which keeps its length here: give it a name of its own (const kept = ${right.getText()})`;
     const loop = scope.loops.filter((l) => !ts.isSwitchStatement(l)).at(-1) as ts.IterationStatement | undefined;
     const region: ts.Node = loop ? loop.statement : (scope.decl.body as ts.Node);
     if (ts.isIdentifier(value)) {

@@ -22,8 +22,8 @@ import { CustomFence, type FenceHooks } from "./custom.ts";
 import { importStyle } from "../3-lower/custom-rules.ts";
 
 
-/** A method that takes a callback: forEach, map, reduce, a search with a predicate, or `from`. */
-type CallbackKind = IterationMethod | SearchMethod | "from";
+/** A method that takes a callback: forEach, map, reduce, filter, a search with a predicate, or `from`. */
+type CallbackKind = IterationMethod | SearchMethod | "filter" | "from";
 
 /** The types of the parameters an array method passes its callback: (element, index, array), after the accumulator for reduce. */
 function callbackParams(kind: CallbackKind): readonly ("num" | "arr")[] {
@@ -294,6 +294,7 @@ export abstract class ExpressionFence extends ArrayFence {
         return this.report(Codes.UnsupportedSyntax, `'${m.name}' returns undefined when no element matches: write xs.${m.name}((v) => …) ?? fallback, or use ${m.name}Index.`, e);
       }
       if ((SEARCH_METHODS as readonly string[]).includes(m.name)) return this.search(e, m.name as SearchMethod, scope, asStatement);
+      if (m.name === "filter") return this.filter(e, scope, asStatement);
       return this.report(Codes.UnsupportedSyntax, `The array method '${m.name}' is not supported here: ${ARRAY_METHODS_FIX}`, e);
     }
     if (c.kind === "unknown" && ts.isIdentifier(c.callee)) {
@@ -508,6 +509,15 @@ export abstract class ExpressionFence extends ArrayFence {
     return this.callback(e, m.args[0], kind, usage, scope) === undefined ? undefined : result;
   }
 
+  /** `xs.filter(p)`, a predicate as a search takes: a new array of the elements it keeps. */
+  protected filter(e: ts.CallExpression, scope: Scope, asStatement: boolean): FType | undefined {
+    const m = methodCall(e)!;
+    if (m.args.length !== 1) return this.report(Codes.UnsupportedSyntax, "'filter' takes a predicate (and no thisArg): write xs.filter((v, i) => …).", e);
+    if (asStatement) return this.report(Codes.UnsupportedSyntax, "The result of 'filter' is unused: assign it, or use forEach to run a function on every element.", e);
+    if (!this.arrayValue(m.recv, scope)) return undefined;
+    return this.callback(e, m.args[0], "filter", "xs.filter((v, i) => …)", scope) === undefined ? undefined : "arr";
+  }
+
   /**
    * The callback of an array method, or of `from` (`Float64Array.from(xs, (v, i) => …)`): an inline
    * function, checked as a loop body of the function around it, or a helper's name. `noElement`:
@@ -515,7 +525,7 @@ export abstract class ExpressionFence extends ArrayFence {
    */
   protected callback(e: ts.CallExpression, fnArg: ts.Expression, kind: CallbackKind, usage: string, scope: Scope, noElement = false): FType | undefined {
     const arg = stripTypes(fnArg);
-    const made = kind === "map" || kind === "from" ? "arr" : "num";
+    const made = kind === "map" || kind === "from" || kind === "filter" ? "arr" : "num";
     const math = mathMember(arg, this.checker);
     if (math) {
       // `xs.map(Math.exp)`: the function gets (element, index, array), as a callback does
@@ -559,7 +569,7 @@ export abstract class ExpressionFence extends ArrayFence {
     const sig = this.checker.getSignatureFromDeclaration(fn);
     const retType = sig && this.checker.getReturnTypeOfSignature(sig);
     const isVoid = !!retType && (retType.flags & ts.TypeFlags.Void) !== 0;
-    const predicate = (SEARCH_METHODS as readonly string[]).includes(kind);
+    const predicate = kind === "filter" || (SEARCH_METHODS as readonly string[]).includes(kind);
     const returned = retType && irTypeOf(retType, this.checker);
     if (kind !== "forEach" && !(returned === "num" || (predicate && returned === "bool"))) {
       return this.report(Codes.NonNumericReturn, `The callback of '${kind}' returns '${retType ? this.checker.typeToString(retType) : "unknown"}': it must return ${predicate ? "a boolean (or a number, tested for truthiness)" : "a number"}.`, inline ? fn : fnArg);

@@ -239,7 +239,8 @@ class Fence extends ExpressionFence {
           this.fromList.add(sym);
         }
       } else {
-        if (this.arrayReference(s.expression, scope) === undefined) return;
+        // an array, or a new one (`for (const v of xs.filter(p))`), made once before the loop
+        if (!this.arrayValue(s.expression, scope)) return;
         if (sym) this.localTypes.set(sym, "num");
       }
       scope.loops.push(s);

@@ -38,6 +38,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
   /** A call of a helper that returns an array: its body inlined, and the array it returns. */
   protected abstract inlineArrayHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[]): ArrayRef;
   protected abstract lowerFrom(e: ts.CallExpression, out: Stmt[], target?: string): ArrayRef;
+  protected abstract lowerFilter(e: ts.CallExpression, out: Stmt[]): ArrayRef;
   protected abstract inlineTupleHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[], elements: (literal: readonly ts.Expression[]) => Operand[]): Operand[];
 
   /**
@@ -89,7 +90,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     const m = methodCall(e);
     if (!m) return false;
     if (ts.isIdentifier(m.recv) && (TYPED.has(m.recv.text) || m.recv.text === "Array") && (m.name === "from" || m.name === "of")) return true;
-    return ["subarray", "slice", "fill", "map"].includes(m.name) && this.isArrayExpression(m.recv);
+    return ["subarray", "slice", "fill", "map", "filter"].includes(m.name) && this.isArrayExpression(m.recv);
   }
 
   /** An expression naming an existing array or a window of one. */
@@ -166,6 +167,8 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
       if (m.name === "from") return this.copyOf(this.lowerArrayValue(m.args[0], out), out, e, fresh);
     }
     if (m && m.name === "map") return this.lowerMap(e, out, target);
+    // the kept elements, gathered at the front of an array of the receiver's length, copied out
+    if (m && m.name === "filter") return this.copyOf(this.lowerFilter(e as ts.CallExpression, out), out, e, fresh);
     const stopped = stopGradientArgument(e, this.cx);
     if (stopped) {
       // a copy through which no derivative flows

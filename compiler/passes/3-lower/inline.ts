@@ -253,6 +253,32 @@ export abstract class HelperInliner extends SwitchLowerer {
     return this.mapInto(undefined, n, fn, e, out, target);
   }
 
+  /**
+   * `xs.filter((v, i, a) => …)`: a counted loop that stores each element the predicate keeps at
+   * the next place of an array of the receiver's length; the window of those places (which the
+   * caller copies into an array of that length).
+   */
+  protected lowerFilter(e: ts.CallExpression, out: Stmt[]): ArrayRef {
+    const m = methodCall(e)!;
+    const a = this.lowerArrayValue(m.recv, out);
+    const n = this.arrayLength(out, a, e);
+    const kept = this.newVar("kept", "arr", "local");
+    this.loads.written(kept);
+    out.push({ kind: "alloc", target: kept, size: n, loc: this.loc(this.stmtOf(e)) });
+    this.defs.set(kept, (this.defs.get(kept) ?? 0) + 1);
+    const count = this.newVar("count", "num", "local");
+    this.emitOp(out, count, "copy", [num(0)], e);
+    this.iterate(a, n, 0, this.callbackOf(m.args[0]), [], out, e, false, (r, k, body) => {
+      const v = this.arrayLoad(body, a, k, e);
+      const keep = this.typeOfOperand(r ?? this.internal(e)) === "num" ? this.step(body, "truthy", [r!], e, "bool", "") : r!;
+      const then: Stmt[] = [];
+      this.arrayStore(then, { array: kept }, ref(count), v, e);
+      this.emitOp(then, count, "+", [ref(count), num(1)], e);
+      body.push({ kind: "if", cond: keep, then, else: [], loc: this.loc(this.stmtOf(e)) });
+    });
+    return { array: kept, length: ref(count) };
+  }
+
   /** A new array of length `n` holding `fn`'s result at each element of `a` (or each index, with no `a`). */
   private mapInto(a: ArrayRef | undefined, n: Operand, fn: Callback, e: ts.Expression, out: Stmt[], target?: string): ArrayRef {
     const name = target ?? this.newVar("mapped", "arr", "local");

@@ -114,7 +114,7 @@ export abstract class LoopLowerer extends StatementLowerer {
     const decl = list.declarations[0] as ts.VariableDeclaration & { name: ts.Identifier };
     // over a list: each element is a record (or an array) of the caller's, read at the counter
     const over = this.listOf(s.expression) ?? this.elementList(s.expression, out);
-    const arr = over === undefined ? this.lowerArrayRef(s.expression, out) : undefined;
+    const arr = over === undefined ? this.lowerArrayValue(s.expression, out) : undefined;
     const n = arr === undefined ? this.step(out, "length", [ref(over!)], s.expression, "num", "n") : this.arrayLength(out, arr, s.expression);
     const hasExits = countJumps(s.statement, "break", s) > 0 || countJumps(s.statement, "continue", s) > 0 || countJumps(s.statement, "return", undefined) > 0;
     const counter = this.newVar("i", "num", "local");
