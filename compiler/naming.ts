@@ -23,7 +23,7 @@ export const MODE_SUFFIX = {
 export const RESERVED_NAMES: readonly string[] = [
   "Math", "Float64Array", "Int32Array", "Number", "Boolean", "undefined", "NaN", "Infinity", "Object", "Array", "RangeError", "TypeError", "Error", "console",
   // runtime helpers generated code calls by name
-  "zeros", "gradBuffer", "zerosArray", "copyOf", "clampIndex", "seedCotangent", "jacobian", "matrixOut", "hessianFromHvp", "Tape", "zerosLike", "completeLike", "layoutOf",
+  "zeros", "gradBuffer", "zerosArray", "copyOf", "clampIndex", "atIndex", "seedCotangent", "jacobian", "matrixOut", "hessianFromHvp", "Tape", "zerosLike", "completeLike", "layoutOf",
   "accumulate", "innerProduct",
   // BLAS routines the reverse sweep calls on its own (gradient buffers of per-iteration reversal)
   "axpy", "copy",

@@ -249,6 +249,12 @@ export function clampIndex(i: number, n: number): number {
   return t < 0 ? Math.max(n + t, 0) : Math.min(t, n);
 }
 
+/** The index `xs.at(i)` reads, as JavaScript computes it: truncated (NaN is 0), counted from `n` when negative; out of range reads no element. */
+export function atIndex(i: number, n: number): number {
+  const t = Math.trunc(i) || 0;
+  return t < 0 ? t + n : t;
+}
+
 /**
  * A gradient buffer of length `n` that the caller fills completely before reading it: `reuse`
  * when given (checked, not cleared), else new.

@@ -189,6 +189,13 @@ export const RULES: Record<string, ScalarRule> = {
     // constant in the index; the result is the length (or length + index) where it is clamped
     partials: ([i, len], z) => [n(0), cond(bin("<=", i, n(-1)), cond(bin(">", z, n(0)), n(1), n(0)), cond(bin("===", z, len), n(1), n(0)))],
     doc: "a slice bound: clampIndex(i, n) is i clamped to [0, n], counted from n when negative" },
+  /** The index `xs.at(i)` reads, as JavaScript computes it (negative: from the end; out of range: no element). */
+  atIndex: { arity: 2, result: "num", syntax: { runtime: "atIndex" }, cheap: true, integer: "always",
+    eval: (i, n) => { const t = Math.trunc(i) || 0; return t < 0 ? t + n : t; }, domain: [[-5, 5], [0, 8]],
+    avoid: ([i]) => nearInteger(i),
+    // constant in the index; from the end, the length counts
+    partials: ([i]) => [n(0), cond(bin("<=", i, n(-1)), n(1), n(0))],
+    doc: "an index of at: atIndex(i, n) is i truncated, counted from n when negative" },
   /** The value of its argument, with no derivative: zero in every mode, and its output is never active. */
   stopGradient: { arity: 1, result: "num", syntax: { runtime: "stopGradient" }, cheap: true, stops: true, eval: (a) => a,
     domain: [[-3, 3]], partials: null, doc: "stopGradient(x) = x, with derivative 0" },

@@ -29,6 +29,9 @@ const CASES: [string, string[], ([number, number] | [number, number, number])[],
   ["searched", ["xs", "a"], [[6, -1, 1], [0.3, 2]]],
   ["predicates", ["xs", "w", "a"], [[6, -1, 1], [6, 0.2, 1], [0.3, 2]]],
   ["filtered", ["xs", "a"], [[7, -1, 1], [0.5, 2]]],
+  ["hoisted", ["xs", "a"], [[5, -1, 1], [0.5, 2]]],
+  ["walks", ["xs", "w"], [[5, -1, 1], [5, -1, 1]]],
+  ["ends", ["xs", "a"], [[5, -1, 1], [0.1, 3.2]]],
 ];
 
 let m: { src: Mod; grad: Mod };
@@ -104,6 +107,9 @@ describe("natural statements, in every mode", () => {
         w[4] = w[2]!;
         expect(m.grad.predicatesGrad(x, w, a).value).toBe(m.src.predicates(x, w, a));
         expect(m.grad.filteredGrad(xs, a).value).toBe(m.src.filtered(xs, a));
+        expect(m.grad.hoistedGrad(xs, a).value).toBe(m.src.hoisted(xs, a));
+        expect(m.grad.walksGrad(xs, x).value).toBe(m.src.walks(xs, x));
+        for (const t of [0.2, 1.1, 2.9, NaN]) expect(m.grad.endsGrad(xs, t).value).toBe(m.src.ends(xs, t));
       }
     }
   });

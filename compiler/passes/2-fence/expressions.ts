@@ -251,10 +251,11 @@ export abstract class ExpressionFence extends ArrayFence {
       return this.expr(e.right, scope);
     }
     if (k === ts.SyntaxKind.QuestionQuestionToken) {
-      // `xs.find(p) ?? fallback`: the element that matches, else the fallback
+      // `xs.find(p) ?? fallback` and `xs.at(i) ?? fallback`: the element, else the fallback
       const m = methodCall(e.left);
-      if (m && returnsElement(m.name) && this.looksLikeArray(m.recv)) {
-        if (this.search(stripTypes(e.left) as ts.CallExpression, m.name, scope, false) === undefined) return undefined;
+      if (m && (returnsElement(m.name) || m.name === "at") && this.looksLikeArray(m.recv)) {
+        const left = stripTypes(e.left) as ts.CallExpression;
+        if ((m.name === "at" ? this.call(left, scope, false) : this.search(left, m.name as SearchMethod, scope, false)) === undefined) return undefined;
         const t = this.expr(e.right, scope);
         if (t !== undefined && t !== "num") return this.report(Codes.UnsupportedSyntax, `The fallback of '${m.name}' must be a number, but '${e.right.getText()}' is ${describeType(t)}.`, e.right);
         return t;
@@ -295,6 +296,13 @@ export abstract class ExpressionFence extends ArrayFence {
       }
       if ((SEARCH_METHODS as readonly string[]).includes(m.name)) return this.search(e, m.name as SearchMethod, scope, asStatement);
       if (m.name === "filter") return this.filter(e, scope, asStatement);
+      if (m.name === "at") {
+        // `xs.at(i)`: undefined out of range, read as JavaScript reads it (`xs.at(-1)!`, or with `?? fallback`)
+        if (m.args.length !== 1) return this.report(Codes.UnsupportedSyntax, "'at' takes one index: write xs.at(i).", e);
+        if (asStatement) return this.report(Codes.UnsupportedSyntax, "The result of 'at' is unused: assign it or remove the call.", e);
+        if (!this.arrayValue(m.recv, scope)) return undefined;
+        return this.expr(m.args[0], scope) === "num" ? "num" : this.report(Codes.UnsupportedSyntax, "The index of 'at' must be a number.", m.args[0]);
+      }
       return this.report(Codes.UnsupportedSyntax, `The array method '${m.name}' is not supported here: ${ARRAY_METHODS_FIX}`, e);
     }
     if (c.kind === "unknown" && ts.isIdentifier(c.callee)) {

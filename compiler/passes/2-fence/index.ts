@@ -22,7 +22,7 @@ import ts from "typescript";
 import { Codes, type Diagnostic } from "../../diagnostics.ts";
 import type { Type } from "../../ir/types.ts";
 import { type AnnotatedFunction } from "../1-parse/index.ts";
-import { type ResolveContext, skipParens, isDeclaredIn, isStraightLine, annotatedType, isNewFloat64Array, isNewIntArray, isHostCall, isFunctionValue, isEffectBody } from "../3-lower/resolve.ts";
+import { type ResolveContext, arrayIteration, skipParens, isDeclaredIn, isStraightLine, annotatedType, isNewFloat64Array, isNewIntArray, isHostCall, isFunctionValue, isEffectBody } from "../3-lower/resolve.ts";
 import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
 import { statementFix, describeSyntax, describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
@@ -221,26 +221,39 @@ class Fence extends ExpressionFence {
     if (ts.isForOfStatement(s)) {
       const list = s.initializer;
       const decl = ts.isVariableDeclarationList(list) && list.declarations.length === 1 ? list.declarations[0] : undefined;
-      if (!decl || !ts.isIdentifier(decl.name) || !(list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const)) || s.awaitModifier) {
-        this.report(Codes.UnsupportedSyntax, "A for-of loop must declare one variable: write 'for (const v of values)'.", s.initializer);
+      // `xs.entries()`, `xs.keys()`, `xs.values()` of an array or a list: the index, the element or both
+      const call = arrayIteration(s.expression);
+      const walk = call && (this.looksLikeArray(call.recv) || this.isList(call.recv)) ? call : undefined;
+      const source = walk ? walk.recv : s.expression;
+      // `for (const [i, v] of xs.entries())`: the index and the element, either left out
+      const pair = walk?.name === "entries" && decl && ts.isArrayBindingPattern(decl.name) && decl.name.elements.length <= 2
+        && decl.name.elements.every((el) => ts.isOmittedExpression(el) || (ts.isIdentifier(el.name) && !el.dotDotDotToken && !el.initializer));
+      if (!decl || !(pair || (ts.isIdentifier(decl.name) && walk?.name !== "entries")) || !(list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const)) || s.awaitModifier) {
+        const entries = walk?.name === "entries";
+        this.report(Codes.UnsupportedSyntax, `A for-of loop must declare one variable${entries ? " (over entries(), a pair [index, element])" : ""}: write '${entries ? "for (const [i, v] of xs.entries())" : "for (const v of values)"}'.`, s.initializer);
         return;
       }
-      const sym = this.checker.getSymbolAtLocation(decl.name);
-      if (this.isList(s.expression)) {
+      const names = ts.isArrayBindingPattern(decl.name) ? decl.name.elements.map((el) => (ts.isBindingElement(el) ? el.name as ts.Identifier : undefined)) : [decl.name as ts.Identifier];
+      const [index, element] = walk?.name === "entries" ? names : walk?.name === "keys" ? [names[0], undefined] : [undefined, names[0]];
+      const symOf = (n: ts.Identifier | undefined) => n && this.checker.getSymbolAtLocation(n);
+      const indexSym = symOf(index);
+      if (indexSym) this.localTypes.set(indexSym, "num");
+      const sym = symOf(element);
+      if (this.isList(source)) {
         // over a list: the variable names each element, a record or an array of the caller's
-        if (this.expr(s.expression, scope) === undefined) return;
-        const t = this.typeOfNode(decl.name);
-        if (t === undefined || t === "bool") {
-          this.report(Codes.NonNumericParameter, `The elements of '${s.expression.getText()}' have type '${this.checker.typeToString(this.checker.getTypeAtLocation(decl.name))}': lists hold objects of numbers and arrays, or arrays.`, decl.name);
+        if (this.expr(source, scope) === undefined) return;
+        const t = element && this.typeOfNode(element);
+        if (element && (t === undefined || t === "bool")) {
+          this.report(Codes.NonNumericParameter, `The elements of '${source.getText()}' have type '${this.checker.typeToString(this.checker.getTypeAtLocation(element))}': lists hold objects of numbers and arrays, or arrays.`, element);
           return;
         }
-        if (sym) {
+        if (sym && t) {
           this.localTypes.set(sym, t);
           this.fromList.add(sym);
         }
       } else {
         // an array, or a new one (`for (const v of xs.filter(p))`), made once before the loop
-        if (!this.arrayValue(s.expression, scope)) return;
+        if (!this.arrayValue(source, scope)) return;
         if (sym) this.localTypes.set(sym, "num");
       }
       scope.loops.push(s);
@@ -274,7 +287,9 @@ class Fence extends ExpressionFence {
       return;
     }
     if (ts.isFunctionDeclaration(s)) {
-      this.report(Codes.Closure, `Nested function '${s.name?.text ?? ""}' is a closure: move it to module level so it can be differentiated as a helper, or declare it as a const arrow function (const ${s.name?.text ?? "f"} = (…) => …).`, s);
+      // a local closure like a const arrow function: checked, with what it captures, at each call
+      if (s.body && s.name && !s.asteriskToken && !s.modifiers?.some((x) => x.kind === ts.SyntaxKind.AsyncKeyword)) return;
+      this.report(Codes.Closure, `Nested function '${s.name?.text ?? ""}' is ${s.body ? "a generator or async" : "a declaration without a body"}: write it as a plain function (function ${s.name?.text ?? "f"}(…) { … }), or move it to module level.`, s);
       return;
     }
     this.report(Codes.UnsupportedSyntax, `${describeSyntax(s)} is not supported in a differentiable function: ${statementFix(s)}`, s);

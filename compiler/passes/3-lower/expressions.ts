@@ -35,6 +35,8 @@ export abstract class ExpressionLowerer extends LowerState {
   protected abstract isSearch(e: ts.Expression): boolean;
   protected abstract lowerSearch(e: ts.CallExpression, out: Stmt[]): Operand;
   protected abstract lowerFound(e: ts.BinaryExpression, out: Stmt[], hint: string): Operand;
+  protected abstract isAt(e: ts.Expression): boolean;
+  protected abstract atIndex(e: ts.CallExpression, out: Stmt[]): { index: Operand; array: ArrayRef };
   protected abstract lowerCustomCall(decl: ts.FunctionDeclaration, callee: ts.Identifier, call: ts.CallExpression, out: Stmt[]): Operand;
   protected abstract lowerArrayRef(e: ts.Expression, out: Stmt[]): ArrayRef;
   protected abstract arrayLoad(out: Stmt[], a: ArrayRef, index: Operand, at: ts.Node): Operand;
@@ -173,8 +175,8 @@ export abstract class ExpressionLowerer extends LowerState {
       this.lowerExpressionStatement(e.left, out);
       return this.lowerExpr(e.right, out, hint);
     }
-    // `xs.find(p) ?? fallback`, the one `??` the fence lets through
-    if (k === ts.SyntaxKind.QuestionQuestionToken && this.isSearch(e.left)) return this.lowerFound(e, out, hint);
+    // `xs.find(p) ?? fallback` and `xs.at(i) ?? fallback`, the `??`s the fence lets through
+    if (k === ts.SyntaxKind.QuestionQuestionToken && (this.isSearch(e.left) || this.isAt(e.left))) return this.lowerFound(e, out, hint);
     const op = BINARY_OPS[k];
     if (!op) this.internal(e.operatorToken);
     const a = this.lowerExpr(e.left, out, "");
@@ -212,6 +214,10 @@ export abstract class ExpressionLowerer extends LowerState {
     if (this.isIteration(e, "reduce")) return this.lowerReduce(e, out);
     if (this.isIteration(e, "forEach")) return void this.lowerForEach(e, out);
     if (this.isSearch(e)) return this.lowerSearch(e, out);
+    if (this.isAt(e)) {
+      const { index, array } = this.atIndex(e, out);
+      return this.arrayLoad(out, array, index, e);
+    }
     const c = resolveCallee(e, this.cx);
     switch (c.kind) {
       case "math": {

@@ -355,10 +355,30 @@ export abstract class HelperInliner extends SwitchLowerer {
     }
   }
 
-  /** `xs.find(p) ?? fallback` (or `findLast`): the element found, else the fallback, evaluated only then. */
+  /** Whether `e` is `xs.at(i)` on an array. */
+  protected isAt(e: ts.Expression): boolean {
+    const m = methodCall(e);
+    return !!m && m.name === "at" && this.isArrayExpression(m.recv);
+  }
+
+  /** The index `xs.at(i)` reads (out of range when there is no such element), and the array. */
+  protected atIndex(e: ts.CallExpression, out: Stmt[]): { index: Operand; array: ArrayRef } {
+    const m = methodCall(e)!;
+    const array = this.lowerArrayValue(m.recv, out);
+    const n = this.arrayLength(out, array, e);
+    return { index: this.step(out, "atIndex", [this.lowerExpr(m.args[0], out, "i"), n], e, "num", ""), array };
+  }
+
+  /**
+   * `xs.find(p) ?? fallback` (or `findLast`), `xs.at(i) ?? fallback`: the element found, else the
+   * fallback, evaluated only then.
+   */
   protected lowerFound(e: ts.BinaryExpression, out: Stmt[], hint: string): Operand {
-    const { index, array } = this.searchIndex(stripTypes(e.left) as ts.CallExpression, out);
-    const found = this.step(out, ">=", [index, num(0)], e, "bool", "");
+    const left = stripTypes(e.left) as ts.CallExpression;
+    const { index, array } = this.isAt(left) ? this.atIndex(left, out) : this.searchIndex(left, out);
+    const inRange = this.isAt(left) ? this.step(out, "<", [index, this.arrayLength(out, array, e)], e, "bool", "") : undefined;
+    const atLeast0 = this.step(out, ">=", [index, num(0)], e, "bool", "");
+    const found = inRange ? this.step(out, "&&", [atLeast0, inRange], e, "bool", "") : atLeast0;
     const t = this.newVar(hint || "found", "num", "local");
     const thenOut: Stmt[] = [];
     const elseOut: Stmt[] = [];

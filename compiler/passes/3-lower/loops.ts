@@ -7,7 +7,7 @@ import ts from "typescript";
 import { type Stmt, type Operand, ref, num } from "../../ir/types.ts";
 import { StatementLowerer } from "./statements.ts";
 import { type LoopCtx } from "./env.ts";
-import { skipParens } from "./resolve.ts";
+import { skipParens, arrayIteration } from "./resolve.ts";
 import { countJumps, blockOf, writtenNames, stepOf, nestedContinues } from "./jumps.ts";
 export abstract class LoopLowerer extends StatementLowerer {
   // ---------------------------------------------------------------- loops
@@ -108,28 +108,45 @@ export abstract class LoopLowerer extends StatementLowerer {
     out.push(...pre, { kind: "loop", header, cond, body, update, doWhile: parts.doWhile, loc });
   }
 
-  /** `for (const v of xs) body` is `for (let i = 0; i < xs.length; i++) { const v = xs[i]; body }`. */
+  /**
+   * `for (const v of xs) body` is `for (let i = 0; i < xs.length; i++) { const v = xs[i]; body }`;
+   * over `xs.entries()` the pattern `[i, v]` takes the counter and the element, over `xs.keys()`
+   * the variable takes the counter, and `xs.values()` is `xs`.
+   */
   protected lowerForOf(s: ts.ForOfStatement, out: Stmt[]): void {
     const list = s.initializer as ts.VariableDeclarationList;
-    const decl = list.declarations[0] as ts.VariableDeclaration & { name: ts.Identifier };
+    const decl = list.declarations[0]!;
+    const call = arrayIteration(s.expression);
+    const walk = call && (this.isArrayExpression(call.recv) || this.listOf(call.recv) !== undefined || this.elementChain(call.recv)?.shape.k === "list") ? call : undefined;
+    const source = walk ? walk.recv : s.expression;
+    const what = walk ? walk.name : "values";
+    // the variables that take the index and the element
+    const names = ts.isArrayBindingPattern(decl.name) ? decl.name.elements.map((el) => (ts.isBindingElement(el) ? el.name as ts.Identifier : undefined)) : [decl.name as ts.Identifier];
+    const [indexName, elementName] = what === "entries" ? names : what === "keys" ? [names[0], undefined] : [undefined, names[0]];
     // over a list: each element is a record (or an array) of the caller's, read at the counter
-    const over = this.listOf(s.expression) ?? this.elementList(s.expression, out);
-    const arr = over === undefined ? this.lowerArrayValue(s.expression, out) : undefined;
-    const n = arr === undefined ? this.step(out, "length", [ref(over!)], s.expression, "num", "n") : this.arrayLength(out, arr, s.expression);
+    const over = this.listOf(source) ?? this.elementList(source, out);
+    const arr = over === undefined ? this.lowerArrayValue(source, out) : undefined;
+    const n = arr === undefined ? this.step(out, "length", [ref(over!)], source, "num", "n") : this.arrayLength(out, arr, source);
     const hasExits = countJumps(s.statement, "break", s) > 0 || countJumps(s.statement, "continue", s) > 0 || countJumps(s.statement, "return", undefined) > 0;
     const counter = this.newVar("i", "num", "local");
     if (!hasExits) this.counters.add(counter);
     const bind = (body: Stmt[]) => {
+      if (indexName) {
+        const i = this.newVar(indexName.text, "num", "local", indexName.text);
+        this.env.set(this.symbolOf(indexName), ref(i));
+        this.emitOp(body, i, "copy", [ref(counter)], s.initializer);
+      }
+      if (!elementName) return;
       if (arr === undefined) {
         const shape = this.vars.get(over!)!.shape;
         if (!shape || shape.k !== "list") this.internal(s.expression);
         const el = this.elementValue(over!, ref(counter), [], shape.elem, body, s.initializer);
-        if ("rec" in el) this.records.set(this.symbolOf(decl.name), el.rec);
-        else this.env.set(this.symbolOf(decl.name), el.o);
+        if ("rec" in el) this.records.set(this.symbolOf(elementName), el.rec);
+        else this.env.set(this.symbolOf(elementName), el.o);
         return;
       }
-      const v = this.newVar(decl.name.text, "num", "local", decl.name.text);
-      this.env.set(this.symbolOf(decl.name), ref(v));
+      const v = this.newVar(elementName.text, "num", "local", elementName.text);
+      this.env.set(this.symbolOf(elementName), ref(v));
       const t = this.arrayLoad(body, arr, ref(counter), s.initializer);
       this.emitOp(body, v, "copy", [t], s.initializer);
     };

@@ -44,6 +44,16 @@ export type IterationMethod = (typeof ITERATION_METHODS)[number];
 export const SEARCH_METHODS = ["some", "every", "find", "findLast", "findIndex", "findLastIndex", "indexOf", "lastIndexOf", "includes"] as const;
 export type SearchMethod = (typeof SEARCH_METHODS)[number];
 
+/** `xs.entries()`, `xs.keys()` or `xs.values()` (on anything: the caller checks it is an array), walked by a `for…of`. */
+export function arrayIteration(e: ts.Expression): { recv: ts.Expression; name: "entries" | "keys" | "values" } | undefined {
+  const c = skipParens(e);
+  if (!ts.isCallExpression(c) || c.arguments.length > 0) return undefined;
+  const callee = skipParens(c.expression);
+  if (!ts.isPropertyAccessExpression(callee)) return undefined;
+  const name = callee.name.text;
+  return name === "entries" || name === "keys" || name === "values" ? { recv: callee.expression, name } : undefined;
+}
+
 /** Whether a search method takes a predicate (else a value to look for). */
 export function takesPredicate(m: SearchMethod): boolean {
   return m !== "indexOf" && m !== "lastIndexOf" && m !== "includes";

@@ -216,7 +216,8 @@ export abstract class StatementLowerer extends RecordLowerer {
       this.lowerStatements(s.statements, 0, out);
       return;
     }
-    if (ts.isEmptyStatement(s)) return;
+    // as a local closure, a nested function is inlined at each call: its declaration computes nothing
+    if (ts.isEmptyStatement(s) || ts.isFunctionDeclaration(s)) return;
     if (ts.isForStatement(s) || ts.isWhileStatement(s) || ts.isDoStatement(s)) {
       this.lowerLoop(s, out);
       markCheckpoint(s, out);
