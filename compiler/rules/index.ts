@@ -110,6 +110,11 @@ function unary(
 const nearInteger = (v: number, eps = 0.02) => Math.abs(v - Math.round(v)) < eps;
 const nearHalf = (v: number) => nearInteger(v - 0.5);
 
+/** A test of one number (`Number.isFinite`): a boolean, sampled at integers and non-integers, finite or not. */
+function test(name: string, f: (x: number) => boolean): ScalarRule {
+  return { arity: 1, result: "bool", syntax: { call: name }, cheap: true, eval: (x) => Number(f(x)), domain: [[-3, 3]], partials: null };
+}
+
 function comparison(op: "<" | "<=" | ">" | ">=" | "===" | "!==" | "==" | "!="): ScalarRule {
   const js = op === "==" ? "===" : op === "!=" ? "!==" : op;
   const f: Record<string, (a: number, b: number) => boolean> = {
@@ -189,6 +194,13 @@ export const RULES: Record<string, ScalarRule> = {
     // constant in the index; the result is the length (or length + index) where it is clamped
     partials: ([i, len], z) => [n(0), cond(bin("<=", i, n(-1)), cond(bin(">", z, n(0)), n(1), n(0)), cond(bin("===", z, len), n(1), n(0)))],
     doc: "a slice bound: clampIndex(i, n) is i clamped to [0, n], counted from n when negative" },
+  /** The tests of a number (`Number.isFinite(x)`, the global `isNaN(x)`, …): booleans, derivative 0. */
+  "Number.isFinite": test("Number.isFinite", Number.isFinite),
+  "Number.isNaN": test("Number.isNaN", Number.isNaN),
+  "Number.isInteger": test("Number.isInteger", Number.isInteger),
+  "Number.isSafeInteger": test("Number.isSafeInteger", Number.isSafeInteger),
+  isFinite: test("isFinite", isFinite),
+  isNaN: test("isNaN", isNaN),
   /** The index `xs.at(i)` reads, as JavaScript computes it (negative: from the end; out of range: no element). */
   atIndex: { arity: 2, result: "num", syntax: { runtime: "atIndex" }, cheap: true, integer: "always",
     eval: (i, n) => { const t = Math.trunc(i) || 0; return t < 0 ? t + n : t; }, domain: [[-5, 5], [0, 8]],

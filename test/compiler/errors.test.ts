@@ -62,6 +62,7 @@ const CASES: Case[] = [
   { file: "callback-not-inline.ts", code: Codes.UnsupportedSyntax, line: 4, col: 21, names: [/callback of 'map'/, /inline function, the name of a helper function or a Math function/], fix: /write xs\.map\(\(v, i\) => …\)/ },
   { file: "search-from-index.ts", code: Codes.UnsupportedSyntax, line: 4, col: 27, names: [/'indexOf' with a start index/], fix: /search a subarray instead, xs\.subarray\(from\)\.indexOf\(x\)/ },
   // ---- closures
+  { file: "module-table-exported.ts", code: Codes.Closure, line: 6, col: 14, names: [/'WEIGHTS' is a module-level array that could change while the function runs/], fix: /declare it 'as const'/ },
   { file: "nested-function.ts", code: Codes.Closure, line: 6, col: 5, names: [/closure 'sq' assigns 'calls'/], fix: /Return the new value and assign it at the call/ },
   { file: "let-closure.ts", code: Codes.Closure, line: 4, col: 7, names: [/'sq' holds a function/, /'let'/], fix: /declare it with const/ },
   { file: "let-helper.ts", code: Codes.Closure, line: 6, col: 10, names: [/'relu' is declared with 'let'/], fix: /declare it with const \(const relu = …\)/ },

@@ -32,6 +32,8 @@ const CASES: [string, string[], ([number, number] | [number, number, number])[],
   ["hoisted", ["xs", "a"], [[5, -1, 1], [0.5, 2]]],
   ["walks", ["xs", "w"], [[5, -1, 1], [5, -1, 1]]],
   ["ends", ["xs", "a"], [[5, -1, 1], [0.1, 3.2]]],
+  ["tested", ["x", "k"], [[-2, 2], [0, 3]], ["x"]],
+  ["tabled", ["x", "xs"], [[-2, 2], [4, -1, 1]]],
 ];
 
 let m: { src: Mod; grad: Mod };
@@ -110,8 +112,14 @@ describe("natural statements, in every mode", () => {
         expect(m.grad.hoistedGrad(xs, a).value).toBe(m.src.hoisted(xs, a));
         expect(m.grad.walksGrad(xs, x).value).toBe(m.src.walks(xs, x));
         for (const t of [0.2, 1.1, 2.9, NaN]) expect(m.grad.endsGrad(xs, t).value).toBe(m.src.ends(xs, t));
+        expect(m.grad.tabledGrad(a, xs).value).toBe(m.src.tabled(a, xs));
       }
     }
+  });
+
+  it("the tests of a number keep their JavaScript meaning (NaN, infinities, integers)", () => {
+    for (const k of [0, 1, 2, 2.5, NaN, Infinity, 1e10]) expect(m.grad.testedGrad(0.7, k).value).toBe(m.src.tested(0.7, k));
+    expect(() => m.grad.testedGrad(Infinity, 1)).toThrow(new RangeError("x must be finite, got Infinity"));
   });
 
   it("increments and assignments as values keep their JavaScript meaning", () => {

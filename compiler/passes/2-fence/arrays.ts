@@ -6,7 +6,7 @@
  */
 import ts from "typescript";
 import { Codes } from "../../diagnostics.ts";
-import { resolveCallee, skipParens, isDeclaredIn, stopGradientArgument, isNewIntArray, isStraightLine, lengthObject } from "../3-lower/resolve.ts";
+import { resolveCallee, skipParens, isDeclaredIn, stopGradientArgument, isNewIntArray, isStraightLine, lengthObject, constantTable } from "../3-lower/resolve.ts";
 import { describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
 import { type FType, type Scope, FenceState, stripTypes } from "./state.ts";
@@ -240,6 +240,7 @@ export abstract class ArrayFence extends FenceState {
 
   /** Whether an expression is typed as an array (Float64Array or number[]). */
   protected looksLikeArray(e: ts.Expression): boolean {
+    if (constantTable(stripTypes(e), this.checker)?.kind === "array") return true;
     const stopped = stopGradientArgument(e, this.cx);
     if (stopped) return this.looksLikeArray(stopped);
     // a name's declared type: its type at a use would ask flow analysis (the length of the function)
@@ -251,6 +252,8 @@ export abstract class ArrayFence extends FenceState {
 
   protected arrayReference(e0: ts.Expression, scope: Scope): string | undefined {
     const e = stripTypes(e0);
+    // a module's constant table (`const W = [0.2, 0.3] as const`), read only
+    if (ts.isIdentifier(e) && constantTable(e, this.checker)?.kind === "array") return e.text;
     if (ts.isIdentifier(e)) {
       const t = this.expr(e, scope);
       if (t === undefined) return undefined;

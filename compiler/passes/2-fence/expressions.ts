@@ -11,7 +11,7 @@ import { irTypeOf } from "../1-parse/index.ts";
 import {
   type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, numberRecordFields, outerName, isDeclaredIn, isErrorConstruction, helperDeclaration, functionVariable,
   helperName, isFunctionValue, isLocalFunction, outermostFunction, ITERATION_METHODS, type IterationMethod,
-  SEARCH_METHODS, type SearchMethod, takesPredicate, returnsElement,
+  SEARCH_METHODS, type SearchMethod, takesPredicate, returnsElement, tableValue,
 } from "../3-lower/resolve.ts";
 import { isAssignmentOperator, BINARY_OPS } from "../3-lower/jumps.ts";
 import { describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
@@ -135,6 +135,10 @@ export abstract class ExpressionFence extends ArrayFence {
         }
         return "num";
       }
+      // a field of a module's constant record (`CONFIG.tol`), or a constant table's length
+      const tv = tableValue(e, this.checker);
+      if (typeof tv === "number") return "num";
+      if (tv) return this.report(Codes.UnsupportedSyntax, `'${e.getText()}' is a ${tv.kind === "record" ? "record" : "table"} of constants: read its ${tv.kind === "record" ? `fields (${e.getText()}.${[...tv.fields.keys()][0] ?? "x"})` : "elements"}.`, e);
       if (this.typeOfNode(e.expression) === "obj") return this.field(e, scope);
       if (e.name.text === "length" && this.isList(e.expression)) return this.expr(e.expression, scope) === undefined ? undefined : "num";
       if (e.name.text === "length") return this.arrayReference(e.expression, scope) === undefined ? undefined : "num";
@@ -230,8 +234,15 @@ export abstract class ExpressionFence extends ArrayFence {
     const outer = outerName(sym, this.checker);
     switch (outer.kind) {
       case "constant": return "num";
-      case "module-constant":
+      case "module-constant": {
+        const d = sym.valueDeclaration as ts.VariableDeclaration;
+        const literal = d.initializer && stripTypes(d.initializer);
+        if (literal && (ts.isArrayLiteralExpression(literal) || ts.isObjectLiteralExpression(literal))) {
+          const what = ts.isArrayLiteralExpression(literal) ? "array" : "object";
+          return this.report(Codes.Closure, `'${e.text}' is a module-level ${what} that could change while the function runs: to read it as a table of constants, declare it 'as const' (or leave it unexported and only read its ${what === "array" ? "elements" : "fields"} in its module), with constant expressions in it; or pass it as a parameter.`, e);
+        }
         return this.report(Codes.Closure, `'${e.text}' is a module-level constant that is not a constant expression: reading outer values is not supported. Pass it as a parameter, or initialise it from literals, Math constants and other constants (numeric literal constant expressions).`, e);
+      }
       case "outer-variable":
         return this.report(Codes.Closure, `'${e.text}' is a variable declared outside this function: reading outer mutable state is not supported. Pass it as a parameter.`, e);
       case "other":
@@ -326,7 +337,7 @@ export abstract class ExpressionFence extends ArrayFence {
           if (t !== "num") return this.report(Codes.UnsupportedSyntax, `'${c.op}' needs numbers.`, a);
         }
         if (asStatement) return this.report(Codes.UnsupportedSyntax, `The result of '${c.op}(...)' is unused: assign it or remove the call.`, e);
-        return "num";
+        return rule.result;
       }
       case "routine": return this.routineCall(c.name, e, scope, asStatement);
       case "helper": return this.helperCall(c.decl, e, scope, asStatement);

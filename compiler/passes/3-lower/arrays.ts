@@ -10,7 +10,7 @@ import ts from "typescript";
 import { type Expr, type Stmt, type Operand, type IntArrayName, ref, num, isVar, isIntArrayName } from "../../ir/types.ts";
 import { ExpressionLowerer } from "./expressions.ts";
 import { stripTypes } from "./env.ts";
-import { type HelperFn, resolveCallee, returnsArray, skipParens, stopGradientArgument, resultExpression } from "./resolve.ts";
+import { type HelperFn, resolveCallee, returnsArray, skipParens, stopGradientArgument, resultExpression, constantTable } from "./resolve.ts";
 
 /** An array value: a whole array variable, or a window of one. */
 export interface ArrayRef {
@@ -65,6 +65,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
   /** Whether an expression is an array value (so a declaration from it declares an array). */
   protected isArrayExpression(e0: ts.Expression): boolean {
     const e = stripTypes(e0);
+    if (ts.isIdentifier(e) && constantTable(e, this.checker)?.kind === "array") return true;
     if (ts.isIdentifier(e)) {
       const sym = this.checker.getSymbolAtLocation(e);
       if (sym && this.views.has(sym)) return true;
@@ -96,6 +97,8 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
   /** An expression naming an existing array or a window of one. */
   protected lowerArrayRef(e0: ts.Expression, out: Stmt[]): ArrayRef {
     const e = stripTypes(e0);
+    const table = ts.isIdentifier(e) ? constantTable(e, this.checker) : undefined;
+    if (table?.kind === "array") return this.tableArray(e as ts.Identifier, table.values);
     if (ts.isIdentifier(e)) {
       const sym = this.checker.getSymbolAtLocation(e);
       const view = sym && this.views.get(sym);
@@ -120,6 +123,24 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     const m = methodCall(e);
     if (m && m.name === "subarray") return this.window(this.lowerArrayRef(m.recv, out), m.args, out, e);
     return this.internal(e);
+  }
+
+  /**
+   * The array of a module's constant table (`const W = [0.2, 0.3] as const`), filled once at the
+   * start of the function the first time the function indexes it by a value not known here.
+   */
+  protected tableArray(id: ts.Identifier, values: readonly number[]): ArrayRef {
+    const sym = this.symbolOf(id);
+    let name = this.tableArrays.get(sym);
+    if (name === undefined) {
+      name = this.newVar(id.text, "arr", "local");
+      this.tableArrays.set(sym, name);
+      this.loads.written(name);
+      this.prologue.push({ kind: "alloc", target: name, size: num(values.length), loc: this.loc(this.stmtOf(id)) });
+      this.defs.set(name, 1);
+      values.forEach((v, i) => this.arrayStore(this.prologue, { array: name! }, num(i), num(v), id));
+    }
+    return { array: name };
   }
 
   /**

@@ -77,6 +77,10 @@ export abstract class LowerState {
   protected views = new Map<ts.Symbol | Slot, import("./arrays.ts").ArrayRef>();
   /** Source symbols bound to records. */
   protected records = new Map<ts.Symbol, Rec>();
+  /** Statements the function's body starts with: the arrays of the module's constant tables it indexes. */
+  protected prologue: Stmt[] = [];
+  /** The array of each constant table the function indexes (see `prologue`). */
+  protected tableArrays = new Map<ts.Symbol, string>();
   /** Number of definitions seen per IR variable. */
   protected defs = new Map<string, number>();
   protected loads = new LoadCache();

@@ -11,7 +11,7 @@ import { arrayRuleFor } from "../../rules/blas.ts";
 import { LowerState, type ElementChain, type Rec } from "./env.ts";
 import type { ArrayRef } from "./arrays.ts";
 import { arrayOfArg } from "../../ir/walk.ts";
-import { type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, outerName, isErrorConstruction, isHostCall } from "./resolve.ts";
+import { type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, outerName, isErrorConstruction, isHostCall, constantTable, tableValue } from "./resolve.ts";
 
 /** A string-valued piece of a message. */
 function isText(e: ts.Expression): boolean {
@@ -36,6 +36,7 @@ export abstract class ExpressionLowerer extends LowerState {
   protected abstract lowerSearch(e: ts.CallExpression, out: Stmt[]): Operand;
   protected abstract lowerFound(e: ts.BinaryExpression, out: Stmt[], hint: string): Operand;
   protected abstract isAt(e: ts.Expression): boolean;
+  protected abstract tableArray(id: ts.Identifier, values: readonly number[]): ArrayRef;
   protected abstract atIndex(e: ts.CallExpression, out: Stmt[]): { index: Operand; array: ArrayRef };
   protected abstract lowerCustomCall(decl: ts.FunctionDeclaration, callee: ts.Identifier, call: ts.CallExpression, out: Stmt[]): Operand;
   protected abstract lowerArrayRef(e: ts.Expression, out: Stmt[]): ArrayRef;
@@ -104,6 +105,9 @@ export abstract class ExpressionLowerer extends LowerState {
     if (ts.isPropertyAccessExpression(e)) {
       const nc = numberConstant(e, this.checker);
       if (nc) return num(nc.value, nc.text);
+      // a field of a module's constant record (`CONFIG.tol`), or a constant table's length
+      const tv = tableValue(e, this.checker);
+      if (typeof tv === "number") return num(tv);
       if (mathMember(e, this.checker)) {
         const v = MATH_CONSTANTS[e.name.text];
         if (v === undefined) this.internal(e);
@@ -124,6 +128,14 @@ export abstract class ExpressionLowerer extends LowerState {
       this.internal(e);
     }
     if (ts.isElementAccessExpression(e)) {
+      const table = constantTable(e.expression, this.checker);
+      if (table?.kind === "array") {
+        // an element of a constant table at an index known here is that constant
+        const i = this.lowerExpr(e.argumentExpression, out, "i");
+        const k = i.kind === "const" ? (i.value as number) : NaN;
+        if (Number.isInteger(k) && k >= 0 && k < table.values.length) return num(table.values[k]!);
+        return this.arrayLoad(out, this.tableArray(skipParens(e.expression) as ts.Identifier, table.values), i, e);
+      }
       const arr = this.lowerArrayRef(e.expression, out);
       const index = this.lowerExpr(e.argumentExpression, out, "i");
       return this.arrayLoad(out, arr, index, e);
@@ -224,7 +236,7 @@ export abstract class ExpressionLowerer extends LowerState {
         if (!c.rule) this.internal(e);
         if (e.arguments.some(ts.isSpreadElement)) return this.lowerFold(c.op, c.rule.fold ?? this.internal(e), e, out);
         const args = e.arguments.map((a) => this.lowerExpr(a, out, ""));
-        return this.step(out, c.op, args, e, "num", "");
+        return this.step(out, c.op, args, e, c.rule.result, "");
       }
       case "routine": return this.lowerRuntimeCall(c.name, e, out, asStatement);
       case "helper": return this.inlineHelper(c.decl, e, out);

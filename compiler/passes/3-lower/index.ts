@@ -87,6 +87,8 @@ class Lowerer extends CustomCallLowerer {
     const body: Stmt[] = [];
     const result: Operand = this.fn.outputs.length > 0 ? (this.lowerStatements(decl.body!.statements, 0, body), num(0)) : this.lowerFunctionBody(decl, frame, body);
     this.frames.pop();
+    body.unshift(...this.prologue);
+    this.prologue = [];
     this.lowerPullbacks();
     return {
       name: this.fn.name,

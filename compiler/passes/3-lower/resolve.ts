@@ -131,6 +131,13 @@ export function numberConstant(e: ts.Expression, checker: ts.TypeChecker): { tex
   return value === undefined ? undefined : { text: `Number.${e.name.text}`, value };
 }
 
+/** The rule-table name of a global test of a number the callee names (`Number.isNaN`, `isNaN`), if any. */
+export function numberTest(e: ts.Expression, checker: ts.TypeChecker): string | undefined {
+  const name = ts.isIdentifier(e) && isGlobal(e, checker) ? e.text
+    : ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === "Number" && isGlobal(e.expression, checker) ? `Number.${e.name.text}` : undefined;
+  return name !== undefined && ["Number.isFinite", "Number.isNaN", "Number.isInteger", "Number.isSafeInteger", "isFinite", "isNaN"].includes(name) ? name : undefined;
+}
+
 /** `Math.foo` with the global Math. */
 export function mathMember(e: ts.Expression, checker: ts.TypeChecker): ts.PropertyAccessExpression | undefined {
   return ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.expression) && isGlobalMath(e.expression, checker) ? e : undefined;
@@ -213,6 +220,9 @@ export function resolveCallee(call: ts.CallExpression, cx: ResolveContext): Call
     const op = `Math.${math.name.text}`;
     return { kind: "math", op, rule: ruleFor(op), callee: math };
   }
+  // `Number.isFinite(x)` and the other tests of a number, and the global `isNaN` and `isFinite`
+  const test = numberTest(callee, cx.checker);
+  if (test) return { kind: "math", op: test, rule: ruleFor(test), callee };
   if (!ts.isIdentifier(callee)) return { kind: "unknown", callee };
   const routine = runtimeRoutine(callee, cx);
   if (routine !== undefined) {
@@ -428,4 +438,116 @@ export function lengthObject(e0: ts.Expression): ts.Expression | undefined {
   if (!ts.isObjectLiteralExpression(e) || e.properties.length !== 1) return undefined;
   const p = e.properties[0]!;
   return ts.isPropertyAssignment(p) && ts.isIdentifier(p.name) && p.name.text === "length" ? p.initializer : undefined;
+}
+
+// ------------------------------------------------------------------ constant tables
+
+/** A module-level table of constants: an array of numbers, or a record of numbers and records. */
+export type Table = { kind: "array"; values: number[] } | { kind: "record"; fields: Map<string, number | Table> };
+
+/** The array methods that read a table without changing it. */
+const READING_METHODS = new Set([
+  "map", "forEach", "reduce", "filter", "some", "every", "find", "findLast", "findIndex", "findLastIndex", "indexOf", "lastIndexOf", "includes", "at", "slice",
+  "entries", "keys", "values",
+]);
+
+const tables = new WeakMap<ts.Symbol, Table | null>();
+
+/**
+ * The table a module-level `const` holds, when reading it is reading constants: its initializer
+ * is an array literal of constant expressions or an object literal of them (nested), and either
+ * it is `as const`, or it is not exported and every use of it in its module reads it (an
+ * element, a field, `.length`, a `for…of`, a spread, a method that does not change it). Then
+ * nothing can change it while a function runs, and its values are the compiler's to use.
+ */
+export function constantTable(e: ts.Expression, checker: ts.TypeChecker): Table | undefined {
+  const id = skipParens(e);
+  if (!ts.isIdentifier(id)) return undefined;
+  let sym = checker.getSymbolAtLocation(id);
+  if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+  if (!sym) return undefined;
+  const hit = tables.get(sym);
+  if (hit !== undefined) return hit ?? undefined;
+  const table = findTable(sym, checker);
+  tables.set(sym, table ?? null);
+  return table;
+}
+
+function findTable(sym: ts.Symbol, checker: ts.TypeChecker): Table | undefined {
+  const decl = sym.valueDeclaration;
+  if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || !ts.isVariableDeclarationList(decl.parent)) return undefined;
+  if ((decl.parent.flags & ts.NodeFlags.Const) === 0 || !ts.isVariableStatement(decl.parent.parent) || !ts.isSourceFile(decl.parent.parent.parent)) return undefined;
+  let init: ts.Expression = decl.initializer;
+  let frozen = false;
+  for (;;) {
+    if (ts.isAsExpression(init) && ts.isTypeReferenceNode(init.type) && init.type.typeName.getText() === "const") frozen = true;
+    if (ts.isAsExpression(init) || ts.isSatisfiesExpression(init) || ts.isParenthesizedExpression(init)) init = init.expression;
+    else break;
+  }
+  const table = tableOf(init, checker);
+  if (!table) return undefined;
+  if (frozen) return table;
+  if (decl.parent.parent.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) return undefined;
+  let reads = true;
+  const visit = (n: ts.Node) => {
+    if (!reads) return;
+    if (ts.isIdentifier(n) && n !== decl.name && checker.getSymbolAtLocation(n) === sym && !isRead(n)) reads = false;
+    ts.forEachChild(n, visit);
+  };
+  visit(decl.getSourceFile());
+  return reads ? table : undefined;
+}
+
+function tableOf(e0: ts.Expression, checker: ts.TypeChecker): Table | undefined {
+  const e = skipParens(e0);
+  if (ts.isArrayLiteralExpression(e)) {
+    const values = e.elements.map((x) => (ts.isSpreadElement(x) || ts.isOmittedExpression(x) ? undefined : constantValue(x, checker)));
+    return values.every((v) => v !== undefined) ? { kind: "array", values: values as number[] } : undefined;
+  }
+  if (!ts.isObjectLiteralExpression(e)) return undefined;
+  const fields = new Map<string, number | Table>();
+  for (const p of e.properties) {
+    if (!ts.isPropertyAssignment(p) || !(ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) return undefined;
+    const inner = skipParens(p.initializer);
+    const v = ts.isObjectLiteralExpression(inner) ? tableOf(inner, checker) : constantValue(inner, checker);
+    if (v === undefined || (typeof v !== "number" && v.kind !== "record")) return undefined;
+    fields.set(p.name.text, v);
+  }
+  return { kind: "record", fields };
+}
+
+/** Whether a use of a table's name (or of a field of it, `T.a`) only reads it. */
+function isRead(n: ts.Expression): boolean {
+  let e: ts.Expression = n;
+  while (ts.isParenthesizedExpression(e.parent) || ts.isNonNullExpression(e.parent) || ts.isAsExpression(e.parent)) e = e.parent;
+  const p = e.parent;
+  if (ts.isElementAccessExpression(p) && p.expression === e) return !isWritten(p);
+  if (ts.isPropertyAccessExpression(p) && p.expression === e) {
+    if (ts.isCallExpression(p.parent) && p.parent.expression === p) return READING_METHODS.has(p.name.text);
+    return p.name.text === "length" || isRead(p);
+  }
+  if ((ts.isForOfStatement(p) && p.expression === e) || ts.isSpreadElement(p)) return true;
+  // a field's value (the name itself, as a value, would let another name change the table)
+  return ts.isPropertyAccessExpression(n) && !isWritten(e);
+}
+
+/** Whether an element or field access is assigned, incremented or deleted. */
+function isWritten(a: ts.Expression): boolean {
+  let e: ts.Expression = a;
+  while (ts.isParenthesizedExpression(e.parent) || ts.isNonNullExpression(e.parent)) e = e.parent;
+  const p = e.parent;
+  if (ts.isBinaryExpression(p) && p.left === e && p.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && p.operatorToken.kind <= ts.SyntaxKind.LastAssignment) return true;
+  if ((ts.isPrefixUnaryExpression(p) || ts.isPostfixUnaryExpression(p)) && (p.operator === ts.SyntaxKind.PlusPlusToken || p.operator === ts.SyntaxKind.MinusMinusToken)) return true;
+  return ts.isDeleteExpression(p) || ts.isArrayLiteralExpression(p) && ts.isBinaryExpression(p.parent) && p.parent.left === p;
+}
+
+/** What `T`, `T.a`, `T.a.b` or `T.length` reads of a table: a number, or a table. */
+export function tableValue(e0: ts.Expression, checker: ts.TypeChecker): number | Table | undefined {
+  const e = skipParens(e0);
+  if (ts.isIdentifier(e)) return constantTable(e, checker);
+  if (!ts.isPropertyAccessExpression(e)) return undefined;
+  const base = tableValue(e.expression, checker);
+  if (base === undefined || typeof base === "number") return undefined;
+  if (base.kind === "array") return e.name.text === "length" ? base.values.length : undefined;
+  return base.fields.get(e.name.text);
 }
