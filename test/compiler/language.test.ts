@@ -34,6 +34,7 @@ const CASES: [string, string[], ([number, number] | [number, number, number])[],
   ["ends", ["xs", "a"], [[5, -1, 1], [0.1, 3.2]]],
   ["tested", ["x", "k"], [[-2, 2], [0, 3]], ["x"]],
   ["tabled", ["x", "xs"], [[-2, 2], [4, -1, 1]]],
+  ["pushed", ["xs", "a"], [[6, -1, 1], [0.3, 2]]],
 ];
 
 let m: { src: Mod; grad: Mod };
@@ -113,6 +114,7 @@ describe("natural statements, in every mode", () => {
         expect(m.grad.walksGrad(xs, x).value).toBe(m.src.walks(xs, x));
         for (const t of [0.2, 1.1, 2.9, NaN]) expect(m.grad.endsGrad(xs, t).value).toBe(m.src.ends(xs, t));
         expect(m.grad.tabledGrad(a, xs).value).toBe(m.src.tabled(a, xs));
+        expect(m.grad.pushedGrad(xs, a).value).toBe(m.src.pushed(xs, a));
       }
     }
   });

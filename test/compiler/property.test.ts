@@ -59,6 +59,8 @@ type Stmt =
   | { k: "search"; name: string; v: string; e: string }
   /** `v += y[k] / 4` for every element of y above e: in the natural style over `y.filter(…)`. */
   | { k: "keep"; name: string; v: string; e: string }
+  /** `v += (y[n − 1]·e + e) / 4`: in the natural style from a number[] that y's scaled elements and e are pushed onto. */
+  | { k: "grow"; name: string; v: string; e: string }
   | { k: "guard"; c: Cond; what: "break" | "continue" }
   | { k: "return"; c: Cond; e: string };
 
@@ -168,9 +170,10 @@ function stmt(ctx: Ctx, nest: number): fc.Arbitrary<Stmt> {
     { weight: 1, arbitrary: e.map((e): Stmt => ({ k: "swap", name: `u${localCounter++}`, e })) },
     { weight: 1, arbitrary: fc.tuple(v, e).map(([v, e]): Stmt => ({ k: "search", name: `u${localCounter++}`, v, e })) },
     { weight: 1, arbitrary: fc.tuple(v, e).map(([v, e]): Stmt => ({ k: "keep", name: `u${localCounter++}`, v, e })) },
+    { weight: 1, arbitrary: fc.tuple(v, e).map(([v, e]): Stmt => ({ k: "grow", name: `u${localCounter++}`, v, e })) },
   ];
   const idx = ctx.loops.length > 0 ? fc.oneof(fc.constantFrom(...ctx.loops), fc.constantFrom(...ctx.loops).map((i) => `(${i} + 1) % n`)) : fc.constantFrom("0", "1", "n - 1");
-  opts.push({ weight: 3, arbitrary: fc.tuple(idx, fc.constantFrom("=", "+=") as fc.Arbitrary<"=" | "+=">, e).map(([idx, op, e]): Stmt => ({ k: "write", idx, op, e })) });
+  opts.push({ weight: 4, arbitrary: fc.tuple(idx, fc.constantFrom("=", "+=") as fc.Arbitrary<"=" | "+=">, e).map(([idx, op, e]): Stmt => ({ k: "write", idx, op, e })) });
   if (ctx.loops.length > 0) {
     opts.push({ weight: 2, arbitrary: fc.tuple(cond(ctx), fc.constantFrom("break", "continue") as fc.Arbitrary<"break" | "continue">).map(([c, what]): Stmt => ({ k: "guard", c, what })) });
   }
@@ -302,10 +305,15 @@ function renderNatural(s: Stmt, ind: string, o: Render): string {
     }
     case "swap":
       return `${ind}[s0, s1] = [s1, s0 * 0.5 + (${s.e})];\n${o.after("s0")}${o.after("s1")}`;
+    case "grow": {
+      const t = o.ts ? ": number[]" : "";
+      return `${ind}const ${s.name} = ${s.e};\n${ind}const ${s.name}a${t} = [];\n${ind}for (const ${s.name}q of y) ${s.name}a.push(${s.name}q * ${s.name});\n${ind}${s.name}a.push(${s.name});\n`
+        + `${ind}${s.v} += (${s.name}a[n - 1] + ${s.name}a[${s.name}a.length - 1]) * 0.25;\n${o.after(s.v)}`;
+    }
     case "keep":
-      return `${ind}const ${s.name} = ${s.e};\n${ind}for (const ${s.name}v of y.filter((${s.name}q) => ${s.name}q > ${s.name})) ${s.v} += ${s.name}v * 0.25;\n${o.after(s.v)}`;
+      return `${ind}const ${s.name} = ${s.e};\n${ind}for (const ${s.name}v of y.filter((${s.name}q) => ${o.wrap(`${s.name}q > ${s.name}`)})) ${s.v} += ${s.name}v * 0.25;\n${o.after(s.v)}`;
     case "search":
-      return `${ind}const ${s.name} = ${s.e};\n${ind}${s.v} += (y.find((${s.name}v) => ${s.name}v > ${s.name}) ?? ${s.name}) * 0.5;\n${o.after(s.v)}`;
+      return `${ind}const ${s.name} = ${s.e};\n${ind}${s.v} += (y.find((${s.name}v) => ${o.wrap(`${s.name}v > ${s.name}`)}) ?? ${s.name}) * 0.5;\n${o.after(s.v)}`;
     case "remap":
       // y rebound to a new array (in a loop or a branch, copied into y's array by the compiler)
       return `${ind}const ${s.name} = ${s.e};\n${ind}y = y.map((v) => v * 0.5 + ${s.name});\n${o.after("y[0]")}`;
@@ -348,10 +356,12 @@ function renderPlain(s: Stmt, ind: string, o: Render): string {
       return `${ind}const ${s.name} = ${s.v};\n`;
     case "swap":
       return `${ind}const ${s.name} = s0 * 0.5 + (${s.e});\n${ind}s0 = s1;\n${ind}s1 = ${s.name};\n${o.after("s0")}${o.after("s1")}`;
+    case "grow":
+      return `${ind}const ${s.name} = ${s.e};\n${ind}${s.v} += (y[n - 1] * ${s.name} + ${s.name}) * 0.25;\n${o.after(s.v)}`;
     case "keep":
-      return `${ind}const ${s.name} = ${s.e};\n${ind}for (let ${s.name}k = 0; ${s.name}k < n; ${s.name}k++) if (y[${s.name}k] > ${s.name}) ${s.v} += y[${s.name}k] * 0.25;\n${o.after(s.v)}`;
+      return `${ind}const ${s.name} = ${s.e};\n${ind}for (let ${s.name}k = 0; ${s.name}k < n; ${s.name}k++) if (${o.wrap(`y[${s.name}k] > ${s.name}`)}) ${s.v} += y[${s.name}k] * 0.25;\n${o.after(s.v)}`;
     case "search":
-      return `${ind}const ${s.name} = ${s.e};\n${ind}let ${s.name}f = ${s.name};\n${ind}for (let ${s.name}k = 0; ${s.name}k < n; ${s.name}k++) {\n${ind}  if (y[${s.name}k] > ${s.name}) {\n${ind}    ${s.name}f = y[${s.name}k];\n${ind}    break;\n${ind}  }\n${ind}}\n${ind}${s.v} += ${s.name}f * 0.5;\n${o.after(s.v)}`;
+      return `${ind}const ${s.name} = ${s.e};\n${ind}let ${s.name}f = ${s.name};\n${ind}for (let ${s.name}k = 0; ${s.name}k < n; ${s.name}k++) {\n${ind}  if (${o.wrap(`y[${s.name}k] > ${s.name}`)}) {\n${ind}    ${s.name}f = y[${s.name}k];\n${ind}    break;\n${ind}  }\n${ind}}\n${ind}${s.v} += ${s.name}f * 0.5;\n${o.after(s.v)}`;
     case "remap":
       return `${ind}const ${s.name} = ${s.e};\n${ind}for (let ${s.name}k = 0; ${s.name}k < n; ${s.name}k++) y[${s.name}k] = y[${s.name}k] * 0.5 + ${s.name};\n${o.after("y[0]")}`;
     case "for":
@@ -629,7 +639,7 @@ describe("the generator", () => {
     for (const spec of BATCHES) for (const p of makeBatch(spec.seed, spec.count, spec.prefix, true).programs) walk(p.body, false);
     expect([...kinds].sort()).toEqual([
       "*=", "+=", "-=", "=", "break", "continue", "copy", "copy in loop", "divAssign", "divAssign in loop", "for", "for in loop",
-      "if", "if in loop", "keep", "keep in loop", "local", "local in loop", "remap", "remap in loop", "return", "return in loop", "search", "search in loop", "self", "self in loop", "swap", "swap in loop", "write", "write in loop",
+      "grow", "grow in loop", "if", "if in loop", "keep", "keep in loop", "local", "local in loop", "remap", "remap in loop", "return", "return in loop", "search", "search in loop", "self", "self in loop", "swap", "swap in loop", "write", "write in loop",
     ]);
   });
 

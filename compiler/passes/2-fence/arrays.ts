@@ -6,6 +6,8 @@
  */
 import ts from "typescript";
 import { Codes } from "../../diagnostics.ts";
+import { pushCall, pushSite } from "../3-lower/growth.ts";
+import { isAssignmentOperator } from "../3-lower/jumps.ts";
 import { resolveCallee, skipParens, isDeclaredIn, stopGradientArgument, isNewIntArray, isStraightLine, lengthObject, constantTable } from "../3-lower/resolve.ts";
 import { describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
@@ -134,6 +136,39 @@ export abstract class ArrayFence extends FenceState {
     return false;
   }
 
+  /**
+   * `out.push(a, …)` as a statement, onto a growing array (3-lower/growth.ts): a `number[]` local
+   * of this function declared with an array literal, never reassigned and never aliased, pushed
+   * where the statement holding the push bounds how many times it runs.
+   */
+  protected push(e: ts.CallExpression, scope: Scope, asStatement: boolean): FType | undefined {
+    const p = pushCall(e);
+    const name = p?.recv.text ?? "xs";
+    const fix = `declare it in this function as a number[] with an array literal (const ${name}: number[] = [])`;
+    if (!p) return this.report(Codes.UnsupportedSyntax, `'push' is supported on a local array named directly: ${fix} and push onto that name.`, e);
+    if (!asStatement) return this.report(Codes.UnsupportedSyntax, `The result of '${name}.push' (the new length) is not supported: call it as a statement, and read ${name}.length.`, e);
+    const decl = this.localDeclaration(p.recv, scope);
+    const init = decl?.initializer && stripTypes(decl.initializer);
+    if (!decl || !init || !ts.isArrayLiteralExpression(init) || !ts.isVariableDeclarationList(decl.parent) || !ts.isBlock(decl.parent.parent.parent)) {
+      const inClosure = !decl && scope.root !== undefined && scope.root !== scope.decl;
+      return this.report(Codes.UnsupportedSyntax, `'${name}.push' ${inClosure ? "is inside a callback or closure: push in a loop of the function that declares it (for…of instead of forEach)" : `needs an array that grows: ${fix}`}.`, e);
+    }
+    if (this.checker.isTupleType(this.checker.getTypeAtLocation(decl.name))) return this.report(Codes.UnsupportedSyntax, `'${name}' is a tuple, which has a fixed length: declare it as number[].`, decl.name);
+    const reassigned = this.usesOf(p.recv, scope.decl).find((u) => ts.isBinaryExpression(u.parent) && u.parent.left === u && isAssignmentOperator(u.parent.operatorToken.kind));
+    if (reassigned) return this.report(Codes.UnsupportedSyntax, `'${name}' grows by push and is reassigned at line ${this.lineOf(reassigned)}: use a new name for the other array.`, reassigned);
+    for (const a of p.call.arguments) {
+      if (ts.isSpreadElement(a)) return this.report(Codes.UnsupportedSyntax, `A spread in '${name}.push' is not supported: push in a for…of loop over the array.`, a);
+      const t = this.expr(a, scope);
+      if (t === undefined) return undefined;
+      if (t !== "num") return this.report(Codes.UnsupportedSyntax, `'${name}.push' takes numbers, but '${a.getText()}' is ${describeType(t)}.`, a);
+    }
+    const site = pushSite(p.call, decl);
+    if ("why" in site) return this.report(Codes.UnsupportedSyntax, `'${name}' cannot be sized before its pushes run: ${site.why}. Or allocate new Float64Array(max) and count the elements.`, site.at);
+    const alias = this.aliasingUse(p.recv, scope, e);
+    if (alias) return this.report(Codes.UnsupportedSyntax, `'${name}' grows by push, so its array is replaced as it grows: ${alias}. Copy it (${name}.slice()) instead.`, e);
+    return "num";
+  }
+
   /** The declaration of a variable declared in `scope`'s function that `x` names, if it is one. */
   private localDeclaration(x: ts.Identifier, scope: Scope): ts.VariableDeclaration | undefined {
     const sym = this.checker.getSymbolAtLocation(x);
@@ -173,7 +208,7 @@ export abstract class ArrayFence extends FenceState {
   }
 
   /** A use of the array `name` that lets another name, field or list refer to its array (described), if any. */
-  private aliasingUse(name: ts.Identifier, scope: Scope, rebinding: ts.Node): string | undefined {
+  protected aliasingUse(name: ts.Identifier, scope: Scope, rebinding: ts.Node): string | undefined {
     for (const u of this.usesOf(name, scope.decl)) {
       let e: ts.Node = u;
       let p = e.parent;

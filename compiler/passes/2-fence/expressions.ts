@@ -307,6 +307,7 @@ export abstract class ExpressionFence extends ArrayFence {
       }
       if ((SEARCH_METHODS as readonly string[]).includes(m.name)) return this.search(e, m.name as SearchMethod, scope, asStatement);
       if (m.name === "filter") return this.filter(e, scope, asStatement);
+      if (m.name === "push") return this.push(e, scope, asStatement);
       if (m.name === "at") {
         // `xs.at(i)`: undefined out of range, read as JavaScript reads it (`xs.at(-1)!`, or with `?? fallback`)
         if (m.args.length !== 1) return this.report(Codes.UnsupportedSyntax, "'at' takes one index: write xs.at(i).", e);

@@ -300,7 +300,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     return dst;
   }
 
-  private copyInto(dst: ArrayRef, src: ArrayRef, at0: Operand, n: Operand, out: Stmt[], at: ts.Node): void {
+  protected copyInto(dst: ArrayRef, src: ArrayRef, at0: Operand, n: Operand, out: Stmt[], at: ts.Node): void {
     this.countedLoop(out, n, at, (k, body) => {
       const v = this.arrayLoad(body, src, k, at);
       const i = at0.kind === "const" && at0.value === 0 ? k : this.step(body, "+", [at0, k], at, "num", "");

@@ -208,3 +208,36 @@ export function compoundOperator(k: ts.SyntaxKind): string | undefined {
 export function isAssignmentOperator(k: ts.SyntaxKind): boolean {
   return k >= ts.SyntaxKind.FirstAssignment && k <= ts.SyntaxKind.LastAssignment;
 }
+
+/** Recognises `for (let i = a; i < b; i += k)` with i and b untouched by the body. */
+export function countedFor(s: ts.ForStatement): { decl: ts.VariableDeclaration & { name: ts.Identifier }; cmp: "<" | "<=" | ">" | ">="; step: number; end: ts.Expression } | undefined {
+  const init = s.initializer;
+  if (!init || !ts.isVariableDeclarationList(init) || init.declarations.length !== 1) return undefined;
+  if (!(init.flags & ts.NodeFlags.Let)) return undefined;
+  const decl = init.declarations[0];
+  if (!ts.isIdentifier(decl.name) || !decl.initializer) return undefined;
+  const name = decl.name.text;
+  const c = s.condition && skipParens(s.condition);
+  if (!c || !ts.isBinaryExpression(c) || !ts.isIdentifier(skipParens(c.left)) || (skipParens(c.left) as ts.Identifier).text !== name) return undefined;
+  const cmpMap: Record<number, "<" | "<=" | ">" | ">="> = {
+    [ts.SyntaxKind.LessThanToken]: "<", [ts.SyntaxKind.LessThanEqualsToken]: "<=",
+    [ts.SyntaxKind.GreaterThanToken]: ">", [ts.SyntaxKind.GreaterThanEqualsToken]: ">=",
+  };
+  const cmp = cmpMap[c.operatorToken.kind];
+  if (!cmp) return undefined;
+  const step = stepOf(s.incrementor, name);
+  if (step === undefined || step === 0) return undefined;
+  if ((cmp === "<" || cmp === "<=") !== step > 0) return undefined;
+  // the counter and everything the bound reads must not be written in the body
+  const written = writtenNames(s.statement);
+  if (written.has(name)) return undefined;
+  let boundOk = true;
+  const visit = (n: ts.Node) => {
+    if (ts.isIdentifier(n) && written.has(n.text)) boundOk = false;
+    if (ts.isCallExpression(n) || ts.isElementAccessExpression(n)) boundOk = false;
+    ts.forEachChild(n, visit);
+  };
+  visit(c.right);
+  if (!boundOk) return undefined;
+  return { decl: decl as ts.VariableDeclaration & { name: ts.Identifier }, cmp, step, end: c.right };
+}

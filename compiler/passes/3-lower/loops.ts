@@ -8,7 +8,7 @@ import { type Stmt, type Operand, ref, num } from "../../ir/types.ts";
 import { StatementLowerer } from "./statements.ts";
 import { type LoopCtx } from "./env.ts";
 import { skipParens, arrayIteration } from "./resolve.ts";
-import { countJumps, blockOf, writtenNames, stepOf, nestedContinues } from "./jumps.ts";
+import { countJumps, blockOf, nestedContinues, countedFor } from "./jumps.ts";
 export abstract class LoopLowerer extends StatementLowerer {
   // ---------------------------------------------------------------- loops
 
@@ -17,7 +17,7 @@ export abstract class LoopLowerer extends StatementLowerer {
     const ctx: LoopCtx = { node: s };
     const hasExits = countJumps(s.statement, "break", s) > 0 || countJumps(s.statement, "continue", s) > 0 || countJumps(s.statement, "return", undefined) > 0;
     if (ts.isForStatement(s)) {
-      const counted = !hasExits && this.countedFor(s);
+      const counted = !hasExits && countedFor(s);
       if (counted) {
         const { decl, cmp, step, end } = counted;
         const counter = this.newVar(decl.name.getText(), "num", "local", decl.name.getText());
@@ -172,38 +172,5 @@ export abstract class LoopLowerer extends StatementLowerer {
       update: (update) => this.emitOp(update, counter, "+", [ref(counter), num(1)], s),
       doWhile: false,
     });
-  }
-
-  /** Recognises `for (let i = a; i < b; i += k)` with i and b untouched by the body. */
-  protected countedFor(s: ts.ForStatement): { decl: ts.VariableDeclaration & { name: ts.Identifier }; cmp: "<" | "<=" | ">" | ">="; step: number; end: ts.Expression } | undefined {
-    const init = s.initializer;
-    if (!init || !ts.isVariableDeclarationList(init) || init.declarations.length !== 1) return undefined;
-    if (!(init.flags & ts.NodeFlags.Let)) return undefined;
-    const decl = init.declarations[0];
-    if (!ts.isIdentifier(decl.name) || !decl.initializer) return undefined;
-    const name = decl.name.text;
-    const c = s.condition && skipParens(s.condition);
-    if (!c || !ts.isBinaryExpression(c) || !ts.isIdentifier(skipParens(c.left)) || (skipParens(c.left) as ts.Identifier).text !== name) return undefined;
-    const cmpMap: Record<number, "<" | "<=" | ">" | ">="> = {
-      [ts.SyntaxKind.LessThanToken]: "<", [ts.SyntaxKind.LessThanEqualsToken]: "<=",
-      [ts.SyntaxKind.GreaterThanToken]: ">", [ts.SyntaxKind.GreaterThanEqualsToken]: ">=",
-    };
-    const cmp = cmpMap[c.operatorToken.kind];
-    if (!cmp) return undefined;
-    const step = stepOf(s.incrementor, name);
-    if (step === undefined || step === 0) return undefined;
-    if ((cmp === "<" || cmp === "<=") !== step > 0) return undefined;
-    // the counter and everything the bound reads must not be written in the body
-    const written = writtenNames(s.statement);
-    if (written.has(name)) return undefined;
-    let boundOk = true;
-    const visit = (n: ts.Node) => {
-      if (ts.isIdentifier(n) && written.has(n.text)) boundOk = false;
-      if (ts.isCallExpression(n) || ts.isElementAccessExpression(n)) boundOk = false;
-      ts.forEachChild(n, visit);
-    };
-    visit(c.right);
-    if (!boundOk) return undefined;
-    return { decl: decl as ts.VariableDeclaration & { name: ts.Identifier }, cmp, step, end: c.right };
   }
 }

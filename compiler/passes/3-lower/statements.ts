@@ -6,7 +6,7 @@
  */
 import ts from "typescript";
 import { type Stmt, type Operand, type Type, ref, num, isVar } from "../../ir/types.ts";
-import { RecordLowerer } from "./records.ts";
+import { GrowthLowerer } from "./growing.ts";
 import { markCheckpoint } from "./checkpoint.ts";
 import { type Frame, stripTypes } from "./env.ts";
 import { type HelperFn, skipParens, annotatedType, isHostCall, isFunctionValue, isStraightLine } from "./resolve.ts";
@@ -15,7 +15,7 @@ import {
   jumpTarget,
 } from "./jumps.ts";
 
-export abstract class StatementLowerer extends RecordLowerer {
+export abstract class StatementLowerer extends GrowthLowerer {
   protected abstract lowerSwitch(s: ts.SwitchStatement, out: Stmt[]): void;
   protected abstract lowerLoop(s: ts.ForStatement | ts.WhileStatement | ts.DoStatement, out: Stmt[]): void;
   protected abstract lowerForOf(s: ts.ForOfStatement, out: Stmt[]): void;
@@ -55,6 +55,7 @@ export abstract class StatementLowerer extends RecordLowerer {
   protected lowerStatements(list: readonly ts.Statement[], from: number, out: Stmt[]): void {
     for (let i = from; i < list.length; i++) {
       const s = list[i];
+      this.sizeBefore(s, out);
       if (ts.isReturnStatement(s) || ts.isBreakStatement(s) || ts.isContinueStatement(s)) {
         this.lowerJump(s, out);
         return; // the rest of the block is unreachable
@@ -292,7 +293,10 @@ export abstract class StatementLowerer extends RecordLowerer {
   protected lowerArrayDeclaration(d: ts.VariableDeclaration & { name: ts.Identifier }, init: ts.Expression, sym: ts.Symbol, out: Stmt[]): void {
     const name = this.newVar(d.name.text, "arr", "local", d.name.text);
     const r = this.lowerArrayValue(init, out, name);
+    const literal = stripTypes(init);
     if (r.array === name && r.offset === undefined) {
+      // an array that grows by push is a window of its count
+      if (ts.isArrayLiteralExpression(literal) && this.declareGrowing(d, sym, name, literal.elements.length, out)) return;
       this.env.set(sym, ref(name));
       return;
     }
@@ -341,6 +345,7 @@ export abstract class StatementLowerer extends RecordLowerer {
 
   protected lowerExpressionStatement(e: ts.Expression, out: Stmt[]): void {
     e = skipParens(e);
+    if (this.lowerPush(e, out)) return;
     if (ts.isBinaryExpression(e) && isAssignmentOperator(e.operatorToken.kind)) {
       const left = skipParens(e.left);
       if (ts.isArrayLiteralExpression(left)) return this.lowerDestructuringAssignment(left, e.right, out, e);
