@@ -111,6 +111,7 @@ describe("lists: what is rejected, with the fix", () => {
     ["a field write of an element", "export function f(ls: L[]): number { ls[0]!.b = 2; return ls[0]!.b; }", /would change an object passed in/],
     ["replacing an element", "export function f(ls: L[], m: L): number { ls[0] = m; return m.b; }", /Writing an element of the list 'ls'/],
     ["a list built in the function", "export function f(m: L): number { const ls = [m, m]; return ls.length; }", /list of objects or arrays built in the function/],
+    ["a matrix built in the function", "export function f(x: number[]): number { const M: number[][] = [[1, 2], [3, 4]]; return M[0][1] * x[0]; }", /For a matrix, keep its rows in one array, row after row \(const M = new Float64Array\(rows \* cols\)/],
     ["a helper writing an element's array", "function g(l: L): void { l.W[0] = 0; }\nexport function f(ls: L[]): number { g(ls[0]!); return ls[0]!.b; }", /part of an element of a list/],
   ];
   for (const [what, body, want] of cases) {

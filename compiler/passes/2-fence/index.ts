@@ -346,7 +346,9 @@ class Fence extends ExpressionFence {
         // another name of a list passed in
         const e = init && stripTypes(init);
         if (!e || !(ts.isIdentifier(e) || ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e))) {
-          this.report(Codes.UnsupportedSyntax, `'${d.name.text}' is a list of objects or arrays built in the function, which is not supported: lists are parameters (or fields of parameters). Build the values as numbers and Float64Arrays, or pass the list in.`, d);
+          const matrix = this.checker.isArrayType(this.checker.getTypeAtLocation(d.name)) && init !== undefined && ts.isArrayLiteralExpression(stripTypes(init));
+          const fix = matrix ? ` For a matrix, keep its rows in one array, row after row (const ${d.name.text} = new Float64Array(rows * cols), element (i, j) at ${d.name.text}[i * cols + j]), or pass it in as a parameter (${d.name.text}: Float64Array[]).` : " Build the values as numbers and Float64Arrays, or pass the list in.";
+          this.report(Codes.UnsupportedSyntax, `'${d.name.text}' is a list of objects or arrays built in the function, which is not supported: lists are parameters (or fields of parameters).${fix}`, d);
           continue;
         }
         const t = this.expr(init, scope);
