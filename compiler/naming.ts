@@ -27,6 +27,8 @@ export const RESERVED_NAMES: readonly string[] = [
   "accumulate", "innerProduct",
   // BLAS routines the reverse sweep calls on its own (gradient buffers of per-iteration reversal)
   "axpy", "copy",
+  // the norm `Math.hypot(...xs)` lowers to, and the dot product of its tangent
+  "hypotOf", "dot",
   // checkpointed loops
   "checkpointSchedule", "nextSnapshot", "nextAction", "tripCount", "saveArray", "restoreArray",
 ];

@@ -131,6 +131,16 @@ export function fill(n: number, value: number, x: Float64Array): void {
 }
 
 /** Returns Σ_i x[i] over the first n elements. */
+/**
+ * `Math.hypot(...x)` over the first n elements, the Euclidean norm, exactly as the spread call
+ * computes it (`Math.hypot(...xs)` in differentiable code lowers to it).
+ */
+export function hypotOf(n: number, x: Float64Array): number {
+  checkSize("hypotOf", "n", n);
+  checkVec("hypotOf", "x", x, n);
+  return n === x.length ? Math.hypot(...x) : Math.hypot(...x.subarray(0, n));
+}
+
 export function sum(n: number, x: Float64Array): number {
   checkSize("sum", "n", n);
   checkVec("sum", "x", x, n);

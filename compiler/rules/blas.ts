@@ -13,7 +13,7 @@
  * Transpose flags must be literal booleans, so the adjoint's transposes are chosen here.
  */
 import type { Expr } from "../ir/types.ts";
-import { num as n, call, add, mul } from "../ir/expr.ts";
+import { num as n, call, add, mul, div, bin, select } from "../ir/expr.ts";
 
 /** One call of a runtime routine, as an adjoint or tangent statement. */
 export interface RoutineCall {
@@ -51,6 +51,12 @@ const isOne = (e: Expr) => e.kind === "const" && e.value === 1 && !e.text;
 const callS = (fn: string, ...args: Expr[]): Stmt => ({ fn, args });
 const present = <T>(xs: (T | null)[]): T[] => xs.filter((x): x is T => x !== null);
 
+/** `e / ‖x‖`, or 0 where ‖x‖ is 0. */
+function perNorm(e: Expr, nn: Expr, x: Expr): Expr {
+  const h = call("hypotOf", nn, x);
+  return select(bin("===", h, n(0)), n(0), div(e, h));
+}
+
 /** The adjoint of an output's old value: beta·d (0 when beta is 0). */
 function scaleOld(len: Expr, beta: Expr, d: Expr): Stmt[] {
   if (isOne(beta)) return [];
@@ -74,6 +80,15 @@ export const ARRAY_RULES: Record<string, ArrayRule> = {
       return e;
     },
     doc: "d(x·y): dx += g·y, dy += g·x",
+  },
+  hypotOf: {
+    sizes: [0],
+    signature: ["num", "arr"], writes: "result",
+    reads: () => [1], keeps: () => [1],
+    // ∂‖x‖/∂x = x/‖x‖, and 0 at the origin (as for Math.hypot's scalar rule)
+    adjoint: ([nn, x], d, g) => present([d[1] && callS("axpy", nn, perNorm(g!, nn, x), x, d[1])]),
+    tangent: ([nn, x], t) => (t[1] ? perNorm(call("dot", nn, x, t[1]), nn, x) : n(0)),
+    doc: "d‖x‖ (Math.hypot(...x)): dx += g·x/‖x‖, 0 at the origin",
   },
   sum: {
     sizes: [0],

@@ -8,7 +8,7 @@ import { describe, it, expect, beforeAll } from "vitest";
 import { load, expectGradient, clone, type Mod } from "../helpers.ts";
 import { mulberry32, randomArray, directionalDerivative, relativeError, type Args } from "../../runtime/gradcheck.ts";
 
-const HEAD = `import { gemm, gemv, ger, dot, axpy, scal, copy, fill, sum, mul, add, addRowVector, sumRows, mulAdd, accumulateRows } from "adjoint/runtime";
+const HEAD = `import { gemm, gemv, ger, dot, axpy, scal, copy, fill, sum, hypotOf, mul, add, addRowVector, sumRows, mulAdd, accumulateRows } from "adjoint/runtime";
 
 /** Σ sin(i + 1)·v_i + ½Σ v_i²: every element counts, nonlinearly. */
 function reduce(v: Float64Array): number {
@@ -44,6 +44,9 @@ FNS.push(["ger_", "x: Float64Array, y: Float64Array, A0: Float64Array", `
   copy(12, A0, A);
   ger(3, 4, 0.8, x, y, A);
   return reduce(A);`]);
+FNS.push(["hypotOf_", "x: Float64Array, y: Float64Array", `
+  const h = hypotOf(5, x) * hypotOf(3, y);
+  return h * h + hypotOf(4, x);`]);
 FNS.push(["dot_", "x: Float64Array, y: Float64Array", `
   const d = dot(5, x, y);
   return d * d + Math.sin(d);`]);

@@ -49,7 +49,7 @@ const CASES: Case[] = [
     file: "this-parameter.ts", code: Codes.UnsupportedSyntax, line: 3, col: 19, names: [/this/], fix: SUGGESTS_FIX,
   },
   { file: "unsupported-template.ts", code: Codes.UnsupportedSyntax, line: 5, col: 14, names: [/template string/], fix: SUGGESTS_FIX },
-  { file: "spread.ts", code: Codes.UnsupportedSyntax, line: 4, col: 21, names: [/spread/i], fix: SUGGESTS_FIX },
+  { file: "spread.ts", code: Codes.UnsupportedSyntax, line: 4, col: 24, names: [/spread/i], fix: SUGGESTS_FIX },
   {
     file: "helper-optional-param.ts", code: Codes.UnsupportedSyntax, line: 2, col: 28, names: [/optional/, /'k'|scaled/], fix: SUGGESTS_FIX,
   },

@@ -35,6 +35,7 @@ const CASES: [string, string[], ([number, number] | [number, number, number])[],
   ["tested", ["x", "k"], [[-2, 2], [0, 3]], ["x"]],
   ["tabled", ["x", "xs"], [[-2, 2], [4, -1, 1]]],
   ["pushed", ["xs", "a"], [[6, -1, 1], [0.3, 2]]],
+  ["normed", ["xs", "a"], [[5, -1, 1], [0.3, 2]]],
 ];
 
 let m: { src: Mod; grad: Mod };
@@ -115,8 +116,16 @@ describe("natural statements, in every mode", () => {
         for (const t of [0.2, 1.1, 2.9, NaN]) expect(m.grad.endsGrad(xs, t).value).toBe(m.src.ends(xs, t));
         expect(m.grad.tabledGrad(a, xs).value).toBe(m.src.tabled(a, xs));
         expect(m.grad.pushedGrad(xs, a).value).toBe(m.src.pushed(xs, a));
+        expect(m.grad.normedGrad(xs, a).value).toBe(m.src.normed(xs, a));
       }
     }
+  });
+
+  it("the norm Math.hypot(...xs) has derivative 0 at the origin, in every mode", () => {
+    const zero = new Float64Array(5);
+    expect(Array.from(m.grad.normedGrad(zero, 0.5).grad.xs)).toEqual([0, 0, 0, 0, 0]);
+    expect(m.grad.normedJvp(zero, 0.5, { xs: Float64Array.of(1, 2, 3, 4, 5), a: 0 }).tangent).toBe(0);
+    expect(Array.from(m.grad.normedHvp(zero, 0.5, { xs: Float64Array.of(1, 2, 3, 4, 5), a: 0 }).hvp.xs).every(Number.isFinite)).toBe(true);
   });
 
   it("the tests of a number keep their JavaScript meaning (NaN, infinities, integers)", () => {

@@ -294,9 +294,16 @@ export abstract class ExpressionFence extends ArrayFence {
     const c = resolveCallee(e, this.cx);
     // Math.max(...xs) and Math.min(...xs): a fold over the array (rule.fold)
     const folds = c.kind === "math" && c.rule?.fold !== undefined;
+    // Math.hypot(...xs): the norm of an array, the runtime's hypotOf
+    const norm = c.kind === "math" && c.op === "Math.hypot" && e.arguments.length === 1 && ts.isSpreadElement(e.arguments[0]!);
+    if (norm) {
+      if (asStatement) return this.report(Codes.UnsupportedSyntax, "The result of 'Math.hypot(...)' is unused: assign it or remove the call.", e);
+      return this.arrayValue((e.arguments[0] as ts.SpreadElement).expression, scope) ? "num" : undefined;
+    }
     for (const a of e.arguments) {
       if (!ts.isSpreadElement(a)) continue;
-      if (!folds) return this.report(Codes.UnsupportedSyntax, "Spread arguments are not supported (but in Math.max and Math.min): pass the arguments one by one, or use a loop over the array.", a);
+      if (c.kind === "math" && c.op === "Math.hypot") return this.report(Codes.UnsupportedSyntax, "Math.hypot takes numbers, or one spread array (Math.hypot(...xs)): put the other values into the array, or write Math.hypot(Math.hypot(...xs), a).", a);
+      if (!folds) return this.report(Codes.UnsupportedSyntax, "Spread arguments are not supported (but in Math.max, Math.min and Math.hypot): pass the arguments one by one, or use a loop over the array.", a);
       if (!this.arrayValue(a.expression, scope)) return undefined;
     }
     const m = methodCall(e);

@@ -42,6 +42,7 @@ export abstract class ExpressionLowerer extends LowerState {
   protected abstract lowerArrayRef(e: ts.Expression, out: Stmt[]): ArrayRef;
   protected abstract arrayLoad(out: Stmt[], a: ArrayRef, index: Operand, at: ts.Node): Operand;
   protected abstract arrayLength(out: Stmt[], a: ArrayRef, at: ts.Node): Operand;
+  protected abstract lowerArrayValue(e: ts.Expression, out: Stmt[], target?: string): ArrayRef;
   protected abstract arrayArg(out: Stmt[], a: ArrayRef, at: ts.Node): Expr;
 
   // ---------------------------------------------------------------- expressions
@@ -234,6 +235,7 @@ export abstract class ExpressionLowerer extends LowerState {
     switch (c.kind) {
       case "math": {
         if (!c.rule) this.internal(e);
+        if (c.op === "Math.hypot" && e.arguments.length === 1 && ts.isSpreadElement(e.arguments[0]!)) return this.lowerNorm((e.arguments[0] as ts.SpreadElement).expression, e, out);
         if (e.arguments.some(ts.isSpreadElement)) return this.lowerFold(c.op, c.rule.fold ?? this.internal(e), e, out);
         const args = e.arguments.map((a) => this.lowerExpr(a, out, ""));
         return this.step(out, c.op, args, e, c.rule.result, "");
@@ -243,6 +245,16 @@ export abstract class ExpressionLowerer extends LowerState {
       case "custom": return this.lowerCustomCall(c.decl, c.callee, e, out);
       case "unknown": return this.internal(e);
     }
+  }
+
+  /** `Math.hypot(...xs)`: the runtime's `hypotOf(n, xs)`, a matrix-level primitive (rules/blas.ts). */
+  private lowerNorm(arg: ts.Expression, e: ts.CallExpression, out: Stmt[]): Operand {
+    const a = this.lowerArrayValue(arg, out);
+    const args: Expr[] = [this.arrayLength(out, a, e), this.arrayArg(out, a, e)];
+    const target = this.newVar("", "num", "temp");
+    out.push({ kind: "call", fn: "hypotOf", args, target, loc: this.loc(this.stmtOf(e)) });
+    this.defs.set(target, 1);
+    return ref(target);
   }
 
   protected lowerRuntimeCall(fn: string, e: ts.CallExpression, out: Stmt[], asStatement: boolean): Operand | undefined {
