@@ -1,7 +1,7 @@
 /**
  * The fence's checks of expressions: values, calls of Math functions, runtime routines and
  * helpers (whose bodies are checked as functions of their own), records; array values are
- * checked by arrays.ts.
+ * checked by arrays.ts, the array methods that take callbacks by callbacks.ts.
  */
 import ts from "typescript";
 import { Codes } from "../../diagnostics.ts";
@@ -11,7 +11,7 @@ import { irTypeOf } from "../1-parse/index.ts";
 import {
   type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, numberRecordFields, outerName, isDeclaredIn, isErrorConstruction, helperDeclaration, functionVariable,
   helperName, isFunctionValue, isLocalFunction, outermostFunction, ITERATION_METHODS, type IterationMethod,
-  SEARCH_METHODS, type SearchMethod, takesPredicate, returnsElement, tableValue,
+  SEARCH_METHODS, type SearchMethod, returnsElement, tableValue,
 } from "../3-lower/resolve.ts";
 import { isAssignmentOperator, BINARY_OPS } from "../3-lower/jumps.ts";
 import { describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
@@ -21,17 +21,6 @@ import { ARRAY_METHODS_FIX, ArrayFence } from "./arrays.ts";
 import { CustomFence, type FenceHooks } from "./custom.ts";
 import { importStyle } from "../3-lower/custom-rules.ts";
 
-
-/** A method that takes a callback: forEach, map, reduce, filter, a search with a predicate, or `from`. */
-type CallbackKind = IterationMethod | SearchMethod | "filter" | "from";
-
-/** The types of the parameters an array method passes its callback: (element, index, array), after the accumulator for reduce. */
-function callbackParams(kind: CallbackKind): readonly ("num" | "arr")[] {
-  return kind === "reduce" ? ["num", "num", "num", "arr"] : kind === "from" ? ["num", "num"] : ["num", "num", "arr"];
-}
-function callbackParamNames(kind: CallbackKind): readonly string[] {
-  return kind === "reduce" ? ["accumulator", "element", "index", "array"] : kind === "from" ? ["element", "index"] : ["element", "index", "array"];
-}
 
 export abstract class ExpressionFence extends ArrayFence {
   /** The checks of calls of functions with their own derivatives (custom.ts). */
@@ -487,138 +476,10 @@ export abstract class ExpressionFence extends ArrayFence {
     return this.diagnostics.length === before;
   }
 
-  /**
-   * `xs.forEach(f)`, `xs.map(f)`, `xs.reduce(f, init?)` on an array, where `f` is an inline arrow
-   * function or function expression (a loop body: it may update the variables around it) or the
-   * name of a helper; lowered to counted loops.
-   */
-  protected iteration(e: ts.CallExpression, kind: IterationMethod, scope: Scope, asStatement: boolean): FType | undefined {
-    const m = methodCall(e)!;
-    const usage = kind === "reduce" ? "xs.reduce((acc, v, i) => …, init)" : `xs.${kind}((v, i) => …)`;
-    if (m.args.length < 1 || m.args.length > (kind === "reduce" ? 2 : 1)) {
-      return this.report(Codes.UnsupportedSyntax, `'${kind}' takes a callback${kind === "reduce" ? " and an optional initial value" : " (and no thisArg)"}: write ${usage}.`, e);
-    }
-    if (kind === "forEach" && !asStatement) return this.report(Codes.UnsupportedSyntax, "forEach returns nothing: call it as a statement, or use map to build a new array.", e);
-    if (kind !== "forEach" && asStatement) {
-      return this.report(Codes.UnsupportedSyntax, `The result of '${kind}' is unused: ${kind === "map" ? "use forEach to run a function on every element" : "assign it or remove the call"}.`, e);
-    }
-    if (!this.arrayValue(m.recv, scope)) return undefined;
-    if (kind === "reduce" && m.args[1]) {
-      const t = this.expr(m.args[1], scope);
-      if (t === undefined) return undefined;
-      if (t !== "num") return this.report(Codes.UnsupportedSyntax, "The initial value of reduce must be a number.", m.args[1]);
-    }
-    return this.callback(e, m.args[0], kind, usage, scope);
-  }
-
-  /**
-   * `xs.some(p)`, `every`, `findIndex`, `findLastIndex`, `find`/`findLast` (before `??`, checked
-   * by `binary`) with a predicate as `forEach` takes its callback, or `xs.indexOf(x)`,
-   * `lastIndexOf`, `includes` with a number to look for.
-   */
-  protected search(e: ts.CallExpression, kind: SearchMethod, scope: Scope, asStatement: boolean): FType | undefined {
-    const m = methodCall(e)!;
-    const predicate = takesPredicate(kind);
-    const usage = predicate ? `xs.${kind}((v, i) => …)` : `xs.${kind}(x)`;
-    if (m.args.length !== 1) {
-      if (predicate || m.args.length === 0) return this.report(Codes.UnsupportedSyntax, `'${kind}' takes ${predicate ? "a predicate (and no thisArg)" : "the value to look for"}: write ${usage}.`, e);
-      const instead = kind === "lastIndexOf" ? "xs.subarray(0, from + 1).lastIndexOf(x)" : kind === "includes" ? "xs.subarray(from).includes(x)" : "xs.subarray(from).indexOf(x), and add from to the index it returns unless that is −1";
-      return this.report(Codes.UnsupportedSyntax, `'${kind}' with a start index is not supported: search a subarray instead, ${instead}.`, m.args[1]!);
-    }
-    if (asStatement) return this.report(Codes.UnsupportedSyntax, `The result of '${kind}' is unused: assign it, or use forEach to run a function on every element.`, e);
-    if (!this.arrayValue(m.recv, scope)) return undefined;
-    const result: FType = kind === "some" || kind === "every" || kind === "includes" ? "bool" : "num";
-    if (!predicate) {
-      const t = this.expr(m.args[0], scope);
-      if (t === undefined) return undefined;
-      return t === "num" ? result : this.report(Codes.UnsupportedSyntax, `'${kind}' looks for a number, but '${m.args[0].getText()}' is ${describeType(t)}.`, m.args[0]);
-    }
-    return this.callback(e, m.args[0], kind, usage, scope) === undefined ? undefined : result;
-  }
-
-  /** `xs.filter(p)`, a predicate as a search takes: a new array of the elements it keeps. */
-  protected filter(e: ts.CallExpression, scope: Scope, asStatement: boolean): FType | undefined {
-    const m = methodCall(e)!;
-    if (m.args.length !== 1) return this.report(Codes.UnsupportedSyntax, "'filter' takes a predicate (and no thisArg): write xs.filter((v, i) => …).", e);
-    if (asStatement) return this.report(Codes.UnsupportedSyntax, "The result of 'filter' is unused: assign it, or use forEach to run a function on every element.", e);
-    if (!this.arrayValue(m.recv, scope)) return undefined;
-    return this.callback(e, m.args[0], "filter", "xs.filter((v, i) => …)", scope) === undefined ? undefined : "arr";
-  }
-
-  /**
-   * The callback of an array method, or of `from` (`Float64Array.from(xs, (v, i) => …)`): an inline
-   * function, checked as a loop body of the function around it, or a helper's name. `noElement`:
-   * `from` a length (`{ length: n }`), which passes no element, so the callback may not read it.
-   */
-  protected callback(e: ts.CallExpression, fnArg: ts.Expression, kind: CallbackKind, usage: string, scope: Scope, noElement = false): FType | undefined {
-    const arg = stripTypes(fnArg);
-    const made = kind === "map" || kind === "from" || kind === "filter" ? "arr" : "num";
-    const math = mathMember(arg, this.checker);
-    if (math) {
-      // `xs.map(Math.exp)`: the function gets (element, index, array), as a callback does
-      const op = `Math.${math.name.text}`;
-      const rule = ruleFor(op);
-      if (!rule) return this.report(Codes.UnknownCallee, `'${op}' is not differentiable by adjoint. Supported: ${supportedMathFunctions().join(", ")}.`, arg);
-      const names = callbackParamNames(kind);
-      if (rule.arity === "variadic" || rule.arity > names.length - (names[names.length - 1] === "array" ? 1 : 0)) {
-        return this.report(Codes.UnsupportedSyntax, `'${kind}' passes ${names.join(", ")} to '${op}', which would ${rule.arity === "variadic" ? "take them all" : `take ${rule.arity}`}: write ${usage.replace("…", `${op}(…)`)}.`, arg);
-      }
-      if (rule.result !== "num") return this.report(Codes.UnsupportedSyntax, `'${op}' does not return a number: write ${usage}.`, arg);
-      return made;
-    }
-    const inline = isFunctionValue(arg);
-    const fn = inline ? (arg as HelperFn) : ts.isIdentifier(arg) ? helperDeclaration(arg, this.checker) : undefined;
-    if (!fn || (ts.isIdentifier(arg) && this.poisoned.has(this.checker.getSymbolAtLocation(arg)!))) {
-      if (fn) return undefined;
-      return this.report(Codes.UnsupportedSyntax, `The callback of '${kind}' must be an inline function, the name of a helper function or a Math function: write ${usage}${ts.isIdentifier(arg) ? "" : `, calling '${fnArg.getText()}' inside`}.`, fnArg);
-    }
-    const name = inline ? `the ${kind} callback` : helperName(fn);
-    if (this.stack.includes(fn)) return this.recursion(fn, e);
-    if (ts.isFunctionExpression(fn) && fn.asteriskToken || fn.modifiers?.some((x) => x.kind === ts.SyntaxKind.AsyncKeyword)) {
-      return this.report(Codes.UnsupportedSyntax, `An async or generator callback is not supported: write ${usage}.`, fn);
-    }
-    if (!this.plainParameters(fn, name)) return undefined;
-    const want = callbackParams(kind);
-    if (fn.parameters.length > want.length) {
-      return this.report(Codes.UnsupportedSyntax, `${inline ? "The callback" : `'${name}'`} of '${kind}' takes ${fn.parameters.length} parameters, but '${kind}' passes ${want.length} (${callbackParamNames(kind).join(", ")}): remove the others.`, fn.parameters[want.length]);
-    }
-    for (const [i, p] of fn.parameters.entries()) {
-      if (i === 0 && noElement) {
-        const used = ts.isIdentifier(p.name) && fn.body !== undefined && this.usesOf(p.name, fn.body).length > 0;
-        if (used) return this.report(Codes.UnsupportedSyntax, `'${p.name.getText()}' is undefined here: from a length ({ length: n }) the callback gets no element, only the index (write (_, i) => …).`, p);
-        continue;
-      }
-      const t = this.typeOfNode(p);
-      if (t !== want[i]) {
-        return this.report(Codes.NonNumericParameter, `Parameter '${p.name.getText()}' of ${inline ? "the callback" : `'${name}'`} receives the ${callbackParamNames(kind)[i]}, ${describeType(want[i])}, but is declared '${this.checker.typeToString(this.checker.getTypeAtLocation(p))}': declare it as ${want[i] === "num" ? "number" : "an array"}.`, p);
-      }
-    }
-    const sig = this.checker.getSignatureFromDeclaration(fn);
-    const retType = sig && this.checker.getReturnTypeOfSignature(sig);
-    const isVoid = !!retType && (retType.flags & ts.TypeFlags.Void) !== 0;
-    const predicate = kind === "filter" || (SEARCH_METHODS as readonly string[]).includes(kind);
-    const returned = retType && irTypeOf(retType, this.checker);
-    if (kind !== "forEach" && !(returned === "num" || (predicate && returned === "bool"))) {
-      return this.report(Codes.NonNumericReturn, `The callback of '${kind}' returns '${retType ? this.checker.typeToString(retType) : "unknown"}': it must return ${predicate ? "a boolean (or a number, tested for truthiness)" : "a number"}.`, inline ? fn : fnArg);
-    }
-    if (!inline) {
-      if (kind === "forEach" && !isVoid && retType && irTypeOf(retType, this.checker) !== "num") {
-        return this.report(Codes.NonNumericReturn, `'${name}' returns '${this.checker.typeToString(retType)}': a helper returns a number or nothing.`, fnArg);
-      }
-      if (!this.helperBody(fn, name, isVoid, new Set(), e, [], false, undefined, predicate)) return undefined;
-      return made;
-    }
-    // an inline callback: checked here, as a loop body of the function around it
-    const before = this.diagnostics.length;
-    this.stack.push(fn);
-    this.functionBody({
-      decl: fn, name, isVoid, isMain: false, loops: [], inputs: scope.inputs,
-      root: scope.root ?? scope.decl, closure: "callback", discard: kind === "forEach", ...(predicate ? { predicate } : {}),
-    });
-    this.stack.pop();
-    if (this.diagnostics.length > before) return undefined;
-    return made;
-  }
+  // the array methods that take callbacks (callbacks.ts)
+  protected abstract iteration(e: ts.CallExpression, kind: IterationMethod, scope: Scope, asStatement: boolean): FType | undefined;
+  protected abstract search(e: ts.CallExpression, kind: SearchMethod, scope: Scope, asStatement: boolean): FType | undefined;
+  protected abstract filter(e: ts.CallExpression, scope: Scope, asStatement: boolean): FType | undefined;
 }
 
 /** Whether a function value is the initialiser of a variable (a named closure or helper). */

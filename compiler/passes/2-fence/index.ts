@@ -28,7 +28,7 @@ import { statementFix, describeSyntax, describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
 import { checkCheckpointTags } from "./checkpoint.ts";
 import { type Scope, findReturn, isPure, isValue, stripTypes } from "./state.ts";
-import { ExpressionFence } from "./expressions.ts";
+import { CallbackFence } from "./callbacks.ts";
 import { fenceRecordReturn } from "./custom.ts";
 
 export type FenceOptions = ResolveContext;
@@ -50,7 +50,7 @@ export function fencePullback(fn: AnnotatedFunction, fields: Map<string, Type>, 
   return f.diagnostics;
 }
 
-class Fence extends ExpressionFence {
+class Fence extends CallbackFence {
   run(): void {
     const { decl } = this.fn;
     const inputs = new Set(this.fn.params.filter((p) => p.type === "arr" && !this.fn.outputs.includes(p.name)).map((p) => p.name));

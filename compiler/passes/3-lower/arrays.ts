@@ -135,9 +135,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     if (name === undefined) {
       name = this.newVar(id.text, "arr", "local");
       this.tableArrays.set(sym, name);
-      this.loads.written(name);
-      this.prologue.push({ kind: "alloc", target: name, size: num(values.length), loc: this.loc(this.stmtOf(id)) });
-      this.defs.set(name, 1);
+      this.allocate(this.prologue, name, num(values.length), id);
       values.forEach((v, i) => this.arrayStore(this.prologue, { array: name! }, num(i), num(v), id));
     }
     return { array: name };
@@ -151,10 +149,8 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     const e = stripTypes(e0);
     const fresh = (size: Operand, ints?: IntArrayName): ArrayRef => {
       const name = target ?? this.newVar("a", "arr", "local");
-      this.loads.written(name);
       if (ints) this.vars.get(name)!.ints = ints;
-      out.push({ kind: "alloc", target: name, size, loc: this.loc(this.stmtOf(e)), ...(ints ? { ints } : {}) });
-      this.defs.set(name, (this.defs.get(name) ?? 0) + 1);
+      this.allocate(out, name, size, e, ints);
       return { array: name };
     };
     const literal = (elements: readonly ts.Expression[]): ArrayRef => {

@@ -5,7 +5,7 @@
  * the emission of steps.
  */
 import ts from "typescript";
-import { type Stmt, type Operand, type Type, type VarInfo, type Loc, ref, isVar } from "../../ir/types.ts";
+import { type Stmt, type Operand, type Type, type VarInfo, type Loc, type IntArrayName, ref, isVar } from "../../ir/types.ts";
 import { Names } from "../../naming.ts";
 import type { AnnotatedFunction } from "../1-parse/index.ts";
 import type { ResolveContext } from "./resolve.ts";
@@ -139,6 +139,18 @@ export abstract class LowerState {
   protected typeOfOperand(o: Operand): Type {
     if (isVar(o)) return this.vars.get(o.name)!.type;
     return typeof o.value === "boolean" ? "bool" : "num";
+  }
+
+  /** `target = new Float64Array(size)` (or the integer array `ints`), a definition of `target`. */
+  protected allocate(out: Stmt[], target: string, size: Operand, node: ts.Node, ints?: IntArrayName): void {
+    this.loads.written(target);
+    out.push({ kind: "alloc", target, size, loc: this.loc(this.stmtOf(node)), ...(ints ? { ints } : {}) });
+    this.defs.set(target, (this.defs.get(target) ?? 0) + 1);
+  }
+
+  /** A condition's value: a boolean as it is, a number tested for truthiness as JavaScript does. */
+  protected truth(o: Operand, out: Stmt[], node: ts.Node): Operand {
+    return this.typeOfOperand(o) === "num" ? this.step(out, "truthy", [o], node, "bool", "") : o;
   }
 
   protected emitOp(out: Stmt[], target: string, op: string, args: Operand[], node: ts.Node): void {

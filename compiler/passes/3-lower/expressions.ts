@@ -49,9 +49,7 @@ export abstract class ExpressionLowerer extends LowerState {
 
   /** A condition: a boolean, or a number tested for truthiness as JavaScript does (`while (n--)`). */
   protected lowerCondition(e: ts.Expression, out: Stmt[]): Operand {
-    const c = this.lowerExpr(e, out, "c");
-    if (this.typeOfOperand(c) === "num") return this.step(out, "truthy", [c], e, "bool", "");
-    return c;
+    return this.truth(this.lowerExpr(e, out, "c"), out, e);
   }
 
   /** A value of the forward computation only: a message of `throw`, an argument of `console.log`. */
@@ -250,11 +248,7 @@ export abstract class ExpressionLowerer extends LowerState {
   /** `Math.hypot(...xs)`: the runtime's `hypotOf(n, xs)`, a matrix-level primitive (rules/blas.ts). */
   private lowerNorm(arg: ts.Expression, e: ts.CallExpression, out: Stmt[]): Operand {
     const a = this.lowerArrayValue(arg, out);
-    const args: Expr[] = [this.arrayLength(out, a, e), this.arrayArg(out, a, e)];
-    const target = this.newVar("", "num", "temp");
-    out.push({ kind: "call", fn: "hypotOf", args, target, loc: this.loc(this.stmtOf(e)) });
-    this.defs.set(target, 1);
-    return ref(target);
+    return this.emitRoutineCall("hypotOf", [this.arrayLength(out, a, e), this.arrayArg(out, a, e)], e, out)!;
   }
 
   protected lowerRuntimeCall(fn: string, e: ts.CallExpression, out: Stmt[], asStatement: boolean): Operand | undefined {
@@ -276,6 +270,12 @@ export abstract class ExpressionLowerer extends LowerState {
       return this.lowerExpr(a, out, "");
     });
     if (rule.writes === "result" && asStatement) this.internal(e);
+    return this.emitRoutineCall(fn, args, e, out);
+  }
+
+  /** A call of a runtime routine with its arguments lowered: its result, or nothing when it writes an array. */
+  private emitRoutineCall(fn: string, args: Expr[], e: ts.CallExpression, out: Stmt[]): Operand | undefined {
+    const rule = arrayRuleFor(fn) ?? this.internal(e);
     const target = rule.writes === "result" ? this.newVar("", "num", "temp") : undefined;
     if (rule.writes !== "result") this.loads.written(arrayOfArg(args[rule.writes])!);
     out.push({ kind: "call", fn, args, target, loc: this.loc(this.stmtOf(e)) });

@@ -61,9 +61,7 @@ export abstract class GrowthLowerer extends RecordLowerer {
       }
       const old = this.views.get(sym)!;
       const name = this.newVar(sym.name, "arr", "local", sym.name);
-      this.loads.written(name);
-      out.push({ kind: "alloc", target: name, size: room, loc: this.loc(s) });
-      this.defs.set(name, 1);
+      this.allocate(out, name, room, s);
       if (g.filled) this.copyInto({ array: name }, old, num(0), ref(g.count), out, s);
       g.filled = true;
       this.views.set(sym, { array: name, length: ref(g.count) });

@@ -263,14 +263,12 @@ export abstract class HelperInliner extends SwitchLowerer {
     const a = this.lowerArrayValue(m.recv, out);
     const n = this.arrayLength(out, a, e);
     const kept = this.newVar("kept", "arr", "local");
-    this.loads.written(kept);
-    out.push({ kind: "alloc", target: kept, size: n, loc: this.loc(this.stmtOf(e)) });
-    this.defs.set(kept, (this.defs.get(kept) ?? 0) + 1);
+    this.allocate(out, kept, n, e);
     const count = this.newVar("count", "num", "local");
     this.emitOp(out, count, "copy", [num(0)], e);
     this.iterate(a, n, 0, this.callbackOf(m.args[0]), [], out, e, false, (r, k, body) => {
       const v = this.arrayLoad(body, a, k, e);
-      const keep = this.typeOfOperand(r ?? this.internal(e)) === "num" ? this.step(body, "truthy", [r!], e, "bool", "") : r!;
+      const keep = this.truth(r ?? this.internal(e), body, e);
       const then: Stmt[] = [];
       this.arrayStore(then, { array: kept }, ref(count), v, e);
       this.emitOp(then, count, "+", [ref(count), num(1)], e);
@@ -282,9 +280,7 @@ export abstract class HelperInliner extends SwitchLowerer {
   /** A new array of length `n` holding `fn`'s result at each element of `a` (or each index, with no `a`). */
   private mapInto(a: ArrayRef | undefined, n: Operand, fn: Callback, e: ts.Expression, out: Stmt[], target?: string): ArrayRef {
     const name = target ?? this.newVar("mapped", "arr", "local");
-    this.loads.written(name);
-    out.push({ kind: "alloc", target: name, size: n, loc: this.loc(this.stmtOf(e)) });
-    this.defs.set(name, (this.defs.get(name) ?? 0) + 1);
+    this.allocate(out, name, n, e);
     const dst: ArrayRef = { array: name };
     this.iterate(a, n, 0, fn, [], out, e, false, (r, k, body) => this.arrayStore(body, dst, k, r ?? this.internal(e), e));
     return dst;
@@ -375,8 +371,10 @@ export abstract class HelperInliner extends SwitchLowerer {
    */
   protected lowerFound(e: ts.BinaryExpression, out: Stmt[], hint: string): Operand {
     const left = stripTypes(e.left) as ts.CallExpression;
-    const { index, array } = this.isAt(left) ? this.atIndex(left, out) : this.searchIndex(left, out);
-    const inRange = this.isAt(left) ? this.step(out, "<", [index, this.arrayLength(out, array, e)], e, "bool", "") : undefined;
+    const at = this.isAt(left);
+    const { index, array } = at ? this.atIndex(left, out) : this.searchIndex(left, out);
+    // an index of `at` may be out of range either way; a search's is −1 or in range
+    const inRange = at ? this.step(out, "<", [index, this.arrayLength(out, array, e)], e, "bool", "") : undefined;
     const atLeast0 = this.step(out, ">=", [index, num(0)], e, "bool", "");
     const found = inRange ? this.step(out, "&&", [atLeast0, inRange], e, "bool", "") : atLeast0;
     const t = this.newVar(hint || "found", "num", "local");
@@ -419,7 +417,7 @@ export abstract class HelperInliner extends SwitchLowerer {
     let match: Operand;
     if (fn) {
       const r = this.callWith(fn, this.callbackArgs(a, ref(k), fn, [], body, e), body, e, false) ?? this.internal(e);
-      const truth = this.typeOfOperand(r) === "num" ? this.step(body, "truthy", [r], e, "bool", "") : r;
+      const truth = this.truth(r, body, e);
       match = kind === "every" ? this.step(body, "!", [truth], e, "bool", "") : truth;
     } else {
       const v = this.arrayLoad(body, a, ref(k), e);

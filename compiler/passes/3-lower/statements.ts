@@ -317,9 +317,7 @@ export abstract class StatementLowerer extends GrowthLowerer {
         if (args.length !== 1) this.internal(e);
         const size = this.lowerExpr(args[0], out, "n");
         if (this.typeOfOperand(size) !== "num") this.internal(args[0]);
-        this.loads.written(name);
-        out.push({ kind: "alloc", target: name, size, loc: this.loc(this.stmtOf(at)), ...(ints ? { ints } : {}) });
-        this.defs.set(name, (this.defs.get(name) ?? 0) + 1);
+        this.allocate(out, name, size, at, ints);
         return "arr";
       }
       this.internal(expr);
