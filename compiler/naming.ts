@@ -29,6 +29,8 @@ export const RESERVED_NAMES: readonly string[] = [
   "axpy", "copy",
   // the norm `Math.hypot(...xs)` lowers to, and the dot product of its tangent
   "hypotOf", "dot",
+  // the order a sort puts its keys in
+  "sortOrder",
   // checkpointed loops
   "checkpointSchedule", "nextSnapshot", "nextAction", "tripCount", "saveArray", "restoreArray",
 ];

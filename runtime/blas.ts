@@ -130,7 +130,6 @@ export function fill(n: number, value: number, x: Float64Array): void {
   x.fill(value, 0, n);
 }
 
-/** Returns Σ_i x[i] over the first n elements. */
 /**
  * `Math.hypot(...x)` over the first n elements, the Euclidean norm, exactly as the spread call
  * computes it (`Math.hypot(...xs)` in differentiable code lowers to it).
@@ -141,6 +140,7 @@ export function hypotOf(n: number, x: Float64Array): number {
   return n === x.length ? Math.hypot(...x) : Math.hypot(...x.subarray(0, n));
 }
 
+/** Returns Σ_i x[i] over the first n elements. */
 export function sum(n: number, x: Float64Array): number {
   checkSize("sum", "n", n);
   checkVec("sum", "x", x, n);
@@ -153,6 +153,36 @@ export function sum(n: number, x: Float64Array): number {
   }
   if (i < n) s0 += x[i];
   return s0 + s1;
+}
+
+/**
+ * The order in which JavaScript's `sort` puts the first `n` of `keys`, written to `order`
+ * (`order[i]` is the index of the key sorted to place `i`): `direction` 1 as with the comparator
+ * `(a, b) => a - b`, −1 as with `(a, b) => b - a`, and 0 as a typed array sorts with no comparator
+ * (numerically, −0 before +0, NaN last). The indices are sorted by the sort the source's array
+ * runs (an Array's, or with `typed` a typed array's), each comparison answering as the keys'
+ * would, so the order is exactly the source's, NaN keys included.
+ */
+export function sortOrder(n: number, keys: ArrayLike<number>, order: Int32Array, direction: number, typed: boolean): void {
+  if (keys.length < n || order.length < n) throw new RangeError(`sortOrder: keys and order must have length at least ${n} (got ${keys.length}, ${order.length})`);
+  const k = keys;
+  const compare = direction === 1 ? (i: number, j: number) => k[i]! - k[j]! : direction === -1 ? (i: number, j: number) => k[j]! - k[i]! : (i: number, j: number) => numericOrder(k[i]!, k[j]!);
+  if (typed) {
+    const idx = order.subarray(0, n);
+    for (let i = 0; i < n; i++) idx[i] = i;
+    idx.sort(compare);
+  } else {
+    const idx = Array.from({ length: n }, (_, i) => i).sort(compare);
+    for (let i = 0; i < n; i++) order[i] = idx[i]!;
+  }
+}
+
+/** The order of a typed array's `sort()` with no comparator: numeric, −0 before +0, NaN last. */
+function numericOrder(a: number, b: number): number {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  if (a === b) return Object.is(a, -0) === Object.is(b, -0) ? 0 : Object.is(a, -0) ? -1 : 1;
+  return Number.isNaN(a) ? (Number.isNaN(b) ? 0 : 1) : -1;
 }
 
 // ---------------------------------------------------------------------------

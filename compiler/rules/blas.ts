@@ -296,6 +296,15 @@ export const ARRAY_RULES: Record<string, ArrayRule> = {
     tangent: ([nn], t) => present([t[2] && callS("fill", nn, n(0), t[2])]),
     doc: "y = stopGradient(x): dy ← 0, nothing flows to dx",
   },
+  /** The order a sort puts keys in (an integer array): it decides where elements go, and nothing flows through it. */
+  sortOrder: {
+    sizes: [0, 3],
+    signature: ["num", "arr", "arr", "num", "bool"], writes: 2,
+    reads: () => [], keeps: () => [],
+    adjoint: () => [],
+    tangent: () => [],
+    doc: "order ← the permutation sort makes of the keys (integers): no derivative",
+  },
   shift: {
     sizes: [0],
     signature: ["num", "num", "arr"], writes: 2,

@@ -36,6 +36,7 @@ const CASES: [string, string[], ([number, number] | [number, number, number])[],
   ["tabled", ["x", "xs"], [[-2, 2], [4, -1, 1]]],
   ["pushed", ["xs", "a"], [[6, -1, 1], [0.3, 2]]],
   ["normed", ["xs", "a"], [[5, -1, 1], [0.3, 2]]],
+  ["sorted", ["xs", "a"], [[7, -1, 1], [0.3, 2]]],
 ];
 
 let m: { src: Mod; grad: Mod };
@@ -97,7 +98,7 @@ describe("natural statements, in every mode", () => {
     expect(m.grad.bitsGrad(bits, 0.35).value).toBe(m.src.bits(bits, 0.35));
   });
 
-  it("searches stop where JavaScript's do, and find the same elements (NaN too); filter keeps the same ones", () => {
+  it("searches stop where JavaScript's do, and find the same elements (NaN too); filter keeps the same ones, sorts put them in the same order", () => {
     const points = [
       [0.3, -0.2, 0.9, 0.4, -0.7, 0.1], [0.3, -0.2, 0.9, 0.3, -0.7, 0.3], [NaN, 0.2, -0.4, NaN, 0.5, -0.9],
       [-0.1, -0.2, -0.3, -0.4, -0.5, -0.6], [1.5, 1.2, 0.9, 0.95, 2, 3],
@@ -117,6 +118,7 @@ describe("natural statements, in every mode", () => {
         expect(m.grad.tabledGrad(a, xs).value).toBe(m.src.tabled(a, xs));
         expect(m.grad.pushedGrad(xs, a).value).toBe(m.src.pushed(xs, a));
         expect(m.grad.normedGrad(xs, a).value).toBe(m.src.normed(xs, a));
+        expect(m.grad.sortedGrad(xs, a).value).toBe(m.src.sorted(xs, a));
       }
     }
   });

@@ -11,6 +11,7 @@ import {
   ger,
   mul,
   scal,
+  sortOrder,
   sum,
   sumRows,
 } from "../../runtime/blas.ts";
@@ -556,5 +557,61 @@ describe("validation", () => {
     expect(() => copy(3, f(3), f(2))).toThrow(new RangeError("copy: y has length 2, expected at least 3 (n = 3)"));
     expect(() => fill(3, 0, f(2))).toThrow(new RangeError("fill: x has length 2, expected at least 3 (n = 3)"));
     expect(() => sum(2.5, f(3))).toThrow(new RangeError("sum: n must be a non-negative integer, got 2.5"));
+  });
+});
+
+describe("sortOrder", () => {
+  /** The values of `keys` in the order sortOrder gives, next to what JavaScript's sort gives. */
+  function both(keys: number[], direction: number): [number[], number[]] {
+    const order = new Int32Array(keys.length + 2).fill(-1);
+    sortOrder(keys.length, keys, order, direction, direction === 0);
+    const ours = Array.from(order.subarray(0, keys.length), (i) => keys[i]!);
+    const js = direction === 0 ? Array.from(Float64Array.from(keys).sort()) : [...keys].sort(direction === 1 ? (a, b) => a - b : (a, b) => b - a);
+    expect(order[keys.length]).toBe(-1); // nothing written past n
+    return [ours, js];
+  }
+
+  it("orders as sort does, ascending and descending, stably", () => {
+    const keys = [3, -1, 2.5, 3, 0, -7, 2.5, 10, 9];
+    for (const d of [1, -1, 0]) {
+      const [ours, js] = both(keys, d);
+      expect(ours).toEqual(js);
+    }
+    // equal keys keep their order: the two 3s at indices 0 and 3, the two 2.5s at 2 and 6
+    const order = new Int32Array(keys.length);
+    for (const typed of [false, true]) {
+      sortOrder(keys.length, keys, order, 1, typed);
+      expect([...order]).toEqual([5, 1, 4, 2, 6, 0, 3, 8, 7]);
+      sortOrder(keys.length, keys, order, -1, typed);
+      expect([...order]).toEqual([7, 8, 0, 3, 2, 6, 4, 1, 5]);
+    }
+  });
+
+  it("with NaN keys (a comparator that is not consistent), the order the source's own sort makes, for an Array and for a typed array", () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    for (let trial = 0; trial < 50; trial++) {
+      const keys = Array.from({ length: 5 + (trial % 40) }, () => (rand() < 0.3 ? NaN : Math.round(rand() * 20) - 10));
+      for (const d of [1, -1]) {
+        const cmp = d === 1 ? (a: number, b: number) => a - b : (a: number, b: number) => b - a;
+        for (const typed of [false, true]) {
+          const order = new Int32Array(keys.length);
+          sortOrder(keys.length, keys, order, d, typed);
+          const js = typed ? Array.from(Float64Array.from(keys).sort(cmp)) : [...keys].sort(cmp);
+          expect(Array.from(order, (i) => keys[i]!)).toEqual(js);
+        }
+      }
+    }
+  });
+
+  it("with no comparator, as a typed array sorts: −0 before +0 and NaN last", () => {
+    const keys = [NaN, 1, 0, -0, -2, NaN, Infinity];
+    const [ours, js] = both(keys, 0);
+    expect(ours).toEqual(js);
+    expect(Object.is(ours[1], -0) && Object.is(ours[2], 0)).toBe(true);
+  });
+
+  it("checks its lengths", () => {
+    expect(() => sortOrder(3, [1, 2], new Int32Array(3), 1, false)).toThrow(RangeError);
   });
 });

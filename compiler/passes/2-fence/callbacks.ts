@@ -1,6 +1,7 @@
 /**
  * The fence's checks of the array methods that take callbacks: `forEach`, `map`, `reduce`,
- * `filter`, the searches (`some`, `findIndex`, `indexOf`, …) and `Float64Array.from(xs, f)`. A
+ * `filter`, the searches (`some`, `findIndex`, `indexOf`, …), `sort`/`toSorted` with a
+ * comparator and `Float64Array.from(xs, f)`. A
  * callback is an inline function, checked as a loop body of the function around it, a helper's
  * name, or a Math function of a fixed arity (given the element and the index, as JavaScript
  * gives them).
@@ -14,16 +15,19 @@ import { describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
 import { type FType, type Scope, stripTypes } from "./state.ts";
 import { ExpressionFence } from "./expressions.ts";
+import { comparatorFunction, comparatorOf, type SortMethod } from "../3-lower/sorting.ts";
+import { intArrayNoun } from "../../ir/types.ts";
 
 /** A method that takes a callback: forEach, map, reduce, filter, a search with a predicate, or `from`. */
-type CallbackKind = IterationMethod | SearchMethod | "filter" | "from";
+type CallbackKind = IterationMethod | SearchMethod | "filter" | "from" | SortMethod;
 
 /** The types of the parameters an array method passes its callback: (element, index, array), after the accumulator for reduce. */
 function callbackParams(kind: CallbackKind): readonly ("num" | "arr")[] {
-  return kind === "reduce" ? ["num", "num", "num", "arr"] : kind === "from" ? ["num", "num"] : ["num", "num", "arr"];
+  return kind === "reduce" ? ["num", "num", "num", "arr"] : kind === "from" || kind === "sort" || kind === "toSorted" ? ["num", "num"] : ["num", "num", "arr"];
 }
 function callbackParamNames(kind: CallbackKind): readonly string[] {
-  return kind === "reduce" ? ["accumulator", "element", "index", "array"] : kind === "from" ? ["element", "index"] : ["element", "index", "array"];
+  return kind === "reduce" ? ["accumulator", "element", "index", "array"] : kind === "from" ? ["element", "index"]
+    : kind === "sort" || kind === "toSorted" ? ["first element", "second element"] : ["element", "index", "array"];
 }
 
 export abstract class CallbackFence extends ExpressionFence {
@@ -83,6 +87,41 @@ export abstract class CallbackFence extends ExpressionFence {
     if (asStatement) return this.report(Codes.UnsupportedSyntax, "The result of 'filter' is unused: assign it, or use forEach to run a function on every element.", e);
     if (!this.arrayValue(m.recv, scope)) return undefined;
     return this.callback(e, m.args[0], "filter", "xs.filter((v, i) => …)", scope) === undefined ? undefined : "arr";
+  }
+
+  /**
+   * `xs.toSorted(cmp)`, `sort` of a new array (`[...xs].sort(cmp)`), or `ys.sort(cmp);` as a
+   * statement on an array the function created: the comparator subtracts one key of its two
+   * elements (3-lower/sorting.ts), or is left out for a Float64Array (which sorts numerically).
+   */
+  protected sort(e: ts.CallExpression, name: SortMethod, scope: Scope, asStatement: boolean): FType | undefined {
+    const m = methodCall(e)!;
+    const usage = `xs.${name}((a, b) => a - b)`;
+    const recv = stripTypes(m.recv);
+    const what = m.recv.getText();
+    if (m.args.length > 1) return this.report(Codes.UnsupportedSyntax, `'${name}' takes one comparator: write ${usage}.`, e);
+    if (asStatement && name === "toSorted") return this.report(Codes.UnsupportedSyntax, "The result of 'toSorted' is unused: assign it, or sort in place with ys.sort(…) on an array the function created.", e);
+    const copy = `a sorted copy, ${what}.toSorted(${m.args[0]?.getText() ?? ""})`;
+    if (name === "sort" && asStatement && !(ts.isIdentifier(recv) && this.createsArray(recv, scope))) {
+      return this.report(Codes.UnsupportedSyntax, `'${e.getText()}' sorts '${what}' in place, but '${what}' is not an array this function created (it may be the caller's): take ${copy}.`, e);
+    }
+    if (name === "sort" && !asStatement && (ts.isIdentifier(recv) || !this.createsArray(recv, scope))) {
+      return this.report(Codes.UnsupportedSyntax, `'sort' sorts '${what}' in place and returns it: ${ts.isIdentifier(recv) ? `call it as a statement (${what}.sort(…);) and use '${what}', or take` : "take"} ${copy}.`, e);
+    }
+    if (!this.arrayValue(m.recv, scope)) return undefined;
+    const ints = this.intArrayOf(m.recv);
+    if (ints) return this.report(Codes.UnsupportedSyntax, `'${name}' of ${intArrayNoun(ints)} is not supported: sort a Float64Array of its values.`, e);
+    const arg = m.args[0];
+    if (!arg) {
+      const typed = this.checker.getTypeAtLocation(m.recv).getSymbol()?.name === "Float64Array";
+      if (typed) return "arr";
+      return this.report(Codes.UnsupportedSyntax, `'${name}' with no comparator sorts the numbers of '${what}' as strings (10 before 9): pass a comparator, ${what}.${name}((a, b) => a - b).`, e);
+    }
+    const fn = comparatorFunction(arg, this.checker);
+    if (!fn || !comparatorOf(fn)) {
+      return this.report(Codes.UnsupportedSyntax, `The comparator of '${name}' must subtract one key of its two elements: (a, b) => a - b (ascending), (a, b) => b - a (descending) or (a, b) => f(a) - f(b) for a key f; sort in another order in a loop.`, arg);
+    }
+    return this.callback(e, arg, name, usage, scope) === undefined ? undefined : "arr";
   }
 
   /**

@@ -16,6 +16,7 @@ import {
 import { isAssignmentOperator, BINARY_OPS } from "../3-lower/jumps.ts";
 import { describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
+import { isSortMethod, type SortMethod } from "../3-lower/sorting.ts";
 import { type FType, type Scope, stripTypes, isTextual } from "./state.ts";
 import { ARRAY_METHODS_FIX, ArrayFence } from "./arrays.ts";
 import { CustomFence, type FenceHooks } from "./custom.ts";
@@ -303,6 +304,7 @@ export abstract class ExpressionFence extends ArrayFence {
       }
       if ((SEARCH_METHODS as readonly string[]).includes(m.name)) return this.search(e, m.name as SearchMethod, scope, asStatement);
       if (m.name === "filter") return this.filter(e, scope, asStatement);
+      if (isSortMethod(m.name)) return this.sort(e, m.name, scope, asStatement);
       if (m.name === "push") return this.push(e, scope, asStatement);
       if (m.name === "at") {
         // `xs.at(i)`: undefined out of range, read as JavaScript reads it (`xs.at(-1)!`, or with `?? fallback`)
@@ -480,6 +482,7 @@ export abstract class ExpressionFence extends ArrayFence {
   protected abstract iteration(e: ts.CallExpression, kind: IterationMethod, scope: Scope, asStatement: boolean): FType | undefined;
   protected abstract search(e: ts.CallExpression, kind: SearchMethod, scope: Scope, asStatement: boolean): FType | undefined;
   protected abstract filter(e: ts.CallExpression, scope: Scope, asStatement: boolean): FType | undefined;
+  protected abstract sort(e: ts.CallExpression, name: SortMethod, scope: Scope, asStatement: boolean): FType | undefined;
 }
 
 /** Whether a function value is the initialiser of a variable (a named closure or helper). */

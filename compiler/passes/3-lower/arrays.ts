@@ -10,6 +10,7 @@ import ts from "typescript";
 import { type Expr, type Stmt, type Operand, type IntArrayName, ref, num, isVar, isIntArrayName } from "../../ir/types.ts";
 import { ExpressionLowerer } from "./expressions.ts";
 import { stripTypes } from "./env.ts";
+import { isSortMethod } from "./sorting.ts";
 import { type HelperFn, resolveCallee, returnsArray, skipParens, stopGradientArgument, resultExpression, constantTable } from "./resolve.ts";
 
 /** An array value: a whole array variable, or a window of one. */
@@ -33,12 +34,23 @@ export function methodCall(e: ts.Expression): { recv: ts.Expression; name: strin
   return { recv: c.expression, name: c.name.text, args: e.arguments };
 }
 
+/** The array a plain copy copies: `[...xs]`, `xs.slice()`, `Float64Array.from(xs)`. */
+function copied(e0: ts.Expression): ts.Expression | undefined {
+  const e = stripTypes(e0);
+  if (ts.isArrayLiteralExpression(e) && e.elements.length === 1 && ts.isSpreadElement(e.elements[0]!)) return e.elements[0].expression;
+  const m = methodCall(e);
+  if (m && m.name === "slice" && m.args.length === 0) return m.recv;
+  if (m && m.name === "from" && m.args.length === 1 && ts.isIdentifier(m.recv) && (TYPED.has(m.recv.text) || m.recv.text === "Array")) return m.args[0];
+  return undefined;
+}
+
 export abstract class ArrayLowerer extends ExpressionLowerer {
   protected abstract lowerMap(e: ts.Expression, out: Stmt[], target?: string): ArrayRef;
   /** A call of a helper that returns an array: its body inlined, and the array it returns. */
   protected abstract inlineArrayHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[]): ArrayRef;
   protected abstract lowerFrom(e: ts.CallExpression, out: Stmt[], target?: string): ArrayRef;
   protected abstract lowerFilter(e: ts.CallExpression, out: Stmt[]): ArrayRef;
+  protected abstract lowerSorted(src: ArrayRef, comparator: ts.Expression | undefined, e: ts.CallExpression, out: Stmt[], target?: string): ArrayRef;
   protected abstract inlineTupleHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[], elements: (literal: readonly ts.Expression[]) => Operand[]): Operand[];
 
   /**
@@ -91,7 +103,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     const m = methodCall(e);
     if (!m) return false;
     if (ts.isIdentifier(m.recv) && (TYPED.has(m.recv.text) || m.recv.text === "Array") && (m.name === "from" || m.name === "of")) return true;
-    return ["subarray", "slice", "fill", "map", "filter"].includes(m.name) && this.isArrayExpression(m.recv);
+    return ["subarray", "slice", "fill", "map", "filter", "sort", "toSorted"].includes(m.name) && this.isArrayExpression(m.recv);
   }
 
   /** An expression naming an existing array or a window of one. */
@@ -186,6 +198,8 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     if (m && m.name === "map") return this.lowerMap(e, out, target);
     // the kept elements, gathered at the front of an array of the receiver's length, copied out
     if (m && m.name === "filter") return this.copyOf(this.lowerFilter(e as ts.CallExpression, out), out, e, fresh);
+    // the elements in a sort's order, gathered into a new array (sort of a copy, [...xs].sort(…), reads xs)
+    if (m && isSortMethod(m.name)) return this.lowerSorted(this.lowerArrayValue(copied(m.recv) ?? m.recv, out), m.args[0], e as ts.CallExpression, out, target);
     const stopped = stopGradientArgument(e, this.cx);
     if (stopped) {
       // a copy through which no derivative flows
@@ -355,6 +369,12 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     }
     if (m.name === "fill") {
       this.fill(this.lowerArrayRef(m.recv, out), m.args, out, e);
+      return true;
+    }
+    if (m.name === "sort") {
+      // in place, on an array the function created: sorted into a new array, copied back
+      const a = this.lowerArrayRef(m.recv, out);
+      this.copyInto(a, this.lowerSorted(a, m.args[0], e, out), num(0), this.arrayLength(out, a, e), out, e);
       return true;
     }
     return false;

@@ -274,7 +274,7 @@ export abstract class ExpressionLowerer extends LowerState {
   }
 
   /** A call of a runtime routine with its arguments lowered: its result, or nothing when it writes an array. */
-  private emitRoutineCall(fn: string, args: Expr[], e: ts.CallExpression, out: Stmt[]): Operand | undefined {
+  protected emitRoutineCall(fn: string, args: Expr[], e: ts.CallExpression, out: Stmt[]): Operand | undefined {
     const rule = arrayRuleFor(fn) ?? this.internal(e);
     const target = rule.writes === "result" ? this.newVar("", "num", "temp") : undefined;
     if (rule.writes !== "result") this.loads.written(arrayOfArg(args[rule.writes])!);

@@ -14,7 +14,8 @@
  * the index and the array bound to its parameters; a Math function as the callback
  * (`xs.map(Math.exp)`) is applied to as many of those as it takes. The searches (`some`, `every`,
  * `findIndex`, `indexOf`, `includes`, `find(p) ?? fallback`, …) are general loops that stop at the
- * first match, as JavaScript's do.
+ * first match, as JavaScript's do. `sort` and `toSorted` gather the elements in the order the
+ * runtime's `sortOrder` finds for the comparator's keys (sorting.ts).
  */
 import ts from "typescript";
 import { type Stmt, type Operand, ref, num } from "../../ir/types.ts";
@@ -28,6 +29,7 @@ import {
   takesPredicate, searchesBackwards,
 } from "./resolve.ts";
 import { ruleFor } from "../../rules/index.ts";
+import { comparatorFunction, comparatorOf } from "./sorting.ts";
 
 /** What a parameter is bound to at an inlined call. */
 type Binding = { o: Operand } | { arr: ArrayRef } | { rec: Rec };
@@ -325,6 +327,50 @@ export abstract class HelperInliner extends SwitchLowerer {
       this.emitOp(body, acc, "copy", [r], e);
     });
     return ref(acc);
+  }
+
+  // ---------------------------------------------------------------- sorting
+
+  /**
+   * The elements of `src` in the order a sort with `comparator` puts them (none: a typed array's
+   * numeric order): the runtime's `sortOrder` orders the keys (the elements, or each element's
+   * key computed in a loop), and a counted loop gathers the elements in that order into a new
+   * array. The gather is what is differentiated: each element's adjoint goes back to where the
+   * element came from, and nothing flows through the keys.
+   */
+  protected lowerSorted(src: ArrayRef, comparator: ts.Expression | undefined, e: ts.CallExpression, out: Stmt[], target?: string): ArrayRef {
+    const n = this.arrayLength(out, src, e);
+    const fn = comparator && comparatorFunction(comparator, this.checker);
+    const cmp = fn ? comparatorOf(fn) ?? this.internal(comparator!) : undefined;
+    let keys = src;
+    if (cmp && !(ts.isIdentifier(cmp.key) && cmp.key.text === cmp.param.name.text)) {
+      // each element's key, as the comparator computes it
+      const name = this.newVar("keys", "arr", "local");
+      this.allocate(out, name, n, e);
+      keys = { array: name };
+      this.reserveIdentifiers(cmp.fn);
+      this.countedLoop(out, n, e, (k, body) => {
+        this.env.set(this.symbolOf(cmp.param.name), this.arrayLoad(body, src, k, e));
+        this.frames.push({ decl: cmp.fn, sf: cmp.fn.getSourceFile(), loops: [] });
+        const v = this.lowerExpr(cmp.key, body, "key");
+        this.frames.pop();
+        this.arrayStore(body, keys, k, v, e);
+      });
+    }
+    const order = this.newVar("order", "arr", "local");
+    this.vars.get(order)!.ints = "Int32Array";
+    this.allocate(out, order, n, e, "Int32Array");
+    // the sort the source runs: an Array's, or a typed array's (they differ where a comparator is not consistent, at NaN)
+    const typed = this.checker.getTypeAtLocation(methodCall(e)!.recv).getSymbol()?.name === "Float64Array";
+    const direction = num(cmp ? (cmp.descending ? -1 : 1) : 0);
+    this.emitRoutineCall("sortOrder", [n, this.arrayArg(out, keys, e), ref(order), direction, { kind: "const", value: typed }], e, out);
+    const sorted: ArrayRef = { array: target ?? this.newVar("sorted", "arr", "local") };
+    this.allocate(out, sorted.array, n, e);
+    this.countedLoop(out, n, e, (k, body) => {
+      const j = this.arrayLoad(body, { array: order }, k, e);
+      this.arrayStore(body, sorted, k, this.arrayLoad(body, src, j, e), e);
+    });
+    return sorted;
   }
 
   // ---------------------------------------------------------------- searches
