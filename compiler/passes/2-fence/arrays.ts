@@ -11,7 +11,7 @@ import { isAssignmentOperator } from "../3-lower/jumps.ts";
 import { resolveCallee, skipParens, isDeclaredIn, stopGradientArgument, isNewIntArray, isStraightLine, lengthObject, constantTable } from "../3-lower/resolve.ts";
 import { describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
-import { isSortMethod } from "../3-lower/sorting.ts";
+import { isReverseMethod, isSortMethod } from "../3-lower/sorting.ts";
 import { type FType, type Scope, FenceState, stripTypes } from "./state.ts";
 import { type IntArrayName, isIntArrayName, intArrayNoun } from "../../ir/types.ts";
 
@@ -97,7 +97,7 @@ export abstract class ArrayFence extends FenceState {
       }
       return true;
     }
-    if (m && (m.name === "map" || m.name === "filter" || isSortMethod(m.name)) && this.looksLikeArray(m.recv)) return this.expr(e, scope) === "arr";
+    if (m && (m.name === "map" || m.name === "filter" || isSortMethod(m.name) || isReverseMethod(m.name)) && this.looksLikeArray(m.recv)) return this.expr(e, scope) === "arr";
     if (m && this.looksLikeArray(m.recv)) {
       return bad(`The array method '${m.name}' is not supported here: ${ARRAY_METHODS_FIX}`);
     }
@@ -126,9 +126,9 @@ export abstract class ArrayFence extends FenceState {
       const m = methodCall(x);
       // fill returns the array it fills: new when that one is (new Array(n).fill(0))
       if (m && m.name === "fill") return this.createsArray(m.recv, scope);
-      // sort returns the array it sorts: new when that one is ([...xs].sort(…))
-      if (m && m.name === "sort") return !ts.isIdentifier(stripTypes(m.recv)) && this.createsArray(m.recv, scope);
-      if (m) return m.name === "slice" || m.name === "map" || m.name === "filter" || m.name === "toSorted" || ((m.name === "from" || m.name === "of") && ts.isIdentifier(m.recv));
+      // sort and reverse return the array they reorder: new when that one is ([...xs].sort(…))
+      if (m && (m.name === "sort" || m.name === "reverse")) return !ts.isIdentifier(stripTypes(m.recv)) && this.createsArray(m.recv, scope);
+      if (m) return m.name === "slice" || m.name === "map" || m.name === "filter" || m.name === "toSorted" || m.name === "toReversed" || ((m.name === "from" || m.name === "of") && ts.isIdentifier(m.recv));
       if (ts.isIdentifier(x.expression) && x.expression.text === "Array") return true;
       return resolveCallee(x, this.cx).kind === "helper";
     }

@@ -1,7 +1,7 @@
 /**
  * The fence's checks of the array methods that take callbacks: `forEach`, `map`, `reduce`,
  * `filter`, the searches (`some`, `findIndex`, `indexOf`, …), `sort`/`toSorted` with a
- * comparator and `Float64Array.from(xs, f)`. A
+ * comparator (and `reverse`/`toReversed`, which reorder as sorts do) and `Float64Array.from(xs, f)`. A
  * callback is an inline function, checked as a loop body of the function around it, a helper's
  * name, or a Math function of a fixed arity (given the element and the index, as JavaScript
  * gives them).
@@ -15,7 +15,7 @@ import { describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
 import { type FType, type Scope, stripTypes } from "./state.ts";
 import { ExpressionFence } from "./expressions.ts";
-import { comparatorFunction, comparatorOf, type SortMethod } from "../3-lower/sorting.ts";
+import { comparatorFunction, comparatorOf, type ReverseMethod, type SortMethod } from "../3-lower/sorting.ts";
 import { intArrayNoun } from "../../ir/types.ts";
 
 /** A method that takes a callback: forEach, map, reduce, filter, a search with a predicate, or `from`. */
@@ -97,20 +97,9 @@ export abstract class CallbackFence extends ExpressionFence {
   protected sort(e: ts.CallExpression, name: SortMethod, scope: Scope, asStatement: boolean): FType | undefined {
     const m = methodCall(e)!;
     const usage = `xs.${name}((a, b) => a - b)`;
-    const recv = stripTypes(m.recv);
     const what = m.recv.getText();
     if (m.args.length > 1) return this.report(Codes.UnsupportedSyntax, `'${name}' takes one comparator: write ${usage}.`, e);
-    if (asStatement && name === "toSorted") return this.report(Codes.UnsupportedSyntax, "The result of 'toSorted' is unused: assign it, or sort in place with ys.sort(…) on an array the function created.", e);
-    const copy = `a sorted copy, ${what}.toSorted(${m.args[0]?.getText() ?? ""})`;
-    if (name === "sort" && asStatement && !(ts.isIdentifier(recv) && this.createsArray(recv, scope))) {
-      return this.report(Codes.UnsupportedSyntax, `'${e.getText()}' sorts '${what}' in place, but '${what}' is not an array this function created (it may be the caller's): take ${copy}.`, e);
-    }
-    if (name === "sort" && !asStatement && (ts.isIdentifier(recv) || !this.createsArray(recv, scope))) {
-      return this.report(Codes.UnsupportedSyntax, `'sort' sorts '${what}' in place and returns it: ${ts.isIdentifier(recv) ? `call it as a statement (${what}.sort(…);) and use '${what}', or take` : "take"} ${copy}.`, e);
-    }
-    if (!this.arrayValue(m.recv, scope)) return undefined;
-    const ints = this.intArrayOf(m.recv);
-    if (ints) return this.report(Codes.UnsupportedSyntax, `'${name}' of ${intArrayNoun(ints)} is not supported: sort a Float64Array of its values.`, e);
+    if (!this.reorderable(e, name, scope, asStatement, `a sorted copy, ${what}.toSorted(${m.args[0]?.getText() ?? ""})`)) return undefined;
     const arg = m.args[0];
     if (!arg) {
       const typed = this.checker.getTypeAtLocation(m.recv).getSymbol()?.name === "Float64Array";
@@ -122,6 +111,42 @@ export abstract class CallbackFence extends ExpressionFence {
       return this.report(Codes.UnsupportedSyntax, `The comparator of '${name}' must subtract one key of its two elements: (a, b) => a - b (ascending), (a, b) => b - a (descending) or (a, b) => f(a) - f(b) for a key f; sort in another order in a loop.`, arg);
     }
     return this.callback(e, arg, name, usage, scope) === undefined ? undefined : "arr";
+  }
+
+  /** `xs.toReversed()`, `reverse` of a new array, or `ys.reverse();` on an array the function created. */
+  protected reverse(e: ts.CallExpression, name: ReverseMethod, scope: Scope, asStatement: boolean): FType | undefined {
+    const m = methodCall(e)!;
+    if (m.args.length > 0) return this.report(Codes.UnsupportedSyntax, `'${name}' takes no arguments: write xs.${name}().`, e);
+    return this.reorderable(e, name, scope, asStatement, `a reversed copy, ${m.recv.getText()}.toReversed()`) ? "arr" : undefined;
+  }
+
+  /**
+   * The receiver of a method that reorders an array: `toSorted` and `toReversed` take any array;
+   * `sort` and `reverse` change theirs in place, so as a statement they take an array the
+   * function created (not the caller's), and as a value only a new one (`[...xs].sort(…)`), never
+   * a name (the result would be a second name for it). `copy` is the fix: the copying method.
+   */
+  private reorderable(e: ts.CallExpression, name: SortMethod | ReverseMethod, scope: Scope, asStatement: boolean, copy: string): boolean {
+    const m = methodCall(e)!;
+    const recv = stripTypes(m.recv);
+    const what = m.recv.getText();
+    const inPlace = name === "sort" || name === "reverse";
+    const verb = name === "sort" || name === "toSorted" ? "sort" : "reverse";
+    const bad = (message: string): boolean => {
+      this.report(Codes.UnsupportedSyntax, message, e);
+      return false;
+    };
+    if (asStatement && !inPlace) return bad(`The result of '${name}' is unused: assign it, or ${verb} in place with ys.${verb}(…) on an array the function created.`);
+    if (inPlace && asStatement && !(ts.isIdentifier(recv) && this.createsArray(recv, scope))) {
+      return bad(`'${e.getText()}' ${verb}s '${what}' in place, but '${what}' is not an array this function created (it may be the caller's): take ${copy}.`);
+    }
+    if (inPlace && !asStatement && (ts.isIdentifier(recv) || !this.createsArray(recv, scope))) {
+      const statement = ts.isIdentifier(recv) && this.createsArray(recv, scope);
+      return bad(`'${name}' ${verb}s '${what}' in place and returns it: ${statement ? `call it as a statement (${what}.${name}(${verb === "sort" ? "…" : ""});) and use '${what}', or take` : "take"} ${copy}.`);
+    }
+    if (!this.arrayValue(m.recv, scope)) return false;
+    const ints = this.intArrayOf(m.recv);
+    return !ints || bad(`'${name}' of ${intArrayNoun(ints)} is not supported: ${verb} a Float64Array of its values.`);
   }
 
   /**

@@ -16,7 +16,7 @@ import {
 import { isAssignmentOperator, BINARY_OPS } from "../3-lower/jumps.ts";
 import { describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
-import { isSortMethod, type SortMethod } from "../3-lower/sorting.ts";
+import { isReverseMethod, isSortMethod, type ReverseMethod, type SortMethod } from "../3-lower/sorting.ts";
 import { type FType, type Scope, stripTypes, isTextual } from "./state.ts";
 import { ARRAY_METHODS_FIX, ArrayFence } from "./arrays.ts";
 import { CustomFence, type FenceHooks } from "./custom.ts";
@@ -305,6 +305,7 @@ export abstract class ExpressionFence extends ArrayFence {
       if ((SEARCH_METHODS as readonly string[]).includes(m.name)) return this.search(e, m.name as SearchMethod, scope, asStatement);
       if (m.name === "filter") return this.filter(e, scope, asStatement);
       if (isSortMethod(m.name)) return this.sort(e, m.name, scope, asStatement);
+      if (isReverseMethod(m.name)) return this.reverse(e, m.name, scope, asStatement);
       if (m.name === "push") return this.push(e, scope, asStatement);
       if (m.name === "at") {
         // `xs.at(i)`: undefined out of range, read as JavaScript reads it (`xs.at(-1)!`, or with `?? fallback`)
@@ -483,6 +484,7 @@ export abstract class ExpressionFence extends ArrayFence {
   protected abstract search(e: ts.CallExpression, kind: SearchMethod, scope: Scope, asStatement: boolean): FType | undefined;
   protected abstract filter(e: ts.CallExpression, scope: Scope, asStatement: boolean): FType | undefined;
   protected abstract sort(e: ts.CallExpression, name: SortMethod, scope: Scope, asStatement: boolean): FType | undefined;
+  protected abstract reverse(e: ts.CallExpression, name: ReverseMethod, scope: Scope, asStatement: boolean): FType | undefined;
 }
 
 /** Whether a function value is the initialiser of a variable (a named closure or helper). */

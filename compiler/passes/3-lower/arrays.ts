@@ -10,7 +10,7 @@ import ts from "typescript";
 import { type Expr, type Stmt, type Operand, type IntArrayName, ref, num, isVar, isIntArrayName } from "../../ir/types.ts";
 import { ExpressionLowerer } from "./expressions.ts";
 import { stripTypes } from "./env.ts";
-import { isSortMethod } from "./sorting.ts";
+import { isReverseMethod, isSortMethod } from "./sorting.ts";
 import { type HelperFn, resolveCallee, returnsArray, skipParens, stopGradientArgument, resultExpression, constantTable } from "./resolve.ts";
 
 /** An array value: a whole array variable, or a window of one. */
@@ -103,7 +103,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     const m = methodCall(e);
     if (!m) return false;
     if (ts.isIdentifier(m.recv) && (TYPED.has(m.recv.text) || m.recv.text === "Array") && (m.name === "from" || m.name === "of")) return true;
-    return ["subarray", "slice", "fill", "map", "filter", "sort", "toSorted"].includes(m.name) && this.isArrayExpression(m.recv);
+    return ["subarray", "slice", "fill", "map", "filter", "sort", "toSorted", "reverse", "toReversed"].includes(m.name) && this.isArrayExpression(m.recv);
   }
 
   /** An expression naming an existing array or a window of one. */
@@ -200,6 +200,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     if (m && m.name === "filter") return this.copyOf(this.lowerFilter(e as ts.CallExpression, out), out, e, fresh);
     // the elements in a sort's order, gathered into a new array (sort of a copy, [...xs].sort(…), reads xs)
     if (m && isSortMethod(m.name)) return this.lowerSorted(this.lowerArrayValue(copied(m.recv) ?? m.recv, out), m.args[0], e as ts.CallExpression, out, target);
+    if (m && isReverseMethod(m.name)) return this.reversed(this.lowerArrayValue(copied(m.recv) ?? m.recv, out), e, out, target);
     const stopped = stopGradientArgument(e, this.cx);
     if (stopped) {
       // a copy through which no derivative flows
@@ -220,6 +221,16 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
       return a;
     }
     return this.lowerArrayRef(e, out);
+  }
+
+  /** The elements of `src` last to first, in a new array (`target`, or a fresh one). */
+  private reversed(src: ArrayRef, e: ts.Expression, out: Stmt[], target?: string): ArrayRef {
+    const n = this.arrayLength(out, src, e);
+    const dst: ArrayRef = { array: target ?? this.newVar("reversed", "arr", "local") };
+    this.allocate(out, dst.array, n, e);
+    const last = this.step(out, "-", [n, num(1)], e, "num", "");
+    this.countedLoop(out, n, e, (k, body) => this.arrayStore(body, dst, k, this.arrayLoad(body, src, this.step(body, "-", [last, k], e, "num", ""), e), e));
+    return dst;
   }
 
   /** The window `subarray(begin, end)` of an array, as JavaScript clamps it. */
@@ -371,10 +382,11 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
       this.fill(this.lowerArrayRef(m.recv, out), m.args, out, e);
       return true;
     }
-    if (m.name === "sort") {
-      // in place, on an array the function created: sorted into a new array, copied back
+    if (m.name === "sort" || m.name === "reverse") {
+      // in place, on an array the function created: reordered into a new array, copied back
       const a = this.lowerArrayRef(m.recv, out);
-      this.copyInto(a, this.lowerSorted(a, m.args[0], e, out), num(0), this.arrayLength(out, a, e), out, e);
+      const b = m.name === "sort" ? this.lowerSorted(a, m.args[0], e, out) : this.reversed(a, e, out);
+      this.copyInto(a, b, num(0), this.arrayLength(out, a, e), out, e);
       return true;
     }
     return false;

@@ -1,5 +1,6 @@
 /**
- * What a sort's comparator says, for the fence and for lowering: `(a, b) => k(a) - k(b)` sorts
+ * The methods that reorder an array, `sort`/`toSorted` and `reverse`/`toReversed`, and what a
+ * sort's comparator says, for the fence and for lowering: `(a, b) => k(a) - k(b)` sorts
  * by the key `k` ascending, `(a, b) => k(b) - k(a)` descending. The key is an expression of one
  * element (the element itself in `a - b`); the runtime's `sortOrder` orders the keys exactly as
  * JavaScript's sort would with that comparator, and the sorted array gathers the elements.
@@ -12,6 +13,13 @@ export type SortMethod = (typeof SORT_METHODS)[number];
 
 export function isSortMethod(name: string): name is SortMethod {
   return (SORT_METHODS as readonly string[]).includes(name);
+}
+
+export const REVERSE_METHODS = ["reverse", "toReversed"] as const;
+export type ReverseMethod = (typeof REVERSE_METHODS)[number];
+
+export function isReverseMethod(name: string): name is ReverseMethod {
+  return (REVERSE_METHODS as readonly string[]).includes(name);
 }
 
 export interface Comparator {
