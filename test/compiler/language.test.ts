@@ -37,6 +37,7 @@ const CASES: [string, string[], ([number, number] | [number, number, number])[],
   ["pushed", ["xs", "a"], [[6, -1, 1], [0.3, 2]]],
   ["normed", ["xs", "a"], [[5, -1, 1], [0.3, 2]]],
   ["sorted", ["xs", "a"], [[7, -1, 1], [0.3, 2]]],
+  ["joined", ["xs", "a"], [[5, -1, 1], [0.3, 1.5]]],
 ];
 
 let m: { src: Mod; grad: Mod };
@@ -119,6 +120,7 @@ describe("natural statements, in every mode", () => {
         expect(m.grad.pushedGrad(xs, a).value).toBe(m.src.pushed(xs, a));
         expect(m.grad.normedGrad(xs, a).value).toBe(m.src.normed(xs, a));
         expect(m.grad.sortedGrad(xs, a).value).toBe(m.src.sorted(xs, a));
+        expect(m.grad.joinedGrad(xs, a).value).toBe(m.src.joined(xs, a));
       }
     }
   });
@@ -133,6 +135,16 @@ describe("natural statements, in every mode", () => {
   it("the tests of a number keep their JavaScript meaning (NaN, infinities, integers)", () => {
     for (const k of [0, 1, 2, 2.5, NaN, Infinity, 1e10]) expect(m.grad.testedGrad(0.7, k).value).toBe(m.src.tested(0.7, k));
     expect(() => m.grad.testedGrad(Infinity, 1)).toThrow(new RangeError("x must be finite, got Infinity"));
+  });
+
+  it("reduceRight with no initial value throws the TypeError of an empty array, and folds from the last element", async () => {
+    const f = await load("/** @differentiable */\nexport function f(xs: Float64Array): number {\n  return xs.reduceRight((acc, v, i) => acc * 2 + v * i);\n}\n", "fold-right");
+    expect(() => f.src.f(new Float64Array(0))).toThrow(TypeError);
+    expect(() => f.grad.fGrad(new Float64Array(0))).toThrow(new TypeError("Reduce of empty array with no initial value"));
+    const xs = Float64Array.of(0.5, -1, 2);
+    // ((2 · 2 + (−1) · 1) · 2 + 0.5 · 0): the last element starts the fold
+    expect(f.grad.fGrad(xs).value).toBe(6);
+    expect(Array.from(f.grad.fGrad(xs).grad.xs)).toEqual([0, 2, 4]);
   });
 
   it("increments and assignments as values keep their JavaScript meaning", () => {

@@ -37,7 +37,6 @@ export abstract class ArrayFence extends FenceState {
     const numbers = (xs: readonly ts.Expression[]) => {
       for (const x of xs) {
         if (ts.isSpreadElement(x)) {
-          if (xs.length !== 1) return bad("A spread in an array literal is supported alone, as a copy: [...xs]. Build longer arrays with new Float64Array(n) and set().");
           if (!this.arrayValue(x.expression, scope)) return false;
           continue;
         }
@@ -98,6 +97,7 @@ export abstract class ArrayFence extends FenceState {
       return true;
     }
     if (m && (m.name === "map" || m.name === "filter" || isSortMethod(m.name) || isReverseMethod(m.name)) && this.looksLikeArray(m.recv)) return this.expr(e, scope) === "arr";
+    if (m && m.name === "concat" && this.looksLikeArray(m.recv)) return this.concat(e as ts.CallExpression, scope);
     if (m && this.looksLikeArray(m.recv)) {
       return bad(`The array method '${m.name}' is not supported here: ${ARRAY_METHODS_FIX}`);
     }
@@ -105,6 +105,30 @@ export abstract class ArrayFence extends FenceState {
     if (stopped && this.looksLikeArray(stopped)) return this.arrayValue(stopped, scope);
     const t = this.expr(e, scope);
     return t === "arr" || (t !== undefined && bad(`'${e0.getText()}' is not an array.`));
+  }
+
+  /**
+   * `xs.concat(ys, [a, b], c)` on a `number[]`: a new array of the receiver's elements and then
+   * each argument's, an array's elements or a number. A typed array argument is not spread by
+   * JavaScript's concat (it becomes one element), so it is reported with the spread that is meant.
+   */
+  protected concat(e: ts.CallExpression, scope: Scope): boolean {
+    const m = methodCall(e)!;
+    if (!this.arrayValue(m.recv, scope)) return false;
+    for (const a of m.args) {
+      if (ts.isSpreadElement(a)) return this.report(Codes.UnsupportedSyntax, `A spread argument of 'concat' is not supported: pass the arrays themselves, ${m.recv.getText()}.concat(${a.expression.getText()}).`, a), false;
+      if (this.looksLikeArray(a)) {
+        if (this.checker.getTypeAtLocation(a).getSymbol()?.name === "Float64Array") {
+          return this.report(Codes.UnsupportedSyntax, `'concat' appends the Float64Array '${a.getText()}' as one element, not its numbers: spread it, [...${m.recv.getText()}, ...${a.getText()}].`, a), false;
+        }
+        if (!this.arrayValue(a, scope)) return false;
+        continue;
+      }
+      const t = this.expr(a, scope);
+      if (t === undefined) return false;
+      if (t !== "num") return this.report(Codes.UnsupportedSyntax, `'concat' appends arrays and numbers, but '${a.getText()}' is ${describeType(t)}.`, a), false;
+    }
+    return true;
   }
 
   /**
@@ -128,7 +152,7 @@ export abstract class ArrayFence extends FenceState {
       if (m && m.name === "fill") return this.createsArray(m.recv, scope);
       // sort and reverse return the array they reorder: new when that one is ([...xs].sort(…))
       if (m && (m.name === "sort" || m.name === "reverse")) return !ts.isIdentifier(stripTypes(m.recv)) && this.createsArray(m.recv, scope);
-      if (m) return m.name === "slice" || m.name === "map" || m.name === "filter" || m.name === "toSorted" || m.name === "toReversed" || ((m.name === "from" || m.name === "of") && ts.isIdentifier(m.recv));
+      if (m) return m.name === "slice" || m.name === "map" || m.name === "filter" || m.name === "toSorted" || m.name === "toReversed" || m.name === "concat" || ((m.name === "from" || m.name === "of") && ts.isIdentifier(m.recv));
       if (ts.isIdentifier(x.expression) && x.expression.text === "Array") return true;
       return resolveCallee(x, this.cx).kind === "helper";
     }

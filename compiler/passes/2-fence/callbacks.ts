@@ -23,10 +23,10 @@ type CallbackKind = IterationMethod | SearchMethod | "filter" | "from" | SortMet
 
 /** The types of the parameters an array method passes its callback: (element, index, array), after the accumulator for reduce. */
 function callbackParams(kind: CallbackKind): readonly ("num" | "arr")[] {
-  return kind === "reduce" ? ["num", "num", "num", "arr"] : kind === "from" || kind === "sort" || kind === "toSorted" ? ["num", "num"] : ["num", "num", "arr"];
+  return kind === "reduce" || kind === "reduceRight" ? ["num", "num", "num", "arr"] : kind === "from" || kind === "sort" || kind === "toSorted" ? ["num", "num"] : ["num", "num", "arr"];
 }
 function callbackParamNames(kind: CallbackKind): readonly string[] {
-  return kind === "reduce" ? ["accumulator", "element", "index", "array"] : kind === "from" ? ["element", "index"]
+  return kind === "reduce" || kind === "reduceRight" ? ["accumulator", "element", "index", "array"] : kind === "from" ? ["element", "index"]
     : kind === "sort" || kind === "toSorted" ? ["first element", "second element"] : ["element", "index", "array"];
 }
 
@@ -38,19 +38,20 @@ export abstract class CallbackFence extends ExpressionFence {
    */
   protected iteration(e: ts.CallExpression, kind: IterationMethod, scope: Scope, asStatement: boolean): FType | undefined {
     const m = methodCall(e)!;
-    const usage = kind === "reduce" ? "xs.reduce((acc, v, i) => …, init)" : `xs.${kind}((v, i) => …)`;
-    if (m.args.length < 1 || m.args.length > (kind === "reduce" ? 2 : 1)) {
-      return this.report(Codes.UnsupportedSyntax, `'${kind}' takes a callback${kind === "reduce" ? " and an optional initial value" : " (and no thisArg)"}: write ${usage}.`, e);
+    const folds = kind === "reduce" || kind === "reduceRight";
+    const usage = folds ? `xs.${kind}((acc, v, i) => …, init)` : `xs.${kind}((v, i) => …)`;
+    if (m.args.length < 1 || m.args.length > (folds ? 2 : 1)) {
+      return this.report(Codes.UnsupportedSyntax, `'${kind}' takes a callback${folds ? " and an optional initial value" : " (and no thisArg)"}: write ${usage}.`, e);
     }
     if (kind === "forEach" && !asStatement) return this.report(Codes.UnsupportedSyntax, "forEach returns nothing: call it as a statement, or use map to build a new array.", e);
     if (kind !== "forEach" && asStatement) {
       return this.report(Codes.UnsupportedSyntax, `The result of '${kind}' is unused: ${kind === "map" ? "use forEach to run a function on every element" : "assign it or remove the call"}.`, e);
     }
     if (!this.arrayValue(m.recv, scope)) return undefined;
-    if (kind === "reduce" && m.args[1]) {
+    if (folds && m.args[1]) {
       const t = this.expr(m.args[1], scope);
       if (t === undefined) return undefined;
-      if (t !== "num") return this.report(Codes.UnsupportedSyntax, "The initial value of reduce must be a number.", m.args[1]);
+      if (t !== "num") return this.report(Codes.UnsupportedSyntax, `The initial value of ${kind} must be a number.`, m.args[1]);
     }
     return this.callback(e, m.args[0], kind, usage, scope);
   }

@@ -103,7 +103,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     const m = methodCall(e);
     if (!m) return false;
     if (ts.isIdentifier(m.recv) && (TYPED.has(m.recv.text) || m.recv.text === "Array") && (m.name === "from" || m.name === "of")) return true;
-    return ["subarray", "slice", "fill", "map", "filter", "sort", "toSorted", "reverse", "toReversed"].includes(m.name) && this.isArrayExpression(m.recv);
+    return ["subarray", "slice", "fill", "map", "filter", "sort", "toSorted", "reverse", "toReversed", "concat"].includes(m.name) && this.isArrayExpression(m.recv);
   }
 
   /** An expression naming an existing array or a window of one. */
@@ -167,7 +167,8 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     };
     const literal = (elements: readonly ts.Expression[]): ArrayRef => {
       const spread = elements.length === 1 && ts.isSpreadElement(elements[0]) ? elements[0] : undefined;
-      if (spread) return this.copyOf(this.lowerArrayRef(spread.expression, out), out, e, fresh);
+      if (spread) return this.copyOf(this.lowerArrayValue(spread.expression, out), out, e, fresh);
+      if (elements.some(ts.isSpreadElement)) return this.joined(elements.map((x) => (ts.isSpreadElement(x) ? { spread: x.expression } : { element: x })), out, e, fresh);
       const values = elements.map((x) => this.lowerExpr(x, out, ""));
       const a = fresh(num(values.length));
       values.forEach((v, i) => this.arrayStore(out, a, num(i), v, e));
@@ -196,6 +197,11 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
       if (m.name === "from") return this.copyOf(this.lowerArrayValue(m.args[0], out), out, e, fresh);
     }
     if (m && m.name === "map") return this.lowerMap(e, out, target);
+    // `xs.concat(ys, a)`: the receiver's elements, then each argument's (an array's, or the number)
+    if (m && m.name === "concat") {
+      const pieces = [m.recv, ...m.args].map((x) => (this.isArrayExpression(x) ? { spread: x } : { element: x }));
+      return this.joined(pieces, out, e, fresh);
+    }
     // the kept elements, gathered at the front of an array of the receiver's length, copied out
     if (m && m.name === "filter") return this.copyOf(this.lowerFilter(e as ts.CallExpression, out), out, e, fresh);
     // the elements in a sort's order, gathered into a new array (sort of a copy, [...xs].sort(…), reads xs)
@@ -221,6 +227,27 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
       return a;
     }
     return this.lowerArrayRef(e, out);
+  }
+
+  /**
+   * `[a, ...xs, b, ...ys]` (and `concat`): a new array of the pieces' elements in order, each
+   * piece evaluated left to right as JavaScript does, its length the elements' count plus the
+   * spread arrays' lengths.
+   */
+  private joined(pieces: ({ spread: ts.Expression } | { element: ts.Expression })[], out: Stmt[], e: ts.Expression, fresh: (size: Operand) => ArrayRef): ArrayRef {
+    const parts = pieces.map((p) => ("spread" in p ? { a: this.lowerArrayValue(p.spread, out) } : { v: this.lowerExpr(p.element, out, "") }));
+    const zero = (x: Operand) => x.kind === "const" && x.value === 0;
+    const plus = (x: Operand, y: Operand): Operand => (x.kind === "const" && y.kind === "const" ? num((x.value as number) + (y.value as number))
+      : zero(x) ? y : zero(y) ? x : this.step(out, "+", [x, y], e, "num", ""));
+    const lengths = parts.map((p) => ("a" in p ? this.arrayLength(out, p.a, e) : num(1)));
+    const dst = fresh(lengths.reduce(plus, num(0)));
+    let at: Operand = num(0);
+    parts.forEach((p, i) => {
+      if ("a" in p) this.copyInto(dst, p.a, at, lengths[i]!, out, e);
+      else this.arrayStore(out, dst, at, p.v, e);
+      at = plus(at, lengths[i]!);
+    });
+    return dst;
   }
 
   /** The elements of `src` last to first, in a new array (`target`, or a fresh one). */

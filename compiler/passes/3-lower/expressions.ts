@@ -28,7 +28,7 @@ export abstract class ExpressionLowerer extends LowerState {
   protected abstract lowerAssignment(left: ts.Expression, opKind: ts.SyntaxKind, right: ts.Expression, out: Stmt[], at: ts.Node): Operand;
   protected abstract lowerExpressionStatement(e: ts.Expression, out: Stmt[]): void;
   protected abstract inlineHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[]): Operand | undefined;
-  protected abstract isIteration(e: ts.Expression, name?: "forEach" | "map" | "reduce"): boolean;
+  protected abstract isIteration(e: ts.Expression, name?: "forEach" | "map" | "reduce" | "reduceRight"): boolean;
   protected abstract lowerForEach(e: ts.CallExpression, out: Stmt[]): void;
   protected abstract lowerFold(op: string, start: number, e: ts.CallExpression, out: Stmt[]): Operand;
   protected abstract lowerReduce(e: ts.CallExpression, out: Stmt[]): Operand;
@@ -222,7 +222,7 @@ export abstract class ExpressionLowerer extends LowerState {
 
   protected lowerCall(e: ts.CallExpression, out: Stmt[], asStatement: boolean): Operand | undefined {
     // array methods taking a callback: loops (inline.ts)
-    if (this.isIteration(e, "reduce")) return this.lowerReduce(e, out);
+    if (this.isIteration(e, "reduce") || this.isIteration(e, "reduceRight")) return this.lowerReduce(e, out);
     if (this.isIteration(e, "forEach")) return void this.lowerForEach(e, out);
     if (this.isSearch(e)) return this.lowerSearch(e, out);
     if (this.isAt(e)) {

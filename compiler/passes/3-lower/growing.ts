@@ -31,18 +31,18 @@ export abstract class GrowthLowerer extends RecordLowerer {
   private sized = new Set<ts.CallExpression>();
 
   /** `const out: number[] = [a, b]` with pushes onto it: the literal, its count, and its pushes' sites. */
-  protected declareGrowing(d: ts.VariableDeclaration & { name: ts.Identifier }, sym: ts.Symbol, array: string, length: number, out: Stmt[]): boolean {
+  protected declareGrowing(d: ts.VariableDeclaration & { name: ts.Identifier }, sym: ts.Symbol, array: string, length: Operand, out: Stmt[]): boolean {
     const pushes = pushesOf(d, this.checker);
     if (pushes.length === 0) return false;
     const count = this.newVar(`${d.name.text}Count`, "num", "local");
-    this.emitOp(out, count, "copy", [num(length)], d);
+    this.emitOp(out, count, "copy", [length], d);
     const sites = new Map<ts.Statement, PushSite[]>();
     for (const call of pushes) {
       const site = pushSite(call, d);
       if ("why" in site) this.internal(call);
       sites.set(site.top, [...(sites.get(site.top) ?? []), site]);
     }
-    this.growing.set(sym, { count, sites, filled: length > 0 });
+    this.growing.set(sym, { count, sites, filled: !(length.kind === "const" && length.value === 0) });
     this.views.set(sym, { array, length: ref(count) });
     return true;
   }

@@ -200,7 +200,7 @@ export abstract class HelperInliner extends SwitchLowerer {
    * result at each element goes to `each`.
    */
   private iterate(a: ArrayRef | undefined, n: Operand, start: number, fn: Callback, before: Operand[], out: Stmt[], at: ts.Node, discard: boolean,
-    each: (r: Operand | undefined, k: Operand, body: Stmt[]) => void): void {
+    each: (r: Operand | undefined, k: Operand, body: Stmt[]) => void, backwards = false): void {
     const k = this.newVar("i", "num", "local");
     this.defs.set(k, 1);
     const body: Stmt[] = [];
@@ -208,7 +208,10 @@ export abstract class HelperInliner extends SwitchLowerer {
     const r = this.callWith(fn, this.callbackArgs(a, ref(k), fn, before, body, at), body, at, discard);
     each(r, ref(k), body);
     this.depth--;
-    out.push({ kind: "for", counter: k, start: num(start), end: n, cmp: "<", step: 1, body, loc: this.loc(this.stmtOf(at)) });
+    const loc = this.loc(this.stmtOf(at));
+    // backwards (reduceRight): from element n − 1 − start down to 0
+    if (backwards) out.push({ kind: "for", counter: k, start: this.step(out, "-", [n, num(1 + start)], at, "num", ""), end: num(0), cmp: ">=", step: -1, body, loc });
+    else out.push({ kind: "for", counter: k, start: num(start), end: n, cmp: "<", step: 1, body, loc });
   }
 
   /** What a callback is passed at element `k`: `before`, the element (loaded only when the callback takes it), the index and the array. */
@@ -291,10 +294,12 @@ export abstract class HelperInliner extends SwitchLowerer {
   /**
    * `xs.reduce((acc, v, i, a) => …, init)`: an accumulator updated by the callback at every
    * element. Without an initial value it starts from element 0 (and the loop from 1); an empty
-   * array then throws a TypeError, as in JavaScript.
+   * array then throws a TypeError, as in JavaScript. `reduceRight` runs from the last element
+   * down (and without an initial value starts from the last).
    */
   protected lowerReduce(e: ts.CallExpression, out: Stmt[]): Operand {
     const m = methodCall(e)!;
+    const right = m.name === "reduceRight";
     const a = this.lowerArrayValue(m.recv, out);
     const n = this.arrayLength(out, a, e);
     const fn = this.callbackOf(m.args[0]);
@@ -306,7 +311,7 @@ export abstract class HelperInliner extends SwitchLowerer {
     } else {
       const empty = this.step(out, "===", [n, num(0)], e, "bool", "");
       this.throwIf(out, empty, "TypeError", "Reduce of empty array with no initial value", e);
-      this.emitOp(out, acc, "copy", [this.arrayLoad(out, a, num(0), e)], e);
+      this.emitOp(out, acc, "copy", [this.arrayLoad(out, a, right ? this.step(out, "-", [n, num(1)], e, "num", "") : num(0), e)], e);
       start = 1;
     }
     this.iterate(a, n, start, fn, [ref(acc)], out, e, false, (r, _k, body) => {
@@ -325,7 +330,7 @@ export abstract class HelperInliner extends SwitchLowerer {
         return;
       }
       this.emitOp(body, acc, "copy", [r], e);
-    });
+    }, right);
     return ref(acc);
   }
 

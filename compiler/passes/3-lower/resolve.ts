@@ -33,7 +33,7 @@ export type Callee =
 export type HelperFn = (ts.FunctionDeclaration | ts.ArrowFunction | ts.FunctionExpression) & { body: ts.ConciseBody };
 
 /** The array methods taking a callback that lowering turns into loops. */
-export const ITERATION_METHODS = ["forEach", "map", "reduce"] as const;
+export const ITERATION_METHODS = ["forEach", "map", "reduce", "reduceRight"] as const;
 export type IterationMethod = (typeof ITERATION_METHODS)[number];
 
 /**
@@ -447,7 +447,7 @@ export type Table = { kind: "array"; values: number[] } | { kind: "record"; fiel
 
 /** The array methods that read a table without changing it. */
 const READING_METHODS = new Set([
-  "map", "forEach", "reduce", "filter", "some", "every", "find", "findLast", "findIndex", "findLastIndex", "indexOf", "lastIndexOf", "includes", "at", "slice",
+  "map", "forEach", "reduce", "reduceRight", "filter", "some", "every", "find", "findLast", "findIndex", "findLastIndex", "indexOf", "lastIndexOf", "includes", "at", "slice",
   "entries", "keys", "values",
 ]);
 

@@ -296,7 +296,9 @@ export abstract class StatementLowerer extends GrowthLowerer {
     const literal = stripTypes(init);
     if (r.array === name && r.offset === undefined) {
       // an array that grows by push is a window of its count
-      if (ts.isArrayLiteralExpression(literal) && this.declareGrowing(d, sym, name, literal.elements.length, out)) return;
+      // (its literal's length: the elements, and the spread arrays' lengths)
+      const length = (l: ts.ArrayLiteralExpression) => (l.elements.some(ts.isSpreadElement) ? this.arrayLength(out, r, d) : num(l.elements.length));
+      if (ts.isArrayLiteralExpression(literal) && this.declareGrowing(d, sym, name, length(literal), out)) return;
       this.env.set(sym, ref(name));
       return;
     }
