@@ -235,7 +235,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
    * spread arrays' lengths.
    */
   private joined(pieces: ({ spread: ts.Expression } | { element: ts.Expression })[], out: Stmt[], e: ts.Expression, fresh: (size: Operand) => ArrayRef): ArrayRef {
-    const parts = pieces.map((p) => ("spread" in p ? { a: this.lowerArrayValue(p.spread, out) } : { v: this.lowerExpr(p.element, out, "") }));
+    const parts = pieces.map((p): { a: ArrayRef } | { v: Operand } => ("spread" in p ? { a: this.lowerArrayValue(p.spread, out) } : { v: this.lowerExpr(p.element, out, "") }));
     const zero = (x: Operand) => x.kind === "const" && x.value === 0;
     const plus = (x: Operand, y: Operand): Operand => (x.kind === "const" && y.kind === "const" ? num((x.value as number) + (y.value as number))
       : zero(x) ? y : zero(y) ? x : this.step(out, "+", [x, y], e, "num", ""));
