@@ -50,6 +50,15 @@ describe("record parameters, in every mode", () => {
     }
   });
 
+  it("orbit: a point object rebound to new objects in a loop and a branch", () => {
+    for (let k = 0; k < 4; k++) {
+      const rng = mulberry32(400 + k);
+      const args = [{ x: rng() + 0.2, y: rng() - 0.5 }, 0.1 + 0.3 * rng(), 6];
+      expectAllModesTree(m.src, m.grad, "orbit", args, ["start", "h", "steps"], ["start", "h"], k + 1);
+      expect(m.grad.orbitGrad(...args).value).toBe(m.src.orbit(...args));
+    }
+  });
+
   it("smoothInPlace: writes into a parameter object's array change the caller's array as the source does", () => {
     for (let k = 0; k < 4; k++) {
       const rng = mulberry32(300 + k);

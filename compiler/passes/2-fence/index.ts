@@ -522,7 +522,11 @@ class Fence extends CallbackFence {
         return;
       }
       if (t === "obj") {
-        this.report(Codes.UnsupportedSyntax, `Reassigning the object '${left.text}' is not supported: assign its fields (${left.text}.a = …) instead.`, left);
+        // a record of numbers rebound to a new one: its fields take the new values (recordRebinding)
+        const plain = opKind === ts.SyntaxKind.EqualsToken && right !== undefined;
+        const why = plain ? this.recordRebinding(left, right, at, scope) : "it must be a plain assignment (=)";
+        if (why === "reported") return;
+        if (why !== undefined) this.report(Codes.UnsupportedSyntax, `Reassigning the object '${left.text}' is supported when it is a new object of numbers that nothing else refers to, but ${why}: assign its fields (${left.text}.a = …) instead.`, left);
         return;
       }
       if (right) {

@@ -8,7 +8,7 @@ import ts from "typescript";
 import { type Stmt, type Operand, type Type, ref, num, isVar } from "../../ir/types.ts";
 import { GrowthLowerer } from "./growing.ts";
 import { markCheckpoint } from "./checkpoint.ts";
-import { type Frame, stripTypes } from "./env.ts";
+import { type Frame, type Rec, stripTypes } from "./env.ts";
 import { type HelperFn, skipParens, annotatedType, isHostCall, isFunctionValue, isStraightLine } from "./resolve.ts";
 import {
   type JumpKind, countJumps, definitelyJumps, definitelyReturns, blockOf, compoundOperator, isAssignmentOperator,
@@ -415,6 +415,8 @@ export abstract class StatementLowerer extends GrowthLowerer {
         else this.views.set(sym, r);
         return ref(r.array);
       }
+      const rec = slot ? undefined : this.records.get(sym as ts.Symbol);
+      if (rec && binop === undefined) return this.rebindRecord(rec, right, out, at, hint);
       if (!cur) this.internal(left);
       if (isVar(cur) && this.vars.get(cur.name)!.type === "arr") this.internal(left);
       if (binop === undefined) {
@@ -456,6 +458,24 @@ export abstract class StatementLowerer extends GrowthLowerer {
       return stored;
     }
     return this.internal(left);
+  }
+
+  /**
+   * `p = { … }` or `p = f(…)` for a record of numbers `p` (the fence checked that nothing else
+   * refers to either object): the new object is made, then its numbers are copied into `p`'s
+   * fields, so a loop that rebinds `p` carries one variable per field. As a statement, its value
+   * is not used.
+   */
+  private rebindRecord(rec: Rec, right: ts.Expression, out: Stmt[], at: ts.Node, hint: string): Operand {
+    const fresh = this.lowerRecord(right, out, hint);
+    for (const [name, f] of rec.fields) {
+      const g = fresh.fields.get(name);
+      if (!("slot" in f) || !g || !("slot" in g)) return this.internal(at);
+      const v = this.env.get(g.slot) ?? this.internal(at);
+      const target = this.writeTarget(f.slot, at);
+      if (!(isVar(v) && v.name === target)) this.emitOp(out, target, "copy", [v], at);
+    }
+    return num(NaN);
   }
 
   protected lowerRhs(right: ts.Expression | ts.NumericLiteral, out: Stmt[]): Operand {
