@@ -38,6 +38,7 @@ const CASES: [string, string[], ([number, number] | [number, number, number])[],
   ["normed", ["xs", "a"], [[5, -1, 1], [0.3, 2]]],
   ["sorted", ["xs", "a"], [[7, -1, 1], [0.3, 2]]],
   ["joined", ["xs", "a"], [[5, -1, 1], [0.3, 1.5]]],
+  ["converted", ["xs", "a"], [[6, -1, 1], [-0.5, 0.5]]],
 ];
 
 let m: { src: Mod; grad: Mod };
@@ -121,6 +122,7 @@ describe("natural statements, in every mode", () => {
         expect(m.grad.normedGrad(xs, a).value).toBe(m.src.normed(xs, a));
         expect(m.grad.sortedGrad(xs, a).value).toBe(m.src.sorted(xs, a));
         expect(m.grad.joinedGrad(xs, a).value).toBe(m.src.joined(xs, a));
+        expect(m.grad.convertedGrad(xs, a).value).toBe(m.src.converted(xs, a));
       }
     }
   });

@@ -11,7 +11,7 @@ import { irTypeOf } from "../1-parse/index.ts";
 import {
   type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, numberRecordFields, outerName, isDeclaredIn, isErrorConstruction, helperDeclaration, functionVariable,
   helperName, isFunctionValue, isLocalFunction, outermostFunction, ITERATION_METHODS, type IterationMethod,
-  SEARCH_METHODS, type SearchMethod, returnsElement, tableValue,
+  SEARCH_METHODS, type SearchMethod, returnsElement, tableValue, conversion,
 } from "../3-lower/resolve.ts";
 import { isAssignmentOperator, BINARY_OPS } from "../3-lower/jumps.ts";
 import { describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
@@ -281,6 +281,17 @@ export abstract class ExpressionFence extends ArrayFence {
   // ---------------------------------------------------------------- calls
 
   protected call(e: ts.CallExpression, scope: Scope, asStatement: boolean): FType | undefined {
+    const conv = conversion(e, this.checker);
+    if (conv) {
+      // Number(b) of a boolean is 1 or 0, Boolean(x) of a number its truthiness; of their own type, the value
+      const arg = e.arguments[0];
+      if (e.arguments.length !== 1 || !arg || ts.isSpreadElement(arg)) return this.report(Codes.UnsupportedSyntax, `'${conv}' takes one argument here: write ${conv}(x).`, e);
+      const t = this.expr(arg, scope);
+      if (t === undefined) return undefined;
+      if (t !== "num" && t !== "bool") return this.report(Codes.UnsupportedSyntax, `'${conv}' converts a number or a boolean here, but '${arg.getText()}' is ${describeType(t)}.`, arg);
+      if (asStatement) return this.report(Codes.UnsupportedSyntax, `The result of '${conv}(…)' is unused: assign it or remove the call.`, e);
+      return conv === "Number" ? "num" : "bool";
+    }
     const c = resolveCallee(e, this.cx);
     // Math.max(...xs) and Math.min(...xs): a fold over the array (rule.fold)
     const folds = c.kind === "math" && c.rule?.fold !== undefined;

@@ -11,7 +11,7 @@ import { arrayRuleFor } from "../../rules/blas.ts";
 import { LowerState, type ElementChain, type Rec } from "./env.ts";
 import type { ArrayRef } from "./arrays.ts";
 import { arrayOfArg } from "../../ir/walk.ts";
-import { type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, outerName, isErrorConstruction, isHostCall, constantTable, tableValue } from "./resolve.ts";
+import { type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, outerName, isErrorConstruction, isHostCall, constantTable, tableValue, conversion } from "./resolve.ts";
 
 /** A string-valued piece of a message. */
 function isText(e: ts.Expression): boolean {
@@ -221,6 +221,20 @@ export abstract class ExpressionLowerer extends LowerState {
   }
 
   protected lowerCall(e: ts.CallExpression, out: Stmt[], asStatement: boolean): Operand | undefined {
+    const conv = conversion(e, this.checker);
+    if (conv) {
+      // Number(b) of a boolean: 1 or 0; Boolean(x) of a number: its truthiness; of their own type, the value
+      const v = this.lowerExpr(e.arguments[0]!, out, "");
+      const isBool = this.typeOfOperand(v) === "bool";
+      if (conv === "Boolean") return isBool ? v : this.truth(v, out, e);
+      if (!isBool) return v;
+      const t = this.newVar("n", "num", "local");
+      const one: Stmt[] = [], zero: Stmt[] = [];
+      this.emitOp(one, t, "copy", [num(1)], e);
+      this.emitOp(zero, t, "copy", [num(0)], e);
+      out.push({ kind: "if", cond: v, then: one, else: zero, loc: this.loc(this.stmtOf(e)) });
+      return ref(t);
+    }
     // array methods taking a callback: loops (inline.ts)
     if (this.isIteration(e, "reduce") || this.isIteration(e, "reduceRight")) return this.lowerReduce(e, out);
     if (this.isIteration(e, "forEach")) return void this.lowerForEach(e, out);

@@ -138,6 +138,12 @@ export function numberTest(e: ts.Expression, checker: ts.TypeChecker): string | 
   return name !== undefined && ["Number.isFinite", "Number.isNaN", "Number.isInteger", "Number.isSafeInteger", "isFinite", "isNaN"].includes(name) ? name : undefined;
 }
 
+/** `Number(x)` or `Boolean(x)` with the global function: which conversion. */
+export function conversion(e: ts.CallExpression, checker: ts.TypeChecker): "Number" | "Boolean" | undefined {
+  const c = e.expression;
+  return ts.isIdentifier(c) && (c.text === "Number" || c.text === "Boolean") && isGlobal(c, checker) ? c.text : undefined;
+}
+
 /** `Math.foo` with the global Math. */
 export function mathMember(e: ts.Expression, checker: ts.TypeChecker): ts.PropertyAccessExpression | undefined {
   return ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.expression) && isGlobalMath(e.expression, checker) ? e : undefined;
