@@ -39,6 +39,7 @@ const CASES: [string, string[], ([number, number] | [number, number, number])[],
   ["sorted", ["xs", "a"], [[7, -1, 1], [0.3, 2]]],
   ["joined", ["xs", "a"], [[5, -1, 1], [0.3, 1.5]]],
   ["converted", ["xs", "a"], [[6, -1, 1], [-0.5, 0.5]]],
+  ["matrices", ["xs", "a"], [[4, -1, 1], [0.2, 1.5]]],
 ];
 
 let m: { src: Mod; grad: Mod };
@@ -123,6 +124,7 @@ describe("natural statements, in every mode", () => {
         expect(m.grad.sortedGrad(xs, a).value).toBe(m.src.sorted(xs, a));
         expect(m.grad.joinedGrad(xs, a).value).toBe(m.src.joined(xs, a));
         expect(m.grad.convertedGrad(xs, a).value).toBe(m.src.converted(xs, a));
+        expect(m.grad.matricesGrad(xs, a).value).toBe(m.src.matrices(xs, a));
       }
     }
   });

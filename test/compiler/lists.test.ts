@@ -111,7 +111,10 @@ describe("lists: what is rejected, with the fix", () => {
     ["a field write of an element", "export function f(ls: L[]): number { ls[0]!.b = 2; return ls[0]!.b; }", /would change an object passed in/],
     ["replacing an element", "export function f(ls: L[], m: L): number { ls[0] = m; return m.b; }", /Writing an element of the list 'ls'/],
     ["a list built in the function", "export function f(m: L): number { const ls = [m, m]; return ls.length; }", /list of objects or arrays built in the function/],
-    ["a matrix built in the function", "export function f(x: number[]): number { const M: number[][] = [[1, 2], [3, 4]]; return M[0][1] * x[0]; }", /For a matrix, keep its rows in one array, row after row \(const M = new Float64Array\(rows \* cols\)/],
+    ["a matrix with rows of different lengths", "export function f(x: number[]): number { const M: number[][] = [[1, 2], [3]]; return M[0][1] * x[0]; }", /A matrix built here is a literal of rows of one length \(\[\[a, b\], \[c, d\]\]\) or Array\.from\(\{ length: n \}, \(\) => new Float64Array\(m\)\)/],
+    ["a matrix built here used as a whole", "function g(m: Float64Array[]): number { return m[0]![0]!; }\nexport function f(x: number): number { const M = [[x, 1], [2, x]]; return g(M); }", /'M' is a matrix built in this function: take its rows \(M\[i\]\).*the matrix as a whole cannot be used here/],
+    ["a matrix row replaced", "export function f(x: Float64Array): number { const M = Array.from({ length: 2 }, () => new Float64Array(2)); M[0] = x; return M[0][1]; }", /A row of the matrix 'M' cannot be replaced.*M\[i\]\.set\(row\)/],
+    ["a matrix of rows that vary", "export function f(x: Float64Array): number { const M = Array.from({ length: 2 }, (_, i) => new Float64Array(i + 1)); return M[1][1] * x[0]; }", /The rows of 'M' must all have one length and value: '_?i' varies/],
     ["a helper writing an element's array", "function g(l: L): void { l.W[0] = 0; }\nexport function f(ls: L[]): number { g(ls[0]!); return ls[0]!.b; }", /part of an element of a list/],
   ];
   for (const [what, body, want] of cases) {

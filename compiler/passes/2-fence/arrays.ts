@@ -12,6 +12,7 @@ import { resolveCallee, skipParens, isDeclaredIn, stopGradientArgument, isNewInt
 import { describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
 import { isReverseMethod, isSortMethod } from "../3-lower/sorting.ts";
+import type { MatrixInit } from "../3-lower/matrices.ts";
 import { type FType, type Scope, FenceState, stripTypes } from "./state.ts";
 import { type IntArrayName, isIntArrayName, intArrayNoun } from "../../ir/types.ts";
 
@@ -105,6 +106,61 @@ export abstract class ArrayFence extends FenceState {
     if (stopped && this.looksLikeArray(stopped)) return this.arrayValue(stopped, scope);
     const t = this.expr(e, scope);
     return t === "arr" || (t !== undefined && bad(`'${e0.getText()}' is not an array.`));
+  }
+
+  /**
+   * `const A = [[a, b], [c, d]]` or `const A = Array.from({ length: n }, () => new Float64Array(m))`
+   * (3-lower/matrices.ts): a matrix of rows built here. Its elements and sizes are numbers (the
+   * sizes may not read the callback's parameters); it is a `const`, whose rows stay, and every use
+   * of it takes a row (`A[i]`, then read, written, passed or windowed as any array), its length,
+   * or walks its rows (`for (const row of A)`): a use of the whole matrix (passed to a call,
+   * another name for it, a row replaced) is reported once.
+   */
+  protected localMatrix(d: ts.VariableDeclaration & { name: ts.Identifier }, built: MatrixInit, scope: Scope): void {
+    const name = d.name.text;
+    const bad = (message: string, at: ts.Node) => {
+      this.report(Codes.UnsupportedSyntax, message, at);
+      const sym = this.checker.getSymbolAtLocation(d.name);
+      if (sym) this.poisoned.add(sym);
+    };
+    if ((d.parent.flags & ts.NodeFlags.Const) === 0) return bad(`'${name}' is a matrix built in this function: declare it with const (its rows stay; write their elements).`, d);
+    const numbers = (xs: readonly ts.Expression[]): boolean => xs.every((x) => {
+      const t = this.expr(x, scope);
+      if (t !== undefined && t !== "num") this.report(Codes.UnsupportedSyntax, `An element or size of the matrix '${name}' must be a number, but '${x.getText()}' is ${describeType(t)}.`, x);
+      return t === "num";
+    });
+    if (built.kind === "literal") {
+      if (!numbers(built.rows.flatMap((r) => r.elements))) return;
+    } else {
+      for (const p of built.callback.parameters) {
+        const used = ts.isIdentifier(p.name) ? [built.cols, built.fill].some((x) => x && this.usesOf(p.name as ts.Identifier, x).length > 0) : true;
+        if (used) return bad(`The rows of '${name}' must all have one length and value: '${p.name.getText()}' varies from row to row (build the rows in a loop instead: A[i][j] = …).`, p);
+      }
+      if (!numbers([built.rows, built.cols, ...(built.fill ? [built.fill] : [])])) return;
+    }
+    const sym = this.checker.getSymbolAtLocation(d.name);
+    if (!sym) return;
+    for (const u of this.usesOf(d.name, scope.decl)) {
+      if (u === d.name) continue;
+      let e: ts.Node = u;
+      let p = e.parent;
+      while (p && (ts.isParenthesizedExpression(p) || ts.isAsExpression(p) || ts.isNonNullExpression(p) || ts.isTypeAssertionExpression(p) || ts.isSatisfiesExpression(p))) {
+        e = p;
+        p = p.parent;
+      }
+      if (ts.isElementAccessExpression(p) && p.expression === e) {
+        let row: ts.Node = p;
+        while (row.parent && (ts.isParenthesizedExpression(row.parent) || ts.isNonNullExpression(row.parent))) row = row.parent;
+        const assigned = ts.isBinaryExpression(row.parent) && isAssignmentOperator(row.parent.operatorToken.kind) && row.parent.left === row;
+        if (!assigned) continue;
+        return bad(`A row of the matrix '${name}' cannot be replaced (its rows stay): write its elements (${name}[i][j] = …), or copy into it (${name}[i].set(row)).`, row.parent);
+      }
+      if (ts.isPropertyAccessExpression(p) && p.expression === e && p.name.text === "length") continue;
+      if (ts.isForOfStatement(p) && p.expression === e) continue;
+      return bad(`'${name}' is a matrix built in this function: take its rows (${name}[i]), its elements (${name}[i][j]), its length, or walk its rows (for (const row of ${name})); the matrix as a whole cannot be used here. Pass its rows, or keep it in one Float64Array (element (i, j) at [i * cols + j]).`, u);
+    }
+    this.matrices.add(sym);
+    this.localTypes.set(sym, "list");
   }
 
   /**

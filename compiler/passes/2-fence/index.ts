@@ -26,6 +26,7 @@ import { type ResolveContext, arrayIteration, skipParens, isDeclaredIn, isStraig
 import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
 import { statementFix, describeSyntax, describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
+import { matrixInit } from "../3-lower/matrices.ts";
 import { checkCheckpointTags } from "./checkpoint.ts";
 import { type Scope, findReturn, isPure, isValue, stripTypes } from "./state.ts";
 import { CallbackFence } from "./callbacks.ts";
@@ -343,11 +344,17 @@ class Fence extends CallbackFence {
       const plain = init !== undefined && d.type === undefined && isArithmetic(init);
       const declared = plain ? undefined : this.typeOfNode(d.name);
       if (declared === "list") {
+        // a matrix of rows built here (localMatrix, arrays.ts)
+        const built = init && matrixInit(init);
+        if (built) {
+          this.localMatrix(d as ts.VariableDeclaration & { name: ts.Identifier }, built, scope);
+          continue;
+        }
         // another name of a list passed in
         const e = init && stripTypes(init);
         if (!e || !(ts.isIdentifier(e) || ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e))) {
-          const matrix = this.checker.isArrayType(this.checker.getTypeAtLocation(d.name)) && init !== undefined && ts.isArrayLiteralExpression(stripTypes(init));
-          const fix = matrix ? ` For a matrix, keep its rows in one array, row after row (const ${d.name.text} = new Float64Array(rows * cols), element (i, j) at ${d.name.text}[i * cols + j]), or pass it in as a parameter (${d.name.text}: Float64Array[]).` : " Build the values as numbers and Float64Arrays, or pass the list in.";
+          const matrix = this.checker.isArrayType(this.checker.getTypeAtLocation(d.name)) && init !== undefined && (ts.isArrayLiteralExpression(stripTypes(init)) || ts.isCallExpression(stripTypes(init)));
+          const fix = matrix ? ` A matrix built here is a literal of rows of one length ([[a, b], [c, d]]) or Array.from({ length: n }, () => new Float64Array(m)); or keep its rows in one array, row after row (element (i, j) at ${d.name.text}[i * cols + j]), or pass it in as a parameter (${d.name.text}: Float64Array[]).` : " Build the values as numbers and Float64Arrays, or pass the list in.";
           this.report(Codes.UnsupportedSyntax, `'${d.name.text}' is a list of objects or arrays built in the function, which is not supported: lists are parameters (or fields of parameters).${fix}`, d);
           continue;
         }

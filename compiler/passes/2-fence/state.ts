@@ -53,6 +53,8 @@ export abstract class FenceState {
   protected localRecords = new Set<ts.Symbol>();
   /** Locals naming an element of a list, or part of one (its records and arrays are the caller's). */
   protected fromList = new Set<ts.Symbol>();
+  /** Matrices built in the function (arrays.ts, localMatrix): lists whose rows may be written. */
+  protected matrices = new Set<ts.Symbol>();
 
   /**
    * Whether an expression is a list, from the declared types of the names and fields in it: a
@@ -72,6 +74,13 @@ export abstract class FenceState {
     return ts.isElementAccessExpression(e) && this.typeOfNode(e) === "list";
   }
 
+  /** Whether an expression names a matrix built in the function. */
+  protected isMatrix(e0: ts.Expression): boolean {
+    const e = stripTypes(e0);
+    const sym = ts.isIdentifier(e) ? this.checker.getSymbolAtLocation(e) : undefined;
+    return !!sym && this.matrices.has(sym);
+  }
+
   /** The message for a write into something of a list's element. */
   protected listWrite(e: ts.Expression): string {
     return `'${e.getText()}' is part of an element of a list passed in, which differentiable code does not change: copy it into a local first (const w = ${e.getText()}.slice()) and write the copy.`;
@@ -84,7 +93,7 @@ export abstract class FenceState {
       const sym = this.checker.getSymbolAtLocation(e);
       return !!sym && this.fromList.has(sym);
     }
-    if (ts.isElementAccessExpression(e)) return this.isList(e.expression) || this.viaList(e.expression);
+    if (ts.isElementAccessExpression(e)) return (this.isList(e.expression) && !this.isMatrix(e.expression)) || this.viaList(e.expression);
     if (ts.isPropertyAccessExpression(e)) return this.viaList(e.expression);
     const m = ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression) && e.expression.name.text === "subarray" ? e.expression.expression : undefined;
     return m !== undefined && this.viaList(m);

@@ -11,6 +11,7 @@ import { type Expr, type Stmt, type Operand, type IntArrayName, ref, num, isVar,
 import { ExpressionLowerer } from "./expressions.ts";
 import { stripTypes } from "./env.ts";
 import { isReverseMethod, isSortMethod } from "./sorting.ts";
+import { matrixInit } from "./matrices.ts";
 import { type HelperFn, resolveCallee, returnsArray, skipParens, stopGradientArgument, resultExpression, constantTable } from "./resolve.ts";
 
 /** An array value: a whole array variable, or a window of one. */
@@ -74,10 +75,65 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     return this.inlineTupleHelper(c.decl, e, out, (l) => elements(l));
   }
 
+  /** Matrices built in the function (matrices.ts): one flat array, row after row, and the row length. */
+  protected matrices = new Map<ts.Symbol, { array: string; rows: Operand; cols: Operand }>();
+
+  /** The matrix `A` of `A[i]`, when `A` is one built in the function. */
+  protected matrixRow(e0: ts.Expression): { array: string; rows: Operand; cols: Operand; index: ts.Expression } | undefined {
+    const e = stripTypes(e0);
+    if (!ts.isElementAccessExpression(e)) return undefined;
+    const m = this.matrixOf(e.expression);
+    return m && { ...m, index: e.argumentExpression };
+  }
+
+  protected matrixOf(e0: ts.Expression): { array: string; rows: Operand; cols: Operand } | undefined {
+    const e = stripTypes(e0);
+    const sym = ts.isIdentifier(e) ? this.checker.getSymbolAtLocation(e) : undefined;
+    return sym && this.matrices.get(sym);
+  }
+
+  /** Row `k` of a matrix: the window of its flat array at `k·cols`. */
+  protected matrixRowRef(m: { array: string; cols: Operand }, k: Operand, out: Stmt[], at: ts.Node): ArrayRef {
+    const offset = k.kind === "const" && m.cols.kind === "const" ? num((k.value as number) * (m.cols.value as number)) : this.step(out, "*", [k, m.cols], at, "num", "");
+    return { array: m.array, offset, length: m.cols };
+  }
+
+  /**
+   * `const A = [[a, b], [c, d]]` or `Array.from({ length: n }, () => new Float64Array(m))`
+   * (matrices.ts; the fence checked its uses): one flat array of n·m elements, filled row by row
+   * as JavaScript evaluates the literal (or with the rows' fill value).
+   */
+  protected lowerMatrixDeclaration(d: ts.VariableDeclaration & { name: ts.Identifier }, sym: ts.Symbol, out: Stmt[]): boolean {
+    const built = d.initializer && matrixInit(d.initializer);
+    if (!built) return false;
+    const array = this.newVar(d.name.text, "arr", "local", d.name.text);
+    if (built.kind === "literal") {
+      const cols = built.rows[0]!.elements.length;
+      const values = built.rows.flatMap((r) => r.elements.map((x) => this.lowerExpr(x, out, "")));
+      this.allocate(out, array, num(built.rows.length * cols), d);
+      values.forEach((v, i) => this.arrayStore(out, { array }, num(i), v, d));
+      this.matrices.set(sym, { array, rows: num(built.rows.length), cols: num(cols) });
+      return true;
+    }
+    // Array.from({ length }) takes the length as JavaScript does (truncated, at least 0)
+    const n0 = this.lowerExpr(built.rows, out, "rows");
+    const rows = n0.kind === "const" ? num(Math.max(Math.trunc(n0.value as number), 0)) : this.step(out, "Math.max", [this.step(out, "Math.trunc", [n0], d, "num", ""), num(0)], d, "num", "rows");
+    const cols = this.lowerExpr(built.cols, out, "cols");
+    const size = rows.kind === "const" && cols.kind === "const" ? num((rows.value as number) * (cols.value as number)) : this.step(out, "*", [rows, cols], d, "num", "");
+    this.allocate(out, array, size, d);
+    if (built.fill) {
+      const v = this.lowerExpr(built.fill, out, "v");
+      if (!(v.kind === "const" && v.value === 0)) this.countedLoop(out, size, d, (k, body) => this.arrayStore(body, { array }, k, v, d));
+    }
+    this.matrices.set(sym, { array, rows, cols });
+    return true;
+  }
+
   /** Whether an expression is an array value (so a declaration from it declares an array). */
   protected isArrayExpression(e0: ts.Expression): boolean {
     const e = stripTypes(e0);
     if (ts.isIdentifier(e) && constantTable(e, this.checker)?.kind === "array") return true;
+    if (this.matrixRow(e)) return true;
     if (ts.isIdentifier(e)) {
       const sym = this.checker.getSymbolAtLocation(e);
       if (sym && this.views.has(sym)) return true;
@@ -109,6 +165,8 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
   /** An expression naming an existing array or a window of one. */
   protected lowerArrayRef(e0: ts.Expression, out: Stmt[]): ArrayRef {
     const e = stripTypes(e0);
+    const row = this.matrixRow(e);
+    if (row) return this.matrixRowRef(row, this.lowerExpr(row.index, out, "i"), out, e);
     const table = ts.isIdentifier(e) ? constantTable(e, this.checker) : undefined;
     if (table?.kind === "array") return this.tableArray(e as ts.Identifier, table.values);
     if (ts.isIdentifier(e)) {
@@ -285,6 +343,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
   private absolute(out: Stmt[], a: ArrayRef, index: Operand, at: ts.Node): Operand {
     if (a.offset === undefined || (a.offset.kind === "const" && a.offset.value === 0)) return index;
     if (index.kind === "const" && index.value === 0) return a.offset;
+    if (index.kind === "const" && a.offset.kind === "const") return num((a.offset.value as number) + (index.value as number));
     return this.step(out, "+", [a.offset, index], at, "num", "");
   }
 

@@ -28,6 +28,7 @@ export abstract class ExpressionLowerer extends LowerState {
   protected abstract lowerAssignment(left: ts.Expression, opKind: ts.SyntaxKind, right: ts.Expression, out: Stmt[], at: ts.Node): Operand;
   protected abstract lowerExpressionStatement(e: ts.Expression, out: Stmt[]): void;
   protected abstract inlineHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[]): Operand | undefined;
+  protected abstract matrixOf(e: ts.Expression): { array: string; rows: Operand; cols: Operand } | undefined;
   protected abstract isIteration(e: ts.Expression, name?: "forEach" | "map" | "reduce" | "reduceRight"): boolean;
   protected abstract lowerForEach(e: ts.CallExpression, out: Stmt[]): void;
   protected abstract lowerFold(op: string, start: number, e: ts.CallExpression, out: Stmt[]): Operand;
@@ -120,6 +121,8 @@ export abstract class ExpressionLowerer extends LowerState {
       const slot = this.slotOf(e);
       if (slot) return this.env.get(slot) ?? this.internal(e);
       if (e.name.text === "length") {
+        const matrix = this.matrixOf(e.expression);
+        if (matrix) return matrix.rows;
         const list = this.listOf(e.expression) ?? this.elementList(e.expression, out);
         if (list !== undefined) return this.step(out, "length", [ref(list)], e, "num", "n");
         return this.arrayLength(out, this.lowerArrayRef(e.expression, out), e);

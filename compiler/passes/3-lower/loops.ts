@@ -124,9 +124,11 @@ export abstract class LoopLowerer extends StatementLowerer {
     const names = ts.isArrayBindingPattern(decl.name) ? decl.name.elements.map((el) => (ts.isBindingElement(el) ? el.name as ts.Identifier : undefined)) : [decl.name as ts.Identifier];
     const [indexName, elementName] = what === "entries" ? names : what === "keys" ? [names[0], undefined] : [undefined, names[0]];
     // over a list: each element is a record (or an array) of the caller's, read at the counter
-    const over = this.listOf(source) ?? this.elementList(source, out);
-    const arr = over === undefined ? this.lowerArrayValue(source, out) : undefined;
-    const n = arr === undefined ? this.step(out, "length", [ref(over!)], source, "num", "n") : this.arrayLength(out, arr, source);
+    // over a matrix built here: each row is a window of its flat array
+    const matrix = this.matrixOf(source);
+    const over = matrix ? undefined : this.listOf(source) ?? this.elementList(source, out);
+    const arr = over === undefined && !matrix ? this.lowerArrayValue(source, out) : undefined;
+    const n = matrix ? matrix.rows : arr === undefined ? this.step(out, "length", [ref(over!)], source, "num", "n") : this.arrayLength(out, arr, source);
     const hasExits = countJumps(s.statement, "break", s) > 0 || countJumps(s.statement, "continue", s) > 0 || countJumps(s.statement, "return", undefined) > 0;
     const counter = this.newVar("i", "num", "local");
     if (!hasExits) this.counters.add(counter);
@@ -137,6 +139,10 @@ export abstract class LoopLowerer extends StatementLowerer {
         this.emitOp(body, i, "copy", [ref(counter)], s.initializer);
       }
       if (!elementName) return;
+      if (matrix) {
+        this.views.set(this.symbolOf(elementName), this.matrixRowRef(matrix, ref(counter), body, s.initializer));
+        return;
+      }
       if (arr === undefined) {
         const shape = this.vars.get(over!)!.shape;
         if (!shape || shape.k !== "list") this.internal(s.expression);

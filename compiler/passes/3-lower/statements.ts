@@ -264,6 +264,8 @@ export abstract class StatementLowerer extends GrowthLowerer {
       this.records.set(sym, this.lowerRecord(init, out, d.name.text));
       return;
     }
+    // a matrix of rows built here: one flat array (matrices.ts)
+    if (this.lowerMatrixDeclaration(d as ts.VariableDeclaration & { name: ts.Identifier }, sym, out)) return;
     // another name of a list (`const layers = p.layers`), which is the caller's
     const alias = init && (this.listOf(init) ?? this.elementList(init, out));
     if (alias !== undefined) {
