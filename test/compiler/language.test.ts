@@ -40,6 +40,7 @@ const CASES: [string, string[], ([number, number] | [number, number, number])[],
   ["joined", ["xs", "a"], [[5, -1, 1], [0.3, 1.5]]],
   ["converted", ["xs", "a"], [[6, -1, 1], [-0.5, 0.5]]],
   ["matrices", ["xs", "a"], [[4, -1, 1], [0.2, 1.5]]],
+  ["bounded", ["xs", "a"], [[6, -1, 1], [0.2, 1.5]]],
 ];
 
 let m: { src: Mod; grad: Mod };
@@ -125,6 +126,8 @@ describe("natural statements, in every mode", () => {
         expect(m.grad.joinedGrad(xs, a).value).toBe(m.src.joined(xs, a));
         expect(m.grad.convertedGrad(xs, a).value).toBe(m.src.converted(xs, a));
         expect(m.grad.matricesGrad(xs, a).value).toBe(m.src.matrices(xs, a));
+        expect(m.grad.boundedGrad(xs, a).value).toBe(m.src.bounded(xs, a));
+        for (const k of [2, 3, 4]) expect(m.grad.boundedGrad(xs.subarray(0, k), a).value).toBe(m.src.bounded(xs.subarray(0, k), a));
       }
     }
   });

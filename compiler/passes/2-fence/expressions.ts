@@ -261,6 +261,14 @@ export abstract class ExpressionFence extends ArrayFence {
         if (t !== undefined && t !== "num") return this.report(Codes.UnsupportedSyntax, `The fallback of '${m.name}' must be a number, but '${e.right.getText()}' is ${describeType(t)}.`, e.right);
         return t;
       }
+      // `xs[k] ?? fallback`: the element when k indexes one (an integer in range), else the fallback
+      const el = stripTypes(e.left);
+      if (ts.isElementAccessExpression(el) && this.looksLikeArray(el.expression) && !this.isList(el.expression)) {
+        if (this.expr(el, scope) === undefined) return undefined;
+        const t = this.expr(e.right, scope);
+        if (t !== undefined && t !== "num") return this.report(Codes.UnsupportedSyntax, `The fallback of '${el.getText()}' must be a number, but '${e.right.getText()}' is ${describeType(t)}.`, e.right);
+        return t;
+      }
     }
     const op = BINARY_OPS[k];
     if (!op) return this.report(Codes.UnsupportedSyntax, `The operator '${e.operatorToken.getText()}' is not supported in a differentiable function: ${operatorFix(k)}`, e.operatorToken);

@@ -300,9 +300,11 @@ class Fence extends CallbackFence {
     for (const d of list.declarations) {
       if (ts.isArrayBindingPattern(d.name)) {
         if (!d.initializer) continue;
-        const rest = d.name.elements.find((el) => !ts.isOmittedExpression(el) && (el.dotDotDotToken || !ts.isIdentifier(el.name) || el.initializer));
+        // plain names, and a rest name last (const [first, ...rest] = xs: a new array of the others)
+        const last = d.name.elements.length - 1;
+        const rest = d.name.elements.find((el, i) => !ts.isOmittedExpression(el) && ((el.dotDotDotToken && i !== last) || !ts.isIdentifier(el.name) || el.initializer));
         if (rest) {
-          this.report(Codes.UnsupportedSyntax, "Array destructuring takes plain names: const [a, b] = xs (no rest, defaults or nesting).", rest);
+          this.report(Codes.UnsupportedSyntax, "Array destructuring takes plain names and a last rest name: const [a, b, ...others] = xs (no defaults or nesting).", rest);
           continue;
         }
         // from an array, or a new one (a helper's tuple: const [s, c] = sincos(t))
@@ -310,7 +312,7 @@ class Fence extends CallbackFence {
         for (const el of d.name.elements) {
           if (ts.isOmittedExpression(el)) continue;
           const sym = this.checker.getSymbolAtLocation(el.name);
-          if (sym) this.localTypes.set(sym, "num");
+          if (sym) this.localTypes.set(sym, el.dotDotDotToken ? "arr" : "num");
         }
         continue;
       }

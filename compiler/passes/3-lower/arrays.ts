@@ -483,7 +483,9 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
    * tuple: `const [s, c] = sincos(t)`), the names take the elements' values with no array between.
    */
   protected lowerArrayDestructuring(pattern: ts.ArrayBindingPattern, init: ts.Expression, out: Stmt[]): void {
-    const values = this.tupleValues(init, pattern.elements.length, out);
+    const restOf = pattern.elements.at(-1);
+    const rest = restOf && !ts.isOmittedExpression(restOf) && restOf.dotDotDotToken ? restOf : undefined;
+    const values = rest ? undefined : this.tupleValues(init, pattern.elements.length, out);
     if (values) {
       pattern.elements.forEach((el, i) => {
         if (ts.isOmittedExpression(el) || !ts.isIdentifier(el.name)) return;
@@ -496,6 +498,19 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     const src = this.lowerArrayValue(init, out);
     pattern.elements.forEach((el, i) => {
       if (ts.isOmittedExpression(el) || !ts.isIdentifier(el.name)) return;
+      if (el === rest) {
+        // `...others`: a new array of the elements from i on (none when there are fewer)
+        const len = this.arrayLength(out, src, el);
+        const length = this.step(out, "Math.max", [this.step(out, "-", [len, num(i)], el, "num", ""), num(0)], el, "num", "");
+        const from = this.absolute(out, src, num(i), el);
+        const name = this.newVar(el.name.text, "arr", "local", el.name.text);
+        this.env.set(this.symbolOf(el.name), ref(name));
+        this.copyOf({ array: src.array, offset: from, length }, out, el, (size) => {
+          this.allocate(out, name, size, el);
+          return { array: name };
+        });
+        return;
+      }
       const v = this.newVar(el.name.text, "num", "local", el.name.text);
       this.env.set(this.symbolOf(el.name), ref(v));
       const index = this.absolute(out, src, num(i), el);

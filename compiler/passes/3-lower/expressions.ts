@@ -8,7 +8,7 @@ import ts from "typescript";
 import { type Expr, type Stmt, type Operand, ref, num, isVar } from "../../ir/types.ts";
 import { MATH_CONSTANTS, ruleFor } from "../../rules/index.ts";
 import { arrayRuleFor } from "../../rules/blas.ts";
-import { LowerState, type ElementChain, type Rec } from "./env.ts";
+import { LowerState, type ElementChain, type Rec, stripTypes } from "./env.ts";
 import type { ArrayRef } from "./arrays.ts";
 import { arrayOfArg } from "../../ir/walk.ts";
 import { type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, outerName, isErrorConstruction, isHostCall, constantTable, tableValue, conversion } from "./resolve.ts";
@@ -28,6 +28,13 @@ export abstract class ExpressionLowerer extends LowerState {
   protected abstract lowerAssignment(left: ts.Expression, opKind: ts.SyntaxKind, right: ts.Expression, out: Stmt[], at: ts.Node): Operand;
   protected abstract lowerExpressionStatement(e: ts.Expression, out: Stmt[]): void;
   protected abstract inlineHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[]): Operand | undefined;
+  /** Whether `e` reads an element of an array (`xs[k]`, `A[i][j]`), not of a list. */
+  protected isElementRead(e0: ts.Expression): boolean {
+    const e = stripTypes(e0);
+    return ts.isElementAccessExpression(e) && this.isArrayExpression(e.expression);
+  }
+
+  protected abstract isArrayExpression(e: ts.Expression): boolean;
   protected abstract matrixOf(e: ts.Expression): { array: string; rows: Operand; cols: Operand } | undefined;
   protected abstract isIteration(e: ts.Expression, name?: "forEach" | "map" | "reduce" | "reduceRight"): boolean;
   protected abstract lowerForEach(e: ts.CallExpression, out: Stmt[]): void;
@@ -190,7 +197,7 @@ export abstract class ExpressionLowerer extends LowerState {
       return this.lowerExpr(e.right, out, hint);
     }
     // `xs.find(p) ?? fallback` and `xs.at(i) ?? fallback`, the `??`s the fence lets through
-    if (k === ts.SyntaxKind.QuestionQuestionToken && (this.isSearch(e.left) || this.isAt(e.left))) return this.lowerFound(e, out, hint);
+    if (k === ts.SyntaxKind.QuestionQuestionToken && (this.isSearch(e.left) || this.isAt(e.left) || this.isElementRead(e.left))) return this.lowerFound(e, out, hint);
     const op = BINARY_OPS[k];
     if (!op) this.internal(e.operatorToken);
     const a = this.lowerExpr(e.left, out, "");

@@ -417,17 +417,21 @@ export abstract class HelperInliner extends SwitchLowerer {
   }
 
   /**
-   * `xs.find(p) ?? fallback` (or `findLast`), `xs.at(i) ?? fallback`: the element found, else the
-   * fallback, evaluated only then.
+   * `xs.find(p) ?? fallback` (or `findLast`), `xs.at(i) ?? fallback`, `xs[k] ?? fallback`: the
+   * element found, else the fallback, evaluated only then.
    */
   protected lowerFound(e: ts.BinaryExpression, out: Stmt[], hint: string): Operand {
-    const left = stripTypes(e.left) as ts.CallExpression;
-    const at = this.isAt(left);
-    const { index, array } = at ? this.atIndex(left, out) : this.searchIndex(left, out);
-    // an index of `at` may be out of range either way; a search's is −1 or in range
-    const inRange = at ? this.step(out, "<", [index, this.arrayLength(out, array, e)], e, "bool", "") : undefined;
+    const left = stripTypes(e.left);
+    const at = ts.isCallExpression(left) && this.isAt(left);
+    const element = ts.isElementAccessExpression(left) ? left : undefined;
+    const { index, array } = element ? { array: this.lowerArrayRef(element.expression, out), index: this.lowerExpr(element.argumentExpression, out, "i") }
+      : at ? this.atIndex(left as ts.CallExpression, out) : this.searchIndex(left as ts.CallExpression, out);
+    // an index of `at` or of an element may be out of range either way (an element's also if it
+    // is not an integer: xs[1.5] is undefined); a search's is −1 or in range
+    const inRange = at || element ? this.step(out, "<", [index, this.arrayLength(out, array, e)], e, "bool", "") : undefined;
     const atLeast0 = this.step(out, ">=", [index, num(0)], e, "bool", "");
-    const found = inRange ? this.step(out, "&&", [atLeast0, inRange], e, "bool", "") : atLeast0;
+    const inside = inRange ? this.step(out, "&&", [atLeast0, inRange], e, "bool", "") : atLeast0;
+    const found = element ? this.step(out, "&&", [this.step(out, "Number.isInteger", [index], e, "bool", ""), inside], e, "bool", "") : inside;
     const t = this.newVar(hint || "found", "num", "local");
     const thenOut: Stmt[] = [];
     const elseOut: Stmt[] = [];
