@@ -50,6 +50,15 @@ describe("list parameters, in every mode", () => {
     }
   });
 
+  it("walked: map, forEach, reduce and reduceRight over lists of records and of rows", () => {
+    for (let k = 0; k < 4; k++) {
+      const { ps, data } = bumpPoint(20 + k, 1 + k);
+      const x = 0.3 * k - 0.4;
+      expectAllModesTree(m.src, m.grad, "walked", [ps, data, x], ["ps", "data", "x"], ["ps", "data", "x"], k + 1);
+      expect(m.grad.walkedGrad(ps, data, x).value).toBe(m.src.walked(ps, data, x));
+    }
+  });
+
   it("gradients, out buffers and directions are lists of the same shape", () => {
     const { net, x, y } = netPoint(21);
     const g = m.grad.netLossGrad(net, x, y);
@@ -115,6 +124,8 @@ describe("lists: what is rejected, with the fix", () => {
     ["a matrix built here used as a whole", "function g(m: Float64Array[]): number { return m[0]![0]!; }\nexport function f(x: number): number { const M = [[x, 1], [2, x]]; return g(M); }", /'M' is a matrix built in this function: take its rows \(M\[i\]\).*the matrix as a whole cannot be used here/],
     ["a matrix row replaced", "export function f(x: Float64Array): number { const M = Array.from({ length: 2 }, () => new Float64Array(2)); M[0] = x; return M[0][1]; }", /A row of the matrix 'M' cannot be replaced.*M\[i\]\.set\(row\)/],
     ["a matrix of rows that vary", "export function f(x: Float64Array): number { const M = Array.from({ length: 2 }, (_, i) => new Float64Array(i + 1)); return M[1][1] * x[0]; }", /The rows of 'M' must all have one length and value: '_?i' varies/],
+    ["a forEach writing an element's array", "export function f(ls: L[]): number { ls.forEach((l) => { l.W[0] = 1; }); return ls[0]!.b; }", /'l\.W' is part of an element of a list passed in/],
+    ["reduce over a list without an initial value", "export function f(ls: L[]): number { return ls.reduce((acc, l) => acc + l.b); }", /'reduce' over the elements of a list takes an initial value/],
     ["a helper writing an element's array", "function g(l: L): void { l.W[0] = 0; }\nexport function f(ls: L[]): number { g(ls[0]!); return ls[0]!.b; }", /part of an element of a list/],
   ];
   for (const [what, body, want] of cases) {

@@ -8,7 +8,7 @@ import ts from "typescript";
 import { Codes } from "../../diagnostics.ts";
 import { pushCall, pushSite } from "../3-lower/growth.ts";
 import { isAssignmentOperator } from "../3-lower/jumps.ts";
-import { resolveCallee, skipParens, isDeclaredIn, stopGradientArgument, isNewIntArray, isStraightLine, lengthObject, constantTable, numberRecordFields, returnsRecord } from "../3-lower/resolve.ts";
+import { ITERATION_METHODS, resolveCallee, skipParens, isDeclaredIn, stopGradientArgument, isNewIntArray, isStraightLine, lengthObject, constantTable, numberRecordFields, returnsRecord } from "../3-lower/resolve.ts";
 import { describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
 import { isReverseMethod, isSortMethod } from "../3-lower/sorting.ts";
@@ -113,8 +113,8 @@ export abstract class ArrayFence extends FenceState {
    * (3-lower/matrices.ts): a matrix of rows built here. Its elements and sizes are numbers (the
    * sizes may not read the callback's parameters); it is a `const`, whose rows stay, and every use
    * of it takes a row (`A[i]`, then read, written, passed or windowed as any array), its length,
-   * or walks its rows (`for (const row of A)`): a use of the whole matrix (passed to a call,
-   * another name for it, a row replaced) is reported once.
+   * or walks its rows (`for (const row of A)`, `forEach`, `map`, `reduce`): a use of the whole
+   * matrix (passed to a call, another name for it, a row replaced) is reported once.
    */
   protected localMatrix(d: ts.VariableDeclaration & { name: ts.Identifier }, built: MatrixInit, scope: Scope): void {
     const name = d.name.text;
@@ -156,8 +156,10 @@ export abstract class ArrayFence extends FenceState {
         return bad(`A row of the matrix '${name}' cannot be replaced (its rows stay): write its elements (${name}[i][j] = …), or copy into it (${name}[i].set(row)).`, row.parent);
       }
       if (ts.isPropertyAccessExpression(p) && p.expression === e && p.name.text === "length") continue;
+      // forEach, map and reduce over its rows
+      if (ts.isPropertyAccessExpression(p) && p.expression === e && (ITERATION_METHODS as readonly string[]).includes(p.name.text) && ts.isCallExpression(p.parent) && p.parent.expression === p) continue;
       if (ts.isForOfStatement(p) && p.expression === e) continue;
-      return bad(`'${name}' is a matrix built in this function: take its rows (${name}[i]), its elements (${name}[i][j]), its length, or walk its rows (for (const row of ${name})); the matrix as a whole cannot be used here. Pass its rows, or keep it in one Float64Array (element (i, j) at [i * cols + j]).`, u);
+      return bad(`'${name}' is a matrix built in this function: take its rows (${name}[i]), its elements (${name}[i][j]), its length, or walk its rows (for (const row of ${name}), ${name}.forEach, map or reduce); the matrix as a whole cannot be used here. Pass its rows, or keep it in one Float64Array (element (i, j) at [i * cols + j]).`, u);
     }
     this.matrices.add(sym);
     this.localTypes.set(sym, "list");

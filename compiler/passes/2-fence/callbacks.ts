@@ -47,13 +47,16 @@ export abstract class CallbackFence extends ExpressionFence {
     if (kind !== "forEach" && asStatement) {
       return this.report(Codes.UnsupportedSyntax, `The result of '${kind}' is unused: ${kind === "map" ? "use forEach to run a function on every element" : "assign it or remove the call"}.`, e);
     }
-    if (!this.arrayValue(m.recv, scope)) return undefined;
+    // over a list passed in (its elements) or a matrix built here (its rows), as for…of walks them
+    const over = this.isList(m.recv) ? (this.isMatrix(m.recv) ? "rows" : "list") : undefined;
+    if (over ? this.expr(m.recv, scope) === undefined : !this.arrayValue(m.recv, scope)) return undefined;
+    if (over && folds && !m.args[1]) return this.report(Codes.UnsupportedSyntax, `'${kind}' over the ${over === "rows" ? "rows of a matrix" : "elements of a list"} takes an initial value: write ${m.recv.getText()}.${kind}((acc, v) => …, 0).`, e);
     if (folds && m.args[1]) {
       const t = this.expr(m.args[1], scope);
       if (t === undefined) return undefined;
       if (t !== "num") return this.report(Codes.UnsupportedSyntax, `The initial value of ${kind} must be a number.`, m.args[1]);
     }
-    return this.callback(e, m.args[0], kind, usage, scope);
+    return this.callback(e, m.args[0], kind, usage, scope, false, over);
   }
 
   /**
@@ -155,10 +158,11 @@ export abstract class CallbackFence extends ExpressionFence {
    * function, checked as a loop body of the function around it, or a helper's name. `noElement`:
    * `from` a length (`{ length: n }`), which passes no element, so the callback may not read it.
    */
-  protected callback(e: ts.CallExpression, fnArg: ts.Expression, kind: CallbackKind, usage: string, scope: Scope, noElement = false): FType | undefined {
+  protected callback(e: ts.CallExpression, fnArg: ts.Expression, kind: CallbackKind, usage: string, scope: Scope, noElement = false, over?: "list" | "rows"): FType | undefined {
     const arg = stripTypes(fnArg);
     const made = kind === "map" || kind === "from" || kind === "filter" ? "arr" : "num";
     const math = mathMember(arg, this.checker);
+    if (math && over) return this.report(Codes.UnsupportedSyntax, `'${kind}' passes each ${over === "rows" ? "row" : "element"} of '${methodCall(e)!.recv.getText()}', not a number, to '${arg.getText()}': write ${usage}.`, arg);
     if (math) {
       // `xs.map(Math.exp)`: the function gets (element, index, array), as a callback does
       const op = `Math.${math.name.text}`;
@@ -184,6 +188,11 @@ export abstract class CallbackFence extends ExpressionFence {
     }
     if (!this.plainParameters(fn, name)) return undefined;
     const want = callbackParams(kind);
+    // the position of the element among the callback's parameters (after the accumulator of a fold)
+    const at = kind === "reduce" || kind === "reduceRight" ? 1 : 0;
+    if (over && fn.parameters.length > at + 2) {
+      return this.report(Codes.UnsupportedSyntax, `The callback of '${kind}' over the ${over === "rows" ? "rows of a matrix" : "elements of a list"} takes ${at ? "the accumulator, " : ""}the element and the index, not the ${over === "rows" ? "matrix" : "list"}: remove '${fn.parameters[at + 2]!.name.getText()}'.`, fn.parameters[at + 2]!);
+    }
     if (fn.parameters.length > want.length) {
       return this.report(Codes.UnsupportedSyntax, `${inline ? "The callback" : `'${name}'`} of '${kind}' takes ${fn.parameters.length} parameters, but '${kind}' passes ${want.length} (${callbackParamNames(kind).join(", ")}): remove the others.`, fn.parameters[want.length]);
     }
@@ -194,6 +203,8 @@ export abstract class CallbackFence extends ExpressionFence {
         continue;
       }
       const t = this.typeOfNode(p);
+      // a list's element is a record or an array (TypeScript checked it is the list's element type)
+      if (over && i === at && (t === "arr" || t === "obj" || t === "list")) continue;
       if (t !== want[i]) {
         return this.report(Codes.NonNumericParameter, `Parameter '${p.name.getText()}' of ${inline ? "the callback" : `'${name}'`} receives the ${callbackParamNames(kind)[i]}, ${describeType(want[i])}, but is declared '${this.checker.typeToString(this.checker.getTypeAtLocation(p))}': declare it as ${want[i] === "num" ? "number" : "an array"}.`, p);
       }
@@ -210,9 +221,14 @@ export abstract class CallbackFence extends ExpressionFence {
       if (kind === "forEach" && !isVoid && retType && irTypeOf(retType, this.checker) !== "num") {
         return this.report(Codes.NonNumericReturn, `'${name}' returns '${this.checker.typeToString(retType)}': a helper returns a number or nothing.`, fnArg);
       }
-      if (!this.helperBody(fn, name, isVoid, new Set(), e, [], false, undefined, predicate)) return undefined;
+      const fromList = over === "list" && fn.parameters[at] ? [fn.parameters[at]] : [];
+      if (!this.helperBody(fn, name, isVoid, new Set(), e, fromList, false, undefined, predicate)) return undefined;
       return made;
     }
+    // a list's elements are the caller's, read and not changed (a matrix's rows may be written)
+    const element = over === "list" ? fn.parameters[at] : undefined;
+    const elementSym = element && ts.isIdentifier(element.name) ? this.checker.getSymbolAtLocation(element.name) : undefined;
+    if (elementSym) this.fromList.add(elementSym);
     // an inline callback: checked here, as a loop body of the function around it
     const before = this.diagnostics.length;
     this.stack.push(fn);

@@ -250,7 +250,8 @@ class Fence extends CallbackFence {
         }
         if (sym && t) {
           this.localTypes.set(sym, t);
-          this.fromList.add(sym);
+          // a list's elements are the caller's; a matrix's rows (built here) may be written
+          if (!this.isMatrix(source)) this.fromList.add(sym);
         }
       } else {
         // an array, or a new one (`for (const v of xs.filter(p))`), made once before the loop

@@ -159,6 +159,8 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     const m = methodCall(e);
     if (!m) return false;
     if (ts.isIdentifier(m.recv) && (TYPED.has(m.recv.text) || m.recv.text === "Array") && (m.name === "from" || m.name === "of")) return true;
+    // a map over a list's elements or a matrix's rows is a new array too
+    if (m.name === "map" && (this.matrixOf(m.recv) || this.listOf(m.recv) !== undefined || this.elementChain(m.recv)?.shape.k === "list")) return true;
     return ["subarray", "slice", "fill", "map", "filter", "sort", "toSorted", "reverse", "toReversed", "concat"].includes(m.name) && this.isArrayExpression(m.recv);
   }
 

@@ -18,7 +18,7 @@
  * runtime's `sortOrder` finds for the comparator's keys (sorting.ts).
  */
 import ts from "typescript";
-import { type Stmt, type Operand, ref, num } from "../../ir/types.ts";
+import { type Stmt, type Operand, ref, num, isVar } from "../../ir/types.ts";
 import { SwitchLowerer } from "./switch.ts";
 import { type Frame, type Rec, stripTypes } from "./env.ts";
 import type { ArrayRef } from "./arrays.ts";
@@ -33,6 +33,9 @@ import { comparatorFunction, comparatorOf } from "./sorting.ts";
 
 /** What a parameter is bound to at an inlined call. */
 type Binding = { o: Operand } | { arr: ArrayRef } | { rec: Rec };
+
+/** What an iteration walks: an array, or the elements of a list or the rows of a matrix (each bound at its index). */
+type Walked = ArrayRef | { elements: (k: Operand, body: Stmt[]) => Binding };
 
 /** A callback: a function inlined at each element, or a Math function applied to the first `arity` arguments it is passed. */
 type Callback = HelperFn | { math: string; arity: number };
@@ -166,7 +169,30 @@ export abstract class HelperInliner extends SwitchLowerer {
   /** Whether `e` is `xs.forEach(…)`, `xs.map(…)` or `xs.reduce(…)` on an array. */
   protected isIteration(e: ts.Expression, name?: (typeof ITERATION_METHODS)[number]): boolean {
     const m = methodCall(e);
-    return !!m && (name ? m.name === name : (ITERATION_METHODS as readonly string[]).includes(m.name)) && this.isArrayExpression(m.recv);
+    return !!m && (name ? m.name === name : (ITERATION_METHODS as readonly string[]).includes(m.name))
+      && (this.isArrayExpression(m.recv) || this.matrixOf(m.recv) !== undefined || this.listOf(m.recv) !== undefined || this.elementChain(m.recv)?.shape.k === "list");
+  }
+
+  /**
+   * What `forEach`, `map` and `reduce` walk, and how many: an array's elements, a list's elements
+   * (records, arrays or lists of the caller's, as `for…of` reads them) or a matrix's rows.
+   */
+  private walked(recv: ts.Expression, out: Stmt[], at: ts.Node): { a: Walked; n: Operand } {
+    const matrix = this.matrixOf(recv);
+    if (matrix) return { a: { elements: (k, body) => ({ arr: this.matrixRowRef(matrix, k, body, at) }) }, n: matrix.rows };
+    const list = this.listOf(recv) ?? this.elementList(recv, out);
+    if (list === undefined) {
+      const a = this.lowerArrayValue(recv, out);
+      return { a, n: this.arrayLength(out, a, at) };
+    }
+    const shape = this.vars.get(list)!.shape;
+    if (!shape || shape.k !== "list") this.internal(at);
+    const elements = (k: Operand, body: Stmt[]): Binding => {
+      const v = this.elementValue(list, k, [], shape.elem, body, at);
+      if ("rec" in v) return { rec: v.rec };
+      return isVar(v.o) && this.vars.get(v.o.name)!.type === "arr" ? { arr: { array: v.o.name } } : { o: v.o };
+    };
+    return { a: { elements }, n: this.step(out, "length", [ref(list)], at, "num", "n") };
   }
 
   /** The function a callback argument is: an inline arrow or function expression, a helper's name, or a Math function. */
@@ -199,7 +225,7 @@ export abstract class HelperInliner extends SwitchLowerer {
    * `for (k = start; k < n; k++) { v = a[k]; <callback>(…before, v, k, a) }`: the callback's
    * result at each element goes to `each`.
    */
-  private iterate(a: ArrayRef | undefined, n: Operand, start: number, fn: Callback, before: Operand[], out: Stmt[], at: ts.Node, discard: boolean,
+  private iterate(a: Walked | undefined, n: Operand, start: number, fn: Callback, before: Operand[], out: Stmt[], at: ts.Node, discard: boolean,
     each: (r: Operand | undefined, k: Operand, body: Stmt[]) => void, backwards = false): void {
     const k = this.newVar("i", "num", "local");
     this.defs.set(k, 1);
@@ -215,10 +241,16 @@ export abstract class HelperInliner extends SwitchLowerer {
   }
 
   /** What a callback is passed at element `k`: `before`, the element (loaded only when the callback takes it), the index and the array. */
-  private callbackArgs(a: ArrayRef | undefined, k: Operand, fn: Callback, before: Operand[], body: Stmt[], at: ts.Node): (Binding | undefined)[] {
+  private callbackArgs(a: Walked | undefined, k: Operand, fn: Callback, before: Operand[], body: Stmt[], at: ts.Node): (Binding | undefined)[] {
     const args: (Binding | undefined)[] = before.map((o) => ({ o }));
+    const wanted = HelperInliner.arity(fn) > before.length;
+    if (a && "elements" in a) {
+      // a list's element or a matrix's row (the fence checked the callback takes no third argument)
+      args.push(wanted ? a.elements(k, body) : undefined, { o: k });
+      return args;
+    }
     // none from a length: the fence checked the callback does not read it
-    args.push(HelperInliner.arity(fn) > before.length ? { o: a ? this.arrayLoad(body, a, k, at) : num(NaN) } : undefined);
+    args.push(wanted ? { o: a ? this.arrayLoad(body, a, k, at) : num(NaN) } : undefined);
     args.push({ o: k }, a ? { arr: a } : undefined);
     return args;
   }
@@ -226,16 +258,15 @@ export abstract class HelperInliner extends SwitchLowerer {
   /** `xs.forEach((v, i, a) => { … })`: a loop whose body is the callback. */
   protected lowerForEach(e: ts.CallExpression, out: Stmt[]): void {
     const m = methodCall(e)!;
-    const a = this.lowerArrayValue(m.recv, out);
-    const n = this.arrayLength(out, a, e);
+    const { a, n } = this.walked(m.recv, out, e);
     this.iterate(a, n, 0, this.callbackOf(m.args[0]), [], out, e, true, () => {});
   }
 
   /** `xs.map((v, i, a) => …)`: a new array of the receiver's length holding the callback's results. */
   protected lowerMap(e: ts.Expression, out: Stmt[], target?: string): ArrayRef {
     const m = methodCall(e)!;
-    const a = this.lowerArrayValue(m.recv, out);
-    return this.mapInto(a, this.arrayLength(out, a, e), this.callbackOf(m.args[0]), e, out, target);
+    const { a, n } = this.walked(m.recv, out, e);
+    return this.mapInto(a, n, this.callbackOf(m.args[0]), e, out, target);
   }
 
   /**
@@ -283,7 +314,7 @@ export abstract class HelperInliner extends SwitchLowerer {
   }
 
   /** A new array of length `n` holding `fn`'s result at each element of `a` (or each index, with no `a`). */
-  private mapInto(a: ArrayRef | undefined, n: Operand, fn: Callback, e: ts.Expression, out: Stmt[], target?: string): ArrayRef {
+  private mapInto(a: Walked | undefined, n: Operand, fn: Callback, e: ts.Expression, out: Stmt[], target?: string): ArrayRef {
     const name = target ?? this.newVar("mapped", "arr", "local");
     this.allocate(out, name, n, e);
     const dst: ArrayRef = { array: name };
@@ -300,8 +331,7 @@ export abstract class HelperInliner extends SwitchLowerer {
   protected lowerReduce(e: ts.CallExpression, out: Stmt[]): Operand {
     const m = methodCall(e)!;
     const right = m.name === "reduceRight";
-    const a = this.lowerArrayValue(m.recv, out);
-    const n = this.arrayLength(out, a, e);
+    const { a, n } = this.walked(m.recv, out, e);
     const fn = this.callbackOf(m.args[0]);
     const acc = this.newVar("acc", "num", "local");
     let start = 0;
@@ -311,6 +341,8 @@ export abstract class HelperInliner extends SwitchLowerer {
     } else {
       const empty = this.step(out, "===", [n, num(0)], e, "bool", "");
       this.throwIf(out, empty, "TypeError", "Reduce of empty array with no initial value", e);
+      // (over a list or a matrix the fence asks for an initial value)
+      if ("elements" in a) this.internal(e);
       this.emitOp(out, acc, "copy", [this.arrayLoad(out, a, right ? this.step(out, "-", [n, num(1)], e, "num", "") : num(0), e)], e);
       start = 1;
     }
