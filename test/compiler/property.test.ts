@@ -61,6 +61,8 @@ type Stmt =
   | { k: "keep"; name: string; v: string; e: string }
   /** `v += (y[n − 1]·e + e) / 4`: in the natural style from a number[] that y's scaled elements and e are pushed onto. */
   | { k: "grow"; name: string; v: string; e: string }
+  /** `v += (the largest element of y · e + the smallest) / 4`, from y sorted (descending in the natural style, numerically in the plain). */
+  | { k: "order"; name: string; v: string; e: string }
   | { k: "guard"; c: Cond; what: "break" | "continue" }
   | { k: "return"; c: Cond; e: string };
 
@@ -171,6 +173,7 @@ function stmt(ctx: Ctx, nest: number): fc.Arbitrary<Stmt> {
     { weight: 1, arbitrary: fc.tuple(v, e).map(([v, e]): Stmt => ({ k: "search", name: `u${localCounter++}`, v, e })) },
     { weight: 1, arbitrary: fc.tuple(v, e).map(([v, e]): Stmt => ({ k: "keep", name: `u${localCounter++}`, v, e })) },
     { weight: 1, arbitrary: fc.tuple(v, e).map(([v, e]): Stmt => ({ k: "grow", name: `u${localCounter++}`, v, e })) },
+    { weight: 1, arbitrary: fc.tuple(v, e).map(([v, e]): Stmt => ({ k: "order", name: `u${localCounter++}`, v, e })) },
   ];
   const idx = ctx.loops.length > 0 ? fc.oneof(fc.constantFrom(...ctx.loops), fc.constantFrom(...ctx.loops).map((i) => `(${i} + 1) % n`)) : fc.constantFrom("0", "1", "n - 1");
   opts.push({ weight: 4, arbitrary: fc.tuple(idx, fc.constantFrom("=", "+=") as fc.Arbitrary<"=" | "+=">, e).map(([idx, op, e]): Stmt => ({ k: "write", idx, op, e })) });
@@ -310,6 +313,9 @@ function renderNatural(s: Stmt, ind: string, o: Render): string {
       return `${ind}const ${s.name} = ${s.e};\n${ind}const ${s.name}a${t} = [];\n${ind}for (const ${s.name}q of y) ${s.name}a.push(${s.name}q * ${s.name});\n${ind}${s.name}a.push(${s.name});\n`
         + `${ind}${s.v} += (${s.name}a[n - 1] + ${s.name}a[${s.name}a.length - 1]) * 0.25;\n${o.after(s.v)}`;
     }
+    case "order":
+      return `${ind}const ${s.name} = ${s.e};\n${ind}const ${s.name}s = [...y].sort((${s.name}p, ${s.name}q) => ${s.name}q - ${s.name}p);\n${orderCompared(s.name, ind, o)}`
+        + `${ind}${s.v} += (${s.name}s[0] * ${s.name} + ${s.name}s[${s.name}s.length - 1]) * 0.25;\n${o.after(s.v)}`;
     case "keep":
       return `${ind}const ${s.name} = ${s.e};\n${ind}for (const ${s.name}v of y.filter((${s.name}q) => ${o.wrap(`${s.name}q > ${s.name}`)})) ${s.v} += ${s.name}v * 0.25;\n${o.after(s.v)}`;
     case "search":
@@ -327,6 +333,16 @@ function renderNatural(s: Stmt, ind: string, o: Render): string {
     default:
       return renderPlain(s, ind, o);
   }
+}
+
+/**
+ * In the twin only, every comparison of two elements of y a sort makes, recorded: where two
+ * elements cross within the stencil the order (and the derivative) changes, and the point is not
+ * used.
+ */
+function orderCompared(name: string, ind: string, o: Render): string {
+  if (o.ts) return "";
+  return `${ind}for (let ${name}k = 0; ${name}k < y.length; ${name}k++) for (let ${name}j = 0; ${name}j < ${name}k; ${name}j++) ${o.wrap(`y[${name}k] > y[${name}j]`)};\n`;
 }
 
 /** Replaced by the innermost loop's label once the loop's body is rendered. */
@@ -358,6 +374,9 @@ function renderPlain(s: Stmt, ind: string, o: Render): string {
       return `${ind}const ${s.name} = s0 * 0.5 + (${s.e});\n${ind}s0 = s1;\n${ind}s1 = ${s.name};\n${o.after("s0")}${o.after("s1")}`;
     case "grow":
       return `${ind}const ${s.name} = ${s.e};\n${ind}${s.v} += (y[n - 1] * ${s.name} + ${s.name}) * 0.25;\n${o.after(s.v)}`;
+    case "order":
+      return `${ind}const ${s.name} = ${s.e};\n${ind}const ${s.name}s = y.toSorted();\n${orderCompared(s.name, ind, o)}`
+        + `${ind}${s.v} += (${s.name}s[${s.name}s.length - 1] * ${s.name} + ${s.name}s[0]) * 0.25;\n${o.after(s.v)}`;
     case "keep":
       return `${ind}const ${s.name} = ${s.e};\n${ind}for (let ${s.name}k = 0; ${s.name}k < n; ${s.name}k++) if (${o.wrap(`y[${s.name}k] > ${s.name}`)}) ${s.v} += y[${s.name}k] * 0.25;\n${o.after(s.v)}`;
     case "search":
@@ -639,7 +658,7 @@ describe("the generator", () => {
     for (const spec of BATCHES) for (const p of makeBatch(spec.seed, spec.count, spec.prefix, true).programs) walk(p.body, false);
     expect([...kinds].sort()).toEqual([
       "*=", "+=", "-=", "=", "break", "continue", "copy", "copy in loop", "divAssign", "divAssign in loop", "for", "for in loop",
-      "grow", "grow in loop", "if", "if in loop", "keep", "keep in loop", "local", "local in loop", "remap", "remap in loop", "return", "return in loop", "search", "search in loop", "self", "self in loop", "swap", "swap in loop", "write", "write in loop",
+      "grow", "grow in loop", "if", "if in loop", "keep", "keep in loop", "local", "local in loop", "order", "order in loop", "remap", "remap in loop", "return", "return in loop", "search", "search in loop", "self", "self in loop", "swap", "swap in loop", "write", "write in loop",
     ]);
   });
 
