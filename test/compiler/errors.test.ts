@@ -39,7 +39,7 @@ const CASES: Case[] = [
     file: "unsupported-string.ts", code: Codes.UnsupportedSyntax, line: 5, col: 14, names: [/string/i], fix: SUGGESTS_FIX,
   },
   {
-    file: "unsupported-object-literal.ts", code: Codes.UnsupportedSyntax, line: 4, col: 15, names: [/spread in an object literal/i], fix: /write each field as name: value/,
+    file: "unsupported-object-literal.ts", code: Codes.UnsupportedSyntax, line: 4, col: 15, names: [/computed field name in an object literal/i], fix: /write each field as name: value/,
   },
   { file: "unsupported-class.ts", code: Codes.UnsupportedSyntax, line: 4, col: 3, names: [/class declaration/], fix: SUGGESTS_FIX },
   {

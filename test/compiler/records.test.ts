@@ -59,6 +59,15 @@ describe("record parameters, in every mode", () => {
     }
   });
 
+  it("spring: object spreads, in a helper's result and in a state rebound in a loop", () => {
+    for (let k = 0; k < 4; k++) {
+      const rng = mulberry32(500 + k);
+      const args = [{ x: rng() - 0.5, v: rng() - 0.5 }, 0.5 + rng(), 8];
+      expectAllModesTree(m.src, m.grad, "spring", args, ["start", "k", "steps"], ["start", "k"], k + 1);
+      expect(m.grad.springGrad(...args).value).toBe(m.src.spring(...args));
+    }
+  });
+
   it("smoothInPlace: writes into a parameter object's array change the caller's array as the source does", () => {
     for (let k = 0; k < 4; k++) {
       const rng = mulberry32(300 + k);

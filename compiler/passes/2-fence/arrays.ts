@@ -297,7 +297,7 @@ export abstract class ArrayFence extends FenceState {
    * so the new object's fields are copied into `p`'s. That is JavaScript's meaning when nothing
    * else can see the difference: `p` is a `let` of the function holding a new object (a literal,
    * or a helper's result, which is always one), every other use of `p` reads or writes a field,
-   * destructures it (copying the numbers), passes it to a call or returns it, and the new object
+   * destructures or spreads it (copying the numbers), passes it to a call or returns it, and the new object
    * is a new one too. Why not, when it is not (undefined when it is; "reported" when the new
    * object itself has an error, reported).
    */
@@ -326,6 +326,7 @@ export abstract class ArrayFence extends FenceState {
       if (ts.isPropertyAccessExpression(q) && q.expression === e) continue; // p.x, read or written
       if (ts.isCallExpression(q) && q.arguments.includes(e as ts.Expression)) continue; // f(p)
       if (ts.isReturnStatement(q)) continue;
+      if (ts.isSpreadAssignment(q)) continue; // { ...p, x: 1 }: a copy of its numbers
       if (ts.isVariableDeclaration(q) && (q.name === e || (q.initializer === e && ts.isObjectBindingPattern(q.name)))) continue; // its declaration, const { x } = p
       if (ts.isBinaryExpression(q) && q.operatorToken.kind === ts.SyntaxKind.EqualsToken && q.left === e && fresh(q.right)) continue; // a rebinding
       let stmt: ts.Node = u;

@@ -178,6 +178,14 @@ export abstract class ExpressionFence extends ArrayFence {
   /** `{ a: x, b: xs, c: { … } }`: an object of numbers, arrays and objects. */
   protected objectLiteral(e: ts.ObjectLiteralExpression, scope: Scope): FType | undefined {
     for (const p of e.properties) {
+      if (ts.isSpreadAssignment(p)) {
+        // `{ ...s, v: 1 }`: the fields of an object of this function or a parameter, copied (arrays and objects in it shared)
+        const t = this.expr(p.expression, scope);
+        if (t === undefined) return undefined;
+        if (t !== "obj") return this.report(Codes.UnsupportedSyntax, `A spread in an object literal copies the fields of an object, but '${p.expression.getText()}' is ${describeType(t)}.`, p);
+        if (this.viaList(p.expression)) return this.report(Codes.UnsupportedSyntax, `'${p.expression.getText()}' is an element of a list passed in, whose arrays a copy would share: write the fields you need (name: ${p.expression.getText()}.name).`, p);
+        continue;
+      }
       if (ts.isShorthandPropertyAssignment(p)) {
         if (p.objectAssignmentInitializer) return this.report(Codes.UnsupportedSyntax, "A default in an object literal is not supported: write name: value.", p);
         const sym = this.checker.getShorthandAssignmentValueSymbol(p);

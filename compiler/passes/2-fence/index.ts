@@ -22,7 +22,7 @@ import ts from "typescript";
 import { Codes, type Diagnostic } from "../../diagnostics.ts";
 import type { Type } from "../../ir/types.ts";
 import { type AnnotatedFunction } from "../1-parse/index.ts";
-import { type ResolveContext, arrayIteration, skipParens, isDeclaredIn, isStraightLine, annotatedType, isNewFloat64Array, isNewIntArray, isHostCall, isFunctionValue, isEffectBody } from "../3-lower/resolve.ts";
+import { type ResolveContext, arrayIteration, skipParens, isDeclaredIn, isStraightLine, annotatedType, isNewFloat64Array, isNewIntArray, isHostCall, isFunctionValue, isEffectBody, numberRecordFields } from "../3-lower/resolve.ts";
 import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
 import { statementFix, describeSyntax, describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
@@ -134,6 +134,16 @@ class Fence extends CallbackFence {
     }
     const seen = new Set<string>();
     for (const p of e.properties) {
+      if (ts.isSpreadAssignment(p)) {
+        // `return { ...s, x: s.x + h }`: s's numbers, then the fields written after it
+        const given = this.typeOfNode(p.expression) === "obj" ? numberRecordFields(this.checker.getTypeAtLocation(p.expression), this.checker) : undefined;
+        if (!given || !given.every((f) => fields.includes(f))) {
+          this.report(Codes.UnsupportedSyntax, `The spread '${p.getText()}' in what '${scope.name}' returns must copy an object of numbers of the fields ${shape}.`, p);
+          return;
+        }
+        if (this.expr(p.expression, scope) === undefined) return;
+        continue;
+      }
       const name = (ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) ? p.name.text : undefined;
       if (name === undefined || !fields.includes(name) || seen.has(name)) {
         this.report(Codes.UnsupportedSyntax, `The field '${p.getText().split("\n")[0]}' of what '${scope.name}' returns is not supported here: write one plain field for each of ${shape}.`, p);

@@ -59,6 +59,25 @@ export abstract class RecordLowerer extends ArrayLowerer {
   private lowerObjectLiteral(e: ts.ObjectLiteralExpression, out: Stmt[], base: string): Rec {
     const fields: Rec["fields"] = new Map();
     for (const p of e.properties) {
+      if (ts.isSpreadAssignment(p)) {
+        // `...s`: s's fields, its numbers copied, its arrays and objects shared (as JavaScript's spread)
+        const src = this.lowerRecord(p.expression, out, base);
+        for (const [name, f] of src.fields) {
+          if ("rec" in f) {
+            fields.set(name, { rec: f.rec });
+            continue;
+          }
+          const slot: Slot = { name: `${base}.${name}` };
+          const view = this.views.get(f.slot);
+          const o = this.env.get(f.slot);
+          if (view) this.views.set(slot, view);
+          else if (o && isVar(o) && this.vars.get(o.name)!.type === "arr") this.env.set(slot, o);
+          else if (o) this.env.set(slot, this.fieldCopy(`${base}_${name}`, o, out, p));
+          else this.internal(p);
+          fields.set(name, { slot });
+        }
+        continue;
+      }
       const name = ts.isShorthandPropertyAssignment(p) ? p.name.text : ts.isPropertyAssignment(p) ? propertyName(p.name) : undefined;
       if (name === undefined) this.internal(p);
       const hint = `${base}_${name}`;
