@@ -8,7 +8,7 @@ import ts from "typescript";
 import { Codes } from "../../diagnostics.ts";
 import { pushCall, pushSite } from "../3-lower/growth.ts";
 import { isAssignmentOperator } from "../3-lower/jumps.ts";
-import { ITERATION_METHODS, resolveCallee, skipParens, isDeclaredIn, stopGradientArgument, isNewIntArray, isStraightLine, lengthObject, constantTable, numberRecordFields, returnsRecord } from "../3-lower/resolve.ts";
+import { ITERATION_METHODS, resolveCallee, skipParens, isDeclaredIn, stopGradientArgument, isNewIntArray, isStraightLine, lengthObject, constantTable } from "../3-lower/resolve.ts";
 import { describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
 import { isReverseMethod, isSortMethod } from "../3-lower/sorting.ts";
@@ -255,7 +255,7 @@ export abstract class ArrayFence extends FenceState {
   }
 
   /** The declaration of a variable declared in `scope`'s function that `x` names, if it is one. */
-  private localDeclaration(x: ts.Identifier, scope: Scope): ts.VariableDeclaration | undefined {
+  protected localDeclaration(x: ts.Identifier, scope: Scope): ts.VariableDeclaration | undefined {
     const sym = this.checker.getSymbolAtLocation(x);
     const d = sym?.valueDeclaration;
     return sym && d && ts.isVariableDeclaration(d) && isDeclaredIn(sym, scope.decl) ? d : undefined;
@@ -290,50 +290,6 @@ export abstract class ArrayFence extends FenceState {
       if (alias) return alias;
     } else if (!this.createsArray(value, scope)) return `'${right.getText()}' is not a new array`;
     return this.aliasingUse(left, scope, at);
-  }
-
-  /**
-   * `p = <object>` for a record of numbers `p`: the generated code keeps one variable per field,
-   * so the new object's fields are copied into `p`'s. That is JavaScript's meaning when nothing
-   * else can see the difference: `p` is a `let` of the function holding a new object (a literal,
-   * or a helper's result, which is always one), every other use of `p` reads or writes a field,
-   * destructures or spreads it (copying the numbers), passes it to a call or returns it, and the new object
-   * is a new one too. Why not, when it is not (undefined when it is; "reported" when the new
-   * object itself has an error, reported).
-   */
-  protected recordRebinding(left: ts.Identifier, right: ts.Expression, at: ts.Node, scope: Scope): string | undefined {
-    const p = left.text;
-    const own = this.localDeclaration(left, scope);
-    const fresh = (e0: ts.Expression): boolean => {
-      const e = stripTypes(e0);
-      if (ts.isObjectLiteralExpression(e)) return true;
-      if (!ts.isCallExpression(e)) return false;
-      const c = resolveCallee(e, this.cx);
-      return c.kind === "helper" && returnsRecord(c.decl, this.checker) !== undefined;
-    };
-    if (!ts.isExpressionStatement(at.parent)) return "the assignment must be a statement of its own";
-    if (!own || !own.initializer || (own.parent.flags & ts.NodeFlags.Let) === 0 || !fresh(own.initializer)) return `'${p}' must be a let of this function holding a new object (let ${p} = { … })`;
-    if (!numberRecordFields(this.checker.getTypeAtLocation(own.name), this.checker)) return `'${p}' must hold numbers only`;
-    if (!fresh(right)) return `'${right.getText()}' is not a new object (an object literal, or a helper's result)`;
-    if (this.expr(right, scope) === undefined) return "reported";
-    for (const u of this.usesOf(left, scope.decl)) {
-      let e: ts.Node = u;
-      let q = e.parent;
-      while (q && (ts.isParenthesizedExpression(q) || ts.isAsExpression(q) || ts.isNonNullExpression(q) || ts.isTypeAssertionExpression(q) || ts.isSatisfiesExpression(q))) {
-        e = q;
-        q = q.parent;
-      }
-      if (ts.isPropertyAccessExpression(q) && q.expression === e) continue; // p.x, read or written
-      if (ts.isCallExpression(q) && q.arguments.includes(e as ts.Expression)) continue; // f(p)
-      if (ts.isReturnStatement(q)) continue;
-      if (ts.isSpreadAssignment(q)) continue; // { ...p, x: 1 }: a copy of its numbers
-      if (ts.isVariableDeclaration(q) && (q.name === e || (q.initializer === e && ts.isObjectBindingPattern(q.name)))) continue; // its declaration, const { x } = p
-      if (ts.isBinaryExpression(q) && q.operatorToken.kind === ts.SyntaxKind.EqualsToken && q.left === e && fresh(q.right)) continue; // a rebinding
-      let stmt: ts.Node = u;
-      while (stmt.parent && !ts.isBlock(stmt.parent) && !ts.isSourceFile(stmt.parent) && !ts.isIterationStatement(stmt.parent, false) && !ts.isIfStatement(stmt.parent)) stmt = stmt.parent;
-      return `'${stmt.getText().split("\n")[0].slice(0, 60)}' (line ${this.lineOf(u)}) lets another name refer to the object of '${p}'`;
-    }
-    return undefined;
   }
 
   /** A use of the array `name` that lets another name, field or list refer to its array (described), if any. */
@@ -384,7 +340,7 @@ export abstract class ArrayFence extends FenceState {
     return uses;
   }
 
-  private lineOf(n: ts.Node): number {
+  protected lineOf(n: ts.Node): number {
     return n.getSourceFile().getLineAndCharacterOfPosition(n.getStart()).line + 1;
   }
 

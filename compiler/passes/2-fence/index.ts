@@ -22,14 +22,14 @@ import ts from "typescript";
 import { Codes, type Diagnostic } from "../../diagnostics.ts";
 import type { Type } from "../../ir/types.ts";
 import { type AnnotatedFunction } from "../1-parse/index.ts";
-import { type ResolveContext, arrayIteration, skipParens, isDeclaredIn, isStraightLine, annotatedType, isNewFloat64Array, isNewIntArray, isHostCall, isFunctionValue, isEffectBody, numberRecordFields } from "../3-lower/resolve.ts";
+import { type ResolveContext, arrayIteration, skipParens, isDeclaredIn, isStraightLine, annotatedType, isNewFloat64Array, isNewIntArray, isHostCall, isFunctionValue, isEffectBody } from "../3-lower/resolve.ts";
 import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
 import { statementFix, describeSyntax, describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
 import { matrixInit } from "../3-lower/matrices.ts";
 import { checkCheckpointTags } from "./checkpoint.ts";
 import { type Scope, findReturn, isPure, isValue, stripTypes } from "./state.ts";
-import { CallbackFence } from "./callbacks.ts";
+import { RecordFence } from "./records.ts";
 import { fenceRecordReturn } from "./custom.ts";
 
 export type FenceOptions = ResolveContext;
@@ -51,7 +51,7 @@ export function fencePullback(fn: AnnotatedFunction, fields: Map<string, Type>, 
   return f.diagnostics;
 }
 
-class Fence extends CallbackFence {
+class Fence extends RecordFence {
   run(): void {
     const { decl } = this.fn;
     const inputs = new Set(this.fn.params.filter((p) => p.type === "arr" && !this.fn.outputs.includes(p.name)).map((p) => p.name));
@@ -121,36 +121,6 @@ class Fence extends CallbackFence {
       if (!fast && !definitelyReturns(body)) {
         this.report(Codes.MissingReturn, `Not every path through '${scope.name}' returns a value: add a return at the end.`, scope.decl.name ?? scope.decl);
       }
-    }
-  }
-
-  /** What a helper returning a record of numbers returns: an object literal with a number for each field. */
-  private recordResult(e0: ts.Expression, fields: string[], scope: Scope): void {
-    const e = stripTypes(e0);
-    const shape = `{ ${fields.join(", ")} }`;
-    if (!ts.isObjectLiteralExpression(e)) {
-      this.report(Codes.UnsupportedSyntax, `'${scope.name}' returns an object: return an object literal of its fields (return ${shape}), so that each field is a value of its own.`, e0);
-      return;
-    }
-    const seen = new Set<string>();
-    for (const p of e.properties) {
-      if (ts.isSpreadAssignment(p)) {
-        // `return { ...s, x: s.x + h }`: s's numbers, then the fields written after it
-        const given = this.typeOfNode(p.expression) === "obj" ? numberRecordFields(this.checker.getTypeAtLocation(p.expression), this.checker) : undefined;
-        if (!given || !given.every((f) => fields.includes(f))) {
-          this.report(Codes.UnsupportedSyntax, `The spread '${p.getText()}' in what '${scope.name}' returns must copy an object of numbers of the fields ${shape}.`, p);
-          return;
-        }
-        if (this.expr(p.expression, scope) === undefined) return;
-        continue;
-      }
-      const name = (ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) ? p.name.text : undefined;
-      if (name === undefined || !fields.includes(name) || seen.has(name)) {
-        this.report(Codes.UnsupportedSyntax, `The field '${p.getText().split("\n")[0]}' of what '${scope.name}' returns is not supported here: write one plain field for each of ${shape}.`, p);
-        return;
-      }
-      seen.add(name);
-      this.numeric(ts.isPropertyAssignment(p) ? p.initializer : (p as ts.ShorthandPropertyAssignment).name, scope, `The field '${name}'`);
     }
   }
 

@@ -1,0 +1,86 @@
+/**
+ * The fence's checks of objects of numbers that are made and rebound: what a helper returning
+ * one returns (an object literal, spreads allowed), and `p = <new object>` for a local one, which
+ * the generated code lowers to copies into `p`'s fields (3-lower/statements.ts, rebindRecord).
+ */
+import ts from "typescript";
+import { Codes } from "../../diagnostics.ts";
+import { numberRecordFields, resolveCallee, returnsRecord } from "../3-lower/resolve.ts";
+import { type Scope, stripTypes } from "./state.ts";
+import { CallbackFence } from "./callbacks.ts";
+
+export abstract class RecordFence extends CallbackFence {
+  /** What a helper returning a record of numbers returns: an object literal with a number for each field. */
+  protected recordResult(e0: ts.Expression, fields: string[], scope: Scope): void {
+    const e = stripTypes(e0);
+    const shape = `{ ${fields.join(", ")} }`;
+    if (!ts.isObjectLiteralExpression(e)) {
+      this.report(Codes.UnsupportedSyntax, `'${scope.name}' returns an object: return an object literal of its fields (return ${shape}), so that each field is a value of its own.`, e0);
+      return;
+    }
+    const seen = new Set<string>();
+    for (const p of e.properties) {
+      if (ts.isSpreadAssignment(p)) {
+        // `return { ...s, x: s.x + h }`: s's numbers, then the fields written after it
+        const given = this.typeOfNode(p.expression) === "obj" ? numberRecordFields(this.checker.getTypeAtLocation(p.expression), this.checker) : undefined;
+        if (!given || !given.every((f) => fields.includes(f))) {
+          this.report(Codes.UnsupportedSyntax, `The spread '${p.getText()}' in what '${scope.name}' returns must copy an object of numbers of the fields ${shape}.`, p);
+          return;
+        }
+        if (this.expr(p.expression, scope) === undefined) return;
+        continue;
+      }
+      const name = (ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) ? p.name.text : undefined;
+      if (name === undefined || !fields.includes(name) || seen.has(name)) {
+        this.report(Codes.UnsupportedSyntax, `The field '${p.getText().split("\n")[0]}' of what '${scope.name}' returns is not supported here: write one plain field for each of ${shape}.`, p);
+        return;
+      }
+      seen.add(name);
+      this.numeric(ts.isPropertyAssignment(p) ? p.initializer : (p as ts.ShorthandPropertyAssignment).name, scope, `The field '${name}'`);
+    }
+  }
+
+  /**
+   * `p = <object>` for a record of numbers `p`: the generated code keeps one variable per field,
+   * so the new object's fields are copied into `p`'s. That is JavaScript's meaning when nothing
+   * else can see the difference: `p` is a `let` of the function holding a new object (a literal,
+   * or a helper's result, which is always one), every other use of `p` reads or writes a field,
+   * destructures or spreads it (copying the numbers), passes it to a call or returns it, and the new object
+   * is a new one too. Why not, when it is not (undefined when it is; "reported" when the new
+   * object itself has an error, reported).
+   */
+  protected recordRebinding(left: ts.Identifier, right: ts.Expression, at: ts.Node, scope: Scope): string | undefined {
+    const p = left.text;
+    const own = this.localDeclaration(left, scope);
+    const fresh = (e0: ts.Expression): boolean => {
+      const e = stripTypes(e0);
+      if (ts.isObjectLiteralExpression(e)) return true;
+      if (!ts.isCallExpression(e)) return false;
+      const c = resolveCallee(e, this.cx);
+      return c.kind === "helper" && returnsRecord(c.decl, this.checker) !== undefined;
+    };
+    if (!ts.isExpressionStatement(at.parent)) return "the assignment must be a statement of its own";
+    if (!own || !own.initializer || (own.parent.flags & ts.NodeFlags.Let) === 0 || !fresh(own.initializer)) return `'${p}' must be a let of this function holding a new object (let ${p} = { … })`;
+    if (!numberRecordFields(this.checker.getTypeAtLocation(own.name), this.checker)) return `'${p}' must hold numbers only`;
+    if (!fresh(right)) return `'${right.getText()}' is not a new object (an object literal, or a helper's result)`;
+    if (this.expr(right, scope) === undefined) return "reported";
+    for (const u of this.usesOf(left, scope.decl)) {
+      let e: ts.Node = u;
+      let q = e.parent;
+      while (q && (ts.isParenthesizedExpression(q) || ts.isAsExpression(q) || ts.isNonNullExpression(q) || ts.isTypeAssertionExpression(q) || ts.isSatisfiesExpression(q))) {
+        e = q;
+        q = q.parent;
+      }
+      if (ts.isPropertyAccessExpression(q) && q.expression === e) continue; // p.x, read or written
+      if (ts.isCallExpression(q) && q.arguments.includes(e as ts.Expression)) continue; // f(p)
+      if (ts.isReturnStatement(q)) continue;
+      if (ts.isSpreadAssignment(q)) continue; // { ...p, x: 1 }: a copy of its numbers
+      if (ts.isVariableDeclaration(q) && (q.name === e || (q.initializer === e && ts.isObjectBindingPattern(q.name)))) continue; // its declaration, const { x } = p
+      if (ts.isBinaryExpression(q) && q.operatorToken.kind === ts.SyntaxKind.EqualsToken && q.left === e && fresh(q.right)) continue; // a rebinding
+      let stmt: ts.Node = u;
+      while (stmt.parent && !ts.isBlock(stmt.parent) && !ts.isSourceFile(stmt.parent) && !ts.isIterationStatement(stmt.parent, false) && !ts.isIfStatement(stmt.parent)) stmt = stmt.parent;
+      return `'${stmt.getText().split("\n")[0].slice(0, 60)}' (line ${this.lineOf(u)}) lets another name refer to the object of '${p}'`;
+    }
+    return undefined;
+  }
+}
