@@ -156,8 +156,10 @@ export abstract class ArrayFence extends FenceState {
         return bad(`A row of the matrix '${name}' cannot be replaced (its rows stay): write its elements (${name}[i][j] = …), or copy into it (${name}[i].set(row)).`, row.parent);
       }
       if (ts.isPropertyAccessExpression(p) && p.expression === e && p.name.text === "length") continue;
-      // forEach, map and reduce over its rows
-      if (ts.isPropertyAccessExpression(p) && p.expression === e && (ITERATION_METHODS as readonly string[]).includes(p.name.text) && ts.isCallExpression(p.parent) && p.parent.expression === p) continue;
+      // forEach, map and reduce over its rows; for…of over its entries(), keys() or values()
+      const method = ts.isPropertyAccessExpression(p) && p.expression === e && ts.isCallExpression(p.parent) && p.parent.expression === p ? p.name.text : undefined;
+      if (method && (ITERATION_METHODS as readonly string[]).includes(method)) continue;
+      if (method && ["entries", "keys", "values"].includes(method) && ts.isForOfStatement(p.parent.parent) && p.parent.parent.expression === p.parent) continue;
       if (ts.isForOfStatement(p) && p.expression === e) continue;
       return bad(`'${name}' is a matrix built in this function: take its rows (${name}[i]), its elements (${name}[i][j]), its length, or walk its rows (for (const row of ${name}), ${name}.forEach, map or reduce); the matrix as a whole cannot be used here. Pass its rows, or keep it in one Float64Array (element (i, j) at [i * cols + j]).`, u);
     }
