@@ -127,6 +127,7 @@ describe("lists: what is rejected, with the fix", () => {
     ["a forEach writing an element's array", "export function f(ls: L[]): number { ls.forEach((l) => { l.W[0] = 1; }); return ls[0]!.b; }", /'l\.W' is part of an element of a list passed in/],
     ["reduce over a list without an initial value", "export function f(ls: L[]): number { return ls.reduce((acc, l) => acc + l.b); }", /'reduce' over the elements of a list takes an initial value/],
     ["a spread of an element", "export function f(ls: L[]): number { const q = { ...ls[0]!, c: 1 }; return q.b * q.c; }", /'ls\[0\]!' is an element of a list passed in, whose arrays a copy would share/],
+    ["a search for an element of a list", "export function f(ls: L[]): number { return ls.includes(ls[0]!) ? 1 : ls[0]!.b; }", /'includes' over the elements of a list is not supported: test them with a predicate/],
     ["a helper writing an element's array", "function g(l: L): void { l.W[0] = 0; }\nexport function f(ls: L[]): number { g(ls[0]!); return ls[0]!.b; }", /part of an element of a list/],
   ];
   for (const [what, body, want] of cases) {

@@ -8,7 +8,7 @@ import ts from "typescript";
 import { Codes } from "../../diagnostics.ts";
 import { pushCall, pushSite } from "../3-lower/growth.ts";
 import { isAssignmentOperator } from "../3-lower/jumps.ts";
-import { ITERATION_METHODS, resolveCallee, skipParens, isDeclaredIn, stopGradientArgument, isNewIntArray, isStraightLine, lengthObject, constantTable } from "../3-lower/resolve.ts";
+import { ITERATION_METHODS, SEARCH_METHODS, resolveCallee, skipParens, isDeclaredIn, stopGradientArgument, isNewIntArray, isStraightLine, lengthObject, constantTable } from "../3-lower/resolve.ts";
 import { describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
 import { isReverseMethod, isSortMethod } from "../3-lower/sorting.ts";
@@ -158,7 +158,7 @@ export abstract class ArrayFence extends FenceState {
       if (ts.isPropertyAccessExpression(p) && p.expression === e && p.name.text === "length") continue;
       // forEach, map and reduce over its rows; for…of over its entries(), keys() or values()
       const method = ts.isPropertyAccessExpression(p) && p.expression === e && ts.isCallExpression(p.parent) && p.parent.expression === p ? p.name.text : undefined;
-      if (method && (ITERATION_METHODS as readonly string[]).includes(method)) continue;
+      if (method && ((ITERATION_METHODS as readonly string[]).includes(method) || (SEARCH_METHODS as readonly string[]).includes(method))) continue;
       if (method && ["entries", "keys", "values"].includes(method) && ts.isForOfStatement(p.parent.parent) && p.parent.parent.expression === p.parent) continue;
       if (ts.isForOfStatement(p) && p.expression === e) continue;
       return bad(`'${name}' is a matrix built in this function: take its rows (${name}[i]), its elements (${name}[i][j]), its length, or walk its rows (for (const row of ${name}), ${name}.forEach, map or reduce); the matrix as a whole cannot be used here. Pass its rows, or keep it in one Float64Array (element (i, j) at [i * cols + j]).`, u);

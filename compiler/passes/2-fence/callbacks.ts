@@ -10,7 +10,7 @@ import ts from "typescript";
 import { Codes } from "../../diagnostics.ts";
 import { ruleFor, supportedMathFunctions } from "../../rules/index.ts";
 import { irTypeOf } from "../1-parse/index.ts";
-import { type HelperFn, mathMember, helperDeclaration, helperName, isFunctionValue, SEARCH_METHODS, type IterationMethod, type SearchMethod, takesPredicate } from "../3-lower/resolve.ts";
+import { type HelperFn, mathMember, helperDeclaration, helperName, isFunctionValue, SEARCH_METHODS, type IterationMethod, type SearchMethod, takesPredicate, returnsElement } from "../3-lower/resolve.ts";
 import { describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
 import { type FType, type Scope, stripTypes } from "./state.ts";
@@ -74,14 +74,19 @@ export abstract class CallbackFence extends ExpressionFence {
       return this.report(Codes.UnsupportedSyntax, `'${kind}' with a start index is not supported: search a subarray instead, ${instead}.`, m.args[1]!);
     }
     if (asStatement) return this.report(Codes.UnsupportedSyntax, `The result of '${kind}' is unused: assign it, or use forEach to run a function on every element.`, e);
-    if (!this.arrayValue(m.recv, scope)) return undefined;
+    // over a list passed in (its elements) or a matrix built here (its rows): a predicate, and no element returned
+    const over = this.isList(m.recv) ? (this.isMatrix(m.recv) ? "rows" : "list") : undefined;
+    if (over && (!predicate || returnsElement(kind))) {
+      return this.report(Codes.UnsupportedSyntax, `'${kind}' over the ${over === "rows" ? "rows of a matrix" : "elements of a list"} is not supported: test them with a predicate (some, every, findIndex, findLastIndex), and read the element at the index found.`, e);
+    }
+    if (over ? this.expr(m.recv, scope) === undefined : !this.arrayValue(m.recv, scope)) return undefined;
     const result: FType = kind === "some" || kind === "every" || kind === "includes" ? "bool" : "num";
     if (!predicate) {
       const t = this.expr(m.args[0], scope);
       if (t === undefined) return undefined;
       return t === "num" ? result : this.report(Codes.UnsupportedSyntax, `'${kind}' looks for a number, but '${m.args[0].getText()}' is ${describeType(t)}.`, m.args[0]);
     }
-    return this.callback(e, m.args[0], kind, usage, scope) === undefined ? undefined : result;
+    return this.callback(e, m.args[0], kind, usage, scope, false, over) === undefined ? undefined : result;
   }
 
   /** `xs.filter(p)`, a predicate as a search takes: a new array of the elements it keeps. */

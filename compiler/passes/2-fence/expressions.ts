@@ -326,6 +326,7 @@ export abstract class ExpressionFence extends ArrayFence {
     const m = methodCall(e);
     // forEach, map and reduce over a list's elements or a matrix's rows
     if (m && (ITERATION_METHODS as readonly string[]).includes(m.name) && this.isList(m.recv)) return this.iteration(e, m.name as IterationMethod, scope, asStatement);
+    if (m && (SEARCH_METHODS as readonly string[]).includes(m.name) && this.isList(m.recv)) return this.search(e, m.name as SearchMethod, scope, asStatement);
     if (m && this.looksLikeArray(m.recv)) {
       if ((ITERATION_METHODS as readonly string[]).includes(m.name)) return this.iteration(e, m.name as IterationMethod, scope, asStatement);
       if (returnsElement(m.name)) {

@@ -26,7 +26,7 @@ import { methodCall } from "./arrays.ts";
 import { writtenNames } from "./jumps.ts";
 import {
   type HelperFn, type SearchMethod, blockBody, resultExpression, helperDeclaration, isFunctionValue, isEffectBody, lengthObject, mathMember, ITERATION_METHODS, SEARCH_METHODS,
-  takesPredicate, searchesBackwards,
+  takesPredicate, searchesBackwards, returnsElement,
 } from "./resolve.ts";
 import { ruleFor } from "../../rules/index.ts";
 import { comparatorFunction, comparatorOf } from "./sorting.ts";
@@ -177,14 +177,16 @@ export abstract class HelperInliner extends SwitchLowerer {
    * What `forEach`, `map` and `reduce` walk, and how many: an array's elements, a list's elements
    * (records, arrays or lists of the caller's, as `for…of` reads them) or a matrix's rows.
    */
+  private walkedArray(recv: ts.Expression, out: Stmt[], at: ts.Node): { a: ArrayRef; n: Operand } {
+    const a = this.lowerArrayValue(recv, out);
+    return { a, n: this.arrayLength(out, a, at) };
+  }
+
   private walked(recv: ts.Expression, out: Stmt[], at: ts.Node): { a: Walked; n: Operand } {
     const matrix = this.matrixOf(recv);
     if (matrix) return { a: { elements: (k, body) => ({ arr: this.matrixRowRef(matrix, k, body, at) }) }, n: matrix.rows };
     const list = this.listOf(recv) ?? this.elementList(recv, out);
-    if (list === undefined) {
-      const a = this.lowerArrayValue(recv, out);
-      return { a, n: this.arrayLength(out, a, at) };
-    }
+    if (list === undefined) return this.walkedArray(recv, out, at);
     const shape = this.vars.get(list)!.shape;
     if (!shape || shape.k !== "list") this.internal(at);
     const elements = (k: Operand, body: Stmt[]): Binding => {
@@ -415,7 +417,9 @@ export abstract class HelperInliner extends SwitchLowerer {
   /** Whether `e` is a search (`xs.some(…)`, `xs.indexOf(…)`, …) on an array. */
   protected isSearch(e: ts.Expression): boolean {
     const m = methodCall(e);
-    return !!m && (SEARCH_METHODS as readonly string[]).includes(m.name) && this.isArrayExpression(m.recv);
+    if (!m || !(SEARCH_METHODS as readonly string[]).includes(m.name)) return false;
+    const overList = this.matrixOf(m.recv) !== undefined || this.listOf(m.recv) !== undefined || this.elementChain(m.recv)?.shape.k === "list";
+    return this.isArrayExpression(m.recv) || (overList && takesPredicate(m.name as SearchMethod) && !returnsElement(m.name));
   }
 
   /**
@@ -486,12 +490,13 @@ export abstract class HelperInliner extends SwitchLowerer {
     const m = methodCall(e)!;
     const kind = m.name as SearchMethod;
     const backwards = searchesBackwards(kind);
-    const a = this.lowerArrayValue(m.recv, out);
-    const n = this.arrayLength(out, a, e);
+    // a predicate may test a list's elements or a matrix's rows (the fence allows no find there)
+    const { a, n } = takesPredicate(kind) ? this.walked(m.recv, out, e) : this.walkedArray(m.recv, out, e);
+    const array: ArrayRef = "elements" in a ? { array: "" } : a;
     const fn = takesPredicate(kind) ? this.callbackOf(m.args[0]) : undefined;
     const x = fn ? undefined : this.lowerExpr(m.args[0], out, "x");
     // a NaN is never === an element: indexOf(NaN) is −1 (but includes(NaN) looks for one)
-    if (x && x.kind === "const" && Number.isNaN(x.value) && kind !== "includes") return { index: num(-1), array: a };
+    if (x && x.kind === "const" && Number.isNaN(x.value) && kind !== "includes") return { index: num(-1), array };
     const found = this.newVar("found", "num", "local");
     this.emitOp(out, found, "copy", [num(-1)], e);
     const k = this.newVar("i", "num", "local");
@@ -507,7 +512,7 @@ export abstract class HelperInliner extends SwitchLowerer {
       const truth = this.truth(r, body, e);
       match = kind === "every" ? this.step(body, "!", [truth], e, "bool", "") : truth;
     } else {
-      const v = this.arrayLoad(body, a, ref(k), e);
+      const v = this.arrayLoad(body, array, ref(k), e);
       const isNaN = (o: Operand) => this.step(body, "!==", [o, o], e, "bool", "");
       if (x!.kind === "const") {
         // includes(NaN) looks for a NaN; any other constant is compared (NaN === NaN would never hold)
@@ -525,6 +530,6 @@ export abstract class HelperInliner extends SwitchLowerer {
     this.emitOp(update, k, backwards ? "-" : "+", [ref(k), num(1)], e);
     this.depth--;
     out.push({ kind: "loop", header, cond, body, update, doWhile: false, loc: this.loc(this.stmtOf(e)) });
-    return { index: ref(found), array: a };
+    return { index: ref(found), array };
   }
 }
