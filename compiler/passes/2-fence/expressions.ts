@@ -287,8 +287,10 @@ export abstract class ExpressionFence extends ArrayFence {
     const logical = op === "&&" || op === "||";
     const equality = op === "===" || op === "!==" || op === "==" || op === "!=";
     if (equality && a === "bool" && b === "bool") return "bool";
+    // `x || 1`, `d && 1 / d`: of numbers, the value JavaScript chooses by the left one's truthiness
+    if (logical && a === "num" && b === "num") return "num";
     for (const [t, node] of [[a, e.left], [b, e.right]] as const) {
-      if (logical && t !== "bool") return this.report(Codes.UnsupportedSyntax, `'${op}' needs booleans: write an explicit comparison for '${node.getText()}'.`, node);
+      if (logical && t !== "bool") return this.report(Codes.UnsupportedSyntax, `'${op}' needs two booleans or two numbers: write an explicit comparison for '${node.getText()}'.`, node);
       if (!logical && t !== "num") return this.report(Codes.UnsupportedSyntax, `'${op}' needs numbers${equality ? " (or two booleans)" : ""}, but '${node.getText()}' is ${describeType(t)}.`, node);
     }
     return rule.result;

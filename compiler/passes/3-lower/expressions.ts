@@ -201,8 +201,26 @@ export abstract class ExpressionLowerer extends LowerState {
     const op = BINARY_OPS[k];
     if (!op) this.internal(e.operatorToken);
     const a = this.lowerExpr(e.left, out, "");
+    if ((op === "||" || op === "&&") && this.typeOfOperand(a) === "num") return this.lowerChoice(op, a, e, out, hint);
     const b = this.lowerExpr(e.right, out, "");
     return this.step(out, op, [a, b], e, ruleFor(op)!.result, hint);
+  }
+
+  /**
+   * `a || b` and `a && b` of numbers: `a` when it decides (truthy for `||`, falsy for `&&`), else
+   * `b`, evaluated only then, as JavaScript does.
+   */
+  private lowerChoice(op: "||" | "&&", a: Operand, e: ts.BinaryExpression, out: Stmt[], hint: string): Operand {
+    const t = this.newVar(hint || "sel", "num", "local");
+    const left: Stmt[] = [];
+    const right: Stmt[] = [];
+    this.depth++;
+    this.emitOp(left, t, "copy", [a], e);
+    this.emitOp(right, t, "copy", [this.lowerExpr(e.right, right, "")], e);
+    this.depth--;
+    const truthy = this.truth(a, out, e);
+    out.push({ kind: "if", cond: truthy, then: op === "||" ? left : right, else: op === "||" ? right : left, loc: this.loc(this.stmtOf(e)) });
+    return ref(t);
   }
 
   protected lowerTernary(e: ts.ConditionalExpression, out: Stmt[], hint: string): Operand {
