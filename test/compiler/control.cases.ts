@@ -18,5 +18,6 @@ export const CONTROL_CASES: [string, string[], ([number, number] | [number, numb
   ["doWhile", ["x"], [[2, 8]]],
   ["branchInLoop", ["x", "c"], [[9, -1, 1], [0.5, 2]]],
   ["floorThenUpdate", ["x"], [[-2, 2]]],
+  ["hoistedArrays", ["x", "a"], [[3, -1, 1], [0.2, 1.5]]],
 ];
 

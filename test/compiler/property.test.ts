@@ -61,6 +61,8 @@ type Stmt =
   | { k: "keep"; name: string; v: string; e: string }
   /** `v += (y[n − 1]·e + e) / 4`: in the natural style from a number[] that y's scaled elements and e are pushed onto. */
   | { k: "grow"; name: string; v: string; e: string }
+  /** `s1 = s1 · 0.5 + e`: in the natural style the state object rebound to a spread of itself (`st = { ...st, s1: … }`). */
+  | { k: "respread"; e: string }
   /** `v += (the largest element of y · e + the smallest) / 4`, from y sorted (descending in the natural style, numerically in the plain). */
   | { k: "order"; name: string; v: string; e: string }
   | { k: "guard"; c: Cond; what: "break" | "continue" }
@@ -174,6 +176,7 @@ function stmt(ctx: Ctx, nest: number): fc.Arbitrary<Stmt> {
     { weight: 1, arbitrary: fc.tuple(v, e).map(([v, e]): Stmt => ({ k: "keep", name: `u${localCounter++}`, v, e })) },
     { weight: 1, arbitrary: fc.tuple(v, e).map(([v, e]): Stmt => ({ k: "grow", name: `u${localCounter++}`, v, e })) },
     { weight: 1, arbitrary: fc.tuple(v, e).map(([v, e]): Stmt => ({ k: "order", name: `u${localCounter++}`, v, e })) },
+    { weight: 1, arbitrary: e.map((e): Stmt => ({ k: "respread", e })) },
   ];
   const idx = ctx.loops.length > 0 ? fc.oneof(fc.constantFrom(...ctx.loops), fc.constantFrom(...ctx.loops).map((i) => `(${i} + 1) % n`)) : fc.constantFrom("0", "1", "n - 1");
   opts.push({ weight: 4, arbitrary: fc.tuple(idx, fc.constantFrom("=", "+=") as fc.Arbitrary<"=" | "+=">, e).map(([idx, op, e]): Stmt => ({ k: "write", idx, op, e })) });
@@ -313,6 +316,10 @@ function renderNatural(s: Stmt, ind: string, o: Render): string {
       return `${ind}const ${s.name} = ${s.e};\n${ind}const ${s.name}a${t} = [];\n${ind}for (const ${s.name}q of y) ${s.name}a.push(${s.name}q * ${s.name});\n${ind}${s.name}a.push(${s.name});\n`
         + `${ind}${s.v} += (${s.name}a[n - 1] + ${s.name}a[${s.name}a.length - 1]) * 0.25;\n${o.after(s.v)}`;
     }
+    case "respread":
+      // the state object rebound to a new one: a spread of itself with one field changed
+      // (the field's name is written s1KEY, which naturalNames leaves alone and renderBody names)
+      return `${ind}st = { ...st, s1KEY: s1 * 0.5 + (${s.e}) };\n${o.after("s1")}`;
     case "order":
       return `${ind}const ${s.name} = ${s.e};\n${ind}const ${s.name}s = [...y].sort((${s.name}p, ${s.name}q) => ${s.name}q - ${s.name}p);\n${orderCompared(s.name, ind, o)}`
         + `${ind}${s.v} += (${s.name}s[0] * ${s.name} + ${s.name}s[${s.name}s.length - 1]) * 0.25;\n${o.after(s.v)}`;
@@ -374,6 +381,8 @@ function renderPlain(s: Stmt, ind: string, o: Render): string {
       return `${ind}const ${s.name} = s0 * 0.5 + (${s.e});\n${ind}s0 = s1;\n${ind}s1 = ${s.name};\n${o.after("s0")}${o.after("s1")}`;
     case "grow":
       return `${ind}const ${s.name} = ${s.e};\n${ind}${s.v} += (y[n - 1] * ${s.name} + ${s.name}) * 0.25;\n${o.after(s.v)}`;
+    case "respread":
+      return `${ind}s1 = s1 * 0.5 + (${s.e});\n${o.after("s1")}`;
     case "order":
       return `${ind}const ${s.name} = ${s.e};\n${ind}const ${s.name}s = y.toSorted();\n${orderCompared(s.name, ind, o)}`
         + `${ind}${s.v} += (${s.name}s[${s.name}s.length - 1] * ${s.name} + ${s.name}s[0]) * 0.25;\n${o.after(s.v)}`;
@@ -398,8 +407,8 @@ function renderBody(p: Program, o: Render): string {
       "  const xv = x.subarray(0, n);",
       "  xv[n - 1] = xv[n - 1] * 0.5 + 0.25 * xv[0];",
       `  let y${o.ts ? ": number[]" : ""} = new Array(n).fill(0);`,
-      "  const st = { s0: a, s1: b, s2: xv[0], s3: a * b };",
-      renderBlock(p.body, "  ", o).replace(/\n$/, ""),
+      "  let st = { s0: a, s1: b, s2: xv[0], s3: a * b };",
+      renderBlock(p.body, "  ", o).replace(/\n$/, "").replace(/\bs([0-3])KEY\b/g, "s$1"),
       "  let acc = 0;",
       "  for (const v of xv) acc += Math.sin(v) * st.s1;",
       `  return ${naturalNames(p.ret)} + st.s0 + st.s1 * 0.5 + st.s2 + st.s3 * st.s3 + y[0] + y[n - 1] + acc;`,
@@ -658,7 +667,7 @@ describe("the generator", () => {
     for (const spec of BATCHES) for (const p of makeBatch(spec.seed, spec.count, spec.prefix, true).programs) walk(p.body, false);
     expect([...kinds].sort()).toEqual([
       "*=", "+=", "-=", "=", "break", "continue", "copy", "copy in loop", "divAssign", "divAssign in loop", "for", "for in loop",
-      "grow", "grow in loop", "if", "if in loop", "keep", "keep in loop", "local", "local in loop", "order", "order in loop", "remap", "remap in loop", "return", "return in loop", "search", "search in loop", "self", "self in loop", "swap", "swap in loop", "write", "write in loop",
+      "grow", "grow in loop", "if", "if in loop", "keep", "keep in loop", "local", "local in loop", "order", "order in loop", "remap", "remap in loop", "respread", "respread in loop", "return", "return in loop", "search", "search in loop", "self", "self in loop", "swap", "swap in loop", "write", "write in loop",
     ]);
   });
 

@@ -158,7 +158,8 @@ export class Tangents {
       }
       case "alloc": {
         if (!this.isActive(s.target)) return [s];
-        return [s, this.define(s.target, { kind: "new-array", size: s.size }, "const", s)];
+        // declared as the array is (a `let` the reverse pass hoisted out of a branch is assigned there, not declared again)
+        return [s, this.define(s.target, { kind: "new-array", size: s.size }, s.decl, s)];
       }
       case "call": {
         const blas = arrayRuleFor(s.fn)!;
@@ -186,7 +187,7 @@ export class Tangents {
           return [this.define(s.target, pop, s.decl, s), s];
         }
         if (v.kind === "call" && (v.fn === "zeros" || v.fn === "gradBuffer" || v.fn === "zerosArray" || v.fn === "zerosLike")) return [s, this.define(s.target, call(v.fn, v.args[0]), "const", s)];
-        if (v.kind === "new-array") return [s, this.define(s.target, v, "const", s)];
+        if (v.kind === "new-array") return [s, this.define(s.target, v, s.decl, s)];
         if (s.op === "=") {
           const readsSelf = varsOf(v).has(s.target);
           return readsSelf
