@@ -19,6 +19,17 @@ import { type IntArrayName, isIntArrayName, intArrayNoun } from "../../ir/types.
 /** What to write instead of an unsupported array method. */
 export const ARRAY_METHODS_FIX = "use forEach, map or reduce with an inline callback, subarray, slice, fill or set, or a loop over the elements.";
 
+/** A use of a name, with parentheses, casts and `!` around it (`e`), and what holds that (`p`). */
+export function useInContext(u: ts.Identifier): { e: ts.Node; p: ts.Node } {
+  let e: ts.Node = u;
+  let p = e.parent;
+  while (p && (ts.isParenthesizedExpression(p) || ts.isAsExpression(p) || ts.isNonNullExpression(p) || ts.isTypeAssertionExpression(p) || ts.isSatisfiesExpression(p))) {
+    e = p;
+    p = p.parent;
+  }
+  return { e, p };
+}
+
 export abstract class ArrayFence extends FenceState {
   protected abstract expr(e0: ts.Expression, scope: Scope): FType | undefined;
   protected abstract callback(e: ts.CallExpression, fnArg: ts.Expression, kind: "from", usage: string, scope: Scope, noElement?: boolean): FType | undefined;
@@ -142,12 +153,7 @@ export abstract class ArrayFence extends FenceState {
     if (!sym) return;
     for (const u of this.usesOf(d.name, scope.decl)) {
       if (u === d.name) continue;
-      let e: ts.Node = u;
-      let p = e.parent;
-      while (p && (ts.isParenthesizedExpression(p) || ts.isAsExpression(p) || ts.isNonNullExpression(p) || ts.isTypeAssertionExpression(p) || ts.isSatisfiesExpression(p))) {
-        e = p;
-        p = p.parent;
-      }
+      const { e, p } = useInContext(u);
       if (ts.isElementAccessExpression(p) && p.expression === e) {
         let row: ts.Node = p;
         while (row.parent && (ts.isParenthesizedExpression(row.parent) || ts.isNonNullExpression(row.parent))) row = row.parent;
@@ -297,12 +303,7 @@ export abstract class ArrayFence extends FenceState {
   /** A use of the array `name` that lets another name, field or list refer to its array (described), if any. */
   protected aliasingUse(name: ts.Identifier, scope: Scope, rebinding: ts.Node): string | undefined {
     for (const u of this.usesOf(name, scope.decl)) {
-      let e: ts.Node = u;
-      let p = e.parent;
-      while (p && (ts.isParenthesizedExpression(p) || ts.isAsExpression(p) || ts.isNonNullExpression(p) || ts.isTypeAssertionExpression(p) || ts.isSatisfiesExpression(p))) {
-        e = p;
-        p = p.parent;
-      }
+      const { e, p } = useInContext(u);
       if (ts.isPropertyAccessExpression(p) && p.expression === e) {
         // y.length, y[i], y.set(…), y.map(…); a window (subarray) passed to a call, or a fill as a statement
         const m = p.name.text;

@@ -48,7 +48,7 @@ export abstract class CallbackFence extends ExpressionFence {
       return this.report(Codes.UnsupportedSyntax, `The result of '${kind}' is unused: ${kind === "map" ? "use forEach to run a function on every element" : "assign it or remove the call"}.`, e);
     }
     // over a list passed in (its elements) or a matrix built here (its rows), as for…of walks them
-    const over = this.isList(m.recv) ? (this.isMatrix(m.recv) ? "rows" : "list") : undefined;
+    const over = this.walkedAs(m.recv);
     if (over ? this.expr(m.recv, scope) === undefined : !this.arrayValue(m.recv, scope)) return undefined;
     if (over && folds && !m.args[1]) return this.report(Codes.UnsupportedSyntax, `'${kind}' over the ${over === "rows" ? "rows of a matrix" : "elements of a list"} takes an initial value: write ${m.recv.getText()}.${kind}((acc, v) => …, 0).`, e);
     if (folds && m.args[1]) {
@@ -57,6 +57,11 @@ export abstract class CallbackFence extends ExpressionFence {
       if (t !== "num") return this.report(Codes.UnsupportedSyntax, `The initial value of ${kind} must be a number.`, m.args[1]);
     }
     return this.callback(e, m.args[0], kind, usage, scope, false, over);
+  }
+
+  /** What an array method walks when its receiver is not an array: a list's elements or a matrix's rows. */
+  private walkedAs(recv: ts.Expression): "list" | "rows" | undefined {
+    return this.isList(recv) ? (this.isMatrix(recv) ? "rows" : "list") : undefined;
   }
 
   /**
@@ -75,7 +80,7 @@ export abstract class CallbackFence extends ExpressionFence {
     }
     if (asStatement) return this.report(Codes.UnsupportedSyntax, `The result of '${kind}' is unused: assign it, or use forEach to run a function on every element.`, e);
     // over a list passed in (its elements) or a matrix built here (its rows): a predicate, and no element returned
-    const over = this.isList(m.recv) ? (this.isMatrix(m.recv) ? "rows" : "list") : undefined;
+    const over = this.walkedAs(m.recv);
     if (over && (!predicate || returnsElement(kind))) {
       return this.report(Codes.UnsupportedSyntax, `'${kind}' over the ${over === "rows" ? "rows of a matrix" : "elements of a list"} is not supported: test them with a predicate (some, every, findIndex, findLastIndex), and read the element at the index found.`, e);
     }

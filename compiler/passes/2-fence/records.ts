@@ -8,6 +8,7 @@ import { Codes } from "../../diagnostics.ts";
 import { numberRecordFields, resolveCallee, returnsRecord } from "../3-lower/resolve.ts";
 import { type Scope, stripTypes } from "./state.ts";
 import { CallbackFence } from "./callbacks.ts";
+import { useInContext } from "./arrays.ts";
 
 export abstract class RecordFence extends CallbackFence {
   /** What a helper returning a record of numbers returns: an object literal with a number for each field. */
@@ -65,12 +66,7 @@ export abstract class RecordFence extends CallbackFence {
     if (!fresh(right)) return `'${right.getText()}' is not a new object (an object literal, or a helper's result)`;
     if (this.expr(right, scope) === undefined) return "reported";
     for (const u of this.usesOf(left, scope.decl)) {
-      let e: ts.Node = u;
-      let q = e.parent;
-      while (q && (ts.isParenthesizedExpression(q) || ts.isAsExpression(q) || ts.isNonNullExpression(q) || ts.isTypeAssertionExpression(q) || ts.isSatisfiesExpression(q))) {
-        e = q;
-        q = q.parent;
-      }
+      const { e, p: q } = useInContext(u);
       if (ts.isPropertyAccessExpression(q) && q.expression === e) continue; // p.x, read or written
       if (ts.isCallExpression(q) && q.arguments.includes(e as ts.Expression)) continue; // f(p)
       if (ts.isReturnStatement(q)) continue;

@@ -92,6 +92,11 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     return sym && this.matrices.get(sym);
   }
 
+  /** Whether an expression is a list (a name, a field, an element of a list) or a matrix built here: what array methods walk besides arrays. */
+  protected holdsElements(e: ts.Expression): boolean {
+    return this.matrixOf(e) !== undefined || this.listOf(e) !== undefined || this.elementChain(e)?.shape.k === "list";
+  }
+
   /** Row `k` of a matrix: the window of its flat array at `k·cols`. */
   protected matrixRowRef(m: { array: string; cols: Operand }, k: Operand, out: Stmt[], at: ts.Node): ArrayRef {
     const offset = k.kind === "const" && m.cols.kind === "const" ? num((k.value as number) * (m.cols.value as number)) : this.step(out, "*", [k, m.cols], at, "num", "");
@@ -160,7 +165,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     if (!m) return false;
     if (ts.isIdentifier(m.recv) && (TYPED.has(m.recv.text) || m.recv.text === "Array") && (m.name === "from" || m.name === "of")) return true;
     // a map over a list's elements or a matrix's rows is a new array too
-    if (m.name === "map" && (this.matrixOf(m.recv) || this.listOf(m.recv) !== undefined || this.elementChain(m.recv)?.shape.k === "list")) return true;
+    if (m.name === "map" && this.holdsElements(m.recv)) return true;
     return ["subarray", "slice", "fill", "map", "filter", "sort", "toSorted", "reverse", "toReversed", "concat"].includes(m.name) && this.isArrayExpression(m.recv);
   }
 

@@ -170,7 +170,7 @@ export abstract class HelperInliner extends SwitchLowerer {
   protected isIteration(e: ts.Expression, name?: (typeof ITERATION_METHODS)[number]): boolean {
     const m = methodCall(e);
     return !!m && (name ? m.name === name : (ITERATION_METHODS as readonly string[]).includes(m.name))
-      && (this.isArrayExpression(m.recv) || this.matrixOf(m.recv) !== undefined || this.listOf(m.recv) !== undefined || this.elementChain(m.recv)?.shape.k === "list");
+      && (this.isArrayExpression(m.recv) || this.holdsElements(m.recv));
   }
 
   /**
@@ -418,8 +418,7 @@ export abstract class HelperInliner extends SwitchLowerer {
   protected isSearch(e: ts.Expression): boolean {
     const m = methodCall(e);
     if (!m || !(SEARCH_METHODS as readonly string[]).includes(m.name)) return false;
-    const overList = this.matrixOf(m.recv) !== undefined || this.listOf(m.recv) !== undefined || this.elementChain(m.recv)?.shape.k === "list";
-    return this.isArrayExpression(m.recv) || (overList && takesPredicate(m.name as SearchMethod) && !returnsElement(m.name));
+    return this.isArrayExpression(m.recv) || (this.holdsElements(m.recv) && takesPredicate(m.name as SearchMethod) && !returnsElement(m.name));
   }
 
   /**
@@ -462,6 +461,8 @@ export abstract class HelperInliner extends SwitchLowerer {
     const element = ts.isElementAccessExpression(left) ? left : undefined;
     const { index, array } = element ? { array: this.lowerArrayRef(element.expression, out), index: this.lowerExpr(element.argumentExpression, out, "i") }
       : at ? this.atIndex(left as ts.CallExpression, out) : this.searchIndex(left as ts.CallExpression, out);
+    // (a find over a list's elements is not allowed: a search here has an array)
+    if (!array) return this.internal(e);
     // an index of `at` or of an element may be out of range either way (an element's also if it
     // is not an integer: xs[1.5] is undefined); a search's is −1 or in range
     const inRange = at || element ? this.step(out, "<", [index, this.arrayLength(out, array, e)], e, "bool", "") : undefined;
@@ -486,13 +487,13 @@ export abstract class HelperInliner extends SwitchLowerer {
    * `lastIndexOf`, and SameValueZero for `includes` (NaN finds NaN). The value looked for is
    * evaluated once, before the loop, as an argument is.
    */
-  private searchIndex(e: ts.CallExpression, out: Stmt[]): { index: Operand; array: ArrayRef } {
+  private searchIndex(e: ts.CallExpression, out: Stmt[]): { index: Operand; array: ArrayRef | undefined } {
     const m = methodCall(e)!;
     const kind = m.name as SearchMethod;
     const backwards = searchesBackwards(kind);
     // a predicate may test a list's elements or a matrix's rows (the fence allows no find there)
     const { a, n } = takesPredicate(kind) ? this.walked(m.recv, out, e) : this.walkedArray(m.recv, out, e);
-    const array: ArrayRef = "elements" in a ? { array: "" } : a;
+    const array = "elements" in a ? undefined : a;
     const fn = takesPredicate(kind) ? this.callbackOf(m.args[0]) : undefined;
     const x = fn ? undefined : this.lowerExpr(m.args[0], out, "x");
     // a NaN is never === an element: indexOf(NaN) is −1 (but includes(NaN) looks for one)
@@ -512,7 +513,7 @@ export abstract class HelperInliner extends SwitchLowerer {
       const truth = this.truth(r, body, e);
       match = kind === "every" ? this.step(body, "!", [truth], e, "bool", "") : truth;
     } else {
-      const v = this.arrayLoad(body, array, ref(k), e);
+      const v = this.arrayLoad(body, array ?? this.internal(e), ref(k), e);
       const isNaN = (o: Operand) => this.step(body, "!==", [o, o], e, "bool", "");
       if (x!.kind === "const") {
         // includes(NaN) looks for a NaN; any other constant is compared (NaN === NaN would never hold)

@@ -117,7 +117,7 @@ export abstract class LoopLowerer extends StatementLowerer {
     const list = s.initializer as ts.VariableDeclarationList;
     const decl = list.declarations[0]!;
     const call = arrayIteration(s.expression);
-    const walk = call && (this.isArrayExpression(call.recv) || this.matrixOf(call.recv) !== undefined || this.listOf(call.recv) !== undefined || this.elementChain(call.recv)?.shape.k === "list") ? call : undefined;
+    const walk = call && (this.isArrayExpression(call.recv) || this.holdsElements(call.recv)) ? call : undefined;
     const source = walk ? walk.recv : s.expression;
     const what = walk ? walk.name : "values";
     // the variables that take the index and the element
