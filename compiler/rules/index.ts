@@ -56,6 +56,8 @@ export interface ScalarRule {
   partials: ((x: Expr[], z: Expr) => Expr[]) | null;
   cheap?: boolean;
   integer?: "args" | "always";
+  /** The result is always an integer of magnitude below 2^32, never NaN (bitwise operators, lengths). */
+  small?: boolean;
   linear?: boolean;
   accumulates?: boolean;
   /** The argument is an array, not a number, of which only the length is read, never the elements (`length`). */
@@ -137,7 +139,7 @@ function comparison(op: "<" | "<=" | ">" | ">=" | "===" | "!==" | "==" | "!="): 
  */
 function bitwise(op: string, f: (a: number, b: number) => number): ScalarRule {
   return {
-    arity: 2, result: "num", syntax: { infix: op }, cheap: true, integer: "always", eval: f,
+    arity: 2, result: "num", syntax: { infix: op }, cheap: true, integer: "always", small: true, eval: f,
     domain: [[-6, 6], [0, 4]], avoid: ([a, b]) => nearInteger(a) || nearInteger(b), partials: null,
     doc: `a ${op} b on ToInt32(a) and ToInt32(b)`,
   };
@@ -178,7 +180,7 @@ export const RULES: Record<string, ScalarRule> = {
   "<<": bitwise("<<", (a, b) => a << b),
   ">>": bitwise(">>", (a, b) => a >> b),
   ">>>": bitwise(">>>", (a, b) => a >>> b),
-  "~": { arity: 1, result: "num", syntax: { prefix: "~" }, cheap: true, integer: "always", eval: (a) => ~a,
+  "~": { arity: 1, result: "num", syntax: { prefix: "~" }, cheap: true, integer: "always", small: true, eval: (a) => ~a,
     domain: [[-6, 6]], avoid: ([a]) => nearInteger(a), partials: null, doc: "bitwise not of ToInt32(a)" },
   neg: { arity: 1, result: "num", syntax: { prefix: "-" }, cheap: true, integer: "args", linear: true, eval: (a) => -a,
     domain: [[-3, 3]], partials: () => [n(-1)] },
@@ -212,7 +214,7 @@ export const RULES: Record<string, ScalarRule> = {
   stopGradient: { arity: 1, result: "num", syntax: { runtime: "stopGradient" }, cheap: true, stops: true, eval: (a) => a,
     domain: [[-3, 3]], partials: null, doc: "stopGradient(x) = x, with derivative 0" },
   /** The length of a Float64Array (its argument is an array). */
-  length: { arity: 1, result: "num", syntax: { member: "length" }, arrayArgument: true, cheap: true, integer: "always",
+  length: { arity: 1, result: "num", syntax: { member: "length" }, arrayArgument: true, cheap: true, integer: "always", small: true,
     eval: () => NaN, domain: [[0, 0]], partials: null },
 
   // ---- comparisons and logic (results are booleans; never differentiated) ----------------

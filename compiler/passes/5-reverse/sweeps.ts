@@ -15,7 +15,7 @@ import { add, sub, mul, bin, apply, not } from "../../ir/expr.ts";
 import { walk, defOf } from "../../ir/walk.ts";
 import type { Block } from "../../ir/structure.ts";
 import type { ReverseContext } from "./adjoints.ts";
-import { type Plan, isIntegral } from "./plan.ts";
+import { type Plan, type Save, isIntegral } from "./plan.ts";
 import { ruleFor } from "../../rules/index.ts";
 import { Checkpoints, isCheckpointed } from "./checkpoint.ts";
 import { PerIterationLoops } from "./per-iteration.ts";
@@ -100,6 +100,16 @@ export class Sweeps {
     return { kind: "pop", type: tapeType(this.cx.typeOf(v)), key: v, ...(ints ? { ints } : {}) };
   }
 
+  /** The value a saved step's target had before it: its slot, its pop, or the step undone. */
+  private restore(sp: Save): Expr {
+    switch (sp.kind) {
+      case "slot": return ref(sp.slot!);
+      case "tape": return this.pop(sp.v);
+      case "invert": return sp.by! > 0 ? sub(ref(sp.v), num(sp.by!)) : add(ref(sp.v), num(-sp.by!));
+      default: return assertNever(sp.kind);
+    }
+  }
+
   private isRestored(v: string): boolean {
     return this.plan.restored.has(v);
   }
@@ -124,7 +134,8 @@ export class Sweeps {
     for (const s of b) {
       const sp = this.plan.saves.get(s);
       if (sp?.elem && s.kind === "store") out.push({ kind: "push", type: "num", value: { kind: "index", array: s.array, index: s.index }, key: this.elemKey(s), loc: s.loc });
-      else if (sp) out.push(sp.kind === "slot" ? { kind: "assign", target: sp.slot!, op: "=", value: ref(sp.v), loc: s.loc } : this.push(sp.v, s));
+      else if (sp?.kind === "slot") out.push({ kind: "assign", target: sp.slot!, op: "=", value: ref(sp.v), loc: s.loc });
+      else if (sp?.kind === "tape") out.push(this.push(sp.v, s));
       switch (s.kind) {
         case "op": case "load": case "alloc": case "call": case "get": case "custom": {
           const v = s.target;
@@ -324,7 +335,7 @@ export class Sweeps {
           for (const a of this.plan.adjoints.get(s) ?? []) out.push({ ...a, note: s.loc });
           const sp = this.plan.saves.get(s);
           if (sp?.elem && s.kind === "store") out.push({ kind: "assign-elem", array: s.array, index: s.index, op: "=", value: { kind: "pop", type: "num", key: this.elemKey(s) }, loc: s.loc });
-          else if (sp) out.push({ kind: "assign", target: sp.v, op: "=", value: sp.kind === "slot" ? ref(sp.slot!) : this.pop(sp.v), loc: s.loc, note: s.loc });
+          else if (sp) out.push({ kind: "assign", target: sp.v, op: "=", value: this.restore(sp), loc: s.loc, note: s.loc });
           break;
         }
         case "if": {

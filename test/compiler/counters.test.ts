@@ -1,0 +1,74 @@
+/**
+ * Integer counters (compiler/passes/5-reverse/plan.ts, `invertible`): a step `i = i ± c` on a
+ * variable that only holds small integers is undone by the reverse sweep (`i = i ∓ c`) instead of
+ * keeping the old value on the tape; a counter that may hold other numbers keeps the tape.
+ */
+import { describe, expect, it } from "vitest";
+import { Tape } from "../../runtime/tape.ts";
+import { expectAllModes, load, randomPoints } from "../helpers.ts";
+
+const SOURCE = `
+/** @differentiable @modes grad jvp hvp */
+export function untilLarge(x: Float64Array, w: number): number {
+  let s = 0;
+  let i = 0;
+  while (i < x.length && s < 2) {
+    s += Math.sin(x[i] * w) + 1;
+    i++;
+  }
+  return s;
+}
+
+/** @differentiable @modes grad jvp hvp */
+export function pairs(x: Float64Array): number {
+  let s = 0;
+  let i = 0;
+  let j = x.length - 1;
+  while (i < j) {
+    s += x[i] * x[j];
+    i += 1;
+    j -= 2;
+  }
+  return s;
+}
+
+/** @differentiable @modes grad jvp hvp */
+export function stepped(x: Float64Array, start: number): number {
+  let s = 0;
+  let k = start;
+  while (k < x.length) {
+    s += x[Math.floor(k)] * k;
+    k += 1;
+  }
+  return s;
+}
+`;
+
+describe("integer counters", () => {
+  it("are undone instead of taped, and agree with finite differences in every mode", async () => {
+    const { src, grad, output } = await load(SOURCE, "counters");
+    const body = (name: string) => output.slice(output.indexOf(`export function ${name}Grad`), output.indexOf("\n}\n", output.indexOf(`export function ${name}Grad`)));
+    expect(body("untilLarge")).toMatch(/\/\/ line \d+: i\+\+;\n\s+i = i - 1;/);
+    expect(body("untilLarge")).not.toContain("pushF(i)");
+    expect(body("pairs")).toMatch(/j = j \+ 2;/);
+    expect(body("pairs")).toMatch(/i = i - 1;/);
+    expect(body("pairs")).not.toMatch(/pushF\((i|j)\)/);
+    // `start` may be fractional: (k + 1) − 1 need not be k, so k keeps the tape
+    expect(body("stepped")).toContain("pushF(k)");
+    for (const [x, w] of randomPoints(3, 4, [[9, -1, 1], [0.5, 2]])) expectAllModes(src, grad, "untilLarge", [x!, w!], ["x", "w"]);
+    for (const [x] of randomPoints(4, 4, [[9, -1, 1]])) expectAllModes(src, grad, "pairs", [x!], ["x"]);
+    for (const [x] of randomPoints(5, 3, [[7, -1, 1]])) expectAllModes(src, grad, "stepped", [x!, 0.25], ["x", "start"], ["x"]);
+  });
+
+  it("leave the tape to the values the reverse sweep needs", async () => {
+    const { grad } = await load(SOURCE, "counters-tape");
+    const x = Float64Array.from({ length: 1000 }, (_, k) => Math.sin(k));
+    // pairs runs 333 iterations and keeps x[i] and x[j] for each (16 bytes), not i and j (16 more)
+    const pairs = Tape.measure(() => grad.pairsGrad(x)).peakBytes;
+    expect(pairs).toBeGreaterThanOrEqual(333 * 16);
+    expect(pairs).toBeLessThan(333 * 24);
+    const until = Tape.measure(() => grad.untilLargeGrad(x, 1e-4));
+    expect(until.result.value).toBeLessThan(2 + 1.01);
+    expect(until.peakBytes).toBeLessThanOrEqual(8 * 4 + 4 * 2);
+  });
+});
