@@ -30,12 +30,13 @@ import { arrayRuleFor } from "../../rules/blas.ts";
 import { Codes, LocatedError } from "../../diagnostics.ts";
 import { type ReverseContext, adjointOf } from "./adjoints.ts";
 import { checkpointReaders, checkpointRestored, checkCheckpointedLoops } from "./checkpoint.ts";
+import { invertibleStep, smallIntegers } from "./counters.ts";
 
 export interface Save {
   v: string;
   /**
    * `slot`: a local holds the old value; `tape`: pushed (in a loop); `invert`: not kept at all,
-   * the step `v = v ± c` is undone by the reverse sweep (`v = v ∓ c`, see `undo`).
+   * the step `v = v ± c` is undone by the reverse sweep (`v = v ∓ c`, see `by`).
    */
   kind: "slot" | "tape" | "invert";
   /** The local holding the old value (slots only; named when the sweeps are built). */
@@ -473,57 +474,13 @@ class Planner {
     for (const a of this.restoredArrays) for (const w of this.writesOf.get(a)!) this.saves.set(w, { v: a, kind: "tape", elem: true });
   }
 
-  /**
-   * `v = v + c` or `v = v - c` with `c` a small integer constant, on a variable that only ever
-   * holds small integers (`smallIntegers`): the amount it adds, so that the reverse sweep undoes it
-   * exactly instead of keeping the old value. Exact because the sum of two integers below 2^53 is
-   * exact. The reverse sweep holds, when it reaches the step, the value the step gave: every
-   * later assignment of `v` is itself restored, since the readers that made this one's old value
-   * needed come before them too (computeSaves).
-   */
+  /** `v = v ± c` on a small-integer counter (counters.ts): the amount the reverse sweep undoes, instead of keeping the old value. */
   private invertible(s: Stmt, v: string): number | undefined {
-    const by = selfIncrement(s, v);
-    return by !== undefined && this.smallIntegers().has(v) ? by : undefined;
+    this.smallInts ??= smallIntegers(this.cx);
+    return invertibleStep(s, v, this.smallInts);
   }
 
   private smallInts: Set<string> | undefined;
-
-  /**
-   * Mutable number variables that only ever hold integers of magnitude below 2^53. Each of
-   * their assignments is the variable itself plus or minus a constant of at most 1024, or gives
-   * at most 2^40: a constant below 2^31, an element of an integer array, a length or a bitwise
-   * result (below 2^32), the sum or difference of two of those, or a copy of one or of another
-   * such variable plus or minus a constant of at most 1024. A value thus moves by at most 1024
-   * per step run, so it stays below 2^53 for fewer than 2^43 steps. The greatest set closed
-   * under these rules: assumed for all, dropped where an assignment fails, until none does.
-   */
-  private smallIntegers(): Set<string> {
-    if (this.smallInts) return this.smallInts;
-    const cand = new Set<string>();
-    for (const [v, info] of this.fn.vars) if (info.type === "num" && info.kind !== "param" && this.st.isMutable(v)) cand.add(v);
-    const step = (o: Operand) => intConst(o, 1024) !== undefined;
-    /** Below 2^32: a constant below 2^31, or a value whose only assignment gives at most 2^32. */
-    const bounded = (o: Operand): boolean =>
-      intConst(o, 2 ** 31) !== undefined || (isVar(o) && !cand.has(o.name) && this.st.defs(o.name).length === 1 && boundedInteger(this.cx, this.st.defs(o.name)[0]!.stmt));
-    const ok = (v: string, s: Stmt): boolean => {
-      if (selfIncrement(s, v) !== undefined || boundedInteger(this.cx, s)) return true;
-      if (s.kind !== "op") return false;
-      const [a, b] = s.args as [Operand, Operand];
-      const held = (o: Operand) => bounded(o) || (isVar(o) && cand.has(o.name));
-      if (s.op === "copy") return held(a);
-      if (s.op !== "+" && s.op !== "-") return false;
-      return (bounded(a) && bounded(b)) || (held(a) && step(b)) || (s.op === "+" && step(a) && held(b));
-    };
-    for (let changed = true; changed; ) {
-      changed = false;
-      for (const v of cand) {
-        if (this.st.defs(v).every((d) => ok(v, d.stmt))) continue;
-        cand.delete(v);
-        changed = true;
-      }
-    }
-    return (this.smallInts = cand);
-  }
 
   /** Statements whose reverse is non-empty: adjoint code, restores, or popping kept values. */
   private computeLive() {
@@ -600,26 +557,6 @@ class Planner {
     }
     return out.sort((a, c) => this.firstOrder.get(a)! - this.firstOrder.get(c)!);
   }
-}
-
-/** `v = v + c` or `v = v - c` (`c = v + k` too) with `c` an integer constant of at most 1024: the amount added. */
-function selfIncrement(s: Stmt, v: string): number | undefined {
-  if (s.kind !== "op" || s.target !== v || (s.op !== "+" && s.op !== "-")) return undefined;
-  const [a, b] = s.args as [Operand, Operand];
-  const self = (o: Operand) => isVar(o) && o.name === v;
-  const c = self(a) ? intConst(b, 1024) : s.op === "+" && self(b) ? intConst(a, 1024) : undefined;
-  return c === undefined ? undefined : s.op === "+" ? c : -c;
-}
-
-/** An integer constant of magnitude at most `limit`: its value. */
-function intConst(o: Operand, limit: number): number | undefined {
-  return o.kind === "const" && typeof o.value === "number" && Number.isInteger(o.value) && Math.abs(o.value) <= limit ? o.value : undefined;
-}
-
-/** A step whose result is an integer of magnitude below 2^32: an element of an integer array, or a rule's `small` result. */
-function boundedInteger(cx: ReverseContext, s: Stmt): boolean {
-  if (s.kind === "load") return cx.fn.vars.get(s.array)?.ints !== undefined;
-  return s.kind === "op" && ruleFor(s.op)?.small === true;
 }
 
 /** Conservative: integer constants, and rule-table primitives that give integers from integers. */
