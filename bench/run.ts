@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --json] [-- --no-tfjs] [-- <problem>...]`
+ * `npm run bench [-- --quick] [-- --json] [-- --no-tfjs] [-- --isolate] [-- <problem>...]`
  *
  * Compiles the annotated problems in bench/problems with adjoint, checks every gradient before
  * timing it, and prints gradient time / objective time per problem and tool, all measured in
@@ -8,7 +8,9 @@
  * peak memory of one gradient call: adjoint's tapes (`Tape.measure`), tfjs's tensors
  * (`tf.profile`).
  *
- * - `--quick`: tiny sizes and short timings (seconds; the test suite runs it).
+ * - `--quick`: tiny sizes and short timings (seconds; the test suite runs it), all problems in
+ *   this one process.
+ * - `--isolate`: each problem in a child process of its own (a full run always does this).
  * - `<problem>...`: only these problems (dot, logreg, quickstart, ode, lse, llsq, gmm, ba,
  *   ode-rk4, mlp, lstm, kmeans, det, heat, and compile-scale: compile time against function
  *   size, bench/compile-scale.ts); a word that is not a problem's name selects every problem
@@ -21,7 +23,9 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
+import os from "node:os";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { compileFiles } from "../compiler/index.ts";
 import { compare, machine, progress, fmtMs, clockName } from "./harness.ts";
 import { loopCases, lseCases, llsqCases, gmmCases, baCases, odeRk4Cases, mlpCases, quickstartCases, lstmCases, kmeansCases, detCases, fmtBytes, TOL, FD_BUDGET_MS, type Case, type Mods, type Tool, type ToolRun } from "./cases.ts";
@@ -95,14 +99,16 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   const quick = argv.includes("--quick");
   const json = argv.includes("--json");
   const noTf = argv.includes("--no-tfjs");
+  const isolate = !quick || argv.includes("--isolate");
+  const childOut = argv.find((a) => a.startsWith("--child-out="))?.slice("--child-out=".length);
   const all = argv.filter((a) => !a.startsWith("--"));
   // compile-scale measures the compiler, not a gradient: it runs after the problems
   const scale = all.length === 0 || all.includes("compile-scale");
   const filters = all.filter((a) => a !== "compile-scale");
   if (all.length > 0 && filters.length === 0) return runScale(quick, json);
-  const unknown = argv.filter((a) => a.startsWith("--") && !["--quick", "--json", "--no-tfjs"].includes(a));
+  const unknown = argv.filter((a) => a.startsWith("--") && !["--quick", "--json", "--no-tfjs", "--isolate"].includes(a) && a !== `--child-out=${childOut}`);
   if (unknown.length) {
-    console.error(`unknown option ${unknown.join(", ")}; usage: npm run bench [-- --quick] [-- --json] [-- --no-tfjs] [-- <problem>...]`);
+    console.error(`unknown option ${unknown.join(", ")}; usage: npm run bench [-- --quick] [-- --json] [-- --no-tfjs] [-- --isolate] [-- <problem>...]`);
     return 2;
   }
   // a filter names a problem exactly, or else selects every problem whose name contains it
@@ -113,6 +119,56 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     return 2;
   }
 
+  const t0 = performance.now();
+  let outcome: Outcome;
+  if (childOut) {
+    // a child of an isolated run: measure, hand the outcome to the parent, print nothing else
+    outcome = await runProblems(selected, quick, noTf);
+    fs.writeFileSync(childOut, JSON.stringify(outcome));
+    return 0;
+  } else if (isolate && selected.length > 1) {
+    outcome = { rows: [], notes: [], checks: [], failures: 0 };
+    for (const p of selected) {
+      const part = runChild(p.name, quick, noTf);
+      outcome.rows.push(...part.rows);
+      outcome.notes.push(...part.notes);
+      outcome.checks.push(...part.checks);
+      outcome.failures += part.failures;
+    }
+  } else {
+    outcome = await runProblems(selected, quick, noTf);
+  }
+  const { rows, notes, checks, failures } = outcome;
+
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(`\n${machine()}${quick ? " (quick run: tiny sizes, short timings)" : ""}\n`);
+  console.log(markdownTable(rows));
+  console.log(`\n${summaryTable(rows)}`);
+  if (notes.length) console.log(`\n${notes.map((n) => `- ${n}`).join("\n")}`);
+  console.log(`\nchecks (error against the reference, before timing):\n${checks.map((c) => `  ${c}`).join("\n")}`);
+  console.log(`\n${rows.length} rows in ${seconds.toFixed(1)} s${failures ? `; ${failures} case(s) failed their check and were not timed` : ""}`);
+
+  if (json && quick) console.log("(--json ignored in a quick run: its figures are not worth keeping)");
+  if (json && !quick) {
+    const all = mergeResults(rows, selected.map((p) => p.name));
+    fs.writeFileSync(RESULTS, JSON.stringify(all, null, 2) + "\n");
+    writeDocs(all, notes, selected.map((p) => p.name));
+    console.log(`wrote ${path.relative(ROOT, RESULTS)} and ${path.relative(ROOT, DOCS)}`);
+  }
+  if (scale) await runScale(quick, json);
+  return failures > 0 ? 1 : 0;
+}
+
+/** What a run of some problems measured: rows, notes, the checks' errors and failed cases. */
+interface Outcome {
+  rows: Row[];
+  notes: string[];
+  checks: string[];
+  failures: number;
+}
+
+/** Compiles, checks and times the selected problems in this process. */
+async function runProblems(selected: typeof PROBLEMS, quick: boolean, noTf: boolean): Promise<Outcome> {
   const mods = await compileProblems([...new Set(selected.flatMap((p) => p.files))], quick);
   const tf = !noTf && selected.some((p) => p.tfjs) ? await loadTf() : undefined;
 
@@ -121,7 +177,6 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   const notes: string[] = [];
   const checks: string[] = [];
   let failures = 0;
-  const t0 = performance.now();
 
   // build every case first so the progress bar knows the total
   const cases: Case[] = [];
@@ -193,24 +248,27 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     c.dispose?.();
   }
   progress(total, total, "done");
+  return { rows, notes, checks, failures };
+}
 
-  const seconds = (performance.now() - t0) / 1000;
-  console.log(`\n${machine()}${quick ? " (quick run: tiny sizes, short timings)" : ""}\n`);
-  console.log(markdownTable(rows));
-  console.log(`\n${summaryTable(rows)}`);
-  if (notes.length) console.log(`\n${notes.map((n) => `- ${n}`).join("\n")}`);
-  console.log(`\nchecks (error against the reference, before timing):\n${checks.map((c) => `  ${c}`).join("\n")}`);
-  console.log(`\n${rows.length} rows in ${seconds.toFixed(1)} s${failures ? `; ${failures} case(s) failed their check and were not timed` : ""}`);
-
-  if (json && quick) console.log("(--json ignored in a quick run: its figures are not worth keeping)");
-  if (json && !quick) {
-    const all = mergeResults(rows, selected.map((p) => p.name));
-    fs.writeFileSync(RESULTS, JSON.stringify(all, null, 2) + "\n");
-    writeDocs(all, notes, selected.map((p) => p.name));
-    console.log(`wrote ${path.relative(ROOT, RESULTS)} and ${path.relative(ROOT, DOCS)}`);
+/**
+ * One problem in a child process of its own, as GradBench runs every tool on every eval: no
+ * problem's figures depend on which problems ran before it in the same process (the JIT's
+ * feedback on the shared runtime, the heap left behind).
+ */
+function runChild(name: string, quick: boolean, noTf: boolean): Outcome {
+  const out = path.join(os.tmpdir(), `adjoint-bench-${process.pid}-${name}.json`);
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), name, `--child-out=${out}`, ...(quick ? ["--quick"] : []), ...(noTf ? ["--no-tfjs"] : [])];
+  const r = spawnSync(process.execPath, args, { stdio: ["ignore", "inherit", "inherit"] });
+  try {
+    if (r.status !== 0 || !fs.existsSync(out)) {
+      console.error(`\nERROR ${name}: its process exited with ${r.status ?? r.signal}`);
+      return { rows: [], notes: [], checks: [], failures: 1 };
+    }
+    return JSON.parse(fs.readFileSync(out, "utf8")) as Outcome;
+  } finally {
+    fs.rmSync(out, { force: true });
   }
-  if (scale) await runScale(quick, json);
-  return failures > 0 ? 1 : 0;
 }
 
 const SCALE_BEGIN = "<!-- compile-scale:begin (generated by `npm run bench -- compile-scale --json`; edit outside these markers) -->";
@@ -304,7 +362,7 @@ function writeDocs(rows: Row[], runNotes: string[], ran: string[]) {
   const notes = [...kept, ...runNotes].sort((a, b) => order.indexOf(a.split(" ")[0]) - order.indexOf(b.split(" ")[0]));
   const section = [
     BEGIN,
-    `Measured by \`npm run bench -- --json\` on ${machine()}, ${new Date().toISOString().slice(0, 10)}. Each figure is the median ${clockName()} per call over samples taken in alternation with the other functions of its problem and size; ratios are within this one run.`,
+    `Measured by \`npm run bench -- --json\` on ${machine()}, ${new Date().toISOString().slice(0, 10)}. Each figure is the median ${clockName()} per call over samples taken in alternation with the other functions of its problem and size; each problem runs in a Node process of its own, and ratios are within this one run.`,
     "",
     markdownTable(rows),
     "",

@@ -9,17 +9,22 @@ import { ROOT } from "./helpers.ts";
 
 const TIMEOUT = 120_000;
 
-let result: { code: number | null; stdout: string; stderr: string };
+type Run = { code: number | null; stdout: string; stderr: string };
+let result: Run;
 
-beforeAll(async () => {
-  result = await new Promise((resolve, reject) => {
-    const child = spawn("npm", ["run", "--silent", "bench", "--", "--quick"], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: "0" } });
+function bench(...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("npm", ["run", "--silent", "bench", "--", ...args], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: "0" } });
     let stdout = "", stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+beforeAll(async () => {
+  result = await bench("--quick");
 }, TIMEOUT);
 
 describe("npm run bench -- --quick", () => {
@@ -85,4 +90,16 @@ describe("npm run bench -- --quick", () => {
     expect(result.stdout).toMatch(/\| gmm \| d=2 K=3 n=20 \| [0-9.]+ [✓✗] \| ≤ 2 \|/);
     expect(result.stdout).toMatch(/\| lstm \| [^|]+ \| [0-9.]+ [✓✗] \| ≤ 2 \|/);
   });
+});
+
+describe("npm run bench -- --quick --isolate", () => {
+  it("runs each problem in a process of its own and reports them all in one table", async () => {
+    const r = await bench("--quick", "--isolate", "--no-tfjs", "dot", "lse");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^\| dot \| n=1000 \| adjoint \| [0-9.e-]+ \| [0-9.e-]+ \| [0-9.]+ \| 0 B tape \|$/m);
+    for (const t of ["adjoint", "manual", "fd"]) expect(r.stdout).toMatch(new RegExp(`^\\| lse \\| n=100 \\| ${t} \\|`, "m"));
+    expect(r.stdout).toMatch(/\| lse \| n=100 \| [0-9.]+ [✓✗] \| ≤ 1\.3 \|/);
+    expect(r.stdout).toContain("lse n=100 adjoint: ");
+    expect(r.stdout).toMatch(/\n4 rows in [0-9.]+ s\n/);
+  }, TIMEOUT);
 });
