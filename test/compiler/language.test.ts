@@ -40,6 +40,8 @@ const CASES: [string, string[], ([number, number] | [number, number, number])[],
   ["joined", ["xs", "a"], [[5, -1, 1], [0.3, 1.5]]],
   ["converted", ["xs", "a"], [[6, -1, 1], [-0.5, 0.5]]],
   ["matrices", ["xs", "a"], [[4, -1, 1], [0.2, 1.5]]],
+  ["matrixArgs", ["xs", "a"], [[4, -1, 1], [0.2, 1.5]]],
+  ["rewindowed", ["xs", "a"], [[5, -1, 1], [0.2, 1.5]]],
   ["bounded", ["xs", "a"], [[6, -1, 1], [0.2, 1.5]]],
 ];
 

@@ -59,6 +59,15 @@ describe("list parameters, in every mode", () => {
     }
   });
 
+  it("energies: one helper over a matrix built here and over a list of rows passed in", () => {
+    for (let k = 0; k < 4; k++) {
+      const { data } = bumpPoint(30 + k, 1 + k);
+      const x = 0.4 * k - 0.7;
+      expectAllModesTree(m.src, m.grad, "energies", [data, x], ["data", "x"], ["data", "x"], k + 1);
+      expect(m.grad.energiesGrad(data, x).value).toBe(m.src.energies(data, x));
+    }
+  });
+
   it("gradients, out buffers and directions are lists of the same shape", () => {
     const { net, x, y } = netPoint(21);
     const g = m.grad.netLossGrad(net, x, y);
@@ -121,7 +130,9 @@ describe("lists: what is rejected, with the fix", () => {
     ["replacing an element", "export function f(ls: L[], m: L): number { ls[0] = m; return m.b; }", /Writing an element of the list 'ls'/],
     ["a list built in the function", "export function f(m: L): number { const ls = [m, m]; return ls.length; }", /list of objects or arrays built in the function/],
     ["a matrix with rows of different lengths", "export function f(x: number[]): number { const M: number[][] = [[1, 2], [3]]; return M[0][1] * x[0]; }", /A matrix built here is a literal of rows of one length \(\[\[a, b\], \[c, d\]\]\) or Array\.from\(\{ length: n \}, \(\) => new Float64Array\(m\)\)/],
-    ["a matrix built here used as a whole", "function g(m: Float64Array[]): number { return m[0]![0]!; }\nexport function f(x: number): number { const M = [[x, 1], [2, x]]; return g(M); }", /'M' is a matrix built in this function: take its rows \(M\[i\]\).*the matrix as a whole cannot be used here/],
+    ["a matrix built here used as a whole", "export function f(x: number): number { const M = [[x, 1], [2, x]]; const N = M; return N[0][0]; }", /'M' is a matrix built in this function: take its rows \(M\[i\]\).*or pass it to a helper; the matrix as a whole cannot be used here/],
+    ["a helper using a matrix passed to it as a whole", "function g(m: number[][]): number { const k = m; return k[0]![0]!; }\nexport function f(x: number): number { const M = [[x, 1], [2, x]]; return g(M); }", /'m' of 'g' is a matrix built in the function that calls it: take its rows \(m\[i\]\).*the matrix as a whole cannot be used here/],
+    ["a helper replacing a row of a matrix passed to it", "function g(m: Float64Array[], r: Float64Array): void { m[0] = r; }\nexport function f(x: Float64Array): number { const M = Array.from({ length: 2 }, () => new Float64Array(2)); g(M, x); return M[0][1]; }", /A row of the matrix 'm' cannot be replaced.*m\[i\]\.set\(row\)/],
     ["a matrix row replaced", "export function f(x: Float64Array): number { const M = Array.from({ length: 2 }, () => new Float64Array(2)); M[0] = x; return M[0][1]; }", /A row of the matrix 'M' cannot be replaced.*M\[i\]\.set\(row\)/],
     ["a matrix of rows that vary", "export function f(x: Float64Array): number { const M = Array.from({ length: 2 }, (_, i) => new Float64Array(i + 1)); return M[1][1] * x[0]; }", /The rows of 'M' must all have one length and value: '_?i' varies/],
     ["a forEach writing an element's array", "export function f(ls: L[]): number { ls.forEach((l) => { l.W[0] = 1; }); return ls[0]!.b; }", /'l\.W' is part of an element of a list passed in/],

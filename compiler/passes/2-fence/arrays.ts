@@ -151,15 +151,28 @@ export abstract class ArrayFence extends FenceState {
     }
     const sym = this.checker.getSymbolAtLocation(d.name);
     if (!sym) return;
-    for (const u of this.usesOf(d.name, scope.decl)) {
-      if (u === d.name) continue;
+    if (!this.matrixUses(d.name, scope.decl, bad)) return;
+    this.matrices.add(sym);
+    this.localTypes.set(sym, "list");
+  }
+
+  /**
+   * Whether every use of the matrix `name` (declared here, or a helper's parameter it is passed
+   * to) takes a row, its length or walks its rows, or passes it whole to a helper (whose uses of
+   * it are checked at that call, helperCall); otherwise reports the first other use.
+   */
+  protected matrixUses(name: ts.Identifier, within: ts.Node, bad: (message: string, at: ts.Node) => void, subject = `'${name.text}' is a matrix built in this function`): boolean {
+    const m = name.text;
+    for (const u of this.usesOf(name, within)) {
+      if (u === name) continue;
       const { e, p } = useInContext(u);
       if (ts.isElementAccessExpression(p) && p.expression === e) {
         let row: ts.Node = p;
         while (row.parent && (ts.isParenthesizedExpression(row.parent) || ts.isNonNullExpression(row.parent))) row = row.parent;
         const assigned = ts.isBinaryExpression(row.parent) && isAssignmentOperator(row.parent.operatorToken.kind) && row.parent.left === row;
         if (!assigned) continue;
-        return bad(`A row of the matrix '${name}' cannot be replaced (its rows stay): write its elements (${name}[i][j] = …), or copy into it (${name}[i].set(row)).`, row.parent);
+        bad(`A row of the matrix '${m}' cannot be replaced (its rows stay): write its elements (${m}[i][j] = …), or copy into it (${m}[i].set(row)).`, row.parent);
+        return false;
       }
       if (ts.isPropertyAccessExpression(p) && p.expression === e && p.name.text === "length") continue;
       // forEach, map and reduce over its rows; for…of over its entries(), keys() or values()
@@ -167,10 +180,12 @@ export abstract class ArrayFence extends FenceState {
       if (method && ((ITERATION_METHODS as readonly string[]).includes(method) || (SEARCH_METHODS as readonly string[]).includes(method))) continue;
       if (method && ["entries", "keys", "values"].includes(method) && ts.isForOfStatement(p.parent.parent) && p.parent.parent.expression === p.parent) continue;
       if (ts.isForOfStatement(p) && p.expression === e) continue;
-      return bad(`'${name}' is a matrix built in this function: take its rows (${name}[i]), its elements (${name}[i][j]), its length, or walk its rows (for (const row of ${name}), ${name}.forEach, map or reduce); the matrix as a whole cannot be used here. Pass its rows, or keep it in one Float64Array (element (i, j) at [i * cols + j]).`, u);
+      // passed whole to a helper, which takes it as an array of rows
+      if (ts.isCallExpression(p) && p.arguments.includes(e as ts.Expression) && !methodCall(p) && resolveCallee(p, this.cx).kind === "helper") continue;
+      bad(`${subject}: take its rows (${m}[i]), its elements (${m}[i][j]), its length, walk its rows (for (const row of ${m}), ${m}.forEach, map or reduce), or pass it to a helper; the matrix as a whole cannot be used here. Pass its rows, or keep it in one Float64Array (element (i, j) at [i * cols + j]).`, u);
+      return false;
     }
-    this.matrices.add(sym);
-    this.localTypes.set(sym, "list");
+    return true;
   }
 
   /**

@@ -441,11 +441,14 @@ export abstract class ExpressionFence extends ArrayFence {
     const inputs = new Set<string>();
     // parameters bound to parts of a list's elements, which the helper must not write
     const viaList: ts.ParameterDeclaration[] = [];
+    // parameters bound to matrices built in the function, which the helper uses as such
+    const matrices: ts.ParameterDeclaration[] = [];
     for (const [i, a] of call.arguments.entries()) {
       const p = decl.parameters[i];
       const pt = this.typeOfNode(p);
       if (pt !== "num" && pt !== "arr" && pt !== "obj" && pt !== "list") return this.report(Codes.NonNumericParameter, `Parameter '${p.name.getText()}' of helper '${name}' must be a number, a Float64Array, a number[], an object of them or an array of such objects.`, p);
       if (this.viaList(a)) viaList.push(p);
+      if (pt === "list" && this.isMatrix(a)) matrices.push(p);
       if (pt === "arr") {
         if (!this.arrayValue(a, scope)) return undefined;
         const arg = stripTypes(a);
@@ -456,7 +459,7 @@ export abstract class ExpressionFence extends ArrayFence {
       if (t === undefined) return undefined;
       if (t !== pt) return this.report(Codes.UnsupportedSyntax, `Argument ${i + 1} of '${name}' must be ${describeType(pt)}.`, a);
     }
-    if (!this.helperBody(decl, name, isVoid, inputs, call, viaList, returnsArray, record, boolean)) return undefined;
+    if (!this.helperBody(decl, name, isVoid, inputs, call, viaList, returnsArray, record, boolean, matrices)) return undefined;
     return returnsArray ? "arr" : record ? "obj" : boolean ? "bool" : "num";
   }
 
@@ -486,12 +489,18 @@ export abstract class ExpressionFence extends ArrayFence {
    * inputs; a local closure captures the variables of the function it is declared in, which it
    * may read (at `call`, where they must be declared) but not assign.
    */
-  protected helperBody(decl: HelperFn, name: string, isVoid: boolean, inputs: Set<string>, call: ts.Node, viaList: readonly ts.ParameterDeclaration[] = [], returnsArray = false, returnsRecord?: string[], predicate = false): boolean {
+  protected helperBody(decl: HelperFn, name: string, isVoid: boolean, inputs: Set<string>, call: ts.Node, viaList: readonly ts.ParameterDeclaration[] = [], returnsArray = false, returnsRecord?: string[], predicate = false, matrices: readonly ts.ParameterDeclaration[] = []): boolean {
     const local = isLocalFunction(decl);
-    const key = `${decl.pos}:${decl.getSourceFile().fileName}:${[...inputs].sort().join(",")}:${viaList.map((p) => p.pos).join(",")}${local ? `@${call.pos}` : ""}${predicate ? "?" : ""}`;
+    const key = `${decl.pos}:${decl.getSourceFile().fileName}:${[...inputs].sort().join(",")}:${viaList.map((p) => p.pos).join(",")}:${matrices.map((p) => p.pos).join(",")}${local ? `@${call.pos}` : ""}${predicate ? "?" : ""}`;
     if (this.checkedHelpers.has(key)) return true;
     this.checkedHelpers.add(key);
     const before = this.diagnostics.length;
+    // a matrix passed whole: its parameter is used as the matrix is, for this check only
+    const asMatrix = matrices.map((p) => this.checker.getSymbolAtLocation(p.name)).filter((s): s is ts.Symbol => s !== undefined && !this.matrices.has(s));
+    const bad = (message: string, at: ts.Node) => void this.report(Codes.UnsupportedSyntax, message, at);
+    const subject = (p: ts.ParameterDeclaration) => `'${p.name.getText()}' of '${name}' is a matrix built in the function that calls it`;
+    if (!matrices.every((p) => this.matrixUses(p.name as ts.Identifier, decl, bad, subject(p)))) return false;
+    for (const s of asMatrix) this.matrices.add(s);
     const savedSite = this.callSite;
     if (local) this.callSite = { call, fn: decl };
     // parameters bound to parts of a list's elements, which the helper must not write
@@ -507,6 +516,7 @@ export abstract class ExpressionFence extends ArrayFence {
     });
     this.stack.pop();
     for (const s of marked) this.fromList.delete(s);
+    for (const s of asMatrix) this.matrices.delete(s);
     this.callSite = savedSite;
     return this.diagnostics.length === before;
   }

@@ -75,9 +75,6 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     return this.inlineTupleHelper(c.decl, e, out, (l) => elements(l));
   }
 
-  /** Matrices built in the function (matrices.ts): one flat array, row after row, and the row length. */
-  protected matrices = new Map<ts.Symbol, { array: string; rows: Operand; cols: Operand }>();
-
   /** The matrix `A` of `A[i]`, when `A` is one built in the function. */
   protected matrixRow(e0: ts.Expression): { array: string; rows: Operand; cols: Operand; index: ts.Expression } | undefined {
     const e = stripTypes(e0);

@@ -77,6 +77,19 @@ export abstract class LowerState {
   protected views = new Map<ts.Symbol | Slot, import("./arrays.ts").ArrayRef>();
   /** Source symbols bound to records. */
   protected records = new Map<ts.Symbol, Rec>();
+  /** Matrices built in the function (matrices.ts): one flat array, row after row, and the row length. */
+  protected matrices = new Map<ts.Symbol, { array: string; rows: Operand; cols: Operand }>();
+
+  /**
+   * Unbinds a name before it is bound again (a helper's parameter at its next call, a loop's
+   * element): what it was bound to last time, of whatever kind, must not outlive the binding.
+   */
+  protected forget(sym: ts.Symbol): void {
+    this.env.delete(sym);
+    this.views.delete(sym);
+    this.records.delete(sym);
+    this.matrices.delete(sym);
+  }
   /** Statements the function's body starts with: the arrays of the module's constant tables it indexes. */
   protected prologue: Stmt[] = [];
   /** The array of each constant table the function indexes (see `prologue`). */

@@ -32,7 +32,7 @@ import { ruleFor } from "../../rules/index.ts";
 import { comparatorFunction, comparatorOf } from "./sorting.ts";
 
 /** What a parameter is bound to at an inlined call. */
-type Binding = { o: Operand } | { arr: ArrayRef } | { rec: Rec };
+type Binding = { o: Operand } | { arr: ArrayRef } | { rec: Rec } | { mat: { array: string; rows: Operand; cols: Operand } };
 
 /** What an iteration walks: an array, or the elements of a list or the rows of a matrix (each bound at its index). */
 type Walked = ArrayRef | { elements: (k: Operand, body: Stmt[]) => Binding };
@@ -95,6 +95,9 @@ export abstract class HelperInliner extends SwitchLowerer {
     return call.arguments.map((a, i): Binding | undefined => {
       const p = decl.parameters[i];
       const hint = p && ts.isIdentifier(p.name) ? p.name.text : "";
+      // a matrix built in the function: its flat array and sizes, by reference
+      const mat = this.matrixOf(a);
+      if (mat) return { mat };
       const list = this.listOf(a) ?? this.elementList(a, out);
       if (list !== undefined) return { o: ref(list) };
       if (this.isRecordExpression(a)) return { rec: this.lowerRecord(a, out, hint) };
@@ -143,6 +146,12 @@ export abstract class HelperInliner extends SwitchLowerer {
       if (!b || !ts.isIdentifier(p.name)) return;
       const sym = this.symbolOf(p.name);
       const pname = p.name.text;
+      // bound afresh at every call: what it was bound to at the last call is not this call's
+      this.forget(sym);
+      if ("mat" in b) {
+        this.matrices.set(sym, b.mat);
+        return;
+      }
       if ("rec" in b) {
         this.records.set(sym, b.rec);
         return;

@@ -133,6 +133,8 @@ export abstract class LoopLowerer extends StatementLowerer {
     const counter = this.newVar("i", "num", "local");
     if (!hasExits) this.counters.add(counter);
     const bind = (body: Stmt[]) => {
+      // a loop a helper runs is lowered at each call: the names are bound afresh
+      for (const name of [indexName, elementName]) if (name) this.forget(this.symbolOf(name));
       if (indexName) {
         const i = this.newVar(indexName.text, "num", "local", indexName.text);
         this.env.set(this.symbolOf(indexName), ref(i));

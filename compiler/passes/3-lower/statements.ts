@@ -257,6 +257,8 @@ export abstract class StatementLowerer extends GrowthLowerer {
     if (!ts.isIdentifier(d.name)) this.internal(d);
     if (!(list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const))) this.internal(d);
     const sym = this.symbolOf(d.name);
+    // a helper's declaration is lowered at each call, and may bind its name to another kind
+    this.forget(sym);
     const init = d.initializer && skipParens(d.initializer);
     // a local closure is inlined at each call (inline.ts): its declaration computes nothing
     if (init && isFunctionValue(stripTypes(init))) return;
