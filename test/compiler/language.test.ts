@@ -35,6 +35,7 @@ const CASES: [string, string[], ([number, number] | [number, number, number])[],
   ["tested", ["x", "k"], [[-2, 2], [0, 3]], ["x"]],
   ["tabled", ["x", "xs"], [[-2, 2], [4, -1, 1]]],
   ["pushed", ["xs", "a"], [[6, -1, 1], [0.3, 2]]],
+  ["pushedWhile", ["xs", "a"], [[6, -1, 1], [0.3, 2]]],
   ["normed", ["xs", "a"], [[5, -1, 1], [0.3, 2]]],
   ["sorted", ["xs", "a"], [[7, -1, 1], [0.3, 2]]],
   ["joined", ["xs", "a"], [[5, -1, 1], [0.3, 1.5]]],
@@ -123,6 +124,7 @@ describe("natural statements, in every mode", () => {
         for (const t of [0.2, 1.1, 2.9, NaN]) expect(m.grad.endsGrad(xs, t).value).toBe(m.src.ends(xs, t));
         expect(m.grad.tabledGrad(a, xs).value).toBe(m.src.tabled(a, xs));
         expect(m.grad.pushedGrad(xs, a).value).toBe(m.src.pushed(xs, a));
+        expect(m.grad.pushedWhileGrad(xs, a).value).toBe(m.src.pushedWhile(xs, a));
         expect(m.grad.normedGrad(xs, a).value).toBe(m.src.normed(xs, a));
         expect(m.grad.sortedGrad(xs, a).value).toBe(m.src.sorted(xs, a));
         expect(m.grad.joinedGrad(xs, a).value).toBe(m.src.joined(xs, a));

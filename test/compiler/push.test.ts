@@ -9,13 +9,56 @@ import { compileText } from "../helpers.ts";
 
 // what, the function's body, a phrase of the message, where
 const rejected: [string, string, string, [number, number]][] = [
-  ["a push in a while loop", `  const out: number[] = [];
+  ["a push in a while loop without a counter", `  const out: number[] = [];
+  let s = 0;
+  while (s < 10) {
+    out.push(s);
+    s += x[0] * x[0] + 1;
+  }
+  return out.length;`, "'out.push' is inside a while loop (line 5), whose trip count is not known when it starts: step a counter towards a bound in it, once per iteration (while (i < n) { …; i++; }), or use a for loop with a bound", [5, 3]],
+  ["a while loop whose counter a continue can skip", `  const out: number[] = [];
   let i = 0;
   while (i < x.length) {
-    out.push(x[i] * 2);
+    if (x[i] < 0) continue;
+    out.push(x[i]);
     i++;
   }
-  return out.length;`, "'out.push' is inside a while loop (line 5), whose trip count is not known when it starts: use a for loop with a bound", [5, 3]],
+  return out.length;`, "'out.push' is inside a while loop (line 5), whose trip count is not known when it starts", [5, 3]],
+  ["a while counter stepped away from its bound", `  const out: number[] = [];
+  let i = 0;
+  while (i < x.length) {
+    out.push(x[0]);
+    i--;
+  }
+  return out.length;`, "'out.push' is inside a while loop (line 5), whose trip count is not known when it starts", [5, 3]],
+  ["a while counter written elsewhere in the statement", `  const out: number[] = [];
+  let i = 0;
+  for (let r = 0; r < 2; r++) {
+    i = 0;
+    while (i < x.length) {
+      out.push(x[i]);
+      i++;
+    }
+  }
+  return out.length;`, "the counter 'i' of the while loop at line 7 is written elsewhere inside the statement at line 5, so its trip count is not known when that statement starts", [7, 5]],
+  ["a while counter declared in the statement from a value it changes", `  const out: number[] = [];
+  for (let r = 0; r < 2; r++) {
+    let i = r;
+    while (i < x.length) {
+      out.push(x[i]);
+      i++;
+    }
+  }
+  return out.length;`, "'r', which the loop at line 6 depends on, changes inside the statement at line 4", [6, 5]],
+  ["a do…while bound its body changes", `  const out: number[] = [];
+  let i = 0;
+  let n = 3;
+  do {
+    out.push(x[0]);
+    i++;
+    n++;
+  } while (i < n);
+  return out.length;`, "'n', which the loop at line 6 depends on, changes inside the statement at line 6", [6, 3]],
   ["a loop whose bound its body changes", `  const out: number[] = [];
   let n = 2;
   for (let i = 0; i < n; i++) {

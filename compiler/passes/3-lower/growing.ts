@@ -14,7 +14,7 @@ import { type Stmt, type Operand, ref, num } from "../../ir/types.ts";
 import { RecordLowerer } from "./records.ts";
 import { countedFor } from "./jumps.ts";
 import { arrayIteration } from "./resolve.ts";
-import { type PushSite, pushCall, pushesOf, pushSite } from "./growth.ts";
+import { type BoundingLoop, type PushSite, countedWhile, pushCall, pushesOf, pushSite } from "./growth.ts";
 
 interface Growing {
   /** The variable holding how many elements it has. */
@@ -55,7 +55,7 @@ export abstract class GrowthLowerer extends RecordLowerer {
       let room: Operand = ref(g.count);
       for (const site of sites) {
         let times: Operand = num(site.call.arguments.length);
-        for (const loop of site.loops) times = this.product(times, this.tripsOf(loop, out), out, loop);
+        for (const loop of site.loops) times = this.product(times, this.tripsOf(loop, site.starts.get(loop), out), out, loop);
         room = this.step(out, "+", [room, times], s, "num", "");
         this.sized.add(site.call);
       }
@@ -69,20 +69,25 @@ export abstract class GrowthLowerer extends RecordLowerer {
   }
 
   /** How many times a loop around a push can run, known when its statement starts (0 for NaN). */
-  private tripsOf(loop: ts.ForStatement | ts.ForOfStatement, out: Stmt[]): Operand {
+  private tripsOf(loop: BoundingLoop, from: ts.Expression | undefined, out: Stmt[]): Operand {
     if (ts.isForOfStatement(loop)) {
       const e = arrayIteration(loop.expression)?.recv ?? loop.expression;
       const list = this.listOf(e);
       return list !== undefined ? this.step(out, "length", [ref(list)], loop, "num", "n") : this.arrayLength(out, this.lowerArrayRef(e, out), loop);
     }
-    const shape = countedFor(loop)!;
-    const start = this.lowerExpr(shape.decl.initializer!, out, "start");
+    // a for loop from its start; a while loop from its counter's initialiser inside the
+    // statement, or else from its value now (growth.ts)
+    const counted = ts.isForStatement(loop) ? countedFor(loop)! : undefined;
+    const stepped = ts.isForStatement(loop) ? undefined : countedWhile(loop)!;
+    const shape = counted ?? stepped!;
+    const start = this.lowerExpr(counted ? counted.decl.initializer! : from ?? stepped!.counter, out, "start");
     const end = this.lowerExpr(shape.end, out, "end");
     const up = shape.cmp === "<" || shape.cmp === "<=";
     const inclusive = shape.cmp === "<=" || shape.cmp === ">=";
     const by = Math.abs(shape.step);
-    // a step other than ±1 accumulates rounding: one more for safety (room, not a length)
-    const extra = (inclusive ? 1 : 0) + (by !== 1 ? 1 : 0);
+    // a step other than ±1 accumulates rounding: one more for safety (room, not a length); a
+    // do…while runs its body once before its test
+    const extra = (inclusive ? 1 : 0) + (by !== 1 ? 1 : 0) + (ts.isDoStatement(loop) ? 1 : 0);
     if (start.kind === "const" && end.kind === "const") {
       const steps = ((up ? (end.value as number) - (start.value as number) : (start.value as number) - (end.value as number))) / by;
       const n = (inclusive ? Math.floor(steps) : Math.ceil(steps)) + extra;

@@ -10,13 +10,81 @@
  * counts are known when `top` starts: their counters, bounds and arrays are not changed inside
  * `top`, and were declared before it. Branches and exits (`if`, `switch`, `break`, `continue`,
  * `return`) only make it run fewer times, so the bound holds.
+ *
+ * A `while` (or `do…while`) loop around a push bounds it too when it steps a counter
+ * (`while (i < n && …) { …; i++; }`, see `countedWhile`) that nothing else in `top` writes:
+ * the counter then only moves towards the bound, so no run of the loop inside `top` makes more
+ * trips than the counter's value when `top` starts leaves before the bound (one more for a
+ * `do…while`, whose body runs before its test).
  */
 import ts from "typescript";
-import { countedFor, writtenNames } from "./jumps.ts";
+import { countedFor, writtenNames, stepOf, countJumps, isAssignmentOperator } from "./jumps.ts";
 import { skipParens, arrayIteration } from "./resolve.ts";
 
 /** A loop around a push, inside the statement of the array's block that holds the push. */
-export type BoundingLoop = ts.ForStatement | ts.ForOfStatement;
+export type BoundingLoop = ts.ForStatement | ts.ForOfStatement | ts.WhileStatement | ts.DoStatement;
+
+type Cmp = "<" | "<=" | ">" | ">=";
+const CMP: Partial<Record<ts.SyntaxKind, Cmp>> = {
+  [ts.SyntaxKind.LessThanToken]: "<", [ts.SyntaxKind.LessThanEqualsToken]: "<=",
+  [ts.SyntaxKind.GreaterThanToken]: ">", [ts.SyntaxKind.GreaterThanEqualsToken]: ">=",
+};
+const FLIPPED: Record<Cmp, Cmp> = { "<": ">", "<=": ">=", ">": "<", ">=": "<=" };
+
+/**
+ * A `while` or `do…while` loop that steps a counter towards a bound: its test is, or has among
+ * the terms of an `&&` chain, a comparison of a name with an expression (`i < n`, `n > i`); one
+ * statement of its body steps that name by a constant towards the bound (`i++`, `i -= 2`), no
+ * other expression of the loop (its test included) writes it, and no `continue` skips the step.
+ */
+export function countedWhile(s: ts.WhileStatement | ts.DoStatement): { counter: ts.Identifier; cmp: Cmp; step: number; end: ts.Expression } | undefined {
+  if (!ts.isBlock(s.statement) || countJumps(s.statement, "continue", s) > 0) return undefined;
+  const terms = (e0: ts.Expression): ts.Expression[] => {
+    const e = skipParens(e0);
+    return ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken ? [...terms(e.left), ...terms(e.right)] : [e];
+  };
+  for (const t of terms(s.expression)) {
+    if (!ts.isBinaryExpression(t)) continue;
+    const op = CMP[t.operatorToken.kind];
+    const left = skipParens(t.left), right = skipParens(t.right);
+    if (!op) continue;
+    const [counter, end, cmp] = ts.isIdentifier(left) ? [left, t.right, op] : ts.isIdentifier(right) ? [right, t.left, FLIPPED[op]] : [];
+    if (!counter || !end || !cmp) continue;
+    const steps = s.statement.statements.flatMap((st) => {
+      const by = ts.isExpressionStatement(st) ? stepOf(st.expression, counter.text) : undefined;
+      return by === undefined ? [] : [by];
+    });
+    if (steps.length !== 1 || steps[0] === 0 || (cmp === "<" || cmp === "<=") !== steps[0]! > 0) continue;
+    if (writesTo(s, counter.text) !== 1) continue;
+    return { counter, cmp, step: steps[0]!, end };
+  }
+  return undefined;
+}
+
+/** How many expressions inside `node` write the name `name` (assignments, destructuring, ++ and --). */
+function writesTo(node: ts.Node, name: string): number {
+  let n = 0;
+  const targets = (e0: ts.Expression): void => {
+    const e = skipParens(e0);
+    if (ts.isIdentifier(e)) n += e.text === name ? 1 : 0;
+    else if (ts.isArrayLiteralExpression(e)) e.elements.forEach((x) => targets(ts.isSpreadElement(x) ? x.expression : x));
+    else if (ts.isObjectLiteralExpression(e)) {
+      for (const p of e.properties) {
+        if (ts.isShorthandPropertyAssignment(p)) n += p.name.text === name ? 1 : 0;
+        else if (ts.isPropertyAssignment(p)) targets(p.initializer);
+        else if (ts.isSpreadAssignment(p)) targets(p.expression);
+      }
+    } else if (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.EqualsToken) targets(e.left);
+  };
+  const visit = (x: ts.Node) => {
+    if (ts.isBinaryExpression(x) && isAssignmentOperator(x.operatorToken.kind)) targets(x.left);
+    if ((ts.isPostfixUnaryExpression(x) || ts.isPrefixUnaryExpression(x)) && (x.operator === ts.SyntaxKind.PlusPlusToken || x.operator === ts.SyntaxKind.MinusMinusToken)) targets(x.operand);
+    if ((ts.isForOfStatement(x) || ts.isForInStatement(x)) && !ts.isVariableDeclarationList(x.initializer)) targets(x.initializer);
+    ts.forEachChild(x, visit);
+  };
+  visit(node);
+  return n;
+}
 
 export interface PushSite {
   call: ts.CallExpression;
@@ -24,6 +92,11 @@ export interface PushSite {
   top: ts.Statement;
   /** The loops around the push inside `top`, outermost first. */
   loops: BoundingLoop[];
+  /**
+   * The value a `while` loop's counter starts from, when it is declared inside `top` (`let j =
+   * 0` in the loop around it): its initialiser. Otherwise the counter's value when `top` starts.
+   */
+  starts: Map<BoundingLoop, ts.Expression>;
 }
 
 /** `name.push(…)` of an identifier (the receiver and the call), if `e` is one. */
@@ -98,6 +171,7 @@ export function pushSite(call: ts.CallExpression, decl: ts.VariableDeclaration):
     return why;
   };
   const loops: BoundingLoop[] = [];
+  const starts = new Map<BoundingLoop, ts.Expression>();
   for (const a of chain) {
     if (ts.isForStatement(a)) {
       const shape = countedFor(a);
@@ -109,11 +183,45 @@ export function pushSite(call: ts.CallExpression, decl: ts.VariableDeclaration):
       const why = unknown(a.expression, a);
       if (why) return { why, at: a.expression };
       loops.unshift(a);
+    } else if (ts.isWhileStatement(a) || ts.isDoStatement(a)) {
+      const kind = ts.isWhileStatement(a) ? "while" : "do…while";
+      const shape = countedWhile(a);
+      if (!shape) return { why: `'${name}.push' is inside a ${kind} loop (line ${line(a)}), whose trip count is not known when it starts: step a counter towards a bound in it, once per iteration (while (i < n) { …; i++; }), or use a for loop with a bound`, at: a };
+      const c = shape.counter.text;
+      if (writesTo(top, c) !== 1) return { why: `the counter '${c}' of the ${kind} loop at line ${line(a)} is written elsewhere inside the statement at line ${line(top)}, so its trip count is not known when that statement starts`, at: a };
+      // declared inside top (let j = 0 in the loop around it): every run starts at or past its initialiser
+      const init = counterDeclaration(a, c, top)?.initializer;
+      if (init) {
+        const why = unknown(init, a);
+        if (why) return { why, at: a };
+        starts.set(a, init);
+      } else if (declaredWithin(shape.counter, top)) {
+        return { why: `the counter '${c}' of the ${kind} loop at line ${line(a)} is declared inside the statement at line ${line(top)} without a value known when it starts: declare it before that statement, or with such a value (let ${c} = 0)`, at: a };
+      }
+      const why = unknown(shape.end, a);
+      if (why) return { why, at: a };
+      loops.unshift(a);
     } else if (ts.isIterationStatement(a, false)) {
-      return { why: `'${name}.push' is inside a ${ts.isWhileStatement(a) ? "while" : ts.isDoStatement(a) ? "do…while" : "for-in"} loop (line ${line(a)}), whose trip count is not known when it starts: use a for loop with a bound`, at: a };
+      return { why: `'${name}.push' is inside a for-in loop (line ${line(a)}), whose trip count is not known when it starts: use a for loop with a bound`, at: a };
     }
   }
-  return { call, top, loops };
+  return { call, top, loops, starts };
+}
+
+/**
+ * The `let` declaration of `name` in scope at `loop`, when it is a statement of a block around
+ * `loop` inside `top` (before the loop), declaring that one name.
+ */
+function counterDeclaration(loop: ts.Node, name: string, top: ts.Node): ts.VariableDeclaration | undefined {
+  for (let child = loop, n = loop.parent; child !== top && n; child = n, n = n.parent) {
+    if (!ts.isBlock(n)) continue;
+    for (const st of n.statements.slice(0, n.statements.indexOf(child as ts.Statement))) {
+      if (!ts.isVariableStatement(st)) continue;
+      const d = st.declarationList.declarations.find((x) => ts.isIdentifier(x.name) && x.name.text === name);
+      if (d) return st.declarationList.flags & ts.NodeFlags.Let ? d : undefined;
+    }
+  }
+  return undefined;
 }
 
 function declaredWithin(id: ts.Identifier, node: ts.Node): boolean {
