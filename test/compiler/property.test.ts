@@ -303,8 +303,15 @@ function renderNatural(s: Stmt, ind: string, o: Render): string {
       return `${ind}const ${c} = ${o.wrap(s.c)};\n${ind}switch (${c}) {\n${ind}  case true: {\n${renderBlock(s.then, ind + "    ", o)}${ind}    break;\n${ind}  }\n` +
         (s.else ? `${ind}  default: {\n${renderBlock(s.else, ind + "    ", o)}${ind}  }\n` : "") + `${ind}}\n`;
     }
-    case "for":
+    case "for": {
+      const inner = renderBlock(s.body, ind + "    ", o);
+      // a loop of an even number of statements as a while loop stepping its own counter at the
+      // end of its body (the same loop, so long as no continue skips the step)
+      if (s.body.length % 2 === 0 && !inner.includes(`continue ${GUARD_LABEL}`)) {
+        return `${ind}{\n${ind}  let ${s.i} = 0;\n${ind}  loop_${s.i}: while (${s.i} < ${s.bound}) {\n${inner.split(GUARD_LABEL).join(`loop_${s.i}`)}${ind}    ${s.i}++;\n${ind}  }\n${ind}}\n`;
+      }
       return `${ind}loop_${s.i}: for (let ${s.i} = 0; ${s.i} < ${s.bound}; ${s.i}++) {\n${renderBlock(s.body, ind + "  ", o).split(GUARD_LABEL).join(`loop_${s.i}`)}${ind}}\n`;
+    }
     case "guard": {
       // the innermost loop is the label of the guard's loop variable: the last one opened
       return `${ind}if (${o.wrap(s.c)}) ${s.what} ${GUARD_LABEL};\n`;

@@ -7,7 +7,7 @@
  * Holds: a variable in `smallIntegers` holds integers below 2^53 on every run of fewer than 2^43
  * steps, so (v + c) − c is exactly v.
  */
-import { type Operand, type Stmt, isVar } from "../../ir/types.ts";
+import { type Expr, type Operand, type Stmt, isVar } from "../../ir/types.ts";
 import { ruleFor } from "../../rules/index.ts";
 import type { ReverseContext } from "./adjoints.ts";
 
@@ -78,4 +78,18 @@ function intConst(o: Operand, limit: number): number | undefined {
 function boundedInteger(cx: ReverseContext, s: Stmt): boolean {
   if (s.kind === "load") return cx.fn.vars.get(s.array)?.ints !== undefined;
   return s.kind === "op" && ruleFor(s.op)?.small === true;
+}
+
+/** Conservative: integer constants, and rule-table primitives that give integers from integers. */
+export function isIntegral(cx: ReverseContext, o: Operand | Expr, depth = 0): boolean {
+  if (o.kind === "const") return typeof o.value === "number" && Number.isInteger(o.value);
+  if (o.kind !== "var" || depth > 8) return false;
+  const defs = cx.st.defs(o.name);
+  if (defs.length !== 1) return false;
+  const s = defs[0].stmt;
+  if (s.kind !== "op") return false;
+  const fact = ruleFor(s.op)?.integer;
+  if (fact === "always") return true;
+  if (fact === "args") return s.args.every((a) => isIntegral(cx, a, depth + 1));
+  return false;
 }

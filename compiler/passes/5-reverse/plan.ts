@@ -7,7 +7,8 @@
  *  3. a cheap value inside a loop (a rule-table primitive marked `cheap`, a load from an array
  *     nothing overwrites afterwards, a value still held by the variable it was copied into, or
  *     an expensive value stored into an array nothing overwrites): recomputed at the start of
- *     the matching reverse block (`recompute`);
+ *     the matching reverse block (`recompute`); a load whose index changes later in the block,
+ *     just before the reverse of its last reader instead, once the index is back (`late`);
  *  4. assigned once per loop iteration: pushed at the end of the iteration and popped at the
  *     start of the matching reverse iteration (`kept`); a Float64Array the loop allocates afresh
  *     in every iteration is kept so too, by reference (`keptByReference`);
@@ -22,7 +23,7 @@
  * General loops the reverse sweep replays count their trips (`trips`); regions whose reverse is
  * empty are left out (`live`).
  */
-import { type LeafStmt, type Operand, type Stmt, isVar, ref, assertNever } from "../../ir/types.ts";
+import { type LeafStmt, type Stmt, isVar, ref, assertNever } from "../../ir/types.ts";
 import { usesOf, varsOf, arrayOfArg, walk } from "../../ir/walk.ts";
 import type { Block } from "../../ir/structure.ts";
 import { ruleFor } from "../../rules/index.ts";
@@ -54,6 +55,8 @@ export interface Plan {
   needed: Set<string>;
   /** Values the reverse sweep recomputes at the start of their home block, with the step doing it. */
   recompute: Map<string, LeafStmt>;
+  /** Loads recomputed late: just before the reverse of their last reader, the key (see `late`). */
+  late: Map<Stmt, LeafStmt[]>;
   /** Steps whose target's old value is saved just before them. */
   saves: Map<Stmt, Save>;
   /** Values pushed at the end of each iteration of a loop block, popped at the start of its reverse. */
@@ -88,6 +91,8 @@ class Planner {
   private live = new Set<Stmt>();
   private saves = new Map<Stmt, Save>();
   private recompute = new Map<string, LeafStmt>();
+  /** Late recomputations (`lateLoad`): each value's last reader, and the reloads before each reader. */
+  private lateAt = new Map<string, Stmt>();
   private adjoints = new Map<Stmt, Stmt[]>();
   private readOnlyArrays = new Set<string>();
   private restoredArrays = new Set<string>();
@@ -185,6 +190,7 @@ class Planner {
       adjoints: this.adjoints,
       needed: this.needed,
       recompute: this.recompute,
+      late: this.lateByReader(),
       saves: this.saves,
       kept: this.keptByBlock(),
       hoisted: this.hoisted(),
@@ -247,8 +253,8 @@ class Planner {
       for (const v of this.needed) {
         if (this.recompute.has(v)) continue;
         const s = this.recomputable(v);
-        if (!s) continue;
-        this.acceptRecompute(v, s);
+        if (s) this.acceptRecompute(v, s);
+        else if (!this.lateLoad(v)) continue;
         changed = true;
       }
       this.needed = this.neededNow();
@@ -317,6 +323,46 @@ class Planner {
       }
     }
     return undefined;
+  }
+
+  /**
+   * A load whose index variable changes later in its iteration (`s += x[i] * x[i]; i++`), so it
+   * cannot be recomputed where its block's reverse starts: when every reader is a step of the
+   * same block, the index is not written between the load and the last reader, and the array
+   * holds its value for good, the reverse sweep reloads it just before that reader's adjoints,
+   * after it has undone what came later (the index's own later steps among them). The index is
+   * thereby read there, so what overwrites it afterwards is saved or undone as for any reader.
+   */
+  private lateLoad(v: string): boolean {
+    const info = this.fn.vars.get(v)!;
+    const defs = this.st.defs(v);
+    const s = defs.length === 1 ? defs[0]!.stmt : undefined;
+    if (info.kind === "param" || info.type !== "num" || this.st.isMutable(v) || !s || s.kind !== "load" || !isVar(s.index)) return false;
+    const home = this.st.home(v);
+    if (home === this.st.root || !this.st.blocks.get(home)!.inLoop || defs[0]!.block !== home) return false;
+    if (this.st.loopsBetween(home, this.st.root).some((l) => (l.kind === "for" || l.kind === "loop") && l.checkpoint !== undefined)) return false;
+    // readers at their own steps only: not a value recomputed where the block's reverse starts
+    const early = new Set([...this.recompute.values()].map((d) => this.anchors.get(d) ?? d));
+    const readers = [...(this.readers.get(v) ?? [])];
+    if (readers.length === 0 || readers.some((rd) => !isLeaf(rd) || early.has(rd) || this.st.blockOf.get(rd) !== home)) return false;
+    const last = readers.reduce((a, c) => (this.st.order.get(c)! > this.st.order.get(a)! ? c : a));
+    const from = this.st.order.get(s)!, to = this.st.order.get(last)!;
+    const i = s.index.name;
+    if (this.cx.typeOf(i) !== "num" || this.st.defs(i).some((d) => d.order > from && d.order <= to)) return false;
+    if (!this.stableAfter(s.array, s)) return false;
+    this.recompute.set(v, s);
+    this.lateAt.set(v, last);
+    this.addReader(i, last);
+    this.addReader(s.array, last);
+    return true;
+  }
+
+  /** The late reloads to run before each reader's adjoints, in program order. */
+  private lateByReader(): Map<Stmt, LeafStmt[]> {
+    const out = new Map<Stmt, LeafStmt[]>();
+    const byOrder = [...this.lateAt].sort(([a], [c]) => this.recomputeOrder(a) - this.recomputeOrder(c));
+    for (const [v, at] of byOrder) out.set(at, [...(out.get(at) ?? []), this.recompute.get(v)!]);
+    return out;
   }
 
   /** Whether every operand of `step` holds, at the start of reverse(home), the value the step read. */
@@ -409,6 +455,7 @@ class Planner {
     const home = this.st.home(u);
     if (home === block) {
       // recomputed (or recomputable, committed along with its user) earlier in the same block
+      if (this.lateAt.has(u)) return false;
       const r = this.recompute.get(u) ?? (this.needed.has(u) ? undefined : this.recomputable(u));
       if (r !== undefined) return this.recomputeOrder(u) < order;
       return !this.st.isMutable(u);
@@ -557,18 +604,4 @@ class Planner {
     }
     return out.sort((a, c) => this.firstOrder.get(a)! - this.firstOrder.get(c)!);
   }
-}
-
-/** Conservative: integer constants, and rule-table primitives that give integers from integers. */
-export function isIntegral(cx: ReverseContext, o: Operand | import("../../ir/types.ts").Expr, depth = 0): boolean {
-  if (o.kind === "const") return typeof o.value === "number" && Number.isInteger(o.value);
-  if (o.kind !== "var" || depth > 8) return false;
-  const defs = cx.st.defs(o.name);
-  if (defs.length !== 1) return false;
-  const s = defs[0].stmt;
-  if (s.kind !== "op") return false;
-  const fact = ruleFor(s.op)?.integer;
-  if (fact === "always") return true;
-  if (fact === "args") return s.args.every((a) => isIntegral(cx, a, depth + 1));
-  return false;
 }

@@ -15,7 +15,8 @@ import { add, sub, mul, bin, apply, not } from "../../ir/expr.ts";
 import { walk, defOf } from "../../ir/walk.ts";
 import type { Block } from "../../ir/structure.ts";
 import type { ReverseContext } from "./adjoints.ts";
-import { type Plan, type Save, isIntegral } from "./plan.ts";
+import type { Plan, Save } from "./plan.ts";
+import { isIntegral } from "./counters.ts";
 import { ruleFor } from "../../rules/index.ts";
 import { Checkpoints, isCheckpointed } from "./checkpoint.ts";
 import { PerIterationLoops } from "./per-iteration.ts";
@@ -27,7 +28,7 @@ const tapeType = (t: Type): TapeType => (t === "bool" ? "bool" : t === "arr" ? "
 /** An empty plan: what the forward sweep of a function without a reverse sweep needs. */
 export function emptyPlan(): Plan {
   return {
-    adjoints: new Map(), needed: new Set(), recompute: new Map(), saves: new Map(), kept: new Map(),
+    adjoints: new Map(), needed: new Set(), recompute: new Map(), late: new Map(), saves: new Map(), kept: new Map(),
     hoisted: [], live: new Set(), restored: new Set(), firstOrder: new Map(), restoredArrays: new Set(),
   };
 }
@@ -68,7 +69,9 @@ export class Sweeps {
       const st = this.cx.st;
       const order = (v: string) => st.order.get(st.defs(v)[0].stmt)!;
       const groups = new Map<Block, [number, LeafStmt][]>();
+      const late = new Set([...this.plan.late.values()].flat());
       for (const [v, def] of this.plan.recompute) {
+        if (late.has(def)) continue;
         const h = st.home(v);
         const l = groups.get(h);
         if (l) l.push([order(v), def]);
@@ -250,6 +253,7 @@ export class Sweeps {
         if (t.length > 0 || e2.length > 0) once.push(t.length === 0 ? { ...s, cond: not(s.cond), then: e2, else: [] } : { ...s, then: t, else: e2 });
         continue;
       }
+      for (const def of this.plan.late.get(s) ?? []) once.push({ ...def, decl: "const" } as LeafStmt);
       for (const a of this.plan.adjoints.get(s) ?? []) once.push({ ...a, note: s.loc });
     }
     return [
@@ -332,6 +336,8 @@ export class Sweeps {
       const s = b[i];
       switch (s.kind) {
         case "op": case "load": case "store": case "alloc": case "call": case "get": case "custom": {
+          // loads recomputed late (plan.ts, lateLoad); in place, their variables still hold them
+          if (!inPlace) for (const def of this.plan.late.get(s) ?? []) out.push({ ...def, decl: "const" } as LeafStmt);
           for (const a of this.plan.adjoints.get(s) ?? []) out.push({ ...a, note: s.loc });
           const sp = this.plan.saves.get(s);
           if (sp?.elem && s.kind === "store") out.push({ kind: "assign-elem", array: s.array, index: s.index, op: "=", value: { kind: "pop", type: "num", key: this.elemKey(s) }, loc: s.loc });
