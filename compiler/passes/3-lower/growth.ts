@@ -18,17 +18,13 @@
  * `do…while`, whose body runs before its test).
  */
 import ts from "typescript";
-import { countedFor, writtenNames, stepOf, countJumps, isAssignmentOperator } from "./jumps.ts";
+import { COMPARISONS, countedFor, writtenNames, stepOf, countJumps, isAssignmentOperator } from "./jumps.ts";
 import { skipParens, arrayIteration } from "./resolve.ts";
 
 /** A loop around a push, inside the statement of the array's block that holds the push. */
 export type BoundingLoop = ts.ForStatement | ts.ForOfStatement | ts.WhileStatement | ts.DoStatement;
 
 type Cmp = "<" | "<=" | ">" | ">=";
-const CMP: Partial<Record<ts.SyntaxKind, Cmp>> = {
-  [ts.SyntaxKind.LessThanToken]: "<", [ts.SyntaxKind.LessThanEqualsToken]: "<=",
-  [ts.SyntaxKind.GreaterThanToken]: ">", [ts.SyntaxKind.GreaterThanEqualsToken]: ">=",
-};
 const FLIPPED: Record<Cmp, Cmp> = { "<": ">", "<=": ">=", ">": "<", ">=": "<=" };
 
 /**
@@ -45,7 +41,7 @@ export function countedWhile(s: ts.WhileStatement | ts.DoStatement): { counter: 
   };
   for (const t of terms(s.expression)) {
     if (!ts.isBinaryExpression(t)) continue;
-    const op = CMP[t.operatorToken.kind];
+    const op = COMPARISONS[t.operatorToken.kind];
     const left = skipParens(t.left), right = skipParens(t.right);
     if (!op) continue;
     const [counter, end, cmp] = ts.isIdentifier(left) ? [left, t.right, op] : ts.isIdentifier(right) ? [right, t.left, FLIPPED[op]] : [];

@@ -210,6 +210,12 @@ export function isAssignmentOperator(k: ts.SyntaxKind): boolean {
 }
 
 /** Recognises `for (let i = a; i < b; i += k)` with i and b untouched by the body. */
+/** The comparisons a counted loop tests its counter with, by operator token. */
+export const COMPARISONS: Partial<Record<ts.SyntaxKind, "<" | "<=" | ">" | ">=">> = {
+  [ts.SyntaxKind.LessThanToken]: "<", [ts.SyntaxKind.LessThanEqualsToken]: "<=",
+  [ts.SyntaxKind.GreaterThanToken]: ">", [ts.SyntaxKind.GreaterThanEqualsToken]: ">=",
+};
+
 export function countedFor(s: ts.ForStatement): { decl: ts.VariableDeclaration & { name: ts.Identifier }; cmp: "<" | "<=" | ">" | ">="; step: number; end: ts.Expression } | undefined {
   const init = s.initializer;
   if (!init || !ts.isVariableDeclarationList(init) || init.declarations.length !== 1) return undefined;
@@ -219,11 +225,7 @@ export function countedFor(s: ts.ForStatement): { decl: ts.VariableDeclaration &
   const name = decl.name.text;
   const c = s.condition && skipParens(s.condition);
   if (!c || !ts.isBinaryExpression(c) || !ts.isIdentifier(skipParens(c.left)) || (skipParens(c.left) as ts.Identifier).text !== name) return undefined;
-  const cmpMap: Record<number, "<" | "<=" | ">" | ">="> = {
-    [ts.SyntaxKind.LessThanToken]: "<", [ts.SyntaxKind.LessThanEqualsToken]: "<=",
-    [ts.SyntaxKind.GreaterThanToken]: ">", [ts.SyntaxKind.GreaterThanEqualsToken]: ">=",
-  };
-  const cmp = cmpMap[c.operatorToken.kind];
+  const cmp = COMPARISONS[c.operatorToken.kind];
   if (!cmp) return undefined;
   const step = stepOf(s.incrementor, name);
   if (step === undefined || step === 0) return undefined;

@@ -30,7 +30,7 @@ import { ruleFor } from "../../rules/index.ts";
 import { arrayRuleFor } from "../../rules/blas.ts";
 import { Codes, LocatedError } from "../../diagnostics.ts";
 import { type ReverseContext, adjointOf } from "./adjoints.ts";
-import { checkpointReaders, checkpointRestored, checkCheckpointedLoops } from "./checkpoint.ts";
+import { checkpointReaders, checkpointRestored, checkCheckpointedLoops, isCheckpointed } from "./checkpoint.ts";
 import { invertibleStep, smallIntegers } from "./counters.ts";
 
 export interface Save {
@@ -55,7 +55,7 @@ export interface Plan {
   needed: Set<string>;
   /** Values the reverse sweep recomputes at the start of their home block, with the step doing it. */
   recompute: Map<string, LeafStmt>;
-  /** Loads recomputed late: just before the reverse of their last reader, the key (see `late`). */
+  /** Loads recomputed late (also in `recompute`), by the reader whose reverse they run just before. */
   late: Map<Stmt, LeafStmt[]>;
   /** Steps whose target's old value is saved just before them. */
   saves: Map<Stmt, Save>;
@@ -91,8 +91,10 @@ class Planner {
   private live = new Set<Stmt>();
   private saves = new Map<Stmt, Save>();
   private recompute = new Map<string, LeafStmt>();
-  /** Late recomputations (`lateLoad`): each value's last reader, and the reloads before each reader. */
+  /** Late recomputations (`lateLoad`): each value's last reader. */
   private lateAt = new Map<string, Stmt>();
+  /** The steps whose recomputation reads its operands where its block's reverse starts (as readers). */
+  private earlyReaders = new Set<Stmt>();
   private adjoints = new Map<Stmt, Stmt[]>();
   private readOnlyArrays = new Set<string>();
   private restoredArrays = new Set<string>();
@@ -210,7 +212,7 @@ class Planner {
    */
   private chooseRestoredArrays() {
     const depth = (s: Stmt) => this.st.loopsBetween(this.st.blockOf.get(s)!, this.st.root).length;
-    const inCheckpointed = (s: Stmt) => this.st.loopsBetween(this.st.blockOf.get(s)!, this.st.root).some((l) => (l.kind === "for" || l.kind === "loop") && l.checkpoint !== undefined);
+    const inCheckpointed = (s: Stmt) => this.st.loopsBetween(this.st.blockOf.get(s)!, this.st.root).some(isCheckpointed);
     for (const [a, writes] of this.writesOf) {
       const info = this.fn.vars.get(a);
       if (!info || info.kind === "param" || info.type !== "arr") continue;
@@ -264,6 +266,7 @@ class Planner {
   /** Commits a recomputation, and those of the cheap operands it relies on. */
   private acceptRecompute(v: string, s: LeafStmt) {
     this.recompute.set(v, s);
+    this.earlyReaders.add(this.anchors.get(s) ?? s);
     for (const e of usesOf(s)) {
       if (!isVar(e)) continue;
       const u = e.name;
@@ -340,11 +343,10 @@ class Planner {
     if (info.kind === "param" || info.type !== "num" || this.st.isMutable(v) || !s || s.kind !== "load" || !isVar(s.index)) return false;
     const home = this.st.home(v);
     if (home === this.st.root || !this.st.blocks.get(home)!.inLoop || defs[0]!.block !== home) return false;
-    if (this.st.loopsBetween(home, this.st.root).some((l) => (l.kind === "for" || l.kind === "loop") && l.checkpoint !== undefined)) return false;
+    if (this.st.loopsBetween(home, this.st.root).some(isCheckpointed)) return false;
     // readers at their own steps only: not a value recomputed where the block's reverse starts
-    const early = new Set([...this.recompute.values()].map((d) => this.anchors.get(d) ?? d));
     const readers = [...(this.readers.get(v) ?? [])];
-    if (readers.length === 0 || readers.some((rd) => !isLeaf(rd) || early.has(rd) || this.st.blockOf.get(rd) !== home)) return false;
+    if (readers.length === 0 || readers.some((rd) => !isLeaf(rd) || this.earlyReaders.has(rd) || this.st.blockOf.get(rd) !== home)) return false;
     const last = readers.reduce((a, c) => (this.st.order.get(c)! > this.st.order.get(a)! ? c : a));
     const from = this.st.order.get(s)!, to = this.st.order.get(last)!;
     const i = s.index.name;
