@@ -95,7 +95,7 @@ export function valueName(p: IRFunction["params"][number]): string {
 
 /** `x1: number, x2: number` */
 export function signatureText(ir: IRFunction): string {
-  return ir.params.map((p) => `${valueName(p)}: ${typeName(p.type)}`).join(", ");
+  return ir.params.filter((p) => !p.presence).map((p) => `${valueName(p)}${p.given ? "?" : ""}: ${typeName(p.type)}`).join(", ");
 }
 
 /**
@@ -110,6 +110,15 @@ export function checkValues(ir: IRFunction, values: Record<string, Value>, optio
   const out: Record<string, Value> = {};
   for (const p of ir.params) {
     const v = values[valueName(p)];
+    // an optional field: whether it is given, and NaN for the number when it is not (see ir/params.ts)
+    if (p.presence) {
+      if (all) out[p.name] = v !== undefined;
+      continue;
+    }
+    if (v === undefined && p.given) {
+      if (all) out[p.name] = NaN;
+      continue;
+    }
     if (v === undefined) {
       if (all) throw new ValueError(`${option}: no value for '${valueName(p)}' (${ir.name} takes ${params})`);
       continue;

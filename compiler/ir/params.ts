@@ -6,7 +6,7 @@
  * shape of derivatives.
  */
 import type { Expr, IRFunction, Param, Stmt, TypeSpec } from "./types.ts";
-import { ref } from "./types.ts";
+import { ref, num } from "./types.ts";
 import { shapeType } from "./shape.ts";
 
 export type LeafParam = IRFunction["params"][number];
@@ -36,14 +36,36 @@ export function fieldAt(base: Expr, path: readonly string[], optional: boolean, 
   return e;
 }
 
-/** A nested record from values at key paths, in the order the paths first appear. */
-export function nestRecord(entries: { path: readonly string[]; value: Expr }[]): Expr {
+/**
+ * The key of a record field that spreads `cond ? { name: value } : {}` into its record: an
+ * optional field, there only when the parameter's field is given (see `nestRecord`).
+ */
+export const SPREAD = "...";
+
+/** The value of field `name` of a record expression, through the spread of an optional field. */
+export function recordField(rec: Extract<Expr, { kind: "record" }>, name: string): Expr | undefined {
+  for (const [k, v] of rec.fields) {
+    if (k === name) return v;
+    if (k === SPREAD && v.kind === "select" && v.then.kind === "record") {
+      const inner = v.then.fields.find(([n]) => n === name);
+      if (inner) return inner[1];
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A nested record from values at key paths, in the order the paths first appear. An entry with
+ * `given` (an optional field's boolean leaf) is there only when it is true, as the parameter's
+ * field is: `...(scale_given ? { scale: d_scale } : {})`.
+ */
+export function nestRecord(entries: { path: readonly string[]; value: Expr; given?: string | undefined }[]): Expr {
   const fields: [string, Expr][] = [];
-  const groups = new Map<string, { path: readonly string[]; value: Expr }[]>();
+  const groups = new Map<string, { path: readonly string[]; value: Expr; given?: string | undefined }[]>();
   for (const e of entries) {
     const [head, ...rest] = e.path;
     if (rest.length === 0) {
-      fields.push([head, e.value]);
+      fields.push(e.given ? [SPREAD, { kind: "select", cond: ref(e.given), then: { kind: "record", fields: [[head, e.value]] }, else: { kind: "record", fields: [] } }] : [head, e.value]);
       continue;
     }
     let g = groups.get(head);
@@ -51,7 +73,7 @@ export function nestRecord(entries: { path: readonly string[]; value: Expr }[]):
       groups.set(head, (g = []));
       fields.push([head, { kind: "record", fields: [] }]); // placeholder, keeps the order
     }
-    g.push({ path: rest, value: e.value });
+    g.push({ path: rest, value: e.value, given: e.given });
   }
   return { kind: "record", fields: fields.map(([k, v]): [string, Expr] => (groups.has(k) ? [k, nestRecord(groups.get(k)!)] : [k, v])) };
 }
@@ -64,14 +86,14 @@ function partialType(t: TypeSpec): TypeSpec {
 }
 
 /** A nested object type from leaf types at key paths; `optional` marks every property optional, inside lists too. */
-export function nestType(entries: { path: readonly string[]; type: TypeSpec }[], optional = false): TypeSpec {
+export function nestType(entries: { path: readonly string[]; type: TypeSpec; optional?: boolean }[], optional = false): TypeSpec {
   if (optional) entries = entries.map((e) => ({ ...e, type: partialType(e.type) }));
   const props: { name: string; type: TypeSpec; optional?: boolean }[] = [];
-  const groups = new Map<string, { path: readonly string[]; type: TypeSpec }[]>();
+  const groups = new Map<string, { path: readonly string[]; type: TypeSpec; optional?: boolean }[]>();
   for (const e of entries) {
     const [head, ...rest] = e.path;
     if (rest.length === 0) {
-      props.push({ name: head, type: e.type, ...(optional ? { optional: true } : {}) });
+      props.push({ name: head, type: e.type, ...(optional || e.optional ? { optional: true } : {}) });
       continue;
     }
     let g = groups.get(head);
@@ -79,7 +101,7 @@ export function nestType(entries: { path: readonly string[]; type: TypeSpec }[],
       groups.set(head, (g = []));
       props.push({ name: head, type: { k: "object", props: [] }, ...(optional ? { optional: true } : {}) });
     }
-    g.push({ path: rest, type: e.type });
+    g.push({ path: rest, type: e.type, ...(e.optional ? { optional: true } : {}) });
   }
   return { k: "object", props: props.map((p) => (groups.has(p.name) ? { ...p, type: nestType(groups.get(p.name)!, optional) } : p)) };
 }
@@ -100,7 +122,10 @@ export function prologue(fn: IRFunction): Stmt[] {
   for (const p of fn.params) {
     if (!p.path || p.path.length === 0) continue;
     const input = fn.inputs.find((i) => i.field === p.field)!;
-    out.push({ kind: "assign", target: p.name, op: "=", value: fieldAt(ref(input.name), p.path, false), decl: "const", loc: fn.loc });
+    const read = fieldAt(ref(input.name), p.path, false);
+    // an optional field: NaN when absent (what arithmetic on undefined gives), and whether it is given
+    const value: Expr = p.presence ? { kind: "apply", op: "!==", args: [read, ref("undefined")] } : p.given ? { kind: "coalesce", a: read, b: num(NaN) } : read;
+    out.push({ kind: "assign", target: p.name, op: "=", value, decl: "const", loc: fn.loc });
   }
   return out;
 }

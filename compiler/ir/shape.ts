@@ -15,7 +15,11 @@ export type Shape =
   | { k: "num" }
   /** A Float64Array, a `number[]` (`list`), or an integer typed array (`ints`: a top-level parameter only). */
   | { k: "arr"; list?: boolean; ints?: IntArrayName }
-  | { k: "rec"; fields: { name: string; shape: Shape }[] }
+  /**
+   * `optional`: a number field that may be absent (`scale?: number`), in a record that is not an
+   * element of a list. Its leaf parameter comes with a boolean one that says whether it is given.
+   */
+  | { k: "rec"; fields: { name: string; shape: Shape; optional?: boolean }[] }
   /** An array of records or of arrays (`Layer[]`, `Float64Array[]`). */
   | { k: "list"; elem: Shape };
 
@@ -28,7 +32,7 @@ export interface ShapeError {
  * The shape of a TypeScript type: `number`, `Float64Array`, `number[]`, object types (interfaces,
  * type aliases, inline types) whose fields all have shapes, and arrays of records or arrays.
  */
-export function shapeOf(type: ts.Type, checker: ts.TypeChecker, seen: ts.Type[] = []): Shape | ShapeError {
+export function shapeOf(type: ts.Type, checker: ts.TypeChecker, seen: ts.Type[] = [], inList = false): Shape | ShapeError {
   if (type.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)) return { k: "num" };
   const sym = type.getSymbol();
   if (sym && sym.getName() === "Float64Array") return { k: "arr" };
@@ -40,7 +44,7 @@ export function shapeOf(type: ts.Type, checker: ts.TypeChecker, seen: ts.Type[] 
     const [el] = checker.getTypeArguments(type as ts.TypeReference);
     if (!el) return { reason: "its elements have no type" };
     if (el.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)) return { k: "arr", list: true };
-    const inner = shapeOf(el, checker, seen);
+    const inner = shapeOf(el, checker, seen, true);
     if ("reason" in inner) return inner;
     if (inner.k === "arr" && inner.ints) return { reason: `lists of ${inner.ints} values are not supported (pass each integer array as a parameter of its own)` };
     if (inner.k === "num") return { k: "arr", list: true };
@@ -51,15 +55,19 @@ export function shapeOf(type: ts.Type, checker: ts.TypeChecker, seen: ts.Type[] 
     if (seen.includes(type)) return { reason: `the type '${checker.typeToString(type)}' is recursive` };
     if (type.getCallSignatures().length > 0 || type.getConstructSignatures().length > 0) return { reason: "it is a function" };
     if (checker.getIndexInfosOfType(type).length > 0) return { reason: `'${checker.typeToString(type)}' has an index signature (give its fields names)` };
-    const fields: { name: string; shape: Shape }[] = [];
+    const fields: { name: string; shape: Shape; optional?: boolean }[] = [];
     for (const p of checker.getPropertiesOfType(type)) {
-      if (p.flags & ts.SymbolFlags.Optional) return { reason: `its field '${p.name}' is optional (make it required)` };
       if (p.flags & ts.SymbolFlags.Method) return { reason: `its field '${p.name}' is a method` };
       const decl = p.valueDeclaration ?? p.declarations?.[0];
-      const pt = decl ? checker.getTypeOfSymbolAtLocation(p, decl) : checker.getTypeOfSymbol(p);
-      const s = shapeOf(pt, checker, [...seen, type]);
+      const declared = decl ? checker.getTypeOfSymbolAtLocation(p, decl) : checker.getTypeOfSymbol(p);
+      const optional = (p.flags & ts.SymbolFlags.Optional) !== 0;
+      const pt = optional ? checker.getNonNullableType(declared) : declared;
+      if (optional && (inList || !(pt.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)))) {
+        return { reason: inList ? `its field '${p.name}' is optional, in the elements of a list (make it required)` : `its field '${p.name}' is optional and not a number (optional fields are numbers: make it required, or a number)` };
+      }
+      const s = shapeOf(pt, checker, [...seen, type], inList);
       if ("reason" in s) return { reason: `its field '${p.name}': ${s.reason}` };
-      fields.push({ name: p.name, shape: s });
+      fields.push({ name: p.name, shape: s, ...(optional ? { optional: true } : {}) });
     }
     if (fields.length === 0) return { reason: "it has no fields" };
     return { k: "rec", fields };
@@ -82,7 +90,7 @@ export function shapeType(shape: Shape): TypeSpec {
   switch (shape.k) {
     case "num": return { k: "number" };
     case "arr": return shape.ints ? { k: "ints", name: shape.ints } : shape.list ? { k: "number[]" } : { k: "Float64Array" };
-    case "rec": return { k: "object", props: shape.fields.map((f) => ({ name: f.name, type: shapeType(f.shape) })) };
+    case "rec": return { k: "object", props: shape.fields.map((f) => ({ name: f.name, type: shapeType(f.shape), ...(f.optional ? { optional: true } : {}) })) };
     case "list": return { k: "list", elem: shapeType(shape.elem) };
   }
 }

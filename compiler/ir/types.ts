@@ -363,9 +363,12 @@ export interface IRFunction {
    * source name would shadow what generated code calls, such as `zeros`) and its source name
    * (`field`: the key of its gradient, tangent and out buffer). A parameter that is a record
    * flattens to one leaf per number or array inside it, reached by `path` (`p.layers[0]` aside,
-   * see ir/shape.ts): `{ name: "W1", field: "p", path: ["W1"] }`.
+   * see ir/shape.ts): `{ name: "W1", field: "p", path: ["W1"] }`. An optional number field
+   * (`scale?: number`) is two leaves: the number (`given`: the name of the other leaf; NaN when
+   * the field is absent, as arithmetic on `undefined` gives) and a boolean one that says whether
+   * it is there (`presence`), read as `p.scale !== undefined`.
    */
-  params: { name: string; type: Type; field: string; path?: string[]; list?: boolean; ints?: IntArrayName; shape?: import("./shape.ts").Shape }[];
+  params: { name: string; type: Type; field: string; path?: string[]; list?: boolean; ints?: IntArrayName; shape?: import("./shape.ts").Shape; given?: string; presence?: boolean }[];
   /** The source parameters, in order: the generated functions' own parameters. */
   inputs: { name: string; field: string; shape: import("./shape.ts").Shape }[];
   /** IR variables of the parameters derivatives are wanted for (all numeric ones unless `@wrt`). */

@@ -13,6 +13,7 @@ import { mulberry32, randomArray } from "../../runtime/gradcheck.ts";
 import { checkGradient } from "../../runtime/gradcheck.ts";
 import { Adam } from "../../runtime/optim.ts";
 import type { Tree } from "../../runtime/tree.ts";
+import { compileSource } from "../../compiler/index.ts";
 
 let m: { src: Mod; grad: Mod; output: string };
 beforeAll(async () => {
@@ -135,5 +136,82 @@ describe("record parameters, in every mode", () => {
       for (const d of data) opt.step(p, m.grad.mlpLossGrad(p, d.x, d.y).grad.p);
     }
     expect(lossOf()).toBeLessThan(before / 4);
+  });
+});
+
+describe("optional number fields of parameter objects", () => {
+  /** Settings with each optional field given or absent in turn. */
+  function settings(seed: number, has: { gain: boolean; offset: boolean; lo: boolean }) {
+    const rng = mulberry32(seed);
+    const s: Record<string, Tree> = { width: 0.8 + rng() };
+    if (has.gain) s.gain = 0.5 + rng();
+    if (has.offset) s.offset = 0.3 + rng();
+    s.limits = has.lo ? { lo: -2 - rng(), hi: 0.5 + rng() } : { hi: 0.5 + rng() };
+    return { x: randomArray(rng, 5), s };
+  }
+  const combos = [
+    { gain: false, offset: false, lo: false },
+    { gain: true, offset: false, lo: true },
+    { gain: false, offset: true, lo: true },
+    { gain: true, offset: true, lo: false },
+  ];
+
+  it("smoothed: every mode against finite differences, each field given and absent", () => {
+    combos.forEach((has, k) => {
+      for (let seed = 0; seed < 2; seed++) {
+        const { x, s } = settings(300 + 10 * k + seed, has);
+        expectAllModesTree(m.src, m.grad, "smoothed", [x, s], ["x", "s"], ["x", "s"], k + 1);
+        expect(m.grad.smoothedGrad(x, s).value).toBe(m.src.smoothed(x, s));
+      }
+    });
+  });
+
+  it("the gradient, Hvp, Jacobian and Hessian have a field only where the settings have one", () => {
+    const { x, s } = settings(7, { gain: false, offset: true, lo: false });
+    const g = m.grad.smoothedGrad(x, s);
+    expect(Object.keys(g.grad.s)).toEqual(["width", "offset", "limits"]);
+    expect(Object.keys(g.grad.s.limits)).toEqual(["hi"]);
+    const h = m.grad.smoothedHvp(x, s, { s: { width: 1, gain: 1 } });
+    expect(Object.keys(h.hvp.s)).toEqual(["width", "offset", "limits"]);
+    // x (5), width, offset, hi: an absent field has no row or column
+    expect(m.grad.smoothedHessian(x, s).size).toBe(8);
+    expect(m.grad.smoothedJacobian(x, s).cols).toBe(8);
+    const all = settings(7, { gain: true, offset: true, lo: true });
+    expect(m.grad.smoothedHessian(all.x, all.s).size).toBe(10);
+    expect(Object.keys(m.grad.smoothedGrad(all.x, all.s).grad.s)).toEqual(["width", "gain", "offset", "limits"]);
+  });
+
+  it("checkGradient and Adam take the gradient of settings with absent fields", () => {
+    const { x, s } = settings(9, { gain: true, offset: false, lo: false });
+    const g = m.grad.smoothedGrad(x, s);
+    const ok = checkGradient(m.src.smoothed, [x, s] as Tree[], g.grad, { names: ["x", "s"] });
+    expect(ok.ok, ok.report).toBe(true);
+    const before = m.src.smoothed(x, s);
+    const opt = new Adam({ lr: 0.01 });
+    for (let step = 0; step < 20; step++) opt.step(s, m.grad.smoothedGrad(x, s).grad.s);
+    expect(m.src.smoothed(x, s)).toBeLessThan(before);
+    expect("offset" in s).toBe(false);
+  });
+
+  const rejected: [string, string, RegExp][] = [
+    ["a read that may be undefined", "const v = o.k; return x * o.w;", /'o\.k' is an optional field and may be undefined here: give a fallback \(o\.k \?\? 1\)/],
+    ["a write", "o.k = 2; return x * o.w;", /'o\.k' is an optional field, which differentiable code reads but does not write/],
+    ["'!' of an optional field", "return !o.k ? x : o.w;", /'o\.k' is an optional field and may be undefined here: .*test it first \(if \(o\.k !== undefined\)/],
+    ["a fallback that is not a number", "return (o.k ?? true) ? x : o.w;", /The fallback of 'o\.k' must be a number/],
+  ];
+  for (const [what, body, want] of rejected) {
+    it(`rejects ${what}, located`, () => {
+      const src = `/** @differentiable */\nexport function f(x: number, o: { k?: number; w: number }): number {\n  ${body}\n}\n`;
+      const r = compileSource(src, "optional-error.ts");
+      expect(r.diagnostics.map((d) => d.message).join("\n")).toMatch(want);
+      expect(r.diagnostics.every((d) => d.line > 0)).toBe(true);
+    });
+  }
+
+  it("rejects optional arrays and optional fields in the elements of a list, naming the field", () => {
+    const arr = compileSource("/** @differentiable */\nexport function f(x: number, o: { w?: Float64Array }): number {\n  return x;\n}\n", "optional-array.ts");
+    expect(arr.diagnostics.map((d) => d.message).join("\n")).toMatch(/its field 'w' is optional and not a number/);
+    const list = compileSource("/** @differentiable */\nexport function f(x: number, ps: { w?: number }[]): number {\n  return x;\n}\n", "optional-list.ts");
+    expect(list.diagnostics.map((d) => d.message).join("\n")).toMatch(/its field 'w' is optional, in the elements of a list/);
   });
 });

@@ -11,7 +11,8 @@ import { irTypeOf } from "../1-parse/index.ts";
 import {
   type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, numberRecordFields, outerName, isDeclaredIn, isErrorConstruction, helperDeclaration, functionVariable,
   helperName, isFunctionValue, isLocalFunction, outermostFunction, ITERATION_METHODS, type IterationMethod,
-  SEARCH_METHODS, type SearchMethod, returnsElement, tableValue, conversion,
+  SEARCH_METHODS, type SearchMethod, returnsElement, tableValue, conversion, isOptionalFieldRead, isTruthinessUse, undefinedTest,
+  isWritten as isWrittenField,
 } from "../3-lower/resolve.ts";
 import { isAssignmentOperator, BINARY_OPS } from "../3-lower/jumps.ts";
 import { describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
@@ -169,6 +170,15 @@ export abstract class ExpressionFence extends ArrayFence {
     if (e.questionDotToken) return this.report(Codes.UnsupportedSyntax, `'?.' is not needed here: the fields of '${e.expression.getText()}' are always there. Write '.'.`, e);
     if (this.expr(e.expression, scope) === undefined) return undefined;
     const t = this.typeOfNode(e);
+    if (isOptionalFieldRead(e, this.checker)) {
+      const text = e.getText();
+      if (isWrittenField(e)) return this.report(Codes.UnsupportedSyntax, `'${text}' is an optional field, which differentiable code reads but does not write: keep the value in a local (let v = ${text} ?? 0) and write that.`, e);
+      // absent, it is undefined, which a test and `|| fallback` treat as they treat NaN (its value here)
+      if (t === undefined && isTruthinessUse(e)) return "num";
+      // `opts.scale!`: undefined when absent, which arithmetic turns into NaN, as here
+      if (t === undefined && ts.isNonNullExpression(skipOuterParens(e).parent)) return "num";
+      if (t === undefined) return this.report(Codes.UnsupportedSyntax, `'${text}' is an optional field and may be undefined here: give a fallback (${text} ?? 1), or test it first (if (${text} !== undefined) …).`, e);
+    }
     if (t === undefined || t === "bool") {
       return this.report(Codes.NonNumericParameter, `The field '${e.name.text}' of '${e.expression.getText()}' has type '${this.checker.typeToString(this.checker.getTypeAtLocation(e))}': differentiable code reads numbers, Float64Arrays, number[] and objects of them.`, e.name);
     }
@@ -258,6 +268,18 @@ export abstract class ExpressionFence extends ArrayFence {
     if (k === ts.SyntaxKind.CommaToken) {
       this.expressionStatement(e.left, scope);
       return this.expr(e.right, scope);
+    }
+    // `opts.scale === undefined` and its kin, of an optional field
+    const test = undefinedTest(e, this.checker);
+    if (test) return this.expr(test.field.expression, scope) === undefined ? undefined : "bool";
+    if (k === ts.SyntaxKind.QuestionQuestionToken && isOptionalFieldRead(e.left, this.checker)) {
+      // `opts.scale ?? fallback`: the field when it is given, else the fallback
+      const left = stripTypes(e.left) as ts.PropertyAccessExpression;
+      if (isWrittenField(left)) return this.field(left, scope);
+      if (this.expr(left.expression, scope) === undefined) return undefined;
+      const t = this.expr(e.right, scope);
+      if (t !== undefined && t !== "num") return this.report(Codes.UnsupportedSyntax, `The fallback of '${left.getText()}' must be a number, but '${e.right.getText()}' is ${describeType(t)}.`, e.right);
+      return t;
     }
     if (k === ts.SyntaxKind.QuestionQuestionToken) {
       // `xs.find(p) ?? fallback` and `xs.at(i) ?? fallback`: the element, else the fallback
@@ -534,4 +556,10 @@ function isVariableInit(fn: ts.Node): boolean {
   let p = fn.parent;
   while (ts.isParenthesizedExpression(p) || ts.isAsExpression(p) || ts.isSatisfiesExpression(p)) p = p.parent;
   return ts.isVariableDeclaration(p);
+}
+
+/** The outermost of the parentheses around `e` (`e` itself when there are none). */
+function skipOuterParens(e: ts.Expression): ts.Expression {
+  while (ts.isParenthesizedExpression(e.parent)) e = e.parent as ts.ParenthesizedExpression;
+  return e;
 }

@@ -22,7 +22,7 @@ import ts from "typescript";
 import { Codes, type Diagnostic } from "../../diagnostics.ts";
 import type { Type } from "../../ir/types.ts";
 import { type AnnotatedFunction } from "../1-parse/index.ts";
-import { type ResolveContext, arrayIteration, skipParens, isDeclaredIn, isStraightLine, annotatedType, isNewFloat64Array, isNewIntArray, isHostCall, isFunctionValue, isEffectBody } from "../3-lower/resolve.ts";
+import { type ResolveContext, arrayIteration, skipParens, isDeclaredIn, isStraightLine, annotatedType, isNewFloat64Array, isNewIntArray, isHostCall, isFunctionValue, isEffectBody, isOptionalBinding } from "../3-lower/resolve.ts";
 import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
 import { statementFix, describeSyntax, describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
@@ -309,7 +309,7 @@ class Fence extends RecordFence {
           this.report(Codes.UnsupportedSyntax, `'${d.initializer.getText()}' is ${describeType(t)}, not an object: destructure objects with const { a, b } = p.`, d.initializer);
           continue;
         }
-        this.objectPattern(d.name, this.isLocalRecord(d.initializer), this.viaList(d.initializer));
+        this.objectPattern(d.name, this.isLocalRecord(d.initializer), scope, this.viaList(d.initializer));
         continue;
       }
       if (!ts.isIdentifier(d.name)) continue; // array patterns above
@@ -397,9 +397,19 @@ class Fence extends RecordFence {
     }
   }
 
-  /** `{ a, b: c, inner: { d } }` of an object: plain names bound to fields (no rest or defaults). */
-  protected objectPattern(pattern: ts.ObjectBindingPattern, local: boolean, viaList = false): void {
+  /**
+   * `{ a, b: c, inner: { d } }` of an object: plain names bound to fields (no rest; a default
+   * only for an optional number field, `{ scale = 1 }`, which applies when it is absent).
+   */
+  protected objectPattern(pattern: ts.ObjectBindingPattern, local: boolean, scope: Scope, viaList = false): void {
     for (const el of pattern.elements) {
+      if (el.initializer && !el.dotDotDotToken && ts.isIdentifier(el.name) && isOptionalBinding(el, this.checker)) {
+        const t = this.expr(el.initializer, scope);
+        if (t !== undefined && t !== "num") this.report(Codes.UnsupportedSyntax, `The default of '${el.name.text}' must be a number, but '${el.initializer.getText()}' is ${describeType(t)}.`, el.initializer);
+        const sym = this.checker.getSymbolAtLocation(el.name);
+        if (sym && t === "num") this.localTypes.set(sym, "num");
+        continue;
+      }
       if (el.dotDotDotToken || el.initializer || (el.propertyName && !ts.isIdentifier(el.propertyName) && !ts.isStringLiteral(el.propertyName))) {
         const what = el.dotDotDotToken ? "a rest element" : el.initializer ? "a default value" : "a computed name";
         this.report(Codes.UnsupportedSyntax, `Object destructuring with ${what} is not supported: name the fields, const { a, b: c } = p.`, el);
@@ -415,7 +425,7 @@ class Fence extends RecordFence {
         continue;
       }
       if (ts.isObjectBindingPattern(el.name)) {
-        this.objectPattern(el.name, local, viaList);
+        this.objectPattern(el.name, local, scope, viaList);
         continue;
       }
       const sym = this.checker.getSymbolAtLocation(el.name);

@@ -55,6 +55,8 @@ export interface LoopCtx {
  */
 export interface Slot {
   readonly name: string;
+  /** Of an optional field of a record parameter: the boolean that says whether it is given. */
+  readonly given?: Operand;
 }
 
 /**

@@ -5,13 +5,13 @@
  * or helpers (inlined, inline.ts).
  */
 import ts from "typescript";
-import { type Expr, type Stmt, type Operand, ref, num, isVar } from "../../ir/types.ts";
+import { type Expr, type Stmt, type Operand, ref, num, bool, isVar } from "../../ir/types.ts";
 import { MATH_CONSTANTS, ruleFor } from "../../rules/index.ts";
 import { arrayRuleFor } from "../../rules/blas.ts";
 import { LowerState, type ElementChain, type Rec, stripTypes } from "./env.ts";
 import type { ArrayRef } from "./arrays.ts";
 import { arrayOfArg } from "../../ir/walk.ts";
-import { type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, outerName, isErrorConstruction, isHostCall, constantTable, tableValue, conversion } from "./resolve.ts";
+import { type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, outerName, isErrorConstruction, isHostCall, constantTable, tableValue, conversion, isOptionalFieldRead, undefinedTest } from "./resolve.ts";
 
 /** A string-valued piece of a message. */
 function isText(e: ts.Expression): boolean {
@@ -127,6 +127,8 @@ export abstract class ExpressionLowerer extends LowerState {
       }
       const slot = this.slotOf(e);
       if (slot) return this.env.get(slot) ?? this.internal(e);
+      // an optional field an object of this function does not have: undefined, NaN in arithmetic
+      if (isOptionalFieldRead(e, this.checker) && this.recordOf(e.expression)) return num(NaN);
       if (e.name.text === "length") {
         const matrix = this.matrixOf(e.expression);
         if (matrix) return matrix.rows;
@@ -196,6 +198,10 @@ export abstract class ExpressionLowerer extends LowerState {
       this.lowerExpressionStatement(e.left, out);
       return this.lowerExpr(e.right, out, hint);
     }
+    // `opts.scale === undefined` and `opts.scale ?? fallback`, of an optional field
+    const test = undefinedTest(e, this.checker);
+    if (test) return this.lowerUndefinedTest(test, out, e);
+    if (k === ts.SyntaxKind.QuestionQuestionToken && isOptionalFieldRead(e.left, this.checker)) return this.lowerFallback(e, out, hint);
     // `xs.find(p) ?? fallback` and `xs.at(i) ?? fallback`, the `??`s the fence lets through
     if (k === ts.SyntaxKind.QuestionQuestionToken && (this.isSearch(e.left) || this.isAt(e.left) || this.isElementRead(e.left))) return this.lowerFound(e, out, hint);
     const op = BINARY_OPS[k];
@@ -204,6 +210,40 @@ export abstract class ExpressionLowerer extends LowerState {
     if ((op === "||" || op === "&&") && this.typeOfOperand(a) === "num") return this.lowerChoice(op, a, e, out, hint);
     const b = this.lowerExpr(e.right, out, "");
     return this.step(out, op, [a, b], e, ruleFor(op)!.result, hint);
+  }
+
+  /**
+   * Whether an optional field is given: its boolean leaf for a record parameter's field; for an
+   * object of this function, whether the object has the field.
+   */
+  private isGiven(field: ts.PropertyAccessExpression): Operand {
+    const slot = this.slotOf(field);
+    if (slot) return slot.given ?? bool(true);
+    return this.recordOf(field.expression) ? bool(false) : this.internal(field);
+  }
+
+  /** `opts.scale === undefined` and its kin (3-lower/resolve.ts, undefinedTest). */
+  private lowerUndefinedTest(test: NonNullable<ReturnType<typeof undefinedTest>>, out: Stmt[], e: ts.BinaryExpression): Operand {
+    if (test.constant !== undefined) return bool(test.constant);
+    const given = this.isGiven(test.field);
+    if (given.kind === "const") return bool(given.value === test.given);
+    return test.given ? given : this.step(out, "!", [given], e, "bool", "");
+  }
+
+  /** `opts.scale ?? fallback`: the field when it is given, else the fallback, evaluated only then. */
+  private lowerFallback(e: ts.BinaryExpression, out: Stmt[], hint: string): Operand {
+    const field = stripTypes(e.left) as ts.PropertyAccessExpression;
+    const given = this.isGiven(field);
+    if (given.kind === "const") return given.value ? this.lowerExpr(field, out, hint) : this.lowerExpr(e.right, out, hint);
+    const t = this.newVar(hint || field.name.text, "num", "local");
+    const thenOut: Stmt[] = [];
+    const elseOut: Stmt[] = [];
+    this.depth++;
+    this.emitOp(thenOut, t, "copy", [this.lowerExpr(field, thenOut, "")], e);
+    this.emitOp(elseOut, t, "copy", [this.lowerExpr(e.right, elseOut, "")], e);
+    this.depth--;
+    out.push({ kind: "if", cond: given, then: thenOut, else: elseOut, loc: this.loc(this.stmtOf(e)) });
+    return ref(t);
   }
 
   /**

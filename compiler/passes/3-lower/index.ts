@@ -73,10 +73,17 @@ class Lowerer extends CustomCallLowerer {
           const shape = f.shape.k === "list" ? { shape: f.shape } : {};
           this.vars.set(leaf, { name: leaf, type, kind: "param", origin: [field, ...at].join("."), ...shape });
           this.defs.set(leaf, 1);
-          const slot: Slot = { name: [field, ...at].join(".") };
+          // an optional field: whether it is given, a boolean leaf of its own
+          const given = f.optional ? this.names.claim(`${leaf}_given`) : undefined;
+          if (given) {
+            this.vars.set(given, { name: given, type: "bool", kind: "param", origin: `${[field, ...at].join(".")} !== undefined` });
+            this.defs.set(given, 1);
+          }
+          const slot: Slot = given ? { name: [field, ...at].join("."), given: ref(given) } : { name: [field, ...at].join(".") };
           this.env.set(slot, ref(leaf));
           fields.set(f.name, { slot });
-          params.push({ name: leaf, type, field, path: at, ...(f.shape.k === "arr" && f.shape.list ? { list: true } : {}), ...shape });
+          params.push({ name: leaf, type, field, path: at, ...(f.shape.k === "arr" && f.shape.list ? { list: true } : {}), ...shape, ...(given ? { given } : {}) });
+          if (given) params.push({ name: given, type: "bool", field, path: at, presence: true });
         }
         return { fields, input: true };
       };
@@ -96,7 +103,7 @@ class Lowerer extends CustomCallLowerer {
       params,
       inputs,
       // every leaf of a differentiated record is differentiated
-      wrt: params.filter((p) => this.fn.wrt.includes(p.field)).map((p) => p.name),
+      wrt: params.filter((p) => this.fn.wrt.includes(p.field) && !p.presence).map((p) => p.name),
       outputs: this.fn.outputs.map((o) => irName.get(o)!),
       vars: this.vars,
       body,

@@ -6,7 +6,7 @@
  * variable, versioned like any local's.
  */
 import ts from "typescript";
-import { type Stmt, ref, isVar } from "../../ir/types.ts";
+import { type Stmt, ref, bool, isVar } from "../../ir/types.ts";
 import { ArrayLowerer } from "./arrays.ts";
 import { type Rec, type Slot, stripTypes } from "./env.ts";
 import { type HelperFn, resolveCallee, returnsRecord } from "./resolve.ts";
@@ -67,7 +67,7 @@ export abstract class RecordLowerer extends ArrayLowerer {
             fields.set(name, { rec: f.rec });
             continue;
           }
-          const slot: Slot = { name: `${base}.${name}` };
+          const slot: Slot = f.slot.given ? { name: `${base}.${name}`, given: f.slot.given } : { name: `${base}.${name}` };
           const view = this.views.get(f.slot);
           const o = this.env.get(f.slot);
           if (view) this.views.set(slot, view);
@@ -130,6 +130,21 @@ export abstract class RecordLowerer extends ArrayLowerer {
     for (const el of pattern.elements) {
       const key = el.propertyName ? propertyName(el.propertyName) : ts.isIdentifier(el.name) ? el.name.text : undefined;
       const f = key === undefined ? undefined : rec.fields.get(key);
+      if (el.initializer && ts.isIdentifier(el.name)) {
+        // `{ scale = 1 } = opts` of an optional field: the field when it is given, else the default
+        const v = this.newVar(el.name.text, "num", "local", el.name.text);
+        const given = f ? ("slot" in f ? f.slot.given ?? bool(true) : this.internal(el)) : bool(false);
+        const then: Stmt[] = [];
+        const otherwise: Stmt[] = [];
+        this.depth++;
+        if (f && "slot" in f) this.emitOp(then, v, "copy", [this.env.get(f.slot) ?? this.internal(el)], el);
+        this.emitOp(otherwise, v, "copy", [this.lowerExpr(el.initializer, otherwise, "")], el);
+        this.depth--;
+        if (given.kind === "const") out.push(...(given.value ? then : otherwise));
+        else out.push({ kind: "if", cond: given, then, else: otherwise, loc: this.loc(el) });
+        this.env.set(this.symbolOf(el.name), ref(v));
+        continue;
+      }
       if (!f) this.internal(el);
       if (ts.isObjectBindingPattern(el.name)) {
         if (!("rec" in f)) this.internal(el);

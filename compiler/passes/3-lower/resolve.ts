@@ -538,7 +538,7 @@ function isRead(n: ts.Expression): boolean {
 }
 
 /** Whether an element or field access is assigned, incremented or deleted. */
-function isWritten(a: ts.Expression): boolean {
+export function isWritten(a: ts.Expression): boolean {
   let e: ts.Expression = a;
   while (ts.isParenthesizedExpression(e.parent) || ts.isNonNullExpression(e.parent)) e = e.parent;
   const p = e.parent;
@@ -556,4 +556,66 @@ export function tableValue(e0: ts.Expression, checker: ts.TypeChecker): number |
   if (base === undefined || typeof base === "number") return undefined;
   if (base.kind === "array") return e.name.text === "length" ? base.values.length : undefined;
   return base.fields.get(e.name.text);
+}
+
+// ---------------------------------------------------------------- optional fields
+
+/** Whether `e` reads an optional field of an object (`opts.scale` of `{ scale?: number }`). */
+export function isOptionalFieldRead(e0: ts.Expression, checker: ts.TypeChecker): e0 is ts.PropertyAccessExpression {
+  const e = skipParens(e0);
+  if (!ts.isPropertyAccessExpression(e) || e.questionDotToken) return false;
+  const sym = checker.getSymbolAtLocation(e.name);
+  return !!sym && (sym.flags & ts.SymbolFlags.Property) !== 0 && (sym.flags & ts.SymbolFlags.Optional) !== 0;
+}
+
+function isNullish(e0: ts.Expression): "undefined" | "null" | undefined {
+  const e = skipParens(e0);
+  if (ts.isIdentifier(e) && e.text === "undefined") return "undefined";
+  if (e.kind === ts.SyntaxKind.NullKeyword) return "null";
+  if (ts.isVoidExpression(e) && ts.isNumericLiteral(skipParens(e.expression))) return "undefined";
+  return undefined;
+}
+
+/**
+ * `opts.scale === undefined` and its kin, for an optional field: whether the test holds when the
+ * field is given (`given`: false for `=== undefined`, true for `!== undefined`, `!= null`), or a
+ * constant when the answer does not depend on it (`opts.scale === null` is always false).
+ */
+export function undefinedTest(e: ts.BinaryExpression, checker: ts.TypeChecker): { field: ts.PropertyAccessExpression; given: boolean; constant?: boolean } | undefined {
+  const k = e.operatorToken.kind;
+  const strict = k === ts.SyntaxKind.EqualsEqualsEqualsToken || k === ts.SyntaxKind.ExclamationEqualsEqualsToken;
+  const negated = k === ts.SyntaxKind.ExclamationEqualsEqualsToken || k === ts.SyntaxKind.ExclamationEqualsToken;
+  if (!strict && k !== ts.SyntaxKind.EqualsEqualsToken && k !== ts.SyntaxKind.ExclamationEqualsToken) return undefined;
+  const [field, other] = isOptionalFieldRead(e.left, checker) ? [e.left, e.right] : isOptionalFieldRead(e.right, checker) ? [e.right, e.left] : [];
+  const nullish = other && isNullish(other);
+  if (!field || !nullish) return undefined;
+  const f = skipParens(field) as ts.PropertyAccessExpression;
+  // a number field is never null: `=== null` is false whether or not it is given
+  if (strict && nullish === "null") return { field: f, given: negated, constant: negated };
+  return { field: f, given: negated };
+}
+
+/**
+ * Whether an expression's value is only tested for truthiness (`if (x)`, `x ? a : b`, the
+ * operands of `&&` and `||` in such a test), or is the left side of `x || fallback`: where an
+ * absent optional field (undefined) and NaN behave alike.
+ */
+export function isTruthinessUse(e0: ts.Expression): boolean {
+  let e: ts.Node = e0;
+  while (ts.isParenthesizedExpression(e.parent)) e = e.parent;
+  const p = e.parent;
+  if ((ts.isIfStatement(p) || ts.isWhileStatement(p) || ts.isDoStatement(p)) && p.expression === e) return true;
+  if (ts.isForStatement(p) && p.condition === e) return true;
+  if (ts.isConditionalExpression(p) && p.condition === e) return true;
+  if (ts.isBinaryExpression(p) && p.left === e && p.operatorToken.kind === ts.SyntaxKind.BarBarToken) return true;
+  if (ts.isBinaryExpression(p) && (p.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken || p.operatorToken.kind === ts.SyntaxKind.BarBarToken)) return isTruthinessUse(p);
+  return false;
+}
+
+/** Whether a binding element of an object pattern binds an optional field (`{ scale = 1 } = opts`). */
+export function isOptionalBinding(el: ts.BindingElement, checker: ts.TypeChecker): boolean {
+  const key = el.propertyName ?? el.name;
+  const name = ts.isIdentifier(key) || ts.isStringLiteral(key) ? key.text : undefined;
+  const prop = name === undefined ? undefined : checker.getTypeAtLocation(el.parent).getProperty(name);
+  return !!prop && (prop.flags & ts.SymbolFlags.Optional) !== 0;
 }

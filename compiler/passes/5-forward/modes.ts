@@ -18,7 +18,7 @@ import { primalProgram, reverseMode, zerosFor } from "../5-reverse/index.ts";
 import { simplify } from "../6-simplify/index.ts";
 import { Tangents } from "./index.ts";
 import { vectorJacobian } from "./vector.ts";
-import { keyPath, leafType, fieldAt, nestRecord, nestType, signatureParams, signatureArgs, sourceNames } from "../../ir/params.ts";
+import { keyPath, leafType, fieldAt, nestRecord, nestType, recordField, signatureParams, signatureArgs, sourceNames } from "../../ir/params.ts";
 
 function directionType(fn: IRFunction): TypeSpec {
   return nestType(fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => ({ path: keyPath(p), type: leafType(p) })), true);
@@ -113,13 +113,13 @@ export function hvpMode(fn: IRFunction, names: Names): GenFunction {
   // the gradient record's leaves, in the order of the parameters
   const leafOf = (p: IRFunction["params"][number]): Expr => {
     let e: Expr = grad;
-    for (const k of keyPath(p)) e = (e as Extract<Expr, { kind: "record" }>).fields.find(([n]) => n === k)![1];
+    for (const k of keyPath(p)) e = recordField(e as Extract<Expr, { kind: "record" }>, k)!;
     return e;
   };
   const hvp = nestRecord(fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => {
     let d = t.expr(leafOf(p));
     if ((p.type === "arr" || p.type === "list") && isNum(d)) d = zerosFor(p);
-    return { path: keyPath(p), value: d };
+    return { path: keyPath(p), value: d, given: p.given };
   }));
   const gradType = (rev.returnType as Extract<TypeSpec, { k: "object" }>).props.find((p) => p.name === "grad")!.type;
   return {
@@ -136,9 +136,10 @@ export function hvpMode(fn: IRFunction, names: Names): GenFunction {
 }
 
 /** `{ x: x.length, a: -1, p: { W: W.length } }`: how the runtime flattens parameters into matrix rows and columns. */
-function layoutOf(ps: { name: string; type: string; field: string; path?: string[] }[]): Expr {
+function layoutOf(ps: { name: string; type: string; field: string; path?: string[]; given?: string }[]): Expr {
   const leaf = (p: { name: string; type: string }): Expr => p.type === "arr" ? length(p.name) : p.type === "list" ? call("layoutOf", ref(p.name)) : num(-1);
-  return nestRecord(ps.map((p) => ({ path: [p.field, ...(p.path ?? [])], value: leaf(p) })));
+  // an optional field that is absent has no rows or columns, as it has no gradient
+  return nestRecord(ps.map((p) => ({ path: [p.field, ...(p.path ?? [])], value: leaf(p), given: p.given })));
 }
 
 /** `<name>Jacobian`: dense, rows = outputs, columns = differentiated inputs, by the cheaper sweep. */

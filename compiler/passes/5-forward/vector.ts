@@ -44,7 +44,8 @@ type JvpMode = (fn: IRFunction, names: Names) => GenFunction;
 /** The vector-mode `<name>Jacobian`, or undefined when its shape is not known at compile time. */
 export function vectorJacobian(fn: IRFunction, names: Names, wrapper: GenFunction, jvpMode: JvpMode): GenFunction | undefined {
   const lengths = staticLengths(fn);
-  if (!lengths) return undefined;
+  // the columns of an optional field are there only when it is given: not a static shape
+  if (!lengths || fn.params.some((p) => p.given && fn.wrt.includes(p.name))) return undefined;
   const leaf = (v: string) => fn.params.find((p) => p.name === v)!;
   const spans = (leaves: LeafParam[]): Span[] => {
     let offset = 0;

@@ -104,7 +104,7 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
       body.push({ kind: "assign", target: cx.adjOf(p.name), op: "=", value: p.type === "list" ? zerosFor(p) : { kind: "new-array", size: length(p.name) }, decl: "const", loc: at });
     }
   }
-  const gradFields: { path: string[]; value: Expr }[] = [];
+  const gradFields: { path: string[]; value: Expr; given?: string | undefined }[] = [];
   for (const p of fn.params) {
     if (!fn.wrt.includes(p.name)) continue;
     if (p.type === "arr" || p.type === "list") {
@@ -116,7 +116,7 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
         gradFields.push({ path: keyPath(p), value: buf });
       }
     } else {
-      gradFields.push({ path: keyPath(p), value: cx.isActive(p.name) ? ref(cx.adjOf(p.name)) : num(0) });
+      gradFields.push({ path: keyPath(p), value: cx.isActive(p.name) ? ref(cx.adjOf(p.name)) : num(0), given: p.given });
     }
   }
   body.push(...sweeps.reverse(st.root));
@@ -124,7 +124,7 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
   const gradObj: Expr = nestRecord(gradFields);
   const result: Expr = { kind: "record", fields: vector ? [["grad", gradObj]] : [["value", value], ["grad", gradObj]] };
 
-  const gradType = nestType(fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => ({ path: keyPath(p), type: leafType(p) })));
+  const gradType = nestType(fn.params.filter((p) => fn.wrt.includes(p.name)).map((p) => ({ path: keyPath(p), type: leafType(p), optional: p.given !== undefined })));
   const params: GenFunction["params"] = signatureParams(fn);
   if (vector) {
     params.push({ name: cotName, type: { k: "object", props: fn.outputs.map((o) => ({ name: fieldOf(o), type: { k: "Float64Array" } as TypeSpec, optional: true })) } });

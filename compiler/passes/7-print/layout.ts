@@ -166,6 +166,7 @@ function broken(e: Expr, indent: string): string {
   if (e.k === "object" && e.props.length > 0) {
     return `{\n${e.props.map(([k, v]) => {
       if (v.k === "ref" && v.name === k) return `${inner}${k},`;
+      if (k === "...") return `${inner}${spread(v)},`;
       const flat = `${inner}${k}: ${expr(v, 0)},`;
       return flat.length <= WIDTH ? flat : `${inner}${k}: ${broken(v, inner)},`;
     }).join("\n")}\n${indent}}`;
@@ -175,6 +176,11 @@ function broken(e: Expr, indent: string): string {
 }
 
 // ---------------------------------------------------------------- expressions
+
+/** A spread in an object literal (the key `...`, see ir/params.ts SPREAD): `...(c ? { a } : {})`. */
+function spread(v: Expr): string {
+  return `...(${expr(v, 0)})`;
+}
 
 const PREC: Record<string, number> = {
   "??": 3, "||": 3, "&&": 4, "|": 5, "^": 6, "&": 7, "===": 8, "!==": 8, "<": 9, "<=": 9, ">": 9, ">=": 9,
@@ -243,7 +249,7 @@ function expr(e: Expr, _ctx: number): string {
     case "index": return `${wrap(e.arr, precedence(e.arr) < PRIMARY)}[${expr(e.index, 0)}]${e.assert ? "!" : ""}`;
     case "member": return `${wrap(e.obj, precedence(e.obj) < PRIMARY)}${e.optional ? "?." : "."}${e.prop}`;
     case "cond": return `${wrap(e.c, precedence(e.c) <= 1)} ? ${wrap(e.a, precedence(e.a) < 1)} : ${wrap(e.b, precedence(e.b) < 1)}`;
-    case "object": return e.props.length === 0 ? "{}" : `{ ${e.props.map(([k, v]) => (v.k === "ref" && v.name === k ? k : `${k}: ${expr(v, 0)}`)).join(", ")} }`;
+    case "object": return e.props.length === 0 ? "{}" : `{ ${e.props.map(([k, v]) => (k === "..." ? spread(v) : v.k === "ref" && v.name === k ? k : `${k}: ${expr(v, 0)}`)).join(", ")} }`;
     case "arrow": return `(${e.params.join(", ")}) => ${wrap(e.body, e.body.k === "object")}`;
     case "inc": return e.prefix ? `${e.op}${e.name}` : `${e.name}${e.op}`;
     case "str": return JSON.stringify(e.v);
