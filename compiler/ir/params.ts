@@ -108,7 +108,7 @@ export function nestType(entries: { path: readonly string[]; type: TypeSpec; opt
 
 /** The generated function's own parameters: the source function's, with their source types. */
 export function signatureParams(fn: IRFunction): Param[] {
-  return fn.inputs.map((i) => ({ name: i.name, type: shapeType(i.shape) }));
+  return fn.inputs.map((i) => ({ name: i.name, type: shapeType(i.shape), ...(i.optional ? { maybe: true } : {}) }));
 }
 
 /** The arguments a generated function passes on to another one of the module: its own parameters. */
@@ -116,13 +116,13 @@ export function signatureArgs(fn: IRFunction): Expr[] {
   return fn.inputs.map((i) => ref(i.name));
 }
 
-/** `const W1 = p.W1;` for each leaf inside a record parameter. */
+/** `const W1 = p.W1;` for each leaf inside a record parameter, and the leaves of optional numbers. */
 export function prologue(fn: IRFunction): Stmt[] {
   const out: Stmt[] = [];
   for (const p of fn.params) {
-    if (!p.path || p.path.length === 0) continue;
+    if ((!p.path || p.path.length === 0) && !p.given && !p.presence) continue;
     const input = fn.inputs.find((i) => i.field === p.field)!;
-    const read = fieldAt(ref(input.name), p.path, false);
+    const read = fieldAt(ref(input.name), p.path ?? [], false);
     // an optional field: NaN when absent (what arithmetic on undefined gives), and whether it is given
     const value: Expr = p.presence ? { kind: "apply", op: "!==", args: [read, ref("undefined")] } : p.given ? { kind: "coalesce", a: read, b: num(NaN) } : read;
     out.push({ kind: "assign", target: p.name, op: "=", value, decl: "const", loc: fn.loc });

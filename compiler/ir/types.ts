@@ -370,7 +370,8 @@ export interface IRFunction {
    */
   params: { name: string; type: Type; field: string; path?: string[]; list?: boolean; ints?: IntArrayName; shape?: import("./shape.ts").Shape; given?: string; presence?: boolean }[];
   /** The source parameters, in order: the generated functions' own parameters. */
-  inputs: { name: string; field: string; shape: import("./shape.ts").Shape }[];
+  /** `optional`: a number the caller may leave out (`scale?: number`, `lambda = 0.01`); its leaves are as an optional field's. */
+  inputs: { name: string; field: string; shape: import("./shape.ts").Shape; optional?: boolean }[];
   /** IR variables of the parameters derivatives are wanted for (all numeric ones unless `@wrt`). */
   wrt: string[];
   /** Float64Array parameters holding the results of a vector-valued function (`@out`). */
@@ -402,6 +403,8 @@ export interface Param {
   name: string;
   type: TypeSpec;
   optional?: boolean;
+  /** A source parameter the caller may leave out: `name?: T`, or `name: T | undefined` before a required one. */
+  maybe?: boolean;
 }
 
 /** A generated function: signature, body and result, ready to simplify and print. */

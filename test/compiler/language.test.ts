@@ -8,6 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, it, expect, beforeAll, vi } from "vitest";
 import { load, expectAllModes, randomPoints, ROOT, type Mod } from "../helpers.ts";
+import { compileSource } from "../../compiler/index.ts";
 
 const CASES: [string, string[], ([number, number] | [number, number, number])[], string[]?][] = [
   ["piecewise", ["x", "k"], [[-2, 2], [0, 0]], ["x"]],
@@ -44,6 +45,7 @@ const CASES: [string, string[], ([number, number] | [number, number, number])[],
   ["matrixArgs", ["xs", "a"], [[4, -1, 1], [0.2, 1.5]]],
   ["rewindowed", ["xs", "a"], [[5, -1, 1], [0.2, 1.5]]],
   ["bounded", ["xs", "a"], [[6, -1, 1], [0.2, 1.5]]],
+  ["defaults", ["xs", "a", "rate", "offset", "scale"], [[5, -1, 1], [0.2, 1.5], [0.2, 1.5], [-1, 1], [0.3, 2]]],
 ];
 
 let m: { src: Mod; grad: Mod };
@@ -62,6 +64,33 @@ describe("natural statements, in every mode", () => {
       }
     });
   }
+
+  it("defaults: parameters left out take their defaults (or are undefined), in every mode against finite differences", () => {
+    // which of rate, offset, scale each case passes; the others are left out (undefined)
+    const passes: [boolean, boolean, boolean][] = [[false, false, false], [true, false, false], [false, false, true], [true, true, false], [false, true, true]];
+    for (const [k, pass] of passes.entries()) {
+      const names = ["xs", "a", ...["rate", "offset", "scale"].filter((_, i) => pass[i])];
+      const full = (args: unknown[]) => {
+        const out: unknown[] = args.slice(0, 2);
+        let j = 2;
+        for (const given of pass) out.push(given ? args[j++] : undefined);
+        return out;
+      };
+      const src: Mod = { defaults: (...args: unknown[]) => m.src.defaults(...full(args)) };
+      const grad: Mod = {
+        defaultsGrad: (...args: unknown[]) => m.grad.defaultsGrad(...full(args)),
+        defaultsJvp: (...args: unknown[]) => m.grad.defaultsJvp(...full(args.slice(0, -1)), args.at(-1)),
+        defaultsHvp: (...args: unknown[]) => m.grad.defaultsHvp(...full(args.slice(0, -1)), args.at(-1)),
+      };
+      const spec: [number, number][] = [[0.2, 1.5], [-1, 1], [0.3, 2]];
+      for (const [p, point] of randomPoints(7919 * (k + 1), 3, [[5, -1, 1], [0.2, 1.5], ...spec.filter((_, i) => pass[i])]).entries()) {
+        expectAllModes(src, grad, "defaults", point, names, names, p + 1);
+        const g = m.grad.defaultsGrad(...full(point));
+        expect(Object.keys(g.grad), `case ${k}`).toEqual(names);
+        expect(g.value).toBe(m.src.defaults(...full(point)));
+      }
+    }
+  });
 
   it("a switch takes each clause, falling through where the source does", () => {
     for (const from of [0, 1, 2, 3]) expect(m.grad.fallThroughGrad(0.7, from).value).toBe(m.src.fallThrough(0.7, from));
@@ -162,4 +191,21 @@ describe("natural statements, in every mode", () => {
     const x = new Float64Array([0.3, -0.2, 0.9, 0.4]);
     expect(m.grad.incrementsGrad(x, 1.5).value).toBe(m.src.increments(x, 1.5));
   });
+});
+
+describe("parameters that may be left out: located errors", () => {
+  const cases: [string, string, string, RegExp][] = [
+    ["an optional array", "x: number, w?: Float64Array", "return x;", /Parameter 'w' of 'f' is optional and has type 'Float64Array.*': optional and default parameters are numbers/],
+    ["an array default", "x: number, w = new Float64Array(2)", "return x;", /Parameter 'w' of 'f' is given a default and has type 'Float64Array.*'/],
+    ["a read that may be undefined", "x: number, k?: number", "return x * k;", /'k' is an optional parameter and may be undefined here: give a fallback \(k \?\? 1\) or a default \(k = 1\)/],
+    ["a write", "x: number, k?: number", "k = 2; return x * k;", /'k' is an optional parameter, which differentiable code reads but does not write/],
+    ["a default that is not a number", "x: number, k = x > 0", "return x;", /Parameter 'k' of 'f' is given a default and has type 'boolean'/],
+  ];
+  for (const [what, params, body, want] of cases) {
+    it(`rejects ${what}`, () => {
+      const r = compileSource(`/** @differentiable */\nexport function f(${params}): number {\n  ${body}\n}\n`, "param-error.ts");
+      expect(r.diagnostics.map((d) => d.message).join("\n")).toMatch(want);
+      expect(r.diagnostics.every((d) => d.line > 0)).toBe(true);
+    });
+  }
 });

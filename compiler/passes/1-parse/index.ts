@@ -17,7 +17,8 @@ export interface AnnotatedFunction {
   decl: ts.FunctionDeclaration;
   sourceFile: ts.SourceFile;
   /** Numbers, arrays, and records of them (`rec`, flattened by lowering; see ir/shape.ts). */
-  params: { name: string; type: Type | "rec"; list?: boolean; ints?: IntArrayName; shape: Shape }[];
+  /** `optional`: a number that may be left out (`scale?: number`, or `lambda = 0.01`, whose default the function's body applies). */
+  params: { name: string; type: Type | "rec"; list?: boolean; ints?: IntArrayName; shape: Shape; optional?: boolean }[];
   /** Parameters derivatives are taken for. */
   wrt: string[];
   /** Modes requested with `@modes`, if any. */
@@ -133,12 +134,20 @@ function checkSignature(
         `'${name}' declares a 'this' parameter: differentiable functions are plain functions of their arguments. Remove it and pass the value as an ordinary parameter.`, p, sf));
       continue;
     }
-    if (!ts.isIdentifier(p.name) || p.dotDotDotToken || p.initializer || p.questionToken) {
+    if (!ts.isIdentifier(p.name) || p.dotDotDotToken) {
       diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax,
-        `Parameter '${p.name.getText(sf)}' of '${name}': destructured, rest, optional and default parameters are not supported; declare plain parameters typed number or Float64Array.`, p, sf));
+        `Parameter '${p.name.getText(sf)}' of '${name}': destructured and rest parameters are not supported; declare plain parameters (number, Float64Array, number[], or an object of them).`, p, sf));
       continue;
     }
-    const type = checker.getTypeAtLocation(p);
+    // `lambda = 0.01` and `scale?: number`: a number that may be left out (undefined, or the default)
+    const optional = !!(p.initializer || p.questionToken);
+    const declared = checker.getTypeAtLocation(p);
+    const type = optional ? checker.getNonNullableType(declared) : declared;
+    if (optional && !(type.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral))) {
+      diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax,
+        `Parameter '${p.name.text}' of '${name}' is ${p.initializer ? "given a default" : "optional"} and has type '${checker.typeToString(declared)}': optional and default parameters are numbers. Make it required, or pass a number.`, p, sf));
+      continue;
+    }
     const shape = shapeOf(type, checker);
     if (!isShape(shape)) {
       const why = `: ${shape.reason}`;
@@ -148,7 +157,7 @@ function checkSignature(
       continue;
     }
     const t = shape.k === "rec" ? "rec" : shape.k;
-    params.push({ name: p.name.text, type: t, shape, ...(shape.k === "arr" && shape.list ? { list: true } : {}), ...(shape.k === "arr" && shape.ints ? { ints: shape.ints } : {}) });
+    params.push({ name: p.name.text, type: t, shape, ...(shape.k === "arr" && shape.list ? { list: true } : {}), ...(shape.k === "arr" && shape.ints ? { ints: shape.ints } : {}), ...(optional ? { optional: true } : {}) });
   }
   const tags = jsDocTags(decl);
   const outputs: string[] = [];

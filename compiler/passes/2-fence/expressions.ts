@@ -11,7 +11,7 @@ import { irTypeOf } from "../1-parse/index.ts";
 import {
   type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, numberRecordFields, outerName, isDeclaredIn, isErrorConstruction, helperDeclaration, functionVariable,
   helperName, isFunctionValue, isLocalFunction, outermostFunction, ITERATION_METHODS, type IterationMethod,
-  SEARCH_METHODS, type SearchMethod, returnsElement, tableValue, conversion, isOptionalFieldRead, isTruthinessUse, undefinedTest,
+  SEARCH_METHODS, type SearchMethod, returnsElement, tableValue, conversion, isOptionalFieldRead, isOptionalParamRead, isOptionalRead, isTruthinessUse, undefinedTest,
   isWritten as isWrittenField,
 } from "../3-lower/resolve.ts";
 import { isAssignmentOperator, BINARY_OPS } from "../3-lower/jumps.ts";
@@ -165,6 +165,30 @@ export abstract class ExpressionFence extends ArrayFence {
     return this.report(Codes.UnsupportedSyntax, `${describeSyntax(e)} is not supported in a differentiable function: ${fixFor(e)}`, e);
   }
 
+  /**
+   * What `??` and a test against undefined read: an optional field of an object (checked as its
+   * object is) or an optional parameter of the function; false when reported.
+   */
+  private optionalOperand(e: ts.Expression, scope: Scope): boolean {
+    if (ts.isIdentifier(e)) return this.optionalParam(e, scope, true) !== undefined;
+    const f = e as ts.PropertyAccessExpression;
+    if (isWrittenField(f)) return this.field(f, scope) !== undefined && false;
+    return this.expr(f.expression, scope) !== undefined;
+  }
+
+  /**
+   * A read of a parameter declared `scale?: number`: a number where TypeScript narrows it to
+   * one (after `if (scale !== undefined)`), tested for truthiness, asserted (`scale!`), or read by
+   * `??` and tests against undefined (`guarded`); reported elsewhere.
+   */
+  private optionalParam(e: ts.Identifier, scope: Scope, guarded = false): FType | undefined {
+    const d = this.checker.getSymbolAtLocation(e)?.valueDeclaration;
+    if (!d || d.parent !== this.fn.decl) return this.report(Codes.UnsupportedSyntax, `'${e.text}' is an optional parameter of a helper: give it a default (${e.text} = 1), or make it required.`, e);
+    if (guarded || isTruthinessUse(e) || ts.isNonNullExpression(skipOuterParens(e).parent)) return "num";
+    if (this.typeOfNode(e) === "num") return "num";
+    return this.report(Codes.UnsupportedSyntax, `'${e.text}' is an optional parameter and may be undefined here: give a fallback (${e.text} ?? 1) or a default (${e.text} = 1), or test it first (if (${e.text} !== undefined) …).`, e);
+  }
+
   /** `r.name` of a record `r`: the field's type. */
   protected field(e: ts.PropertyAccessExpression, scope: Scope): FType | undefined {
     if (e.questionDotToken) return this.report(Codes.UnsupportedSyntax, `'?.' is not needed here: the fields of '${e.expression.getText()}' are always there. Write '.'.`, e);
@@ -235,6 +259,7 @@ export abstract class ExpressionFence extends ArrayFence {
         const fname = helperName(site.fn);
         return this.report(Codes.Closure, `'${fname}' reads '${e.text}', which is declared after the call of '${fname}' on line ${e.getSourceFile().getLineAndCharacterOfPosition(site.call.getStart()).line + 1}: declare '${e.text}' before that call.`, e);
       }
+      if (isOptionalParamRead(e, this.checker)) return this.optionalParam(e, scope);
       const t = this.declaredType(sym);
       if (!t) return this.report(Codes.NonNumericParameter, `'${e.text}' has type '${this.checker.typeToString(this.checker.getTypeAtLocation(e))}': only number, boolean and Float64Array values are supported in a differentiable function.`, e);
       return t;
@@ -271,12 +296,11 @@ export abstract class ExpressionFence extends ArrayFence {
     }
     // `opts.scale === undefined` and its kin, of an optional field
     const test = undefinedTest(e, this.checker);
-    if (test) return this.expr(test.field.expression, scope) === undefined ? undefined : "bool";
-    if (k === ts.SyntaxKind.QuestionQuestionToken && isOptionalFieldRead(e.left, this.checker)) {
-      // `opts.scale ?? fallback`: the field when it is given, else the fallback
-      const left = stripTypes(e.left) as ts.PropertyAccessExpression;
-      if (isWrittenField(left)) return this.field(left, scope);
-      if (this.expr(left.expression, scope) === undefined) return undefined;
+    if (test) return this.optionalOperand(test.field, scope) ? "bool" : undefined;
+    if (k === ts.SyntaxKind.QuestionQuestionToken && isOptionalRead(e.left, this.checker)) {
+      // `opts.scale ?? fallback`: the field (or parameter) when it is given, else the fallback
+      const left = stripTypes(e.left);
+      if (!this.optionalOperand(left, scope)) return undefined;
       const t = this.expr(e.right, scope);
       if (t !== undefined && t !== "num") return this.report(Codes.UnsupportedSyntax, `The fallback of '${left.getText()}' must be a number, but '${e.right.getText()}' is ${describeType(t)}.`, e.right);
       return t;

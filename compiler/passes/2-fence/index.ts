@@ -22,7 +22,7 @@ import ts from "typescript";
 import { Codes, type Diagnostic } from "../../diagnostics.ts";
 import type { Type } from "../../ir/types.ts";
 import { type AnnotatedFunction } from "../1-parse/index.ts";
-import { type ResolveContext, arrayIteration, skipParens, isDeclaredIn, isStraightLine, annotatedType, isNewFloat64Array, isNewIntArray, isHostCall, isFunctionValue, isEffectBody, isOptionalBinding } from "../3-lower/resolve.ts";
+import { type ResolveContext, arrayIteration, skipParens, isDeclaredIn, isStraightLine, annotatedType, isNewFloat64Array, isNewIntArray, isHostCall, isFunctionValue, isEffectBody, isOptionalBinding, isOptionalParamRead } from "../3-lower/resolve.ts";
 import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
 import { statementFix, describeSyntax, describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
@@ -82,8 +82,8 @@ class Fence extends RecordFence {
   }
 
   protected functionBody(scope: Scope): void {
-    // a helper's default values are computed in its scope, from the parameters before them
-    for (const p of scope.decl.parameters) if (p.initializer && !scope.isMain) this.numeric(p.initializer, scope, `The default value of '${p.name.getText()}'`);
+    // default values are computed in the function's scope, from the parameters before them
+    for (const p of scope.decl.parameters) if (p.initializer) this.numeric(p.initializer, scope, `The default value of '${p.name.getText()}'`);
     const concise = scope.decl.body!;
     if (!ts.isBlock(concise)) {
       // an arrow's expression body is its result, or a statement when the result is dropped
@@ -494,6 +494,10 @@ class Fence extends RecordFence {
     if (ts.isIdentifier(left)) {
       const sym = this.symbol(left);
       if (!sym) return;
+      if (isOptionalParamRead(left, this.checker)) {
+        this.report(Codes.UnsupportedSyntax, `'${left.text}' is an optional parameter, which differentiable code reads but does not write: keep the value in a local (let v = ${left.text} ?? 0) and write that, or give the parameter a default (${left.text} = 0).`, left);
+        return;
+      }
       if (!isDeclaredIn(sym, scope.decl) && scope.closure === "named" && scope.root && isDeclaredIn(sym, scope.root)) {
         this.report(Codes.Closure, `The closure '${scope.name}' assigns '${left.text}', a variable of the function around it: a closure may read those variables but not change them. Return the new value and assign it at the call (${left.text} = ${scope.name}(…)).`, left);
         return;

@@ -79,6 +79,8 @@ export abstract class LowerState {
   protected views = new Map<ts.Symbol | Slot, import("./arrays.ts").ArrayRef>();
   /** Source symbols bound to records. */
   protected records = new Map<ts.Symbol, Rec>();
+  /** Of each optional parameter of the function (`scale?: number`), the boolean that says whether it is given. */
+  protected givens = new Map<ts.Symbol, Operand>();
   /** Matrices built in the function (matrices.ts): one flat array, row after row, and the row length. */
   protected matrices = new Map<ts.Symbol, { array: string; rows: Operand; cols: Operand }>();
 

@@ -11,7 +11,7 @@ import { arrayRuleFor } from "../../rules/blas.ts";
 import { LowerState, type ElementChain, type Rec, stripTypes } from "./env.ts";
 import type { ArrayRef } from "./arrays.ts";
 import { arrayOfArg } from "../../ir/walk.ts";
-import { type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, outerName, isErrorConstruction, isHostCall, constantTable, tableValue, conversion, isOptionalFieldRead, undefinedTest } from "./resolve.ts";
+import { type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, outerName, isErrorConstruction, isHostCall, constantTable, tableValue, conversion, isOptionalFieldRead, isOptionalRead, undefinedTest } from "./resolve.ts";
 
 /** A string-valued piece of a message. */
 function isText(e: ts.Expression): boolean {
@@ -201,7 +201,7 @@ export abstract class ExpressionLowerer extends LowerState {
     // `opts.scale === undefined` and `opts.scale ?? fallback`, of an optional field
     const test = undefinedTest(e, this.checker);
     if (test) return this.lowerUndefinedTest(test, out, e);
-    if (k === ts.SyntaxKind.QuestionQuestionToken && isOptionalFieldRead(e.left, this.checker)) return this.lowerFallback(e, out, hint);
+    if (k === ts.SyntaxKind.QuestionQuestionToken && isOptionalRead(e.left, this.checker)) return this.lowerFallback(e, out, hint);
     // `xs.find(p) ?? fallback` and `xs.at(i) ?? fallback`, the `??`s the fence lets through
     if (k === ts.SyntaxKind.QuestionQuestionToken && (this.isSearch(e.left) || this.isAt(e.left) || this.isElementRead(e.left))) return this.lowerFound(e, out, hint);
     const op = BINARY_OPS[k];
@@ -216,7 +216,9 @@ export abstract class ExpressionLowerer extends LowerState {
    * Whether an optional field is given: its boolean leaf for a record parameter's field; for an
    * object of this function, whether the object has the field.
    */
-  private isGiven(field: ts.PropertyAccessExpression): Operand {
+  private isGiven(field: ts.Expression): Operand {
+    if (ts.isIdentifier(field)) return this.givens.get(this.symbolOf(field)) ?? this.internal(field);
+    if (!ts.isPropertyAccessExpression(field)) return this.internal(field);
     const slot = this.slotOf(field);
     if (slot) return slot.given ?? bool(true);
     return this.recordOf(field.expression) ? bool(false) : this.internal(field);
@@ -232,10 +234,10 @@ export abstract class ExpressionLowerer extends LowerState {
 
   /** `opts.scale ?? fallback`: the field when it is given, else the fallback, evaluated only then. */
   private lowerFallback(e: ts.BinaryExpression, out: Stmt[], hint: string): Operand {
-    const field = stripTypes(e.left) as ts.PropertyAccessExpression;
+    const field = stripTypes(e.left);
     const given = this.isGiven(field);
     if (given.kind === "const") return given.value ? this.lowerExpr(field, out, hint) : this.lowerExpr(e.right, out, hint);
-    const t = this.newVar(hint || field.name.text, "num", "local");
+    const t = this.newVar(hint || (ts.isIdentifier(field) ? field.text : (field as ts.PropertyAccessExpression).name.text), "num", "local");
     const thenOut: Stmt[] = [];
     const elseOut: Stmt[] = [];
     this.depth++;

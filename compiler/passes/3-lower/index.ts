@@ -42,6 +42,7 @@ class Lowerer extends CustomCallLowerer {
     const params: IRFunction["params"] = [];
     const inputs: IRFunction["inputs"] = [];
     const irName = new Map<string, string>();
+    const defaults: { p: ts.ParameterDeclaration; leaf: string; given: string }[] = [];
     for (const p of decl.parameters) {
       const field = (p.name as ts.Identifier).text;
       const info = this.fn.params.find((q) => q.name === field)!;
@@ -49,6 +50,22 @@ class Lowerer extends CustomCallLowerer {
       const name = this.names.claim(field);
       irName.set(field, name);
       inputs.push({ name, field, shape: info.shape });
+      if (info.optional) {
+        // `scale?: number` or `lambda = 0.01`: the number (NaN when left out) and whether it is given
+        inputs[inputs.length - 1] = { name, field, shape: info.shape, optional: true };
+        const leaf = this.names.claim(`${field}_value`);
+        const given = this.names.claim(`${field}_given`);
+        this.vars.set(leaf, { name: leaf, type: "num", kind: "param", origin: field });
+        this.vars.set(given, { name: given, type: "bool", kind: "param", origin: `${field} !== undefined` });
+        this.defs.set(leaf, 1);
+        this.defs.set(given, 1);
+        params.push({ name: leaf, type: "num", field, given }, { name: given, type: "bool", field, presence: true });
+        const sym = this.symbolOf(p.name);
+        this.env.set(sym, ref(leaf));
+        this.givens.set(sym, ref(given));
+        if (p.initializer) defaults.push({ p, leaf, given });
+        continue;
+      }
       if (info.type !== "rec") {
         const shape = info.type === "list" ? { shape: info.shape } : {};
         const ints = info.ints ? { ints: info.ints } : {};
@@ -92,6 +109,19 @@ class Lowerer extends CustomCallLowerer {
     const frame: Frame = { decl, sf, loops: [] };
     this.frames.push(frame);
     const body: Stmt[] = [];
+    // a default value applies when its parameter is left out, computed from the ones before it
+    for (const { p, leaf, given } of defaults) {
+      const v = this.newVar(p.name.getText(), "num", "local");
+      const then: Stmt[] = [];
+      const otherwise: Stmt[] = [];
+      this.depth++;
+      this.emitOp(then, v, "copy", [ref(leaf)], p);
+      this.emitOp(otherwise, v, "copy", [this.lowerExpr(p.initializer!, otherwise, "")], p);
+      this.depth--;
+      body.push({ kind: "if", cond: ref(given), then, else: otherwise, loc: this.loc(p) });
+      this.env.set(this.symbolOf(p.name), ref(v));
+      this.givens.delete(this.symbolOf(p.name));
+    }
     const result: Operand = this.fn.outputs.length > 0 ? (this.lowerStatements(decl.body!.statements, 0, body), num(0)) : this.lowerFunctionBody(decl, frame, body);
     this.frames.pop();
     body.unshift(...this.prologue);

@@ -568,6 +568,19 @@ export function isOptionalFieldRead(e0: ts.Expression, checker: ts.TypeChecker):
   return !!sym && (sym.flags & ts.SymbolFlags.Property) !== 0 && (sym.flags & ts.SymbolFlags.Optional) !== 0;
 }
 
+/** Whether `e` names a parameter declared optional without a default (`scale?: number`). */
+export function isOptionalParamRead(e0: ts.Expression, checker: ts.TypeChecker): boolean {
+  const e = skipParens(e0);
+  if (!ts.isIdentifier(e)) return false;
+  const d = checker.getSymbolAtLocation(e)?.valueDeclaration;
+  return !!d && ts.isParameter(d) && !!d.questionToken && !d.initializer;
+}
+
+/** An optional field (`opts.scale`) or an optional parameter (`scale`): what may be undefined. */
+export function isOptionalRead(e: ts.Expression, checker: ts.TypeChecker): boolean {
+  return isOptionalFieldRead(e, checker) || isOptionalParamRead(e, checker);
+}
+
 function isNullish(e0: ts.Expression): "undefined" | "null" | undefined {
   const e = skipParens(e0);
   if (ts.isIdentifier(e) && e.text === "undefined") return "undefined";
@@ -577,19 +590,19 @@ function isNullish(e0: ts.Expression): "undefined" | "null" | undefined {
 }
 
 /**
- * `opts.scale === undefined` and its kin, for an optional field: whether the test holds when the
+ * `opts.scale === undefined` and its kin, for an optional field or parameter: whether the test holds when the
  * field is given (`given`: false for `=== undefined`, true for `!== undefined`, `!= null`), or a
  * constant when the answer does not depend on it (`opts.scale === null` is always false).
  */
-export function undefinedTest(e: ts.BinaryExpression, checker: ts.TypeChecker): { field: ts.PropertyAccessExpression; given: boolean; constant?: boolean } | undefined {
+export function undefinedTest(e: ts.BinaryExpression, checker: ts.TypeChecker): { field: ts.Expression; given: boolean; constant?: boolean } | undefined {
   const k = e.operatorToken.kind;
   const strict = k === ts.SyntaxKind.EqualsEqualsEqualsToken || k === ts.SyntaxKind.ExclamationEqualsEqualsToken;
   const negated = k === ts.SyntaxKind.ExclamationEqualsEqualsToken || k === ts.SyntaxKind.ExclamationEqualsToken;
   if (!strict && k !== ts.SyntaxKind.EqualsEqualsToken && k !== ts.SyntaxKind.ExclamationEqualsToken) return undefined;
-  const [field, other] = isOptionalFieldRead(e.left, checker) ? [e.left, e.right] : isOptionalFieldRead(e.right, checker) ? [e.right, e.left] : [];
+  const [field, other] = isOptionalRead(e.left, checker) ? [e.left, e.right] : isOptionalRead(e.right, checker) ? [e.right, e.left] : [];
   const nullish = other && isNullish(other);
   if (!field || !nullish) return undefined;
-  const f = skipParens(field) as ts.PropertyAccessExpression;
+  const f = skipParens(field);
   // a number field is never null: `=== null` is false whether or not it is given
   if (strict && nullish === "null") return { field: f, given: negated, constant: negated };
   return { field: f, given: negated };

@@ -11,7 +11,7 @@ import type { Expr, Stmt } from "./js.ts";
 /** A function ready to print. */
 export interface FunctionSpec {
   name: string;
-  params: { name: string; type: TypeSpec; optional?: boolean }[];
+  params: { name: string; type: TypeSpec; optional?: boolean; maybe?: boolean }[];
   returnType: TypeSpec;
   body: Stmt[];
   doc?: string;
@@ -62,9 +62,22 @@ function str(s: string): string {
 
 // ---------------------------------------------------------------- functions and types
 
+/**
+ * `name: T` for each parameter; `name?: T` for an optional one, and for a source parameter the
+ * caller may leave out (`maybe`) when no required parameter follows it (else `name: T | undefined`).
+ */
+export function paramTexts(params: FunctionSpec["params"], indent: string): string[] {
+  return params.map((p, i) => {
+    const type = typeText(p.type, indent);
+    if (p.optional) return `${p.name}?: ${type}`;
+    if (!p.maybe) return `${p.name}: ${type}`;
+    return params.slice(i + 1).every((q) => q.optional || q.maybe) ? `${p.name}?: ${type}` : `${p.name}: ${type} | undefined`;
+  });
+}
+
 function functionText(f: FunctionSpec): string {
   const doc = f.doc ? `/**\n${f.doc.split("\n").map((l) => ` * ${l}`.trimEnd()).join("\n")}\n */\n` : "";
-  const params = f.params.map((p) => `${p.name}${p.optional ? "?" : ""}: ${typeText(p.type, IND)}`);
+  const params = paramTexts(f.params, IND);
   const ret = typeText(f.returnType, "");
   // parameters stay on the first line when the whole signature fits, or when there is one plain
   // parameter and only the return type breaks; otherwise one per line

@@ -21,7 +21,7 @@
  * resolved (their sources in this repository, an installed package's declarations).
  */
 import { MODES, MODE_SUFFIX, type Mode } from "../../naming.ts";
-import { typeText, type FunctionSpec } from "./layout.ts";
+import { paramTexts, typeText, type FunctionSpec } from "./layout.ts";
 
 const WIDTH = 100;
 
@@ -69,14 +69,12 @@ function digest(text: string): string {
   return h.toString(36).padStart(7, "0");
 }
 
-const paramText = (p: FunctionSpec["params"][number], indent: string) => `${p.name}${p.optional ? "?" : ""}: ${typeText(p.type, indent)}`;
-
 /** `(w: Float64Array, b: number) => number`, broken one parameter per line past the width. */
 function functionType(params: FunctionSpec["params"], ret: string, indent: string, prefix: number): string {
-  const flat = `(${params.map((p) => paramText(p, indent)).join(", ")}) => ${ret}`;
+  const flat = `(${paramTexts(params, indent).join(", ")}) => ${ret}`;
   if (!flat.includes("\n") && indent.length + prefix + flat.length <= WIDTH) return flat;
   const inner = `${indent}  `;
-  return `(\n${params.map((p) => `${inner}${paramText(p, inner)},`).join("\n")}\n${indent}) => ${ret}`;
+  return `(\n${paramTexts(params, inner).map((p) => `${inner}${p},`).join("\n")}\n${indent}) => ${ret}`;
 }
 
 /** The `declare global { interface AdjointRegistry { … } }` block, or undefined for a module without generated functions. */
@@ -100,7 +98,7 @@ export function registryEpilogue(functions: FunctionSpec[]): string | undefined 
     const ret = isVector(s.modes) ? "void" : "number";
     const signatures = modes.map((m) => {
       const f = s.modes.get(m)!;
-      return `${m}: (${f.params.map((p) => paramText(p, "")).join(", ")}) => ${typeText(f.returnType, "")}`;
+      return `${m}: (${paramTexts(f.params, "").join(", ")}) => ${typeText(f.returnType, "")}`;
     });
     const key = JSON.stringify(`${s.name}:${digest([`fn: ${texts[0]} => ${ret}`, ...signatures].join("\n"))}`);
     const members = modes.map((m) => `${m}: typeof ${s.modes.get(m)!.name}`);
