@@ -99,9 +99,10 @@ export abstract class ExpressionFence extends ArrayFence {
       if (!op) return this.report(Codes.UnsupportedSyntax, `The operator '${ts.tokenToString(e.operator)}' is not supported: use arithmetic and comparisons instead.`, e);
       const t = this.expr(e.operand, scope);
       if (t === undefined) return undefined;
-      if (op === "!" && t !== "bool") return this.report(Codes.UnsupportedSyntax, `'!' needs a boolean: write an explicit comparison such as '${e.operand.getText()} === 0'.`, e);
-      if (op !== "!" && t !== "num") return this.report(Codes.UnsupportedSyntax, `Unary '${op}' needs a number.`, e);
-      return op === "!" ? "bool" : "num";
+      if (op === "!" && t !== "bool" && t !== "num") return this.report(Codes.UnsupportedSyntax, `'!' needs a boolean or a number (negating its truthiness): test ${describeType(t)} '${e.operand.getText()}' with an explicit comparison.`, e);
+      if (op === "!") return "bool";
+      if (t !== "num") return this.report(Codes.UnsupportedSyntax, `Unary '${op}' needs a number.`, e);
+      return "num";
     }
     if (ts.isPostfixUnaryExpression(e)) {
       const before = this.diagnostics.length;

@@ -92,10 +92,10 @@ export abstract class ExpressionLowerer extends LowerState {
         return this.lowerAssignment(e.operand, e.operator === ts.SyntaxKind.PlusPlusToken ? ts.SyntaxKind.PlusEqualsToken : ts.SyntaxKind.MinusEqualsToken, ONE, out, e);
       }
       if (e.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(skipParens(e.operand))) return num(-Number((skipParens(e.operand) as ts.NumericLiteral).text));
-      const a = this.lowerExpr(e.operand, out, "");
       const op = e.operator === ts.SyntaxKind.MinusToken ? "neg" : e.operator === ts.SyntaxKind.PlusToken ? "pos" : e.operator === ts.SyntaxKind.ExclamationToken ? "!" : e.operator === ts.SyntaxKind.TildeToken ? "~" : undefined;
       if (!op) this.internal(e);
-      if (op === "!" && this.typeOfOperand(a) !== "bool") this.internal(e);
+      // `!x` of a number: the negation of its truthiness (0 and NaN are falsy)
+      const a = op === "!" ? this.truth(this.lowerExpr(e.operand, out, ""), out, e) : this.lowerExpr(e.operand, out, "");
       if (op !== "!" && this.typeOfOperand(a) !== "num") this.internal(e);
       return this.step(out, op, [a], e, op === "!" ? "bool" : "num", hint);
     }

@@ -609,7 +609,7 @@ export function undefinedTest(e: ts.BinaryExpression, checker: ts.TypeChecker): 
 }
 
 /**
- * Whether an expression's value is only tested for truthiness (`if (x)`, `x ? a : b`, the
+ * Whether an expression's value is only tested for truthiness (`if (x)`, `x ? a : b`, `!x`, the
  * operands of `&&` and `||` in such a test), or is the left side of `x || fallback`: where an
  * absent optional field (undefined) and NaN behave alike.
  */
@@ -620,6 +620,7 @@ export function isTruthinessUse(e0: ts.Expression): boolean {
   if ((ts.isIfStatement(p) || ts.isWhileStatement(p) || ts.isDoStatement(p)) && p.expression === e) return true;
   if (ts.isForStatement(p) && p.condition === e) return true;
   if (ts.isConditionalExpression(p) && p.condition === e) return true;
+  if (ts.isPrefixUnaryExpression(p) && p.operator === ts.SyntaxKind.ExclamationToken) return true;
   if (ts.isBinaryExpression(p) && p.left === e && p.operatorToken.kind === ts.SyntaxKind.BarBarToken) return true;
   if (ts.isBinaryExpression(p) && (p.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken || p.operatorToken.kind === ts.SyntaxKind.BarBarToken)) return isTruthinessUse(p);
   return false;
