@@ -11,9 +11,9 @@ import { irTypeOf } from "../1-parse/index.ts";
 import {
   type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, numberRecordFields, outerName, isDeclaredIn, isErrorConstruction, helperDeclaration, functionVariable,
   helperName, isFunctionValue, isLocalFunction, outermostFunction, ITERATION_METHODS, type IterationMethod,
-  SEARCH_METHODS, type SearchMethod, returnsElement, tableValue, conversion, isOptionalFieldRead, isOptionalParamRead, isOptionalRead, isTruthinessUse, undefinedTest,
-  isWritten as isWrittenField,
+  SEARCH_METHODS, type SearchMethod, returnsElement, tableValue, conversion, isWritten,
 } from "../3-lower/resolve.ts";
+import { isOptionalFieldRead, isOptionalParamRead, isOptionalRead, isTruthinessUse, undefinedTest, outermostParens } from "../3-lower/optional.ts";
 import { isAssignmentOperator, BINARY_OPS } from "../3-lower/jumps.ts";
 import { describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
@@ -172,9 +172,7 @@ export abstract class ExpressionFence extends ArrayFence {
    */
   private optionalOperand(e: ts.Expression, scope: Scope): boolean {
     if (ts.isIdentifier(e)) return this.optionalParam(e, scope, true) !== undefined;
-    const f = e as ts.PropertyAccessExpression;
-    if (isWrittenField(f)) return this.field(f, scope) !== undefined && false;
-    return this.expr(f.expression, scope) !== undefined;
+    return this.expr((e as ts.PropertyAccessExpression).expression, scope) !== undefined;
   }
 
   /**
@@ -185,7 +183,7 @@ export abstract class ExpressionFence extends ArrayFence {
   private optionalParam(e: ts.Identifier, scope: Scope, guarded = false): FType | undefined {
     const d = this.checker.getSymbolAtLocation(e)?.valueDeclaration;
     if (!d || d.parent !== this.fn.decl) return this.report(Codes.UnsupportedSyntax, `'${e.text}' is an optional parameter of a helper: give it a default (${e.text} = 1), or make it required.`, e);
-    if (guarded || isTruthinessUse(e) || ts.isNonNullExpression(skipOuterParens(e).parent)) return "num";
+    if (guarded || isTruthinessUse(e) || ts.isNonNullExpression(outermostParens(e).parent)) return "num";
     if (this.typeOfNode(e) === "num") return "num";
     return this.report(Codes.UnsupportedSyntax, `'${e.text}' is an optional parameter and may be undefined here: give a fallback (${e.text} ?? 1) or a default (${e.text} = 1), or test it first (if (${e.text} !== undefined) …).`, e);
   }
@@ -197,11 +195,11 @@ export abstract class ExpressionFence extends ArrayFence {
     const t = this.typeOfNode(e);
     if (isOptionalFieldRead(e, this.checker)) {
       const text = e.getText();
-      if (isWrittenField(e)) return this.report(Codes.UnsupportedSyntax, `'${text}' is an optional field, which differentiable code reads but does not write: keep the value in a local (let v = ${text} ?? 0) and write that.`, e);
+      if (isWritten(e)) return this.report(Codes.UnsupportedSyntax, `'${text}' is an optional field, which differentiable code reads but does not write: keep the value in a local (let v = ${text} ?? 0) and write that.`, e);
       // absent, it is undefined, which a test and `|| fallback` treat as they treat NaN (its value here)
       if (t === undefined && isTruthinessUse(e)) return "num";
       // `opts.scale!`: undefined when absent, which arithmetic turns into NaN, as here
-      if (t === undefined && ts.isNonNullExpression(skipOuterParens(e).parent)) return "num";
+      if (t === undefined && ts.isNonNullExpression(outermostParens(e).parent)) return "num";
       if (t === undefined) return this.report(Codes.UnsupportedSyntax, `'${text}' is an optional field and may be undefined here: give a fallback (${text} ?? 1), or test it first (if (${text} !== undefined) …).`, e);
     }
     if (t === undefined || t === "bool") {
@@ -583,8 +581,3 @@ function isVariableInit(fn: ts.Node): boolean {
   return ts.isVariableDeclaration(p);
 }
 
-/** The outermost of the parentheses around `e` (`e` itself when there are none). */
-function skipOuterParens(e: ts.Expression): ts.Expression {
-  while (ts.isParenthesizedExpression(e.parent)) e = e.parent as ts.ParenthesizedExpression;
-  return e;
-}

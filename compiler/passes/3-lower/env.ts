@@ -165,6 +165,22 @@ export abstract class LowerState {
     this.defs.set(target, (this.defs.get(target) ?? 0) + 1);
   }
 
+  /**
+   * A number chosen by a branch: a new local holding `then`'s value when `cond` holds, else
+   * `otherwise`'s, each lowered into its own branch (so evaluated only there, as JavaScript does).
+   */
+  protected chosen(out: Stmt[], cond: Operand, then: (o: Stmt[]) => Operand, otherwise: (o: Stmt[]) => Operand, hint: string, at: ts.Node, loc: Loc = this.loc(this.stmtOf(at))): Operand {
+    const t = this.newVar(hint, "num", "local");
+    const thenOut: Stmt[] = [];
+    const elseOut: Stmt[] = [];
+    this.depth++;
+    this.emitOp(thenOut, t, "copy", [then(thenOut)], at);
+    this.emitOp(elseOut, t, "copy", [otherwise(elseOut)], at);
+    this.depth--;
+    out.push({ kind: "if", cond, then: thenOut, else: elseOut, loc });
+    return ref(t);
+  }
+
   /** A condition's value: a boolean as it is, a number tested for truthiness as JavaScript does. */
   protected truth(o: Operand, out: Stmt[], node: ts.Node): Operand {
     return this.typeOfOperand(o) === "num" ? this.step(out, "truthy", [o], node, "bool", "") : o;

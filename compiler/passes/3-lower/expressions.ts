@@ -11,7 +11,8 @@ import { arrayRuleFor } from "../../rules/blas.ts";
 import { LowerState, type ElementChain, type Rec, stripTypes } from "./env.ts";
 import type { ArrayRef } from "./arrays.ts";
 import { arrayOfArg } from "../../ir/walk.ts";
-import { type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, outerName, isErrorConstruction, isHostCall, constantTable, tableValue, conversion, isOptionalFieldRead, isOptionalRead, undefinedTest } from "./resolve.ts";
+import { type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, outerName, isErrorConstruction, isHostCall, constantTable, tableValue, conversion } from "./resolve.ts";
+import { isOptionalFieldRead, isOptionalRead, undefinedTest } from "./optional.ts";
 
 /** A string-valued piece of a message. */
 function isText(e: ts.Expression): boolean {
@@ -237,15 +238,8 @@ export abstract class ExpressionLowerer extends LowerState {
     const field = stripTypes(e.left);
     const given = this.isGiven(field);
     if (given.kind === "const") return given.value ? this.lowerExpr(field, out, hint) : this.lowerExpr(e.right, out, hint);
-    const t = this.newVar(hint || (ts.isIdentifier(field) ? field.text : (field as ts.PropertyAccessExpression).name.text), "num", "local");
-    const thenOut: Stmt[] = [];
-    const elseOut: Stmt[] = [];
-    this.depth++;
-    this.emitOp(thenOut, t, "copy", [this.lowerExpr(field, thenOut, "")], e);
-    this.emitOp(elseOut, t, "copy", [this.lowerExpr(e.right, elseOut, "")], e);
-    this.depth--;
-    out.push({ kind: "if", cond: given, then: thenOut, else: elseOut, loc: this.loc(this.stmtOf(e)) });
-    return ref(t);
+    const name = ts.isIdentifier(field) ? field.text : (field as ts.PropertyAccessExpression).name.text;
+    return this.chosen(out, given, (o) => this.lowerExpr(field, o, ""), (o) => this.lowerExpr(e.right, o, ""), hint || name, e);
   }
 
   /**

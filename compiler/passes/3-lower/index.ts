@@ -9,6 +9,7 @@
  *
  * By concern:
  *  - resolve.ts      callee and name resolution (shared with the fence);
+ *  - optional.ts     what may be undefined: optional fields and parameters (shared with the fence);
  *  - jumps.ts        jump analyses, used by jump elimination in statements.ts;
  *  - env.ts          variables, SSA versions and the environment, emission of steps;
  *  - expressions.ts  expressions and calls;
@@ -18,7 +19,7 @@
  *  - loads.ts        reuse of element loads within a block.
  */
 import ts from "typescript";
-import { type IRFunction, type Stmt, type Operand, ref, num } from "../../ir/types.ts";
+import { type IRFunction, type Stmt, type Operand, type Type, ref, num } from "../../ir/types.ts";
 import type { AnnotatedFunction } from "../1-parse/index.ts";
 import type { Frame, Rec, Slot } from "./env.ts";
 import type { Shape } from "../../ir/shape.ts";
@@ -43,6 +44,11 @@ class Lowerer extends CustomCallLowerer {
     const inputs: IRFunction["inputs"] = [];
     const irName = new Map<string, string>();
     const defaults: { p: ts.ParameterDeclaration; leaf: string; given: string }[] = [];
+    /** A leaf parameter's variable (a number, array or list; or the boolean that says whether an optional one is given). */
+    const leafVar = (name: string, type: Type, origin: string, shape: { shape?: Shape } = {}) => {
+      this.vars.set(name, { name, type, kind: "param", origin, ...shape });
+      this.defs.set(name, 1);
+    };
     for (const p of decl.parameters) {
       const field = (p.name as ts.Identifier).text;
       const info = this.fn.params.find((q) => q.name === field)!;
@@ -55,10 +61,8 @@ class Lowerer extends CustomCallLowerer {
         inputs[inputs.length - 1] = { name, field, shape: info.shape, optional: true };
         const leaf = this.names.claim(`${field}_value`);
         const given = this.names.claim(`${field}_given`);
-        this.vars.set(leaf, { name: leaf, type: "num", kind: "param", origin: field });
-        this.vars.set(given, { name: given, type: "bool", kind: "param", origin: `${field} !== undefined` });
-        this.defs.set(leaf, 1);
-        this.defs.set(given, 1);
+        leafVar(leaf, "num", field);
+        leafVar(given, "bool", `${field} !== undefined`);
         params.push({ name: leaf, type: "num", field, given }, { name: given, type: "bool", field, presence: true });
         const sym = this.symbolOf(p.name);
         this.env.set(sym, ref(leaf));
@@ -88,14 +92,10 @@ class Lowerer extends CustomCallLowerer {
           const leaf = this.names.claim(this.names.isUsed(f.name) ? [field, ...at].slice(-2).join("_") : f.name);
           const type = f.shape.k;
           const shape = f.shape.k === "list" ? { shape: f.shape } : {};
-          this.vars.set(leaf, { name: leaf, type, kind: "param", origin: [field, ...at].join("."), ...shape });
-          this.defs.set(leaf, 1);
+          leafVar(leaf, type, [field, ...at].join("."), shape);
           // an optional field: whether it is given, a boolean leaf of its own
           const given = f.optional ? this.names.claim(`${leaf}_given`) : undefined;
-          if (given) {
-            this.vars.set(given, { name: given, type: "bool", kind: "param", origin: `${[field, ...at].join(".")} !== undefined` });
-            this.defs.set(given, 1);
-          }
+          if (given) leafVar(given, "bool", `${[field, ...at].join(".")} !== undefined`);
           const slot: Slot = given ? { name: [field, ...at].join("."), given: ref(given) } : { name: [field, ...at].join(".") };
           this.env.set(slot, ref(leaf));
           fields.set(f.name, { slot });
@@ -111,15 +111,7 @@ class Lowerer extends CustomCallLowerer {
     const body: Stmt[] = [];
     // a default value applies when its parameter is left out, computed from the ones before it
     for (const { p, leaf, given } of defaults) {
-      const v = this.newVar(p.name.getText(), "num", "local");
-      const then: Stmt[] = [];
-      const otherwise: Stmt[] = [];
-      this.depth++;
-      this.emitOp(then, v, "copy", [ref(leaf)], p);
-      this.emitOp(otherwise, v, "copy", [this.lowerExpr(p.initializer!, otherwise, "")], p);
-      this.depth--;
-      body.push({ kind: "if", cond: ref(given), then, else: otherwise, loc: this.loc(p) });
-      this.env.set(this.symbolOf(p.name), ref(v));
+      this.env.set(this.symbolOf(p.name), this.chosen(body, ref(given), () => ref(leaf), (o) => this.lowerExpr(p.initializer!, o, ""), p.name.getText(), p, this.loc(p)));
       this.givens.delete(this.symbolOf(p.name));
     }
     const result: Operand = this.fn.outputs.length > 0 ? (this.lowerStatements(decl.body!.statements, 0, body), num(0)) : this.lowerFunctionBody(decl, frame, body);

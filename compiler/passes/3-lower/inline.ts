@@ -478,15 +478,7 @@ export abstract class HelperInliner extends SwitchLowerer {
     const atLeast0 = this.step(out, ">=", [index, num(0)], e, "bool", "");
     const inside = inRange ? this.step(out, "&&", [atLeast0, inRange], e, "bool", "") : atLeast0;
     const found = element ? this.step(out, "&&", [this.step(out, "Number.isInteger", [index], e, "bool", ""), inside], e, "bool", "") : inside;
-    const t = this.newVar(hint || "found", "num", "local");
-    const thenOut: Stmt[] = [];
-    const elseOut: Stmt[] = [];
-    this.depth++;
-    this.emitOp(thenOut, t, "copy", [this.arrayLoad(thenOut, array, index, e)], e);
-    this.emitOp(elseOut, t, "copy", [this.lowerExpr(e.right, elseOut, "")], e);
-    this.depth--;
-    out.push({ kind: "if", cond: found, then: thenOut, else: elseOut, loc: this.loc(this.stmtOf(e)) });
-    return ref(t);
+    return this.chosen(out, found, (o) => this.arrayLoad(o, array, index, e), (o) => this.lowerExpr(e.right, o, ""), hint || "found", e);
   }
 
   /**

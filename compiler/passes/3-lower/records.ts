@@ -132,17 +132,17 @@ export abstract class RecordLowerer extends ArrayLowerer {
       const f = key === undefined ? undefined : rec.fields.get(key);
       if (el.initializer && ts.isIdentifier(el.name)) {
         // `{ scale = 1 } = opts` of an optional field: the field when it is given, else the default
-        const v = this.newVar(el.name.text, "num", "local", el.name.text);
+        const init = el.initializer;
         const given = f ? ("slot" in f ? f.slot.given ?? bool(true) : this.internal(el)) : bool(false);
-        const then: Stmt[] = [];
-        const otherwise: Stmt[] = [];
-        this.depth++;
-        if (f && "slot" in f) this.emitOp(then, v, "copy", [this.env.get(f.slot) ?? this.internal(el)], el);
-        this.emitOp(otherwise, v, "copy", [this.lowerExpr(el.initializer, otherwise, "")], el);
-        this.depth--;
-        if (given.kind === "const") out.push(...(given.value ? then : otherwise));
-        else out.push({ kind: "if", cond: given, then, else: otherwise, loc: this.loc(el) });
-        this.env.set(this.symbolOf(el.name), ref(v));
+        const field = () => (f && "slot" in f && this.env.get(f.slot)) || this.internal(el);
+        if (given.kind === "const") {
+          // whether the object has the field is known: a copy of the field, or of the default
+          const v = this.newVar(el.name.text, "num", "local", el.name.text);
+          this.emitOp(out, v, "copy", [given.value ? field() : this.lowerExpr(init, out, "")], el);
+          this.env.set(this.symbolOf(el.name), ref(v));
+        } else {
+          this.env.set(this.symbolOf(el.name), this.chosen(out, given, field, (o) => this.lowerExpr(init, o, ""), el.name.text, el, this.loc(el)));
+        }
         continue;
       }
       if (!f) this.internal(el);
