@@ -110,13 +110,14 @@ export function checkValues(ir: IRFunction, values: Record<string, Value>, optio
   const out: Record<string, Value> = {};
   for (const p of ir.params) {
     const v = values[valueName(p)];
-    // an optional field: whether it is given, and NaN for the number when it is not (see ir/params.ts)
+    // an optional field: whether it is given, and NaN for a number (an empty array for an array)
+    // when it is not (see ir/params.ts)
     if (p.presence) {
       if (all) out[p.name] = v !== undefined;
       continue;
     }
     if (v === undefined && p.given) {
-      if (all) out[p.name] = NaN;
+      if (all) out[p.name] = p.type === "num" ? NaN : new Float64Array(0);
       continue;
     }
     if (v === undefined) {

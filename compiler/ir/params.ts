@@ -116,6 +116,12 @@ export function signatureArgs(fn: IRFunction): Expr[] {
   return fn.inputs.map((i) => ref(i.name));
 }
 
+/** What an optional leaf holds when its field or parameter is absent: NaN, or an empty array. */
+function absentValue(p: LeafParam): Expr {
+  if (p.type === "num") return num(NaN);
+  return p.list ? { kind: "construct", ctor: "Array<number>", args: [] } : { kind: "new-array", size: num(0) };
+}
+
 /** `const W1 = p.W1;` for each leaf inside a record parameter, and the leaves of optional numbers. */
 export function prologue(fn: IRFunction): Stmt[] {
   const out: Stmt[] = [];
@@ -123,8 +129,9 @@ export function prologue(fn: IRFunction): Stmt[] {
     if ((!p.path || p.path.length === 0) && !p.given && !p.presence) continue;
     const input = fn.inputs.find((i) => i.field === p.field)!;
     const read = fieldAt(ref(input.name), p.path ?? [], false);
-    // an optional field: NaN when absent (what arithmetic on undefined gives), and whether it is given
-    const value: Expr = p.presence ? { kind: "apply", op: "!==", args: [read, ref("undefined")] } : p.given ? { kind: "coalesce", a: read, b: num(NaN) } : read;
+    // an optional field: NaN when absent (what arithmetic on undefined gives), or an empty array
+    // (which only `?.` reads), and whether it is given
+    const value: Expr = p.presence ? { kind: "apply", op: "!==", args: [read, ref("undefined")] } : p.given ? { kind: "coalesce", a: read, b: absentValue(p) } : read;
     out.push({ kind: "assign", target: p.name, op: "=", value, decl: "const", loc: fn.loc });
   }
   return out;

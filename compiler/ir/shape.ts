@@ -16,8 +16,9 @@ export type Shape =
   /** A Float64Array, a `number[]` (`list`), or an integer typed array (`ints`: a top-level parameter only). */
   | { k: "arr"; list?: boolean; ints?: IntArrayName }
   /**
-   * `optional`: a number field that may be absent (`scale?: number`), in a record that is not an
-   * element of a list. Its leaf parameter comes with a boolean one that says whether it is given.
+   * `optional`: a number or array field that may be absent (`scale?: number`, `bias?:
+   * Float64Array`), in a record that is not an element of a list. Its leaf parameter comes with a
+   * boolean one that says whether it is given.
    */
   | { k: "rec"; fields: { name: string; shape: Shape; optional?: boolean }[] }
   /** An array of records or of arrays (`Layer[]`, `Float64Array[]`). */
@@ -62,11 +63,12 @@ export function shapeOf(type: ts.Type, checker: ts.TypeChecker, seen: ts.Type[] 
       const declared = decl ? checker.getTypeOfSymbolAtLocation(p, decl) : checker.getTypeOfSymbol(p);
       const optional = (p.flags & ts.SymbolFlags.Optional) !== 0;
       const pt = optional ? checker.getNonNullableType(declared) : declared;
-      if (optional && (inList || !(pt.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)))) {
-        return { reason: inList ? `its field '${p.name}' is optional, in the elements of a list (make it required)` : `its field '${p.name}' is optional and not a number (optional fields are numbers: make it required, or a number)` };
-      }
+      if (optional && inList) return { reason: `its field '${p.name}' is optional, in the elements of a list (make it required)` };
       const s = shapeOf(pt, checker, [...seen, type], inList);
       if ("reason" in s) return { reason: `its field '${p.name}': ${s.reason}` };
+      if (optional && s.k !== "num" && s.k !== "arr") {
+        return { reason: `its field '${p.name}' is optional and ${s.k === "rec" ? "an object" : "a list"} (optional fields are numbers and arrays of numbers: make it required)` };
+      }
       fields.push({ name: p.name, shape: s, ...(optional ? { optional: true } : {}) });
     }
     if (fields.length === 0) return { reason: "it has no fields" };

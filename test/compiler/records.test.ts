@@ -207,10 +207,88 @@ describe("optional number fields of parameter objects", () => {
     });
   }
 
-  it("rejects optional arrays and optional fields in the elements of a list, naming the field", () => {
-    const arr = compileSource("/** @differentiable */\nexport function f(x: number, o: { w?: Float64Array }): number {\n  return x;\n}\n", "optional-array.ts");
-    expect(arr.diagnostics.map((d) => d.message).join("\n")).toMatch(/its field 'w' is optional and not a number/);
+  it("rejects optional objects and optional fields in the elements of a list, naming the field", () => {
+    const obj = compileSource("/** @differentiable */\nexport function f(x: number, o: { w?: { a: number } }): number {\n  return x;\n}\n", "optional-object.ts");
+    expect(obj.diagnostics.map((d) => d.message).join("\n")).toMatch(/its field 'w' is optional and an object \(optional fields are numbers and arrays of numbers: make it required\)/);
     const list = compileSource("/** @differentiable */\nexport function f(x: number, ps: { w?: number }[]): number {\n  return x;\n}\n", "optional-list.ts");
     expect(list.diagnostics.map((d) => d.message).join("\n")).toMatch(/its field 'w' is optional, in the elements of a list/);
   });
+});
+
+describe("optional arrays", () => {
+  /** A layer with its bias, offsets and the weights each given or absent in turn. */
+  function point(seed: number, has: { bias: boolean; offsets: boolean; weights: boolean }) {
+    const rng = mulberry32(seed);
+    const n = 4;
+    const l: Record<string, Tree> = { w: randomArray(rng, n) };
+    if (has.bias) l.bias = randomArray(rng, n);
+    // shorter than x: the source tests i < l.offsets.length
+    if (has.offsets) l.offsets = Array.from(randomArray(rng, n - 1));
+    const args: Tree[] = [randomArray(rng, n), l];
+    if (has.weights) args.push(randomArray(rng, n));
+    return args;
+  }
+  const combos = [
+    { bias: false, offsets: false, weights: false },
+    { bias: true, offsets: false, weights: true },
+    { bias: false, offsets: true, weights: true },
+    { bias: true, offsets: true, weights: false },
+  ];
+
+  it("layer: every mode against finite differences, each array given and absent", () => {
+    combos.forEach((has, k) => {
+      for (let seed = 0; seed < 2; seed++) {
+        const args = point(500 + 10 * k + seed, has);
+        const names = ["x", "l", "weights"].slice(0, args.length);
+        // without the weights, a Jvp's and an Hvp's direction follows an undefined in their place
+        const grad: Mod = has.weights ? m.grad : {
+          layerGrad: m.grad.layerGrad,
+          layerJvp: (x: unknown, l: unknown, v: unknown) => m.grad.layerJvp(x, l, undefined, v),
+          layerHvp: (x: unknown, l: unknown, v: unknown) => m.grad.layerHvp(x, l, undefined, v),
+        };
+        expectAllModesTree(m.src, grad, "layer", args, names, names, k + 1);
+        expect(m.grad.layerGrad(...args).value).toBe(m.src.layer(...args));
+      }
+    });
+  });
+
+  it("the gradient, Hvp, Jacobian and Hessian have an entry only for the arrays given", () => {
+    const [x, l] = point(3, { bias: false, offsets: true, weights: false }) as [Float64Array, Record<string, Tree>];
+    const g = m.grad.layerGrad(x, l);
+    expect(Object.keys(g.grad)).toEqual(["x", "l"]);
+    expect(Object.keys(g.grad.l)).toEqual(["w", "offsets"]);
+    expect(Array.isArray(g.grad.l.offsets)).toBe(true);
+    expect(g.grad.l.offsets.length).toBe(3);
+    // the weights are left out, before the direction: undefined
+    const h = m.grad.layerHvp(x, l, undefined, { x: new Float64Array(4).fill(1) });
+    expect(Object.keys(h.hvp.l)).toEqual(["w", "offsets"]);
+    // x (4), w (4), offsets (3): an absent array has no rows or columns
+    expect(m.grad.layerHessian(x, l).size).toBe(11);
+    expect(m.grad.layerJacobian(x, l).cols).toBe(11);
+    const [x2, l2, w2] = point(3, { bias: true, offsets: false, weights: true });
+    expect(Object.keys(m.grad.layerGrad(x2, l2, w2).grad)).toEqual(["x", "l", "weights"]);
+    expect(m.grad.layerHessian(x2, l2, w2).size).toBe(16);
+  });
+
+  it("Adam trains a layer without adding the arrays it does not have", () => {
+    const [x, l] = point(9, { bias: true, offsets: false, weights: false }) as [Float64Array, Record<string, Tree>];
+    const before = m.src.layer(x, l);
+    const opt = new Adam({ lr: 0.01 });
+    for (let step = 0; step < 20; step++) opt.step(l, m.grad.layerGrad(x, l).grad.l);
+    expect(m.src.layer(x, l)).toBeLessThan(before);
+    expect("offsets" in l).toBe(false);
+  });
+
+  const rejected: [string, string, RegExp][] = [
+    ["a read that may be undefined", "return x * o.b[0];", /'o\.b' is an optional field and may be undefined here: test it first \(if \(o\.b\) …, or o\.b \? … : …\)/],
+    ["a choice between arrays", "const v = o.b ?? o.w; return x * v[0];", /'o\.b \?\? o\.w' chooses between two arrays/],
+  ];
+  for (const [what, body, want] of rejected) {
+    it(`rejects ${what}, located`, () => {
+      const src = `/** @differentiable */\nexport function f(x: number, o: { b?: Float64Array; w: Float64Array }): number {\n  ${body}\n}\n`;
+      const r = compileSource(src, "optional-array-error.ts");
+      expect(r.diagnostics.map((d) => d.message).join("\n")).toMatch(want);
+      expect(r.diagnostics.every((d) => d.line > 0)).toBe(true);
+    });
+  }
 });

@@ -17,7 +17,7 @@ export interface AnnotatedFunction {
   decl: ts.FunctionDeclaration;
   sourceFile: ts.SourceFile;
   /** Numbers, arrays, and records of them (`rec`, flattened by lowering; see ir/shape.ts). */
-  /** `optional`: a number that may be left out (`scale?: number`, or `lambda = 0.01`, whose default the function's body applies). */
+  /** `optional`: a number or array that may be left out (`scale?: number`, `bias?: Float64Array`, or `lambda = 0.01`, whose default the function's body applies). */
   params: { name: string; type: Type | "rec"; list?: boolean; ints?: IntArrayName; shape: Shape; optional?: boolean }[];
   /** Parameters derivatives are taken for. */
   wrt: string[];
@@ -139,16 +139,20 @@ function checkSignature(
         `Parameter '${p.name.getText(sf)}' of '${name}': destructured and rest parameters are not supported; declare plain parameters (number, Float64Array, number[], or an object of them).`, p, sf));
       continue;
     }
-    // `lambda = 0.01` and `scale?: number`: a number that may be left out (undefined, or the default)
+    // `lambda = 0.01`, `scale?: number` and `bias?: Float64Array`: a number or an array that may be
+    // left out (undefined, or the default)
     const optional = !!(p.initializer || p.questionToken);
     const declared = checker.getTypeAtLocation(p);
     const type = optional ? checker.getNonNullableType(declared) : declared;
-    if (optional && !(type.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral))) {
-      diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax,
-        `Parameter '${p.name.text}' of '${name}' is ${p.initializer ? "given a default" : "optional"} and has type '${checker.typeToString(declared)}': optional and default parameters are numbers. Make it required, or pass a number.`, p, sf));
+    const shape = shapeOf(type, checker);
+    const isNumber = !!(type.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral));
+    const isArray = isShape(shape) && shape.k === "arr" && !shape.ints;
+    if (optional && !isNumber && !(isArray && !p.initializer)) {
+      diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax, p.initializer
+        ? `Parameter '${p.name.text}' of '${name}' is given a default and has type '${checker.typeToString(declared)}': default values are numbers. Make it optional (${p.name.text}?: …) and test it (if (${p.name.text}) …), or pass it.`
+        : `Parameter '${p.name.text}' of '${name}' is optional and has type '${checker.typeToString(declared)}': optional parameters are numbers, Float64Arrays and number[]. Make it required.`, p, sf));
       continue;
     }
-    const shape = shapeOf(type, checker);
     if (!isShape(shape)) {
       const why = `: ${shape.reason}`;
       diagnostics.push(diagnosticAt(Codes.NonNumericParameter,
@@ -164,8 +168,9 @@ function checkSignature(
   for (const tag of tags.filter((t) => t.tagName.text === "out")) {
     for (const o of tagText(tag).split(/[\s,]+/).filter(Boolean)) {
       const p = params.find((q) => q.name === o);
-      if (!p || p.type !== "arr" || p.ints) {
-        diagnostics.push(diagnosticAt(Codes.BadTag, `@out names '${o}', which is not a Float64Array parameter of '${name}': outputs are Float64Array parameters the function writes its results into.`, tag, sf));
+      if (!p || p.type !== "arr" || p.ints || p.optional) {
+        const what = p?.optional ? "an optional parameter" : "not a Float64Array parameter";
+        diagnostics.push(diagnosticAt(Codes.BadTag, `@out names '${o}', which is ${what} of '${name}': outputs are Float64Array parameters the function writes its results into${p?.optional ? " (make it required)" : ""}.`, tag, sf));
       } else outputs.push(o);
     }
   }

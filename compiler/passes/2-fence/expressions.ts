@@ -13,7 +13,7 @@ import {
   helperName, isFunctionValue, isLocalFunction, outermostFunction, ITERATION_METHODS, type IterationMethod,
   SEARCH_METHODS, type SearchMethod, returnsElement, tableValue, conversion, isWritten,
 } from "../3-lower/resolve.ts";
-import { isOptionalFieldRead, isOptionalParamRead, isOptionalRead, isTruthinessUse, undefinedTest, outermostParens } from "../3-lower/optional.ts";
+import { isOptionalArray, isOptionalFieldRead, isOptionalParamRead, isOptionalRead, isTruthinessUse, undefinedTest, outermostParens } from "../3-lower/optional.ts";
 import { isAssignmentOperator, BINARY_OPS } from "../3-lower/jumps.ts";
 import { describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
@@ -182,10 +182,24 @@ export abstract class ExpressionFence extends ArrayFence {
    */
   private optionalParam(e: ts.Identifier, scope: Scope, guarded = false): FType | undefined {
     const d = this.checker.getSymbolAtLocation(e)?.valueDeclaration;
-    if (!d || d.parent !== this.fn.decl) return this.report(Codes.UnsupportedSyntax, `'${e.text}' is an optional parameter of a helper: give it a default (${e.text} = 1), or make it required.`, e);
+    const array = isOptionalArray(e, this.checker);
+    if (!d || d.parent !== this.fn.decl) return this.report(Codes.UnsupportedSyntax, `'${e.text}' is an optional parameter of a helper: ${array ? "make it required" : `give it a default (${e.text} = 1), or make it required`}.`, e);
+    if (array) return this.optionalArray(e, "parameter", guarded);
     if (guarded || isTruthinessUse(e) || ts.isNonNullExpression(outermostParens(e).parent)) return "num";
     if (this.typeOfNode(e) === "num") return "num";
     return this.report(Codes.UnsupportedSyntax, `'${e.text}' is an optional parameter and may be undefined here: give a fallback (${e.text} ?? 1) or a default (${e.text} = 1), or test it first (if (${e.text} !== undefined) …).`, e);
+  }
+
+  /**
+   * A read of an optional array (`p.bias`, `bias` of `bias?: Float64Array`): the array where
+   * TypeScript narrows it to one (after `if (p.bias)`) or where it is asserted (`p.bias!`); a
+   * boolean, whether it is given, where it is tested (`if (p.bias)`, `p.bias !== undefined`).
+   */
+  private optionalArray(e: ts.Expression, what: "field" | "parameter", guarded: boolean): FType | undefined {
+    if (guarded || isTruthinessUse(e)) return "bool";
+    if (this.typeOfNode(e) === "arr" || ts.isNonNullExpression(outermostParens(e).parent)) return "arr";
+    const text = e.getText();
+    return this.report(Codes.UnsupportedSyntax, `'${text}' is an optional ${what} and may be undefined here: test it first (if (${text}) …, or ${text} ? … : …) and read it where it is given, or read an element with a fallback (${text}?.[i] ?? 0).`, e);
   }
 
   /** `r.name` of a record `r`: the field's type. */
@@ -196,6 +210,7 @@ export abstract class ExpressionFence extends ArrayFence {
     if (isOptionalFieldRead(e, this.checker)) {
       const text = e.getText();
       if (isWritten(e)) return this.report(Codes.UnsupportedSyntax, `'${text}' is an optional field, which differentiable code reads but does not write: keep the value in a local (let v = ${text} ?? 0) and write that.`, e);
+      if (isOptionalArray(e, this.checker)) return this.optionalArray(e, "field", false);
       // absent, it is undefined, which a test and `|| fallback` treat as they treat NaN (its value here)
       if (t === undefined && isTruthinessUse(e)) return "num";
       // `opts.scale!`: undefined when absent, which arithmetic turns into NaN, as here
@@ -299,6 +314,9 @@ export abstract class ExpressionFence extends ArrayFence {
     if (k === ts.SyntaxKind.QuestionQuestionToken && isOptionalRead(e.left, this.checker)) {
       // `opts.scale ?? fallback`: the field (or parameter) when it is given, else the fallback
       const left = stripTypes(e.left);
+      if (isOptionalArray(left, this.checker)) {
+        return this.report(Codes.UnsupportedSyntax, `'${e.getText()}' chooses between two arrays, which differentiable code does not do: test '${left.getText()}' instead (if (${left.getText()}) …) and read it where it is given.`, e);
+      }
       if (!this.optionalOperand(left, scope)) return undefined;
       const t = this.expr(e.right, scope);
       if (t !== undefined && t !== "num") return this.report(Codes.UnsupportedSyntax, `The fallback of '${left.getText()}' must be a number, but '${e.right.getText()}' is ${describeType(t)}.`, e.right);
@@ -316,6 +334,15 @@ export abstract class ExpressionFence extends ArrayFence {
       }
       // `xs[k] ?? fallback`: the element when k indexes one (an integer in range), else the fallback
       const el = stripTypes(e.left);
+      // `p.bias?.[k] ?? fallback`, of an optional array: also the fallback when it is absent
+      if (ts.isElementAccessExpression(el) && el.questionDotToken && isOptionalRead(el.expression, this.checker) && isOptionalArray(el.expression, this.checker)) {
+        if (!this.optionalOperand(skipParens(el.expression), scope)) return undefined;
+        const i = this.expr(el.argumentExpression, scope);
+        if (i !== undefined && i !== "num") return this.report(Codes.UnsupportedSyntax, `The index '${el.argumentExpression.getText()}' must be a number, but it is ${describeType(i)}.`, el.argumentExpression);
+        const t = this.expr(e.right, scope);
+        if (t !== undefined && t !== "num") return this.report(Codes.UnsupportedSyntax, `The fallback of '${el.getText()}' must be a number, but '${e.right.getText()}' is ${describeType(t)}.`, e.right);
+        return t;
+      }
       if (ts.isElementAccessExpression(el) && this.looksLikeArray(el.expression) && !this.isList(el.expression)) {
         if (this.expr(el, scope) === undefined) return undefined;
         const t = this.expr(e.right, scope);

@@ -12,7 +12,7 @@ import { LowerState, type ElementChain, type Rec, stripTypes } from "./env.ts";
 import type { ArrayRef } from "./arrays.ts";
 import { arrayOfArg } from "../../ir/walk.ts";
 import { type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, outerName, isErrorConstruction, isHostCall, constantTable, tableValue, conversion } from "./resolve.ts";
-import { isOptionalFieldRead, isOptionalRead, undefinedTest } from "./optional.ts";
+import { isOptionalArray, isOptionalFieldRead, isOptionalRead, isTruthinessUse, undefinedTest } from "./optional.ts";
 
 /** A string-valued piece of a message. */
 function isText(e: ts.Expression): boolean {
@@ -29,10 +29,15 @@ export abstract class ExpressionLowerer extends LowerState {
   protected abstract lowerAssignment(left: ts.Expression, opKind: ts.SyntaxKind, right: ts.Expression, out: Stmt[], at: ts.Node): Operand;
   protected abstract lowerExpressionStatement(e: ts.Expression, out: Stmt[]): void;
   protected abstract inlineHelper(decl: HelperFn, call: ts.CallExpression, out: Stmt[]): Operand | undefined;
-  /** Whether `e` reads an element of an array (`xs[k]`, `A[i][j]`), not of a list. */
+  /**
+   * Whether `e` reads an element of an array (`xs[k]`, `A[i][j]`), not of a list; or of an
+   * optional array (`p.bias?.[k]`, whose leaf is empty when it is absent: no index is in range).
+   */
   protected isElementRead(e0: ts.Expression): boolean {
     const e = stripTypes(e0);
-    return ts.isElementAccessExpression(e) && this.isArrayExpression(e.expression);
+    if (!ts.isElementAccessExpression(e)) return false;
+    if (e.questionDotToken && isOptionalRead(e.expression, this.checker)) return isOptionalArray(e.expression, this.checker);
+    return this.isArrayExpression(e.expression);
   }
 
   protected abstract isArrayExpression(e: ts.Expression): boolean;
@@ -83,6 +88,8 @@ export abstract class ExpressionLowerer extends LowerState {
   /** Lowers an expression to steps appended to `out`; returns the operand holding its value. */
   protected lowerExpr(e: ts.Expression, out: Stmt[], hint: string): Operand {
     e = skipParens(e);
+    // `if (p.bias)` of an optional array: whether it is given (an array is always truthy)
+    if (isOptionalRead(e, this.checker) && isTruthinessUse(e) && isOptionalArray(e, this.checker)) return this.isGiven(e);
     if (ts.isNumericLiteral(e)) return num(Number(e.text));
     if (e.kind === ts.SyntaxKind.TrueKeyword) return { kind: "const", value: true };
     if (e.kind === ts.SyntaxKind.FalseKeyword) return { kind: "const", value: false };

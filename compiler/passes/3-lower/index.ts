@@ -57,13 +57,15 @@ class Lowerer extends CustomCallLowerer {
       irName.set(field, name);
       inputs.push({ name, field, shape: info.shape });
       if (info.optional) {
-        // `scale?: number` or `lambda = 0.01`: the number (NaN when left out) and whether it is given
+        // `scale?: number`, `bias?: Float64Array` or `lambda = 0.01`: the value (NaN, or an empty
+        // array, when left out) and whether it is given
         inputs[inputs.length - 1] = { name, field, shape: info.shape, optional: true };
         const leaf = this.names.claim(`${field}_value`);
         const given = this.names.claim(`${field}_given`);
-        leafVar(leaf, "num", field);
+        const type = info.type === "rec" ? this.internal(p) : info.type;
+        leafVar(leaf, type, field);
         leafVar(given, "bool", `${field} !== undefined`);
-        params.push({ name: leaf, type: "num", field, given }, { name: given, type: "bool", field, presence: true });
+        params.push({ name: leaf, type, field, given, ...(info.list ? { list: true } : {}) }, { name: given, type: "bool", field, presence: true });
         const sym = this.symbolOf(p.name);
         this.env.set(sym, ref(leaf));
         this.givens.set(sym, ref(given));

@@ -1,11 +1,12 @@
 /**
  * What may be undefined in differentiable code, shared by the fence and lowering: optional
- * number fields of objects (`opts.scale` of `{ scale?: number }`) and optional parameters
- * (`scale?: number`); the tests against undefined that read them (`undefinedTest`); the uses that
+ * number and array fields of objects (`opts.scale` of `{ scale?: number }`) and optional
+ * parameters (`scale?: number`, `bias?: Float64Array`); the tests against undefined that read them (`undefinedTest`); the uses that
  * only test their truthiness; and destructuring defaults of optional fields.
  */
 import ts from "typescript";
 import { skipParens } from "./resolve.ts";
+import { irTypeOf } from "../1-parse/index.ts";
 
 /** Whether `e` reads an optional field of an object (`opts.scale` of `{ scale?: number }`). */
 export function isOptionalFieldRead(e0: ts.Expression, checker: ts.TypeChecker): e0 is ts.PropertyAccessExpression {
@@ -26,6 +27,11 @@ export function isOptionalParamRead(e0: ts.Expression, checker: ts.TypeChecker):
 /** An optional field (`opts.scale`) or an optional parameter (`scale`): what may be undefined. */
 export function isOptionalRead(e: ts.Expression, checker: ts.TypeChecker): boolean {
   return isOptionalFieldRead(e, checker) || isOptionalParamRead(e, checker);
+}
+
+/** Whether an optional field or parameter holds an array (`bias?: Float64Array`, `shift?: number[]`). */
+export function isOptionalArray(e: ts.Expression, checker: ts.TypeChecker): boolean {
+  return irTypeOf(checker.getNonNullableType(checker.getTypeAtLocation(e)), checker) === "arr";
 }
 
 function isNullish(e0: ts.Expression): "undefined" | "null" | undefined {

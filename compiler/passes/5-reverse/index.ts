@@ -111,9 +111,9 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
       const buf = zerosFor(p, outBuffers ? fieldAt(ref(outName), keyPath(p), true) : undefined);
       if (cx.isActive(p.name)) {
         body.push({ kind: "assign", target: cx.adjOf(p.name), op: "=", value: buf, decl: "const", loc: at });
-        gradFields.push({ path: keyPath(p), value: ref(cx.adjOf(p.name)) });
+        gradFields.push({ path: keyPath(p), value: ref(cx.adjOf(p.name)), given: p.given });
       } else {
-        gradFields.push({ path: keyPath(p), value: buf });
+        gradFields.push({ path: keyPath(p), value: buf, given: p.given });
       }
     } else {
       gradFields.push({ path: keyPath(p), value: cx.isActive(p.name) ? ref(cx.adjOf(p.name)) : num(0), given: p.given });
