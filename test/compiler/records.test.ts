@@ -12,6 +12,7 @@ import { load, expectAllModesTree, ROOT, type Mod } from "../helpers.ts";
 import { mulberry32, randomArray } from "../../runtime/gradcheck.ts";
 import { checkGradient } from "../../runtime/gradcheck.ts";
 import { Adam } from "../../runtime/optim.ts";
+import { Tape } from "../../runtime/tape.ts";
 import type { Tree } from "../../runtime/tree.ts";
 import { compileSource } from "../../compiler/index.ts";
 
@@ -164,6 +165,15 @@ describe("optional number fields of parameter objects", () => {
         expect(m.grad.smoothedGrad(x, s).value).toBe(m.src.smoothed(x, s));
       }
     });
+  });
+
+  it("a literal fallback in a loop is chosen once, before it: nothing is taped for it", () => {
+    for (const s of [{ gain: 1.7 }, {}] as Record<string, Tree>[]) {
+      const x = randomArray(mulberry32(41), 50);
+      expectAllModesTree(m.src, m.grad, "scaledSquares", [x, s], ["x", "s"], ["x", "s"], 3);
+      expect(Tape.measure(() => m.grad.scaledSquaresGrad(x, s)).peakBytes).toBe(0);
+      expect(Tape.measure(() => m.grad.scaledSquaresHvp(x, s, { x: new Float64Array(50).fill(1) })).peakBytes).toBe(0);
+    }
   });
 
   it("the gradient, Hvp, Jacobian and Hessian have a field only where the settings have one", () => {

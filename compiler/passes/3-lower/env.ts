@@ -96,6 +96,8 @@ export abstract class LowerState {
   }
   /** Statements the function's body starts with: the arrays of the module's constant tables it indexes. */
   protected prologue: Stmt[] = [];
+  /** Optional parameters and fields with a literal fallback (`s.gain ?? 1`), chosen once in the prologue: by given, value and fallback. */
+  protected fallbacks = new Map<string, Operand>();
   /** The array of each constant table the function indexes (see `prologue`). */
   protected tableArrays = new Map<ts.Symbol, string>();
   /** Number of definitions seen per IR variable. */

@@ -246,6 +246,24 @@ export abstract class ExpressionLowerer extends LowerState {
     const given = this.isGiven(field);
     if (given.kind === "const") return given.value ? this.lowerExpr(field, out, hint) : this.lowerExpr(e.right, out, hint);
     const name = ts.isIdentifier(field) ? field.text : (field as ts.PropertyAccessExpression).name.text;
+    // a literal fallback of a parameter's field (`s.gain ?? 1`), which the function never writes:
+    // the same choice wherever it is read, so it is made once, at the start of the body, rather
+    // than in every iteration of a loop around the read
+    const literal = skipParens(e.right);
+    const isLiteral = ts.isNumericLiteral(literal) || (ts.isPrefixUnaryExpression(literal) && literal.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(skipParens(literal.operand)));
+    const value = isLiteral ? this.lowerExpr(field, out, "") : undefined;
+    if (value && isVar(value) && isVar(given) && this.vars.get(value.name)?.kind === "param" && this.vars.get(given.name)?.kind === "param") {
+      const fallback = this.lowerExpr(literal, out, "");
+      const key = `${given.name} ${value.name} ${fallback.kind === "const" ? String(fallback.value) : ""}`;
+      const made = this.fallbacks.get(key);
+      if (made) return made;
+      const depth = this.depth;
+      this.depth = 0;
+      const chosen = this.chosen(this.prologue, given, () => value, () => fallback, name, e);
+      this.depth = depth;
+      this.fallbacks.set(key, chosen);
+      return chosen;
+    }
     return this.chosen(out, given, (o) => this.lowerExpr(field, o, ""), (o) => this.lowerExpr(e.right, o, ""), hint || name, e);
   }
 

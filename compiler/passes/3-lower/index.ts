@@ -118,9 +118,10 @@ class Lowerer extends CustomCallLowerer {
     }
     const result: Operand = this.fn.outputs.length > 0 ? (this.lowerStatements(decl.body!.statements, 0, body), num(0)) : this.lowerFunctionBody(decl, frame, body);
     this.frames.pop();
+    // pullbacks may read constant tables too: the prologue is complete after them
+    this.lowerPullbacks();
     body.unshift(...this.prologue);
     this.prologue = [];
-    this.lowerPullbacks();
     return {
       name: this.fn.name,
       file: sf.fileName,
