@@ -121,6 +121,43 @@ describe("list parameters, in every mode", () => {
   });
 });
 
+describe("find over a list of objects", () => {
+  function pieces(seed: number, k: number) {
+    const rng = mulberry32(seed);
+    let end = -1;
+    return Array.from({ length: k }, () => ({ end: (end += 0.3 + rng()), line: { slope: rng() - 0.5, base: rng() - 0.5 } }));
+  }
+
+  it("piecewise: every mode against finite differences, with a piece found, before the first and past the last", () => {
+    for (let k = 0; k < 4; k++) {
+      const ps = pieces(40 + k, 1 + k);
+      // before every piece's end, between two of them, past the last (nothing found)
+      for (const x of [-1.5, ps[0]!.end + 0.05, ps[ps.length - 1]!.end + 0.4]) {
+        expectAllModesTree(m.src, m.grad, "piecewise", [x, ps], ["x", "pieces"], ["x", "pieces"], k + 1);
+        expect(m.grad.piecewiseGrad(x, ps).value).toBe(m.src.piecewise(x, ps));
+      }
+    }
+  });
+
+  it("the gradient goes to the fields of the pieces found", () => {
+    const ps = pieces(7, 3);
+    const x = ps[1]!.end - 0.01; // in the second piece, after the first
+    const g = m.grad.piecewiseGrad(x, ps).grad.pieces;
+    expect(g[1].line).toEqual({ slope: x, base: 1 });
+    expect(g[0].line.slope).toBe(1);
+    expect(g[2]).toEqual({ end: 0, line: { slope: 0, base: 0 } });
+  });
+
+  it("rejects a find not bound to a constant, and one over elements that hold arrays", () => {
+    const unbound = compileSource("interface P { a: number }\n/** @differentiable */\nexport function f(x: number, ps: P[]): number {\n  let q = ps.find((p) => p.a > x);\n  return q ? q.a : 0;\n}\n", "find-error.ts");
+    expect(unbound.diagnostics.map((d) => d.message).join("\n")).toMatch(/The element 'find' finds may be undefined: bind it to a constant \(const el = ps\.find\(…\)\)/);
+    const arrays = compileSource("interface L { W: Float64Array; b: number }\n/** @differentiable */\nexport function f(x: number, ls: L[]): number {\n  const l = ls.find((q) => q.b > x);\n  return l ? l.b : 0;\n}\n", "find-error.ts");
+    expect(arrays.diagnostics.map((d) => d.message).join("\n")).toMatch(/'find' returns elements of 'ls' that hold arrays or lists, which is not supported: use findIndex/);
+    const unguarded = compileSource("interface P { a: { b: number } }\n/** @differentiable */\nexport function f(x: number, ps: P[]): number {\n  const q = ps.find((p) => p.a.b > x);\n  return x * q?.a.b;\n}\n", "find-error.ts");
+    expect(unguarded.diagnostics.map((d) => d.message).join("\n")).toMatch(/'q\?\.a\.b' is undefined when 'q' finds nothing: give a fallback \(q\?\.a\.b \?\? 0\), or test 'q' first/);
+  });
+});
+
 describe("lists: what is rejected, with the fix", () => {
   const header = "interface L { W: Float64Array; b: number }\n";
   const cases: [string, string, RegExp][] = [

@@ -17,6 +17,7 @@ import { type FType, type Scope, stripTypes } from "./state.ts";
 import { ExpressionFence } from "./expressions.ts";
 import { comparatorFunction, comparatorOf, type ReverseMethod, type SortMethod } from "../3-lower/sorting.ts";
 import { intArrayNoun } from "../../ir/types.ts";
+import { type Shape, type ShapeError, shapeOf } from "../../ir/shape.ts";
 
 /** A method that takes a callback: forEach, map, reduce, filter, a search with a predicate, or `from`. */
 type CallbackKind = IterationMethod | SearchMethod | "filter" | "from" | SortMethod;
@@ -81,17 +82,41 @@ export abstract class CallbackFence extends ExpressionFence {
     if (asStatement) return this.report(Codes.UnsupportedSyntax, `The result of '${kind}' is unused: assign it, or use forEach to run a function on every element.`, e);
     // over a list passed in (its elements) or a matrix built here (its rows): a predicate, and no element returned
     const over = this.walkedAs(m.recv);
-    if (over && (!predicate || returnsElement(kind))) {
+    // `const seg = segs.find(p)`: an element of a list of objects of numbers, undefined when none matches
+    const findsElement = over === "list" && returnsElement(kind);
+    if (findsElement && this.foundElement(e) === undefined) return undefined;
+    if (over && !findsElement && (!predicate || returnsElement(kind))) {
       return this.report(Codes.UnsupportedSyntax, `'${kind}' over the ${over === "rows" ? "rows of a matrix" : "elements of a list"} is not supported: test them with a predicate (some, every, findIndex, findLastIndex), and read the element at the index found.`, e);
     }
     if (over ? this.expr(m.recv, scope) === undefined : !this.arrayValue(m.recv, scope)) return undefined;
-    const result: FType = kind === "some" || kind === "every" || kind === "includes" ? "bool" : "num";
+    const result: FType = findsElement ? "obj" : kind === "some" || kind === "every" || kind === "includes" ? "bool" : "num";
     if (!predicate) {
       const t = this.expr(m.args[0], scope);
       if (t === undefined) return undefined;
       return t === "num" ? result : this.report(Codes.UnsupportedSyntax, `'${kind}' looks for a number, but '${m.args[0].getText()}' is ${describeType(t)}.`, m.args[0]);
     }
     return this.callback(e, m.args[0], kind, usage, scope, false, over) === undefined ? undefined : result;
+  }
+
+  /**
+   * `const seg = segs.find((s) => x < s.end)` (or `findLast`) over a list of objects of numbers:
+   * the element, undefined when none matches. It is bound to a constant, which is tested
+   * (`if (seg)`, `seg !== undefined`) or read with a fallback (`seg?.slope ?? 0`).
+   */
+  private foundElement(e: ts.CallExpression): FType | undefined {
+    const m = methodCall(e)!;
+    let top: ts.Node = e;
+    while (ts.isParenthesizedExpression(top.parent)) top = top.parent;
+    const d = top.parent;
+    const bound = ts.isVariableDeclaration(d) && d.initializer === top && ts.isIdentifier(d.name) && ts.isVariableDeclarationList(d.parent) && (d.parent.flags & ts.NodeFlags.Const) !== 0;
+    if (!bound) return this.report(Codes.UnsupportedSyntax, `The element '${m.name}' finds may be undefined: bind it to a constant (const el = ${m.recv.getText()}.${m.name}(…)), then test it (if (el) …) or read it with a fallback (el?.field ?? 0).`, e);
+    const elem = this.checker.getNonNullableType(this.checker.getTypeAtLocation(e));
+    const shape = shapeOf(elem, this.checker);
+    const numbers = (sh: Shape | ShapeError): boolean => !("reason" in sh) && (sh.k === "num" || (sh.k === "rec" && sh.fields.every((f) => numbers(f.shape))));
+    if (!numbers(shape) || ("k" in shape && shape.k !== "rec")) {
+      return this.report(Codes.UnsupportedSyntax, `'${m.name}' returns elements of '${m.recv.getText()}' that hold arrays or lists, which is not supported: use ${m.name}Index and read the element at the index found.`, e);
+    }
+    return "obj";
   }
 
   /** `xs.filter(p)`, a predicate as a search takes: a new array of the elements it keeps. */

@@ -13,7 +13,7 @@ import {
   helperName, isFunctionValue, isLocalFunction, outermostFunction, ITERATION_METHODS, type IterationMethod,
   SEARCH_METHODS, type SearchMethod, returnsElement, tableValue, conversion, isWritten,
 } from "../3-lower/resolve.ts";
-import { isOptionalArray, isOptionalFieldRead, isOptionalParamRead, isOptionalRead, isTruthinessUse, undefinedTest, outermostParens } from "../3-lower/optional.ts";
+import { foundElementSearch, isOptionalArray, isOptionalFieldRead, isOptionalParamRead, isOptionalRead, isTruthinessUse, undefinedTest, outermostParens } from "../3-lower/optional.ts";
 import { isAssignmentOperator, BINARY_OPS } from "../3-lower/jumps.ts";
 import { describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
@@ -131,7 +131,7 @@ export abstract class ExpressionFence extends ArrayFence {
       const tv = tableValue(e, this.checker);
       if (typeof tv === "number") return "num";
       if (tv) return this.report(Codes.UnsupportedSyntax, `'${e.getText()}' is a ${tv.kind === "record" ? "record" : "table"} of constants: read its ${tv.kind === "record" ? `fields (${e.getText()}.${[...tv.fields.keys()][0] ?? "x"})` : "elements"}.`, e);
-      if (this.typeOfNode(e.expression) === "obj") return this.field(e, scope);
+      if (this.typeOfNode(e.expression) === "obj" || foundElementSearch(e.expression, this.checker)) return this.field(e, scope);
       if (e.name.text === "length" && this.isList(e.expression)) return this.expr(e.expression, scope) === undefined ? undefined : "num";
       if (e.name.text === "length") return this.arrayReference(e.expression, scope) === undefined ? undefined : "num";
       return this.report(Codes.UnsupportedSyntax, `Property access '${e.getText()}' is not supported: only fields of objects, Math and Number constants and '.length' of an array can be read. Pass the value as a parameter instead.`, e);
@@ -171,7 +171,7 @@ export abstract class ExpressionFence extends ArrayFence {
    * object is) or an optional parameter of the function; false when reported.
    */
   private optionalOperand(e: ts.Expression, scope: Scope): boolean {
-    if (ts.isIdentifier(e)) return this.optionalParam(e, scope, true) !== undefined;
+    if (ts.isIdentifier(e)) return foundElementSearch(e, this.checker) ? this.expr(e, scope) !== undefined : this.optionalParam(e, scope, true) !== undefined;
     return this.expr((e as ts.PropertyAccessExpression).expression, scope) !== undefined;
   }
 
@@ -204,7 +204,15 @@ export abstract class ExpressionFence extends ArrayFence {
 
   /** `r.name` of a record `r`: the field's type. */
   protected field(e: ts.PropertyAccessExpression, scope: Scope): FType | undefined {
-    if (e.questionDotToken) return this.report(Codes.UnsupportedSyntax, `'?.' is not needed here: the fields of '${e.expression.getText()}' are always there. Write '.'.`, e);
+    if (e.questionDotToken && foundElementSearch(e.expression, this.checker)) {
+      // `seg?.slope ?? 0` of a list's element found by a search: undefined when none was found
+      let chain: ts.Expression = e;
+      while (ts.isPropertyAccessExpression(chain.parent) && chain.parent.expression === chain) chain = chain.parent;
+      const top = outermostParens(chain);
+      const p = top.parent;
+      const fallback = ts.isBinaryExpression(p) && p.left === top && p.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken;
+      if (!fallback && !isTruthinessUse(chain)) return this.report(Codes.UnsupportedSyntax, `'${chain.getText()}' is undefined when '${e.expression.getText()}' finds nothing: give a fallback (${chain.getText()} ?? 0), or test '${e.expression.getText()}' first (if (${e.expression.getText()}) …).`, chain);
+    } else if (e.questionDotToken) return this.report(Codes.UnsupportedSyntax, `'?.' is not needed here: the fields of '${e.expression.getText()}' are always there. Write '.'.`, e);
     if (this.expr(e.expression, scope) === undefined) return undefined;
     const t = this.typeOfNode(e);
     if (isOptionalFieldRead(e, this.checker)) {
@@ -274,6 +282,8 @@ export abstract class ExpressionFence extends ArrayFence {
         return this.report(Codes.Closure, `'${fname}' reads '${e.text}', which is declared after the call of '${fname}' on line ${e.getSourceFile().getLineAndCharacterOfPosition(site.call.getStart()).line + 1}: declare '${e.text}' before that call.`, e);
       }
       if (isOptionalParamRead(e, this.checker)) return this.optionalParam(e, scope);
+      // `if (seg)` of a list's element found by a search: whether one was found
+      if (isTruthinessUse(e) && foundElementSearch(e, this.checker)) return "bool";
       const t = this.declaredType(sym);
       if (!t) return this.report(Codes.NonNumericParameter, `'${e.text}' has type '${this.checker.typeToString(this.checker.getTypeAtLocation(e))}': only number, boolean and Float64Array values are supported in a differentiable function.`, e);
       return t;

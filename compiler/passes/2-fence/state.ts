@@ -10,6 +10,7 @@ import { type AnnotatedFunction, irTypeOf } from "../1-parse/index.ts";
 import { shapeOf, isShape } from "../../ir/shape.ts";
 import { type ResolveContext, type HelperFn, skipParens } from "../3-lower/resolve.ts";
 import { isAssignmentOperator } from "../3-lower/jumps.ts";
+import { foundFieldRoot } from "../3-lower/optional.ts";
 
 /** Types as the fence checks them: the IR's, and records (objects of numbers and arrays). */
 export type FType = Type | "obj";
@@ -138,6 +139,8 @@ export abstract class FenceState {
     let t = this.checker.getTypeAtLocation(n);
     // `p.layers[i]` under noUncheckedIndexedAccess is `Layer | undefined`: the element is there
     if (ts.isElementAccessExpression(n) && t.isUnion()) t = this.checker.getNonNullableType(t);
+    // `seg?.line` of a list's element a search found: undefined only when it found none (tested apart)
+    if (ts.isPropertyAccessExpression(n) && foundFieldRoot(n, this.checker)) t = this.checker.getNonNullableType(t);
     const ir = irTypeOf(t, this.checker);
     if (ir) return ir;
     const shape = shapeOf(t, this.checker);

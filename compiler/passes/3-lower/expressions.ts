@@ -12,7 +12,7 @@ import { LowerState, type ElementChain, type Rec, stripTypes } from "./env.ts";
 import type { ArrayRef } from "./arrays.ts";
 import { arrayOfArg } from "../../ir/walk.ts";
 import { type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, outerName, isErrorConstruction, isHostCall, constantTable, tableValue, conversion } from "./resolve.ts";
-import { isOptionalArray, isOptionalFieldRead, isOptionalRead, isTruthinessUse, undefinedTest } from "./optional.ts";
+import { foundElementSearch, foundFieldRoot, isOptionalArray, isOptionalFieldRead, isOptionalRead, isTruthinessUse, undefinedTest } from "./optional.ts";
 
 /** A string-valued piece of a message. */
 function isText(e: ts.Expression): boolean {
@@ -90,6 +90,8 @@ export abstract class ExpressionLowerer extends LowerState {
     e = skipParens(e);
     // `if (p.bias)` of an optional array: whether it is given (an array is always truthy)
     if (isOptionalRead(e, this.checker) && isTruthinessUse(e) && isOptionalArray(e, this.checker)) return this.isGiven(e);
+    // `if (seg)` of a list's element found by a search: whether there is one
+    if (isTruthinessUse(e) && foundElementSearch(e, this.checker)) return this.isGiven(e);
     if (ts.isNumericLiteral(e)) return num(Number(e.text));
     if (e.kind === ts.SyntaxKind.TrueKeyword) return { kind: "const", value: true };
     if (e.kind === ts.SyntaxKind.FalseKeyword) return { kind: "const", value: false };
@@ -226,6 +228,9 @@ export abstract class ExpressionLowerer extends LowerState {
    */
   private isGiven(field: ts.Expression): Operand {
     if (ts.isIdentifier(field)) return this.givens.get(this.symbolOf(field)) ?? this.internal(field);
+    // `seg?.slope` of a list's element found by a search: whether there is one
+    const root = foundFieldRoot(field, this.checker);
+    if (root) return this.isGiven(root);
     if (!ts.isPropertyAccessExpression(field)) return this.internal(field);
     const slot = this.slotOf(field);
     if (slot) return slot.given ?? bool(true);

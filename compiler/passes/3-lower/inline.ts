@@ -21,6 +21,7 @@ import ts from "typescript";
 import { type Stmt, type Operand, ref, num, isVar } from "../../ir/types.ts";
 import { SwitchLowerer } from "./switch.ts";
 import { type Frame, type Rec, stripTypes } from "./env.ts";
+import type { Shape } from "../../ir/shape.ts";
 import type { ArrayRef } from "./arrays.ts";
 import { methodCall } from "./arrays.ts";
 import { writtenNames } from "./jumps.ts";
@@ -444,6 +445,48 @@ export abstract class HelperInliner extends SwitchLowerer {
       case "findIndex": case "findLastIndex": case "indexOf": case "lastIndexOf": return index;
       case "find": case "findLast": return this.internal(e);
     }
+  }
+
+  /**
+   * `const seg = segs.find(p)` over a list of objects of numbers: the index of the first match
+   * (see `searchIndex`), whether there is one, and the element as a record whose numbers are read
+   * when there is (NaN otherwise, as reads of undefined give in arithmetic).
+   */
+  protected lowerFoundElement(e: ts.CallExpression, out: Stmt[]): { rec: Rec; found: Operand } {
+    const m = methodCall(e)!;
+    const list = this.listOf(m.recv) ?? this.internal(e);
+    const shape = this.vars.get(list)!.shape;
+    if (!shape || shape.k !== "list" || shape.elem.k !== "rec") return this.internal(e);
+    const { index: k } = this.searchIndex(e, out);
+    const found = this.step(out, ">=", [k, num(0)], e, "bool", "");
+    // the index, held once for every read (the reverse sweep reads the element again there)
+    const index = isVar(k) ? this.step(out, "copy", [k], e, "num", "") : k;
+    // one branch reads every number of the element; the other gives each NaN
+    const then: Stmt[] = [];
+    const otherwise: Stmt[] = [];
+    this.depth++;
+    const record = (fields: Extract<Shape, { k: "rec" }>["fields"], path: string[]): Rec => {
+      const rec: Rec = { fields: new Map(), input: true };
+      for (const f of fields) {
+        const at = [...path, f.name];
+        if (f.shape.k === "rec") {
+          rec.fields.set(f.name, { rec: record(f.shape.fields, at) });
+          continue;
+        }
+        const v = this.elementValue(list, index, at, f.shape, then, e);
+        const t = this.newVar(f.name, "num", "local");
+        this.emitOp(then, t, "copy", ["o" in v ? v.o : this.internal(e)], e);
+        this.emitOp(otherwise, t, "copy", [num(NaN)], e);
+        const slot = { name: `${list}[].${at.join(".")}` };
+        this.env.set(slot, ref(t));
+        rec.fields.set(f.name, { slot });
+      }
+      return rec;
+    };
+    const rec = record(shape.elem.fields, []);
+    this.depth--;
+    out.push({ kind: "if", cond: found, then, else: otherwise, loc: this.loc(this.stmtOf(e)) });
+    return { rec, found };
   }
 
   /** Whether `e` is `xs.at(i)` on an array. */

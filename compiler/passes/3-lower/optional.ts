@@ -5,7 +5,7 @@
  * only test their truthiness; and destructuring defaults of optional fields.
  */
 import ts from "typescript";
-import { skipParens } from "./resolve.ts";
+import { skipParens, returnsElement } from "./resolve.ts";
 import { irTypeOf } from "../1-parse/index.ts";
 
 /** Whether `e` reads an optional field of an object (`opts.scale` of `{ scale?: number }`). */
@@ -24,9 +24,46 @@ export function isOptionalParamRead(e0: ts.Expression, checker: ts.TypeChecker):
   return !!d && ts.isParameter(d) && !!d.questionToken && !d.initializer;
 }
 
-/** An optional field (`opts.scale`) or an optional parameter (`scale`): what may be undefined. */
+/**
+ * The search whose element a constant is bound to (`const seg = segs.find((s) => x < s.end)`,
+ * or `findLast`), over a list of objects: undefined when nothing matches.
+ */
+export function foundElementSearch(e0: ts.Expression, checker: ts.TypeChecker): ts.CallExpression | undefined {
+  const e = skipParens(e0);
+  if (!ts.isIdentifier(e)) return undefined;
+  const d = checker.getSymbolAtLocation(e)?.valueDeclaration;
+  if (!d || !ts.isVariableDeclaration(d) || !d.initializer || !ts.isVariableDeclarationList(d.parent) || !(d.parent.flags & ts.NodeFlags.Const)) return undefined;
+  const init = skipParens(d.initializer);
+  if (!ts.isCallExpression(init) || !ts.isPropertyAccessExpression(init.expression) || !returnsElement(init.expression.name.text)) return undefined;
+  const t = checker.getNonNullableType(checker.getTypeAtLocation(d.name));
+  return t.flags & ts.TypeFlags.Object && irTypeOf(t, checker) === undefined ? init : undefined;
+}
+
+/**
+ * The element a field read through `?.` starts from (`seg` of `seg?.slope`, `seg?.line.slope`),
+ * when it is a list's element found by a search (`foundElementSearch`).
+ */
+export function foundFieldRoot(e0: ts.Expression, checker: ts.TypeChecker): ts.Identifier | undefined {
+  let e = skipParens(e0);
+  let chained = false;
+  while (ts.isPropertyAccessExpression(e)) {
+    chained ||= !!e.questionDotToken;
+    e = skipParens(e.expression);
+  }
+  return chained && ts.isIdentifier(e) && foundElementSearch(e, checker) ? e : undefined;
+}
+
+/** `seg?.slope` (or `seg?.line.slope`) of a list's element found by a search. */
+export function isFoundFieldRead(e: ts.Expression, checker: ts.TypeChecker): e is ts.PropertyAccessExpression {
+  return foundFieldRoot(e, checker) !== undefined;
+}
+
+/**
+ * What may be undefined: an optional field (`opts.scale`), an optional parameter (`scale`), or
+ * a list's element found by a search (`seg`, and `seg?.slope`).
+ */
 export function isOptionalRead(e: ts.Expression, checker: ts.TypeChecker): boolean {
-  return isOptionalFieldRead(e, checker) || isOptionalParamRead(e, checker);
+  return isOptionalFieldRead(e, checker) || isOptionalParamRead(e, checker) || foundElementSearch(e, checker) !== undefined || isFoundFieldRead(e, checker);
 }
 
 /** Whether an optional field or parameter holds an array (`bias?: Float64Array`, `shift?: number[]`). */

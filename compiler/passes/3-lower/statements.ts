@@ -10,6 +10,7 @@ import { GrowthLowerer } from "./growing.ts";
 import { markCheckpoint } from "./checkpoint.ts";
 import { type Frame, type Rec, stripTypes } from "./env.ts";
 import { type HelperFn, skipParens, annotatedType, isHostCall, isFunctionValue, isStraightLine } from "./resolve.ts";
+import { foundElementSearch } from "./optional.ts";
 import {
   type JumpKind, countJumps, definitelyJumps, definitelyReturns, blockOf, compoundOperator, isAssignmentOperator,
   jumpTarget,
@@ -19,6 +20,7 @@ export abstract class StatementLowerer extends GrowthLowerer {
   protected abstract lowerSwitch(s: ts.SwitchStatement, out: Stmt[]): void;
   protected abstract lowerLoop(s: ts.ForStatement | ts.WhileStatement | ts.DoStatement, out: Stmt[]): void;
   protected abstract lowerForOf(s: ts.ForOfStatement, out: Stmt[]): void;
+  protected abstract lowerFoundElement(e: ts.CallExpression, out: Stmt[]): { rec: Rec; found: Operand };
 
   // ---------------------------------------------------------------- functions
 
@@ -262,6 +264,13 @@ export abstract class StatementLowerer extends GrowthLowerer {
     const init = d.initializer && skipParens(d.initializer);
     // a local closure is inlined at each call (inline.ts): its declaration computes nothing
     if (init && isFunctionValue(stripTypes(init))) return;
+    // `const seg = segs.find(p)`: the element found, and whether there is one
+    if (init && foundElementSearch(d.name, this.checker)) {
+      const { rec, found } = this.lowerFoundElement(stripTypes(init) as ts.CallExpression, out);
+      this.records.set(sym, rec);
+      this.givens.set(sym, found);
+      return;
+    }
     if (init && this.isRecordExpression(init)) {
       this.records.set(sym, this.lowerRecord(init, out, d.name.text));
       return;
