@@ -18,7 +18,7 @@
  * runtime's `sortOrder` finds for the comparator's keys (sorting.ts).
  */
 import ts from "typescript";
-import { type Stmt, type Operand, ref, num, isVar } from "../../ir/types.ts";
+import { type Stmt, type Operand, ref, num, bool, isVar } from "../../ir/types.ts";
 import { SwitchLowerer } from "./switch.ts";
 import { type Frame, type Rec, stripTypes } from "./env.ts";
 import type { Shape } from "../../ir/shape.ts";
@@ -518,9 +518,14 @@ export abstract class HelperInliner extends SwitchLowerer {
     // an index of `at` or of an element may be out of range either way (an element's also if it
     // is not an integer: xs[1.5] is undefined); a search's is −1 or in range
     const inRange = at || element ? this.step(out, "<", [index, this.arrayLength(out, array, e)], e, "bool", "") : undefined;
-    const atLeast0 = this.step(out, ">=", [index, num(0)], e, "bool", "");
-    const inside = inRange ? this.step(out, "&&", [atLeast0, inRange], e, "bool", "") : atLeast0;
-    const found = element ? this.step(out, "&&", [this.step(out, "Number.isInteger", [index], e, "bool", ""), inside], e, "bool", "") : inside;
+    // a constant index (`xs[0] ?? 1`) is tested here for what it is: only its range is left
+    const constant = index.kind === "const" ? index.value : undefined;
+    const atLeast0 = typeof constant === "number" ? bool(constant >= 0) : this.step(out, ">=", [index, num(0)], e, "bool", "");
+    const both = (a: Operand, b: Operand): Operand => (a.kind === "const" ? (a.value ? b : a) : this.step(out, "&&", [a, b], e, "bool", ""));
+    const inside = inRange ? both(atLeast0, inRange) : atLeast0;
+    const integer = () => (typeof constant === "number" ? bool(Number.isInteger(constant)) : this.step(out, "Number.isInteger", [index], e, "bool", ""));
+    const found = element ? both(integer(), inside) : inside;
+    if (found.kind === "const") return found.value ? this.arrayLoad(out, array, index, e) : this.lowerExpr(e.right, out, hint);
     return this.chosen(out, found, (o) => this.arrayLoad(o, array, index, e), (o) => this.lowerExpr(e.right, o, ""), hint || "found", e);
   }
 
