@@ -128,7 +128,8 @@ export function prologue(fn: IRFunction): Stmt[] {
   for (const p of fn.params) {
     if ((!p.path || p.path.length === 0) && !p.given && !p.presence) continue;
     const input = fn.inputs.find((i) => i.field === p.field)!;
-    const read = fieldAt(ref(input.name), p.path ?? [], false);
+    // a settings object that may be left out (`opts: Options = {}`) is read through `?.`
+    const read = fieldAt(ref(input.name), p.path ?? [], false, !!input.optional && (p.path ?? []).length > 0);
     // an optional field: NaN when absent (what arithmetic on undefined gives), or an empty array
     // (which only `?.` reads), and whether it is given
     const value: Expr = p.presence ? { kind: "apply", op: "!==", args: [read, ref("undefined")] } : p.given ? { kind: "coalesce", a: read, b: absentValue(p) } : read;

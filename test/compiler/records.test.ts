@@ -262,6 +262,34 @@ describe("optional arrays", () => {
     });
   });
 
+  it("clipped: settings with the default {}, passed with some of their fields, or left out, in every mode", () => {
+    const rng = mulberry32(77);
+    const x = randomArray(rng, 5);
+    const settings: Record<string, Tree>[] = [{}, { clip: 0.1 }, { weights: randomArray(rng, 3) }, { clip: -0.05, weights: randomArray(rng, 6) }];
+    settings.forEach((opts, k) => {
+      expectAllModesTree(m.src, m.grad, "clipped", [x, opts], ["x", "opts"], ["x", "opts"], k + 1);
+      expect(m.grad.clippedGrad(x, opts).value).toBe(m.src.clipped(x, opts));
+    });
+    // left out: as {}
+    const grad: Mod = {
+      clippedGrad: (v: unknown) => m.grad.clippedGrad(v),
+      clippedJvp: (v: unknown, t: unknown) => m.grad.clippedJvp(v, undefined, t),
+      clippedHvp: (v: unknown, t: unknown) => m.grad.clippedHvp(v, undefined, t),
+    };
+    expectAllModesTree(m.src, grad, "clipped", [x], ["x"], ["x"], 9);
+    const g = m.grad.clippedGrad(x);
+    expect(g.value).toBe(m.src.clipped(x));
+    expect(g.grad.opts).toEqual({});
+    expect(Object.keys(m.grad.clippedGrad(x, { clip: 0.1 }).grad.opts)).toEqual(["clip"]);
+  });
+
+  it("rejects settings that may be left out with a required field, or without the default {}", () => {
+    const required = compileSource("/** @differentiable */\nexport function f(x: number, o: { a: number; b?: number } = { a: 1 }): number {\n  return x * o.a;\n}\n", "settings-error.ts");
+    expect(required.diagnostics.map((d) => d.message).join("\n")).toMatch(/Parameter 'o' of 'f' is an object that may be left out: give it the default \{\} with every field optional/);
+    const optional = compileSource("/** @differentiable */\nexport function f(x: number, o?: { b?: number }): number {\n  return x * (o?.b ?? 1);\n}\n", "settings-error.ts");
+    expect(optional.diagnostics.map((d) => d.message).join("\n")).toMatch(/Parameter 'o' of 'f' is an object that may be left out: give it the default \{\}/);
+  });
+
   it("the gradient, Hvp, Jacobian and Hessian have an entry only for the arrays given", () => {
     const [x, l] = point(3, { bias: false, offsets: true, weights: false }) as [Float64Array, Record<string, Tree>];
     const g = m.grad.layerGrad(x, l);

@@ -147,7 +147,13 @@ function checkSignature(
     const shape = shapeOf(type, checker);
     const isNumber = !!(type.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral));
     const isArray = isShape(shape) && shape.k === "arr" && !shape.ints;
-    if (optional && !isNumber && !(isArray && !p.initializer)) {
+    // `opts: Options = {}`: settings whose fields are all optional, none of them when left out
+    const settings = isShape(shape) && shape.k === "rec" && shape.fields.every((f) => f.optional) && !!p.initializer && isEmptyObject(p.initializer);
+    if (optional && !isNumber && !(isArray && !p.initializer) && !settings) {
+      if (isShape(shape) && shape.k === "rec") {
+        diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax, `Parameter '${p.name.text}' of '${name}' is an object that may be left out: give it the default {} with every field optional (${p.name.text}: { scale?: number } = {}), or make it required.`, p, sf));
+        continue;
+      }
       diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax, p.initializer
         ? `Parameter '${p.name.text}' of '${name}' is given a default and has type '${checker.typeToString(declared)}': default values are numbers. Make it optional (${p.name.text}?: …) and test it (if (${p.name.text}) …), or pass it.`
         : `Parameter '${p.name.text}' of '${name}' is optional and has type '${checker.typeToString(declared)}': optional parameters are numbers, Float64Arrays and number[]. Make it required.`, p, sf));
@@ -216,4 +222,10 @@ function checkSignature(
   }
   if (diagnostics.length > before) return undefined;
   return { name, decl, sourceFile: sf, params, wrt, modes, outputs };
+}
+
+/** `{}`, through parentheses and type assertions. */
+function isEmptyObject(e: ts.Expression): boolean {
+  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isTypeAssertionExpression(e)) e = e.expression;
+  return ts.isObjectLiteralExpression(e) && e.properties.length === 0;
 }

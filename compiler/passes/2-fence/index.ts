@@ -84,7 +84,9 @@ class Fence extends RecordFence {
 
   protected functionBody(scope: Scope): void {
     // default values are computed in the function's scope, from the parameters before them
-    for (const p of scope.decl.parameters) if (p.initializer) this.numeric(p.initializer, scope, `The default value of '${p.name.getText()}'`);
+    // (`opts: Options = {}` of the annotated function: settings, none given when left out)
+    const settings = (p: ts.ParameterDeclaration) => scope.isMain && this.fn.params.some((q) => q.name === p.name.getText() && q.type === "rec");
+    for (const p of scope.decl.parameters) if (p.initializer && !settings(p)) this.numeric(p.initializer, scope, `The default value of '${p.name.getText()}'`);
     const concise = scope.decl.body!;
     if (!ts.isBlock(concise)) {
       // an arrow's expression body is its result, or a statement when the result is dropped

@@ -255,7 +255,11 @@ export abstract class ExpressionLowerer extends LowerState {
     // the same choice wherever it is read, so it is made once, at the start of the body, rather
     // than in every iteration of a loop around the read
     const literal = skipParens(e.right);
-    const isLiteral = ts.isNumericLiteral(literal) || (ts.isPrefixUnaryExpression(literal) && literal.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(skipParens(literal.operand)));
+    const global = (c: ts.Expression) => {
+      const sym = ts.isIdentifier(c) && (c.text === "Infinity" || c.text === "NaN") ? this.checker.getSymbolAtLocation(c) : undefined;
+      return !!sym && !this.env.get(sym);
+    };
+    const isLiteral = ts.isNumericLiteral(literal) || global(literal) || (ts.isPrefixUnaryExpression(literal) && literal.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(skipParens(literal.operand)));
     const value = isLiteral ? this.lowerExpr(field, out, "") : undefined;
     if (value && isVar(value) && isVar(given) && this.vars.get(value.name)?.kind === "param" && this.vars.get(given.name)?.kind === "param") {
       const fallback = this.lowerExpr(literal, out, "");

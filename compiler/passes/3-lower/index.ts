@@ -56,13 +56,15 @@ class Lowerer extends CustomCallLowerer {
       const name = this.names.claim(field);
       irName.set(field, name);
       inputs.push({ name, field, shape: info.shape });
-      if (info.optional) {
+      // `opts: Options = {}`: left out, it has none of its fields (read as `opts?.scale`)
+      if (info.optional && info.type === "rec") inputs[inputs.length - 1] = { name, field, shape: info.shape, optional: true };
+      if (info.optional && info.type !== "rec") {
         // `scale?: number`, `bias?: Float64Array` or `lambda = 0.01`: the value (NaN, or an empty
         // array, when left out) and whether it is given
         inputs[inputs.length - 1] = { name, field, shape: info.shape, optional: true };
         const leaf = this.names.claim(`${field}_value`);
         const given = this.names.claim(`${field}_given`);
-        const type = info.type === "rec" ? this.internal(p) : info.type;
+        const type = info.type;
         leafVar(leaf, type, field);
         leafVar(given, "bool", `${field} !== undefined`);
         params.push({ name: leaf, type, field, given, ...(info.list ? { list: true } : {}) }, { name: given, type: "bool", field, presence: true });
