@@ -19,12 +19,13 @@ import { describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
 import { isReverseMethod, isSortMethod, type ReverseMethod, type SortMethod } from "../3-lower/sorting.ts";
 import { type FType, type Scope, stripTypes, isTextual } from "./state.ts";
-import { ARRAY_METHODS_FIX, ArrayFence } from "./arrays.ts";
+import { ARRAY_METHODS_FIX } from "./arrays.ts";
+import { OptionalFence } from "./optional.ts";
 import { CustomFence, type FenceHooks } from "./custom.ts";
 import { importStyle } from "../3-lower/custom-rules.ts";
 
 
-export abstract class ExpressionFence extends ArrayFence {
+export abstract class ExpressionFence extends OptionalFence {
   /** The checks of calls of functions with their own derivatives (custom.ts). */
   private custom = new CustomFence(this.cx, importStyle(this.fn.sourceFile));
 
@@ -166,52 +167,10 @@ export abstract class ExpressionFence extends ArrayFence {
     return this.report(Codes.UnsupportedSyntax, `${describeSyntax(e)} is not supported in a differentiable function: ${fixFor(e)}`, e);
   }
 
-  /**
-   * What `??` and a test against undefined read: an optional field of an object (checked as its
-   * object is) or an optional parameter of the function; false when reported.
-   */
-  private optionalOperand(e: ts.Expression, scope: Scope): boolean {
-    if (ts.isIdentifier(e)) return foundElementSearch(e, this.checker) ? this.expr(e, scope) !== undefined : this.optionalParam(e, scope, true) !== undefined;
-    return this.expr((e as ts.PropertyAccessExpression).expression, scope) !== undefined;
-  }
-
-  /**
-   * A read of a parameter declared `scale?: number`: a number where TypeScript narrows it to
-   * one (after `if (scale !== undefined)`), tested for truthiness, asserted (`scale!`), or read by
-   * `??` and tests against undefined (`guarded`); reported elsewhere.
-   */
-  private optionalParam(e: ts.Identifier, scope: Scope, guarded = false): FType | undefined {
-    const d = this.checker.getSymbolAtLocation(e)?.valueDeclaration;
-    const array = isOptionalArray(e, this.checker);
-    if (!d || d.parent !== this.fn.decl) return this.report(Codes.UnsupportedSyntax, `'${e.text}' is an optional parameter of a helper: ${array ? "make it required" : `give it a default (${e.text} = 1), or make it required`}.`, e);
-    if (array) return this.optionalArray(e, "parameter", guarded);
-    if (guarded || isTruthinessUse(e) || ts.isNonNullExpression(outermostParens(e).parent)) return "num";
-    if (this.typeOfNode(e) === "num") return "num";
-    return this.report(Codes.UnsupportedSyntax, `'${e.text}' is an optional parameter and may be undefined here: give a fallback (${e.text} ?? 1) or a default (${e.text} = 1), or test it first (if (${e.text} !== undefined) …).`, e);
-  }
-
-  /**
-   * A read of an optional array (`p.bias`, `bias` of `bias?: Float64Array`): the array where
-   * TypeScript narrows it to one (after `if (p.bias)`) or where it is asserted (`p.bias!`); a
-   * boolean, whether it is given, where it is tested (`if (p.bias)`, `p.bias !== undefined`).
-   */
-  private optionalArray(e: ts.Expression, what: "field" | "parameter", guarded: boolean): FType | undefined {
-    if (guarded || isTruthinessUse(e)) return "bool";
-    if (this.typeOfNode(e) === "arr" || ts.isNonNullExpression(outermostParens(e).parent)) return "arr";
-    const text = e.getText();
-    return this.report(Codes.UnsupportedSyntax, `'${text}' is an optional ${what} and may be undefined here: test it first (if (${text}) …, or ${text} ? … : …) and read it where it is given, or read an element with a fallback (${text}?.[i] ?? 0).`, e);
-  }
-
   /** `r.name` of a record `r`: the field's type. */
   protected field(e: ts.PropertyAccessExpression, scope: Scope): FType | undefined {
     if (e.questionDotToken && foundElementSearch(e.expression, this.checker)) {
-      // `seg?.slope ?? 0` of a list's element found by a search: undefined when none was found
-      let chain: ts.Expression = e;
-      while (ts.isPropertyAccessExpression(chain.parent) && chain.parent.expression === chain) chain = chain.parent;
-      const top = outermostParens(chain);
-      const p = top.parent;
-      const fallback = ts.isBinaryExpression(p) && p.left === top && p.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken;
-      if (!fallback && !isTruthinessUse(chain)) return this.report(Codes.UnsupportedSyntax, `'${chain.getText()}' is undefined when '${e.expression.getText()}' finds nothing: give a fallback (${chain.getText()} ?? 0), or test '${e.expression.getText()}' first (if (${e.expression.getText()}) …).`, chain);
+      if (!this.foundFieldChain(e)) return undefined;
     } else if (e.questionDotToken) return this.report(Codes.UnsupportedSyntax, `'?.' is not needed here: the fields of '${e.expression.getText()}' are always there. Write '.'.`, e);
     if (this.expr(e.expression, scope) === undefined) return undefined;
     const t = this.typeOfNode(e);
@@ -321,17 +280,7 @@ export abstract class ExpressionFence extends ArrayFence {
     // `opts.scale === undefined` and its kin, of an optional field
     const test = undefinedTest(e, this.checker);
     if (test) return this.optionalOperand(test.field, scope) ? "bool" : undefined;
-    if (k === ts.SyntaxKind.QuestionQuestionToken && isOptionalRead(e.left, this.checker)) {
-      // `opts.scale ?? fallback`: the field (or parameter) when it is given, else the fallback
-      const left = stripTypes(e.left);
-      if (isOptionalArray(left, this.checker)) {
-        return this.report(Codes.UnsupportedSyntax, `'${e.getText()}' chooses between two arrays, which differentiable code does not do: test '${left.getText()}' instead (if (${left.getText()}) …) and read it where it is given.`, e);
-      }
-      if (!this.optionalOperand(left, scope)) return undefined;
-      const t = this.expr(e.right, scope);
-      if (t !== undefined && t !== "num") return this.report(Codes.UnsupportedSyntax, `The fallback of '${left.getText()}' must be a number, but '${e.right.getText()}' is ${describeType(t)}.`, e.right);
-      return t;
-    }
+    if (k === ts.SyntaxKind.QuestionQuestionToken && isOptionalRead(e.left, this.checker)) return this.optionalFallback(e, scope);
     if (k === ts.SyntaxKind.QuestionQuestionToken) {
       // `xs.find(p) ?? fallback` and `xs.at(i) ?? fallback`: the element, else the fallback
       const m = methodCall(e.left);

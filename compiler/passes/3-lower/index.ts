@@ -9,7 +9,7 @@
  *
  * By concern:
  *  - resolve.ts      callee and name resolution (shared with the fence);
- *  - optional.ts     what may be undefined: optional fields and parameters (shared with the fence);
+ *  - optional.ts     what may be undefined: optional fields and parameters, found elements (shared with the fence);
  *  - jumps.ts        jump analyses, used by jump elimination in statements.ts;
  *  - env.ts          variables, SSA versions and the environment, emission of steps;
  *  - expressions.ts  expressions and calls;
