@@ -17,7 +17,8 @@ import { type FType, type Scope, stripTypes } from "./state.ts";
 import { ExpressionFence } from "./expressions.ts";
 import { comparatorFunction, comparatorOf, type ReverseMethod, type SortMethod } from "../3-lower/sorting.ts";
 import { intArrayNoun } from "../../ir/types.ts";
-import { type Shape, type ShapeError, shapeOf } from "../../ir/shape.ts";
+import { type Shape, isShape, shapeOf } from "../../ir/shape.ts";
+import { foundElementSearch, outermostParens } from "../3-lower/optional.ts";
 
 /** A method that takes a callback: forEach, map, reduce, filter, a search with a predicate, or `from`. */
 type CallbackKind = IterationMethod | SearchMethod | "filter" | "from" | SortMethod;
@@ -105,15 +106,13 @@ export abstract class CallbackFence extends ExpressionFence {
    */
   private foundElement(e: ts.CallExpression): FType | undefined {
     const m = methodCall(e)!;
-    let top: ts.Node = e;
-    while (ts.isParenthesizedExpression(top.parent)) top = top.parent;
-    const d = top.parent;
-    const bound = ts.isVariableDeclaration(d) && d.initializer === top && ts.isIdentifier(d.name) && ts.isVariableDeclarationList(d.parent) && (d.parent.flags & ts.NodeFlags.Const) !== 0;
+    const d = outermostParens(e).parent;
+    const bound = ts.isVariableDeclaration(d) && ts.isIdentifier(d.name) && foundElementSearch(d.name, this.checker) === e;
     if (!bound) return this.report(Codes.UnsupportedSyntax, `The element '${m.name}' finds may be undefined: bind it to a constant (const el = ${m.recv.getText()}.${m.name}(…)), then test it (if (el) …) or read it with a fallback (el?.field ?? 0).`, e);
     const elem = this.checker.getNonNullableType(this.checker.getTypeAtLocation(e));
     const shape = shapeOf(elem, this.checker);
-    const numbers = (sh: Shape | ShapeError): boolean => !("reason" in sh) && (sh.k === "num" || (sh.k === "rec" && sh.fields.every((f) => numbers(f.shape))));
-    if (!numbers(shape) || ("k" in shape && shape.k !== "rec")) {
+    const numbers = (sh: Shape): boolean => sh.k === "num" || (sh.k === "rec" && sh.fields.every((f) => numbers(f.shape)));
+    if (!isShape(shape) || shape.k !== "rec" || !numbers(shape)) {
       return this.report(Codes.UnsupportedSyntax, `'${m.name}' returns elements of '${m.recv.getText()}' that hold arrays or lists, which is not supported: use ${m.name}Index and read the element at the index found.`, e);
     }
     return "obj";

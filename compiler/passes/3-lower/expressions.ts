@@ -88,10 +88,9 @@ export abstract class ExpressionLowerer extends LowerState {
   /** Lowers an expression to steps appended to `out`; returns the operand holding its value. */
   protected lowerExpr(e: ts.Expression, out: Stmt[], hint: string): Operand {
     e = skipParens(e);
-    // `if (p.bias)` of an optional array: whether it is given (an array is always truthy)
-    if (isOptionalRead(e, this.checker) && isTruthinessUse(e) && isOptionalArray(e, this.checker)) return this.isGiven(e);
-    // `if (seg)` of a list's element found by a search: whether there is one
-    if (isTruthinessUse(e) && foundElementSearch(e, this.checker)) return this.isGiven(e);
+    // `if (p.bias)` of an optional array (always truthy when given), `if (seg)` of a list's element
+    // found by a search: whether it is there
+    if (isTruthinessUse(e) && ((isOptionalRead(e, this.checker) && isOptionalArray(e, this.checker)) || foundElementSearch(e, this.checker))) return this.isGiven(e);
     if (ts.isNumericLiteral(e)) return num(Number(e.text));
     if (e.kind === ts.SyntaxKind.TrueKeyword) return { kind: "const", value: true };
     if (e.kind === ts.SyntaxKind.FalseKeyword) return { kind: "const", value: false };
@@ -263,7 +262,7 @@ export abstract class ExpressionLowerer extends LowerState {
     const value = isLiteral ? this.lowerExpr(field, out, "") : undefined;
     if (value && isVar(value) && isVar(given) && this.vars.get(value.name)?.kind === "param" && this.vars.get(given.name)?.kind === "param") {
       const fallback = this.lowerExpr(literal, out, "");
-      const key = `${given.name} ${value.name} ${fallback.kind === "const" ? String(fallback.value) : ""}`;
+      const key = `${given.name} ${value.name} ${String(fallback.kind === "const" && fallback.value)}`;
       const made = this.fallbacks.get(key);
       if (made) return made;
       const depth = this.depth;

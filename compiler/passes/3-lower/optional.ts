@@ -1,8 +1,9 @@
 /**
  * What may be undefined in differentiable code, shared by the fence and lowering: optional
- * number and array fields of objects (`opts.scale` of `{ scale?: number }`) and optional
- * parameters (`scale?: number`, `bias?: Float64Array`); the tests against undefined that read them (`undefinedTest`); the uses that
- * only test their truthiness; and destructuring defaults of optional fields.
+ * number and array fields of objects (`opts.scale` of `{ scale?: number }`), optional
+ * parameters (`scale?: number`, `bias?: Float64Array`) and the element a search finds in a list
+ * (`const seg = segs.find(p)`); the tests against undefined that read them (`undefinedTest`); the
+ * uses that only test their truthiness; and destructuring defaults of optional fields.
  */
 import ts from "typescript";
 import { skipParens, returnsElement } from "./resolve.ts";
