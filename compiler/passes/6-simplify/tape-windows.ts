@@ -2,14 +2,18 @@
  * Tape windows: innermost loops read and write the tape's buffer through local variables.
  *
  * In:  a simplified GenFunction.
- * Out: the same function where each counted loop whose body is straight-line code that only
- *      pushes values (or only pops them) reads the tape's buffer and top into two locals before
- *      the loop, writes `buffer[top++] = v` (reads `buffer[--top]`) inside it, and hands the top
- *      back after it. A pushing loop first makes room for all its values (its trip count times
- *      the pushes per trip), so the body needs no capacity check.
+ * Out: the same function where each counted loop whose body only pushes values (or only pops
+ *      them), each of them unconditionally at the body's top level, reads the tape's buffer and
+ *      top into two locals before the loop, writes `buffer[top++] = v` (reads `buffer[--top]`)
+ *      inside it, and hands the top back after it. A pushing loop first makes room for all its
+ *      values (its trip count times the pushes per trip), so the body needs no capacity check.
+ *      Branches nested in the body may compute the values pushed, as long as they do not use
+ *      the tape themselves; a nested loop keeps the method calls (a window held open across a
+ *      hot inner loop costs it two registers, more than the calls it saves).
  * Holds: the tape holds the same values in the same order, so every computed value is unchanged;
- *      nothing else touches the tape while a window is open (no nested region, no call that may
- *      use a tape); loops that mix pushes and pops, or push in branches, keep the method calls.
+ *      nothing else touches the tape while a window is open (no push or pop in a nested region,
+ *      no call that may use a tape); loops that mix pushes and pops, or push in branches, keep
+ *      the method calls.
  */
 import { type Expr, type ForStmt, type GenFunction, type Stmt, type TapeCursor, num, ref } from "../../ir/types.ts";
 import { childBlocks, defOf, hasEffect, mapBlocks, mapExprs, mapSubExprs, someExpr, subExprs, usesOf, varsOf, walk } from "../../ir/walk.ts";
@@ -74,7 +78,8 @@ function windowOf(s: ForStmt): "push" | "pop" | undefined {
   let pushes = 0;
   let pops = 0;
   for (const x of s.body) {
-    if (childBlocks(x).length > 0 || x.kind === "custom") return undefined;
+    if (x.kind === "custom" || x.kind === "for" || x.kind === "loop") return undefined;
+    if (childBlocks(x).some(loopsOrUsesTape)) return undefined;
     if (x.kind === "push") {
       if (x.cursor) return undefined;
       if (x.type === "num") pushes++;
@@ -90,14 +95,26 @@ function windowOf(s: ForStmt): "push" | "pop" | undefined {
     const bounds = new Set<string>();
     varsOf(s.start, bounds);
     varsOf(s.end, bounds);
-    for (const x of s.body) {
+    let writesBound = false;
+    walk(s.body, (x) => {
       const d = defOf(x);
-      if (d !== undefined && bounds.has(d)) return undefined;
-    }
+      if (d !== undefined && bounds.has(d)) writesBound = true;
+    });
+    if (writesBound) return undefined;
     return "push";
   }
   if (pops > 0 && pushes === 0) return "pop";
   return undefined;
+}
+
+/** Whether a nested block loops, pushes, pops or calls anything that may use a tape. */
+function loopsOrUsesTape(b: Stmt[]): boolean {
+  let uses = false;
+  walk(b, (x) => {
+    if (x.kind === "push" || x.kind === "custom" || x.kind === "for" || x.kind === "loop") uses = true;
+    for (const e of usesOf(x)) if (mayUseTape(e) || someExpr(e, (y) => y.kind === "pop")) uses = true;
+  });
+  return uses;
 }
 
 function countPushes(b: Stmt[]): number {
