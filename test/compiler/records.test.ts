@@ -61,6 +61,29 @@ describe("record parameters, in every mode", () => {
     }
   });
 
+  it("drifted: states that start as the objects passed in and are rebound in a loop", () => {
+    for (let k = 0; k < 4; k++) {
+      const rng = mulberry32(550 + k);
+      const start = { x: rng() - 0.5, y: rng() - 0.5 };
+      const before = { ...start };
+      const args = [start, { x: rng() - 0.5, y: rng() - 0.5 }, 0.5 + rng(), 7];
+      expectAllModesTree(m.src, m.grad, "drifted", args, ["start", "wind", "k", "steps"], ["start", "wind", "k"], k + 1);
+      expect(m.grad.driftedGrad(...args).value).toBe(m.src.drifted(...args));
+      // the caller's objects are not changed
+      expect(start).toEqual(before);
+    }
+  });
+
+  it("rejects rebinding a name that starts as another name of an object of the function, or writing its fields", () => {
+    const head = "type V = { x: number; y: number };\nconst add = (a: V, b: V): V => ({ x: a.x + b.x, y: a.y + b.y });\n/** @differentiable */\nexport function f(p: V, k: number): number {\n";
+    const local = compileSource(`${head}  const a = { x: k, y: 2 * k };\n  let pos = a;\n  pos = add(pos, p);\n  return pos.x * a.y;\n}\n`, "alias-error.ts");
+    expect(local.diagnostics.map((d) => d.message).join("\n")).toMatch(/'pos' starts as another name of 'a', an object of this function: start it as a copy \(let pos = \{ \.\.\.a \}\)/);
+    expect(local.diagnostics.map((d) => d.line)).toEqual([7]);
+    const write = compileSource(`${head}  let pos = p;\n  pos.x = k;\n  pos = add(pos, p);\n  return pos.x;\n}\n`, "alias-error.ts");
+    expect(write.diagnostics.map((d) => d.message).join("\n")).toMatch(/Writing 'pos\.x' would change an object passed in/);
+    expect(write.diagnostics.map((d) => d.line)).toEqual([6]);
+  });
+
   it("spring: object spreads, in a helper's result and in a state rebound in a loop", () => {
     for (let k = 0; k < 4; k++) {
       const rng = mulberry32(500 + k);

@@ -439,16 +439,6 @@ class Fence extends RecordFence {
     }
   }
 
-  /** Whether a record expression is an object of this function (which it may write), not a parameter's. */
-  protected isLocalRecord(e0: ts.Expression): boolean {
-    let e = stripTypes(e0);
-    if (ts.isObjectLiteralExpression(e)) return true;
-    while (ts.isPropertyAccessExpression(e)) e = stripTypes(e.expression);
-    if (!ts.isIdentifier(e)) return false;
-    const sym = this.checker.getSymbolAtLocation(e);
-    return !!sym && this.localRecords.has(sym);
-  }
-
   protected expressionStatement(e0: ts.Expression, scope: Scope): void {
     const e = skipParens(e0);
     if (ts.isBinaryExpression(e) && isAssignmentOperator(e.operatorToken.kind)) {

@@ -11,6 +11,16 @@ import { CallbackFence } from "./callbacks.ts";
 import { useInContext } from "./arrays.ts";
 
 export abstract class RecordFence extends CallbackFence {
+  /** Whether a record expression is an object of this function (which it may write), not a parameter's. */
+  protected isLocalRecord(e0: ts.Expression): boolean {
+    let e = stripTypes(e0);
+    if (ts.isObjectLiteralExpression(e)) return true;
+    while (ts.isPropertyAccessExpression(e)) e = stripTypes(e.expression);
+    if (!ts.isIdentifier(e)) return false;
+    const sym = this.checker.getSymbolAtLocation(e);
+    return !!sym && this.localRecords.has(sym);
+  }
+
   /** What a helper returning a record of numbers returns: an object literal with a number for each field. */
   protected recordResult(e0: ts.Expression, fields: string[], scope: Scope): void {
     const e = stripTypes(e0);
@@ -45,7 +55,8 @@ export abstract class RecordFence extends CallbackFence {
    * `p = <object>` for a record of numbers `p`: the generated code keeps one variable per field,
    * so the new object's fields are copied into `p`'s. That is JavaScript's meaning when nothing
    * else can see the difference: `p` is a `let` of the function holding a new object (a literal,
-   * or a helper's result, which is always one), every other use of `p` reads or writes a field,
+   * or a helper's result, which is always one) or an object passed in (which nothing writes, so a
+   * copy of its numbers reads the same), every other use of `p` reads or writes a field,
    * destructures or spreads it (copying the numbers), passes it to a call or returns it, and the new object
    * is a new one too. Why not, when it is not (undefined when it is; "reported" when the new
    * object itself has an error, reported).
@@ -60,8 +71,17 @@ export abstract class RecordFence extends CallbackFence {
       const c = resolveCallee(e, this.cx);
       return c.kind === "helper" && returnsRecord(c.decl, this.checker) !== undefined;
     };
+    // another name of an object passed in, which nothing writes: `p` starts as a copy of its numbers
+    const passedIn = (e0: ts.Expression): boolean => {
+      const e = stripTypes(e0);
+      return (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) && this.typeOfNode(e) === "obj" && !this.isLocalRecord(e);
+    };
     if (!ts.isExpressionStatement(at.parent)) return "the assignment must be a statement of its own";
-    if (!own || !own.initializer || (own.parent.flags & ts.NodeFlags.Let) === 0 || !fresh(own.initializer)) return `'${p}' must be a let of this function holding a new object (let ${p} = { … })`;
+    if (own?.initializer && !fresh(own.initializer) && this.isLocalRecord(own.initializer)) {
+      const src = own.initializer.getText();
+      return `'${p}' starts as another name of '${src}', an object of this function: start it as a copy (let ${p} = { ...${src} })`;
+    }
+    if (!own || !own.initializer || (own.parent.flags & ts.NodeFlags.Let) === 0 || !(fresh(own.initializer) || passedIn(own.initializer))) return `'${p}' must be a let of this function holding a new object or an object passed in (let ${p} = { … })`;
     if (!numberRecordFields(this.checker.getTypeAtLocation(own.name), this.checker)) return `'${p}' must hold numbers only`;
     if (!fresh(right)) return `'${right.getText()}' is not a new object (an object literal, or a helper's result)`;
     if (this.expr(right, scope) === undefined) return "reported";

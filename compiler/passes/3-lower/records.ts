@@ -61,21 +61,7 @@ export abstract class RecordLowerer extends ArrayLowerer {
     for (const p of e.properties) {
       if (ts.isSpreadAssignment(p)) {
         // `...s`: s's fields, its numbers copied, its arrays and objects shared (as JavaScript's spread)
-        const src = this.lowerRecord(p.expression, out, base);
-        for (const [name, f] of src.fields) {
-          if ("rec" in f) {
-            fields.set(name, { rec: f.rec });
-            continue;
-          }
-          const slot: Slot = f.slot.given ? { name: `${base}.${name}`, given: f.slot.given } : { name: `${base}.${name}` };
-          const view = this.views.get(f.slot);
-          const o = this.env.get(f.slot);
-          if (view) this.views.set(slot, view);
-          else if (o && isVar(o) && this.vars.get(o.name)!.type === "arr") this.env.set(slot, o);
-          else if (o) this.env.set(slot, this.fieldCopy(`${base}_${name}`, o, out, p));
-          else this.internal(p);
-          fields.set(name, { slot });
-        }
+        for (const [name, f] of this.recordCopy(this.lowerRecord(p.expression, out, base), base, out, p).fields) fields.set(name, f);
         continue;
       }
       const name = ts.isShorthandPropertyAssignment(p) ? p.name.text : ts.isPropertyAssignment(p) ? propertyName(p.name) : undefined;
@@ -113,6 +99,29 @@ export abstract class RecordLowerer extends ArrayLowerer {
         this.vars.get(v)!.type = this.assignTo(v, value, out, value);
         this.env.set(slot, ref(v));
       }
+      fields.set(name, { slot });
+    }
+    return { fields, input: false };
+  }
+
+  /**
+   * A shallow copy of a record, as `{ ...src }`: its numbers copied into variables of their own,
+   * its arrays and objects shared.
+   */
+  protected recordCopy(src: Rec, base: string, out: Stmt[], at: ts.Node): Rec {
+    const fields: Rec["fields"] = new Map();
+    for (const [name, f] of src.fields) {
+      if ("rec" in f) {
+        fields.set(name, { rec: f.rec });
+        continue;
+      }
+      const slot: Slot = f.slot.given ? { name: `${base}.${name}`, given: f.slot.given } : { name: `${base}.${name}` };
+      const view = this.views.get(f.slot);
+      const o = this.env.get(f.slot);
+      if (view) this.views.set(slot, view);
+      else if (o && isVar(o) && this.vars.get(o.name)!.type === "arr") this.env.set(slot, o);
+      else if (o) this.env.set(slot, this.fieldCopy(`${base}_${name}`, o, out, at));
+      else this.internal(at);
       fields.set(name, { slot });
     }
     return { fields, input: false };

@@ -272,7 +272,12 @@ export abstract class StatementLowerer extends GrowthLowerer {
       return;
     }
     if (init && this.isRecordExpression(init)) {
-      this.records.set(sym, this.lowerRecord(init, out, d.name.text));
+      const rec = this.lowerRecord(init, out, d.name.text);
+      // `let p = q` of an object passed in, which a later `p = { … }` rebinds: its numbers copied,
+      // so that the rebinding writes p's own variables and q keeps its values
+      const e = stripTypes(init);
+      const rebindable = (list.flags & ts.NodeFlags.Let) !== 0 && (ts.isIdentifier(e) || ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e));
+      this.records.set(sym, rebindable ? this.recordCopy(rec, d.name.text, out, init) : rec);
       return;
     }
     // a matrix of rows built here: one flat array (matrices.ts)
