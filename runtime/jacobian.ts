@@ -22,7 +22,8 @@ export function layoutOf(v: unknown): Layout {
   const l = of(v);
   return typeof l === "number" ? { value: l } : l;
 }
-type Field = number | Float64Array | number[] | Dir;
+/** A direction's field: a number, an array, an object of fields, or a list of them (a list of records or arrays). */
+type Field = number | Float64Array | Field[] | Dir;
 interface Dir {
   [field: string]: Field;
 }

@@ -108,7 +108,7 @@ export function nestType(entries: { path: readonly string[]; type: TypeSpec; opt
 
 /** The generated function's own parameters: the source function's, with their source types. */
 export function signatureParams(fn: IRFunction): Param[] {
-  return fn.inputs.map((i) => ({ name: i.name, type: shapeType(i.shape), ...(i.optional ? { maybe: true } : {}) }));
+  return fn.inputs.map((i) => ({ name: i.name, type: shapeType(i.shape, true), ...(i.optional ? { maybe: true } : {}) }));
 }
 
 /** The arguments a generated function passes on to another one of the module: its own parameters. */

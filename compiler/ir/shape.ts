@@ -13,8 +13,12 @@ import { type IntArrayName, type TypeSpec, isIntArrayName } from "./types.ts";
 
 export type Shape =
   | { k: "num" }
-  /** A Float64Array, a `number[]` (`list`), or an integer typed array (`ints`: a top-level parameter only). */
-  | { k: "arr"; list?: boolean; ints?: IntArrayName }
+  /**
+   * A Float64Array, a `number[]` (`list`), or an integer typed array (`ints`: a top-level
+   * parameter only). A tuple of numbers (`[number, number]`) is a `number[]` whose parameter keeps
+   * its tuple type (`tuple`).
+   */
+  | { k: "arr"; list?: boolean; ints?: IntArrayName; tuple?: { length: number; readonly: boolean } }
   /**
    * `optional`: a number or array field that may be absent (`scale?: number`, `bias?:
    * Float64Array`), in a record that is not an element of a list. Its leaf parameter comes with a
@@ -51,7 +55,14 @@ export function shapeOf(type: ts.Type, checker: ts.TypeChecker, seen: ts.Type[] 
     if (inner.k === "num") return { k: "arr", list: true };
     return { k: "list", elem: inner };
   }
-  if (checker.isTupleType(type)) return { reason: "a tuple is not an array of numbers (use number[] or a Float64Array)" };
+  if (checker.isTupleType(type)) {
+    // `[number, number]`: every element a number, none optional or a rest
+    const target = (type as ts.TupleTypeReference).target;
+    const els = checker.getTypeArguments(type as ts.TypeReference);
+    const numbers = els.length > 0 && els.every((e) => e.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)) && target.elementFlags.every((f) => f === ts.ElementFlags.Required);
+    if (!numbers) return { reason: "a tuple is supported when each element is a number, none optional or a rest ([number, number]); use number[] or a Float64Array" };
+    return { k: "arr", list: true, tuple: { length: els.length, readonly: target.readonly } };
+  }
   if (type.flags & ts.TypeFlags.Object && !(type.flags & ts.TypeFlags.Union)) {
     if (seen.includes(type)) return { reason: `the type '${checker.typeToString(type)}' is recursive` };
     if (type.getCallSignatures().length > 0 || type.getConstructSignatures().length > 0) return { reason: "it is a function" };
@@ -87,13 +98,19 @@ export function leavesOf(shape: Shape, path: string[] = []): { path: string[]; s
   return shape.fields.flatMap((f) => leavesOf(f.shape, [...path, f.name]));
 }
 
-/** The TypeScript type of a value of this shape. */
-export function shapeType(shape: Shape): TypeSpec {
+/**
+ * The TypeScript type of a value of this shape. A tuple is a `number[]`, except in the type of
+ * the parameter itself (`asParameter`), which is the source's.
+ */
+export function shapeType(shape: Shape, asParameter = false): TypeSpec {
   switch (shape.k) {
     case "num": return { k: "number" };
-    case "arr": return shape.ints ? { k: "ints", name: shape.ints } : shape.list ? { k: "number[]" } : { k: "Float64Array" };
-    case "rec": return { k: "object", props: shape.fields.map((f) => ({ name: f.name, type: shapeType(f.shape), ...(f.optional ? { optional: true } : {}) })) };
-    case "list": return { k: "list", elem: shapeType(shape.elem) };
+    case "arr":
+      if (shape.ints) return { k: "ints", name: shape.ints };
+      if (shape.tuple && asParameter) return { k: "tuple", length: shape.tuple.length, ...(shape.tuple.readonly ? { readonly: true } : {}) };
+      return shape.list ? { k: "number[]" } : { k: "Float64Array" };
+    case "rec": return { k: "object", props: shape.fields.map((f) => ({ name: f.name, type: shapeType(f.shape, asParameter), ...(f.optional ? { optional: true } : {}) })) };
+    case "list": return { k: "list", elem: shapeType(shape.elem, asParameter) };
   }
 }
 

@@ -393,6 +393,8 @@ export type TypeSpec =
   | { k: "boolean" }
   | { k: "Float64Array" }
   | { k: "number[]" }
+  /** A tuple of numbers (`[number, number]`): a parameter's type, whose derivatives are `number[]`. */
+  | { k: "tuple"; length: number; readonly?: boolean }
   /** An integer typed array (`Int32Array`, …). */
   | { k: "ints"; name: IntArrayName }
   /** An array of records or arrays (`{ W: Float64Array }[]`). */

@@ -148,6 +148,28 @@ describe("find over a list of objects", () => {
     expect(g[2]).toEqual({ end: 0, line: { slope: 0, base: 0 } });
   });
 
+  it("potential: tuple parameters and tuple fields of list elements, in every mode against finite differences", () => {
+    for (let k = 0; k < 4; k++) {
+      const rng = mulberry32(60 + k);
+      const at: [number, number] = [rng() - 0.5, rng() - 0.5];
+      const bodies = Array.from({ length: 2 + k }, () => ({ pos: [2 * rng() - 1, 2 * rng() - 1] as [number, number], mass: rng() + 0.5 }));
+      expectAllModesTree(m.src, m.grad, "potential", [at, bodies], ["at", "bodies"], ["at", "bodies"], k + 1);
+      const g = m.grad.potentialGrad(at, bodies);
+      expect(g.value).toBe(m.src.potential(at, bodies));
+      expect(Array.isArray(g.grad.at) && g.grad.at.length).toBe(2);
+      expect(g.grad.bodies[0].pos.length).toBe(2);
+    }
+    // the signatures keep the tuple types
+    expect(m.output).toMatch(/export function potentialGrad\(\n  at: \[number, number\],\n  bodies: \{\n    pos: \[number, number\];/);
+  });
+
+  it("rejects tuples that are not all numbers, naming the fix", () => {
+    for (const t of ["[number, string]", "[number, number?]", "[number, ...number[]]"]) {
+      const r = compileSource(`/** @differentiable */\nexport function f(p: ${t}): number {\n  return p[0];\n}\n`, "tuple-error.ts");
+      expect(r.diagnostics.map((d) => d.message).join("\n")).toMatch(/a tuple is supported when each element is a number, none optional or a rest \(\[number, number\]\); use number\[\] or a Float64Array/);
+    }
+  });
+
   it("rejects a find not bound to a constant, and one over elements that hold arrays", () => {
     const unbound = compileSource("interface P { a: number }\n/** @differentiable */\nexport function f(x: number, ps: P[]): number {\n  let q = ps.find((p) => p.a > x);\n  return q ? q.a : 0;\n}\n", "find-error.ts");
     expect(unbound.diagnostics.map((d) => d.message).join("\n")).toMatch(/The element 'find' finds may be undefined: bind it to a constant \(const el = ps\.find\(…\)\)/);
