@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import { expect } from "vitest";
 import { compileFiles, type FileResult } from "../compiler/index.ts";
 import { numericGradient, maxRelativeError, relativeError, directionalDerivative, mulberry32, type Args } from "../runtime/gradcheck.ts";
-import { type Tree, leaves, fromLeaves } from "../runtime/tree.ts";
+import { type Tree, leaves as treeLeaves, fromLeaves } from "../runtime/tree.ts";
 
 export const ROOT = path.resolve(import.meta.dirname, "..");
 export const RUNTIME = path.join(ROOT, "runtime/index.ts");
@@ -148,14 +148,16 @@ export function expectAllModes(src: Mod, grad: Mod, name: string, args: Args, na
  * nested; see runtime/tree.ts): each leaf is checked as one argument of the flattened function,
  * against generated functions called with trees and returning trees of the same shape.
  */
-export function expectAllModesTree(src: Mod, grad: Mod, name: string, args: Tree[], names: string[], wrt: string[] = names, seed = 1, tol = 1e-6): void {
+export function expectAllModesTree(src: Mod, grad: Mod, name: string, args: (Tree | undefined)[], names: string[], wrt: string[] = names, seed = 1, tol = 1e-6): void {
+  // an argument left out (undefined, an optional parameter) has no leaves and is passed as it is
+  const leaves = (a: Tree | undefined, path?: string) => (a === undefined ? [] : treeLeaves(a, path));
   const counts = args.map((a) => leaves(a).length);
   const leafNames = args.flatMap((a, i) => leaves(a, names[i]).map((l) => l.path));
   const owner = args.flatMap((a, i) => leaves(a).map(() => names[i]!));
   const flat: Args = args.flatMap((a) => leaves(a).map((l) => (typeof l.value === "number" ? l.value : Float64Array.from(l.value))));
-  const rebuild = (xs: Args): Tree[] => {
+  const rebuild = (xs: Args): (Tree | undefined)[] => {
     let k = 0;
-    return args.map((a, i) => fromLeaves(a, xs.slice(k, (k += counts[i]!))));
+    return args.map((a, i) => (a === undefined ? undefined : fromLeaves(a, xs.slice(k, (k += counts[i]!)))));
   };
   /** A tree result (grad, hvp) keyed by leaf names. */
   const flatten = (t: Record<string, Tree>): Record<string, number | Float64Array> => {

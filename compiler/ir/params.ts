@@ -6,7 +6,7 @@
  * shape of derivatives.
  */
 import type { Expr, IRFunction, Param, Stmt, TypeSpec } from "./types.ts";
-import { ref, num } from "./types.ts";
+import { ref, num, bool } from "./types.ts";
 import { shapeType } from "./shape.ts";
 
 export type LeafParam = IRFunction["params"][number];
@@ -119,6 +119,7 @@ export function signatureArgs(fn: IRFunction): Expr[] {
 /** What an optional leaf holds when its field or parameter is absent: NaN, or an empty array. */
 function absentValue(p: LeafParam): Expr {
   if (p.type === "num") return num(NaN);
+  if (p.type === "bool") return bool(false);
   return p.list ? { kind: "construct", ctor: "Array<number>", args: [] } : { kind: "new-array", size: num(0) };
 }
 

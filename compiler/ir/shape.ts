@@ -13,6 +13,8 @@ import { type IntArrayName, type TypeSpec, isIntArrayName } from "./types.ts";
 
 export type Shape =
   | { k: "num" }
+  /** A boolean (a flag; it has no derivative). */
+  | { k: "bool" }
   /**
    * A Float64Array, a `number[]` (`list`), or an integer typed array (`ints`: a top-level
    * parameter only). A tuple of numbers (`[number, number]`) is a `number[]` whose parameter keeps
@@ -39,6 +41,10 @@ export interface ShapeError {
  */
 export function shapeOf(type: ts.Type, checker: ts.TypeChecker, seen: ts.Type[] = [], inList = false): Shape | ShapeError {
   if (type.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)) return { k: "num" };
+  if (type.flags & (ts.TypeFlags.Boolean | ts.TypeFlags.BooleanLiteral)) {
+    if (inList) return { reason: "booleans in the elements of a list are not supported (pass them as numbers, 1 or 0)" };
+    return { k: "bool" };
+  }
   const sym = type.getSymbol();
   if (sym && sym.getName() === "Float64Array") return { k: "arr" };
   if (sym && isIntArrayName(sym.getName())) {
@@ -77,8 +83,8 @@ export function shapeOf(type: ts.Type, checker: ts.TypeChecker, seen: ts.Type[] 
       if (optional && inList) return { reason: `its field '${p.name}' is optional, in the elements of a list (make it required)` };
       const s = shapeOf(pt, checker, [...seen, type], inList);
       if ("reason" in s) return { reason: `its field '${p.name}': ${s.reason}` };
-      if (optional && s.k !== "num" && s.k !== "arr") {
-        return { reason: `its field '${p.name}' is optional and ${s.k === "rec" ? "an object" : "a list"} (optional fields are numbers and arrays of numbers: make it required)` };
+      if (optional && s.k !== "num" && s.k !== "arr" && s.k !== "bool") {
+        return { reason: `its field '${p.name}' is optional and ${s.k === "rec" ? "an object" : "a list"} (optional fields are numbers, booleans and arrays of numbers: make it required)` };
       }
       fields.push({ name: p.name, shape: s, ...(optional ? { optional: true } : {}) });
     }
@@ -105,6 +111,7 @@ export function leavesOf(shape: Shape, path: string[] = []): { path: string[]; s
 export function shapeType(shape: Shape, asParameter = false): TypeSpec {
   switch (shape.k) {
     case "num": return { k: "number" };
+    case "bool": return { k: "boolean" };
     case "arr":
       if (shape.ints) return { k: "ints", name: shape.ints };
       if (shape.tuple && asParameter) return { k: "tuple", length: shape.tuple.length, ...(shape.tuple.readonly ? { readonly: true } : {}) };

@@ -196,12 +196,12 @@ describe("natural statements, in every mode", () => {
 describe("parameters that may be left out: located errors", () => {
   const cases: [string, string, string, RegExp][] = [
     ["an optional object", "x: number, w?: { a: number }", "return x;", /Parameter 'w' of 'f' is an object that may be left out: give it the default \{\} with every field optional/],
-    ["an optional integer array", "x: number, w?: Int32Array", "return x;", /Parameter 'w' of 'f' is optional and has type 'Int32Array.*': optional parameters are numbers, Float64Arrays and number\[\]/],
-    ["an array default", "x: number, w = new Float64Array(2)", "return x;", /Parameter 'w' of 'f' is given a default and has type 'Float64Array.*': default values are numbers. Make it optional \(w\?: …\) and test it/],
+    ["an optional integer array", "x: number, w?: Int32Array", "return x;", /Parameter 'w' of 'f' is optional and has type 'Int32Array.*': optional parameters are numbers, booleans, Float64Arrays and number\[\]/],
+    ["an array default", "x: number, w = new Float64Array(2)", "return x;", /Parameter 'w' of 'f' is given a default and has type 'Float64Array.*': default values are numbers and booleans. Make it optional \(w\?: …\) and test it/],
     ["a read of an optional array that may be undefined", "x: number, w?: Float64Array", "return x * w[0];", /'w' is an optional parameter and may be undefined here: test it first \(if \(w\) …/],
     ["a read that may be undefined", "x: number, k?: number", "return x * k;", /'k' is an optional parameter and may be undefined here: give a fallback \(k \?\? 1\) or a default \(k = 1\)/],
     ["a write", "x: number, k?: number", "k = 2; return x * k;", /'k' is an optional parameter, which differentiable code reads but does not write/],
-    ["a default that is not a number", "x: number, k = x > 0", "return x;", /Parameter 'k' of 'f' is given a default and has type 'boolean'/],
+    ["a default that is neither a number nor a boolean", "x: number, k = \"fast\"", "return x;", /Parameter 'k' of 'f' is given a default and has type 'string': default values are numbers and booleans/],
   ];
   for (const [what, params, body, want] of cases) {
     it(`rejects ${what}`, () => {

@@ -84,6 +84,44 @@ describe("record parameters, in every mode", () => {
     expect(write.diagnostics.map((d) => d.line)).toEqual([6]);
   });
 
+  it("flagged: boolean fields and parameters (with a default, optional, passed to a helper) in every mode", () => {
+    let k = 0;
+    for (const leaky of [true, false]) {
+      for (const [normalize, squared] of [[undefined, undefined], [true, true], [false, false], [false, true]] as const) {
+        const rng = mulberry32(600 + k++);
+        const x = new Float64Array(5).map(() => 2 * rng() - 1);
+        const flags = { leaky, gain: 0.5 + rng() };
+        const args = [x, flags, normalize, squared];
+        expectAllModesTree(m.src, m.grad, "flagged", args, ["x", "flags", "normalize", "squared"], ["x", "flags"], k);
+        const g = m.grad.flaggedGrad(...args);
+        expect(g.value).toBe(m.src.flagged(...args));
+        // the flags have no derivative: the gradient has none of them
+        expect(Object.keys(g.grad)).toEqual(["x", "flags"]);
+        expect(Object.keys(g.grad.flags)).toEqual(["gain"]);
+      }
+    }
+    // the signature keeps the source's types
+    expect(m.output).toMatch(/export function flaggedGrad\(\n  x: Float64Array,\n  flags: \{\n    leaky: boolean;\n    gain: number;\n  \},\n  normalize\?: boolean,\n  squared\?: boolean,/);
+  });
+
+  it("checkGradient and Adam take trees with flags, which they leave alone", () => {
+    const x = new Float64Array([0.4, -0.9, 0.2]);
+    const flags = { leaky: true, gain: 1.2 };
+    const g = m.grad.flaggedGrad(x, flags, false);
+    const ok = checkGradient((xx: Float64Array, f: typeof flags) => m.src.flagged(xx, f, false), [x, flags] as Tree[], g.grad, { names: ["x", "flags"] });
+    expect(ok.ok, ok.report).toBe(true);
+    const opt = new Adam({ lr: 0.01 });
+    opt.step({ x, flags }, g.grad);
+    expect(flags.leaky).toBe(true);
+  });
+
+  it("rejects a flag in @wrt, and a default that is not a boolean", () => {
+    const wrt = compileSource("/** @differentiable @wrt x on */\nexport function f(x: number, on: boolean): number {\n  return on ? x : -x;\n}\n", "flag-error.ts");
+    expect(wrt.diagnostics.map((d) => d.message).join("\n")).toMatch(/@wrt names 'on', a boolean: a flag has no derivative\. Remove it from @wrt \(it stays an input\)/);
+    const dflt = compileSource("/** @differentiable */\nexport function f(x: number, on: boolean = 1 as unknown as boolean): number {\n  return on ? x : -x;\n}\n", "flag-error.ts");
+    expect(dflt.diagnostics.map((d) => d.message).join("\n")).toMatch(/The default value of 'on' must be a boolean/);
+  });
+
   it("spring: object spreads, in a helper's result and in a state rebound in a loop", () => {
     for (let k = 0; k < 4; k++) {
       const rng = mulberry32(500 + k);
@@ -242,7 +280,7 @@ describe("optional number fields of parameter objects", () => {
 
   it("rejects optional objects and optional fields in the elements of a list, naming the field", () => {
     const obj = compileSource("/** @differentiable */\nexport function f(x: number, o: { w?: { a: number } }): number {\n  return x;\n}\n", "optional-object.ts");
-    expect(obj.diagnostics.map((d) => d.message).join("\n")).toMatch(/its field 'w' is optional and an object \(optional fields are numbers and arrays of numbers: make it required\)/);
+    expect(obj.diagnostics.map((d) => d.message).join("\n")).toMatch(/its field 'w' is optional and an object \(optional fields are numbers, booleans and arrays of numbers: make it required\)/);
     const list = compileSource("/** @differentiable */\nexport function f(x: number, ps: { w?: number }[]): number {\n  return x;\n}\n", "optional-list.ts");
     expect(list.diagnostics.map((d) => d.message).join("\n")).toMatch(/its field 'w' is optional, in the elements of a list/);
   });

@@ -145,7 +145,7 @@ function checkSignature(
     const declared = checker.getTypeAtLocation(p);
     const type = optional ? checker.getNonNullableType(declared) : declared;
     const shape = shapeOf(type, checker);
-    const isNumber = !!(type.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral));
+    const isNumber = !!(type.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral | ts.TypeFlags.Boolean | ts.TypeFlags.BooleanLiteral));
     const isArray = isShape(shape) && shape.k === "arr" && !shape.ints;
     // `opts: Options = {}`: settings whose fields are all optional, none of them when left out
     const settings = isShape(shape) && shape.k === "rec" && shape.fields.every((f) => f.optional) && !!p.initializer && isEmptyObject(p.initializer);
@@ -155,8 +155,8 @@ function checkSignature(
         continue;
       }
       diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax, p.initializer
-        ? `Parameter '${p.name.text}' of '${name}' is given a default and has type '${checker.typeToString(declared)}': default values are numbers. Make it optional (${p.name.text}?: …) and test it (if (${p.name.text}) …), or pass it.`
-        : `Parameter '${p.name.text}' of '${name}' is optional and has type '${checker.typeToString(declared)}': optional parameters are numbers, Float64Arrays and number[]. Make it required.`, p, sf));
+        ? `Parameter '${p.name.text}' of '${name}' is given a default and has type '${checker.typeToString(declared)}': default values are numbers and booleans. Make it optional (${p.name.text}?: …) and test it (if (${p.name.text}) …), or pass it.`
+        : `Parameter '${p.name.text}' of '${name}' is optional and has type '${checker.typeToString(declared)}': optional parameters are numbers, booleans, Float64Arrays and number[]. Make it required.`, p, sf));
       continue;
     }
     if (!isShape(shape)) {
@@ -195,7 +195,9 @@ function checkSignature(
 
   // integer arrays hold indices and counts: nothing to differentiate with respect to
   const integer = (w: string) => params.find((p) => p.name === w)?.ints;
-  let wrt = params.map((p) => p.name).filter((p) => !outputs.includes(p) && !integer(p));
+  // and a boolean is a flag
+  const flag = (w: string) => params.find((p) => p.name === w)?.type === "bool";
+  let wrt = params.map((p) => p.name).filter((p) => !outputs.includes(p) && !integer(p) && !flag(p));
   let modes: string[] | undefined;
   for (const tag of tags) {
     const tname = tag.tagName.text;
@@ -208,9 +210,12 @@ function checkSignature(
         } else if (integer(w)) {
           diagnostics.push(diagnosticAt(Codes.BadTag,
             `@wrt names '${w}', ${intArrayNoun(integer(w)!)}: its elements are integers, which have no derivative. Remove it from @wrt (it stays an input), or make it a Float64Array if its values are real numbers.`, tag, sf));
+        } else if (flag(w)) {
+          diagnostics.push(diagnosticAt(Codes.BadTag,
+            `@wrt names '${w}', a boolean: a flag has no derivative. Remove it from @wrt (it stays an input).`, tag, sf));
         }
       }
-      wrt = params.map((p) => p.name).filter((p) => names.includes(p) && !outputs.includes(p) && !integer(p));
+      wrt = params.map((p) => p.name).filter((p) => names.includes(p) && !outputs.includes(p) && !integer(p) && !flag(p));
     } else if (tname === "modes") {
       modes = tagText(tag).split(/[\s,]+/).filter(Boolean);
       for (const m of modes) {

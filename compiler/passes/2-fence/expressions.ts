@@ -184,8 +184,8 @@ export abstract class ExpressionFence extends OptionalFence {
       if (t === undefined && ts.isNonNullExpression(outermostParens(e).parent)) return "num";
       if (t === undefined) return this.report(Codes.UnsupportedSyntax, `'${text}' is an optional field and may be undefined here: give a fallback (${text} ?? 1), or test it first (if (${text} !== undefined) …).`, e);
     }
-    if (t === undefined || t === "bool") {
-      return this.report(Codes.NonNumericParameter, `The field '${e.name.text}' of '${e.expression.getText()}' has type '${this.checker.typeToString(this.checker.getTypeAtLocation(e))}': differentiable code reads numbers, Float64Arrays, number[] and objects of them.`, e.name);
+    if (t === undefined) {
+      return this.report(Codes.NonNumericParameter, `The field '${e.name.text}' of '${e.expression.getText()}' has type '${this.checker.typeToString(this.checker.getTypeAtLocation(e))}': differentiable code reads numbers, booleans, Float64Arrays, number[] and objects of them.`, e.name);
     }
     return t;
   }
@@ -477,7 +477,7 @@ export abstract class ExpressionFence extends OptionalFence {
     for (const [i, a] of call.arguments.entries()) {
       const p = decl.parameters[i];
       const pt = this.typeOfNode(p);
-      if (pt !== "num" && pt !== "arr" && pt !== "obj" && pt !== "list") return this.report(Codes.NonNumericParameter, `Parameter '${p.name.getText()}' of helper '${name}' must be a number, a Float64Array, a number[], an object of them or an array of such objects.`, p);
+      if (pt !== "num" && pt !== "bool" && pt !== "arr" && pt !== "obj" && pt !== "list") return this.report(Codes.NonNumericParameter, `Parameter '${p.name.getText()}' of helper '${name}' must be a number, a boolean, a Float64Array, a number[], an object of them or an array of such objects.`, p);
       if (this.viaList(a)) viaList.push(p);
       if (pt === "list" && this.isMatrix(a)) matrices.push(p);
       if (pt === "arr") {

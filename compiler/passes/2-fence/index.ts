@@ -86,7 +86,14 @@ class Fence extends RecordFence {
     // default values are computed in the function's scope, from the parameters before them
     // (`opts: Options = {}` of the annotated function: settings, none given when left out)
     const settings = (p: ts.ParameterDeclaration) => scope.isMain && this.fn.params.some((q) => q.name === p.name.getText() && q.type === "rec");
-    for (const p of scope.decl.parameters) if (p.initializer && !settings(p)) this.numeric(p.initializer, scope, `The default value of '${p.name.getText()}'`);
+    for (const p of scope.decl.parameters) {
+      if (!p.initializer || settings(p)) continue;
+      // a flag's default is a boolean (`normalize = true`), any other's a number
+      if (this.typeOfNode(p.name) === "bool") {
+        const t = this.expr(p.initializer, scope);
+        if (t !== undefined && t !== "bool") this.report(Codes.UnsupportedSyntax, `The default value of '${p.name.getText()}' must be a boolean.`, p.initializer);
+      } else this.numeric(p.initializer, scope, `The default value of '${p.name.getText()}'`);
+    }
     const concise = scope.decl.body!;
     if (!ts.isBlock(concise)) {
       // an arrow's expression body is its result, or a statement when the result is dropped

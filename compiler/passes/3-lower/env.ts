@@ -176,8 +176,12 @@ export abstract class LowerState {
     const thenOut: Stmt[] = [];
     const elseOut: Stmt[] = [];
     this.depth++;
-    this.emitOp(thenOut, t, "copy", [then(thenOut)], at);
-    this.emitOp(elseOut, t, "copy", [otherwise(elseOut)], at);
+    const a = then(thenOut);
+    const b = otherwise(elseOut);
+    // a choice between two booleans (a flag's default) is a boolean
+    if (this.typeOfOperand(a) === "bool" && this.typeOfOperand(b) === "bool") this.vars.get(t)!.type = "bool";
+    this.emitOp(thenOut, t, "copy", [a], at);
+    this.emitOp(elseOut, t, "copy", [b], at);
     this.depth--;
     out.push({ kind: "if", cond, then: thenOut, else: elseOut, loc });
     return ref(t);

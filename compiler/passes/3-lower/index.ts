@@ -130,7 +130,7 @@ class Lowerer extends CustomCallLowerer {
       params,
       inputs,
       // every leaf of a differentiated record is differentiated
-      wrt: params.filter((p) => this.fn.wrt.includes(p.field) && !p.presence).map((p) => p.name),
+      wrt: params.filter((p) => this.fn.wrt.includes(p.field) && p.type !== "bool").map((p) => p.name),
       outputs: this.fn.outputs.map((o) => irName.get(o)!),
       vars: this.vars,
       body,
