@@ -13,7 +13,7 @@ import { createProgram, formatDiagnostic } from "../compiler/index.ts";
 import { lowerFunction, helperSpans } from "../compiler/graph/source.ts";
 import { renderSvg } from "../compiler/graph/svg.ts";
 import { graphDot, pointText, type Loaded } from "../compiler/graph/index.ts";
-import { ValueError, parseAssignments, parseJsonValues, checkValues } from "../compiler/graph/values.ts";
+import { ValueError, parseAssignments, parseJsonValues, checkValues, type Written } from "../compiler/graph/values.ts";
 import { interpret, type Run, type Value, type Numeric } from "../compiler/ir/interpret.ts";
 import type { IRFunction } from "../compiler/ir/types.ts";
 import type { Io } from "./main.ts";
@@ -50,7 +50,7 @@ export function loadFunction(file: string, name: string | undefined, io: Io): Lo
  * Values per parameter from `x1=1.5,x2=0.5` (arrays as `w=[0.1,0.2]`, booleans as `true`) or
  * from a JSON file given as `@inputs.json` (`{ "x1": 1.5, "w": [0.1, 0.2] }`).
  */
-export function parseValues(spec: string, option: string): Record<string, Value> {
+export function parseValues(spec: string, option: string): Record<string, Written> {
   if (!spec.startsWith("@")) return parseAssignments(spec, option);
   const file = spec.slice(1);
   if (!fs.existsSync(file)) throw new ValueError(`${option}: no such file: ${file}`);

@@ -11,7 +11,7 @@ import { formatDiagnostic } from "../compiler/diagnostics.ts";
 import { interpret, type Value, type Numeric } from "../compiler/ir/interpret.ts";
 import type { IRFunction } from "../compiler/ir/types.ts";
 import {
-  graphDot, renderSvg, tables, tablesText, lowerFunction, helperSpans, parseAssignments, parseJsonValues, checkValues, signatureText, valueName, ValueError,
+  graphDot, renderSvg, tables, tablesText, lowerFunction, helperSpans, parseAssignments, parseJsonValues, checkValues, signatureText, valueName, ValueError, type Written,
 } from "../compiler/graph/index.ts";
 import * as runtime from "../runtime/index.ts";
 import { RUNTIME_SPECIFIERS } from "../compiler/naming.ts";
@@ -73,7 +73,7 @@ export function evaluateModule(output: string): Module {
 
 const clone = (v: Value): Value => (v instanceof Float64Array ? new Float64Array(v) : v);
 
-function parsePoint(text: string, what: string): Record<string, Value> {
+function parsePoint(text: string, what: string): Record<string, Written> {
   const t = text.trim();
   if (t === "") return {};
   return t.startsWith("{") ? parseJsonValues(t, what) : parseAssignments(t, what);

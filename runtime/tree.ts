@@ -2,14 +2,14 @@
  * adjoint/runtime/tree: parameter trees (pytrees). A tree is a number, a Float64Array, a
  * `number[]`, an object of trees or an array of trees (`layers: Layer[]`); its leaves are its
  * numbers and numeric arrays, in field order. Gradients, tangents and Hvp directions of a tree
- * parameter are trees of the same shape. A boolean in a tree is a flag, not a leaf: it has no
- * derivative, and the trees built from a template keep it as it is.
+ * parameter are trees of the same shape. A boolean or a string in a tree is a flag or a choice,
+ * not a leaf: it has no derivative, and the trees built from a template keep it as it is.
  *
  * Dependency-free: imports nothing.
  */
 
 export type Leaf = number | Float64Array | number[];
-export type Tree = Leaf | boolean | readonly Tree[] | { readonly [field: string]: Tree };
+export type Tree = Leaf | boolean | string | readonly Tree[] | { readonly [field: string]: Tree };
 
 /** A numeric array: a Float64Array, or an array of numbers (an empty array counts as one). */
 export function isLeafArray(v: unknown): v is Float64Array | number[] {
@@ -21,10 +21,10 @@ export function leaves(t: Tree, path = ""): { path: string; value: Leaf }[] {
   const out: { path: string; value: Leaf }[] = [];
   const visit = (v: Tree, at: string) => {
     if (typeof v === "number" || isLeafArray(v)) out.push({ path: at, value: v as Leaf });
-    else if (typeof v === "boolean") return;
+    else if (typeof v === "boolean" || typeof v === "string") return;
     else if (Array.isArray(v)) v.forEach((x, i) => visit(x, `${at}[${i}]`));
     else if (v !== null && typeof v === "object") for (const k of Object.keys(v)) visit((v as Record<string, Tree>)[k]!, at ? `${at}.${k}` : k);
-    else throw new TypeError(`${at || "value"} is ${v === null ? "null" : typeof v}: a tree holds numbers, numeric arrays, booleans, objects and arrays of them`);
+    else throw new TypeError(`${at || "value"} is ${v === null ? "null" : typeof v}: a tree holds numbers, numeric arrays, booleans, strings, objects and arrays of them`);
   };
   visit(t, path);
   return out;
@@ -35,7 +35,7 @@ export function fromLeaves<T extends Tree>(template: T, values: readonly Leaf[])
   let i = 0;
   const build = (v: Tree): Tree => {
     if (typeof v === "number") return values[i++] as number;
-    if (typeof v === "boolean") return v;
+    if (typeof v === "boolean" || typeof v === "string") return v;
     if (isLeafArray(v)) {
       const x = values[i++]!;
       return v instanceof Float64Array ? Float64Array.from(x as ArrayLike<number>) : Array.from(x as ArrayLike<number>);
@@ -55,7 +55,7 @@ export function fromLeaves<T extends Tree>(template: T, values: readonly Leaf[])
 export function zerosLike<T extends Tree>(t: T, reuse?: Tree): T {
   const build = (v: Tree, r: Tree | undefined): Tree => {
     if (typeof v === "number") return 0;
-    if (typeof v === "boolean") return v;
+    if (typeof v === "boolean" || typeof v === "string") return v;
     if (v instanceof Float64Array) {
       if (r instanceof Float64Array && r.length === v.length) return r.fill(0);
       return new Float64Array(v.length);
@@ -79,7 +79,7 @@ export function zerosLike<T extends Tree>(t: T, reuse?: Tree): T {
 export function completeLike<T extends Tree>(t: T, partial: unknown): T {
   const build = (v: Tree, p: unknown): Tree => {
     if (typeof v === "number") return typeof p === "number" ? p : 0;
-    if (typeof v === "boolean") return v;
+    if (typeof v === "boolean" || typeof v === "string") return v;
     if (isLeafArray(v)) {
       if (p instanceof Float64Array || Array.isArray(p)) return p as Leaf;
       return v instanceof Float64Array ? new Float64Array(v.length) : new Array<number>(v.length).fill(0);

@@ -14,7 +14,7 @@ export { toDot } from "./dot.ts";
 export { renderSvg } from "./svg.ts";
 export { tables, tablesText } from "./table.ts";
 export { lowerFunction, helperSpans } from "./source.ts";
-export { parseAssignments, parseJsonValues, checkValues, signatureText, valueName, ValueError } from "./values.ts";
+export { parseAssignments, parseJsonValues, checkValues, signatureText, valueName, ValueError, type Written } from "./values.ts";
 
 /** A lowered function and the helpers its steps may come from. */
 export interface Loaded {

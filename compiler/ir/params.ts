@@ -127,13 +127,16 @@ function absentValue(p: LeafParam): Expr {
 export function prologue(fn: IRFunction): Stmt[] {
   const out: Stmt[] = [];
   for (const p of fn.params) {
-    if ((!p.path || p.path.length === 0) && !p.given && !p.presence) continue;
+    if ((!p.path || p.path.length === 0) && !p.given && !p.presence && p.choice === undefined) continue;
     const input = fn.inputs.find((i) => i.field === p.field)!;
     // a settings object that may be left out (`opts: Options = {}`) is read through `?.`
     const read = fieldAt(ref(input.name), p.path ?? [], false, !!input.optional && (p.path ?? []).length > 0);
     // an optional field: NaN when absent (what arithmetic on undefined gives), or an empty array
     // (which only `?.` reads), and whether it is given
-    const value: Expr = p.presence ? { kind: "apply", op: "!==", args: [read, ref("undefined")] } : p.given ? { kind: "coalesce", a: read, b: absentValue(p) } : read;
+    // one string of a choice among strings: whether it is the one given (`kind === "l1"`)
+    const value: Expr = p.presence ? { kind: "apply", op: "!==", args: [read, ref("undefined")] }
+      : p.choice !== undefined ? { kind: "apply", op: "===", args: [read, { kind: "text", value: p.choice }] }
+      : p.given ? { kind: "coalesce", a: read, b: absentValue(p) } : read;
     out.push({ kind: "assign", target: p.name, op: "=", value, decl: "const", loc: fn.loc });
   }
   return out;

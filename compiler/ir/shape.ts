@@ -15,6 +15,8 @@ export type Shape =
   | { k: "num" }
   /** A boolean (a flag; it has no derivative). */
   | { k: "bool" }
+  /** One of some strings (`"l1" | "l2"`): a choice, which has no derivative; one boolean leaf per string. */
+  | { k: "choice"; values: string[] }
   /**
    * A Float64Array, a `number[]` (`list`), or an integer typed array (`ints`: a top-level
    * parameter only). A tuple of numbers (`[number, number]`) is a `number[]` whose parameter keeps
@@ -44,6 +46,12 @@ export function shapeOf(type: ts.Type, checker: ts.TypeChecker, seen: ts.Type[] 
   if (type.flags & (ts.TypeFlags.Boolean | ts.TypeFlags.BooleanLiteral)) {
     if (inList) return { reason: "booleans in the elements of a list are not supported (pass them as numbers, 1 or 0)" };
     return { k: "bool" };
+  }
+  // `"l1" | "l2"`: a choice among strings
+  const strings = type.isUnion() ? type.types : [type];
+  if (strings.every((t) => t.isStringLiteral())) {
+    if (inList) return { reason: "choices among strings in the elements of a list are not supported (pass them as numbers)" };
+    return { k: "choice", values: strings.map((t) => (t as ts.StringLiteralType).value) };
   }
   const sym = type.getSymbol();
   if (sym && sym.getName() === "Float64Array") return { k: "arr" };
@@ -84,7 +92,8 @@ export function shapeOf(type: ts.Type, checker: ts.TypeChecker, seen: ts.Type[] 
       const s = shapeOf(pt, checker, [...seen, type], inList);
       if ("reason" in s) return { reason: `its field '${p.name}': ${s.reason}` };
       if (optional && s.k !== "num" && s.k !== "arr" && s.k !== "bool") {
-        return { reason: `its field '${p.name}' is optional and ${s.k === "rec" ? "an object" : "a list"} (optional fields are numbers, booleans and arrays of numbers: make it required)` };
+        const what = s.k === "rec" ? "an object" : s.k === "choice" ? "a choice among strings" : "a list";
+        return { reason: `its field '${p.name}' is optional and ${what} (optional fields are numbers, booleans and arrays of numbers: make it required)` };
       }
       fields.push({ name: p.name, shape: s, ...(optional ? { optional: true } : {}) });
     }
@@ -112,6 +121,7 @@ export function shapeType(shape: Shape, asParameter = false): TypeSpec {
   switch (shape.k) {
     case "num": return { k: "number" };
     case "bool": return { k: "boolean" };
+    case "choice": return { k: "literals", values: shape.values };
     case "arr":
       if (shape.ints) return { k: "ints", name: shape.ints };
       if (shape.tuple && asParameter) return { k: "tuple", length: shape.tuple.length, ...(shape.tuple.readonly ? { readonly: true } : {}) };

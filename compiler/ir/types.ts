@@ -366,9 +366,10 @@ export interface IRFunction {
    * see ir/shape.ts): `{ name: "W1", field: "p", path: ["W1"] }`. An optional number field
    * (`scale?: number`) is two leaves: the number (`given`: the name of the other leaf; NaN when
    * the field is absent, as arithmetic on `undefined` gives) and a boolean one that says whether
-   * it is there (`presence`), read as `p.scale !== undefined`.
+   * it is there (`presence`), read as `p.scale !== undefined`. A choice among strings (`kind:
+   * "l1" | "l2"`) is one boolean leaf per string (`choice`), read as `kind === "l1"`.
    */
-  params: { name: string; type: Type; field: string; path?: string[]; list?: boolean; ints?: IntArrayName; shape?: import("./shape.ts").Shape; given?: string; presence?: boolean }[];
+  params: { name: string; type: Type; field: string; path?: string[]; list?: boolean; ints?: IntArrayName; shape?: import("./shape.ts").Shape; given?: string; presence?: boolean; choice?: string }[];
   /** The source parameters, in order: the generated functions' own parameters. */
   /** `optional`: a number the caller may leave out (`scale?: number`, `lambda = 0.01`); its leaves are as an optional field's. */
   inputs: { name: string; field: string; shape: import("./shape.ts").Shape; optional?: boolean }[];
@@ -393,6 +394,8 @@ export type TypeSpec =
   | { k: "boolean" }
   | { k: "Float64Array" }
   | { k: "number[]" }
+  /** One of some strings (`"l1" | "l2"`). */
+  | { k: "literals"; values: string[] }
   /** A tuple of numbers (`[number, number]`): a parameter's type, whose derivatives are `number[]`. */
   | { k: "tuple"; length: number; readonly?: boolean }
   /** An integer typed array (`Int32Array`, …). */

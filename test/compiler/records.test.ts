@@ -122,6 +122,42 @@ describe("record parameters, in every mode", () => {
     expect(dflt.diagnostics.map((d) => d.message).join("\n")).toMatch(/The default value of 'on' must be a boolean/);
   });
 
+  it("chosen: choices among strings as a parameter and a field, switched on and passed to a helper, in every mode", () => {
+    let k = 0;
+    for (const kind of ["relu", "tanh", "softplus"] as const) {
+      for (const mode of ["sum", "mean"] as const) {
+        const rng = mulberry32(700 + k++);
+        const x = new Float64Array(5).map(() => 2 * rng() - 1);
+        const how = { mode, scale: 0.5 + rng() };
+        expectAllModesTree(m.src, m.grad, "chosen", [x, kind as never, how], ["x", "kind", "how"], ["x", "how"], k);
+        const g = m.grad.chosenGrad(x, kind, how);
+        expect(g.value).toBe(m.src.chosen(x, kind, how));
+        expect(Object.keys(g.grad)).toEqual(["x", "how"]);
+        expect(Object.keys(g.grad.how)).toEqual(["scale"]);
+      }
+    }
+    const body = m.output.slice(m.output.indexOf("export function chosenGrad"));
+    // the signature keeps the choices' types; each string is a boolean, read once
+    expect(body).toMatch(/  kind: "relu" \| "tanh" \| "softplus",\n  how: \{\n    mode: "sum" \| "mean";/);
+    expect(body).toMatch(/const kind_relu = kind === "relu";/);
+    expect(body).toMatch(/const mode_mean = how\.mode === "mean";/);
+    // the helper called with "tanh" is that case alone
+    expect(body.slice(0, body.indexOf("export function", 10))).not.toMatch(/if \((false|true)\)/);
+  });
+
+  it("rejects other uses of a choice, one that may be left out, and one in @wrt, naming the fix", () => {
+    const head = "type K = \"a\" | \"b\";\n/** @differentiable */\nexport function f(x: number, kind: K): number {\n";
+    const copy = compileSource(`${head}  const k = kind;\n  return x;\n}\n`, "choice-error.ts");
+    expect(copy.diagnostics.map((d) => d.message).join("\n")).toMatch(/'kind' is a choice among strings \("a" \| "b"\): compare it with one of them \(kind === "a"\), switch on it, or pass it to a helper's parameter of its type/);
+    expect(copy.diagnostics.map((d) => d.line)).toEqual([4]);
+    const cases = compileSource(`${head}  switch (kind) { case \"a\": return x; case (x > 0 ? \"a\" : \"b\"): return 2 * x; }\n  return 3 * x;\n}\n`, "choice-error.ts");
+    expect(cases.diagnostics.map((d) => d.message).join("\n")).toMatch(/The switch compares the choice 'kind': its cases are its strings/);
+    const left = compileSource("/** @differentiable */\nexport function f(x: number, kind: \"a\" | \"b\" = \"a\"): number {\n  return kind === \"a\" ? x : 1;\n}\n", "choice-error.ts");
+    expect(left.diagnostics.map((d) => d.message).join("\n")).toMatch(/Parameter 'kind' of 'f' is a choice among strings that may be left out, which is not supported: make it required/);
+    const wrt = compileSource("/** @differentiable @wrt x kind */\nexport function f(x: number, kind: \"a\" | \"b\"): number {\n  return kind === \"a\" ? x : 1;\n}\n", "choice-error.ts");
+    expect(wrt.diagnostics.map((d) => d.message).join("\n")).toMatch(/@wrt names 'kind', a choice among strings: a flag has no derivative/);
+  });
+
   it("spring: object spreads, in a helper's result and in a state rebound in a loop", () => {
     for (let k = 0; k < 4; k++) {
       const rng = mulberry32(500 + k);

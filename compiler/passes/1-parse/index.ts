@@ -18,7 +18,7 @@ export interface AnnotatedFunction {
   sourceFile: ts.SourceFile;
   /** Numbers, arrays, and records of them (`rec`, flattened by lowering; see ir/shape.ts). */
   /** `optional`: a number or array that may be left out (`scale?: number`, `bias?: Float64Array`, or `lambda = 0.01`, whose default the function's body applies). */
-  params: { name: string; type: Type | "rec"; list?: boolean; ints?: IntArrayName; shape: Shape; optional?: boolean }[];
+  params: { name: string; type: Type | "rec" | "choice"; list?: boolean; ints?: IntArrayName; shape: Shape; optional?: boolean }[];
   /** Parameters derivatives are taken for. */
   wrt: string[];
   /** Modes requested with `@modes`, if any. */
@@ -150,6 +150,10 @@ function checkSignature(
     // `opts: Options = {}`: settings whose fields are all optional, none of them when left out
     const settings = isShape(shape) && shape.k === "rec" && shape.fields.every((f) => f.optional) && !!p.initializer && isEmptyObject(p.initializer);
     if (optional && !isNumber && !(isArray && !p.initializer) && !settings) {
+      if (isShape(shape) && shape.k === "choice") {
+        diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax, `Parameter '${p.name.text}' of '${name}' is a choice among strings that may be left out, which is not supported: make it required (${p.name.text}: ${checker.typeToString(type)}).`, p, sf));
+        continue;
+      }
       if (isShape(shape) && shape.k === "rec") {
         diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax, `Parameter '${p.name.text}' of '${name}' is an object that may be left out: give it the default {} with every field optional (${p.name.text}: { scale?: number } = {}), or make it required.`, p, sf));
         continue;
@@ -196,7 +200,7 @@ function checkSignature(
   // integer arrays hold indices and counts: nothing to differentiate with respect to
   const integer = (w: string) => params.find((p) => p.name === w)?.ints;
   // and a boolean is a flag
-  const flag = (w: string) => params.find((p) => p.name === w)?.type === "bool";
+  const flag = (w: string) => ["bool", "choice"].includes(params.find((p) => p.name === w)?.type ?? "");
   let wrt = params.map((p) => p.name).filter((p) => !outputs.includes(p) && !integer(p) && !flag(p));
   let modes: string[] | undefined;
   for (const tag of tags) {
@@ -212,7 +216,7 @@ function checkSignature(
             `@wrt names '${w}', ${intArrayNoun(integer(w)!)}: its elements are integers, which have no derivative. Remove it from @wrt (it stays an input), or make it a Float64Array if its values are real numbers.`, tag, sf));
         } else if (flag(w)) {
           diagnostics.push(diagnosticAt(Codes.BadTag,
-            `@wrt names '${w}', a boolean: a flag has no derivative. Remove it from @wrt (it stays an input).`, tag, sf));
+            `@wrt names '${w}', ${params.find((p) => p.name === w)?.type === "bool" ? "a boolean" : "a choice among strings"}: a flag has no derivative. Remove it from @wrt (it stays an input).`, tag, sf));
         }
       }
       wrt = params.map((p) => p.name).filter((p) => names.includes(p) && !outputs.includes(p) && !integer(p) && !flag(p));

@@ -254,8 +254,16 @@ class Fence extends RecordFence {
       return;
     }
     if (ts.isSwitchStatement(s)) {
-      const d = this.expr(s.expression, scope);
+      // `switch (kind)` of a choice among strings: its cases are its strings
+      const choice = this.isChoice(skipParens(s.expression));
+      const inner = stripTypes(skipParens(s.expression));
+      if (choice && ts.isPropertyAccessExpression(inner)) this.expr(inner.expression, scope);
+      const d = choice ? undefined : this.expr(s.expression, scope);
       for (const c of s.caseBlock.clauses) {
+        if (ts.isCaseClause(c) && choice) {
+          if (!ts.isStringLiteralLike(skipParens(c.expression))) this.report(Codes.UnsupportedSyntax, `The switch compares the choice '${s.expression.getText()}': its cases are its strings (case "…":).`, c.expression);
+          continue;
+        }
         if (ts.isCaseClause(c)) {
           if (!isPure(c.expression)) {
             this.report(Codes.UnsupportedSyntax, "A case expression must be a value without effects (a literal, a constant or a variable): compute it before the switch.", c.expression);

@@ -77,6 +77,8 @@ export abstract class LowerState {
   protected env = new Map<ts.Symbol | Slot, Operand>();
   /** Source symbols (and record fields) bound to a window of an array (`const row = x.subarray(…)`). */
   protected views = new Map<ts.Symbol | Slot, import("./arrays.ts").ArrayRef>();
+  /** Source symbols (and record fields) holding one of some strings: the boolean leaf of each string. */
+  protected choices = new Map<ts.Symbol | Slot, Map<string, Operand>>();
   /** Source symbols bound to records. */
   protected records = new Map<ts.Symbol, Rec>();
   /** Of each optional parameter of the function (`scale?: number`), the boolean that says whether it is given. */
@@ -93,6 +95,7 @@ export abstract class LowerState {
     this.views.delete(sym);
     this.records.delete(sym);
     this.matrices.delete(sym);
+    this.choices.delete(sym);
   }
   /** Statements the function's body starts with: the arrays of the module's constant tables it indexes. */
   protected prologue: Stmt[] = [];
@@ -218,6 +221,34 @@ export abstract class LowerState {
     return cur.name;
   }
 
+  /** The boolean leaf of each string, when an expression names a choice among strings (`kind`, `opts.mode`). */
+  protected choiceOf(e0: ts.Expression): Map<string, Operand> | undefined {
+    const e = stripTypes(e0);
+    if (ts.isIdentifier(e)) {
+      const sym = this.checker.getSymbolAtLocation(e);
+      return sym && this.choices.get(sym);
+    }
+    const slot = this.slotOf(e);
+    return slot && this.choices.get(slot);
+  }
+
+  /**
+   * `kind === "l1"` (or `!==`, either way round) of a choice among strings: the string's boolean
+   * leaf, or its negation. Undefined when the expression is no such comparison.
+   */
+  protected choiceTest(e: ts.BinaryExpression, out: Stmt[]): Operand | undefined {
+    const op = e.operatorToken.kind;
+    const equal = op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.EqualsEqualsToken;
+    if (!equal && op !== ts.SyntaxKind.ExclamationEqualsEqualsToken && op !== ts.SyntaxKind.ExclamationEqualsToken) return undefined;
+    const [c, lit] = ts.isStringLiteralLike(skipParens(e.right)) ? [e.left, skipParens(e.right)] : [e.right, skipParens(e.left)];
+    if (!ts.isStringLiteralLike(lit)) return undefined;
+    const m = this.choiceOf(skipParens(c));
+    if (!m) return undefined;
+    // a string the choice cannot hold is never equal (TypeScript flags the comparison too)
+    const is = m.get(lit.text) ?? { kind: "const", value: false };
+    return equal ? is : this.step(out, "!", [is], e, "bool", "");
+  }
+
   /** The record an expression names (`p`, `p.inner`, `q` after `const q = p`), if any. */
   protected recordOf(e0: ts.Expression): Rec | undefined {
     const e = stripTypes(e0);
@@ -293,6 +324,7 @@ export abstract class LowerState {
       this.emitOp(out, held, "copy", [index], at);
       index = ref(held);
     }
+    if (shape.k === "choice") return this.internal(at);
     const t = this.newVar(path[path.length - 1] ?? `${list}_i`, shape.k, "local");
     if (shape.k === "list") this.vars.get(t)!.shape = shape;
     out.push({ kind: "get", target: t, list, index, path, loc: this.loc(this.stmtOf(at)) });

@@ -201,6 +201,9 @@ export abstract class ExpressionLowerer extends LowerState {
 
   protected lowerBinary(e: ts.BinaryExpression, out: Stmt[], hint: string): Operand {
     const k = e.operatorToken.kind;
+    // `kind === "l1"` of a choice among strings: that string's boolean
+    const chosen = this.choiceTest(e, out);
+    if (chosen) return chosen;
     // an assignment is the assigned value; a comma runs its left side, then is its right side
     if (isAssignmentOperator(k)) return this.lowerAssignment(e.left, k, e.right, out, e);
     if (k === ts.SyntaxKind.CommaToken) {
@@ -294,6 +297,8 @@ export abstract class ExpressionLowerer extends LowerState {
 
   protected lowerTernary(e: ts.ConditionalExpression, out: Stmt[], hint: string): Operand {
     const c = this.lowerCondition(e.condition, out);
+    // a condition known here (a choice passed as one of its strings): only its side is evaluated
+    if (c.kind === "const") return this.lowerExpr(c.value ? e.whenTrue : e.whenFalse, out, hint);
     const t = this.newVar(hint || "sel", "num", "local");
     const thenOut: Stmt[] = [];
     const elseOut: Stmt[] = [];

@@ -49,6 +49,17 @@ class Lowerer extends CustomCallLowerer {
       this.vars.set(name, { name, type, kind: "param", origin, ...shape });
       this.defs.set(name, 1);
     };
+    /** A choice among strings (`kind: "l1" | "l2"`): one boolean leaf per string, `kind === "l1"`. */
+    const choiceLeaves = (values: string[], base: string, field: string, path?: string[]): Map<string, Operand> => {
+      const m = new Map<string, Operand>();
+      for (const v of values) {
+        const leaf = this.names.claim(`${base}_${v.replace(/[^A-Za-z0-9_$]/g, "_") || "empty"}`);
+        leafVar(leaf, "bool", `${[field, ...(path ?? [])].join(".")} === ${JSON.stringify(v)}`);
+        params.push({ name: leaf, type: "bool", field, ...(path ? { path } : {}), choice: v });
+        m.set(v, ref(leaf));
+      }
+      return m;
+    };
     for (const p of decl.parameters) {
       const field = (p.name as ts.Identifier).text;
       const info = this.fn.params.find((q) => q.name === field)!;
@@ -58,6 +69,11 @@ class Lowerer extends CustomCallLowerer {
       inputs.push({ name, field, shape: info.shape });
       // `opts: Options = {}`: left out, it has none of its fields (read as `opts?.scale`)
       if (info.optional && info.type === "rec") inputs[inputs.length - 1] = { name, field, shape: info.shape, optional: true };
+      if (info.type === "choice") {
+        // (never optional: the parser refuses that)
+        this.choices.set(this.symbolOf(p.name), choiceLeaves((info.shape as Extract<Shape, { k: "choice" }>).values, field, field));
+        continue;
+      }
       if (info.optional && info.type !== "rec") {
         // `scale?: number`, `bias?: Float64Array` or `lambda = 0.01`: the value (NaN, or an empty
         // array, when left out) and whether it is given
@@ -90,6 +106,12 @@ class Lowerer extends CustomCallLowerer {
           const at = [...path, f.name];
           if (f.shape.k === "rec") {
             fields.set(f.name, { rec: rec(f.shape, at) });
+            continue;
+          }
+          if (f.shape.k === "choice") {
+            const slot: Slot = { name: [field, ...at].join(".") };
+            this.choices.set(slot, choiceLeaves(f.shape.values, this.names.isUsed(f.name) ? [field, ...at].slice(-2).join("_") : f.name, field, at));
+            fields.set(f.name, { slot });
             continue;
           }
           // named after its field, or after its path when another leaf has that name (`outer_scale`)

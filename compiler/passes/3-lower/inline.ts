@@ -21,19 +21,19 @@ import ts from "typescript";
 import { type Stmt, type Operand, ref, num, bool, isVar } from "../../ir/types.ts";
 import { SwitchLowerer } from "./switch.ts";
 import { type Frame, type Rec, stripTypes } from "./env.ts";
-import type { Shape } from "../../ir/shape.ts";
+import { type Shape, isShape, shapeOf } from "../../ir/shape.ts";
 import type { ArrayRef } from "./arrays.ts";
 import { methodCall } from "./arrays.ts";
 import { writtenNames } from "./jumps.ts";
 import {
   type HelperFn, type SearchMethod, blockBody, resultExpression, helperDeclaration, isFunctionValue, isEffectBody, lengthObject, mathMember, ITERATION_METHODS, SEARCH_METHODS,
-  takesPredicate, searchesBackwards, returnsElement,
+  takesPredicate, searchesBackwards, returnsElement, skipParens,
 } from "./resolve.ts";
 import { ruleFor } from "../../rules/index.ts";
 import { comparatorFunction, comparatorOf } from "./sorting.ts";
 
 /** What a parameter is bound to at an inlined call. */
-type Binding = { o: Operand } | { arr: ArrayRef } | { rec: Rec } | { mat: { array: string; rows: Operand; cols: Operand } };
+type Binding = { o: Operand } | { arr: ArrayRef } | { rec: Rec } | { mat: { array: string; rows: Operand; cols: Operand } } | { choice: Map<string, Operand> };
 
 /** What an iteration walks: an array, or the elements of a list or the rows of a matrix (each bound at its index). */
 type Walked = ArrayRef | { elements: (k: Operand, body: Stmt[]) => Binding };
@@ -99,6 +99,15 @@ export abstract class HelperInliner extends SwitchLowerer {
       // a matrix built in the function: its flat array and sizes, by reference
       const mat = this.matrixOf(a);
       if (mat) return { mat };
+      // a choice among strings: the booleans of its strings
+      const choice = this.choiceOf(a);
+      if (choice) return { choice };
+      // one of its strings, written out (`pick("l1", x)`): that string's boolean is true
+      const lit = skipParens(a);
+      if (p && ts.isStringLiteralLike(lit)) {
+        const shape = shapeOf(this.checker.getTypeAtLocation(p), this.checker);
+        if (isShape(shape) && shape.k === "choice") return { choice: new Map(shape.values.map((v) => [v, bool(v === lit.text)])) };
+      }
       const list = this.listOf(a) ?? this.elementList(a, out);
       if (list !== undefined) return { o: ref(list) };
       if (this.isRecordExpression(a)) return { rec: this.lowerRecord(a, out, hint) };
@@ -151,6 +160,10 @@ export abstract class HelperInliner extends SwitchLowerer {
       this.forget(sym);
       if ("mat" in b) {
         this.matrices.set(sym, b.mat);
+        return;
+      }
+      if ("choice" in b) {
+        this.choices.set(sym, b.choice);
         return;
       }
       if ("rec" in b) {

@@ -206,6 +206,12 @@ export abstract class StatementLowerer extends GrowthLowerer {
     }
     if (ts.isIfStatement(s)) {
       const cond = this.lowerCondition(s.expression, out);
+      // a condition known here (a choice passed as one of its strings): only its side runs
+      if (cond.kind === "const") {
+        const taken = cond.value ? s.thenStatement : s.elseStatement;
+        if (taken) this.lowerStatements(blockOf(taken), 0, out);
+        return;
+      }
       const thenOut: Stmt[] = [];
       const elseOut: Stmt[] = [];
       this.depth++;

@@ -15,6 +15,10 @@ import ts from "typescript";
 import { type Stmt, type Operand, ref, num } from "../../ir/types.ts";
 import { LoopLowerer } from "./loops.ts";
 import { countJumps, definitelyJumps, jumpsIn, jumpTarget } from "./jumps.ts";
+import { skipParens } from "./resolve.ts";
+
+/** The value a switch compares: an operand, or the strings' booleans of a choice among strings. */
+type Discriminant = Operand | Map<string, Operand>;
 
 interface Group {
   tests: ts.Expression[];
@@ -25,7 +29,8 @@ interface Group {
 
 export abstract class SwitchLowerer extends LoopLowerer {
   protected lowerSwitch(s: ts.SwitchStatement, out: Stmt[]): void {
-    const d = this.lowerExpr(s.expression, out, "d");
+    // a choice among strings (`switch (kind)`): each case is its string's boolean
+    const d: Discriminant = this.choiceOf(s.expression) ?? this.lowerExpr(s.expression, out, "d");
     const clauses = s.caseBlock.clauses;
     // a return or a continue inside a clause needs its flag before the clause is lowered
     if (countJumps(s, "return", undefined) > 0) this.doneFlag();
@@ -52,17 +57,19 @@ export abstract class SwitchLowerer extends LoopLowerer {
   }
 
   /** `d === e₁ || d === e₂ || …` */
-  private matches(d: Operand, tests: ts.Expression[], out: Stmt[], at: ts.Node): Operand {
+  private matches(d: Discriminant, tests: ts.Expression[], out: Stmt[], at: ts.Node): Operand {
     let any: Operand | undefined;
     for (const e of tests) {
-      const v = this.lowerExpr(e, out, "");
-      const t = this.step(out, "===", [d, v], at, "bool", "");
+      const lit = skipParens(e);
+      const t = d instanceof Map
+        ? (ts.isStringLiteralLike(lit) ? d.get(lit.text) : undefined) ?? { kind: "const", value: false }
+        : this.step(out, "===", [d, this.lowerExpr(e, out, "")], at, "bool", "");
       any = any ? this.step(out, "||", [any, t], at, "bool", "") : t;
     }
     return any ?? { kind: "const", value: false };
   }
 
-  private lowerChain(s: ts.SwitchStatement, d: Operand, groups: Group[], out: Stmt[]): void {
+  private lowerChain(s: ts.SwitchStatement, d: Discriminant, groups: Group[], out: Stmt[]): void {
     const cases = groups.filter((g) => !g.isDefault);
     const fallback = groups.find((g) => g.isDefault);
     const body = (g: Group, target: Stmt[]) => {
@@ -79,6 +86,12 @@ export abstract class SwitchLowerer extends LoopLowerer {
       }
       const g = cases[i];
       const cond = this.matches(d, g.tests, target, g.node);
+      // a case known here (a choice passed as one of its strings): taken, or passed over
+      if (cond.kind === "const") {
+        if (cond.value) body(g, target);
+        else chain(i + 1, target);
+        return;
+      }
       const thenOut: Stmt[] = [];
       const elseOut: Stmt[] = [];
       this.depth++;
@@ -90,7 +103,7 @@ export abstract class SwitchLowerer extends LoopLowerer {
     chain(0, out);
   }
 
-  private lowerFallThrough(s: ts.SwitchStatement, d: Operand, out: Stmt[]): void {
+  private lowerFallThrough(s: ts.SwitchStatement, d: Discriminant, out: Stmt[]): void {
     const clauses = s.caseBlock.clauses;
     const ctx = this.frame.loops[0];
     const starts: Operand[] = clauses.map((c) => (ts.isCaseClause(c) ? this.matches(d, [c.expression], out, c) : num(0)));

@@ -97,6 +97,7 @@ export function typeText(t: TypeSpec, indent: string): string {
     case "boolean": return "boolean";
     case "Float64Array": return "Float64Array";
     case "number[]": return "number[]";
+    case "literals": return t.values.map((v) => JSON.stringify(v)).join(" | ");
     case "tuple": return `${t.readonly ? "readonly " : ""}[${Array.from({ length: t.length }, () => "number").join(", ")}]`;
     case "ints": return t.name;
     case "list": return `${typeText(t.elem, indent)}[]`;
