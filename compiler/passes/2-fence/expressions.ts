@@ -8,7 +8,6 @@ import { Codes } from "../../diagnostics.ts";
 import { MATH_CONSTANTS, ruleFor, supportedMathFunctions } from "../../rules/index.ts";
 import { ARRAY_RULES } from "../../rules/blas.ts";
 import { irTypeOf } from "../1-parse/index.ts";
-import { isShape, shapeOf } from "../../ir/shape.ts";
 import {
   type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, numberRecordFields, outerName, isDeclaredIn, isErrorConstruction, helperDeclaration, functionVariable,
   helperName, isFunctionValue, isLocalFunction, outermostFunction, ITERATION_METHODS, type IterationMethod,
@@ -21,12 +20,12 @@ import { methodCall } from "../3-lower/arrays.ts";
 import { isReverseMethod, isSortMethod, type ReverseMethod, type SortMethod } from "../3-lower/sorting.ts";
 import { type FType, type Scope, stripTypes, isTextual } from "./state.ts";
 import { ARRAY_METHODS_FIX } from "./arrays.ts";
-import { OptionalFence } from "./optional.ts";
+import { ChoiceFence } from "./choices.ts";
 import { CustomFence, type FenceHooks } from "./custom.ts";
 import { importStyle } from "../3-lower/custom-rules.ts";
 
 
-export abstract class ExpressionFence extends OptionalFence {
+export abstract class ExpressionFence extends ChoiceFence {
   /** The checks of calls of functions with their own derivatives (custom.ts). */
   private custom = new CustomFence(this.cx, importStyle(this.fn.sourceFile));
 
@@ -269,47 +268,11 @@ export abstract class ExpressionFence extends OptionalFence {
     }
   }
 
-  /**
-   * Whether an expression is a choice among strings the lowering knows (`kind`, `opts.mode`): a
-   * parameter of the differentiable function whose type is a union of strings, or such a field
-   * of an object (reached from a parameter).
-   */
-  protected isChoice(e0: ts.Expression): boolean {
-    const e = stripTypes(e0);
-    if (!ts.isIdentifier(e) && !ts.isPropertyAccessExpression(e)) return false;
-    const shape = shapeOf(this.checker.getTypeAtLocation(e), this.checker);
-    if (!isShape(shape) || shape.k !== "choice") return false;
-    if (ts.isPropertyAccessExpression(e)) return this.typeOfNode(e.expression) === "obj";
-    const d = this.checker.getSymbolAtLocation(e)?.valueDeclaration;
-    // a helper's parameter is bound to one at each call (checked there)
-    return !!d && ts.isParameter(d) && (d.parent === this.fn.decl || this.choiceParameter(d));
-  }
-
-  /** Whether a helper's parameter is a required choice among strings. */
-  protected choiceParameter(p: ts.ParameterDeclaration): boolean {
-    const shape = shapeOf(this.checker.getTypeAtLocation(p), this.checker);
-    return isShape(shape) && shape.k === "choice" && !p.questionToken && !p.initializer && ts.isIdentifier(p.name);
-  }
-
-  /** The message for a use of a choice among strings other than a comparison with one of them. */
-  protected choiceUse(e: ts.Expression): undefined {
-    const text = e.getText();
-    const values = (shapeOf(this.checker.getTypeAtLocation(e), this.checker) as { values: string[] }).values;
-    const first = values[0] ?? "";
-    return this.report(Codes.UnsupportedSyntax, `'${text}' is a choice among strings (${values.map((v) => JSON.stringify(v)).join(" | ")}): compare it with one of them (${text} === ${JSON.stringify(first)}), switch on it, or pass it to a helper's parameter of its type.`, e);
-  }
-
   protected binary(e: ts.BinaryExpression, scope: Scope): FType | undefined {
     const k = e.operatorToken.kind;
     // `kind === "l1"` of a choice among strings (a parameter or a field of one)
-    if (k === ts.SyntaxKind.EqualsEqualsEqualsToken || k === ts.SyntaxKind.ExclamationEqualsEqualsToken || k === ts.SyntaxKind.EqualsEqualsToken || k === ts.SyntaxKind.ExclamationEqualsToken) {
-      const [c, lit] = ts.isStringLiteralLike(skipParens(e.right)) ? [e.left, skipParens(e.right)] : [e.right, skipParens(e.left)];
-      if (ts.isStringLiteralLike(lit) && this.isChoice(skipParens(c))) {
-        const inner = stripTypes(skipParens(c));
-        if (ts.isPropertyAccessExpression(inner) && this.expr(inner.expression, scope) === undefined) return undefined;
-        return "bool";
-      }
-    }
+    const chosen = this.choiceTest(e, scope);
+    if (chosen !== false) return chosen;
     if (isAssignmentOperator(k)) {
       const before = this.diagnostics.length;
       this.assignment(e.left, k, e.right, e, scope);
@@ -519,11 +482,9 @@ export abstract class ExpressionFence extends OptionalFence {
     for (const [i, a] of call.arguments.entries()) {
       const p = decl.parameters[i];
       const pt = this.typeOfNode(p);
-      // a choice among strings passed on: the helper compares it as the caller would
-      if (pt === undefined && this.choiceParameter(p) && ts.isStringLiteralLike(skipParens(a))) continue;
-      if (pt === undefined && this.isChoice(a) && this.choiceParameter(p)) {
-        const inner = stripTypes(a);
-        if (ts.isPropertyAccessExpression(inner) && this.expr(inner.expression, scope) === undefined) return undefined;
+      // a choice among strings passed on (or one of its strings): the helper compares it as the caller would
+      if (pt === undefined && this.choiceParameter(p)) {
+        if (!this.choiceArgument(a, scope)) return undefined;
         continue;
       }
       if (pt !== "num" && pt !== "bool" && pt !== "arr" && pt !== "obj" && pt !== "list") return this.report(Codes.NonNumericParameter, `Parameter '${p.name.getText()}' of helper '${name}' must be a number, a boolean, a Float64Array, a number[], an object of them or an array of such objects.`, p);

@@ -255,16 +255,10 @@ class Fence extends RecordFence {
     }
     if (ts.isSwitchStatement(s)) {
       // `switch (kind)` of a choice among strings: its cases are its strings
-      const choice = this.isChoice(skipParens(s.expression));
-      const inner = stripTypes(skipParens(s.expression));
-      if (choice && ts.isPropertyAccessExpression(inner)) this.expr(inner.expression, scope);
+      const choice = this.choiceSwitch(s, scope);
       const d = choice ? undefined : this.expr(s.expression, scope);
       for (const c of s.caseBlock.clauses) {
-        if (ts.isCaseClause(c) && choice) {
-          if (!ts.isStringLiteralLike(skipParens(c.expression))) this.report(Codes.UnsupportedSyntax, `The switch compares the choice '${s.expression.getText()}': its cases are its strings (case "…":).`, c.expression);
-          continue;
-        }
-        if (ts.isCaseClause(c)) {
+        if (ts.isCaseClause(c) && !choice) {
           if (!isPure(c.expression)) {
             this.report(Codes.UnsupportedSyntax, "A case expression must be a value without effects (a literal, a constant or a variable): compute it before the switch.", c.expression);
             continue;

@@ -1,0 +1,88 @@
+/**
+ * The fence's checks of choices among strings (`kind: "l1" | "l2"`, `opts.mode: "sum" | "mean"`).
+ * In: an expression whose type is a union of strings, a switch on one, or a helper's argument for
+ * a parameter of such a type. Out: the comparison's type (`kind === "l1"` is a boolean) where the
+ * lowering reads the strings' booleans (3-lower/index.ts, `choices` in 3-lower/env.ts), or a
+ * located diagnostic naming what is supported: comparisons with one of the strings, a switch
+ * whose cases are strings, and passing the choice (or one of its strings) to a helper.
+ */
+import ts from "typescript";
+import { Codes } from "../../diagnostics.ts";
+import { isShape, shapeOf } from "../../ir/shape.ts";
+import { skipParens } from "../3-lower/resolve.ts";
+import { type FType, type Scope, stripTypes } from "./state.ts";
+import { OptionalFence } from "./optional.ts";
+
+export abstract class ChoiceFence extends OptionalFence {
+  /**
+   * Whether an expression is a choice among strings the lowering knows (`kind`, `opts.mode`): a
+   * parameter of the differentiable function whose type is a union of strings, such a parameter
+   * of a helper (bound to one at each call, checked there), or such a field of an object.
+   */
+  protected isChoice(e0: ts.Expression): boolean {
+    const e = stripTypes(e0);
+    if (!ts.isIdentifier(e) && !ts.isPropertyAccessExpression(e)) return false;
+    const shape = shapeOf(this.checker.getTypeAtLocation(e), this.checker);
+    if (!isShape(shape) || shape.k !== "choice") return false;
+    if (ts.isPropertyAccessExpression(e)) return this.typeOfNode(e.expression) === "obj";
+    const d = this.checker.getSymbolAtLocation(e)?.valueDeclaration;
+    return !!d && ts.isParameter(d) && (d.parent === this.fn.decl || this.choiceParameter(d));
+  }
+
+  /** Whether a helper's parameter is a required choice among strings. */
+  protected choiceParameter(p: ts.ParameterDeclaration): boolean {
+    const shape = shapeOf(this.checker.getTypeAtLocation(p), this.checker);
+    return isShape(shape) && shape.k === "choice" && !p.questionToken && !p.initializer && ts.isIdentifier(p.name);
+  }
+
+  /** The message for a use of a choice among strings other than a comparison with one of them. */
+  protected choiceUse(e: ts.Expression): undefined {
+    const text = e.getText();
+    const values = (shapeOf(this.checker.getTypeAtLocation(e), this.checker) as { values: string[] }).values;
+    const first = values[0] ?? "";
+    return this.report(Codes.UnsupportedSyntax, `'${text}' is a choice among strings (${values.map((v) => JSON.stringify(v)).join(" | ")}): compare it with one of them (${text} === ${JSON.stringify(first)}), switch on it, or pass it to a helper's parameter of its type.`, e);
+  }
+
+  /** The object a field of a choice is read from (`opts` of `opts.mode`) is checked as any object is; false when reported. */
+  private choiceObject(e: ts.Expression, scope: Scope): boolean {
+    const inner = stripTypes(skipParens(e));
+    return !ts.isPropertyAccessExpression(inner) || this.expr(inner.expression, scope) !== undefined;
+  }
+
+  /**
+   * `kind === "l1"` (`!==`, `==`, `!=`, either way round) of a choice: a boolean (undefined when
+   * reported); false when the expression is no such comparison.
+   */
+  protected choiceTest(e: ts.BinaryExpression, scope: Scope): FType | undefined | false {
+    const k = e.operatorToken.kind;
+    if (k !== ts.SyntaxKind.EqualsEqualsEqualsToken && k !== ts.SyntaxKind.ExclamationEqualsEqualsToken && k !== ts.SyntaxKind.EqualsEqualsToken && k !== ts.SyntaxKind.ExclamationEqualsToken) return false;
+    const [c, lit] = ts.isStringLiteralLike(skipParens(e.right)) ? [e.left, skipParens(e.right)] : [e.right, skipParens(e.left)];
+    if (!ts.isStringLiteralLike(lit) || !this.isChoice(skipParens(c))) return false;
+    return this.choiceObject(c, scope) ? "bool" : undefined;
+  }
+
+  /** A helper's argument for a parameter that is a choice: a choice, or one of its strings; false when reported. */
+  protected choiceArgument(a: ts.Expression, scope: Scope): boolean {
+    if (ts.isStringLiteralLike(skipParens(a))) return true;
+    if (!this.isChoice(a)) {
+      this.report(Codes.UnsupportedSyntax, `'${a.getText()}' is passed for a choice among strings: pass a choice of the same strings (a parameter, or a field of one), or one of them ("…").`, a);
+      return false;
+    }
+    return this.choiceObject(a, scope);
+  }
+
+  /**
+   * `switch (kind)` of a choice: its object checked, and each case one of its strings. False when
+   * the switch is on something else (checked as any switch is).
+   */
+  protected choiceSwitch(s: ts.SwitchStatement, scope: Scope): boolean {
+    if (!this.isChoice(skipParens(s.expression))) return false;
+    this.choiceObject(s.expression, scope);
+    for (const c of s.caseBlock.clauses) {
+      if (ts.isCaseClause(c) && !ts.isStringLiteralLike(skipParens(c.expression))) {
+        this.report(Codes.UnsupportedSyntax, `The switch compares the choice '${s.expression.getText()}': its cases are its strings (case "…":).`, c.expression);
+      }
+    }
+    return true;
+  }
+}
