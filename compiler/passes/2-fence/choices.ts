@@ -9,7 +9,7 @@
 import ts from "typescript";
 import { Codes } from "../../diagnostics.ts";
 import { isShape, shapeOf } from "../../ir/shape.ts";
-import { skipParens } from "../3-lower/resolve.ts";
+import { skipParens, stringComparison } from "../3-lower/resolve.ts";
 import { type FType, type Scope, stripTypes } from "./state.ts";
 import { OptionalFence } from "./optional.ts";
 
@@ -54,11 +54,9 @@ export abstract class ChoiceFence extends OptionalFence {
    * reported); false when the expression is no such comparison.
    */
   protected choiceTest(e: ts.BinaryExpression, scope: Scope): FType | undefined | false {
-    const k = e.operatorToken.kind;
-    if (k !== ts.SyntaxKind.EqualsEqualsEqualsToken && k !== ts.SyntaxKind.ExclamationEqualsEqualsToken && k !== ts.SyntaxKind.EqualsEqualsToken && k !== ts.SyntaxKind.ExclamationEqualsToken) return false;
-    const [c, lit] = ts.isStringLiteralLike(skipParens(e.right)) ? [e.left, skipParens(e.right)] : [e.right, skipParens(e.left)];
-    if (!ts.isStringLiteralLike(lit) || !this.isChoice(skipParens(c))) return false;
-    return this.choiceObject(c, scope) ? "bool" : undefined;
+    const c = stringComparison(e);
+    if (!c || !this.isChoice(c.subject)) return false;
+    return this.choiceObject(c.subject, scope) ? "bool" : undefined;
   }
 
   /** A helper's argument for a parameter that is a choice: a choice, or one of its strings; false when reported. */

@@ -10,7 +10,7 @@ import { Names } from "../../naming.ts";
 import type { AnnotatedFunction } from "../1-parse/index.ts";
 import type { ResolveContext } from "./resolve.ts";
 import { LoadCache } from "./loads.ts";
-import { skipParens } from "./resolve.ts";
+import { skipParens, stringComparison } from "./resolve.ts";
 import { type Shape, shapeAt } from "../../ir/shape.ts";
 
 /** `list[index].a.b`: an access into an element of a list, before its index is lowered. */
@@ -237,16 +237,12 @@ export abstract class LowerState {
    * leaf, or its negation. Undefined when the expression is no such comparison.
    */
   protected choiceTest(e: ts.BinaryExpression, out: Stmt[]): Operand | undefined {
-    const op = e.operatorToken.kind;
-    const equal = op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.EqualsEqualsToken;
-    if (!equal && op !== ts.SyntaxKind.ExclamationEqualsEqualsToken && op !== ts.SyntaxKind.ExclamationEqualsToken) return undefined;
-    const [c, lit] = ts.isStringLiteralLike(skipParens(e.right)) ? [e.left, skipParens(e.right)] : [e.right, skipParens(e.left)];
-    if (!ts.isStringLiteralLike(lit)) return undefined;
-    const m = this.choiceOf(skipParens(c));
-    if (!m) return undefined;
+    const c = stringComparison(e);
+    const m = c && this.choiceOf(c.subject);
+    if (!c || !m) return undefined;
     // a string the choice cannot hold is never equal (TypeScript flags the comparison too)
-    const is = m.get(lit.text) ?? { kind: "const", value: false };
-    return equal ? is : this.step(out, "!", [is], e, "bool", "");
+    const is = m.get(c.text) ?? { kind: "const", value: false };
+    return c.equal ? is : this.step(out, "!", [is], e, "bool", "");
   }
 
   /** The record an expression names (`p`, `p.inner`, `q` after `const q = p`), if any. */

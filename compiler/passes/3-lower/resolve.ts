@@ -119,6 +119,20 @@ export function skipParens(e: ts.Expression): ts.Expression {
   return e;
 }
 
+/**
+ * `x === "l1"` (or `!==`, `==`, `!=`, either way round): what is compared with the string, the
+ * string, and whether the test is for equality. Undefined for any other expression.
+ */
+export function stringComparison(e: ts.BinaryExpression): { subject: ts.Expression; text: string; equal: boolean } | undefined {
+  const op = e.operatorToken.kind;
+  const equal = op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.EqualsEqualsToken;
+  if (!equal && op !== ts.SyntaxKind.ExclamationEqualsEqualsToken && op !== ts.SyntaxKind.ExclamationEqualsToken) return undefined;
+  const right = skipParens(e.right);
+  const [subject, lit] = ts.isStringLiteralLike(right) ? [e.left, right] : [e.right, skipParens(e.left)];
+  if (!ts.isStringLiteralLike(lit)) return undefined;
+  return { subject: skipParens(subject), text: lit.text, equal };
+}
+
 /** Whether `id` (spelled `Math`) is the global Math object, not a local of that name. */
 export function isGlobalMath(id: ts.Identifier, checker: ts.TypeChecker): boolean {
   return id.text === "Math" && isGlobal(id, checker);
