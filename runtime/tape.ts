@@ -1,8 +1,8 @@
 /**
  * The value tape: what the reverse sweep of a loop needs and the loop overwrote.
  *
- * Two growable stacks, `Float64Array` for values and `Int32Array` for trip counts and branch
- * decisions, and a stack of references for the arrays a loop allocates afresh in every iteration
+ * Two growable stacks, `Float64Array` for values and branch decisions (1 or 0) and `Int32Array`
+ * for trip counts, and a stack of references for the arrays a loop allocates afresh in every iteration
  * (its reverse reads each iteration's own array). Each generated function owns one module-level tape; `begin()` empties it and
  * returns it, so buffers are allocated once and reused across calls (no allocation per
  * iteration, and none per call once the tape has grown to the working size).
@@ -85,6 +85,7 @@ export class Tape {
   /** Ends a window: the top after its pushes (at most what `reserveF` made room for) or pops. */
   setTopF(top: number): void {
     this.fTop = top;
+    if (this.measuring) this.markF();
   }
 
   pushI(v: number): void {
@@ -96,12 +97,13 @@ export class Tape {
     return this.i[--this.iTop];
   }
 
+  /** A branch decision, kept on the value stack (as 1 or 0) so a loop's window covers it too. */
   pushB(b: boolean): void {
-    this.pushI(b ? 1 : 0);
+    this.pushF(b ? 1 : 0);
   }
 
   popB(): boolean {
-    return this.popI() !== 0;
+    return this.popF() !== 0;
   }
 
   /** Keeps an array (by reference) for the reverse sweep. */
@@ -191,18 +193,28 @@ export class Tape {
     }
   }
 
-  /** The slow path of `reserveF`: room for `need` values in all, and the mark while measuring. */
+  /** The slow path of `reserveF`: room for `need` values in all. */
   private roomF(need: number): void {
     let size = this.f.length;
     while (size < need) size *= 2;
     if (size !== this.f.length) this.f = grow(this.f, new Float64Array(size));
     if (this.measuring) {
-      if (need > this.fPeak) this.fPeak = need;
-      this.fLimit = Math.min(this.f.length, need + checkpoint(this.f.length));
-      if (this.fLimit > this.fPeak) this.fPeak = this.fLimit;
+      // a window's room is a bound (a branch may push less): the top it hands back to setTopF
+      // is what it held
+      this.fLimit = this.f.length;
     } else {
       this.fLimit = this.f.length;
     }
+  }
+
+  /**
+   * While measuring, after a window: its top raises the mark (rounded up to the next checkpoint,
+   * as `moreF` rounds), and the limit comes back to the mark, so a push or a window's room past
+   * it takes the slow path again.
+   */
+  private markF(): void {
+    if (this.fTop > this.fPeak) this.fPeak = Math.min(this.f.length, this.fTop + checkpoint(this.f.length));
+    this.fLimit = this.fPeak;
   }
 
   private moreI(): void {

@@ -1,8 +1,9 @@
 /**
- * Tape windows (compiler/passes/6-simplify/tape-windows.ts): a counted loop whose body pushes
- * (or pops) only at its top level writes (reads) the tape's buffer through two locals, even when
- * branches in its body choose the values it pushes; a loop with a nested loop keeps the method
- * calls. Either way the gradient matches finite differences.
+ * Tape windows (compiler/passes/6-simplify/tape-windows.ts): an innermost loop whose body only
+ * pushes (or only pops) writes (reads) the tape's buffer through two locals, even when branches
+ * in its body choose the values it pushes or push themselves, and a `while` loop makes room for
+ * each iteration as it starts; a loop with a nested loop keeps the method calls. Either way the
+ * gradient matches finite differences.
  */
 import { describe, expect, it } from "vitest";
 import { expectAllModes, load, randomPoints } from "../helpers.ts";
@@ -44,6 +45,29 @@ export function rows(A: Float64Array, x: Float64Array): number {
 }
 `;
 
+// a while loop of unknown length: one branch overwrites a value the reverse sweep needs, and
+// every iteration keeps its branch decision (the counts it reads change after it)
+const WALK = `
+/** @differentiable @wrt a */
+export function walk(a: Float64Array, steps: number): number {
+  let i = 0;
+  let s = 0;
+  let v = 1;
+  const seen = new Int32Array(a.length);
+  while (i < steps) {
+    const j = i % a.length;
+    if (seen[j] % 2 === 0) {
+      v = Math.sin(v * a[j] + s);
+    } else {
+      s = s + v * a[j];
+    }
+    seen[j]++;
+    i++;
+  }
+  return v + s;
+}
+`;
+
 describe("tape windows", () => {
   it("open on a loop whose branches choose what it pushes, and its gradient matches finite differences", async () => {
     const { src, grad, output } = await load(CELLS, "cells");
@@ -67,6 +91,18 @@ describe("tape windows", () => {
     const n = 4;
     for (const [A, x] of randomPoints(22, 4, [[n * n, -1, 1], [n, -1, 1]])) {
       expectAllModes(src, grad, "rows", [A!, x!], ["A", "x"], ["A"]);
+    }
+  });
+
+  it("open on a while loop whose branches push, one iteration's room at a time", async () => {
+    const { src, grad, output } = await load(WALK, "walk");
+    const body = output.slice(output.indexOf("export function walkGrad"));
+    expect(body).toMatch(/tape\.setTopF\(tapeTop\);\n\s*tapeValues = tape\.reserveF\(\d\);/);
+    expect(body).toMatch(/tapeValues\[tapeTop\+\+\] = t\d+ \? 1 : 0;/);
+    expect(body).toMatch(/= tapeValues\[--tapeTop\]! !== 0;/);
+    expect(body).not.toMatch(/tape\.(push|pop)[FB]\(/);
+    for (const [a] of randomPoints(23, 4, [[5, -1, 1]])) {
+      expectAllModes(src, grad, "walk", [a!, 13], ["a", "steps"], ["a"]);
     }
   });
 });

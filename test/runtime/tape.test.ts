@@ -25,10 +25,28 @@ describe("Tape.measure (high-water mark)", () => {
       return "done";
     });
     expect(result).toBe("done");
-    expectPeak(peakBytes, 8 * 3500 + 4 * 2, t.capacityBytes);
+    // the branch decision sat on the value stack (3001 values then), the trip count on the integer one
+    expectPeak(peakBytes, 8 * 3500 + 4, t.capacityBytes);
     expect(t.size).toEqual({ f: 3500, i: 0, a: 0 });
     expect(t.capacityBytes).toBe(4096 * 8 + 256 * 4);
     t.begin(); // what a live tape holds counts in every measurement
+  });
+
+  it("measures a window by the top it hands back, not by the room it made", () => {
+    const t = new Tape().begin();
+    const { peakBytes } = Tape.measure(() => {
+      // room for 4000 (a bound: branches may push less), 1500 written
+      const buffer = t.reserveF(4000);
+      let top = t.topF();
+      for (let k = 0; k < 1500; k++) buffer[top++] = k;
+      t.setTopF(top);
+      t.pushB(false);
+      expect(t.popB()).toBe(false);
+      for (let k = 1499; k >= 0; k--) expect(t.popF()).toBe(k);
+    });
+    expectPeak(peakBytes, 8 * 1501, t.capacityBytes);
+    expect(peakBytes).toBeLessThan(8 * 4000);
+    expect(t.size).toEqual({ f: 0, i: 0, a: 0 });
   });
 
   it("counts from what a tape holds when the measurement starts, and pushes as before afterwards", () => {

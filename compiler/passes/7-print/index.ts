@@ -126,7 +126,11 @@ class FunctionPrinter {
       case "call": this.imports.add(e.fn); return call(e.fn, ...e.args.map((a) => this.expr(a)));
       case "invoke": return call(e.fn, ...e.args.map((a) => this.expr(a)));
       case "pop":
-        if (e.cursor) return { k: "index", arr: r(e.cursor.buffer), index: { k: "inc", name: e.cursor.top, op: "--", prefix: true }, assert: true };
+        if (e.cursor) {
+          const read: JsExpr = { k: "index", arr: r(e.cursor.buffer), index: { k: "inc", name: e.cursor.top, op: "--", prefix: true }, assert: true };
+          // a branch decision is kept as 1 or 0 (Tape.pushB)
+          return e.type === "bool" ? { k: "bin", op: "!==", a: read, b: n(0) } : read;
+        }
         return call(`${this.tape()}.pop${TAPE_SUFFIX[e.type]}${e.ints ? `<${e.ints}>` : ""}`);
       case "tape-call": return call(`${this.tape()}.${e.method}`, ...e.args.map((a) => this.expr(a)));
       case "field": return { k: "member", obj: this.expr(e.object), prop: e.name, ...(e.optional ? { optional: true } : {}) };
@@ -251,7 +255,11 @@ class FunctionPrinter {
       case "assign-at":
         return [{ k: "assign", target: this.at(s.list, s.index, s.path), op: s.op, value: this.expr(s.value) }];
       case "push":
-        if (s.cursor) return [{ k: "assign", target: { k: "index", arr: r(s.cursor.buffer), index: { k: "inc", name: s.cursor.top, op: "++" } }, op: "=", value: this.expr(s.value) }];
+        if (s.cursor) {
+          const value = this.expr(s.value);
+          const kept: JsExpr = s.type === "bool" ? { k: "cond", c: value, a: n(1), b: n(0) } : value;
+          return [{ k: "assign", target: { k: "index", arr: r(s.cursor.buffer), index: { k: "inc", name: s.cursor.top, op: "++" } }, op: "=", value: kept }];
+        }
         return [{ k: "expr", e: call(`${this.tape()}.push${TAPE_SUFFIX[s.type]}`, this.expr(s.value)) }];
       case "effect":
         return [{ k: "expr", e: this.expr(s.value) }];
