@@ -14,7 +14,7 @@ import { lowerFunction, helperSpans } from "../compiler/graph/source.ts";
 import { renderSvg } from "../compiler/graph/svg.ts";
 import { graphDot, pointText, type Loaded } from "../compiler/graph/index.ts";
 import { ValueError, parseAssignments, parseJsonValues, checkValues, type Written } from "../compiler/graph/values.ts";
-import { interpret, type Run, type Value, type Numeric } from "../compiler/ir/interpret.ts";
+import { interpret, type Run, type Numeric } from "../compiler/ir/interpret.ts";
 import type { IRFunction } from "../compiler/ir/types.ts";
 import type { Io } from "./main.ts";
 import { writeAll } from "./write.ts";

@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import ts from "typescript";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { compileFiles } from "../../compiler/index.ts";
 import { ROOT, buildDist, linkAdjoint, removeTempProjects, tempProject } from "./helpers.ts";
 

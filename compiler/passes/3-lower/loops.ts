@@ -7,7 +7,7 @@ import ts from "typescript";
 import { type Stmt, type Operand, ref, num } from "../../ir/types.ts";
 import { StatementLowerer } from "./statements.ts";
 import { type LoopCtx } from "./env.ts";
-import { skipParens, arrayIteration } from "./resolve.ts";
+import { arrayIteration } from "./resolve.ts";
 import { countJumps, blockOf, nestedContinues, countedFor } from "./jumps.ts";
 export abstract class LoopLowerer extends StatementLowerer {
   // ---------------------------------------------------------------- loops

@@ -15,7 +15,7 @@ import {
   type Expr, type GenFunction, type GenModule, type Loc, type Stmt, type TapeType, type UserFunction, assertNever,
 } from "../../ir/types.ts";
 import { childBlocks, defOf, usesOf, varsOf, walk } from "../../ir/walk.ts";
-import { dirname, specifierFor } from "../../modules.ts";
+import { specifierFor } from "../../modules.ts";
 import { RESERVED_NAMES } from "../../naming.ts";
 import { ruleFor, RULES } from "../../rules/index.ts";
 import { ARRAY_RULES } from "../../rules/blas.ts";
