@@ -198,13 +198,9 @@ export class Tape {
     let size = this.f.length;
     while (size < need) size *= 2;
     if (size !== this.f.length) this.f = grow(this.f, new Float64Array(size));
-    if (this.measuring) {
-      // a window's room is a bound (a branch may push less): the top it hands back to setTopF
-      // is what it held
-      this.fLimit = this.f.length;
-    } else {
-      this.fLimit = this.f.length;
-    }
+    // no mark here, even while measuring: a window's room is a bound (a branch may push less),
+    // and the top it hands back to setTopF is what it held
+    this.fLimit = this.f.length;
   }
 
   /**
