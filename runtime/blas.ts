@@ -67,7 +67,7 @@ function checkMatrix(
   }
 }
 
-function checkVec(routine: string, name: string, arr: Float64Array, n: number, sizeName = "n"): void {
+function checkVec(routine: string, name: string, arr: ArrayLike<number>, n: number, sizeName = "n"): void {
   if (arr.length < n) {
     throw new RangeError(`${routine}: ${name} has length ${arr.length}, expected at least ${n} (${sizeName} = ${n})`);
   }
@@ -97,8 +97,8 @@ export function dot(n: number, x: Float64Array, y: Float64Array): number {
   return s0 + s1 + (s2 + s3);
 }
 
-/** y += alpha*x over the first n elements. */
-export function axpy(n: number, alpha: number, x: Float64Array, y: Float64Array): void {
+/** y += alpha*x over the first n elements (a gradient of a number[] is a number[]). */
+export function axpy(n: number, alpha: number, x: Float64Array | readonly number[], y: Float64Array | number[]): void {
   checkSize("axpy", "n", n);
   checkVec("axpy", "x", x, n);
   checkVec("axpy", "y", y, n);

@@ -106,14 +106,46 @@ export function nestType(entries: { path: readonly string[]; type: TypeSpec; opt
   return { k: "object", props: props.map((p) => (groups.has(p.name) ? { ...p, type: nestType(groups.get(p.name)!, optional) } : p)) };
 }
 
-/** The generated function's own parameters: the source function's, with their source types. */
+/** The inputs by source parameter: one each, or the fields of one destructured in the signature. */
+function sourceParams(fn: IRFunction): IRFunction["inputs"][] {
+  const out: IRFunction["inputs"][] = [];
+  for (const i of fn.inputs) {
+    const last = out.at(-1);
+    if (i.pattern && last?.[0]?.pattern?.param === i.pattern.param) last.push(i);
+    else out.push([i]);
+  }
+  return out;
+}
+
+/**
+ * The generated function's own parameters: the source function's, with their source types. One
+ * destructured in the signature is destructured the same way, into the inputs' variables:
+ * `{ w, b: b_1 }: { w: number; b: number }`.
+ */
 export function signatureParams(fn: IRFunction): Param[] {
-  return fn.inputs.map((i) => ({ name: i.name, type: shapeType(i.shape, true), ...(i.optional ? { maybe: true } : {}) }));
+  const groups = sourceParams(fn);
+  return groups.map((group, at) => {
+    const i = group[0]!;
+    if (!i.pattern) return { name: i.name, type: shapeType(i.shape, true), ...(i.optional ? { maybe: true } : {}) };
+    const names = group.map((g) => (g.name === g.field ? g.name : `${propertyKey(g.field)}: ${g.name}`));
+    // in a function type, its fields (each a name no other parameter has), or a name of its own
+    const plain = group.every((g) => propertyKey(g.field) === g.field);
+    let typeName = `arg${at}`;
+    while (groups.some((o) => o.some((g) => g.name === typeName || g.field === typeName))) typeName += "_";
+    return { name: `{ ${names.join(", ")} }`, type: shapeType(i.pattern.shape, true), typeName: plain ? `{ ${group.map((g) => g.field).join(", ")} }` : typeName };
+  });
 }
 
 /** The arguments a generated function passes on to another one of the module: its own parameters. */
 export function signatureArgs(fn: IRFunction): Expr[] {
-  return fn.inputs.map((i) => ref(i.name));
+  return sourceParams(fn).map((group) => group[0]!.pattern
+    ? { kind: "record", fields: group.map((g): [string, Expr] => [g.field, ref(g.name)]) }
+    : ref(group[0]!.name));
+}
+
+/** A field name as an object key: itself when it is an identifier, else quoted. */
+function propertyKey(field: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(field) ? field : JSON.stringify(field);
 }
 
 /** What an optional leaf holds when its field or parameter is absent: NaN, or an empty array. */

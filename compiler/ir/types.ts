@@ -372,7 +372,12 @@ export interface IRFunction {
   params: { name: string; type: Type; field: string; path?: string[]; list?: boolean; ints?: IntArrayName; shape?: import("./shape.ts").Shape; given?: string; presence?: boolean; choice?: string }[];
   /** The source parameters, in order: the generated functions' own parameters. */
   /** `optional`: a number the caller may leave out (`scale?: number`, `lambda = 0.01`); its leaves are as an optional field's. */
-  inputs: { name: string; field: string; shape: import("./shape.ts").Shape; optional?: boolean }[];
+  /**
+   * `pattern`: a field of a parameter destructured in the signature (`{ w, b }: Params`); the
+   * inputs of one such parameter are consecutive and share `param` (its position) and `shape`
+   * (the whole parameter's), and the generated signatures destructure it as the source does.
+   */
+  inputs: { name: string; field: string; shape: import("./shape.ts").Shape; optional?: boolean; pattern?: { param: number; shape: import("./shape.ts").Shape } }[];
   /** IR variables of the parameters derivatives are wanted for (all numeric ones unless `@wrt`). */
   wrt: string[];
   /** Float64Array parameters holding the results of a vector-valued function (`@out`). */
@@ -410,6 +415,8 @@ export interface Param {
   optional?: boolean;
   /** A source parameter the caller may leave out: `name?: T`, or `name: T | undefined` before a required one. */
   maybe?: boolean;
+  /** Its name in a function type, where a destructuring pattern may not rename (`{ scale }` for `{ scale: scale_1 }`). */
+  typeName?: string;
 }
 
 /** A generated function: signature, body and result, ready to simplify and print. */

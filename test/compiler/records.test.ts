@@ -427,3 +427,74 @@ describe("optional arrays", () => {
     });
   }
 });
+
+describe("parameters destructured in the signature", () => {
+  /** The source and generated functions of a function whose first parameter is destructured, taking its fields as separate arguments (the first `k`). */
+  const spread = (name: string, k: number, pack: (fields: unknown[]) => unknown[]): { src: Mod; grad: Mod } => {
+    const call = (f: (...a: unknown[]) => unknown, xs: unknown[], extra: unknown[] = []) => f(...pack(xs.slice(0, k)), ...xs.slice(k), ...extra);
+    return {
+      src: { [name]: (...xs: unknown[]) => call(m.src[name], xs) },
+      grad: {
+        [name + "Grad"]: (...xs: unknown[]) => call(m.grad[name + "Grad"], xs),
+        [name + "Jvp"]: (...xs: unknown[]) => call(m.grad[name + "Jvp"], xs.slice(0, -1), xs.slice(-1)),
+        [name + "Hvp"]: (...xs: unknown[]) => call(m.grad[name + "Hvp"], xs.slice(0, -1), xs.slice(-1)),
+      },
+    };
+  };
+
+  it("mlpDestructured: every mode against finite differences, each field's derivative keyed by its field", () => {
+    const d = spread("mlpDestructured", 4, ([W1, b1, w2, b2]) => [{ W1, b1, w2, b2 }]);
+    for (let k = 0; k < 4; k++) {
+      const { p, x, y } = mlpPoint(10 + k);
+      expectAllModesTree(d.src, d.grad, "mlpDestructured", [p.W1, p.b1, p.w2, p.b2, x, y], ["W1", "b1", "w2", "b2", "x", "y"], undefined, k + 1);
+    }
+  });
+
+  it("mlpDestructured has the derivatives of mlpLoss, which reads the same object's fields", () => {
+    for (let k = 0; k < 3; k++) {
+      const { p, x, y } = mlpPoint(20 + k);
+      const a = m.grad.mlpDestructuredGrad(p, x, y);
+      const b = m.grad.mlpLossGrad(p, x, y);
+      expect(a.value).toBe(b.value);
+      expect(Object.keys(a.grad)).toEqual(["W1", "b1", "w2", "b2", "x", "y"]);
+      expect({ W1: a.grad.W1, b1: a.grad.b1, w2: a.grad.w2, b2: a.grad.b2, x: a.grad.x, y: a.grad.y }).toEqual({ ...b.grad.p, x: b.grad.x, y: b.grad.y });
+      const ha = m.grad.mlpDestructuredHessian(p, x, y);
+      const hb = m.grad.mlpLossHessian(p, x, y);
+      expect(ha.hessian).toEqual(hb.hessian);
+      // the out buffers are the fields' arrays
+      const W1 = new Float64Array(p.W1.length);
+      expect(m.grad.mlpDestructuredGrad(p, x, y, { W1 }).grad.W1).toBe(W1);
+    }
+  });
+
+  it("shifted: an object field, a choice and a second destructured parameter, in every mode", () => {
+    for (const kind of ["relu", "tanh", "softplus"]) {
+      const d = spread("shifted", 3, ([inner, gain, s]) => [{ inner, gain, kind }, { scale: s, shift: 7 }]);
+      for (let k = 0; k < 3; k++) {
+        const rng = mulberry32(600 + k);
+        const xs = Array.from({ length: 5 }, () => 2 * rng() - 1);
+        const args = [{ scale: rng() + 0.5, shift: rng() - 0.5 }, rng() + 0.5, rng() - 0.5, xs];
+        expectAllModesTree(d.src, d.grad, "shifted", args, ["inner", "gain", "scale", "xs"], undefined, k + 1);
+      }
+    }
+  });
+
+  it("rejects what it does not support, naming the construct and the fix", () => {
+    const cases: [string, RegExp][] = [
+      ["{ a, ...rest }: { a: number; b: number }", /'\.\.\.rest' in parameter '\{ a, \.\.\.rest \}' of 'f': a rest element in a destructured parameter is not supported\. Name each field/],
+      ["{ a: { b } }: { a: { b: number } }", /a nested pattern in a destructured parameter is not supported\. Bind the field to a name and destructure it in the body \(const \{ … \} = a\)/],
+      ["{ a = 1 }: { a?: number }", /a default value in a destructured parameter is not supported\. Make the field optional/],
+      ["{ a }: { a?: number }", /field 'a' is optional, which a destructured parameter does not support\. Make it required/],
+      ["{ a }: { a: number } = { a: 1 }", /Parameter '\{ a \}' of 'f' is destructured and may be left out, which is not supported: make it required/],
+      ["{ a }: { a: string }", /Parameter '\{ a \}' of 'f' has type '\{ a: string; \}'.*A parameter destructured in the signature is an object of numbers and arrays/],
+      ["{ a: x }: { a: number }, a: number", /Field 'a' of parameter '\{ a: x \}' of 'f' has the name of another parameter, and its derivative is keyed by that name/],
+      ["[a, b]: [number, number]", /array destructuring in the signature is not supported; declare a plain parameter \(xs: number\[\]\) and read its elements in the body/],
+      ["...xs: number[]", /rest parameters are not supported/],
+    ];
+    for (const [params, want] of cases) {
+      const r = compileSource(`/** @differentiable */\nexport function f(${params}): number {\n  return 1;\n}\n`, "pattern-error.ts");
+      expect(r.diagnostics.map((d) => d.message).join("\n"), params).toMatch(want);
+      expect(r.diagnostics.every((d) => d.line > 0)).toBe(true);
+    }
+  });
+});

@@ -18,13 +18,26 @@ export interface AnnotatedFunction {
   sourceFile: ts.SourceFile;
   /** Numbers, arrays, and records of them (`rec`, flattened by lowering; see ir/shape.ts). */
   /** `optional`: a number or array that may be left out (`scale?: number`, `bias?: Float64Array`, or `lambda = 0.01`, whose default the function's body applies). */
-  params: { name: string; type: Type | "rec" | "choice"; list?: boolean; ints?: IntArrayName; shape: Shape; optional?: boolean }[];
+  /**
+   * A parameter destructured in the signature (`{ w, b }: Params`) gives one entry per field it
+   * names, keyed by the field (`w`, the key of its gradient), with `pattern`: the position of the
+   * source parameter, the name the body knows it by (`local`, `weight` in `{ w: weight }`) and the
+   * binding element, and the shape of the whole parameter (the generated signature's type).
+   */
+  params: { name: string; type: Type | "rec" | "choice"; list?: boolean; ints?: IntArrayName; shape: Shape; optional?: boolean; pattern?: Pattern }[];
   /** Parameters derivatives are taken for. */
   wrt: string[];
   /** Modes requested with `@modes`, if any. */
   modes?: string[];
   /** Float64Array parameters the function writes its results into (`@out y`). */
   outputs: string[];
+}
+
+export interface Pattern {
+  param: number;
+  local: string;
+  element: ts.BindingElement;
+  whole: Shape;
 }
 
 export interface ParseResult {
@@ -134,9 +147,15 @@ function checkSignature(
         `'${name}' declares a 'this' parameter: differentiable functions are plain functions of their arguments. Remove it and pass the value as an ordinary parameter.`, p, sf));
       continue;
     }
+    if (ts.isObjectBindingPattern(p.name) && !p.dotDotDotToken) {
+      params.push(...patternParams(p, p.name, decl.parameters.indexOf(p), name, sf, checker, diagnostics));
+      continue;
+    }
     if (!ts.isIdentifier(p.name) || p.dotDotDotToken) {
       diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax,
-        `Parameter '${p.name.getText(sf)}' of '${name}': destructured and rest parameters are not supported; declare plain parameters (number, Float64Array, number[], or an object of them).`, p, sf));
+        p.dotDotDotToken
+          ? `Parameter '${p.name.getText(sf)}' of '${name}': rest parameters are not supported; declare plain parameters (number, Float64Array, number[], or an object of them), or one array (xs: number[]).`
+          : `Parameter '${p.name.getText(sf)}' of '${name}': array destructuring in the signature is not supported; declare a plain parameter (xs: number[]) and read its elements in the body (const [a, b] = xs).`, p, sf));
       continue;
     }
     // `lambda = 0.01`, `scale?: number` and `bias?: Float64Array`: a number or an array that may be
@@ -172,6 +191,15 @@ function checkSignature(
     }
     const t = shape.k === "rec" ? "rec" : shape.k;
     params.push({ name: p.name.text, type: t, shape, ...(shape.k === "arr" && shape.list ? { list: true } : {}), ...(shape.k === "arr" && shape.ints ? { ints: shape.ints } : {}), ...(optional ? { optional: true } : {}) });
+  }
+  // a destructured field is keyed by its name, which no other parameter may have
+  for (const [i, q] of params.entries()) {
+    const other = params.slice(0, i).find((o) => o.name === q.name);
+    const pattern = q.pattern ?? other?.pattern;
+    if (other && pattern) {
+      diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax,
+        `Field '${q.name}' of parameter '${decl.parameters[pattern.param]!.name.getText(sf)}' of '${name}' has the name of ${other.pattern && q.pattern ? "a field of another destructured parameter" : "another parameter"}, and its derivative is keyed by that name: rename one, or declare the object as a plain parameter.`, pattern.element, sf));
+    }
   }
   const tags = jsDocTags(decl);
   const outputs: string[] = [];
@@ -231,6 +259,49 @@ function checkSignature(
   }
   if (diagnostics.length > before) return undefined;
   return { name, decl, sourceFile: sf, params, wrt, modes, outputs };
+}
+
+/**
+ * The fields an object parameter destructured in the signature names (`{ w, b: bias }: Params`),
+ * each a parameter of its own keyed by its field. The parameter's type is a record of numbers
+ * and arrays as a record parameter's is; each element a field, plain or renamed (nested
+ * patterns, defaults and rest elements are reported, with the fix).
+ */
+function patternParams(
+  p: ts.ParameterDeclaration, pattern: ts.ObjectBindingPattern, index: number, name: string,
+  sf: ts.SourceFile, checker: ts.TypeChecker, diagnostics: Diagnostic[],
+): AnnotatedFunction["params"] {
+  const text = p.name.getText(sf);
+  if (p.initializer || p.questionToken) {
+    diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax, `Parameter '${text}' of '${name}' is destructured and may be left out, which is not supported: make it required, or declare it as a plain parameter (opts: Options = {}) and read its fields in the body.`, p, sf));
+    return [];
+  }
+  const type = checker.getTypeAtLocation(p);
+  const whole = shapeOf(type, checker);
+  if (!isShape(whole) || whole.k !== "rec") {
+    const why = isShape(whole) ? "it is not an object" : whole.reason;
+    diagnostics.push(diagnosticAt(Codes.NonNumericParameter, `Parameter '${text}' of '${name}' has type '${checker.typeToString(type)}': ${why}. A parameter destructured in the signature is an object of numbers and arrays (nested objects too), as an object parameter is.`, p.type ?? p, sf));
+    return [];
+  }
+  const out: AnnotatedFunction["params"] = [];
+  for (const el of pattern.elements) {
+    const bad = (why: string, fix: string) => diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax, `'${el.getText(sf)}' in parameter '${text}' of '${name}': ${why} ${fix}`, el, sf));
+    if (el.dotDotDotToken) { bad("a rest element in a destructured parameter is not supported.", "Name each field (or declare a plain parameter and read its fields in the body)."); continue; }
+    if (!ts.isIdentifier(el.name)) { bad("a nested pattern in a destructured parameter is not supported.", `Bind the field to a name and destructure it in the body (const { … } = ${el.propertyName?.getText(sf) ?? "field"}).`); continue; }
+    if (el.initializer) { bad("a default value in a destructured parameter is not supported.", `Make the field optional in the parameter's type (${el.propertyName?.getText(sf) ?? el.name.text}?: number) and test it in the body.`); continue; }
+    const prop = el.propertyName;
+    const field = !prop ? el.name.text : ts.isIdentifier(prop) || ts.isStringLiteral(prop) ? prop.text : undefined;
+    const f = whole.fields.find((q) => q.name === field);
+    if (field === undefined || !f) { bad("a computed field name is not supported.", "Name the field."); continue; }
+    if (f.optional) { bad(`field '${field}' is optional, which a destructured parameter does not support.`, "Make it required, or declare the object as a plain parameter and read the field in the body."); continue; }
+    const t = f.shape.k === "rec" ? "rec" : f.shape.k;
+    out.push({
+      name: field, type: t, shape: f.shape,
+      ...(f.shape.k === "arr" && f.shape.list ? { list: true } : {}), ...(f.shape.k === "arr" && f.shape.ints ? { ints: f.shape.ints } : {}),
+      pattern: { param: index, local: el.name.text, element: el, whole },
+    });
+  }
+  return out;
 }
 
 /** `{}`, through parentheses and type assertions. */

@@ -26,6 +26,8 @@ export abstract class ChoiceFence extends OptionalFence {
     if (!isShape(shape) || shape.k !== "choice") return false;
     if (ts.isPropertyAccessExpression(e)) return this.typeOfNode(e.expression) === "obj";
     const d = this.checker.getSymbolAtLocation(e)?.valueDeclaration;
+    // a field destructured in the signature (`{ kind }: Options`) is one of its parameters
+    if (d && ts.isBindingElement(d) && ts.isObjectBindingPattern(d.parent) && ts.isParameter(d.parent.parent)) return d.parent.parent.parent === this.fn.decl;
     return !!d && ts.isParameter(d) && (d.parent === this.fn.decl || this.choiceParameter(d));
   }
 

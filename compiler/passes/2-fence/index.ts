@@ -55,7 +55,7 @@ export function fencePullback(fn: AnnotatedFunction, fields: Map<string, Type>, 
 class Fence extends RecordFence {
   run(): void {
     const { decl } = this.fn;
-    const inputs = new Set(this.fn.params.filter((p) => p.type === "arr" && !this.fn.outputs.includes(p.name)).map((p) => p.name));
+    const inputs = new Set(this.fn.params.filter((p) => p.type === "arr" && !this.fn.outputs.includes(p.name)).map((p) => p.pattern?.local ?? p.name));
     const scope: Scope = { decl, name: this.fn.name, isVoid: this.fn.outputs.length > 0, isMain: true, loops: [], inputs };
     this.stack.push(decl);
     this.functionBody(scope);

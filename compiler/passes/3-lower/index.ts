@@ -60,31 +60,34 @@ class Lowerer extends CustomCallLowerer {
       }
       return m;
     };
-    for (const p of decl.parameters) {
-      const field = (p.name as ts.Identifier).text;
-      const info = this.fn.params.find((q) => q.name === field)!;
+    // each source parameter, and each field of one destructured in the signature (`{ w, b }: P`)
+    const bindings = decl.parameters.flatMap((p) => ts.isIdentifier(p.name)
+      ? [{ p, id: p.name, field: p.name.text, info: this.fn.params.find((q) => q.name === (p.name as ts.Identifier).text)! }]
+      : this.fn.params.filter((q) => q.pattern?.element.parent === p.name).map((info) => ({ p, id: info.pattern!.element.name as ts.Identifier, field: info.name, info })));
+    for (const { p, id, field, info } of bindings) {
       // a parameter keeps its name unless generated code needs it (a parameter named `zeros`)
       const name = this.names.claim(field);
       irName.set(field, name);
-      inputs.push({ name, field, shape: info.shape });
+      const pattern = info.pattern ? { pattern: { param: info.pattern.param, shape: info.pattern.whole } } : {};
+      inputs.push({ name, field, shape: info.shape, ...pattern });
       // `opts: Options = {}`: left out, it has none of its fields (read as `opts?.scale`)
       if (info.optional && info.type === "rec") inputs[inputs.length - 1] = { name, field, shape: info.shape, optional: true };
       if (info.type === "choice") {
         // (never optional: the parser refuses that)
-        this.choices.set(this.symbolOf(p.name), choiceLeaves((info.shape as Extract<Shape, { k: "choice" }>).values, field, field));
+        this.choices.set(this.symbolOf(id), choiceLeaves((info.shape as Extract<Shape, { k: "choice" }>).values, field, field));
         continue;
       }
       if (info.optional && info.type !== "rec") {
         // `scale?: number`, `bias?: Float64Array` or `lambda = 0.01`: the value (NaN, or an empty
         // array, when left out) and whether it is given
-        inputs[inputs.length - 1] = { name, field, shape: info.shape, optional: true };
+        inputs[inputs.length - 1] = { name, field, shape: info.shape, optional: true, ...pattern };
         const leaf = this.names.claim(`${field}_value`);
         const given = this.names.claim(`${field}_given`);
         const type = info.type;
         leafVar(leaf, type, field);
         leafVar(given, "bool", `${field} !== undefined`);
         params.push({ name: leaf, type, field, given, ...(info.list ? { list: true } : {}) }, { name: given, type: "bool", field, presence: true });
-        const sym = this.symbolOf(p.name);
+        const sym = this.symbolOf(id);
         this.env.set(sym, ref(leaf));
         this.givens.set(sym, ref(given));
         if (p.initializer) defaults.push({ p, leaf, given });
@@ -95,7 +98,7 @@ class Lowerer extends CustomCallLowerer {
         const ints = info.ints ? { ints: info.ints } : {};
         this.vars.set(name, { name, type: info.type, kind: "param", origin: field, ...shape, ...ints });
         this.defs.set(name, 1);
-        this.env.set(this.symbolOf(p.name), ref(name));
+        this.env.set(this.symbolOf(id), ref(name));
         params.push({ name, type: info.type, field, ...(info.list ? { list: true } : {}), ...ints, ...shape });
         continue;
       }
@@ -130,7 +133,7 @@ class Lowerer extends CustomCallLowerer {
         }
         return { fields, input: true };
       };
-      this.records.set(this.symbolOf(p.name), rec(info.shape as Extract<Shape, { k: "rec" }>, []));
+      this.records.set(this.symbolOf(id), rec(info.shape as Extract<Shape, { k: "rec" }>, []));
     }
     const frame: Frame = { decl, sf, loops: [] };
     this.frames.push(frame);

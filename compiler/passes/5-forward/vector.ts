@@ -20,7 +20,7 @@ import type { Expr, GenFunction, IRFunction, Stmt } from "../../ir/types.ts";
 import { ref, num } from "../../ir/types.ts";
 import { apply, call } from "../../ir/expr.ts";
 import { defOf, substituteVars, usesOf, varsOf, walk } from "../../ir/walk.ts";
-import { fieldAt, keyPath, nestRecord, sourceNames, type LeafParam } from "../../ir/params.ts";
+import { fieldAt, keyPath, nestRecord, signatureParams, sourceNames, type LeafParam } from "../../ir/params.ts";
 import type { Names } from "../../naming.ts";
 import { analyzeActivity } from "../4-activity/index.ts";
 import { reverseMode } from "../5-reverse/index.ts";
@@ -74,7 +74,7 @@ export function vectorJacobian(fn: IRFunction, names: Names, wrapper: GenFunctio
       for (let j = 0; j < n; j++) writes.push({ kind: "assign-elem", array: J, index: num(i * n + j), op: "=", value: built.entry(i, j), loc: fn.loc });
     }
     // the Vjp's cotangents or the Jvp's direction are not parameters here: every read of them became a seed
-    const foreign = new Set(built.gen.params.slice(fn.inputs.length).map((p) => p.name));
+    const foreign = new Set(built.gen.params.slice(signatureParams(fn).length).map((p) => p.name));
     walk(built.body, (s) => {
       for (const e of usesOf(s)) for (const v of varsOf(e)) if (foreign.has(v)) throw new NotVectorizable(`a read of ${v}`);
     });

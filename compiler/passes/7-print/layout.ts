@@ -11,7 +11,7 @@ import type { Expr, Stmt } from "./js.ts";
 /** A function ready to print. */
 export interface FunctionSpec {
   name: string;
-  params: { name: string; type: TypeSpec; optional?: boolean; maybe?: boolean }[];
+  params: { name: string; type: TypeSpec; optional?: boolean; maybe?: boolean; typeName?: string }[];
   returnType: TypeSpec;
   body: Stmt[];
   doc?: string;
@@ -186,7 +186,8 @@ function broken(e: Expr, indent: string): string {
       return flat.length <= WIDTH ? flat : `${inner}${k}: ${broken(v, inner)},`;
     }).join("\n")}\n${indent}}`;
   }
-  if (e.k === "arrow") return `(${e.params.join(", ")}) => ${broken(e.body, indent)}`;
+  // an object body is parenthesized, as on one line: `(t) => ({ … })`
+  if (e.k === "arrow") return `(${e.params.join(", ")}) => ${e.body.k === "object" ? `(${broken(e.body, indent)})` : broken(e.body, indent)}`;
   return expr(e, 0);
 }
 

@@ -69,8 +69,14 @@ function digest(text: string): string {
   return h.toString(36).padStart(7, "0");
 }
 
+/** Parameters as a function type names them (a destructuring pattern without its renamings). */
+function typeParams(params: FunctionSpec["params"]): FunctionSpec["params"] {
+  return params.map((p) => (p.typeName === undefined ? p : { ...p, name: p.typeName }));
+}
+
 /** `(w: Float64Array, b: number) => number`, broken one parameter per line past the width. */
-function functionType(params: FunctionSpec["params"], ret: string, indent: string, prefix: number): string {
+function functionType(params0: FunctionSpec["params"], ret: string, indent: string, prefix: number): string {
+  const params = typeParams(params0);
   const flat = `(${paramTexts(params, indent).join(", ")}) => ${ret}`;
   if (!flat.includes("\n") && indent.length + prefix + flat.length <= WIDTH) return flat;
   const inner = `${indent}  `;
@@ -98,7 +104,7 @@ export function registryEpilogue(functions: FunctionSpec[]): string | undefined 
     const ret = isVector(s.modes) ? "void" : "number";
     const signatures = modes.map((m) => {
       const f = s.modes.get(m)!;
-      return `${m}: (${paramTexts(f.params, "").join(", ")}) => ${typeText(f.returnType, "")}`;
+      return `${m}: (${paramTexts(typeParams(f.params), "").join(", ")}) => ${typeText(f.returnType, "")}`;
     });
     const key = JSON.stringify(`${s.name}:${digest([`fn: ${texts[0]} => ${ret}`, ...signatures].join("\n"))}`);
     const members = modes.map((m) => `${m}: typeof ${s.modes.get(m)!.name}`);
