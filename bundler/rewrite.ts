@@ -69,6 +69,8 @@ export async function rewriteMarkers(code: string, file: string, host: RewriteHo
   const locals = new Set<string>();
   for (const s of sf.statements) {
     if (ts.isFunctionDeclaration(s) && s.name) locals.add(s.name.text);
+    // `const loss = (…) => …`: the compiler says whether it is differentiable
+    if (ts.isVariableStatement(s)) for (const d of s.declarationList.declarations) if (ts.isIdentifier(d.name)) locals.add(d.name.text);
     if (!ts.isImportDeclaration(s) || !ts.isStringLiteral(s.moduleSpecifier) || s.importClause?.isTypeOnly) continue;
     const from = s.moduleSpecifier.text;
     const bindings = s.importClause?.namedBindings;

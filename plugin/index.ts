@@ -297,14 +297,15 @@ function planCall(
     const importDecl = decl && findAncestor(ts, decl, ts.isImportDeclaration);
     if (importDecl && ts.isStringLiteral(importDecl.moduleSpecifier)) importSpecifier = importDecl.moduleSpecifier.text;
   }
-  const decl = sym?.declarations?.find(ts.isFunctionDeclaration);
-  if (!decl || !decl.name) {
+  const decl = sym?.declarations?.find(ts.isFunctionDeclaration) ?? sym?.declarations?.find((d) => boundFunction(ts, d) !== undefined);
+  const named = decl && (ts.isFunctionDeclaration(decl) ? decl : boundFunction(ts, decl));
+  if (!decl || !named?.name || !ts.isIdentifier(named.name)) {
     diagnostics.push(plainDiagnostic(ts, MarkerCodes.BadArgument, badArgumentMessage(marker), arg));
     return undefined;
   }
-  const fn = decl.name.text;
+  const fn = named.name.text;
   const source = path.resolve(decl.getSourceFile().fileName);
-  if (!isAnnotated(ts, decl)) {
+  if (!isAnnotated(ts, ts.isFunctionDeclaration(decl) ? decl : decl.parent.parent)) {
     diagnostics.push(plainDiagnostic(ts, MarkerCodes.NotDifferentiable, notDifferentiableMessage(marker, fn), arg));
     return undefined;
   }
@@ -321,8 +322,16 @@ function planCall(
   return { start: call.getStart(sf), end: call.getEnd(), generatedName: name, specifier: generatedSpecifier(importer, source, style) };
 }
 
+/** `const loss = (…) => …` (or a function expression) at module level: the declarator. */
+function boundFunction(ts: typeof TS, d: TS.Declaration): TS.VariableDeclaration | undefined {
+  if (!ts.isVariableDeclaration(d) || !d.initializer || !ts.isVariableStatement(d.parent.parent) || !ts.isSourceFile(d.parent.parent.parent)) return undefined;
+  let init = d.initializer;
+  while (ts.isParenthesizedExpression(init) || ts.isAsExpression(init) || ts.isSatisfiesExpression(init)) init = init.expression;
+  return ts.isArrowFunction(init) || ts.isFunctionExpression(init) ? d : undefined;
+}
+
 /** Whether the declaration's leading comments carry `@differentiable` (tsc may not have parsed its JSDoc). */
-function isAnnotated(ts: typeof TS, decl: TS.FunctionDeclaration): boolean {
+function isAnnotated(ts: typeof TS, decl: TS.Node): boolean {
   const text = decl.getSourceFile().text;
   return (ts.getLeadingCommentRanges(text, decl.pos) ?? []).some((c) => DIFFERENTIABLE.test(text.slice(c.pos, c.end)));
 }

@@ -100,6 +100,8 @@ export function shapeOf(type: ts.Type, checker: ts.TypeChecker, seen: ts.Type[] 
     if (fields.length === 0) return { reason: "it has no fields" };
     return { k: "rec", fields };
   }
+  // a string chooses the computation when it is one of some strings, listed in its type
+  if (type.flags & ts.TypeFlags.String) return { reason: "'string' is not a number, an array or an object of them (a string that chooses the computation is a choice among strings: list them in its type, \"l1\" | \"l2\")" };
   return { reason: `'${checker.typeToString(type)}' is not a number, an array or an object of them` };
 }
 

@@ -53,7 +53,7 @@ const CASES: Case[] = [
   {
     file: "helper-optional-param.ts", code: Codes.UnsupportedSyntax, line: 2, col: 28, names: [/optional/, /'k'|scaled/], fix: SUGGESTS_FIX,
   },
-  { file: "differentiable-arrow.ts", code: Codes.UnsupportedSyntax, line: 3, col: 1, names: [/arrow function/], fix: /top-level `function name\(/ },
+  { file: "differentiable-arrow.ts", code: Codes.UnsupportedSyntax, line: 3, col: 1, names: [/@differentiable on this declaration/], fix: /bind one arrow function or function expression to a module-level const/ },
   { file: "switch-impure-case.ts", code: Codes.UnsupportedSyntax, line: 5, col: 10, names: [/case expression/], fix: /compute it before the switch/ },
   { file: "labelled-block.ts", code: Codes.UnsupportedSyntax, line: 5, col: 3, names: [/label/], fix: /move it to the loop/ },
   { file: "array-condition.ts", code: Codes.UnsupportedSyntax, line: 5, col: 7, names: [/condition 'xs' is a Float64Array/], fix: /test its elements or its length/ },
@@ -86,7 +86,7 @@ const CASES: Case[] = [
   { file: "recursion-direct.ts", code: Codes.Recursion, line: 5, col: 10, names: [/'f' is recursive \(f -> f\)/], fix: /Rewrite it as a loop/ },
   { file: "recursion-mutual.ts", code: Codes.Recursion, line: 9, col: 10, names: [/recursive \(f -> even -> odd -> even\)/], fix: /Rewrite it as a loop/ },
   // ---- signatures and tags
-  { file: "param-string.ts", code: Codes.NonNumericParameter, line: 3, col: 37, names: [/Parameter 'label' of 'f'/, /'string'/], fix: /Pass other data as numbers or arrays/ },
+  { file: "param-string.ts", code: Codes.NonNumericParameter, line: 3, col: 37, names: [/Parameter 'label' of 'f'/, /'string'/], fix: /a choice among strings: list them in its type, "l1" \| "l2"\).*Pass other data as numbers or arrays/ },
   { file: "param-object.ts", code: Codes.NonNumericParameter, line: 3, col: 22, names: [/Parameter 'p'/, /'\{ x: number; label: string; \}'/, /its field 'label'/], fix: /Pass other data as numbers or arrays/ },
   { file: "param-optional-field.ts", code: Codes.NonNumericParameter, line: 3, col: 22, names: [/Parameter 'p'/, /field 'w' is optional and an object/], fix: /optional fields are numbers, booleans and arrays of numbers: make it required/ },
   { file: "object-param-write.ts", code: Codes.UnsupportedSyntax, line: 4, col: 3, names: [/Writing 'p\.b'/, /object passed in/], fix: /copy the field into a local/ },

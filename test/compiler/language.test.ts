@@ -46,6 +46,8 @@ const CASES: [string, string[], ([number, number] | [number, number, number])[],
   ["rewindowed", ["xs", "a"], [[5, -1, 1], [0.2, 1.5]]],
   ["bounded", ["xs", "a"], [[6, -1, 1], [0.2, 1.5]]],
   ["defaults", ["xs", "a", "rate", "offset", "scale"], [[5, -1, 1], [0.2, 1.5], [0.2, 1.5], [-1, 1], [0.3, 2]]],
+  ["arrowed", ["x", "a"], [[-2, 2], [0.3, 2]]],
+  ["expressed", ["xs", "a"], [[5, -1, 1], [0.3, 2]]],
 ];
 
 let m: { src: Mod; grad: Mod };
@@ -206,6 +208,25 @@ describe("parameters that may be left out: located errors", () => {
   for (const [what, params, body, want] of cases) {
     it(`rejects ${what}`, () => {
       const r = compileSource(`/** @differentiable */\nexport function f(${params}): number {\n  ${body}\n}\n`, "param-error.ts");
+      expect(r.diagnostics.map((d) => d.message).join("\n")).toMatch(want);
+      expect(r.diagnostics.every((d) => d.line > 0)).toBe(true);
+    });
+  }
+});
+
+describe("differentiable arrow functions, and what a function may build: located errors", () => {
+  const cases: [string, string, RegExp][] = [
+    ["one bound to a let", "/** @differentiable */\nexport let f = (x: number): number => x * x;\n", /@differentiable on this declaration is not supported: .*bind one arrow function or function expression to a module-level const/],
+    ["one declared inside a function", "export function outer(): number {\n  /** @differentiable */\n  const f = (x: number): number => x * x;\n  return f(1);\n}\n", /@differentiable on this declaration is not supported/],
+    ["two declarators", "/** @differentiable */\nexport const f = (x: number): number => x * x, g = (x: number): number => x;\n", /@differentiable on this declaration is not supported/],
+    ["a generic one", "/** @differentiable */\nexport const f = <T>(x: number): number => x * x;\n", /@differentiable on this declaration is not supported/],
+    ["an async one", "/** @differentiable */\nexport const f = async (x: number): Promise<number> => x * x;\n", /'f' is async: a differentiable function computes its value synchronously\. Remove 'async'/],
+    ["a Map built in the function, naming what it may build", "/** @differentiable */\nexport function f(x: number): number {\n  const m = new Map<number, number>();\n  return x;\n}\n", /'new Map\(…\)' is not supported in a differentiable function, which creates only arrays of numbers \(new Float64Array\(n\), new Array\(n\)\.fill\(0\), new Int32Array\(n\)\)/],
+    ["@out with an expression body", "/** @differentiable @out y */\nexport const f = (x: Float64Array, y: Float64Array): void => void (y[0] = x[0]! * 2);\n", /'f' writes its results into @out parameters with an expression body: give it a block body/],
+  ];
+  for (const [what, text, want] of cases) {
+    it(`rejects ${what}`, () => {
+      const r = compileSource(text, "arrow-error.ts");
       expect(r.diagnostics.map((d) => d.message).join("\n")).toMatch(want);
       expect(r.diagnostics.every((d) => d.line > 0)).toBe(true);
     });

@@ -49,6 +49,30 @@ describe("adjoint/esbuild", () => {
     expect(trained.stdout).toMatch(/^step 100: loss 0\.1\d+$/m);
   });
 
+  it("rewrites markers of differentiable arrow functions, imported and declared in the same module", { timeout: 240_000 }, async () => {
+    const dir = tempProject("esbuild-arrow", {
+      "build.mjs": BUILD.replace("src/train.ts", "src/main.ts"),
+      "src/arrow.ts": "/** @differentiable */\nexport const sq = (x: number, y: number): number => x * x * y;\n",
+      "src/main.ts": [
+        'import { grad } from "adjoint";',
+        'import { sq } from "./arrow.ts";',
+        "/** @differentiable */",
+        "const cube = function (x: number): number {",
+        "  return x * x * x;",
+        "};",
+        "console.log(JSON.stringify([grad(sq)(3, 2), grad(cube)(2)]));",
+        "",
+      ].join("\n"),
+    });
+    const build = await run(dir, ["build.mjs"]);
+    expect(build.output).toBe("");
+    expect(build.status).toBe(0);
+    const r = await run(dir, ["dist/train.mjs"]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([{ value: 18, grad: { x: 12, y: 9 } }, { value: 8, grad: { x: 12 } }]);
+  });
+
   it("reports a broken annotated function at file:line:col", { timeout: 240_000 }, async () => {
     const dir = tempProject("esbuild-broken", {
       "build.mjs": BUILD.replace("src/train.ts", "src/main.ts"),

@@ -128,6 +128,28 @@ export function late(x: Float64Array, a: number): number {
     expect(r.output).toContain("src/late.ts(11,3): error TS91001: Argument 2 of 'scal' depends on a differentiated input");
   });
 
+  it("rewrites markers of differentiable arrow functions and function expressions", { timeout: 240_000 }, async () => {
+    const dir = tempProject("plugin-arrow", {
+      "src/arrow.ts": "/** @differentiable */\nexport const sq = (x: number, y: number): number => x * x * y;\n",
+      "src/arrows.ts": [
+        'import { grad } from "adjoint";',
+        'import { sq } from "./arrow.js";',
+        "/** @differentiable */",
+        "const cube = function (x: number): number {",
+        "  return x * x * x;",
+        "};",
+        "console.log(JSON.stringify([grad(sq)(3, 2).grad.y, grad(cube)(2)]));",
+        "",
+      ].join("\n"),
+    }, EXAMPLE);
+    const build = await run(dir, [TSPC, "-p", "."]);
+    expect(build.output).toBe("");
+    expect(build.status).toBe(0);
+    const r = await run(dir, ["dist/arrows.js"]);
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout)).toEqual([9, { value: 8, grad: { x: 12 } }]);
+  });
+
   it("reports adjoint errors and marker misuse as located compiler errors", { timeout: 240_000 }, async () => {
     const dir = tempProject("plugin-broken", {
       "src/broken.ts": BROKEN,

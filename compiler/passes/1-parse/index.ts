@@ -12,9 +12,15 @@ import { type IntArrayName, type Type, isIntArrayName, intArrayNoun } from "../.
 import { MODES } from "../../naming.ts";
 import { type Shape, shapeOf, isShape } from "../../ir/shape.ts";
 
+/**
+ * A differentiable function: a declaration, or an arrow function or function expression bound
+ * to a module-level `const` (`export const loss = (w: Float64Array): number => …`).
+ */
+export type DifferentiableDecl = ts.FunctionDeclaration | ((ts.ArrowFunction | ts.FunctionExpression) & { body: ts.ConciseBody });
+
 export interface AnnotatedFunction {
   name: string;
-  decl: ts.FunctionDeclaration;
+  decl: DifferentiableDecl;
   sourceFile: ts.SourceFile;
   /** Numbers, arrays, and records of them (`rec`, flattened by lowering; see ir/shape.ts). */
   /** `optional`: a number or array that may be left out (`scale?: number`, `bias?: Float64Array`, or `lambda = 0.01`, whose default the function's body applies). */
@@ -93,9 +99,17 @@ export function parse(program: ts.Program, sourceFile: ts.SourceFile): ParseResu
       if (fn) functions.push(fn);
       return;
     }
+    const bound = ts.isVariableStatement(node) && isDifferentiable(node) ? boundFunction(node) : undefined;
+    if (bound) {
+      const fn = checkSignature(bound.fn, sourceFile, checker, diagnostics, bound.name);
+      if (fn) functions.push(fn);
+      return;
+    }
     if ((ts.isVariableStatement(node) || ts.isArrowFunction(node) || ts.isFunctionExpression(node) || ts.isMethodDeclaration(node)) && isDifferentiable(node)) {
+      const fix = ts.isMethodDeclaration(node) ? "write it as a top-level `function name(...) { ... }` declaration"
+        : "write it as a top-level `function name(...) { ... }` declaration, or bind one arrow function or function expression to a module-level const (export const name = (x: number): number => ...)";
       diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax,
-        `@differentiable on a ${ts.isMethodDeclaration(node) ? "method" : "function expression or arrow function"} is not supported: write it as a top-level \`function name(...) { ... }\` declaration.`,
+        `@differentiable on ${ts.isMethodDeclaration(node) ? "a method" : ts.isVariableStatement(node) ? "this declaration" : "a function expression or arrow function"} is not supported: ${fix}.`,
         node, sourceFile));
       return;
     }
@@ -104,6 +118,20 @@ export function parse(program: ts.Program, sourceFile: ts.SourceFile): ParseResu
   visit(sourceFile);
   diagnostics.push(...misplacedTags(sourceFile));
   return { functions, diagnostics };
+}
+
+/**
+ * The function of `const name = (…) => …` or `const name = function (…) { … }` at module level,
+ * one declarator, a `const` (a `let` could be rebound, and the generated code would not follow).
+ */
+function boundFunction(s: ts.VariableStatement): { name: ts.Identifier; fn: DifferentiableDecl } | undefined {
+  const list = s.declarationList;
+  const d = list.declarations[0];
+  if (!ts.isSourceFile(s.parent) || !(list.flags & ts.NodeFlags.Const) || list.declarations.length !== 1 || !d || !ts.isIdentifier(d.name) || !d.initializer) return undefined;
+  let init = d.initializer;
+  while (ts.isParenthesizedExpression(init) || ts.isAsExpression(init) || ts.isSatisfiesExpression(init)) init = init.expression;
+  if ((!ts.isArrowFunction(init) && !ts.isFunctionExpression(init)) || init.asteriskToken || init.typeParameters) return undefined;
+  return { name: d.name, fn: init };
 }
 
 /**
@@ -129,17 +157,23 @@ function misplacedTags(sf: ts.SourceFile): Diagnostic[] {
 }
 
 function checkSignature(
-  decl: ts.FunctionDeclaration,
+  decl: ts.FunctionDeclaration | DifferentiableDecl,
   sf: ts.SourceFile,
   checker: ts.TypeChecker,
   diagnostics: Diagnostic[],
+  boundTo?: ts.Identifier,
 ): AnnotatedFunction | undefined {
   const before = diagnostics.length;
-  if (!decl.name || !decl.body) {
+  const id = boundTo ?? decl.name;
+  if (!id || !ts.isIdentifier(id) || !decl.body) {
     diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax, "A @differentiable function needs a name and a body.", decl, sf));
     return undefined;
   }
-  const name = decl.name.text;
+  const name = id.text;
+  if (decl.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)) {
+    diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax, `'${name}' is async: a differentiable function computes its value synchronously. Remove 'async' (await the data before calling it).`, decl, sf));
+    return undefined;
+  }
   const params: AnnotatedFunction["params"] = [];
   for (const p of decl.parameters) {
     if (ts.isIdentifier(p.name) && p.name.text === "this") {
@@ -201,7 +235,8 @@ function checkSignature(
         `Field '${q.name}' of parameter '${decl.parameters[pattern.param]!.name.getText(sf)}' of '${name}' has the name of ${other.pattern && q.pattern ? "a field of another destructured parameter" : "another parameter"}, and its derivative is keyed by that name: rename one, or declare the object as a plain parameter.`, pattern.element, sf));
     }
   }
-  const tags = jsDocTags(decl);
+  // an arrow function's tags are its `const` statement's
+  const tags = jsDocTags(boundTo ? boundTo.parent.parent.parent : decl);
   const outputs: string[] = [];
   for (const tag of tags.filter((t) => t.tagName.text === "out")) {
     for (const o of tagText(tag).split(/[\s,]+/).filter(Boolean)) {
@@ -215,14 +250,17 @@ function checkSignature(
   const sig = checker.getSignatureFromDeclaration(decl);
   const ret = sig ? checker.getReturnTypeOfSignature(sig) : undefined;
   const isVoid = !!ret && (ret.flags & ts.TypeFlags.Void) !== 0;
-  if (outputs.length > 0 && !isVoid) {
+  if (outputs.length > 0 && !ts.isBlock(decl.body)) {
+    diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax,
+      `'${name}' writes its results into @out parameters with an expression body: give it a block body ({ …; }) that writes them.`, decl.body, sf));
+  } else if (outputs.length > 0 && !isVoid) {
     diagnostics.push(diagnosticAt(Codes.NonNumericReturn,
       `'${name}' writes its results into @out parameters, so it must return nothing ('void'); return values and @out outputs cannot be mixed.`,
-      decl.type ?? decl.name, sf));
+      decl.type ?? id, sf));
   } else if (outputs.length === 0 && (!ret || irTypeOf(ret, checker) !== "num")) {
     diagnostics.push(diagnosticAt(Codes.NonNumericReturn,
       `'${name}' returns '${ret ? checker.typeToString(ret) : "unknown"}': a differentiable function must return a 'number' (the value to differentiate), or write Float64Array results into parameters declared with '@out name'.`,
-      decl.type ?? decl.name, sf));
+      decl.type ?? id, sf));
   }
 
   // integer arrays hold indices and counts: nothing to differentiate with respect to
@@ -258,7 +296,7 @@ function checkSignature(
     }
   }
   if (diagnostics.length > before) return undefined;
-  return { name, decl, sourceFile: sf, params, wrt, modes, outputs };
+  return { name, decl: decl as DifferentiableDecl, sourceFile: sf, params, wrt, modes, outputs };
 }
 
 /**

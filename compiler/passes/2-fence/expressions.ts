@@ -8,6 +8,7 @@ import { Codes } from "../../diagnostics.ts";
 import { MATH_CONSTANTS, ruleFor, supportedMathFunctions } from "../../rules/index.ts";
 import { ARRAY_RULES } from "../../rules/blas.ts";
 import { irTypeOf } from "../1-parse/index.ts";
+import { isIntArrayName } from "../../ir/types.ts";
 import {
   type HelperFn, resolveCallee, skipParens, mathMember, numberConstant, numberRecordFields, outerName, isDeclaredIn, isErrorConstruction, helperDeclaration, functionVariable,
   helperName, isFunctionValue, isLocalFunction, outermostFunction, ITERATION_METHODS, type IterationMethod,
@@ -162,7 +163,11 @@ export abstract class ExpressionFence extends ChoiceFence {
       return this.report(Codes.Closure, "A function value is supported as the initialiser of a const (const f = (v: number) => …) or as the callback of forEach, map or reduce: declare it with const and call it, or write a module-level helper.", e);
     }
     if (ts.isNewExpression(e)) {
-      return this.report(Codes.UnsupportedSyntax, "'new Float64Array(n)' is supported only as the initialiser of a const or let declaration.", e);
+      const ctor = e.expression.getText();
+      if (ctor === "Float64Array" || ctor === "Array" || isIntArrayName(ctor)) {
+        return this.report(Codes.UnsupportedSyntax, `'new ${ctor}(…)' is supported only as the initialiser of a const or let declaration: declare the array first (const a = new ${ctor}(n)), then use it.`, e);
+      }
+      return this.report(Codes.UnsupportedSyntax, `'new ${ctor}(…)' is not supported in a differentiable function, which creates only arrays of numbers (new Float64Array(n), new Array(n).fill(0), new Int32Array(n)), Errors to throw and object literals: keep other data outside the function and pass in numbers, arrays or objects of them.`, e);
     }
     return this.report(Codes.UnsupportedSyntax, `${describeSyntax(e)} is not supported in a differentiable function: ${fixFor(e)}`, e);
   }

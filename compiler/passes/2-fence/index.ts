@@ -64,7 +64,7 @@ class Fence extends RecordFence {
 
   runRecord(record: Map<string, Type>): void {
     const { decl } = this.fn;
-    const body = decl.body!;
+    const body = decl.body as ts.Block; // a pullback is a function declaration
     const last = body.statements[body.statements.length - 1];
     if (countJumps(body, "return", undefined) !== 1 || !last || !ts.isReturnStatement(last)) {
       this.report(Codes.UnsupportedSyntax, `A pullback is differentiated (for Hvp) when its only return is its last statement: compute the fields first, then return { ${[...record.keys()].join(", ")} }.`, decl.name ?? decl);

@@ -143,7 +143,7 @@ class Lowerer extends CustomCallLowerer {
       this.env.set(this.symbolOf(p.name), this.chosen(body, ref(given), () => ref(leaf), (o) => this.lowerExpr(p.initializer!, o, ""), p.name.getText(), p, this.loc(p)));
       this.givens.delete(this.symbolOf(p.name));
     }
-    const result: Operand = this.fn.outputs.length > 0 ? (this.lowerStatements(decl.body!.statements, 0, body), num(0)) : this.lowerFunctionBody(decl, frame, body);
+    const result: Operand = this.fn.outputs.length > 0 ? (this.lowerStatements((decl.body as ts.Block).statements, 0, body), num(0)) : this.lowerFunctionBody(decl, frame, body);
     this.frames.pop();
     // pullbacks may read constant tables too: the prologue is complete after them
     this.lowerPullbacks();

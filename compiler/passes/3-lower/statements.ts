@@ -25,7 +25,9 @@ export abstract class StatementLowerer extends GrowthLowerer {
   // ---------------------------------------------------------------- functions
 
   protected lowerFunctionBody(decl: HelperFn | ts.FunctionDeclaration, frame: Frame, out: Stmt[]): Operand {
-    const body = decl.body as ts.Block;
+    // an arrow function's expression body is its result
+    if (!ts.isBlock(decl.body!)) return this.lowerExpr(decl.body as ts.Expression, out, "value");
+    const body = decl.body;
     const stmts = body.statements;
     const startIndex = out.length;
     // Fast path: the last statement is the only return and no other return exists.
