@@ -132,7 +132,10 @@ export function signatureParams(fn: IRFunction): Param[] {
     const plain = group.every((g) => propertyKey(g.field) === g.field);
     let typeName = `arg${at}`;
     while (groups.some((o) => o.some((g) => g.name === typeName || g.field === typeName))) typeName += "_";
-    return { name: `{ ${names.join(", ")} }`, type: shapeType(i.pattern.shape, true), typeName: plain ? `{ ${group.map((g) => g.field).join(", ")} }` : typeName };
+    const type = shapeType(i.pattern.shape, true);
+    // one that may be left out defaults to `{}` (a function type has no defaults: a plain name there)
+    if (i.pattern.settings) return { name: `{ ${names.join(", ")} }`, type, init: "{}", maybe: true, typeName };
+    return { name: `{ ${names.join(", ")} }`, type, typeName: plain ? `{ ${group.map((g) => g.field).join(", ")} }` : typeName };
   });
 }
 

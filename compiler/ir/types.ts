@@ -377,7 +377,7 @@ export interface IRFunction {
    * inputs of one such parameter are consecutive and share `param` (its position) and `shape`
    * (the whole parameter's), and the generated signatures destructure it as the source does.
    */
-  inputs: { name: string; field: string; shape: import("./shape.ts").Shape; optional?: boolean; pattern?: { param: number; shape: import("./shape.ts").Shape } }[];
+  inputs: { name: string; field: string; shape: import("./shape.ts").Shape; optional?: boolean; pattern?: { param: number; shape: import("./shape.ts").Shape; settings?: boolean } }[];
   /** IR variables of the parameters derivatives are wanted for (all numeric ones unless `@wrt`). */
   wrt: string[];
   /** Float64Array parameters holding the results of a vector-valued function (`@out`). */
@@ -417,6 +417,8 @@ export interface Param {
   maybe?: boolean;
   /** Its name in a function type, where a destructuring pattern may not rename (`{ scale }` for `{ scale: scale_1 }`). */
   typeName?: string;
+  /** A default value (`{}` for a destructured parameter that may be left out), written after the type. */
+  init?: string;
 }
 
 /** A generated function: signature, body and result, ready to simplify and print. */

@@ -483,9 +483,8 @@ describe("parameters destructured in the signature", () => {
     const cases: [string, RegExp][] = [
       ["{ a, ...rest }: { a: number; b: number }", /'\.\.\.rest' in parameter '\{ a, \.\.\.rest \}' of 'f': a rest element in a destructured parameter is not supported\. Name each field/],
       ["{ a: { b } }: { a: { b: number } }", /a nested pattern in a destructured parameter is not supported\. Bind the field to a name and destructure it in the body \(const \{ … \} = a\)/],
-      ["{ a = 1 }: { a?: number }", /a default value in a destructured parameter is not supported\. Make the field optional/],
-      ["{ a }: { a?: number }", /field 'a' is optional, which a destructured parameter does not support\. Make it required/],
-      ["{ a }: { a: number } = { a: 1 }", /Parameter '\{ a \}' of 'f' is destructured and may be left out, which is not supported: make it required/],
+      ["{ a }: { a: number } = { a: 1 }", /Parameter '\{ a \}' of 'f' is destructured and may be left out, which is supported only with the default \{\} and every field optional/],
+      ["{ a }: { a?: number; b: number } = {}", /is supported only with the default \{\} and every field optional/],
       ["{ a }: { a: string }", /Parameter '\{ a \}' of 'f' has type '\{ a: string; \}'.*A parameter destructured in the signature is an object of numbers and arrays/],
       ["{ a: x }: { a: number }, a: number", /Field 'a' of parameter '\{ a: x \}' of 'f' has the name of another parameter, and its derivative is keyed by that name/],
       ["[a, b]: [number, number]", /array destructuring in the signature is not supported; declare a plain parameter \(xs: number\[\]\) and read its elements in the body/],
@@ -496,5 +495,38 @@ describe("parameters destructured in the signature", () => {
       expect(r.diagnostics.map((d) => d.message).join("\n"), params).toMatch(want);
       expect(r.diagnostics.every((d) => d.line > 0)).toBe(true);
     }
+  });
+});
+
+describe("optional and defaulted fields destructured in the signature", () => {
+  it("tuned: every mode against finite differences, each field given and left out", () => {
+    let k = 0;
+    for (const [gain, offset, squared] of [[undefined, undefined, undefined], [1.5, undefined, false], [undefined, 0.3, true], [0.7, -0.2, undefined]] as const) {
+      const rng = mulberry32(700 + k++);
+      const x = new Float64Array(5).map(() => 2 * rng() - 1);
+      // the fields given are arguments of their own; the others are left out of the object
+      const given = ([["gain", gain], ["offset", offset]] as const).filter(([, v]) => v !== undefined);
+      const pack = (vals: unknown[]) => ({ ...Object.fromEntries(given.map(([n], i) => [n, vals[i]])), ...(squared === undefined ? {} : { squared }) });
+      const src: Mod = { tuned: (xs: Float64Array, ...vals: unknown[]) => m.src.tuned(xs, pack(vals)) };
+      const call = (name: string, extra: number) => (xs: Float64Array, ...rest: unknown[]) => m.grad[name](xs, pack(rest.slice(0, given.length)), ...rest.slice(given.length, given.length + extra));
+      const grad: Mod = { tunedGrad: call("tunedGrad", 0), tunedJvp: call("tunedJvp", 1), tunedHvp: call("tunedHvp", 1) };
+      expectAllModesTree(src, grad, "tuned", [x, ...given.map(([, v]) => v)], ["x", ...given.map(([n]) => n)], undefined, k);
+      const r = m.grad.tunedGrad(x, { ...(gain === undefined ? {} : { gain }), ...(offset === undefined ? {} : { offset }), ...(squared === undefined ? {} : { squared }) });
+      expect(r.value).toBe(m.src.tuned(x, { gain, offset, squared }));
+      // a field left out has no derivative, and a flag never has one
+      expect(Object.keys(r.grad)).toEqual(["x", ...(gain === undefined ? [] : ["gain"]), ...(offset === undefined ? [] : ["offset"])]);
+    }
+    // the object left out: every field takes its default
+    const x = Float64Array.from([0.3, -0.8, 1.2]);
+    const r = m.grad.tunedGrad(x);
+    expect(r.value).toBe(m.src.tuned(x));
+    expect(Object.keys(r.grad)).toEqual(["x"]);
+    expect(r.grad.x).toEqual(m.grad.tunedGrad(x, {}).grad.x);
+    expect(m.grad.tunedHvp(x, undefined, { x: Float64Array.from([1, 0, 0]) }).hvp.x[0]).toBeCloseTo(2, 12);
+  });
+
+  it("rejects a default that is not a number or a boolean, naming the fix", () => {
+    const r = compileSource("/** @differentiable */\nexport function f(x: number, { w = new Float64Array(2) }: { w?: Float64Array }): number {\n  return x;\n}\n", "pattern-default.ts");
+    expect(r.diagnostics.map((d) => d.message).join("\n")).toMatch(/field 'w' is given a default, and default values are numbers and booleans\. Leave out the default and test the field in the body/);
   });
 });

@@ -44,6 +44,8 @@ export interface Pattern {
   local: string;
   element: ts.BindingElement;
   whole: Shape;
+  /** The parameter has the default `{}` (every field optional): it may be left out. */
+  settings?: boolean;
 }
 
 export interface ParseResult {
@@ -302,20 +304,22 @@ function checkSignature(
 /**
  * The fields an object parameter destructured in the signature names (`{ w, b: bias }: Params`),
  * each a parameter of its own keyed by its field. The parameter's type is a record of numbers
- * and arrays as a record parameter's is; each element a field, plain or renamed (nested
- * patterns, defaults and rest elements are reported, with the fix).
+ * and arrays as a record parameter's is; each element a field, plain or renamed, optional or
+ * with a default (nested patterns and rest elements are reported, with the fix).
  */
 function patternParams(
   p: ts.ParameterDeclaration, pattern: ts.ObjectBindingPattern, index: number, name: string,
   sf: ts.SourceFile, checker: ts.TypeChecker, diagnostics: Diagnostic[],
 ): AnnotatedFunction["params"] {
   const text = p.name.getText(sf);
-  if (p.initializer || p.questionToken) {
-    diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax, `Parameter '${text}' of '${name}' is destructured and may be left out, which is not supported: make it required, or declare it as a plain parameter (opts: Options = {}) and read its fields in the body.`, p, sf));
+  const type = checker.getNonNullableType(checker.getTypeAtLocation(p));
+  const whole = shapeOf(type, checker);
+  // `{ gain, offset = 0.25 }: Options = {}`: settings whose fields are all optional, none given when left out
+  const settings = !!p.initializer && isEmptyObject(p.initializer) && !p.questionToken && isShape(whole) && whole.k === "rec" && whole.fields.every((f) => f.optional);
+  if ((p.initializer || p.questionToken) && !settings) {
+    diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax, `Parameter '${text}' of '${name}' is destructured and may be left out, which is supported only with the default {} and every field optional ({ gain = 1 }: { gain?: number } = {}): give it that, or make it required.`, p, sf));
     return [];
   }
-  const type = checker.getTypeAtLocation(p);
-  const whole = shapeOf(type, checker);
   if (!isShape(whole) || whole.k !== "rec") {
     const why = isShape(whole) ? "it is not an object" : whole.reason;
     diagnostics.push(diagnosticAt(Codes.NonNumericParameter, `Parameter '${text}' of '${name}' has type '${checker.typeToString(type)}': ${why}. A parameter destructured in the signature is an object of numbers and arrays (nested objects too), as an object parameter is.`, p.type ?? p, sf));
@@ -326,17 +330,21 @@ function patternParams(
     const bad = (why: string, fix: string) => diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax, `'${el.getText(sf)}' in parameter '${text}' of '${name}': ${why} ${fix}`, el, sf));
     if (el.dotDotDotToken) { bad("a rest element in a destructured parameter is not supported.", "Name each field (or declare a plain parameter and read its fields in the body)."); continue; }
     if (!ts.isIdentifier(el.name)) { bad("a nested pattern in a destructured parameter is not supported.", `Bind the field to a name and destructure it in the body (const { … } = ${el.propertyName?.getText(sf) ?? "field"}).`); continue; }
-    if (el.initializer) { bad("a default value in a destructured parameter is not supported.", `Make the field optional in the parameter's type (${el.propertyName?.getText(sf) ?? el.name.text}?: number) and test it in the body.`); continue; }
     const prop = el.propertyName;
     const field = !prop ? el.name.text : ts.isIdentifier(prop) || ts.isStringLiteral(prop) ? prop.text : undefined;
     const f = whole.fields.find((q) => q.name === field);
     if (field === undefined || !f) { bad("a computed field name is not supported.", "Name the field."); continue; }
-    if (f.optional) { bad(`field '${field}' is optional, which a destructured parameter does not support.`, "Make it required, or declare the object as a plain parameter and read the field in the body."); continue; }
+    // `{ gain }` of `gain?: number`, or `{ offset = 0.25 }`: a field that may be left out (a
+    // number, boolean or array, as an optional parameter is), whose default the body applies
+    const isNumber = f.shape.k === "num" || f.shape.k === "bool";
+    if (el.initializer && !isNumber) { bad(`field '${field}' is given a default, and default values are numbers and booleans.`, `Leave out the default and test the field in the body (if (${el.name.text}) …).`); continue; }
+    const optional = !!f.optional || !!el.initializer;
     const t = f.shape.k === "rec" ? "rec" : f.shape.k;
     out.push({
       name: field, type: t, shape: f.shape,
       ...(f.shape.k === "arr" && f.shape.list ? { list: true } : {}), ...(f.shape.k === "arr" && f.shape.ints ? { ints: f.shape.ints } : {}),
-      pattern: { param: index, local: el.name.text, element: el, whole },
+      ...(optional ? { optional: true } : {}),
+      pattern: { param: index, local: el.name.text, element: el, whole, ...(settings ? { settings: true } : {}) },
     });
   }
   return out;

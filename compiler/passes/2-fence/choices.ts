@@ -12,6 +12,7 @@ import { isShape, shapeOf } from "../../ir/shape.ts";
 import { skipParens, stringComparison } from "../3-lower/resolve.ts";
 import { type FType, type Scope, stripTypes } from "./state.ts";
 import { OptionalFence } from "./optional.ts";
+import { signatureField } from "../3-lower/optional.ts";
 
 export abstract class ChoiceFence extends OptionalFence {
   /**
@@ -27,7 +28,7 @@ export abstract class ChoiceFence extends OptionalFence {
     if (ts.isPropertyAccessExpression(e)) return this.typeOfNode(e.expression) === "obj";
     const d = this.checker.getSymbolAtLocation(e)?.valueDeclaration;
     // a field destructured in the signature (`{ kind }: Options`) is one of its parameters
-    if (d && ts.isBindingElement(d) && ts.isObjectBindingPattern(d.parent) && ts.isParameter(d.parent.parent)) return d.parent.parent.parent === this.fn.decl;
+    if (d && signatureField(d)) return d.parent.parent.parent === this.fn.decl;
     return !!d && ts.isParameter(d) && (d.parent === this.fn.decl || this.choiceParameter(d));
   }
 

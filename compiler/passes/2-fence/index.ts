@@ -86,8 +86,10 @@ class Fence extends RecordFence {
     // default values are computed in the function's scope, from the parameters before them
     // (`opts: Options = {}` of the annotated function: settings, none given when left out)
     const settings = (p: ts.ParameterDeclaration) => scope.isMain && this.fn.params.some((q) => q.name === p.name.getText() && q.type === "rec");
-    for (const p of scope.decl.parameters) {
-      if (!p.initializer || settings(p)) continue;
+    // and a default of a field destructured in the signature (`{ offset = 0.25 }: Shift`)
+    const fields = scope.isMain ? scope.decl.parameters.flatMap((p) => (ts.isObjectBindingPattern(p.name) ? p.name.elements : [])) : [];
+    for (const p of [...scope.decl.parameters, ...fields]) {
+      if (!p.initializer || (ts.isParameter(p) && (settings(p) || ts.isObjectBindingPattern(p.name)))) continue;
       // a flag's default is a boolean (`normalize = true`), any other's a number
       if (this.typeOfNode(p.name) === "bool") {
         const t = this.expr(p.initializer, scope);

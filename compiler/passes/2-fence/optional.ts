@@ -7,7 +7,7 @@
  */
 import ts from "typescript";
 import { Codes } from "../../diagnostics.ts";
-import { foundElementSearch, isOptionalArray, isTruthinessUse, outermostParens } from "../3-lower/optional.ts";
+import { foundElementSearch, isOptionalArray, isTruthinessUse, outermostParens, signatureField } from "../3-lower/optional.ts";
 import { describeType } from "./names.ts";
 import { type FType, type Scope, stripTypes } from "./state.ts";
 import { ArrayFence } from "./arrays.ts";
@@ -30,7 +30,7 @@ export abstract class OptionalFence extends ArrayFence {
   protected optionalParam(e: ts.Identifier, scope: Scope, guarded = false): FType | undefined {
     const d = this.checker.getSymbolAtLocation(e)?.valueDeclaration;
     const array = isOptionalArray(e, this.checker);
-    if (!d || d.parent !== this.fn.decl) return this.report(Codes.UnsupportedSyntax, `'${e.text}' is an optional parameter of a helper: ${array ? "make it required" : `give it a default (${e.text} = 1), or make it required`}.`, e);
+    if (!d || (signatureField(d) ? d.parent.parent.parent : d.parent) !== this.fn.decl) return this.report(Codes.UnsupportedSyntax, `'${e.text}' is an optional parameter of a helper: ${array ? "make it required" : `give it a default (${e.text} = 1), or make it required`}.`, e);
     if (array) return this.optionalArray(e, "parameter", guarded);
     if (guarded || isTruthinessUse(e) || ts.isNonNullExpression(outermostParens(e).parent)) return "num";
     if (this.typeOfNode(e) === "num") return "num";

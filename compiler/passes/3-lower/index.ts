@@ -43,7 +43,7 @@ class Lowerer extends CustomCallLowerer {
     const params: IRFunction["params"] = [];
     const inputs: IRFunction["inputs"] = [];
     const irName = new Map<string, string>();
-    const defaults: { p: ts.ParameterDeclaration; leaf: string; given: string }[] = [];
+    const defaults: { id: ts.Identifier; init: ts.Expression; at: ts.Node; leaf: string; given: string }[] = [];
     /** A leaf parameter's variable (a number, array or list; or the boolean that says whether an optional one is given). */
     const leafVar = (name: string, type: Type, origin: string, shape: { shape?: Shape } = {}) => {
       this.vars.set(name, { name, type, kind: "param", origin, ...shape });
@@ -68,7 +68,7 @@ class Lowerer extends CustomCallLowerer {
       // a parameter keeps its name unless generated code needs it (a parameter named `zeros`)
       const name = this.names.claim(field);
       irName.set(field, name);
-      const pattern = info.pattern ? { pattern: { param: info.pattern.param, shape: info.pattern.whole } } : {};
+      const pattern = info.pattern ? { pattern: { param: info.pattern.param, shape: info.pattern.whole, ...(info.pattern.settings ? { settings: true } : {}) } } : {};
       inputs.push({ name, field, shape: info.shape, ...pattern });
       // `opts: Options = {}`: left out, it has none of its fields (read as `opts?.scale`)
       if (info.optional && info.type === "rec") inputs[inputs.length - 1] = { name, field, shape: info.shape, optional: true };
@@ -90,7 +90,9 @@ class Lowerer extends CustomCallLowerer {
         const sym = this.symbolOf(id);
         this.env.set(sym, ref(leaf));
         this.givens.set(sym, ref(given));
-        if (p.initializer) defaults.push({ p, leaf, given });
+        // a default, of the parameter or of the field destructured in the signature
+        const init = info.pattern ? info.pattern.element.initializer : p.initializer;
+        if (init) defaults.push({ id, init, at: info.pattern?.element ?? p, leaf, given });
         continue;
       }
       if (info.type !== "rec") {
@@ -139,9 +141,9 @@ class Lowerer extends CustomCallLowerer {
     this.frames.push(frame);
     const body: Stmt[] = [];
     // a default value applies when its parameter is left out, computed from the ones before it
-    for (const { p, leaf, given } of defaults) {
-      this.env.set(this.symbolOf(p.name), this.chosen(body, ref(given), () => ref(leaf), (o) => this.lowerExpr(p.initializer!, o, ""), p.name.getText(), p, this.loc(p)));
-      this.givens.delete(this.symbolOf(p.name));
+    for (const { id, init, at, leaf, given } of defaults) {
+      this.env.set(this.symbolOf(id), this.chosen(body, ref(given), () => ref(leaf), (o) => this.lowerExpr(init, o, ""), id.text, at, this.loc(at)));
+      this.givens.delete(this.symbolOf(id));
     }
     const result: Operand = this.fn.outputs.length > 0 ? (this.lowerStatements((decl.body as ts.Block).statements, 0, body), num(0)) : this.lowerFunctionBody(decl, frame, body);
     this.frames.pop();

@@ -17,12 +17,21 @@ export function isOptionalFieldRead(e0: ts.Expression, checker: ts.TypeChecker):
   return !!sym && (sym.flags & ts.SymbolFlags.Property) !== 0 && (sym.flags & ts.SymbolFlags.Optional) !== 0;
 }
 
-/** Whether `e` names a parameter declared optional without a default (`scale?: number`). */
+/**
+ * Whether `e` names a parameter declared optional without a default (`scale?: number`), or such
+ * a field destructured in the signature (`{ scale }` of `scale?: number`).
+ */
 export function isOptionalParamRead(e0: ts.Expression, checker: ts.TypeChecker): boolean {
   const e = skipParens(e0);
   if (!ts.isIdentifier(e)) return false;
   const d = checker.getSymbolAtLocation(e)?.valueDeclaration;
+  if (d && signatureField(d)) return !d.initializer && isOptionalBinding(d, checker);
   return !!d && ts.isParameter(d) && !!d.questionToken && !d.initializer;
+}
+
+/** A field of a parameter destructured in the signature (`w` of `{ w, b }: Line`). */
+export function signatureField(d: ts.Node): d is ts.BindingElement & { parent: ts.ObjectBindingPattern & { parent: ts.ParameterDeclaration } } {
+  return ts.isBindingElement(d) && ts.isObjectBindingPattern(d.parent) && ts.isParameter(d.parent.parent);
 }
 
 /**

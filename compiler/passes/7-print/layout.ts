@@ -11,7 +11,7 @@ import type { Expr, Stmt } from "./js.ts";
 /** A function ready to print. */
 export interface FunctionSpec {
   name: string;
-  params: { name: string; type: TypeSpec; optional?: boolean; maybe?: boolean; typeName?: string }[];
+  params: { name: string; type: TypeSpec; optional?: boolean; maybe?: boolean; typeName?: string; init?: string }[];
   returnType: TypeSpec;
   body: Stmt[];
   doc?: string;
@@ -69,6 +69,7 @@ function str(s: string): string {
 export function paramTexts(params: FunctionSpec["params"], indent: string): string[] {
   return params.map((p, i) => {
     const type = typeText(p.type, indent);
+    if (p.init !== undefined) return `${p.name}: ${type} = ${p.init}`;
     if (p.optional) return `${p.name}?: ${type}`;
     if (!p.maybe) return `${p.name}: ${type}`;
     return params.slice(i + 1).every((q) => q.optional || q.maybe) ? `${p.name}?: ${type}` : `${p.name}: ${type} | undefined`;

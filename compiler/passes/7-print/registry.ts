@@ -71,7 +71,7 @@ function digest(text: string): string {
 
 /** Parameters as a function type names them (a destructuring pattern without its renamings). */
 function typeParams(params: FunctionSpec["params"]): FunctionSpec["params"] {
-  return params.map((p) => (p.typeName === undefined ? p : { ...p, name: p.typeName }));
+  return params.map(({ init: _, ...p }) => (p.typeName === undefined ? p : { ...p, name: p.typeName }));
 }
 
 /** `(w: Float64Array, b: number) => number`, broken one parameter per line past the width. */
