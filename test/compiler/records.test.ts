@@ -490,6 +490,8 @@ describe("parameters destructured in the signature", () => {
       ["[a, b]: [number, number]", /array destructuring in the signature is not supported; declare a plain parameter \(xs: number\[\]\) and read its elements in the body/],
       ["...xs: number[]", /rest parameters are not supported/],
     ];
+    const wrt = compileSource("/** @differentiable @wrt bias */\nexport function f({ w, b: bias }: { w: number; b: number }): number {\n  return w * bias;\n}\n", "pattern-wrt.ts");
+    expect(wrt.diagnostics.map((d) => d.message).join("\n")).toMatch(/@wrt names 'bias', the name the body gives field 'b' of a destructured parameter; derivatives are keyed by the field: @wrt b\./);
     for (const [params, want] of cases) {
       const r = compileSource(`/** @differentiable */\nexport function f(${params}): number {\n  return 1;\n}\n`, "pattern-error.ts");
       expect(r.diagnostics.map((d) => d.message).join("\n"), params).toMatch(want);

@@ -276,7 +276,11 @@ function checkSignature(
     if (tname === "wrt") {
       const names = tagText(tag).split(/[\s,]+/).filter(Boolean);
       for (const w of names) {
-        if (!params.some((p) => p.name === w) || outputs.includes(w)) {
+        const renamed = params.find((p) => p.pattern?.local === w && p.name !== w);
+        if (renamed) {
+          diagnostics.push(diagnosticAt(Codes.BadTag,
+            `@wrt names '${w}', the name the body gives field '${renamed.name}' of a destructured parameter; derivatives are keyed by the field: @wrt ${renamed.name}.`, tag, sf));
+        } else if (!params.some((p) => p.name === w) || outputs.includes(w)) {
           diagnostics.push(diagnosticAt(Codes.BadTag,
             `@wrt names '${w}', which is not a numeric input parameter of '${name}' (inputs: ${params.filter((p) => !outputs.includes(p.name)).map((p) => p.name).join(", ") || "none"}).`, tag, sf));
         } else if (integer(w)) {

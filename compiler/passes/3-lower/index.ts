@@ -62,7 +62,7 @@ class Lowerer extends CustomCallLowerer {
     };
     // each source parameter, and each field of one destructured in the signature (`{ w, b }: P`)
     const bindings = decl.parameters.flatMap((p) => ts.isIdentifier(p.name)
-      ? [{ p, id: p.name, field: p.name.text, info: this.fn.params.find((q) => q.name === (p.name as ts.Identifier).text)! }]
+      ? [{ p, id: p.name, field: p.name.text, info: this.fn.params.find((q) => q.name === (p.name as ts.Identifier).text && !q.pattern)! }]
       : this.fn.params.filter((q) => q.pattern?.element.parent === p.name).map((info) => ({ p, id: info.pattern!.element.name as ts.Identifier, field: info.name, info })));
     for (const { p, id, field, info } of bindings) {
       // a parameter keeps its name unless generated code needs it (a parameter named `zeros`)
