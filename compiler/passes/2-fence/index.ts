@@ -83,13 +83,11 @@ class Fence extends RecordFence {
   }
 
   protected functionBody(scope: Scope): void {
-    // default values are computed in the function's scope, from the parameters before them
-    // (`opts: Options = {}` of the annotated function: settings, none given when left out)
-    const settings = (p: ts.ParameterDeclaration) => scope.isMain && this.fn.params.some((q) => q.name === p.name.getText() && q.type === "rec");
-    // and a default of a field destructured in the signature (`{ offset = 0.25 }: Shift`)
-    const fields = scope.isMain ? scope.decl.parameters.flatMap((p) => (ts.isObjectBindingPattern(p.name) ? p.name.elements : [])) : [];
-    for (const p of [...scope.decl.parameters, ...fields]) {
-      if (!p.initializer || (ts.isParameter(p) && (settings(p) || ts.isObjectBindingPattern(p.name)))) continue;
+    // default values, also of fields destructured in the signature, are computed in the function's
+    // scope from the parameters before them (`opts: Options = {}`, `{ … }: Options = {}`: settings)
+    const settings = (p: ts.ParameterDeclaration) => scope.isMain && (ts.isObjectBindingPattern(p.name) || this.fn.params.some((q) => q.name === p.name.getText() && q.type === "rec"));
+    for (const p of [...scope.decl.parameters, ...(scope.isMain ? scope.decl.parameters.flatMap((q) => (ts.isObjectBindingPattern(q.name) ? q.name.elements : [])) : [])]) {
+      if (!p.initializer || (ts.isParameter(p) && settings(p))) continue;
       // a flag's default is a boolean (`normalize = true`), any other's a number
       if (this.typeOfNode(p.name) === "bool") {
         const t = this.expr(p.initializer, scope);
