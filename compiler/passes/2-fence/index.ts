@@ -25,7 +25,7 @@ import { type AnnotatedFunction } from "../1-parse/index.ts";
 import { type ResolveContext, arrayIteration, skipParens, isDeclaredIn, isStraightLine, annotatedType, isNewFloat64Array, isNewIntArray, isHostCall, isFunctionValue, isEffectBody } from "../3-lower/resolve.ts";
 import { isOptionalBinding, isOptionalParamRead } from "../3-lower/optional.ts";
 import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
-import { statementFix, describeSyntax, describeType } from "./names.ts";
+import { builtListFix, statementFix, describeSyntax, describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
 import { matrixInit } from "../3-lower/matrices.ts";
 import { checkCheckpointTags } from "./checkpoint.ts";
@@ -348,8 +348,7 @@ class Fence extends RecordFence {
         // another name of a list passed in
         const e = init && stripTypes(init);
         if (!e || !(ts.isIdentifier(e) || ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e))) {
-          const matrix = this.checker.isArrayType(this.checker.getTypeAtLocation(d.name)) && init !== undefined && (ts.isArrayLiteralExpression(stripTypes(init)) || ts.isCallExpression(stripTypes(init)));
-          const fix = matrix ? ` A matrix built here is a literal of rows of one length ([[a, b], [c, d]]) or Array.from({ length: n }, () => new Float64Array(m)); or keep its rows in one array, row after row (element (i, j) at ${d.name.text}[i * cols + j]), or pass it in as a parameter (${d.name.text}: Float64Array[]).` : " Build the values as numbers and Float64Arrays, or pass the list in.";
+          const fix = builtListFix(d.name.text, this.checker.getTypeAtLocation(d.name), init, this.checker);
           this.report(Codes.UnsupportedSyntax, `'${d.name.text}' is a list of objects or arrays built in the function, which is not supported: lists are parameters (or fields of parameters).${fix}`, d);
           continue;
         }

@@ -4,6 +4,7 @@
  */
 import ts from "typescript";
 import type { Type } from "../../ir/types.ts";
+import { isShape, shapeOf } from "../../ir/shape.ts";
 
 export function describeType(t: Type | "obj"): string {
   return t === "arr" ? "a Float64Array" : t === "bool" ? "a boolean" : t === "obj" ? "an object" : t === "list" ? "a list" : "a number";
@@ -106,4 +107,21 @@ export function fixFor(n: ts.Node): string {
     default:
       return "rewrite it with numbers, Float64Arrays, arithmetic, Math functions and helper calls.";
   }
+}
+
+/**
+ * The fix for a list of objects or arrays built in the function (`const ps: Point[] = []`): for
+ * objects, an array per field; for rows, a matrix built here or one flat array; else pass it in.
+ */
+export function builtListFix(name: string, type: ts.Type, init: ts.Expression | undefined, checker: ts.TypeChecker): string {
+  let e = init;
+  while (e && (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isNonNullExpression(e))) e = e.expression;
+  const elem = checker.isArrayType(type) ? checker.getTypeArguments(type as ts.TypeReference)[0] : undefined;
+  const shape = elem && shapeOf(elem, checker);
+  if (shape && isShape(shape) && shape.k === "rec") {
+    return ` Keep each field in an array of its own, one element per object (const xs: number[] = [], ys: number[] = []; then xs.push(a); ys.push(b), and read xs[i]), or pass the list in as a parameter (${name}: ${checker.typeToString(type)}).`;
+  }
+  const matrix = checker.isArrayType(type) && e !== undefined && (ts.isArrayLiteralExpression(e) || ts.isCallExpression(e));
+  if (matrix) return ` A matrix built here is a literal of rows of one length ([[a, b], [c, d]]) or Array.from({ length: n }, () => new Float64Array(m)); or keep its rows in one array, row after row (element (i, j) at ${name}[i * cols + j]), or pass it in as a parameter (${name}: Float64Array[]).`;
+  return " Build the values as numbers and Float64Arrays, or pass the list in.";
 }
