@@ -168,9 +168,10 @@ export function prologue(fn: IRFunction): Stmt[] {
     const read = fieldAt(ref(input.name), p.path ?? [], false, !!input.optional && (p.path ?? []).length > 0);
     // an optional field: NaN when absent (what arithmetic on undefined gives), or an empty array
     // (which only `?.` reads), and whether it is given
-    // one string of a choice among strings: whether it is the one given (`kind === "l1"`)
+    // one string of a choice among strings: whether it is the one given (`kind === "l1"`, or with
+    // the default "l2" `(kind ?? "l2") === "l1"`)
     const value: Expr = p.presence ? { kind: "apply", op: "!==", args: [read, ref("undefined")] }
-      : p.choice !== undefined ? { kind: "apply", op: "===", args: [read, { kind: "text", value: p.choice }] }
+      : p.choice !== undefined ? { kind: "apply", op: "===", args: [p.fallback !== undefined ? { kind: "coalesce", a: read, b: { kind: "text", value: p.fallback } } : read, { kind: "text", value: p.choice }] }
       : p.given ? { kind: "coalesce", a: read, b: absentValue(p) } : read;
     out.push({ kind: "assign", target: p.name, op: "=", value, decl: "const", loc: fn.loc });
   }

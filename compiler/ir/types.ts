@@ -367,9 +367,10 @@ export interface IRFunction {
    * (`scale?: number`) is two leaves: the number (`given`: the name of the other leaf; NaN when
    * the field is absent, as arithmetic on `undefined` gives) and a boolean one that says whether
    * it is there (`presence`), read as `p.scale !== undefined`. A choice among strings (`kind:
-   * "l1" | "l2"`) is one boolean leaf per string (`choice`), read as `kind === "l1"`.
+   * "l1" | "l2"`) is one boolean leaf per string (`choice`), read as `kind === "l1"`, or as
+   * `(kind ?? "l2") === "l1"` when the parameter has the default "l2" (`fallback`).
    */
-  params: { name: string; type: Type; field: string; path?: string[]; list?: boolean; ints?: IntArrayName; shape?: import("./shape.ts").Shape; given?: string; presence?: boolean; choice?: string }[];
+  params: { name: string; type: Type; field: string; path?: string[]; list?: boolean; ints?: IntArrayName; shape?: import("./shape.ts").Shape; given?: string; presence?: boolean; choice?: string; fallback?: string }[];
   /** The source parameters, in order: the generated functions' own parameters. */
   /** `optional`: a number the caller may leave out (`scale?: number`, `lambda = 0.01`); its leaves are as an optional field's. */
   /**

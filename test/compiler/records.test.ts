@@ -145,15 +145,17 @@ describe("record parameters, in every mode", () => {
     expect(body.slice(0, body.indexOf("export function", 10))).not.toMatch(/if \((false|true)\)/);
   });
 
-  it("rejects other uses of a choice, one that may be left out, and one in @wrt, naming the fix", () => {
+  it("rejects other uses of a choice, one that may be left out without a default, and one in @wrt, naming the fix", () => {
     const head = "type K = \"a\" | \"b\";\n/** @differentiable */\nexport function f(x: number, kind: K): number {\n";
     const copy = compileSource(`${head}  const k = kind;\n  return x;\n}\n`, "choice-error.ts");
     expect(copy.diagnostics.map((d) => d.message).join("\n")).toMatch(/'kind' is a choice among strings \("a" \| "b"\): compare it with one of them \(kind === "a"\), switch on it, or pass it to a helper's parameter of its type/);
     expect(copy.diagnostics.map((d) => d.line)).toEqual([4]);
     const cases = compileSource(`${head}  switch (kind) { case \"a\": return x; case (x > 0 ? \"a\" : \"b\"): return 2 * x; }\n  return 3 * x;\n}\n`, "choice-error.ts");
     expect(cases.diagnostics.map((d) => d.message).join("\n")).toMatch(/The switch compares the choice 'kind': its cases are its strings/);
-    const left = compileSource("/** @differentiable */\nexport function f(x: number, kind: \"a\" | \"b\" = \"a\"): number {\n  return kind === \"a\" ? x : 1;\n}\n", "choice-error.ts");
-    expect(left.diagnostics.map((d) => d.message).join("\n")).toMatch(/Parameter 'kind' of 'f' is a choice among strings that may be left out, which is not supported: make it required/);
+    const left = compileSource("/** @differentiable */\nexport function f(x: number, kind?: \"a\" | \"b\"): number {\n  return kind === \"a\" ? x : 1;\n}\n", "choice-error.ts");
+    expect(left.diagnostics.map((d) => d.message).join("\n")).toMatch(/Parameter 'kind' of 'f' is a choice among strings that may be left out without a default, which is not supported: give it a default \(kind: "a" \| "b" = "a"\), or make it required/);
+    const other = compileSource("/** @differentiable */\nexport function f(x: number, kind: \"a\" | \"b\" = (\"c\" as \"a\")): number {\n  return kind === \"a\" ? x : 1;\n}\n", "choice-error.ts");
+    expect(other.diagnostics.map((d) => d.message).join("\n")).toMatch(/Parameter 'kind' of 'f' is a choice among strings whose default is not one of them: give it one of its strings/);
     const wrt = compileSource("/** @differentiable @wrt x kind */\nexport function f(x: number, kind: \"a\" | \"b\"): number {\n  return kind === \"a\" ? x : 1;\n}\n", "choice-error.ts");
     expect(wrt.diagnostics.map((d) => d.message).join("\n")).toMatch(/@wrt names 'kind', a choice among strings: a flag has no derivative/);
   });
@@ -530,5 +532,29 @@ describe("optional and defaulted fields destructured in the signature", () => {
   it("rejects a default that is not a number or a boolean, naming the fix", () => {
     const r = compileSource("/** @differentiable */\nexport function f(x: number, { w = new Float64Array(2) }: { w?: Float64Array }): number {\n  return x;\n}\n", "pattern-default.ts");
     expect(r.diagnostics.map((d) => d.message).join("\n")).toMatch(/field 'w' is given a default, and default values are numbers and booleans\. Leave out the default and test the field in the body/);
+  });
+});
+
+describe("a choice among strings with a default", () => {
+  it("reduced: every mode against finite differences, the choice given or left out", () => {
+    let k = 0;
+    for (const how of [undefined, "sum", "mean", "max"] as const) {
+      for (const scale of [undefined, 0.7]) {
+        const rng = mulberry32(800 + k++);
+        const x = new Float64Array(5).map(() => 2 * rng() - 1);
+        // the scale is an argument of its own when given; undefined (left out) otherwise, as the
+        // generated functions, like the source, take it
+        const n = scale === undefined ? 0 : 1;
+        const src: Mod = { reduced: (xs: Float64Array, ...rest: unknown[]) => m.src.reduced(xs, how, n ? rest[0] : undefined) };
+        const call = (name: string, extra: number) => (xs: Float64Array, ...rest: unknown[]) => m.grad[name](xs, how, n ? rest[0] : undefined, ...rest.slice(n, n + extra));
+        const grad: Mod = { reducedGrad: call("reducedGrad", 0), reducedJvp: call("reducedJvp", 1), reducedHvp: call("reducedHvp", 1) };
+        expectAllModesTree(src, grad, "reduced", [x, ...(scale === undefined ? [] : [scale])], ["x", ...(scale === undefined ? [] : ["scale"])], undefined, k);
+        expect(m.grad.reducedGrad(x, how, scale).value).toBe(m.src.reduced(x, how, scale));
+      }
+    }
+    // left out, the choice is "sum"
+    const x = Float64Array.from([0.5, -1, 2]);
+    expect(m.grad.reducedGrad(x).grad.x).toEqual(m.grad.reducedGrad(x, "sum").grad.x);
+    expect(m.grad.reducedGrad(x).value).toBe(2 * (0.25 + 1 + 4));
   });
 });

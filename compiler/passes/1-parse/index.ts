@@ -30,7 +30,8 @@ export interface AnnotatedFunction {
    * source parameter, the name the body knows it by (`local`, `weight` in `{ w: weight }`) and the
    * binding element, and the shape of the whole parameter (the generated signature's type).
    */
-  params: { name: string; type: Type | "rec" | "choice"; list?: boolean; ints?: IntArrayName; shape: Shape; optional?: boolean; pattern?: Pattern }[];
+  /** `fallback`: the default of a choice among strings (`mode: "sum" | "mean" = "sum"`). */
+  params: { name: string; type: Type | "rec" | "choice"; list?: boolean; ints?: IntArrayName; shape: Shape; optional?: boolean; pattern?: Pattern; fallback?: string }[];
   /** Parameters derivatives are taken for. */
   wrt: string[];
   /** Modes requested with `@modes`, if any. */
@@ -204,9 +205,15 @@ function checkSignature(
     const isArray = isShape(shape) && shape.k === "arr" && !shape.ints;
     // `opts: Options = {}`: settings whose fields are all optional, none of them when left out
     const settings = isShape(shape) && shape.k === "rec" && shape.fields.every((f) => f.optional) && !!p.initializer && isEmptyObject(p.initializer);
-    if (optional && !isNumber && !(isArray && !p.initializer) && !settings) {
+    // `mode: "sum" | "mean" = "sum"`: a choice whose default is one of its strings
+    const init = p.initializer && skipTypes(p.initializer);
+    const fallback = isShape(shape) && shape.k === "choice" && init && ts.isStringLiteralLike(init) && shape.values.includes(init.text) ? init.text : undefined;
+    if (optional && !isNumber && !(isArray && !p.initializer) && !settings && fallback === undefined) {
       if (isShape(shape) && shape.k === "choice") {
-        diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax, `Parameter '${p.name.text}' of '${name}' is a choice among strings that may be left out, which is not supported: make it required (${p.name.text}: ${checker.typeToString(type)}).`, p, sf));
+        const first = JSON.stringify(shape.values[0] ?? "");
+        diagnostics.push(diagnosticAt(Codes.UnsupportedSyntax, p.initializer
+          ? `Parameter '${p.name.text}' of '${name}' is a choice among strings whose default is not one of them: give it one of its strings (${p.name.text}: ${checker.typeToString(type)} = ${first}).`
+          : `Parameter '${p.name.text}' of '${name}' is a choice among strings that may be left out without a default, which is not supported: give it a default (${p.name.text}: ${checker.typeToString(type)} = ${first}), or make it required.`, p, sf));
         continue;
       }
       if (isShape(shape) && shape.k === "rec") {
@@ -226,7 +233,7 @@ function checkSignature(
       continue;
     }
     const t = shape.k === "rec" ? "rec" : shape.k;
-    params.push({ name: p.name.text, type: t, shape, ...(shape.k === "arr" && shape.list ? { list: true } : {}), ...(shape.k === "arr" && shape.ints ? { ints: shape.ints } : {}), ...(optional ? { optional: true } : {}) });
+    params.push({ name: p.name.text, type: t, shape, ...(shape.k === "arr" && shape.list ? { list: true } : {}), ...(shape.k === "arr" && shape.ints ? { ints: shape.ints } : {}), ...(optional ? { optional: true } : {}), ...(fallback !== undefined ? { fallback } : {}) });
   }
   // a destructured field is keyed by its name, which no other parameter may have
   for (const [i, q] of params.entries()) {
@@ -354,8 +361,14 @@ function patternParams(
   return out;
 }
 
+/** `e` without parentheses and type assertions. */
+function skipTypes(e: ts.Expression): ts.Expression {
+  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isTypeAssertionExpression(e)) e = e.expression;
+  return e;
+}
+
 /** `{}`, through parentheses and type assertions. */
 function isEmptyObject(e: ts.Expression): boolean {
-  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isTypeAssertionExpression(e)) e = e.expression;
-  return ts.isObjectLiteralExpression(e) && e.properties.length === 0;
+  const o = skipTypes(e);
+  return ts.isObjectLiteralExpression(o) && o.properties.length === 0;
 }

@@ -84,8 +84,9 @@ class Fence extends RecordFence {
 
   protected functionBody(scope: Scope): void {
     // default values, also of fields destructured in the signature, are computed in the function's
-    // scope from the parameters before them (`opts: Options = {}`, `{ … }: Options = {}`: settings)
-    const settings = (p: ts.ParameterDeclaration) => scope.isMain && (ts.isObjectBindingPattern(p.name) || this.fn.params.some((q) => q.name === p.name.getText() && q.type === "rec"));
+    // scope from the parameters before them (settings `opts: Options = {}`, `{ … }: Options = {}`,
+    // and a choice's string, `mode: Mode = "sum"`, the parser checks)
+    const settings = (p: ts.ParameterDeclaration) => scope.isMain && (ts.isObjectBindingPattern(p.name) || this.fn.params.some((q) => q.name === p.name.getText() && (q.type === "rec" || q.fallback !== undefined)));
     for (const p of [...scope.decl.parameters, ...(scope.isMain ? scope.decl.parameters.flatMap((q) => (ts.isObjectBindingPattern(q.name) ? q.name.elements : [])) : [])]) {
       if (!p.initializer || (ts.isParameter(p) && settings(p))) continue;
       // a flag's default is a boolean (`normalize = true`), any other's a number

@@ -50,12 +50,12 @@ class Lowerer extends CustomCallLowerer {
       this.defs.set(name, 1);
     };
     /** A choice among strings (`kind: "l1" | "l2"`): one boolean leaf per string, `kind === "l1"`. */
-    const choiceLeaves = (values: string[], base: string, field: string, path?: string[]): Map<string, Operand> => {
+    const choiceLeaves = (values: string[], base: string, field: string, path?: string[], fallback?: string): Map<string, Operand> => {
       const m = new Map<string, Operand>();
       for (const v of values) {
         const leaf = this.names.claim(`${base}_${v.replace(/[^A-Za-z0-9_$]/g, "_") || "empty"}`);
         leafVar(leaf, "bool", `${[field, ...(path ?? [])].join(".")} === ${JSON.stringify(v)}`);
-        params.push({ name: leaf, type: "bool", field, ...(path ? { path } : {}), choice: v });
+        params.push({ name: leaf, type: "bool", field, ...(path ? { path } : {}), choice: v, ...(fallback !== undefined ? { fallback } : {}) });
         m.set(v, ref(leaf));
       }
       return m;
@@ -73,8 +73,9 @@ class Lowerer extends CustomCallLowerer {
       // `opts: Options = {}`: left out, it has none of its fields (read as `opts?.scale`)
       if (info.optional && info.type === "rec") inputs[inputs.length - 1] = { name, field, shape: info.shape, optional: true };
       if (info.type === "choice") {
-        // (never optional: the parser refuses that)
-        this.choices.set(this.symbolOf(id), choiceLeaves((info.shape as Extract<Shape, { k: "choice" }>).values, field, field));
+        // (optional only with a default, one of its strings, which the prologue applies)
+        if (info.fallback !== undefined) inputs[inputs.length - 1] = { name, field, shape: info.shape, optional: true };
+        this.choices.set(this.symbolOf(id), choiceLeaves((info.shape as Extract<Shape, { k: "choice" }>).values, field, field, undefined, info.fallback));
         continue;
       }
       if (info.optional && info.type !== "rec") {
