@@ -74,7 +74,7 @@ class Lowerer extends CustomCallLowerer {
       if (info.optional && info.type === "rec") inputs[inputs.length - 1] = { name, field, shape: info.shape, optional: true };
       if (info.type === "choice") {
         // (optional only with a default, one of its strings, which the prologue applies)
-        if (info.fallback !== undefined) inputs[inputs.length - 1] = { name, field, shape: info.shape, optional: true };
+        if (info.fallback !== undefined) inputs[inputs.length - 1] = { name, field, shape: info.shape, optional: true, ...pattern };
         this.choices.set(this.symbolOf(id), choiceLeaves((info.shape as Extract<Shape, { k: "choice" }>).values, field, field, undefined, info.fallback));
         continue;
       }
