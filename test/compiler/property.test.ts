@@ -841,6 +841,19 @@ export function runningMax(v: Float64Array): number {
   return m;
 }
 
+/** bug 6: an element written back to its place: the planner, asking whether the value could be reloaded from there, asked whether the value itself was available, and so on forever. */
+/** @differentiable */
+export function selfStore(x: Float64Array, a: number): number {
+  const n = x.length;
+  const y = new Float64Array(n);
+  let s = a;
+  for (let i = 0; i < n; i++) {
+    s /= 1 + y[i] * y[i];
+    y[i] = y[i];
+  }
+  return s * x[0];
+}
+
 /** bug 4: a continue at the end of a loop body: its condition is computed and never read. */
 /** @differentiable */
 export function trailingContinue(x: Float64Array, a: number): number {
@@ -885,6 +898,7 @@ describe("known compiler bugs (minimal repros)", () => {
     const j = m.grad.reassignedParamLoopJvp(0.8, x, { a: 1 });
     expect(relativeError(j.tangent, directionalDerivative(m.src.reassignedParamLoop, [0.8, x], [1, null]))).toBeLessThan(1e-8);
   });
+  it("regression 6: `y[i] = y[i]` after a read of y[i] in a loop compiles, and its gradient matches central differences", () => check("selfStore", [new Float64Array([0.5, -0.7, 0.9]), 1.15], ["x", "a"]));
   it("regression 3: an inner loop with nothing to differentiate keeps the tape balanced (d/da = 0.0329)", () => check("unpoppedTripCount", [new Float64Array([0.5, -0.7, 0.9]), 1.15], ["x", "a"]));
 });
 

@@ -316,10 +316,10 @@ class Planner {
       this.anchors.set(copy, st);
       return copy;
     }
-    // an expensive value stored into an array nothing overwrites afterwards: reload it from there
+    // an expensive value stored into an array nothing overwrites afterwards: reload it (the index must hold)
     for (const st of this.storesOf.get(v) ?? []) {
       if (this.st.blockOf.get(st) !== home || st.kind !== "store") continue;
-      if (this.stableAfter(st.array, st) && operandsAvailable(st)) {
+      if (this.stableAfter(st.array, st) && (!isVar(st.index) || this.availableAt(st.index.name, home, this.st.order.get(st)!))) {
         const reload: LeafStmt = { kind: "load", target: v, array: st.array, index: st.index, loc: st.loc };
         this.anchors.set(reload, st);
         return reload;
