@@ -91,9 +91,10 @@ export function shapeOf(type: ts.Type, checker: ts.TypeChecker, seen: ts.Type[] 
       if (optional && inList) return { reason: `its field '${p.name}' is optional, in the elements of a list (make it required)` };
       const s = shapeOf(pt, checker, [...seen, type], inList);
       if ("reason" in s) return { reason: `its field '${p.name}': ${s.reason}` };
-      if (optional && s.k !== "num" && s.k !== "arr" && s.k !== "bool") {
-        const what = s.k === "rec" ? "an object" : s.k === "choice" ? "a choice among strings" : "a list";
-        return { reason: `its field '${p.name}' is optional and ${what} (optional fields are numbers, booleans and arrays of numbers: make it required)` };
+      // an optional choice reads as none of its strings when absent (`opts.mode === "mean"` is false)
+      if (optional && s.k !== "num" && s.k !== "arr" && s.k !== "bool" && s.k !== "choice") {
+        const what = s.k === "rec" ? "an object" : "a list";
+        return { reason: `its field '${p.name}' is optional and ${what} (optional fields are numbers, booleans, arrays of numbers and choices among strings: make it required)` };
       }
       fields.push({ name: p.name, shape: s, ...(optional ? { optional: true } : {}) });
     }

@@ -88,7 +88,7 @@ const CASES: Case[] = [
   // ---- signatures and tags
   { file: "param-string.ts", code: Codes.NonNumericParameter, line: 3, col: 37, names: [/Parameter 'label' of 'f'/, /'string'/], fix: /a choice among strings: list them in its type, "l1" \| "l2"\).*Pass other data as numbers or arrays/ },
   { file: "param-object.ts", code: Codes.NonNumericParameter, line: 3, col: 22, names: [/Parameter 'p'/, /'\{ x: number; label: string; \}'/, /its field 'label'/], fix: /Pass other data as numbers or arrays/ },
-  { file: "param-optional-field.ts", code: Codes.NonNumericParameter, line: 3, col: 22, names: [/Parameter 'p'/, /field 'w' is optional and an object/], fix: /optional fields are numbers, booleans and arrays of numbers: make it required/ },
+  { file: "param-optional-field.ts", code: Codes.NonNumericParameter, line: 3, col: 22, names: [/Parameter 'p'/, /field 'w' is optional and an object/], fix: /optional fields are numbers, booleans, arrays of numbers and choices among strings: make it required/ },
   { file: "object-param-write.ts", code: Codes.UnsupportedSyntax, line: 4, col: 3, names: [/Writing 'p\.b'/, /object passed in/], fix: /copy the field into a local/ },
   { file: "return-string.ts", code: Codes.NonNumericReturn, line: 3, col: 31, names: [/'f' returns 'string'/], fix: /must return a 'number'/ },
   { file: "return-void.ts", code: Codes.NonNumericReturn, line: 3, col: 50, names: [/'f' returns 'void'/], fix: /must return a 'number'/ },

@@ -318,7 +318,7 @@ describe("optional number fields of parameter objects", () => {
 
   it("rejects optional objects and optional fields in the elements of a list, naming the field", () => {
     const obj = compileSource("/** @differentiable */\nexport function f(x: number, o: { w?: { a: number } }): number {\n  return x;\n}\n", "optional-object.ts");
-    expect(obj.diagnostics.map((d) => d.message).join("\n")).toMatch(/its field 'w' is optional and an object \(optional fields are numbers, booleans and arrays of numbers: make it required\)/);
+    expect(obj.diagnostics.map((d) => d.message).join("\n")).toMatch(/its field 'w' is optional and an object \(optional fields are numbers, booleans, arrays of numbers and choices among strings: make it required\)/);
     const list = compileSource("/** @differentiable */\nexport function f(x: number, ps: { w?: number }[]): number {\n  return x;\n}\n", "optional-list.ts");
     expect(list.diagnostics.map((d) => d.message).join("\n")).toMatch(/its field 'w' is optional, in the elements of a list/);
   });
@@ -529,9 +529,9 @@ describe("optional and defaulted fields destructured in the signature", () => {
     expect(m.grad.tunedHvp(x, undefined, { x: Float64Array.from([1, 0, 0]) }).hvp.x[0]).toBeCloseTo(2, 12);
   });
 
-  it("rejects a default that is not a number or a boolean, naming the fix", () => {
+  it("rejects a default that is not a number, a boolean or one of a choice's strings, naming the fix", () => {
     const r = compileSource("/** @differentiable */\nexport function f(x: number, { w = new Float64Array(2) }: { w?: Float64Array }): number {\n  return x;\n}\n", "pattern-default.ts");
-    expect(r.diagnostics.map((d) => d.message).join("\n")).toMatch(/field 'w' is given a default, and default values are numbers and booleans\. Leave out the default and test the field in the body/);
+    expect(r.diagnostics.map((d) => d.message).join("\n")).toMatch(/field 'w' is given a default, and default values are numbers, booleans and, for a choice among strings, one of its strings\. Leave out the default and test the field in the body/);
   });
 });
 
@@ -556,5 +556,26 @@ describe("a choice among strings with a default", () => {
     const x = Float64Array.from([0.5, -1, 2]);
     expect(m.grad.reducedGrad(x).grad.x).toEqual(m.grad.reducedGrad(x, "sum").grad.x);
     expect(m.grad.reducedGrad(x).value).toBe(2 * (0.25 + 1 + 4));
+  });
+});
+
+describe("optional choices among strings as fields", () => {
+  it("moded and modedPattern: every mode against finite differences, each string and the field left out", () => {
+    let k = 0;
+    for (const mode of [undefined, "sum", "mean", "max"] as const) {
+      const rng = mulberry32(900 + k++);
+      const x = new Float64Array(5).map(() => 2 * rng() - 1);
+      const opts = { scale: 0.5 + rng(), ...(mode === undefined ? {} : { mode }) };
+      expectAllModesTree(m.src, m.grad, "moded", [x, opts], ["x", "opts"], undefined, k);
+      // the destructured one, whose fields are inputs of their own (mode, a choice, is none)
+      const src: Mod = { modedPattern: (xs: Float64Array, scale: number) => m.src.modedPattern(xs, { ...opts, scale }) };
+      const call = (name: string) => (xs: Float64Array, scale: number, ...rest: unknown[]) => m.grad[name](xs, { ...opts, scale }, ...rest);
+      const grad: Mod = { modedPatternGrad: call("modedPatternGrad"), modedPatternJvp: call("modedPatternJvp"), modedPatternHvp: call("modedPatternHvp") };
+      expectAllModesTree(src, grad, "modedPattern", [x, opts.scale], ["x", "scale"], undefined, k);
+      // both read an absent mode as JavaScript does: the sum, and for the pattern its default
+      expect(m.grad.modedGrad(x, opts).value).toBe(m.src.moded(x, opts));
+      expect(m.grad.modedPatternGrad(x, opts).value).toBe(m.src.modedPattern(x, opts));
+      expect(Object.keys(m.grad.modedPatternGrad(x, opts).grad)).toEqual(["x", "scale"]);
+    }
   });
 });

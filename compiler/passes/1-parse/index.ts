@@ -348,13 +348,16 @@ function patternParams(
     // `{ gain }` of `gain?: number`, or `{ offset = 0.25 }`: a field that may be left out (a
     // number, boolean or array, as an optional parameter is), whose default the body applies
     const isNumber = f.shape.k === "num" || f.shape.k === "bool";
-    if (el.initializer && !isNumber) { bad(`field '${field}' is given a default, and default values are numbers and booleans.`, `Leave out the default and test the field in the body (if (${el.name.text}) …).`); continue; }
+    // `{ mode = "sum" }` of a choice among strings: one of its strings, which the prologue applies
+    const init = el.initializer && skipTypes(el.initializer);
+    const fallback = f.shape.k === "choice" && init && ts.isStringLiteralLike(init) && f.shape.values.includes(init.text) ? init.text : undefined;
+    if (el.initializer && !isNumber && fallback === undefined) { bad(`field '${field}' is given a default, and default values are numbers, booleans and, for a choice among strings, one of its strings.`, `Leave out the default and test the field in the body (if (${el.name.text}) …).`); continue; }
     const optional = !!f.optional || !!el.initializer;
     const t = f.shape.k === "rec" ? "rec" : f.shape.k;
     out.push({
       name: field, type: t, shape: f.shape,
       ...(f.shape.k === "arr" && f.shape.list ? { list: true } : {}), ...(f.shape.k === "arr" && f.shape.ints ? { ints: f.shape.ints } : {}),
-      ...(optional ? { optional: true } : {}),
+      ...(optional ? { optional: true } : {}), ...(fallback !== undefined ? { fallback } : {}),
       pattern: { param: index, local: el.name.text, element: el, whole, ...(settings ? { settings: true } : {}) },
     });
   }

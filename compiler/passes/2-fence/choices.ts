@@ -23,7 +23,8 @@ export abstract class ChoiceFence extends OptionalFence {
   protected isChoice(e0: ts.Expression): boolean {
     const e = stripTypes(e0);
     if (!ts.isIdentifier(e) && !ts.isPropertyAccessExpression(e)) return false;
-    const shape = shapeOf(this.checker.getTypeAtLocation(e), this.checker);
+    // an optional field or destructured field may be undefined: none of the strings then
+    const shape = shapeOf(this.checker.getNonNullableType(this.checker.getTypeAtLocation(e)), this.checker);
     if (!isShape(shape) || shape.k !== "choice") return false;
     if (ts.isPropertyAccessExpression(e)) return this.typeOfNode(e.expression) === "obj";
     const d = this.checker.getSymbolAtLocation(e)?.valueDeclaration;

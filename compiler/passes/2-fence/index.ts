@@ -88,7 +88,7 @@ class Fence extends RecordFence {
     // and a choice's string, `mode: Mode = "sum"`, the parser checks)
     const settings = (p: ts.ParameterDeclaration) => scope.isMain && (ts.isObjectBindingPattern(p.name) || this.fn.params.some((q) => q.name === p.name.getText() && (q.type === "rec" || q.fallback !== undefined)));
     for (const p of [...scope.decl.parameters, ...(scope.isMain ? scope.decl.parameters.flatMap((q) => (ts.isObjectBindingPattern(q.name) ? q.name.elements : [])) : [])]) {
-      if (!p.initializer || (ts.isParameter(p) && settings(p))) continue;
+      if (!p.initializer || (ts.isParameter(p) ? settings(p) : this.fn.params.some((q) => q.pattern?.element === p && q.fallback !== undefined))) continue;
       // a flag's default is a boolean (`normalize = true`), any other's a number
       if (this.typeOfNode(p.name) === "bool") {
         const t = this.expr(p.initializer, scope);
