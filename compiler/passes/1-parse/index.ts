@@ -131,8 +131,7 @@ function boundFunction(s: ts.VariableStatement): { name: ts.Identifier; fn: Diff
   const list = s.declarationList;
   const d = list.declarations[0];
   if (!ts.isSourceFile(s.parent) || !(list.flags & ts.NodeFlags.Const) || list.declarations.length !== 1 || !d || !ts.isIdentifier(d.name) || !d.initializer) return undefined;
-  let init = d.initializer;
-  while (ts.isParenthesizedExpression(init) || ts.isAsExpression(init) || ts.isSatisfiesExpression(init)) init = init.expression;
+  const init = skipTypes(d.initializer);
   if ((!ts.isArrowFunction(init) && !ts.isFunctionExpression(init)) || init.asteriskToken || init.typeParameters) return undefined;
   return { name: d.name, fn: init };
 }
@@ -206,8 +205,7 @@ function checkSignature(
     // `opts: Options = {}`: settings whose fields are all optional, none of them when left out
     const settings = isShape(shape) && shape.k === "rec" && shape.fields.every((f) => f.optional) && !!p.initializer && isEmptyObject(p.initializer);
     // `mode: "sum" | "mean" = "sum"`: a choice whose default is one of its strings
-    const init = p.initializer && skipTypes(p.initializer);
-    const fallback = isShape(shape) && shape.k === "choice" && init && ts.isStringLiteralLike(init) && shape.values.includes(init.text) ? init.text : undefined;
+    const fallback = isShape(shape) ? choiceDefault(shape, p.initializer) : undefined;
     if (optional && !isNumber && !(isArray && !p.initializer) && !settings && fallback === undefined) {
       if (isShape(shape) && shape.k === "choice") {
         const first = JSON.stringify(shape.values[0] ?? "");
@@ -349,8 +347,7 @@ function patternParams(
     // number, boolean or array, as an optional parameter is), whose default the body applies
     const isNumber = f.shape.k === "num" || f.shape.k === "bool";
     // `{ mode = "sum" }` of a choice among strings: one of its strings, which the prologue applies
-    const init = el.initializer && skipTypes(el.initializer);
-    const fallback = f.shape.k === "choice" && init && ts.isStringLiteralLike(init) && f.shape.values.includes(init.text) ? init.text : undefined;
+    const fallback = choiceDefault(f.shape, el.initializer);
     if (el.initializer && !isNumber && fallback === undefined) { bad(`field '${field}' is given a default, and default values are numbers, booleans and, for a choice among strings, one of its strings.`, `Leave out the default and test the field in the body (if (${el.name.text}) …).`); continue; }
     const optional = !!f.optional || !!el.initializer;
     const t = f.shape.k === "rec" ? "rec" : f.shape.k;
@@ -362,6 +359,12 @@ function patternParams(
     });
   }
   return out;
+}
+
+/** The default of a choice among strings, when it is one of its strings (`mode: Mode = "sum"`). */
+function choiceDefault(shape: Shape, initializer: ts.Expression | undefined): string | undefined {
+  const init = initializer && skipTypes(initializer);
+  return shape.k === "choice" && init && ts.isStringLiteralLike(init) && shape.values.includes(init.text) ? init.text : undefined;
 }
 
 /** `e` without parentheses and type assertions. */

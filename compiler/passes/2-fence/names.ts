@@ -5,6 +5,7 @@
 import ts from "typescript";
 import type { Type } from "../../ir/types.ts";
 import { isShape, shapeOf } from "../../ir/shape.ts";
+import { stripTypes } from "./state.ts";
 
 export function describeType(t: Type | "obj"): string {
   return t === "arr" ? "a Float64Array" : t === "bool" ? "a boolean" : t === "obj" ? "an object" : t === "list" ? "a list" : "a number";
@@ -114,8 +115,7 @@ export function fixFor(n: ts.Node): string {
  * objects, an array per field; for rows, a matrix built here or one flat array; else pass it in.
  */
 export function builtListFix(name: string, type: ts.Type, init: ts.Expression | undefined, checker: ts.TypeChecker): string {
-  let e = init;
-  while (e && (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isNonNullExpression(e))) e = e.expression;
+  const e = init && stripTypes(init);
   const elem = checker.isArrayType(type) ? checker.getTypeArguments(type as ts.TypeReference)[0] : undefined;
   const shape = elem && shapeOf(elem, checker);
   if (shape && isShape(shape) && shape.k === "rec") {
