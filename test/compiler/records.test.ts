@@ -147,8 +147,13 @@ describe("record parameters, in every mode", () => {
 
   it("rejects other uses of a choice, one that may be left out without a default, and one in @wrt, naming the fix", () => {
     const head = "type K = \"a\" | \"b\";\n/** @differentiable */\nexport function f(x: number, kind: K): number {\n";
-    const copy = compileSource(`${head}  const k = kind;\n  return x;\n}\n`, "choice-error.ts");
+    const copy = compileSource(`${head}  return kind.length * x;\n}\n`, "choice-error.ts");
     expect(copy.diagnostics.map((d) => d.message).join("\n")).toMatch(/'kind' is a choice among strings \("a" \| "b"\): compare it with one of them \(kind === "a"\), switch on it, or pass it to a helper's parameter of its type/);
+    // a local naming a choice is that choice, which is read but never written
+    const written = compileSource(`${head}  let k = kind ?? "b";\n  if (x > 0) k = "a";\n  return k === "a" ? x : 1;\n}\n`, "choice-error.ts");
+    expect(written.diagnostics.map((d) => d.message)).toEqual([`'k' is a choice among strings, which differentiable code reads but does not write: keep what it decides in a boolean (let isA = k === "a") and write that.`]);
+    const optional = compileSource("/** @differentiable */\nexport function f(x: number, o: { mode?: \"a\" | \"b\" }): number {\n  return o.mode!.length * x;\n}\n", "choice-error.ts");
+    expect(optional.diagnostics.map((d) => d.message).join("\n")).toMatch(/'o\.mode' is a choice among strings/);
     expect(copy.diagnostics.map((d) => d.line)).toEqual([4]);
     const cases = compileSource(`${head}  switch (kind) { case \"a\": return x; case (x > 0 ? \"a\" : \"b\"): return 2 * x; }\n  return 3 * x;\n}\n`, "choice-error.ts");
     expect(cases.diagnostics.map((d) => d.message).join("\n")).toMatch(/The switch compares the choice 'kind': its cases are its strings/);
@@ -579,3 +584,28 @@ describe("optional choices among strings as fields", () => {
     }
   });
 });
+
+describe("choices among strings kept in locals and given fallback strings", () => {
+  it("fallbackMode, destructuredMode and truthyMode: every mode against finite differences, each string and the field left out", () => {
+    let k = 0;
+    for (const mode of [undefined, "sum", "mean", "max"] as const) {
+      const rng = mulberry32(950 + k++);
+      const x = new Float64Array(5).map(() => 2 * rng() - 1);
+      const opts = { scale: 0.5 + rng(), ...(mode === undefined ? {} : { mode }) };
+      for (const name of ["fallbackMode", "destructuredMode", "truthyMode"]) {
+        expectAllModesTree(m.src, m.grad, name, [x, opts], ["x", "opts"], undefined, k);
+        expect(m.grad[`${name}Grad`](x, opts).value).toBe(m.src[name](x, opts));
+      }
+    }
+    // absent, the mode is the fallback: "max" for the first, "mean" for the second
+    const x = Float64Array.from([0.5, -1, 2]);
+    expect(m.grad.fallbackModeGrad(x, { scale: 1 }).value).toBe(2);
+    expect(m.grad.destructuredModeGrad(x, { scale: 1 }).value).toBe((0.25 + 1 + 4) / 3);
+    expect(m.grad.truthyModeGrad(x, { scale: 2 }).value).toBe(7);
+    expect(m.grad.truthyModeGrad(x, { scale: 2, mode: "sum" }).value).toBe(5.25 / 2);
+    // the fallback's boolean is made once, before the loop, from the strings the field may hold
+    const body = m.output.slice(m.output.indexOf("export function fallbackModeGrad"));
+    expect(body.slice(0, body.indexOf("for ("))).toMatch(/const is_max = !\(?/);
+  });
+});
+

@@ -9,7 +9,7 @@
 import ts from "typescript";
 import { Codes } from "../../diagnostics.ts";
 import { isShape, shapeOf } from "../../ir/shape.ts";
-import { skipParens, stringComparison } from "../3-lower/resolve.ts";
+import { choiceFallback, skipParens, stringComparison } from "../3-lower/resolve.ts";
 import { type FType, type Scope, stripTypes } from "./state.ts";
 import { OptionalFence } from "./optional.ts";
 import { signatureField } from "../3-lower/optional.ts";
@@ -20,8 +20,11 @@ export abstract class ChoiceFence extends OptionalFence {
    * parameter of the differentiable function whose type is a union of strings, such a parameter
    * of a helper (bound to one at each call, checked there), or such a field of an object.
    */
-  protected isChoice(e0: ts.Expression): boolean {
+  protected isChoice(e0: ts.Expression, seen = new Set<ts.Node>()): boolean {
     const e = stripTypes(e0);
+    // `opts.mode ?? "sum"`: the choice, or the fallback string when it holds none of its strings
+    const fallback = choiceFallback(e);
+    if (fallback) return this.isChoice(fallback.choice, seen);
     if (!ts.isIdentifier(e) && !ts.isPropertyAccessExpression(e)) return false;
     // an optional field or destructured field may be undefined: none of the strings then
     const shape = shapeOf(this.checker.getNonNullableType(this.checker.getTypeAtLocation(e)), this.checker);
@@ -30,6 +33,10 @@ export abstract class ChoiceFence extends OptionalFence {
     const d = this.checker.getSymbolAtLocation(e)?.valueDeclaration;
     // a field destructured in the signature (`{ kind }: Options`) is one of its parameters
     if (d && signatureField(d)) return d.parent.parent.parent === this.fn.decl;
+    // another name of one, `const mode = opts.mode ?? "sum"` (the lowering binds it to the same booleans)
+    if (d && ts.isVariableDeclaration(d) && ts.isIdentifier(d.name) && d.initializer && !seen.has(d)) return this.isChoice(d.initializer, seen.add(d));
+    // a field of an object passed in, destructured in the body: `const { mode = "sum" } = opts`
+    if (d && ts.isBindingElement(d) && ts.isObjectBindingPattern(d.parent)) return !d.initializer || ts.isStringLiteralLike(skipParens(d.initializer));
     return !!d && ts.isParameter(d) && (d.parent === this.fn.decl || this.choiceParameter(d));
   }
 
@@ -39,10 +46,15 @@ export abstract class ChoiceFence extends OptionalFence {
     return isShape(shape) && shape.k === "choice" && !p.questionToken && !p.initializer && ts.isIdentifier(p.name);
   }
 
+  /** The strings of a choice (an optional one may be undefined too). */
+  private choiceValues(e: ts.Expression): string[] {
+    return (shapeOf(this.checker.getNonNullableType(this.checker.getTypeAtLocation(e)), this.checker) as { values: string[] }).values;
+  }
+
   /** The message for a use of a choice among strings other than a comparison with one of them. */
   protected choiceUse(e: ts.Expression): undefined {
     const text = e.getText();
-    const values = (shapeOf(this.checker.getTypeAtLocation(e), this.checker) as { values: string[] }).values;
+    const values = this.choiceValues(e);
     const first = values[0] ?? "";
     return this.report(Codes.UnsupportedSyntax, `'${text}' is a choice among strings (${values.map((v) => JSON.stringify(v)).join(" | ")}): compare it with one of them (${text} === ${JSON.stringify(first)}), switch on it, or pass it to a helper's parameter of its type.`, e);
   }
@@ -50,6 +62,8 @@ export abstract class ChoiceFence extends OptionalFence {
   /** The object a field of a choice is read from (`opts` of `opts.mode`) is checked as any object is; false when reported. */
   private choiceObject(e: ts.Expression, scope: Scope): boolean {
     const inner = stripTypes(skipParens(e));
+    const fallback = choiceFallback(inner);
+    if (fallback) return this.choiceObject(fallback.choice, scope);
     return !ts.isPropertyAccessExpression(inner) || this.expr(inner.expression, scope) !== undefined;
   }
 
@@ -71,6 +85,28 @@ export abstract class ChoiceFence extends OptionalFence {
       return false;
     }
     return this.choiceObject(a, scope);
+  }
+
+  /** `const mode = opts.mode ?? "sum"`, another name of a choice: its object checked; false when the declaration is of something else. */
+  protected choiceLocal(d: ts.VariableDeclaration, scope: Scope): boolean {
+    if (!d.initializer || !this.isChoice(d.initializer)) return false;
+    this.choiceObject(d.initializer, scope);
+    return true;
+  }
+
+  /** `{ mode = "sum" } = opts`, a choice destructured from an object: whether the element is one (nothing to report). */
+  protected choiceElement(el: ts.BindingElement): boolean {
+    return ts.isIdentifier(el.name) && !el.dotDotDotToken && this.isChoice(el.name);
+  }
+
+  /** A write to a choice among strings (`mode = "max"`), which is read, not written: reported (true), or false for other targets. */
+  protected choiceWrite(target: ts.Expression): boolean {
+    if (!this.isChoice(target)) return false;
+    const text = target.getText();
+    const first = this.choiceValues(target)[0] ?? "";
+    const flag = `is${first.charAt(0).toUpperCase()}${first.slice(1).replace(/[^A-Za-z0-9_$]/g, "")}`;
+    this.report(Codes.UnsupportedSyntax, `'${text}' is a choice among strings, which differentiable code reads but does not write: keep what it decides in a boolean (let ${flag} = ${text} === ${JSON.stringify(first)}) and write that.`, target);
+    return true;
   }
 
   /**

@@ -325,7 +325,7 @@ class Fence extends RecordFence {
         this.objectPattern(d.name, this.isLocalRecord(d.initializer), scope, this.viaList(d.initializer));
         continue;
       }
-      if (!ts.isIdentifier(d.name)) continue; // array patterns above
+      if (!ts.isIdentifier(d.name) || this.choiceLocal(d, scope)) continue; // array patterns above
       const init = d.initializer && skipParens(d.initializer);
       if (init && isFunctionValue(stripTypes(init))) {
         // a local closure: checked, like a helper, at each call
@@ -415,6 +415,7 @@ class Fence extends RecordFence {
    */
   protected objectPattern(pattern: ts.ObjectBindingPattern, local: boolean, scope: Scope, viaList = false): void {
     for (const el of pattern.elements) {
+      if (this.choiceElement(el)) continue;
       if (el.initializer && !el.dotDotDotToken && ts.isIdentifier(el.name) && isOptionalBinding(el, this.checker)) {
         const t = this.expr(el.initializer, scope);
         if (t !== undefined && t !== "num") this.report(Codes.UnsupportedSyntax, `The default of '${el.name.text}' must be a number, but '${el.initializer.getText()}' is ${describeType(t)}.`, el.initializer);
@@ -493,6 +494,7 @@ class Fence extends RecordFence {
       this.report(Codes.UnsupportedSyntax, `The assignment operator '${ts.tokenToString(opKind)}' is not supported: use =, +=, -=, *=, /=, %= or **=.`, at);
       return;
     }
+    if (this.choiceWrite(left)) return;
     if (ts.isIdentifier(left)) {
       const sym = this.symbol(left);
       if (!sym) return;

@@ -10,7 +10,7 @@ import { Names } from "../../naming.ts";
 import type { AnnotatedFunction } from "../1-parse/index.ts";
 import type { ResolveContext } from "./resolve.ts";
 import { LoadCache } from "./loads.ts";
-import { skipParens, stringComparison } from "./resolve.ts";
+import { choiceFallback, skipParens, stringComparison } from "./resolve.ts";
 import { type Shape, shapeAt } from "../../ir/shape.ts";
 
 /** `list[index].a.b`: an access into an element of a list, before its index is lowered. */
@@ -101,6 +101,8 @@ export abstract class LowerState {
   protected prologue: Stmt[] = [];
   /** Optional parameters and fields with a literal fallback (`s.gain ?? 1`), chosen once in the prologue: by given, value and fallback. */
   protected fallbacks = new Map<string, Operand>();
+  /** The booleans of choices with a fallback string (`opts.mode ?? "sum"`), made once in the prologue: by choice and fallback. */
+  private fallbackChoices = new Map<string, Map<string, Operand>>();
   /** The array of each constant table the function indexes (see `prologue`). */
   protected tableArrays = new Map<ts.Symbol, string>();
   /** Number of definitions seen per IR variable. */
@@ -221,15 +223,75 @@ export abstract class LowerState {
     return cur.name;
   }
 
-  /** The boolean leaf of each string, when an expression names a choice among strings (`kind`, `opts.mode`). */
+  /**
+   * The boolean leaf of each string, when an expression names a choice among strings (`kind`,
+   * `opts.mode`, `mode` after `const mode = opts.mode`), or is one with a fallback string
+   * (`opts.mode ?? "sum"`, `opts.mode || "sum"`).
+   */
   protected choiceOf(e0: ts.Expression): Map<string, Operand> | undefined {
     const e = stripTypes(e0);
+    const fallback = choiceFallback(e);
+    if (fallback) {
+      const m = this.choiceOf(fallback.choice);
+      return m && this.withFallback(m, fallback.text, fallback.op, e);
+    }
     if (ts.isIdentifier(e)) {
       const sym = this.checker.getSymbolAtLocation(e);
       return sym && this.choices.get(sym);
     }
     const slot = this.slotOf(e);
     return slot && this.choices.get(slot);
+  }
+
+  /**
+   * The booleans of `choice ?? text` (or `choice || text`): a string's boolean is the choice's, but
+   * for `text`, which holds when no other string does (the choice is absent, or for `||` the empty
+   * string). The strings of a choice are exclusive, and the function never writes its parameters,
+   * so these are made once, at the start of the body, whatever the loop around the read.
+   */
+  protected withFallback(m: Map<string, Operand>, text: string, op: "??" | "||", at: ts.Node): Map<string, Operand> {
+    const out = new Map<string, Operand>();
+    for (const [v, is] of m) if (v !== text) out.set(v, op === "||" && v === "" ? { kind: "const", value: false } : is);
+    const key = `${op} ${JSON.stringify(text)} ${[...out].map(([v, is]) => `${JSON.stringify(v)}=${isVar(is) ? is.name : String(is.value)}`).join(" ")}`;
+    const made = this.fallbackChoices.get(key);
+    if (made) return made;
+    const other = this.anyOf([...out.values()], at);
+    let is: Operand = { kind: "const", value: !(other.kind === "const" && other.value) };
+    if (isVar(other)) {
+      const t = this.newVar(`is_${text.replace(/[^A-Za-z0-9_$]/g, "_") || "empty"}`, "bool", "local");
+      this.emitOp(this.prologue, t, "!", [other], at);
+      is = ref(t);
+    }
+    out.set(text, is);
+    this.fallbackChoices.set(key, out);
+    return out;
+  }
+
+  /** Whether any of the booleans of a choice's strings holds, made in the prologue: by the booleans. */
+  private anyOf(leaves: Operand[], at: ts.Node): Operand {
+    let any: Operand = { kind: "const", value: false };
+    for (const is of leaves) {
+      if (is.kind === "const") any = is.value ? is : any;
+      else if (any.kind === "const") any = any.value ? any : is;
+      else {
+        const key = `|| ${any.name} ${is.name}`;
+        const made = this.fallbacks.get(key);
+        if (made) {
+          any = made;
+          continue;
+        }
+        const t = this.newVar("any", "bool", "local");
+        this.emitOp(this.prologue, t, "||", [any, is], at);
+        this.fallbacks.set(key, ref(t));
+        any = ref(t);
+      }
+    }
+    return any;
+  }
+
+  /** `if (opts.mode)` of a choice among strings: whether it holds one of its strings other than the empty one. */
+  protected choiceTruth(m: Map<string, Operand>, at: ts.Node): Operand {
+    return this.anyOf([...m].filter(([v]) => v !== "").map(([, is]) => is), at);
   }
 
   /**

@@ -91,6 +91,9 @@ export abstract class ExpressionLowerer extends LowerState {
     // `if (p.bias)` of an optional array (always truthy when given), `if (seg)` of a list's element
     // found by a search: whether it is there
     if (isTruthinessUse(e) && ((isOptionalRead(e, this.checker) && isOptionalArray(e, this.checker)) || foundElementSearch(e, this.checker))) return this.isGiven(e);
+    // `if (opts.mode)` of a choice among strings: whether it holds a non-empty string
+    const choice = isTruthinessUse(e) && (ts.isIdentifier(stripTypes(e)) || ts.isPropertyAccessExpression(stripTypes(e))) ? this.choiceOf(e) : undefined;
+    if (choice) return this.choiceTruth(choice, e);
     if (ts.isNumericLiteral(e)) return num(Number(e.text));
     if (e.kind === ts.SyntaxKind.TrueKeyword) return { kind: "const", value: true };
     if (e.kind === ts.SyntaxKind.FalseKeyword) return { kind: "const", value: false };

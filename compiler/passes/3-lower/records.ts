@@ -9,7 +9,7 @@ import ts from "typescript";
 import { type Stmt, ref, bool, isVar } from "../../ir/types.ts";
 import { ArrayLowerer } from "./arrays.ts";
 import { type Rec, type Slot, stripTypes } from "./env.ts";
-import { type HelperFn, resolveCallee, returnsRecord } from "./resolve.ts";
+import { type HelperFn, resolveCallee, returnsRecord, skipParens } from "./resolve.ts";
 
 /** The name of a property in a literal or pattern (`a`, `"a"`). */
 export function propertyName(n: ts.PropertyName): string | undefined {
@@ -139,6 +139,13 @@ export abstract class RecordLowerer extends ArrayLowerer {
     for (const el of pattern.elements) {
       const key = el.propertyName ? propertyName(el.propertyName) : ts.isIdentifier(el.name) ? el.name.text : undefined;
       const f = key === undefined ? undefined : rec.fields.get(key);
+      // `{ mode = "sum" } = opts` of a choice among strings: its booleans, with the default's
+      const choice = f && "slot" in f ? this.choices.get(f.slot) : undefined;
+      if (choice && ts.isIdentifier(el.name)) {
+        const text = el.initializer && skipParens(el.initializer);
+        this.choices.set(this.symbolOf(el.name), text && ts.isStringLiteralLike(text) ? this.withFallback(choice, text.text, "??", el) : choice);
+        continue;
+      }
       if (el.initializer && ts.isIdentifier(el.name)) {
         // `{ scale = 1 } = opts` of an optional field: the field when it is given, else the default
         const init = el.initializer;

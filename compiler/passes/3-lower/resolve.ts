@@ -133,6 +133,20 @@ export function stringComparison(e: ts.BinaryExpression): { subject: ts.Expressi
   return { subject: skipParens(subject), text: lit.text, equal };
 }
 
+/**
+ * `choice ?? "sum"` and `choice || "sum"`: a choice among strings with a fallback string, when the
+ * expression has that form (whether its left side is a choice, the caller asks).
+ */
+export function choiceFallback(e0: ts.Expression): { choice: ts.Expression; text: string; op: "??" | "||" } | undefined {
+  const e = skipParens(e0);
+  if (!ts.isBinaryExpression(e)) return undefined;
+  const k = e.operatorToken.kind;
+  if (k !== ts.SyntaxKind.QuestionQuestionToken && k !== ts.SyntaxKind.BarBarToken) return undefined;
+  const text = skipParens(e.right);
+  if (!ts.isStringLiteralLike(text)) return undefined;
+  return { choice: e.left, text: text.text, op: k === ts.SyntaxKind.QuestionQuestionToken ? "??" : "||" };
+}
+
 /** Whether `id` (spelled `Math`) is the global Math object, not a local of that name. */
 export function isGlobalMath(id: ts.Identifier, checker: ts.TypeChecker): boolean {
   return id.text === "Math" && isGlobal(id, checker);

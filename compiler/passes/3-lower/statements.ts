@@ -272,6 +272,12 @@ export abstract class StatementLowerer extends GrowthLowerer {
     const init = d.initializer && skipParens(d.initializer);
     // a local closure is inlined at each call (inline.ts): its declaration computes nothing
     if (init && isFunctionValue(stripTypes(init))) return;
+    // `const mode = opts.mode ?? "sum"`: another name of a choice among strings, its booleans
+    const choice = init && this.choiceOf(init);
+    if (choice) {
+      this.choices.set(sym, choice);
+      return;
+    }
     // `const seg = segs.find(p)`: the element found, and whether there is one
     if (init && foundElementSearch(d.name, this.checker)) {
       const { rec, found } = this.lowerFoundElement(stripTypes(init) as ts.CallExpression, out);
