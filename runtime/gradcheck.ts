@@ -467,12 +467,13 @@ function checkTreeGradient(
     const ls = leaves(a, name);
     counts.push(ls.length);
     const g = Array.isArray(analytic) ? analytic[i] : (analytic as Record<string, Tree>)[name];
-    const gs = g === null || g === undefined ? [] : leaves(g, name);
-    ls.forEach((l, k) => {
+    // paired by path: the gradient of a class instance has its public data fields, not all its own ones
+    const gs = new Map((g === null || g === undefined ? [] : leaves(g, name)).map((l) => [l.path, l.value]));
+    ls.forEach((l) => {
       if (which.includes(i)) flatWhich.push(flat.length);
       flat.push(typeof l.value === "number" ? l.value : Float64Array.from(l.value));
       labels.push(l.path);
-      const gv = gs[k]?.value;
+      const gv = gs.get(l.path);
       flatAnalytic.push(gv === undefined ? null : typeof gv === "number" ? gv : Float64Array.from(gv));
     });
   });

@@ -3,13 +3,22 @@
  * `number[]`, an object of trees or an array of trees (`layers: Layer[]`); its leaves are its
  * numbers and numeric arrays, in field order. Gradients, tangents and Hvp directions of a tree
  * parameter are trees of the same shape. A boolean or a string in a tree is a flag or a choice,
- * not a leaf: it has no derivative, and the trees built from a template keep it as it is.
+ * not a leaf: it has no derivative, and the trees built from a template keep it as it is; so is a
+ * function. An object's fields are its own enumerable ones, so a class instance's are its data
+ * fields (its methods are on its prototype), and the trees built from it are plain objects.
  *
  * Dependency-free: imports nothing.
  */
 
 export type Leaf = number | Float64Array | number[];
-export type Tree = Leaf | boolean | string | readonly Tree[] | { readonly [field: string]: Tree };
+/** A function in an object (a class instance's method or arrow-function field): not a leaf, kept as it is. */
+export type Method = (...args: never[]) => unknown;
+export type Tree = Leaf | boolean | string | readonly Tree[] | { readonly [field: string]: Tree | Method };
+
+/** Whether a value of a tree is kept as it is (a flag, a choice, a method): it has no leaves. */
+function isKept(v: Tree | Method): v is boolean | string | Method {
+  return typeof v === "boolean" || typeof v === "string" || typeof v === "function";
+}
 
 /** A numeric array: a Float64Array, or an array of numbers (an empty array counts as one). */
 export function isLeafArray(v: unknown): v is Float64Array | number[] {
@@ -21,7 +30,7 @@ export function leaves(t: Tree, path = ""): { path: string; value: Leaf }[] {
   const out: { path: string; value: Leaf }[] = [];
   const visit = (v: Tree, at: string) => {
     if (typeof v === "number" || isLeafArray(v)) out.push({ path: at, value: v as Leaf });
-    else if (typeof v === "boolean" || typeof v === "string") return;
+    else if (isKept(v)) return;
     else if (Array.isArray(v)) v.forEach((x, i) => visit(x, `${at}[${i}]`));
     else if (v !== null && typeof v === "object") for (const k of Object.keys(v)) visit((v as Record<string, Tree>)[k]!, at ? `${at}.${k}` : k);
     else throw new TypeError(`${at || "value"} is ${v === null ? "null" : typeof v}: a tree holds numbers, numeric arrays, booleans, strings, objects and arrays of them`);
@@ -35,7 +44,7 @@ export function fromLeaves<T extends Tree>(template: T, values: readonly Leaf[])
   let i = 0;
   const build = (v: Tree): Tree => {
     if (typeof v === "number") return values[i++] as number;
-    if (typeof v === "boolean" || typeof v === "string") return v;
+    if (isKept(v)) return v as Tree;
     if (isLeafArray(v)) {
       const x = values[i++]!;
       return v instanceof Float64Array ? Float64Array.from(x as ArrayLike<number>) : Array.from(x as ArrayLike<number>);
@@ -55,7 +64,7 @@ export function fromLeaves<T extends Tree>(template: T, values: readonly Leaf[])
 export function zerosLike<T extends Tree>(t: T, reuse?: Tree): T {
   const build = (v: Tree, r: Tree | undefined): Tree => {
     if (typeof v === "number") return 0;
-    if (typeof v === "boolean" || typeof v === "string") return v;
+    if (isKept(v)) return v as Tree;
     if (v instanceof Float64Array) {
       if (r instanceof Float64Array && r.length === v.length) return r.fill(0);
       return new Float64Array(v.length);
@@ -79,7 +88,7 @@ export function zerosLike<T extends Tree>(t: T, reuse?: Tree): T {
 export function completeLike<T extends Tree>(t: T, partial: unknown): T {
   const build = (v: Tree, p: unknown): Tree => {
     if (typeof v === "number") return typeof p === "number" ? p : 0;
-    if (typeof v === "boolean" || typeof v === "string") return v;
+    if (isKept(v)) return v as Tree;
     if (isLeafArray(v)) {
       if (p instanceof Float64Array || Array.isArray(p)) return p as Leaf;
       return v instanceof Float64Array ? new Float64Array(v.length) : new Array<number>(v.length).fill(0);

@@ -37,6 +37,25 @@ export interface ShapeError {
   reason: string;
 }
 
+/** Whether a type is an instance of a class (`new Layer(…)`), whose methods and accessors are not its data. */
+export function isClassInstance(type: ts.Type): boolean {
+  return ((type.getSymbol()?.flags ?? 0) & ts.SymbolFlags.Class) !== 0;
+}
+
+/**
+ * Why a member of a class instance is not one of its data fields: a method, an accessor
+ * (`get size()`), or a field code outside its class cannot read (`private`, `protected`,
+ * `#state`). Undefined for a data field.
+ */
+export function nonDataMember(p: ts.Symbol): "a method" | "an accessor" | "a private field" | undefined {
+  if (p.flags & ts.SymbolFlags.Method) return "a method";
+  if (p.flags & ts.SymbolFlags.Accessor) return "an accessor";
+  const d = p.valueDeclaration;
+  if (d && ts.isPropertyDeclaration(d) && (ts.isPrivateIdentifier(d.name) || ts.getCombinedModifierFlags(d) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected))) return "a private field";
+  if (d && ts.isParameter(d) && ts.getCombinedModifierFlags(d) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) return "a private field";
+  return undefined;
+}
+
 /**
  * The shape of a TypeScript type: `number`, `Float64Array`, `number[]`, object types (interfaces,
  * type aliases, inline types) whose fields all have shapes, and arrays of records or arrays.
@@ -82,7 +101,10 @@ export function shapeOf(type: ts.Type, checker: ts.TypeChecker, seen: ts.Type[] 
     if (type.getCallSignatures().length > 0 || type.getConstructSignatures().length > 0) return { reason: "it is a function" };
     if (checker.getIndexInfosOfType(type).length > 0) return { reason: `'${checker.typeToString(type)}' has an index signature (give its fields names)` };
     const fields: { name: string; shape: Shape; optional?: boolean }[] = [];
+    const instance = isClassInstance(type);
     for (const p of checker.getPropertiesOfType(type)) {
+      // a class's methods, accessors and the fields only the class reads hold no data of the value
+      if (instance && nonDataMember(p)) continue;
       if (p.flags & ts.SymbolFlags.Method) return { reason: `its field '${p.name}' is a method` };
       const decl = p.valueDeclaration ?? p.declarations?.[0];
       const declared = decl ? checker.getTypeOfSymbolAtLocation(p, decl) : checker.getTypeOfSymbol(p);

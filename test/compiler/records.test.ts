@@ -609,3 +609,34 @@ describe("choices among strings kept in locals and given fallback strings", () =
   });
 });
 
+describe("class instances as parameters", () => {
+  it("classLoss: an instance and a list of them, in every mode; the gradient has the public data fields", async () => {
+    const { Neuron } = m.src as unknown as { Neuron: new (w: Float64Array, b: number) => { w: Float64Array; b: number; size: number; apply(x: Float64Array): number } };
+    for (let k = 0; k < 3; k++) {
+      const rng = mulberry32(990 + k);
+      const x = new Float64Array(3).map(() => 2 * rng() - 1);
+      const a = new Neuron(new Float64Array(3).map(() => rng() - 0.5), rng() - 0.5);
+      const rest = [0, 1].map(() => new Neuron(new Float64Array(3).map(() => rng() - 0.5), rng() - 0.5));
+      // the finite differences rebuild the objects as plain ones, which the function reads alike
+      expectAllModesTree(m.src, m.grad, "classLoss", [a, rest, x], ["a", "rest", "x"], undefined, k);
+      const g = m.grad.classLossGrad(a, rest, x);
+      expect(g.value).toBe(m.src.classLoss(a, rest, x));
+      expect(Object.keys(g.grad.a)).toEqual(["w", "b"]);
+      expect(g.grad.rest.map((r: object) => Object.keys(r))).toEqual([["w", "b"], ["w", "b"]]);
+    }
+    // the generated signature types the instance by its data fields, which an instance has
+    const body = m.output.slice(m.output.indexOf("export function classLossGrad"));
+    expect(body).toMatch(/^export function classLossGrad\(\n  a: \{\n    w: Float64Array;\n    b: number;\n  \},/);
+  });
+
+  it("rejects a method, an accessor and a private field read in differentiable code, naming the fix", () => {
+    const head = "class P {\n  w = new Float64Array(2);\n  b = 0;\n  private c = 1;\n  get n(): number { return this.w.length; }\n  f(x: number): number { return this.b * x; }\n}\n/** @differentiable */\nexport function g(p: P, x: number): number {\n";
+    const messages = (body: string) => compileSource(`${head}  ${body}\n}\n`, "class-error.ts").diagnostics.map((d) => d.message);
+    expect(messages("return p.f(x);")).toEqual(["'p.f' is a method of 'P': differentiable code calls functions, not methods. Write it as a function that takes the object (function f(p: P, …)) and call f(p, …)."]);
+    expect(messages("return p.n * x;")).toEqual(["'p.n' is an accessor of 'P', which differentiable code does not run: compute it here, or in a function that takes the object (function n(p: P))."]);
+    expect(messages("const { n } = p;\n  return n * x;")).toEqual(["'p.n' is an accessor of 'P', which differentiable code does not run: compute it here, or in a function that takes the object (function n(p: P))."]);
+    expect(messages("return (p as unknown as { c: number }).c * x;")).toEqual(["'(p as unknown as { c: number }).c' is a private field of 'P': differentiable code reads an object's public data fields, which its gradient has. Make the field public, or pass the value as a parameter."]);
+    expect(messages("return (p as unknown as { d: number }).d * x;")).toEqual(["'(p as unknown as { d: number }).d' reads the field 'd', which the type of 'p' does not have: read the fields of its own type, without the cast."]);
+  });
+});
+

@@ -16,7 +16,7 @@ import {
 } from "../3-lower/resolve.ts";
 import { foundElementSearch, isOptionalArray, isOptionalFieldRead, isOptionalParamRead, isOptionalRead, isTruthinessUse, undefinedTest, outermostParens } from "../3-lower/optional.ts";
 import { isAssignmentOperator, BINARY_OPS } from "../3-lower/jumps.ts";
-import { describeSyntax, describeType, fixFor, operatorFix } from "./names.ts";
+import { describeSyntax, describeType, fixFor, memberUse, operatorFix } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
 import { isReverseMethod, isSortMethod, type ReverseMethod, type SortMethod } from "../3-lower/sorting.ts";
 import { type FType, type Scope, stripTypes, isTextual } from "./state.ts";
@@ -178,6 +178,14 @@ export abstract class ExpressionFence extends ChoiceFence {
       if (!this.foundFieldChain(e)) return undefined;
     } else if (e.questionDotToken) return this.report(Codes.UnsupportedSyntax, `'?.' is not needed here: the fields of '${e.expression.getText()}' are always there. Write '.'.`, e);
     if (this.expr(e.expression, scope) === undefined) return undefined;
+    const member = memberUse(e, this.checker);
+    if (member) return this.report(Codes.UnsupportedSyntax, member, e);
+    // `(p as Other).c`: the lowering knows the fields of p's own type
+    const own = stripTypes(e.expression);
+    const ownType = own !== e.expression ? this.checker.getNonNullableType(this.checker.getTypeAtLocation(own)) : undefined;
+    if (ownType && ownType.flags & ts.TypeFlags.Object && !ownType.getProperty(e.name.text)) {
+      return this.report(Codes.UnsupportedSyntax, `'${e.getText()}' reads the field '${e.name.text}', which the type of '${own.getText()}' does not have: read the fields of its own type, without the cast.`, e);
+    }
     const t = this.typeOfNode(e);
     if (isOptionalFieldRead(e, this.checker)) {
       const text = e.getText();
@@ -422,6 +430,8 @@ export abstract class ExpressionFence extends ChoiceFence {
         if (ts.isIdentifier(callee)) {
           return this.report(Codes.UnknownCallee, `Cannot differentiate a call to '${callee.text}': it is not a function declared with a body (or a const arrow function) in this module or a relative import. Supported callees: helper functions, runtime BLAS routines, and Math functions.`, callee);
         }
+        const member = ts.isPropertyAccessExpression(callee) ? memberUse(callee, this.checker) : undefined;
+        if (member) return this.report(Codes.UnknownCallee, member, callee);
         const inMath = ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math";
         return this.report(Codes.UnknownCallee, `Cannot differentiate a call to '${callee.getText()}': call Math functions or helper functions declared with 'function' in this module or a relative import${inMath ? `. Supported Math functions: ${supportedMathFunctions().join(", ")}` : ", or move the call out of the differentiable function"}.`, callee);
       }

@@ -23,7 +23,7 @@ import { Codes, type Diagnostic } from "../../diagnostics.ts";
 import type { Type } from "../../ir/types.ts";
 import { type AnnotatedFunction } from "../1-parse/index.ts";
 import { type ResolveContext, arrayIteration, skipParens, isDeclaredIn, isStraightLine, annotatedType, isNewFloat64Array, isNewIntArray, isHostCall, isFunctionValue, isEffectBody } from "../3-lower/resolve.ts";
-import { isOptionalBinding, isOptionalParamRead } from "../3-lower/optional.ts";
+import { isOptionalParamRead } from "../3-lower/optional.ts";
 import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
 import { builtListFix, statementFix, describeSyntax, describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
@@ -406,46 +406,6 @@ class Fence extends RecordFence {
         continue;
       }
       if (sym) this.localTypes.set(sym, t);
-    }
-  }
-
-  /**
-   * `{ a, b: c, inner: { d } }` of an object: plain names bound to fields (no rest; a default
-   * only for an optional number field, `{ scale = 1 }`, which applies when it is absent).
-   */
-  protected objectPattern(pattern: ts.ObjectBindingPattern, local: boolean, scope: Scope, viaList = false): void {
-    for (const el of pattern.elements) {
-      if (this.choiceElement(el)) continue;
-      if (el.initializer && !el.dotDotDotToken && ts.isIdentifier(el.name) && isOptionalBinding(el, this.checker)) {
-        const t = this.expr(el.initializer, scope);
-        if (t !== undefined && t !== "num") this.report(Codes.UnsupportedSyntax, `The default of '${el.name.text}' must be a number, but '${el.initializer.getText()}' is ${describeType(t)}.`, el.initializer);
-        const sym = this.checker.getSymbolAtLocation(el.name);
-        if (sym && t === "num") this.localTypes.set(sym, "num");
-        continue;
-      }
-      if (el.dotDotDotToken || el.initializer || (el.propertyName && !ts.isIdentifier(el.propertyName) && !ts.isStringLiteral(el.propertyName))) {
-        const what = el.dotDotDotToken ? "a rest element" : el.initializer ? "a default value" : "a computed name";
-        this.report(Codes.UnsupportedSyntax, `Object destructuring with ${what} is not supported: name the fields, const { a, b: c } = p.`, el);
-        continue;
-      }
-      if (ts.isArrayBindingPattern(el.name)) {
-        this.report(Codes.UnsupportedSyntax, "An array pattern inside an object pattern is not supported: destructure the array in its own declaration.", el.name);
-        continue;
-      }
-      const t = this.typeOfNode(el.name);
-      if (t === undefined || t === "bool") {
-        this.report(Codes.NonNumericParameter, `The field '${(el.propertyName ?? el.name).getText()}' has type '${this.checker.typeToString(this.checker.getTypeAtLocation(el.name))}': differentiable code reads numbers, arrays and objects of them.`, el);
-        continue;
-      }
-      if (ts.isObjectBindingPattern(el.name)) {
-        this.objectPattern(el.name, local, scope, viaList);
-        continue;
-      }
-      const sym = this.checker.getSymbolAtLocation(el.name);
-      if (!sym) continue;
-      this.localTypes.set(sym, t);
-      if (viaList) this.fromList.add(sym);
-      if (t === "obj" && local) this.localRecords.add(sym);
     }
   }
 

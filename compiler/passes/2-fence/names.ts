@@ -4,7 +4,7 @@
  */
 import ts from "typescript";
 import type { Type } from "../../ir/types.ts";
-import { isShape, shapeOf } from "../../ir/shape.ts";
+import { isClassInstance, isShape, nonDataMember, shapeOf } from "../../ir/shape.ts";
 import { stripTypes } from "./state.ts";
 
 export function describeType(t: Type | "obj"): string {
@@ -124,4 +124,31 @@ export function builtListFix(name: string, type: ts.Type, init: ts.Expression | 
   const matrix = checker.isArrayType(type) && e !== undefined && (ts.isArrayLiteralExpression(e) || ts.isCallExpression(e));
   if (matrix) return ` A matrix built here is a literal of rows of one length ([[a, b], [c, d]]) or Array.from({ length: n }, () => new Float64Array(m)); or keep its rows in one array, row after row (element (i, j) at ${name}[i * cols + j]), or pass it in as a parameter (${name}: Float64Array[]).`;
   return " Build the values as numbers and Float64Arrays, or pass the list in.";
+}
+
+/**
+ * The message for a read of a member of an object that is none of its data fields (ir/shape.ts,
+ * `nonDataMember`): a class's method (called or read), an accessor, a private field. Undefined for
+ * a data field.
+ */
+export function memberUse(e: ts.PropertyAccessExpression | ts.BindingElement, checker: ts.TypeChecker): string | undefined {
+  const key = ts.isBindingElement(e) ? e.propertyName ?? e.name : e.name;
+  const name = ts.isIdentifier(key) || ts.isStringLiteral(key) ? key.text : undefined;
+  // `(p as Other).c` reads p's field
+  const objectNode = ts.isBindingElement(e) ? e.parent : stripTypes(e.expression);
+  const type = checker.getNonNullableType(checker.getTypeAtLocation(objectNode));
+  const sym = name === undefined || !isClassInstance(type) ? undefined : type.getProperty(name);
+  const what = sym && nonDataMember(sym);
+  if (!what || name === undefined) return undefined;
+  const owner = checker.typeToString(checker.getTypeAtLocation(objectNode));
+  const obj = ts.isBindingElement(e) ? (ts.isVariableDeclaration(e.parent.parent) && e.parent.parent.initializer?.getText()) || "it" : e.expression.getText();
+  const text = ts.isBindingElement(e) ? `${obj}.${name}` : e.getText();
+  switch (what) {
+    case "a method":
+      return `'${text}' is a method of '${owner}': differentiable code calls functions, not methods. Write it as a function that takes the object (function ${name}(${obj}: ${owner}, …)) and call ${name}(${obj}, …).`;
+    case "an accessor":
+      return `'${text}' is an accessor of '${owner}', which differentiable code does not run: compute it here, or in a function that takes the object (function ${name}(${obj}: ${owner})).`;
+    case "a private field":
+      return `'${text}' is a private field of '${owner}': differentiable code reads an object's public data fields, which its gradient has. Make the field public, or pass the value as a parameter.`;
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * The fence's checks of objects of numbers that are made and rebound: what a helper returning
  * one returns (an object literal, spreads allowed), and `p = <new object>` for a local one, which
- * the generated code lowers to copies into `p`'s fields (3-lower/statements.ts, rebindRecord).
+ * the generated code lowers to copies into `p`'s fields (3-lower/statements.ts, rebindRecord);
+ * and the fields an object pattern binds (`const { a, b: c } = p`).
  */
 import ts from "typescript";
 import { Codes } from "../../diagnostics.ts";
@@ -9,6 +10,8 @@ import { numberRecordFields, resolveCallee, returnsRecord } from "../3-lower/res
 import { type Scope, stripTypes } from "./state.ts";
 import { CallbackFence } from "./callbacks.ts";
 import { useInContext } from "./arrays.ts";
+import { describeType, memberUse } from "./names.ts";
+import { isOptionalBinding } from "../3-lower/optional.ts";
 
 export abstract class RecordFence extends CallbackFence {
   /** Whether a record expression is an object of this function (which it may write), not a parameter's. */
@@ -98,5 +101,47 @@ export abstract class RecordFence extends CallbackFence {
       return `'${stmt.getText().split("\n")[0].slice(0, 60)}' (line ${this.lineOf(u)}) lets another name refer to the object of '${p}'`;
     }
     return undefined;
+  }
+
+  /**
+   * `{ a, b: c, inner: { d } }` of an object: plain names bound to fields (no rest; a default
+   * only for an optional number field, `{ scale = 1 }`, which applies when it is absent).
+   */
+  protected objectPattern(pattern: ts.ObjectBindingPattern, local: boolean, scope: Scope, viaList = false): void {
+    for (const el of pattern.elements) {
+      const member = memberUse(el, this.checker);
+      if (member) this.report(Codes.UnsupportedSyntax, member, el);
+      if (member || this.choiceElement(el)) continue;
+      if (el.initializer && !el.dotDotDotToken && ts.isIdentifier(el.name) && isOptionalBinding(el, this.checker)) {
+        const t = this.expr(el.initializer, scope);
+        if (t !== undefined && t !== "num") this.report(Codes.UnsupportedSyntax, `The default of '${el.name.text}' must be a number, but '${el.initializer.getText()}' is ${describeType(t)}.`, el.initializer);
+        const sym = this.checker.getSymbolAtLocation(el.name);
+        if (sym && t === "num") this.localTypes.set(sym, "num");
+        continue;
+      }
+      if (el.dotDotDotToken || el.initializer || (el.propertyName && !ts.isIdentifier(el.propertyName) && !ts.isStringLiteral(el.propertyName))) {
+        const what = el.dotDotDotToken ? "a rest element" : el.initializer ? "a default value" : "a computed name";
+        this.report(Codes.UnsupportedSyntax, `Object destructuring with ${what} is not supported: name the fields, const { a, b: c } = p.`, el);
+        continue;
+      }
+      if (ts.isArrayBindingPattern(el.name)) {
+        this.report(Codes.UnsupportedSyntax, "An array pattern inside an object pattern is not supported: destructure the array in its own declaration.", el.name);
+        continue;
+      }
+      const t = this.typeOfNode(el.name);
+      if (t === undefined || t === "bool") {
+        this.report(Codes.NonNumericParameter, `The field '${(el.propertyName ?? el.name).getText()}' has type '${this.checker.typeToString(this.checker.getTypeAtLocation(el.name))}': differentiable code reads numbers, arrays and objects of them.`, el);
+        continue;
+      }
+      if (ts.isObjectBindingPattern(el.name)) {
+        this.objectPattern(el.name, local, scope, viaList);
+        continue;
+      }
+      const sym = this.checker.getSymbolAtLocation(el.name);
+      if (!sym) continue;
+      this.localTypes.set(sym, t);
+      if (viaList) this.fromList.add(sym);
+      if (t === "obj" && local) this.localRecords.add(sym);
+    }
   }
 }
