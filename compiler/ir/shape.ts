@@ -74,6 +74,9 @@ export function shapeOf(type: ts.Type, checker: ts.TypeChecker, seen: ts.Type[] 
   }
   const sym = type.getSymbol();
   if (sym && sym.getName() === "Float64Array") return { k: "arr" };
+  // other arrays of numbers: named, with what to pass instead
+  if (sym && sym.getName() === "Float32Array") return { reason: "Float32Array is not supported (its elements round to single precision, and derivatives are computed in double): pass a Float64Array (Float64Array.from(xs)) or a number[]" };
+  if (sym && (sym.getName() === "ArrayLike" || sym.getName() === "Iterable")) return { reason: `${sym.getName()}<number> is not supported: take a Float64Array or a number[]` };
   if (sym && isIntArrayName(sym.getName())) {
     if (seen.length > 0) return { reason: `${sym.getName()} values inside objects and lists are not supported (pass the integer array as a parameter of its own)` };
     return { k: "arr", ints: sym.getName() as IntArrayName };

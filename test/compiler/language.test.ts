@@ -1,8 +1,9 @@
 /**
  * The statements of fixtures/programs/language.ts (switch, for-of, labels, increments and
- * assignments as values, commas, guards, console calls, constant expressions, an endless loop
- * left by a return, numbers as conditions), in every mode, against finite differences at
- * random points; and their JavaScript meaning: the generated code computes what the source does.
+ * assignments as values, logical assignments, commas, guards, console calls, constant
+ * expressions, an endless loop left by a return, numbers as conditions), in every mode, against
+ * finite differences at random points; and their JavaScript meaning: the generated code computes
+ * what the source does.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -48,6 +49,7 @@ const CASES: [string, string[], ([number, number] | [number, number, number])[],
   ["defaults", ["xs", "a", "rate", "offset", "scale"], [[5, -1, 1], [0.2, 1.5], [0.2, 1.5], [-1, 1], [0.3, 2]]],
   ["arrowed", ["x", "a"], [[-2, 2], [0.3, 2]]],
   ["expressed", ["xs", "a"], [[5, -1, 1], [0.3, 2]]],
+  ["logicalAssigned", ["xs", "a"], [[5, -1, 1], [0.3, 2]]],
 ];
 
 let m: { src: Mod; grad: Mod };
@@ -232,3 +234,20 @@ describe("differentiable arrow functions, and what a function may build: located
     });
   }
 });
+
+describe("logical assignments and other arrays: located errors", () => {
+  const cases: [string, string, string, RegExp][] = [
+    ["??=, which changes nothing", "x: number", "let y = x;\n  y ??= 2;\n  return y;", /The assignment operator '\?\?=' is not supported: values in differentiable code are never null or undefined, so it changes nothing\. Remove it/],
+    ["||= of an element", "x: number, w: Float64Array", "w[0] ||= x;\n  return w[0]!;", /'\|\|=' assigns variables and fields here: write the element's assignment out \(w\[0\] = w\[0\] \|\| …\)/],
+    ["a Float32Array", "x: number, w: Float32Array", "return x * w[0]!;", /Parameter 'w' of 'f' has type 'Float32Array.*': Float32Array is not supported \(its elements round to single precision, and derivatives are computed in double\): pass a Float64Array \(Float64Array\.from\(xs\)\) or a number\[\]/],
+    ["an ArrayLike", "x: number, w: ArrayLike<number>", "return x * w[0]!;", /Parameter 'w' of 'f' has type 'ArrayLike<number>': ArrayLike<number> is not supported: take a Float64Array or a number\[\]/],
+  ];
+  for (const [what, params, body, want] of cases) {
+    it(`rejects ${what}`, () => {
+      const r = compileSource(`/** @differentiable */\nexport function f(${params}): number {\n  ${body}\n}\n`, "assign-error.ts");
+      expect(r.diagnostics.map((d) => d.message).join("\n")).toMatch(want);
+      expect(r.diagnostics.every((d) => d.line > 0)).toBe(true);
+    });
+  }
+});
+

@@ -450,8 +450,14 @@ class Fence extends RecordFence {
 
   protected assignment(left0: ts.Expression, opKind: ts.SyntaxKind, right: ts.Expression | undefined, at: ts.Node, scope: Scope): void {
     const left = skipParens(left0);
-    if (compoundOperator(opKind) === "unsupported") {
-      this.report(Codes.UnsupportedSyntax, `The assignment operator '${ts.tokenToString(opKind)}' is not supported: use =, +=, -=, *=, /=, %= or **=.`, at);
+    const binop = compoundOperator(opKind);
+    if (binop === "unsupported") {
+      const fix = opKind === ts.SyntaxKind.QuestionQuestionEqualsToken ? ": values in differentiable code are never null or undefined, so it changes nothing. Remove it (or, for an optional parameter or field, keep the value in a local: let v = x ?? 1)" : ": use =, +=, -=, *=, /=, %=, **=, ||= or &&=";
+      this.report(Codes.UnsupportedSyntax, `The assignment operator '${ts.tokenToString(opKind)}' is not supported${fix}.`, at);
+      return;
+    }
+    if ((binop === "||" || binop === "&&") && !ts.isIdentifier(left) && !ts.isPropertyAccessExpression(left)) {
+      this.report(Codes.UnsupportedSyntax, `'${ts.tokenToString(opKind)}' assigns variables and fields here: write the element's assignment out (${left.getText()} = ${left.getText()} ${binop} …).`, at);
       return;
     }
     if (this.choiceWrite(left)) return;

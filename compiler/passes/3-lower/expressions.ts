@@ -285,7 +285,7 @@ export abstract class ExpressionLowerer extends LowerState {
    * `a || b` and `a && b` of numbers: `a` when it decides (truthy for `||`, falsy for `&&`), else
    * `b`, evaluated only then, as JavaScript does.
    */
-  private lowerChoice(op: "||" | "&&", a: Operand, e: ts.BinaryExpression, out: Stmt[], hint: string): Operand {
+  protected lowerChoice(op: "||" | "&&", a: Operand, e: ts.BinaryExpression, out: Stmt[], hint: string): Operand {
     const t = this.newVar(hint || "sel", "num", "local");
     const left: Stmt[] = [];
     const right: Stmt[] = [];

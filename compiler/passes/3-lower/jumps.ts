@@ -201,6 +201,9 @@ export function compoundOperator(k: ts.SyntaxKind): string | undefined {
     case ts.SyntaxKind.LessThanLessThanEqualsToken: return "<<";
     case ts.SyntaxKind.GreaterThanGreaterThanEqualsToken: return ">>";
     case ts.SyntaxKind.GreaterThanGreaterThanGreaterThanEqualsToken: return ">>>";
+    // `x ||= e` is `x = x || e`, `e` evaluated only when x is falsy (3-lower/statements.ts)
+    case ts.SyntaxKind.BarBarEqualsToken: return "||";
+    case ts.SyntaxKind.AmpersandAmpersandEqualsToken: return "&&";
     default: return "unsupported";
   }
 }

@@ -432,6 +432,14 @@ export abstract class StatementLowerer extends GrowthLowerer {
     left = skipParens(left);
     const binop = compoundOperator(opKind);
     if (binop === "unsupported") this.internal(at);
+    if ((binop === "||" || binop === "&&") && value === undefined) {
+      // `x ||= e` of a variable or a field (the fence checked): `x = x || e`, which assigns x to
+      // itself when x decides, a change of nothing
+      if (!ts.isBinaryExpression(at)) this.internal(at);
+      const old = this.lowerExpr(left, out, "");
+      const chosen = this.typeOfOperand(old) === "num" ? this.lowerChoice(binop, old, at, out, "") : this.step(out, binop, [old, this.lowerExpr(right, out, "")], at, "bool", "");
+      return this.lowerAssignment(left, ts.SyntaxKind.EqualsToken, right, out, at, chosen);
+    }
     const slot = this.slotOf(left);
     if (ts.isIdentifier(left) || slot) {
       // a variable, or a number field of a record (`s.a = …`)

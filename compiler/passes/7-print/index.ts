@@ -102,6 +102,8 @@ export function lineComment(loc: Loc, mainFile: string): string {
 
 class FunctionPrinter {
   constructor(private fn: GenFunction, private imports: Set<string>, private users: UserImports) {}
+  /** The variables declared with `let` so far, which a later assignment may change. */
+  private lets = new Set<string>();
 
   spec(): FunctionSpec {
     const body = this.block(this.fn.body);
@@ -174,6 +176,7 @@ class FunctionPrinter {
   }
 
   private define(target: string, value: JsExpr, decl: "const" | "let" | undefined): JsStmt {
+    if (decl === "let") this.lets.add(target);
     return decl ? { k: "decl", kw: decl, name: target, init: value } : { k: "assign", target: r(target), op: "=", value };
   }
 
@@ -200,8 +203,13 @@ class FunctionPrinter {
 
   private stmt(s: Stmt): JsStmt[] {
     switch (s.kind) {
-      case "op":
-        return [this.define(s.target, this.apply(s.op, s.args.map((a) => this.expr(a))), s.decl)];
+      case "op": {
+        const d = this.define(s.target, this.apply(s.op, s.args.map((a) => this.expr(a))), s.decl);
+        // `const t = seen || c; seen = t;` in a loop: TypeScript infers t's type from seen's and
+        // seen's from t's, and gives up (TS7022) unless t's type is written
+        const circular = (s.op === "||" || s.op === "&&") && s.args.some((a) => a.kind === "var" && this.lets.has(a.name));
+        return [d.k === "decl" && circular ? { ...d, type: "boolean" } : d];
+      }
       case "load":
         return [this.define(s.target, { k: "index", arr: r(s.array), index: this.expr(s.index), assert: true }, s.decl)];
       case "get":
@@ -247,7 +255,7 @@ class FunctionPrinter {
       }
       case "assign": {
         const value = this.expr(s.value);
-        if (s.decl) return [{ k: "decl", kw: s.decl, name: s.target, init: value }];
+        if (s.decl) return [this.define(s.target, value, s.decl)];
         return [{ k: "assign", target: r(s.target), op: s.op, value }];
       }
       case "assign-elem":

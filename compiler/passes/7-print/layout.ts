@@ -124,7 +124,7 @@ function withComment(comment: string | undefined, text: string, indent: string):
 function stmt(s: Stmt, indent: string): string {
   switch (s.k) {
     case "decl":
-      return withComment(s.comment, line(`${s.kw} ${s.name}${s.init ? " = " : ""}`, s.init, ";", indent), indent);
+      return withComment(s.comment, line(`${s.kw} ${s.name}${s.type ? `: ${s.type}` : ""}${s.init ? " = " : ""}`, s.init, ";", indent), indent);
     case "assign": {
       let op: string = s.op;
       let value = s.value;
