@@ -15,9 +15,12 @@ export type Leaf = number | Float64Array | number[];
 export type Method = (...args: never[]) => unknown;
 export type Tree = Leaf | boolean | string | readonly Tree[] | { readonly [field: string]: Tree | Method };
 
-/** Whether a value of a tree is kept as it is (a flag, a choice, a method): it has no leaves. */
-function isKept(v: Tree | Method): v is boolean | string | Method {
-  return typeof v === "boolean" || typeof v === "string" || typeof v === "function";
+/**
+ * Whether a value of a tree is kept as it is (a flag, a choice, a method, or an optional field
+ * that is undefined, as a class instance's declared field is until it is set): it has no leaves.
+ */
+function isKept(v: Tree | Method | undefined): v is boolean | string | Method | undefined {
+  return v === undefined || typeof v === "boolean" || typeof v === "string" || typeof v === "function";
 }
 
 /** A numeric array: a Float64Array, or an array of numbers (an empty array counts as one). */

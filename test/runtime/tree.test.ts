@@ -9,6 +9,8 @@ import { checkGradient } from "../../runtime/gradcheck.ts";
 class Layer {
   w: Float64Array;
   b: number;
+  // declared, so an own field that is undefined until it is set
+  mode?: "sum" | "mean";
   readonly act = (v: number) => Math.tanh(v);
   #seen = 0;
   constructor(w: Float64Array, b: number) {
@@ -31,7 +33,7 @@ describe("trees of class instances", () => {
   // (a class, like an interface, has no index signature, which the type Tree spells objects with)
   const tree = layer as unknown as Tree;
 
-  it("leaves: the data fields in order, not the methods, the function field or the private one", () => {
+  it("leaves: the data fields in order, not the methods, the function field, the unset optional one or the private one", () => {
     expect(leaves({ layer: tree, scale: 2 }, "p").map((l) => [l.path, l.value])).toEqual([["p.layer.w", layer.w], ["p.layer.b", 0.25], ["p.scale", 2]]);
   });
 
@@ -40,7 +42,8 @@ describe("trees of class instances", () => {
     expect(built.w).toEqual(Float64Array.from([1, 2]));
     expect(built.b).toBe(3);
     expect(built.act).toBe(layer.act);
-    expect(Object.keys(built)).toEqual(["w", "b", "act"]);
+    expect(Object.keys(built)).toEqual(["w", "b", "mode", "act"]);
+    expect(built.mode).toBeUndefined();
     const zero = zerosLike(tree) as unknown as Record<string, unknown>;
     expect([zero.w, zero.b]).toEqual([new Float64Array(2), 0]);
     const dir = completeLike(tree, { b: 1 }) as unknown as Record<string, unknown>;
