@@ -432,6 +432,9 @@ export abstract class ExpressionFence extends ChoiceFence {
         }
         const member = ts.isPropertyAccessExpression(callee) ? memberUse(callee, this.checker) : undefined;
         if (member) return this.report(Codes.UnknownCallee, member, callee);
+        if (isFunctionValue(stripTypes(callee))) {
+          return this.report(Codes.UnknownCallee, "A function called where it is written is not supported: bind it to a const (const f = (v: number) => …) and call f(…), which is inlined.", callee);
+        }
         const inMath = ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === "Math";
         return this.report(Codes.UnknownCallee, `Cannot differentiate a call to '${callee.getText()}': call Math functions or helper functions declared with 'function' in this module or a relative import${inMath ? `. Supported Math functions: ${supportedMathFunctions().join(", ")}` : ", or move the call out of the differentiable function"}.`, callee);
       }
