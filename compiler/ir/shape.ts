@@ -37,18 +37,30 @@ export interface ShapeError {
   reason: string;
 }
 
-/** Whether a type is an instance of a class (`new Layer(…)`), whose methods and accessors are not its data. */
+/**
+ * Whether the methods and accessors of an object type are not its data: an instance of a class
+ * (`new Layer(…)`), or an interface or object type declared in the program's own code (a model
+ * with a `predict` method). Types of the standard library and of declaration files (`Map`,
+ * `WeakRef`) are not: their data is not in fields.
+ */
 export function isClassInstance(type: ts.Type): boolean {
-  return ((type.getSymbol()?.flags ?? 0) & ts.SymbolFlags.Class) !== 0;
+  const sym = type.getSymbol();
+  if (!sym) return false;
+  if (sym.flags & ts.SymbolFlags.Class) return true;
+  const decls = sym.declarations ?? [];
+  return (sym.flags & (ts.SymbolFlags.Interface | ts.SymbolFlags.TypeLiteral)) !== 0 && decls.length > 0 && decls.every((d) => !d.getSourceFile().isDeclarationFile);
 }
 
 /**
- * Why a member of a class instance is not one of its data fields: a method, an accessor
- * (`get size()`), or a field code outside its class cannot read (`private`, `protected`,
- * `#state`). Undefined for a data field.
+ * Why a member of a class instance (or of an object type of the program's, see
+ * `isClassInstance`) is not one of its data fields: a method (or a field holding a function), an
+ * accessor (`get size()`), or a field code outside its class cannot read (`private`,
+ * `protected`, `#state`). Undefined for a data field.
  */
-export function nonDataMember(p: ts.Symbol): "a method" | "an accessor" | "a private field" | undefined {
+export function nonDataMember(p: ts.Symbol, checker: ts.TypeChecker): "a method" | "an accessor" | "a private field" | undefined {
   if (p.flags & ts.SymbolFlags.Method) return "a method";
+  // a field holding a function (`act: (v: number) => number`) is one too
+  if (p.flags & ts.SymbolFlags.Property && checker.getNonNullableType(checker.getTypeOfSymbol(p)).getCallSignatures().length > 0) return "a method";
   if (p.flags & ts.SymbolFlags.Accessor) return "an accessor";
   const d = p.valueDeclaration;
   if (d && ts.isPropertyDeclaration(d) && (ts.isPrivateIdentifier(d.name) || ts.getCombinedModifierFlags(d) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected))) return "a private field";
@@ -107,7 +119,7 @@ export function shapeOf(type: ts.Type, checker: ts.TypeChecker, seen: ts.Type[] 
     const instance = isClassInstance(type);
     for (const p of checker.getPropertiesOfType(type)) {
       // a class's methods, accessors and the fields only the class reads hold no data of the value
-      if (instance && nonDataMember(p)) continue;
+      if (instance && nonDataMember(p, checker)) continue;
       if (p.flags & ts.SymbolFlags.Method) return { reason: `its field '${p.name}' is a method` };
       const decl = p.valueDeclaration ?? p.declarations?.[0];
       const declared = decl ? checker.getTypeOfSymbolAtLocation(p, decl) : checker.getTypeOfSymbol(p);

@@ -629,13 +629,21 @@ describe("class instances as parameters", () => {
     expect(body).toMatch(/^export function classLossGrad\(\n  a: \{\n    w: Float64Array;\n    b: number;\n  \},/);
   });
 
-  it("rejects a method, an accessor and a private field read in differentiable code, naming the fix", () => {
+  it("rejects a method, an accessor and a private field read in differentiable code, naming the fix; an interface's methods are left out too", () => {
     const head = "class P {\n  w = new Float64Array(2);\n  b = 0;\n  private c = 1;\n  get n(): number { return this.w.length; }\n  f(x: number): number { return this.b * x; }\n}\n/** @differentiable */\nexport function g(p: P, x: number): number {\n";
     const messages = (body: string) => compileSource(`${head}  ${body}\n}\n`, "class-error.ts").diagnostics.map((d) => d.message);
     expect(messages("return p.f(x);")).toEqual(["'p.f' is a method of 'P': differentiable code calls functions, not methods. Write it as a function that takes the object (function f(p: P, …)) and call f(p, …)."]);
     expect(messages("return p.n * x;")).toEqual(["'p.n' is an accessor of 'P', which differentiable code does not run: compute it here, or in a function that takes the object (function n(p: P))."]);
     expect(messages("const { n } = p;\n  return n * x;")).toEqual(["'p.n' is an accessor of 'P', which differentiable code does not run: compute it here, or in a function that takes the object (function n(p: P))."]);
     expect(messages("return (p as unknown as { c: number }).c * x;")).toEqual(["'(p as unknown as { c: number }).c' is a private field of 'P': differentiable code reads an object's public data fields, which its gradient has. Make the field public, or pass the value as a parameter."]);
+    // an interface of the program's with a method and a function field: its data fields are the object's
+    const model = "interface Model {\n  w: number;\n  predict(x: number): number;\n  act: (v: number) => number;\n}\n/** @differentiable */\nexport function g(m: Model, x: number): number {\n  ";
+    const fine = compileSource(`${model}return m.w * x;\n}\n`, "interface-methods.ts");
+    expect(fine.diagnostics).toEqual([]);
+    expect(fine.output).toMatch(/grad: \{\n    m: \{\n      w: number;\n    \};/);
+    expect(compileSource(`${model}return m.predict(x);\n}\n`, "interface-methods.ts").diagnostics.map((d) => d.message)).toEqual(["'m.predict' is a method of 'Model': differentiable code calls functions, not methods. Write it as a function that takes the object (function predict(m: Model, …)) and call predict(m, …)."]);
+    // the standard library's objects keep their data out of fields
+    expect(compileSource("/** @differentiable */\nexport function g(m: WeakRef<object>, x: number): number {\n  return x;\n}\n", "interface-methods.ts").diagnostics.map((d) => d.code)).toEqual(["AD1003"]);
     expect(messages("return (p as unknown as { d: number }).d * x;")).toEqual(["'(p as unknown as { d: number }).d' reads the field 'd', which the type of 'p' does not have: read the fields of its own type, without the cast."]);
   });
 });

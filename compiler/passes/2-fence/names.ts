@@ -138,7 +138,7 @@ export function memberUse(e: ts.PropertyAccessExpression | ts.BindingElement, ch
   const objectNode = ts.isBindingElement(e) ? e.parent : stripTypes(e.expression);
   const type = checker.getNonNullableType(checker.getTypeAtLocation(objectNode));
   const sym = name === undefined || !isClassInstance(type) ? undefined : type.getProperty(name);
-  const what = sym && nonDataMember(sym);
+  const what = sym && nonDataMember(sym, checker);
   if (!what || name === undefined) return undefined;
   const owner = checker.typeToString(checker.getTypeAtLocation(objectNode));
   const obj = ts.isBindingElement(e) ? (ts.isVariableDeclaration(e.parent.parent) && e.parent.parent.initializer?.getText()) || "it" : e.expression.getText();
