@@ -41,7 +41,7 @@
  *
  * Dependency-free: imports only tree.ts.
  */
-import { type Tree, leaves, fromLeaves } from "./tree.ts";
+import { type Tree, type TreeLike, leaves, fromLeaves } from "./tree.ts";
 
 /** Positional arguments of a function under test. */
 export type Args = (number | Float64Array)[];
@@ -408,13 +408,13 @@ function checkEntry(g: (h: number) => number, x: number, analytic: number, h0: n
  */
 export function checkGradient(
   f: (...args: any[]) => number,
-  args: Args | readonly Tree[],
-  analytic: Record<string, number | Float64Array> | (number | Float64Array | null | undefined)[] | Record<string, Tree> | readonly (Tree | null | undefined)[],
+  args: Args | readonly TreeLike[],
+  analytic: Record<string, number | Float64Array> | (number | Float64Array | null | undefined)[] | Record<string, TreeLike> | readonly (TreeLike | null | undefined)[],
   opts: CheckGradientOptions = {},
 ): CheckGradientResult {
   const fixed = args.map(isIntegerArray);
-  if (fixed.some(Boolean)) return checkWithConstants(f, args, fixed, analytic, opts);
-  if (args.some((a) => typeof a !== "number" && !(a instanceof Float64Array))) return checkTreeGradient(f, args as readonly Tree[], analytic, opts);
+  if (fixed.some(Boolean)) return checkWithConstants(f, args as Args | readonly Tree[], fixed, analytic, opts);
+  if (args.some((a) => typeof a !== "number" && !(a instanceof Float64Array))) return checkTreeGradient(f, args as readonly Tree[], analytic as Record<string, Tree> | readonly (Tree | null | undefined)[], opts);
   return checkLeafGradient(f, args as Args, analytic as Record<string, number | Float64Array> | (number | Float64Array | null | undefined)[], opts);
 }
 

@@ -14,6 +14,11 @@ export type Leaf = number | Float64Array | number[];
 /** A function in an object (a class instance's method or arrow-function field): not a leaf, kept as it is. */
 export type Method = (...args: never[]) => unknown;
 export type Tree = Leaf | boolean | string | readonly Tree[] | { readonly [field: string]: Tree | Method };
+/**
+ * What the functions here take: a Tree, or an object of any type (an interface or a class, which
+ * TypeScript does not let stand for an object with an index signature), checked as it is walked.
+ */
+export type TreeLike = Tree | object;
 
 /**
  * Whether a value of a tree is kept as it is (a flag, a choice, a method, or an optional field
@@ -29,7 +34,7 @@ export function isLeafArray(v: unknown): v is Float64Array | number[] {
 }
 
 /** The leaves of a tree with their paths (`p.layers[1].W`), in order. */
-export function leaves(t: Tree, path = ""): { path: string; value: Leaf }[] {
+export function leaves(t: TreeLike, path = ""): { path: string; value: Leaf }[] {
   const out: { path: string; value: Leaf }[] = [];
   const visit = (v: Tree, at: string) => {
     if (typeof v === "number" || isLeafArray(v)) out.push({ path: at, value: v as Leaf });
@@ -38,12 +43,12 @@ export function leaves(t: Tree, path = ""): { path: string; value: Leaf }[] {
     else if (v !== null && typeof v === "object") for (const k of Object.keys(v)) visit((v as Record<string, Tree>)[k]!, at ? `${at}.${k}` : k);
     else throw new TypeError(`${at || "value"} is ${v === null ? "null" : typeof v}: a tree holds numbers, numeric arrays, booleans, strings, objects and arrays of them`);
   };
-  visit(t, path);
+  visit(t as Tree, path);
   return out;
 }
 
 /** A tree shaped like `template` whose leaves are `values`, in order (arrays copied into the template's kind). */
-export function fromLeaves<T extends Tree>(template: T, values: readonly Leaf[]): T {
+export function fromLeaves<T extends TreeLike>(template: T, values: readonly Leaf[]): T {
   let i = 0;
   const build = (v: Tree): Tree => {
     if (typeof v === "number") return values[i++] as number;
@@ -57,14 +62,14 @@ export function fromLeaves<T extends Tree>(template: T, values: readonly Leaf[])
     for (const k of Object.keys(v)) out[k] = build((v as Record<string, Tree>)[k]!);
     return out;
   };
-  return build(template) as T;
+  return build(template as Tree) as T;
 }
 
 /**
  * A zero tree shaped like `t`: the gradient buffer of a tree parameter. `reuse`, when given, is
  * a tree of the same shape whose arrays are cleared and reused (its numbers are replaced).
  */
-export function zerosLike<T extends Tree>(t: T, reuse?: Tree): T {
+export function zerosLike<T extends TreeLike>(t: T, reuse?: TreeLike): T {
   const build = (v: Tree, r: Tree | undefined): Tree => {
     if (typeof v === "number") return 0;
     if (isKept(v)) return v as Tree;
@@ -81,14 +86,14 @@ export function zerosLike<T extends Tree>(t: T, reuse?: Tree): T {
     for (const k of Object.keys(v)) out[k] = build((v as Record<string, Tree>)[k]!, r && typeof r === "object" && !Array.isArray(r) && !(r instanceof Float64Array) ? (r as Record<string, Tree>)[k] : undefined);
     return out;
   };
-  return build(t, reuse) as T;
+  return build(t as Tree, reuse as Tree | undefined) as T;
 }
 
 /**
  * A tree shaped like `t` with the leaves of `partial` where it has them and zeros elsewhere: a
  * direction that names only some elements or fields of a list. Given arrays are used as they are.
  */
-export function completeLike<T extends Tree>(t: T, partial: unknown): T {
+export function completeLike<T extends TreeLike>(t: T, partial: unknown): T {
   const build = (v: Tree, p: unknown): Tree => {
     if (typeof v === "number") return typeof p === "number" ? p : 0;
     if (isKept(v)) return v as Tree;
@@ -102,5 +107,5 @@ export function completeLike<T extends Tree>(t: T, partial: unknown): T {
     for (const k of Object.keys(v)) out[k] = build((v as Record<string, Tree>)[k]!, rec?.[k]);
     return out;
   };
-  return build(t, partial) as T;
+  return build(t as Tree, partial) as T;
 }
