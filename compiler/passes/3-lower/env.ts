@@ -99,7 +99,10 @@ export abstract class LowerState {
   }
   /** Statements the function's body starts with: the arrays of the module's constant tables it indexes. */
   protected prologue: Stmt[] = [];
-  /** Optional parameters and fields with a literal fallback (`s.gain ?? 1`), chosen once in the prologue: by given, value and fallback. */
+  /**
+   * Values made once in the prologue: optional parameters and fields with a literal fallback
+   * (`s.gain ?? 1`), by given, value and fallback; and the `||` of two choice booleans (`anyOf`).
+   */
   protected fallbacks = new Map<string, Operand>();
   /** The booleans of choices with a fallback string (`opts.mode ?? "sum"`), made once in the prologue: by choice and fallback. */
   private fallbackChoices = new Map<string, Map<string, Operand>>();
