@@ -43,7 +43,7 @@ export interface ShapeError {
  * with a `predict` method). Types of the standard library and of declaration files (`Map`,
  * `WeakRef`) are not: their data is not in fields.
  */
-export function isClassInstance(type: ts.Type): boolean {
+export function leavesOutMethods(type: ts.Type): boolean {
   const sym = type.getSymbol();
   if (!sym) return false;
   if (sym.flags & ts.SymbolFlags.Class) return true;
@@ -53,7 +53,7 @@ export function isClassInstance(type: ts.Type): boolean {
 
 /**
  * Why a member of a class instance (or of an object type of the program's, see
- * `isClassInstance`) is not one of its data fields: a method (or a field holding a function), an
+ * `leavesOutMethods`) is not one of its data fields: a method (or a field holding a function), an
  * accessor (`get size()`), or a field code outside its class cannot read (`private`,
  * `protected`, `#state`). Undefined for a data field.
  */
@@ -116,10 +116,10 @@ export function shapeOf(type: ts.Type, checker: ts.TypeChecker, seen: ts.Type[] 
     if (type.getCallSignatures().length > 0 || type.getConstructSignatures().length > 0) return { reason: "it is a function" };
     if (checker.getIndexInfosOfType(type).length > 0) return { reason: `'${checker.typeToString(type)}' has an index signature (give its fields names)` };
     const fields: { name: string; shape: Shape; optional?: boolean }[] = [];
-    const instance = isClassInstance(type);
+    const dataOnly = leavesOutMethods(type);
     for (const p of checker.getPropertiesOfType(type)) {
       // a class's methods, accessors and the fields only the class reads hold no data of the value
-      if (instance && nonDataMember(p, checker)) continue;
+      if (dataOnly && nonDataMember(p, checker)) continue;
       if (p.flags & ts.SymbolFlags.Method) return { reason: `its field '${p.name}' is a method` };
       const decl = p.valueDeclaration ?? p.declarations?.[0];
       const declared = decl ? checker.getTypeOfSymbolAtLocation(p, decl) : checker.getTypeOfSymbol(p);

@@ -12,7 +12,7 @@ import { isShape, shapeOf } from "../../ir/shape.ts";
 import { choiceFallback, skipParens, stringComparison } from "../3-lower/resolve.ts";
 import { type FType, type Scope, stripTypes } from "./state.ts";
 import { OptionalFence } from "./optional.ts";
-import { signatureField } from "../3-lower/optional.ts";
+import { isTruthinessUse, signatureField } from "../3-lower/optional.ts";
 
 export abstract class ChoiceFence extends OptionalFence {
   /**
@@ -49,6 +49,14 @@ export abstract class ChoiceFence extends OptionalFence {
   /** The strings of a choice (an optional one may be undefined too). */
   private choiceValues(e: ts.Expression): string[] {
     return (shapeOf(this.checker.getNonNullableType(this.checker.getTypeAtLocation(e)), this.checker) as { values: string[] }).values;
+  }
+
+  /**
+   * A read of a choice anywhere but a comparison with one of its strings: a truth test (`if
+   * (opts.mode)`: it holds a non-empty string) is a boolean; any other use is reported.
+   */
+  protected choiceRead(e: ts.Expression): "bool" | undefined {
+    return isTruthinessUse(e) ? "bool" : this.choiceUse(e);
   }
 
   /** The message for a use of a choice among strings other than a comparison with one of them. */

@@ -187,19 +187,18 @@ export abstract class ExpressionFence extends ChoiceFence {
       return this.report(Codes.UnsupportedSyntax, `'${e.getText()}' reads the field '${e.name.text}', which the type of '${own.getText()}' does not have: read the fields of its own type, without the cast.`, e);
     }
     const t = this.typeOfNode(e);
+    // a choice among strings, optional or not (a write to one is reported by the assignment)
+    if (t === undefined && this.isChoice(e)) return this.choiceRead(e);
     if (isOptionalFieldRead(e, this.checker)) {
       const text = e.getText();
       if (isWritten(e)) return this.report(Codes.UnsupportedSyntax, `'${text}' is an optional field, which differentiable code reads but does not write: keep the value in a local (let v = ${text} ?? 0) and write that.`, e);
       if (isOptionalArray(e, this.checker)) return this.optionalArray(e, "field", false);
-      // a choice among strings is truthy when it holds one of its non-empty strings
-      if (t === undefined && this.isChoice(e)) return isTruthinessUse(e) ? "bool" : this.choiceUse(e);
       // absent, it is undefined, which a test and `|| fallback` treat as they treat NaN (its value here)
       if (t === undefined && isTruthinessUse(e)) return "num";
       // `opts.scale!`: undefined when absent, which arithmetic turns into NaN, as here
       if (t === undefined && ts.isNonNullExpression(outermostParens(e).parent)) return "num";
       if (t === undefined) return this.report(Codes.UnsupportedSyntax, `'${text}' is an optional field and may be undefined here: give a fallback (${text} ?? 1), or test it first (if (${text} !== undefined) …).`, e);
     }
-    if (t === undefined && this.isChoice(e)) return isTruthinessUse(e) ? "bool" : this.choiceUse(e);
     if (t === undefined) {
       return this.report(Codes.NonNumericParameter, `The field '${e.name.text}' of '${e.expression.getText()}' has type '${this.checker.typeToString(this.checker.getTypeAtLocation(e))}': differentiable code reads numbers, booleans, Float64Arrays, number[] and objects of them.`, e.name);
     }
@@ -260,7 +259,7 @@ export abstract class ExpressionFence extends ChoiceFence {
       // `if (seg)` of a list's element found by a search: whether one was found
       if (isTruthinessUse(e) && foundElementSearch(e, this.checker)) return "bool";
       const t = this.declaredType(sym);
-      if (!t && this.isChoice(e)) return isTruthinessUse(e) ? "bool" : this.choiceUse(e);
+      if (!t && this.isChoice(e)) return this.choiceRead(e);
       if (!t) return this.report(Codes.NonNumericParameter, `'${e.text}' has type '${this.checker.typeToString(this.checker.getTypeAtLocation(e))}': only number, boolean and Float64Array values are supported in a differentiable function.`, e);
       return t;
     }

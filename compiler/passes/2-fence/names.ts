@@ -4,7 +4,7 @@
  */
 import ts from "typescript";
 import type { Type } from "../../ir/types.ts";
-import { isClassInstance, isShape, nonDataMember, shapeOf } from "../../ir/shape.ts";
+import { leavesOutMethods, isShape, nonDataMember, shapeOf } from "../../ir/shape.ts";
 import { stripTypes } from "./state.ts";
 
 export function describeType(t: Type | "obj"): string {
@@ -137,7 +137,7 @@ export function memberUse(e: ts.PropertyAccessExpression | ts.BindingElement, ch
   // `(p as Other).c` reads p's field
   const objectNode = ts.isBindingElement(e) ? e.parent : stripTypes(e.expression);
   const type = checker.getNonNullableType(checker.getTypeAtLocation(objectNode));
-  const sym = name === undefined || !isClassInstance(type) ? undefined : type.getProperty(name);
+  const sym = name === undefined || !leavesOutMethods(type) ? undefined : type.getProperty(name);
   const what = sym && nonDataMember(sym, checker);
   if (!what || name === undefined) return undefined;
   const owner = checker.typeToString(checker.getTypeAtLocation(objectNode));
