@@ -32,7 +32,7 @@ export const RESERVED_NAMES: readonly string[] = [
   // the order a sort puts its keys in
   "sortOrder",
   // checkpointed loops
-  "checkpointSchedule", "nextSnapshot", "nextAction", "tripCount", "saveArray", "restoreArray",
+  "checkpointSchedule", "startTaping", "tapeTail", "nextSnapshot", "nextAction", "tripCount", "saveArray", "restoreArray",
 ];
 
 export class Names {

@@ -15,6 +15,7 @@
  *  - in the reverse sweep, each `nextAction(schedule)` sets `schedule.action` (with
  *    `schedule.from`, `schedule.to`) until it returns false:
  *      "reverse"  re-run steps from…to-1 with taping, then run their reverse sweep, last first;
+ *      "unwind"   run the reverse sweep of steps from…to-1, which the loop taped as it ran;
  *      "restore"  pop the last stored snapshot into the state;
  *      "store"    push the state as a snapshot;
  *      "advance"  run steps from…to-1 without taping.
@@ -22,6 +23,11 @@
  * The kinds:
  *  - "sqrt" (trip count known when the loop starts): a snapshot every ⌈√n⌉ steps. Tape: ⌈√n⌉
  *    steps and about √n snapshots; each step is re-run once (one extra forward sweep).
+ *    As the loop runs, it also tapes its first step and, within a budget of tape bytes
+ *    (`setCheckpointTapeBudget`, 32 MiB unless set), its last steps: those the reverse sweep
+ *    reverses at once, without re-running them ("unwind"). The first step measures what a step
+ *    tapes (`startTaping`, `tapeTail`), which sizes the tail; the snapshots are spaced over the
+ *    steps in between. A loop whose every step fits the budget is taped whole, as if it had no tag.
  *  - "online" (trip count unknown until the loop ends): snapshots at steps 0, 1, 3, 6, 10, …
  *    (segments of 1, 2, 3, … steps), so that after n steps there are about √(2n) snapshots and
  *    segments of at most about √(2n) steps, whatever n turns out to be. One extra forward sweep.
@@ -38,7 +44,21 @@
  */
 
 export type CheckpointKind = "sqrt" | "online" | "binomial" | "online-binomial";
-export type CheckpointAction = "" | "reverse" | "restore" | "store" | "advance";
+export type CheckpointAction = "" | "reverse" | "unwind" | "restore" | "store" | "advance";
+
+/** Bytes of tape a "sqrt" schedule lets its loop fill with steps taped as it runs. */
+let tapeBudget = 32 * 1024 * 1024;
+
+/**
+ * Sets how many bytes of tape a checkpointed loop with the default (√n) schedule may fill with
+ * steps it tapes as it runs (see the module comment); 0 tapes none. Returns the previous budget.
+ */
+export function setCheckpointTapeBudget(bytes: number): number {
+  if (!(bytes >= 0)) throw new RangeError(`setCheckpointTapeBudget: bytes must be a non-negative number, got ${bytes}`);
+  const before = tapeBudget;
+  tapeBudget = bytes;
+  return before;
+}
 
 type Step = [CheckpointAction, number, number];
 
@@ -49,15 +69,24 @@ export class CheckpointSchedule {
   /** Steps `from` … `to - 1` of a "reverse" or "advance" action. */
   from = 0;
   to = 0;
+  /** The loop tapes step k as it runs when k + 1 > `untaped` ("sqrt" only; see `startTaping`). */
+  untaped = Infinity;
   private fwd: Forward | undefined;
   private rev: Reverse | undefined;
+  /** The tape's bytes before the first step, while it is measured. */
+  private before = 0;
 
   /**
    * @param kind the schedule (see the module comment)
    * @param steps the number of steps, or -1 when it is not known yet (the online kinds, forward)
    * @param snapshots N for the binomial kinds (at least 1); ignored by the others
+   * @param tail "sqrt": the first of the last steps the loop taped as it ran (it taped step 0
+   *   too), as its `tail` was when it ended; -1 when it taped none
    */
-  constructor(readonly kind: CheckpointKind, readonly steps: number, readonly snapshots: number) {
+  constructor(readonly kind: CheckpointKind, readonly steps: number, readonly snapshots: number, public tail = -1) {
+    if (tail !== -1 && !(kind === "sqrt" && Number.isInteger(tail) && tail >= 1 && tail <= steps)) {
+      throw new RangeError(`checkpoint schedule: a tail from step ${tail} does not fit a '${kind}' schedule of ${steps} steps`);
+    }
     const known = steps >= 0;
     if (steps !== -1 && !(Number.isInteger(steps) && steps >= 0)) throw new RangeError(`checkpoint schedule: steps must be a non-negative integer, got ${steps}`);
     if ((kind === "binomial" || kind === "online-binomial") && !(Number.isInteger(snapshots) && snapshots >= 1)) {
@@ -71,26 +100,62 @@ export class CheckpointSchedule {
   snapshotSteps(): number[] {
     const out: number[] = [];
     if (this.steps <= 0) return out;
-    const f = new CheckpointSchedule(this.kind, this.kind === "online" || this.kind === "online-binomial" ? -1 : this.steps, this.snapshots);
-    for (let k = 0; k < this.steps; k = nextSnapshot(f, k)) out.push(k);
+    const f = new CheckpointSchedule(this.kind, this.kind === "online" || this.kind === "online-binomial" ? -1 : this.steps, this.snapshots, this.tail);
+    for (let k = this.tail === -1 ? 0 : 1; k < (this.tail === -1 ? this.steps : this.tail); k = nextSnapshot(f, k)) out.push(k);
     return out;
   }
 
   /** @internal */
   forward(): Forward {
-    return (this.fwd ??= makeForward(this.kind, this.steps, this.snapshots));
+    return (this.fwd ??= this.tail === -1 ? makeForward(this.kind, this.steps, this.snapshots) : makeForward("sqrt", this.tail - 1, 0, 1));
   }
 
   /** @internal */
   reverse(): Reverse {
     if (this.steps < 0) throw new RangeError("checkpoint schedule: the reverse sweep needs the number of steps");
-    return (this.rev ??= makeReverse(this.kind, this.steps, this.snapshots));
+    return (this.rev ??= makeReverse(this.kind, this.steps, this.snapshots, this.tail));
+  }
+
+  /** @internal (see `startTaping`) */
+  start(bytes: number): number {
+    if (this.kind !== "sqrt" || this.steps < 2 || tapeBudget <= 0) return 0;
+    this.untaped = 0;
+    this.before = bytes;
+    return Infinity;
+  }
+
+  /** @internal (see `tapeTail`) */
+  measured(bytes: number): number {
+    const perStep = Math.max(bytes - this.before, 1);
+    const tail = Math.max(1, this.steps - Math.floor(tapeBudget / perStep));
+    this.tail = this.untaped = tail;
+    return tail > 1 ? 1 : Infinity;
   }
 }
 
-/** A schedule for a loop of `steps` steps (-1: not known yet). */
-export function checkpointSchedule(kind: CheckpointKind, steps: number, snapshots: number): CheckpointSchedule {
-  return new CheckpointSchedule(kind, steps, snapshots);
+/**
+ * A schedule for a loop of `steps` steps (-1: not known yet); in the reverse sweep of a "sqrt"
+ * loop, `tail` is what the loop pushed (see `CheckpointSchedule`).
+ */
+export function checkpointSchedule(kind: CheckpointKind, steps: number, snapshots: number, tail = -1): CheckpointSchedule {
+  return new CheckpointSchedule(kind, steps, snapshots, tail);
+}
+
+/**
+ * Before a "sqrt" loop runs, given the tape's bytes: whether it tapes its first step (then
+ * `schedule.untaped` is 0, and it calls `tapeTail` after that step). Returns the first step at
+ * which the loop stores its state: 0, or none yet when it tapes the first step.
+ */
+export function startTaping(schedule: CheckpointSchedule, bytes: number): number {
+  return schedule.start(bytes);
+}
+
+/**
+ * After the first step, taped, given the tape's bytes: sizes the loop's tail to the budget by
+ * what that step taped, and returns the next step at which the loop stores its state.
+ */
+export function tapeTail(schedule: CheckpointSchedule, bytes: number): number {
+  return schedule.measured(bytes);
 }
 
 /** The step after `step` (where the loop has just stored its state) at which it stores it next; Infinity for none. */
@@ -184,11 +249,13 @@ interface Forward {
   after(step: number): number;
 }
 
-function makeForward(kind: CheckpointKind, steps: number, snapshots: number): Forward {
+/** `first`: "sqrt" only, the step the snapshots start from (the `steps` after it are spaced). */
+function makeForward(kind: CheckpointKind, steps: number, snapshots: number, first = 0): Forward {
   switch (kind) {
     case "sqrt": {
       const every = Math.max(1, Math.ceil(Math.sqrt(steps)));
-      return { after: (k) => (k + every < steps ? k + every : Infinity) };
+      const end = first + steps;
+      return { after: (k) => (k + every < end ? k + every : Infinity) };
     }
     case "online":
       // triangular numbers: 0, 1, 3, 6, 10, …
@@ -244,25 +311,18 @@ interface Reverse {
   next(): Step | undefined;
 }
 
-function makeReverse(kind: CheckpointKind, steps: number, snapshots: number): Reverse {
+function makeReverse(kind: CheckpointKind, steps: number, snapshots: number, tail: number): Reverse {
   if (kind === "sqrt" || kind === "online") {
-    // every snapshot starts a segment, reversed last first
-    const starts = new CheckpointSchedule(kind, steps, snapshots).snapshotSteps();
-    let j = starts.length - 1;
-    let restored = false;
-    return {
-      next: () => {
-        if (j < 0) return undefined;
-        if (!restored) {
-          restored = true;
-          return ["restore", 0, 0];
-        }
-        const seg: Step = ["reverse", starts[j]!, j + 1 < starts.length ? starts[j + 1]! : steps];
-        j--;
-        restored = false;
-        return seg;
-      },
-    };
+    // the tail taped as the loop ran, then every snapshot starts a segment, reversed last first,
+    // then the first step, taped as the loop ran
+    const queue: Step[] = [];
+    if (tail !== -1 && tail < steps) queue.push(["unwind", tail, steps]);
+    const starts = new CheckpointSchedule(kind, steps, snapshots, tail).snapshotSteps();
+    const end = tail === -1 ? steps : tail;
+    for (let j = starts.length - 1; j >= 0; j--) queue.push(["restore", 0, 0], ["reverse", starts[j]!, j + 1 < starts.length ? starts[j + 1]! : end]);
+    if (tail !== -1) queue.push(["unwind", 0, 1]);
+    let j = 0;
+    return { next: () => queue[j++] };
   }
   return new BinomialReverse(steps, snapshots, kind === "binomial");
 }

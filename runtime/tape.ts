@@ -29,7 +29,7 @@ export class Tape {
   private iPeak = 0;
   private a: KeptArray[] = [];
   private aTop = 0;
-  /** Bytes of the arrays the reference stack holds (only while measuring), and their most. */
+  /** Bytes of the arrays the reference stack holds, and their most while measuring. */
   private aBytes = 0;
   private aPeak = 0;
   private measuring = false;
@@ -109,18 +109,24 @@ export class Tape {
   /** Keeps an array (by reference) for the reverse sweep. */
   pushA(x: KeptArray): void {
     this.a[this.aTop++] = x;
-    if (this.measuring) {
-      this.aBytes += x.byteLength;
-      if (this.aBytes > this.aPeak) this.aPeak = this.aBytes;
-    }
+    this.aBytes += x.byteLength;
+    if (this.measuring && this.aBytes > this.aPeak) this.aPeak = this.aBytes;
   }
 
   /** The array kept last (of the type it was pushed with); the tape lets it go. */
   popA<T extends KeptArray = Float64Array>(): T {
     const x = this.a[--this.aTop]! as T;
     this.a[this.aTop] = undefined as unknown as KeptArray;
-    if (this.measuring) this.aBytes -= x.byteLength;
+    this.aBytes -= x.byteLength;
     return x;
+  }
+
+  /**
+   * Bytes the tape holds now: 8 per value, 4 per integer, and the arrays it keeps by reference
+   * (a checkpointed loop measures what one step tapes by the difference). Not inside a window.
+   */
+  bytes(): number {
+    return 8 * this.fTop + 4 * this.iTop + this.aBytes;
   }
 
   /** Values currently stored (for tests and diagnostics). */

@@ -93,7 +93,7 @@ export interface TapeCursor {
 }
 
 /** The tape's window methods (runtime/tape.ts). */
-export type TapeMethod = "reserveF" | "bufferF" | "topF" | "setTopF";
+export type TapeMethod = "reserveF" | "bufferF" | "topF" | "setTopF" | "bytes";
 
 /**
  * Expressions of derivative code. `apply` is a rule-table primitive (scalar), `call` a runtime

@@ -5,6 +5,8 @@ import {
   gradBuffer,
   nextAction,
   nextSnapshot,
+  startTaping,
+  tapeTail,
   tripCount,
 } from "adjoint-runtime";
 
@@ -42,7 +44,7 @@ export function misfitGrad(
     u[k] = t3;
   }
   const schedule = checkpointSchedule("sqrt", tripCount(0, steps, 1, "<"), 0);
-  let snapshot = 0;
+  let snapshot = startTaping(schedule, tape.bytes());
   let step_1 = 0;
   for (let t = 0; t < steps; t++) {
     if (step_1 === snapshot) {
@@ -55,21 +57,46 @@ export function misfitGrad(
       snapshot = nextSnapshot(schedule, step_1);
     }
     step_1 += 1;
-    let left = u[0]!;
-    const t5 = n - 1;
-    for (let i = 1; i < t5; i++) {
-      const c = u[i]!;
-      const t7 = 2 * c;
-      const t8 = left - t7;
-      const t9 = i + 1;
-      const t10 = u[t9]!;
-      const t11 = t8 + t10;
-      const t12 = r * t11;
-      const t13 = c + t12;
-      u[i] = t13;
-      left = c;
+    if (step_1 > schedule.untaped) {
+      let left = u[0]!;
+      const t5 = n - 1;
+      tapeValues = tape.reserveF(tripCount(1, t5, 1, "<"));
+      tapeTop = tape.topF();
+      for (let i = 1; i < t5; i++) {
+        const c = u[i]!;
+        const t7 = 2 * c;
+        const t8 = left - t7;
+        const t9 = i + 1;
+        const t10 = u[t9]!;
+        const t11 = t8 + t10;
+        const t12 = r * t11;
+        const t13 = c + t12;
+        u[i] = t13;
+        left = c;
+        tapeValues[tapeTop++] = t11;
+      }
+      tape.setTopF(tapeTop);
+      if (step_1 === 1) {
+        snapshot = tapeTail(schedule, tape.bytes());
+      }
+    } else {
+      let left = u[0]!;
+      const t5 = n - 1;
+      for (let i = 1; i < t5; i++) {
+        const c = u[i]!;
+        const t7 = 2 * c;
+        const t8 = left - t7;
+        const t9 = i + 1;
+        const t10 = u[t9]!;
+        const t11 = t8 + t10;
+        const t12 = r * t11;
+        const t13 = c + t12;
+        u[i] = t13;
+        left = c;
+      }
     }
   }
+  tape.pushI(schedule.tail);
   let s = 0;
   for (let i_1 = 0; i_1 < n; i_1++) {
     const t14 = u[i_1]!;
@@ -90,7 +117,7 @@ export function misfitGrad(
     // line 28: const d = u[i] - target[i];
     d_u[i_1]! += d_d;
   }
-  const schedule_1 = checkpointSchedule("sqrt", tripCount(0, steps, 1, "<"), 0);
+  const schedule_1 = checkpointSchedule("sqrt", tripCount(0, steps, 1, "<"), 0, tape.popI());
   while (nextAction(schedule_1)) {
     if (schedule_1.action === "restore") {
       tapeValues = tape.bufferF();
@@ -102,25 +129,27 @@ export function misfitGrad(
     } else {
       const from_1 = schedule_1.from;
       const to = schedule_1.to;
-      for (let t = from_1; t < to; t++) {
-        let left = u[0]!;
-        const t5 = n - 1;
-        tapeValues = tape.reserveF(tripCount(1, t5, 1, "<"));
-        tapeTop = tape.topF();
-        for (let i = 1; i < t5; i++) {
-          const c = u[i]!;
-          const t7 = 2 * c;
-          const t8 = left - t7;
-          const t9 = i + 1;
-          const t10 = u[t9]!;
-          const t11 = t8 + t10;
-          const t12 = r * t11;
-          const t13 = c + t12;
-          u[i] = t13;
-          left = c;
-          tapeValues[tapeTop++] = t11;
+      if (schedule_1.action === "reverse") {
+        for (let t = from_1; t < to; t++) {
+          let left = u[0]!;
+          const t5 = n - 1;
+          tapeValues = tape.reserveF(tripCount(1, t5, 1, "<"));
+          tapeTop = tape.topF();
+          for (let i = 1; i < t5; i++) {
+            const c = u[i]!;
+            const t7 = 2 * c;
+            const t8 = left - t7;
+            const t9 = i + 1;
+            const t10 = u[t9]!;
+            const t11 = t8 + t10;
+            const t12 = r * t11;
+            const t13 = c + t12;
+            u[i] = t13;
+            left = c;
+            tapeValues[tapeTop++] = t11;
+          }
+          tape.setTopF(tapeTop);
         }
-        tape.setTopF(tapeTop);
       }
       for (let t = to - 1; t >= from_1; t--) {
         const t5 = n - 1;

@@ -8,7 +8,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import {
-  checkpointSchedule, nextAction, nextSnapshot, tripCount, binomialCost, binomialSteps, type CheckpointKind,
+  checkpointSchedule, nextAction, nextSnapshot, tripCount, binomialCost, binomialSteps, setCheckpointTapeBudget, startTaping, tapeTail,
+  type CheckpointKind,
 } from "../../runtime/checkpoint.ts";
 import { Tape } from "../../runtime/tape.ts";
 import { maxRelativeError, type Args } from "../../runtime/gradcheck.ts";
@@ -28,6 +29,9 @@ interface Run {
   /** The longest run of steps taped at once. */
   longest: number;
   stored: number[];
+  /** Steps the loop taped as it ran (reversed by "unwind"), and the most bytes they held. */
+  unwound: number;
+  tapedBytes: number;
 }
 
 /**
@@ -36,12 +40,15 @@ interface Run {
  * state before it, each step exactly once, last first; a restore has a snapshot) and that no
  * snapshot is left over.
  */
-function drive(kind: CheckpointKind, steps: number, snapshots: number): Run {
+function drive(kind: CheckpointKind, steps: number, snapshots: number, perStep?: number): Run {
   const online = kind === "online" || kind === "online-binomial";
   const fwd = checkpointSchedule(kind, online ? -1 : steps, snapshots);
   const stack: number[] = [];
   const stored: number[] = [];
-  let next = 0;
+  // with `perStep` (bytes a step tapes), the loop tapes as it runs where the schedule says, as generated code does
+  const taped: number[] = [];
+  let bytes = 1000; // what the tape held before the loop
+  let next = perStep === undefined ? 0 : startTaping(fwd, bytes);
   for (let k = 0; k < steps; k++) {
     if (k === next) {
       stack.push(k);
@@ -49,9 +56,14 @@ function drive(kind: CheckpointKind, steps: number, snapshots: number): Run {
       next = nextSnapshot(fwd, k);
       expect(next).toBeGreaterThan(k);
     }
+    if (perStep !== undefined && k + 1 > fwd.untaped) {
+      taped.push(k);
+      bytes += perStep;
+      if (k === 0) next = tapeTail(fwd, bytes);
+    }
   }
-  const run: Run = { advanced: 0, rerun: 0, most: stack.length, mostReverse: 0, longest: 0, stored };
-  const rev = checkpointSchedule(kind, steps, snapshots);
+  const run: Run = { advanced: 0, rerun: 0, most: stack.length, mostReverse: 0, longest: 0, stored, unwound: 0, tapedBytes: taped.length * (perStep ?? 0) };
+  const rev = checkpointSchedule(kind, steps, snapshots, perStep === undefined ? -1 : fwd.tail);
   let at: number | undefined; // the state after the rest of the function ran: unknown
   let pending = steps; // steps below this one are still to be reversed
   while (nextAction(rev)) {
@@ -80,6 +92,13 @@ function drive(kind: CheckpointKind, steps: number, snapshots: number): Run {
         run.longest = Math.max(run.longest, to - from);
         at = undefined; // the reverse sweep restores what it needs, not the whole state
         break;
+      case "unwind":
+        expect(to, "steps are reversed last first, each once").toBe(pending);
+        expect(taped.splice(taped.length - (to - from)), `unwind ${from}..${to}: the last steps taped`).toEqual(Array.from({ length: to - from }, (_, i) => from + i));
+        pending = from;
+        run.unwound += to - from;
+        at = undefined;
+        break;
       default:
         throw new Error(`unexpected action '${action}'`);
     }
@@ -87,6 +106,7 @@ function drive(kind: CheckpointKind, steps: number, snapshots: number): Run {
     run.mostReverse = Math.max(run.mostReverse, stack.length);
   }
   expect(pending, "every step is reversed").toBe(0);
+  expect(taped, "every step taped as the loop ran is unwound").toEqual([]);
   expect(stack, "no snapshot is left over").toEqual([]);
   return run;
 }
@@ -156,6 +176,37 @@ describe("checkpoint schedules", () => {
     expect(drive("sqrt", 100_000, 0)).toMatchObject({ longest: 317, most: 316, advanced: 0 });
   });
 
+  it("sqrt, taping as the loop runs: the first step, and the last steps within the budget, are not re-run", () => {
+    const before = setCheckpointTapeBudget(1000);
+    try {
+      for (let n = 0; n <= 300; n++) {
+        for (const perStep of [0, 7, 100, 333, 1000, 5000]) {
+          const r = drive("sqrt", n, 0, perStep);
+          if (n < 2) {
+            // nothing to gain: the default schedule
+            expect(r).toMatchObject(drive("sqrt", n, 0));
+            continue;
+          }
+          const tail = Math.min(n - 1, Math.floor(1000 / Math.max(perStep, 1)));
+          expect(r.unwound, `n=${n} perStep=${perStep}`).toBe(1 + tail);
+          expect(r.rerun).toBe(n - 1 - tail);
+          expect(r.advanced).toBe(0);
+          expect(r.tapedBytes).toBeLessThanOrEqual(1000 + perStep);
+          const k = Math.ceil(Math.sqrt(n - 1 - tail));
+          expect(r.longest).toBeLessThanOrEqual(k);
+          expect(r.most).toBe(n - 1 - tail === 0 ? 0 : Math.ceil((n - 1 - tail) / k));
+        }
+      }
+      setCheckpointTapeBudget(0);
+      expect(drive("sqrt", 100, 0, 8)).toMatchObject({ ...drive("sqrt", 100, 0), unwound: 0 });
+    } finally {
+      setCheckpointTapeBudget(before);
+    }
+    expect(() => setCheckpointTapeBudget(-1)).toThrow(RangeError);
+    expect(() => checkpointSchedule("online", 10, 0, 3)).toThrow(RangeError);
+    expect(() => checkpointSchedule("sqrt", 10, 0, 11)).toThrow(RangeError);
+  });
+
   it("online: segments of 1, 2, 3, … steps, about √(2n) of each, whatever n turns out to be", () => {
     for (let n = 0; n <= 400; n++) {
       const r = drive("online", n, 0);
@@ -199,6 +250,16 @@ describe("checkpoint schedules", () => {
 
 // ---------------------------------------------------------------------------------- fixtures
 
+/** Runs `f` with the tape budget of checkpointed loops set to `bytes`. */
+function withTapeBudget<T>(bytes: number, f: () => T): T {
+  const before = setCheckpointTapeBudget(bytes);
+  try {
+    return f();
+  } finally {
+    setCheckpointTapeBudget(before);
+  }
+}
+
 const FIXTURE = path.join(ROOT, "fixtures/programs/checkpoint.ts");
 const allModes = (text: string) => text.replaceAll("/** @differentiable", "/** @differentiable @modes grad jvp hvp");
 /** The same source without its @checkpoint tags (lines kept, so line comments stay the same). */
@@ -237,6 +298,8 @@ describe("checkpointed fixtures", () => {
 
   for (const [name, params, wrt, specs, fixed] of CASES) {
     it(`${name}: the same value, gradient and Hvp with and without @checkpoint, and against finite differences`, () => {
+      // a budget that tapes no step as the loop runs, one that tapes a few, one that tapes them all
+      for (const budget of [0, 200, Infinity]) withTapeBudget(budget, () => {
       for (const args of points(name, specs, fixed)) {
         const a = ck.grad[name + "Grad"](...clone(args));
         const b = plain.grad[name + "Grad"](...clone(args));
@@ -249,6 +312,7 @@ describe("checkpointed fixtures", () => {
         for (const w of wrt) expect(maxRelativeError(h1.hvp[w], h2.hvp[w]), `${name} hvp.${w}`).toBeLessThanOrEqual(1e-12);
         expectAllModes(ck.src, ck.grad, name, args, params, wrt);
       }
+      });
     });
   }
 
@@ -304,7 +368,8 @@ export function decay(x: number, k: number, tol: number): number {
     const steps = 900;
     const u0 = Float64Array.from({ length: cells }, (_, i) => Math.sin((Math.PI * i) / (cells - 1)));
     const plain = measure(() => mods.plain!.heatGrad(u0, 0.2, steps));
-    const sqrt = measure(() => mods.sqrt!.heatGrad(u0, 0.2, steps));
+    // no step taped as the loop runs: the √n schedule alone
+    const sqrt = withTapeBudget(0, () => measure(() => mods.sqrt!.heatGrad(u0, 0.2, steps)));
     const binomial = measure(() => mods.binomial!.heatGrad(u0, 0.2, steps));
     for (const m of [sqrt, binomial]) {
       expect(maxRelativeError(m.result.grad.u0 as Float64Array, plain.result.grad.u0 as Float64Array)).toBeLessThanOrEqual(1e-12);
@@ -319,6 +384,29 @@ export function decay(x: number, k: number, tol: number): number {
     expect(binomial.peakBytes).toBeLessThanOrEqual(slack * (5 * state + perStep) + 4096);
     expect(sqrt.peakBytes).toBeLessThan(plain.peakBytes / 10);
     expect(binomial.peakBytes).toBeLessThan(plain.peakBytes / 100);
+  });
+
+  it("heat: the steps taped as the loop runs stay within the budget; a loop that fits it is taped whole", () => {
+    const cells = 40;
+    const steps = 900;
+    const u0 = Float64Array.from({ length: cells }, (_, i) => Math.sin((Math.PI * i) / (cells - 1)));
+    const plain = measure(() => mods.plain!.heatGrad(u0, 0.2, steps));
+    const state = 8 * cells;
+    const perStep = 8 * (cells - 2); // the step's tape: one value per inner cell
+    const budget = 100 * perStep;
+    const some = withTapeBudget(budget, () => measure(() => mods.sqrt!.heatGrad(u0, 0.2, steps)));
+    const whole = withTapeBudget(Infinity, () => measure(() => mods.sqrt!.heatGrad(u0, 0.2, steps)));
+    for (const m of [some, whole]) {
+      expect(maxRelativeError(m.result.grad.u0 as Float64Array, plain.result.grad.u0 as Float64Array)).toBeLessThanOrEqual(1e-12);
+      expect(maxRelativeError(m.result.grad.r as number, plain.result.grad.r as number)).toBeLessThanOrEqual(1e-12);
+    }
+    // the first step and 100 last ones, then √n segments over the 799 steps in between
+    const k = Math.ceil(Math.sqrt(steps - 101));
+    const slack = 1.01;
+    expect(some.peakBytes).toBeGreaterThanOrEqual(101 * perStep);
+    expect(some.peakBytes).toBeLessThanOrEqual(slack * (101 * perStep + Math.ceil((steps - 101) / k) * state + k * perStep) + 64);
+    expect(whole.peakBytes).toBeLessThanOrEqual(slack * plain.peakBytes + 64);
+    expect(whole.peakBytes).toBeGreaterThanOrEqual(steps * perStep);
   });
 
   it("a while loop of unknown length: O(√n) with the online schedule", () => {

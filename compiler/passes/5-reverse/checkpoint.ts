@@ -182,6 +182,7 @@ export interface SweepParts {
 const tapeType = (t: Type): TapeType => (t === "bool" ? "bool" : "num");
 const text = (value: string): Expr => ({ kind: "text", value });
 const is = (action: string, schedule: string): Expr => apply("===", field(ref(schedule), "action"), text(action));
+const tapeBytes: Expr = { kind: "tape-call", method: "bytes", args: [] };
 
 /** The forward and reverse code of the checkpointed loops of one gradient function. */
 export class Checkpoints {
@@ -209,9 +210,15 @@ export class Checkpoints {
     return n === undefined ? "online" : "online-binomial";
   }
 
-  private schedule(s: CheckpointedLoop, steps: Expr): Stmt {
+  private schedule(s: CheckpointedLoop, steps: Expr, tail?: Expr): Stmt {
     const v = this.cx.newVar("schedule", "arr", "saved");
-    return { kind: "assign", target: v, op: "=", value: call("checkpointSchedule", text(this.kind(s)), steps, num(s.checkpoint.snapshots ?? 0)), decl: "const", loc: s.loc };
+    const args = [text(this.kind(s)), steps, num(s.checkpoint.snapshots ?? 0), ...(tail ? [tail] : [])];
+    return { kind: "assign", target: v, op: "=", value: call("checkpointSchedule", ...args), decl: "const", loc: s.loc };
+  }
+
+  /** Whether the loop tapes its first and last steps as it runs: the √n schedule does. */
+  private tapesAsItRuns(s: CheckpointedLoop): boolean {
+    return this.kind(s) === "sqrt";
   }
 
   private tripCount(s: ForStmt): Expr {
@@ -282,8 +289,21 @@ export class Checkpoints {
       out.push(sched,
         { kind: "assign", target: snapshot, op: "=", value: num(0), decl: "let", loc: s.loc },
         { kind: "assign", target: step, op: "=", value: num(0), decl: "let", loc: s.loc });
-      const body = [this.maybeStore(s, step, snapshot, schedule), { kind: "assign", target: step, op: "+=", value: num(1), loc: s.loc } as Stmt, ...this.plainCode(s.body)];
-      out.push({ ...untagged(s), body });
+      const count: Stmt = { kind: "assign", target: step, op: "+=", value: num(1), loc: s.loc };
+      if (!this.tapesAsItRuns(s)) {
+        out.push({ ...untagged(s), body: [this.maybeStore(s, step, snapshot, schedule), count, ...this.plainCode(s.body)] });
+        return out;
+      }
+      // the first step and the tail, taped as the loop runs (runtime startTaping, tapeTail)
+      (out[1] as { value: Expr }).value = call("startTaping", ref(schedule), tapeBytes);
+      const measured: Stmt = {
+        kind: "if", cond: apply("===", ref(step), num(1)), else: [], loc: s.loc,
+        then: [{ kind: "assign", target: snapshot, op: "=", value: call("tapeTail", ref(schedule), tapeBytes), loc: s.loc }],
+      };
+      const taped = [...copies(this.sweeps.forward(s.body, new Set())), measured];
+      const which: Stmt = { kind: "if", cond: apply(">", ref(step), field(ref(schedule), "untaped")), then: taped, else: this.plainCode(s.body), loc: s.loc };
+      out.push({ ...untagged(s), body: [this.maybeStore(s, step, snapshot, schedule), count, which] },
+        { kind: "push", type: "int", value: field(ref(schedule), "tail"), loc: s.loc });
       return out;
     }
     const trips = this.sweeps.trips.get(s)!;
@@ -310,8 +330,10 @@ export class Checkpoints {
     const out: Stmt[] = [];
     let steps: Expr;
     let trips: Expr | undefined;
+    let tail: Expr | undefined;
     if (s.kind === "for") {
       steps = this.tripCount(s);
+      if (this.tapesAsItRuns(s)) tail = { kind: "pop", type: "int" };
     } else {
       if (inLoop) {
         const t = this.cx.newVar("trips", "num", "counter");
@@ -322,7 +344,7 @@ export class Checkpoints {
       }
       steps = s.doWhile ? trips : add(trips, num(1));
     }
-    const sched = this.schedule(s, steps);
+    const sched = this.schedule(s, steps, tail);
     const schedule = (sched as { target: string }).target;
     out.push(sched);
     const from = this.cx.newVar("from", "num", "counter");
@@ -331,7 +353,9 @@ export class Checkpoints {
       { kind: "assign", target: from, op: "=", value: field(ref(schedule), "from"), decl: "const", loc: s.loc },
       { kind: "assign", target: to, op: "=", value: field(ref(schedule), "to"), decl: "const", loc: s.loc },
     ];
-    const rerun = [...this.run(s, this.sweeps, ref(from), ref(to), trips, true), ...this.back(s, ref(from), ref(to), trips)];
+    const again = this.run(s, this.sweeps, ref(from), ref(to), trips, true);
+    // steps the loop taped as it ran are reversed without running them again
+    const rerun = [...(tail ? [{ kind: "if", cond: is("reverse", schedule), then: again, else: [], loc: s.loc } as Stmt] : again), ...this.back(s, ref(from), ref(to), trips)];
     const binomial = s.checkpoint.snapshots !== undefined;
     let dispatch: Stmt;
     if (binomial) {
