@@ -286,16 +286,16 @@ export class Checkpoints {
       const sched = this.schedule(s, this.tripCount(s));
       const schedule = (sched as { target: string }).target;
       const step = this.cx.newVar("step", "num", "counter");
+      // a loop that tapes as it runs tapes its first step and its tail (runtime startTaping, tapeTail)
+      const tapes = this.tapesAsItRuns(s);
       out.push(sched,
-        { kind: "assign", target: snapshot, op: "=", value: num(0), decl: "let", loc: s.loc },
+        { kind: "assign", target: snapshot, op: "=", value: tapes ? call("startTaping", ref(schedule), tapeBytes) : num(0), decl: "let", loc: s.loc },
         { kind: "assign", target: step, op: "=", value: num(0), decl: "let", loc: s.loc });
       const count: Stmt = { kind: "assign", target: step, op: "+=", value: num(1), loc: s.loc };
-      if (!this.tapesAsItRuns(s)) {
+      if (!tapes) {
         out.push({ ...untagged(s), body: [this.maybeStore(s, step, snapshot, schedule), count, ...this.plainCode(s.body)] });
         return out;
       }
-      // the first step and the tail, taped as the loop runs (runtime startTaping, tapeTail)
-      (out[1] as { value: Expr }).value = call("startTaping", ref(schedule), tapeBytes);
       const measured: Stmt = {
         kind: "if", cond: apply("===", ref(step), num(1)), else: [], loc: s.loc,
         then: [{ kind: "assign", target: snapshot, op: "=", value: call("tapeTail", ref(schedule), tapeBytes), loc: s.loc }],
