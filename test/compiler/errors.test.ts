@@ -35,6 +35,8 @@ const CASES: Case[] = [
   { file: "unsupported-try.ts", code: Codes.UnsupportedSyntax, line: 5, col: 3, names: [/try\/catch/], fix: /try\/catch around the call/ },
   { file: "unsupported-for-in.ts", code: Codes.UnsupportedSyntax, line: 5, col: 3, names: [/for-in loop/], fix: /loop over indices with for .*or over values with for-of/ },
   { file: "unsupported-var.ts", code: Codes.UnsupportedSyntax, line: 4, col: 7, names: [/'var' declarations/], fix: /use 'let' or 'const'/ },
+  { file: "destructuring-nested.ts", code: Codes.UnsupportedSyntax, line: 4, col: 10, names: [/Array destructuring/, /no nesting/], fix: /destructure an inner array in a declaration of its own/ },
+  { file: "destructuring-default-type.ts", code: Codes.UnsupportedSyntax, line: 4, col: 21, names: [/default of 'v'/, /'on' is a boolean/], fix: /write a number there/ },
   {
     file: "unsupported-string.ts", code: Codes.UnsupportedSyntax, line: 5, col: 14, names: [/string/i], fix: SUGGESTS_FIX,
   },

@@ -50,6 +50,7 @@ const CASES: [string, string[], ([number, number] | [number, number, number])[],
   ["arrowed", ["x", "a"], [[-2, 2], [0.3, 2]]],
   ["expressed", ["xs", "a"], [[5, -1, 1], [0.3, 2]]],
   ["logicalAssigned", ["xs", "a"], [[5, -1, 1], [0.3, 2]]],
+  ["destructuredDefaults", ["xs", "a"], [[5, -1, 1], [0.3, 2]]],
 ];
 
 let m: { src: Mod; grad: Mod };
@@ -94,6 +95,18 @@ describe("natural statements, in every mode", () => {
         expect(g.value).toBe(m.src.defaults(...full(point)));
       }
     }
+  });
+
+  it("destructuredDefaults: arrays shorter than the pattern take the defaults, in every mode against finite differences", () => {
+    for (const n of [0, 1, 2, 3]) {
+      for (const [k, [xs, a]] of randomPoints(31 * (n + 1), 3, [[n, -1, 1], [0.3, 2]]).entries()) {
+        expectAllModes(m.src, m.grad, "destructuredDefaults", [xs, a], ["xs", "a"], ["xs", "a"], k + 1);
+        expect(m.grad.destructuredDefaultsGrad(xs, a).value).toBe(m.src.destructuredDefaults(xs, a));
+      }
+    }
+    // with no elements, first = a and second = 2a: s = (2a² + sin a)·a + 2a
+    const a = 0.7;
+    expect(m.grad.destructuredDefaultsGrad(new Float64Array(0), a).grad.a).toBeCloseTo(6 * a * a + Math.sin(a) + a * Math.cos(a) + 2, 12);
   });
 
   it("a switch takes each clause, falling through where the source does", () => {

@@ -294,17 +294,21 @@ class Fence extends RecordFence {
     for (const d of list.declarations) {
       if (ts.isArrayBindingPattern(d.name)) {
         if (!d.initializer) continue;
-        // plain names, and a rest name last (const [first, ...rest] = xs: a new array of the others)
+        // plain names, each with a default or not, and a rest name last (const [first = 0, ...rest]
+        // = xs: the first element, or 0 when there is none, and a new array of the others)
         const last = d.name.elements.length - 1;
-        const rest = d.name.elements.find((el, i) => !ts.isOmittedExpression(el) && ((el.dotDotDotToken && i !== last) || !ts.isIdentifier(el.name) || el.initializer));
+        const rest = d.name.elements.find((el, i) => !ts.isOmittedExpression(el) && ((el.dotDotDotToken && (i !== last || el.initializer)) || !ts.isIdentifier(el.name)));
         if (rest) {
-          this.report(Codes.UnsupportedSyntax, "Array destructuring takes plain names and a last rest name: const [a, b, ...others] = xs (no defaults or nesting).", rest);
+          this.report(Codes.UnsupportedSyntax, "Array destructuring takes plain names, each with a number as its default or none, and a last rest name: const [a, b = 0, ...others] = xs (no nesting: destructure an inner array in a declaration of its own).", rest);
           continue;
         }
         // from an array, or a new one (a helper's tuple: const [s, c] = sincos(t))
         if (!this.arrayValue(d.initializer, scope)) continue;
         for (const el of d.name.elements) {
           if (ts.isOmittedExpression(el)) continue;
+          // a default, evaluated where the array has no element at that place
+          const t = el.initializer && this.expr(el.initializer, scope);
+          if (t !== undefined && t !== "num") this.report(Codes.UnsupportedSyntax, `The default of '${el.name.getText()}' must be a number, but '${el.initializer!.getText()}' is ${describeType(t)}: write a number there, as the elements are numbers.`, el.initializer!);
           const sym = this.checker.getSymbolAtLocation(el.name);
           if (sym) this.localTypes.set(sym, el.dotDotDotToken ? "arr" : "num");
         }

@@ -483,8 +483,10 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
   }
 
   /**
-   * `const [a, b] = xs`: one element per name. From a literal, or a helper returning one (a
-   * tuple: `const [s, c] = sincos(t)`), the names take the elements' values with no array between.
+   * `const [a, b] = xs`: one element per name, and for a name with a default (`b = 0`) the
+   * default where `xs` has no element. From a literal, or a helper returning one (a tuple:
+   * `const [s, c] = sincos(t)`), the names take the elements' values with no array between (the
+   * literal has an element for each name, so no default is evaluated).
    */
   protected lowerArrayDestructuring(pattern: ts.ArrayBindingPattern, init: ts.Expression, out: Stmt[]): void {
     const restOf = pattern.elements.at(-1);
@@ -513,6 +515,13 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
           this.allocate(out, name, size, el);
           return { array: name };
         });
+        return;
+      }
+      if (el.initializer) {
+        // `b = 0`: the element when the array has one there, else the default, evaluated only then
+        const init = el.initializer;
+        const has = this.step(out, "<", [num(i), this.arrayLength(out, src, el)], el, "bool", "");
+        this.env.set(this.symbolOf(el.name), this.chosen(out, has, (o) => this.arrayLoad(o, src, num(i), el), (o) => this.lowerExpr(init, o, ""), el.name.text, el, undefined, el.name.text));
         return;
       }
       const v = this.newVar(el.name.text, "num", "local", el.name.text);

@@ -178,9 +178,10 @@ export abstract class LowerState {
   /**
    * A number chosen by a branch: a new local holding `then`'s value when `cond` holds, else
    * `otherwise`'s, each lowered into its own branch (so evaluated only there, as JavaScript does).
+   * With `origin`, the local is the source's variable of that name.
    */
-  protected chosen(out: Stmt[], cond: Operand, then: (o: Stmt[]) => Operand, otherwise: (o: Stmt[]) => Operand, hint: string, at: ts.Node, loc: Loc = this.loc(this.stmtOf(at))): Operand {
-    const t = this.newVar(hint, "num", "local");
+  protected chosen(out: Stmt[], cond: Operand, then: (o: Stmt[]) => Operand, otherwise: (o: Stmt[]) => Operand, hint: string, at: ts.Node, loc: Loc = this.loc(this.stmtOf(at)), origin?: string): Operand {
+    const t = this.newVar(hint, "num", "local", origin);
     const thenOut: Stmt[] = [];
     const elseOut: Stmt[] = [];
     this.depth++;
