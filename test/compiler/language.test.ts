@@ -254,6 +254,7 @@ describe("logical assignments and other arrays: located errors", () => {
     ["||= of an element", "x: number, w: Float64Array", "w[0] ||= x;\n  return w[0]!;", /'\|\|=' assigns variables and fields here: write the element's assignment out \(w\[0\] = w\[0\] \|\| …\)/],
     ["a Float32Array", "x: number, w: Float32Array", "return x * w[0]!;", /Parameter 'w' of 'f' has type 'Float32Array.*': Float32Array is not supported \(its elements round to single precision, and derivatives are computed in double\): pass a Float64Array \(Float64Array\.from\(xs\)\) or a number\[\]/],
     ["a function called where it is written", "x: number", "return ((v: number) => v * v)(x);", /A function called where it is written is not supported: bind it to a const \(const f = \(v: number\) => …\) and call f\(…\), which is inlined/],
+    ["?? on a destructured element", "xs: Float64Array", "const [a] = xs;\n  return a ?? 0;", /The operator '\?\?' is not supported in a differentiable function: .*a default where it is destructured, const \[a = 0\] = xs/],
     ["an ArrayLike", "x: number, w: ArrayLike<number>", "return x * w[0]!;", /Parameter 'w' of 'f' has type 'ArrayLike<number>': ArrayLike<number> is not supported: take a Float64Array or a number\[\]/],
   ];
   for (const [what, params, body, want] of cases) {

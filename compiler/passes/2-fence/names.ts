@@ -14,7 +14,7 @@ export function describeType(t: Type | "obj"): string {
 export function operatorFix(k: ts.SyntaxKind): string {
   switch (k) {
     case ts.SyntaxKind.QuestionQuestionToken:
-      return "values here are never null or undefined; write the value itself, or choose with a comparison and the ternary operator.";
+      return "values here are never null or undefined; write the value itself, or choose with a comparison and the ternary operator (an element that may be missing takes a fallback where it is read, xs[i] ?? 0, or a default where it is destructured, const [a = 0] = xs).";
     case ts.SyntaxKind.InstanceOfKeyword: case ts.SyntaxKind.InKeyword:
       return "values here are numbers, booleans and Float64Arrays; remove the test.";
     default:
