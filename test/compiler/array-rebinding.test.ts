@@ -20,6 +20,7 @@ describe("an array rebound inside a loop or a branch", () => {
       if (label) expect(output).toContain("checkpointSchedule");
       for (const [y0, k, c] of randomPoints(61, 3, [[2, -1, 1], [0.5, 2], [0.1, 0.5]])) expectAllModes(src, grad, "simulate", [y0!, k!, c!, 7], ["y0", "k", "c", "steps"], ["y0", "k", "c"]);
       for (const [x] of randomPoints(62, 3, [[5, -1, 1]])) expectAllModes(src, grad, "smooth", [x!, 3], ["x", "passes"], ["x"]);
+      for (const [u, c] of randomPoints(64, 3, [[6, -1, 1], [0.1, 0.4]])) expectAllModes(src, grad, "leapfrog", [u!, c!, 5], ["u", "c", "steps"], ["u", "c"]);
       for (const [x] of randomPoints(63, 3, [[4, -1, 1]])) {
         expectAllModes(src, grad, "branchy", [x!, 1], ["x", "flip"], ["x"]);
         expectAllModes(src, grad, "branchy", [x!, -1], ["x", "flip"], ["x"]);
@@ -35,6 +36,10 @@ describe("an array rebound inside a loop or a branch", () => {
     const x = Float64Array.of(0.1, 0.5, -0.4, 0.9, 0.2);
     expect(grad.smoothGrad(x, 4).value).toBe(src.smooth(x, 4));
     expect(grad.branchyGrad(x, 1).value).toBe(src.branchy(x, 1));
+    // the rotation: after it, prev holds the step before cur's
+    const u = Float64Array.of(0, 0.4, -0.3, 0.8, 0.1, 0);
+    expect(grad.leapfrogGrad(u, 0.3, 9).value).toBe(src.leapfrog(u, 0.3, 9));
+    expect(u).toEqual(Float64Array.of(0, 0.4, -0.3, 0.8, 0.1, 0));
   });
 
   it("a new array of another length throws a RangeError that says why", async () => {
@@ -81,7 +86,35 @@ export function grow(x: Float64Array, n: number): number {
     a = b;
     b = tmp;
   }
-  return a[0];`, "'b' must be a const holding a new array", [8, 5], 2],
+  return a[0];`, "'const tmp = a;' (line 7) lets another name refer to the array of 'a'", [8, 5], 2],
+    ["to a const naming another array", `  let a = x.slice();
+  let b = new Float64Array(x.length);
+  for (let t = 0; t < 3; t++) {
+    for (let i = 0; i < a.length; i++) b[i] = Math.tanh(a[i]);
+    const tmp = a;
+    b = tmp;
+  }
+  return a[0] + b[0];`, "'tmp' must be a const holding a new array", [8, 5]],
+    ["to another array's fill", `  let a = x.slice();
+  let b = new Float64Array(x.length);
+  for (let t = 0; t < 3; t++) {
+    b = a.fill(t);
+    b[0] = 2;
+  }
+  return a[0] + b[0];`, "'a.fill(t)' is not a new array", [6, 5]],
+    ["a let naming another array", `  const z = x.slice();
+  let y = z;
+  for (let t = 0; t < 3; t++) y = y.map((v) => v * v);
+  return y[0] + z[0];`, "'y' must be a let of this function holding a new array", [5, 31]],
+    ["a hand-over with a statement between", `  let prev = x.slice();
+  let cur = x.slice();
+  for (let t = 0; t < 3; t++) {
+    const next = cur.map((v, i) => 2 * v - prev[i]);
+    prev = cur;
+    cur[0] = 1;
+    cur = next;
+  }
+  return prev[0] + cur[0];`, "'cur' must be a const holding a new array", [7, 5], 2],
     ["the array a for…of walks, inside it", `  let h = x.slice();
   let s = 0;
   for (const v of h) {

@@ -297,7 +297,9 @@ export abstract class ArrayFence extends FenceState {
     const y = left.text;
     const own = this.localDeclaration(left, scope);
     if (!ts.isExpressionStatement(at.parent)) return `the assignment must be a statement of its own`;
-    if (!own || !own.initializer || !this.createsArray(own.initializer, scope)) return `'${y}' must be a let of this function holding a new array (let ${y} = new Float64Array(n), or a copy)`;
+    // a new array, not one another name holds (`z`, `z.fill(0)`: the same array as z)
+    const fresh = (e: ts.Expression) => this.createsArray(e, scope) && !namesArray(e);
+    if (!own || !own.initializer || !fresh(own.initializer)) return `'${y}' must be a let of this function holding a new array (let ${y} = new Float64Array(n), or a copy)`;
     if (this.intArrayOf(left)) return `'${y}' is ${intArrayNoun(this.intArrayOf(left)!)}`;
     const value = stripTypes(right);
     if (methodCall(value)?.name === "filter") return `'${right.getText()}' may be shorter than ${y}'s array, which keeps its length here: give it a name of its own (const kept = ${right.getText()})`;
@@ -305,14 +307,32 @@ export abstract class ArrayFence extends FenceState {
     const region: ts.Node = loop ? loop.statement : (scope.decl.body as ts.Node);
     if (ts.isIdentifier(value)) {
       const d = this.localDeclaration(value, scope);
-      if (!d || !d.initializer || (d.parent.flags & ts.NodeFlags.Const) === 0 || !this.createsArray(d.initializer, scope)) return `'${value.text}' must be a const holding a new array`;
+      // `prev = cur; cur = next`: prev takes over cur's array, which the next statement rebinds
+      if (d?.initializer && (d.parent.flags & ts.NodeFlags.Let) !== 0 && fresh(d.initializer) && ts.isBinaryExpression(at) && this.handsOver(at, value)) {
+        return this.aliasingUse(left, scope, at);
+      }
+      if (!d || !d.initializer || (d.parent.flags & ts.NodeFlags.Const) === 0 || !fresh(d.initializer)) return `'${value.text}' must be a const holding a new array`;
       if (d.pos < region.pos || d.end > region.end) return `'${value.text}' must be declared ${loop ? "in the loop's body" : "in the same block"}, so that it is a new array each time`;
       const later = this.usesOf(value, region).find((u) => u.pos >= at.end);
       if (later) return `'${value.text}' is used after the assignment (line ${this.lineOf(later)}), when both names would refer to one array`;
       const alias = this.aliasingUse(value, scope, at);
       if (alias) return alias;
-    } else if (!this.createsArray(value, scope)) return `'${right.getText()}' is not a new array`;
+    } else if (!fresh(value)) return `'${right.getText()}' is not a new array`;
     return this.aliasingUse(left, scope, at);
+  }
+
+  /**
+   * Whether `y = x` (a statement in a block) is followed right away by a statement rebinding `x`:
+   * then `y` takes over `x`'s array, and no code runs while both names refer to it.
+   */
+  protected handsOver(assign: ts.BinaryExpression, x: ts.Identifier): boolean {
+    const stmt = assign.parent;
+    if (!ts.isExpressionStatement(stmt) || !ts.isBlock(stmt.parent)) return false;
+    const next = stmt.parent.statements[stmt.parent.statements.indexOf(stmt) + 1];
+    const e = next && ts.isExpressionStatement(next) ? skipParens(next.expression) : undefined;
+    if (!e || !ts.isBinaryExpression(e) || e.operatorToken.kind !== ts.SyntaxKind.EqualsToken) return false;
+    const target = stripTypes(e.left);
+    return ts.isIdentifier(target) && this.checker.getSymbolAtLocation(target) === this.checker.getSymbolAtLocation(x);
   }
 
   /** A use of the array `name` that lets another name, field or list refer to its array (described), if any. */
@@ -334,6 +354,8 @@ export abstract class ArrayFence extends FenceState {
         // the rebinding checked, or another one to a new array (y = x or z = y would alias)
         const other = stripTypes(p.right);
         if (p === rebinding || (p.left === e && (!isStraightLine(p, scope.decl) || (!ts.isIdentifier(other) && this.createsArray(other, scope))))) continue;
+        // `y = x` right before x is rebound: y takes over x's array (see arrayRebinding)
+        if (p.right === e && ts.isIdentifier(e) && this.handsOver(p, e)) continue;
       }
       if (ts.isForOfStatement(p) && p.expression === e) {
         if (!(rebinding.pos >= p.statement.pos && rebinding.end <= p.statement.end)) continue;
@@ -410,3 +432,10 @@ export abstract class ArrayFence extends FenceState {
   }
 }
 
+/** Whether `e` is an array another name holds: the name itself, or its `fill` (which returns it). */
+function namesArray(e0: ts.Expression): boolean {
+  const e = stripTypes(e0);
+  if (ts.isIdentifier(e)) return true;
+  const m = ts.isCallExpression(e) ? methodCall(e) : undefined;
+  return m?.name === "fill" && namesArray(m.recv);
+}
