@@ -8,7 +8,7 @@ import ts from "typescript";
 import { Codes } from "../../diagnostics.ts";
 import { pushCall, pushSite } from "../3-lower/growth.ts";
 import { isAssignmentOperator } from "../3-lower/jumps.ts";
-import { ITERATION_METHODS, SEARCH_METHODS, resolveCallee, skipParens, isDeclaredIn, stopGradientArgument, isNewIntArray, isStraightLine, lengthObject, constantTable } from "../3-lower/resolve.ts";
+import { ITERATION_METHODS, SEARCH_METHODS, resolveCallee, skipParens, isDeclaredIn, stopGradientArgument, isNewIntArray, isStraightLine, lengthObject, constantTable, isWritten } from "../3-lower/resolve.ts";
 import { describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
 import { isReverseMethod, isSortMethod } from "../3-lower/sorting.ts";
@@ -299,7 +299,17 @@ export abstract class ArrayFence extends FenceState {
     if (!ts.isExpressionStatement(at.parent)) return `the assignment must be a statement of its own`;
     // a new array, not one another name holds (`z`, `z.fill(0)`: the same array as z)
     const fresh = (e: ts.Expression) => this.createsArray(e, scope) && !namesArray(e);
-    if (!own || !own.initializer || !fresh(own.initializer)) return `'${y}' must be a let of this function holding a new array (let ${y} = new Float64Array(n), or a copy)`;
+    if (!own || !own.initializer) return `'${y}' must be a let of this function holding a new array (let ${y} = new Float64Array(n), or a copy)`;
+    const start = stripTypes(own.initializer);
+    if (!fresh(start)) {
+      // `let h = x`: h starts as x's array, which neither name may write (h then starts as a copy)
+      const other = ts.isIdentifier(start) && (own.parent.flags & ts.NodeFlags.Let) !== 0 ? start : undefined;
+      if (!other) return `'${y}' must be a let of this function holding a new array (let ${y} = new Float64Array(n), or a copy)`;
+      for (const name of [left, other]) {
+        const w = this.writesArray(name, scope.decl, 0);
+        if (w) return `'${y}' starts as the array of '${other.text}', and '${w.getText().split("\n")[0].slice(0, 60)}' (line ${this.lineOf(w)}) writes it: start from a copy (let ${y} = ${other.text}.slice())`;
+      }
+    }
     if (this.intArrayOf(left)) return `'${y}' is ${intArrayNoun(this.intArrayOf(left)!)}`;
     const value = stripTypes(right);
     if (methodCall(value)?.name === "filter") return `'${right.getText()}' may be shorter than ${y}'s array, which keeps its length here: give it a name of its own (const kept = ${right.getText()})`;
@@ -333,6 +343,29 @@ export abstract class ArrayFence extends FenceState {
     if (!e || !ts.isBinaryExpression(e) || e.operatorToken.kind !== ts.SyntaxKind.EqualsToken) return false;
     const target = stripTypes(e.left);
     return ts.isIdentifier(target) && this.checker.getSymbolAtLocation(target) === this.checker.getSymbolAtLocation(x);
+  }
+
+  /**
+   * A write into the array `name` holds, within `within`: an element assigned, an in-place
+   * method, or a call that may write an argument (a helper writing its parameter, a BLAS
+   * routine's output, any other call).
+   */
+  protected writesArray(name: ts.Identifier, within: ts.Node, depth: number): ts.Node | undefined {
+    for (const u of this.usesOf(name, within)) {
+      const { e, p } = useInContext(u);
+      if (ts.isElementAccessExpression(p) && p.expression === e && isWritten(p)) return p;
+      if (ts.isPropertyAccessExpression(p) && p.expression === e && IN_PLACE.includes(p.name.text)) return p.parent;
+      if (ts.isCallExpression(p) && p.arguments.includes(e as ts.Expression)) {
+        const c = resolveCallee(p, this.cx);
+        const i = p.arguments.indexOf(e as ts.Expression);
+        if (c.kind === "math" || c.kind === "custom") continue;
+        if (c.kind === "routine" && c.rule && c.rule.writes !== i) continue;
+        const param = c.kind === "helper" ? c.decl.parameters[i] : undefined;
+        if (c.kind === "helper" && param && depth < 8 && ts.isIdentifier(param.name) && !param.dotDotDotToken && !this.writesArray(param.name, c.decl.body, depth + 1)) continue;
+        return p;
+      }
+    }
+    return undefined;
   }
 
   /** A use of the array `name` that lets another name, field or list refer to its array (described), if any. */
@@ -431,6 +464,9 @@ export abstract class ArrayFence extends FenceState {
     return undefined;
   }
 }
+
+/** The array methods that change the array they are called on. */
+const IN_PLACE = ["fill", "set", "sort", "reverse", "copyWithin"];
 
 /** Whether `e` is an array another name holds: the name itself, or its `fill` (which returns it). */
 function namesArray(e0: ts.Expression): boolean {

@@ -340,7 +340,10 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
   }
 
   protected arrayLength(out: Stmt[], a: ArrayRef, at: ts.Node): Operand {
-    return a.length ?? this.step(out, "length", [ref(a.array)], at, "num", "n");
+    if (a.length) return a.length;
+    const n = this.step(out, "length", [ref(a.array)], at, "num", "n");
+    if (isVar(n)) this.lengthReads.set(n.name, { array: a.array, out, generation: this.generations.get(a.array) ?? 0 });
+    return n;
   }
 
   /** The index into the parent array of element `index` of a window. */
@@ -404,7 +407,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
   }
 
   /** A new array holding the elements of `src`. */
-  private copyOf(src: ArrayRef, out: Stmt[], at: ts.Node, fresh: (size: Operand) => ArrayRef): ArrayRef {
+  protected copyOf(src: ArrayRef, out: Stmt[], at: ts.Node, fresh: (size: Operand) => ArrayRef): ArrayRef {
     const n = this.arrayLength(out, src, at);
     const dst = fresh(n);
     this.copyInto(dst, src, num(0), n, out, at);
@@ -436,20 +439,44 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
   }
 
   /**
-   * `y = <new array>` inside a loop or a branch: the new elements are copied into `y`'s one array
-   * (the fence checked that no other name can refer to it, so JavaScript's rebinding and the copy
-   * differ in nothing else). An array of another length throws, as a copy could not keep it.
+   * `y = <new array>` inside a loop or a branch: the new elements are copied into an array of
+   * `y`'s (the fence checked that no other name can refer to it, so JavaScript's rebinding and
+   * the copy differ in nothing else). When the new array is as long as `y`'s by construction
+   * (`new Float64Array(y.length)`, `y.map(…)`, in the same block with `y` not rebound since), the
+   * copy goes into `y`'s array; otherwise `y` is given a new array of the new length first (a
+   * network's activations, layer by layer), whose predecessor the reverse sweep takes back.
    */
   protected rebindByCopy(left: ts.Identifier, right: ts.Expression, out: Stmt[], at: ts.Node): string {
     const dst = this.lowerArrayRef(left, out);
     const src = this.lowerArrayValue(right, out);
-    // the copy runs over y's length (equal once checked), which the reverse sweep can read again
-    const n = this.arrayLength(out, dst, at);
-    const differs = this.step(out, "!==", [this.arrayLength(out, src, at), n], at, "bool", "");
-    this.throwIf(out, differs, "RangeError", `'${left.text}' is rebound inside a loop or a branch to an array of another length: the generated code copies a new array into the name's array, so the length must stay.`, at);
+    if (dst.offset !== undefined || dst.length !== undefined) this.internal(left);
+    const size = src.length ?? this.sizes.get(src.array);
+    const read = size && isVar(size) ? this.lengthReads.get(size.name) : undefined;
+    const same = read !== undefined && read.array === dst.array && read.out === out && read.generation === (this.generations.get(dst.array) ?? 0);
+    const n = same ? this.arrayLength(out, dst, at) : this.arrayLength(out, src, at);
+    if (!same && this.handsOverLet(right)) {
+      // `prev = cur; cur = next`: the time levels of a scheme, which keep their length
+      const differs = this.step(out, "!==", [n, this.arrayLength(out, dst, at)], at, "bool", "");
+      this.throwIf(out, differs, "RangeError", `'${left.text}' takes over the array of '${right.getText()}', which has another length: the generated code copies it into the array of '${left.text}', so the lengths must be the same.`, at);
+    } else if (!same) {
+      this.allocate(out, dst.array, n, at);
+      this.generations.set(dst.array, (this.generations.get(dst.array) ?? 0) + 1);
+    }
     this.copyInto(dst, src, num(0), n, out, at);
     return dst.array;
   }
+
+  /** Whether a rebinding's new array is another `let`'s (a hand-over, see the fence's `handsOver`). */
+  private handsOverLet(right: ts.Expression): boolean {
+    const e = stripTypes(right);
+    const d = ts.isIdentifier(e) ? this.checker.getSymbolAtLocation(e)?.valueDeclaration : undefined;
+    return !!d && ts.isVariableDeclaration(d) && (d.parent.flags & ts.NodeFlags.Let) !== 0;
+  }
+
+  /** The array and block of each `length` step, and how often the array had been given a new one then. */
+  private lengthReads = new Map<string, { array: string; out: Stmt[]; generation: number }>();
+  /** How many times each array name has been given a new array by a rebinding (`rebindByCopy`). */
+  private generations = new Map<string, number>();
 
   /** A forward-only guard: `if (cond) throw new <ctor>(message)`. */
   protected throwIf(out: Stmt[], cond: Operand, ctor: string, message: string, at: ts.Node): void {

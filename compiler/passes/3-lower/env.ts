@@ -108,6 +108,8 @@ export abstract class LowerState {
   private fallbackChoices = new Map<string, Map<string, Operand>>();
   /** The array of each constant table the function indexes (see `prologue`). */
   protected tableArrays = new Map<ts.Symbol, string>();
+  /** The size of each array's latest allocation (see `rebindByCopy`). */
+  protected sizes = new Map<string, Operand>();
   /** Number of definitions seen per IR variable. */
   protected defs = new Map<string, number>();
   protected loads = new LoadCache();
@@ -171,6 +173,7 @@ export abstract class LowerState {
   /** `target = new Float64Array(size)` (or the integer array `ints`), a definition of `target`. */
   protected allocate(out: Stmt[], target: string, size: Operand, node: ts.Node, ints?: IntArrayName): void {
     this.loads.written(target);
+    this.sizes.set(target, size);
     out.push({ kind: "alloc", target, size, loc: this.loc(this.stmtOf(node)), ...(ints ? { ints } : {}) });
     this.defs.set(target, (this.defs.get(target) ?? 0) + 1);
   }

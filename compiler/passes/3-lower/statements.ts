@@ -334,10 +334,33 @@ export abstract class StatementLowerer extends GrowthLowerer {
       this.env.set(sym, ref(name));
       return;
     }
+    if ((d.parent.flags & ts.NodeFlags.Let) !== 0 && this.reboundInRegion(sym)) {
+      // `let h = x`, rebound in a loop or a branch (the fence checked that neither name writes
+      // the array): h starts as a copy, which the rebinding can replace
+      this.copyOf(r, out, d, (size) => {
+        this.allocate(out, name, size, d);
+        return { array: name };
+      });
+      this.env.set(sym, ref(name));
+      return;
+    }
     this.vars.delete(name);
     this.defs.delete(name);
     if (r.offset === undefined && r.length === undefined) this.env.set(sym, ref(r.array));
     else this.views.set(sym, r);
+  }
+
+  /** Whether the function assigns `sym` inside a loop or a branch. */
+  private reboundInRegion(sym: ts.Symbol): boolean {
+    const decl = this.frame.decl;
+    const visit = (n: ts.Node): boolean => {
+      if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+        const left = stripTypes(n.left);
+        if (ts.isIdentifier(left) && this.checker.getSymbolAtLocation(left) === sym && !isStraightLine(n, decl)) return true;
+      }
+      return ts.forEachChild(n, visit) ?? false;
+    };
+    return visit(decl);
   }
 
   /** Lowers `expr` into the variable `name` (no temporary for the outermost step); returns its type. */

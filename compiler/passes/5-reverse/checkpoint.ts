@@ -85,6 +85,13 @@ export function loopState(st: Structure, loop: ForStmt | LoopStmt): LoopState {
   return { state, reads };
 }
 
+/** Whether loop `s` gives array `v` a new array (an allocation of `v` inside it). */
+function reallocatedIn(s: ForStmt | LoopStmt, v: string): boolean {
+  let found = false;
+  for (const b of blocksOf(s)) walk(b, (t) => { if (t.kind === "alloc" && t.target === v) found = true; });
+  return found;
+}
+
 /** The allocation of an array, when the function allocates it. */
 function allocOf(st: Structure, v: string): Stmt | undefined {
   return st.defs(v).find((d) => d.stmt.kind === "alloc")?.stmt;
@@ -227,7 +234,10 @@ export class Checkpoints {
 
   // ---------------------------------------------------------------- snapshots
 
-  /** Pushes the loop's state on the tape. */
+  /**
+   * Pushes the loop's state on the tape. An array the loop gives a new array (`h = dense(l, h)`)
+   * may have another length at each snapshot: its length is pushed after its elements.
+   */
   private store(s: CheckpointedLoop): Stmt[] {
     const out: Stmt[] = [];
     for (const v of this.stateOf(s)) {
@@ -238,6 +248,7 @@ export class Checkpoints {
           kind: "for", counter: j, start: num(0), end: length(v), cmp: "<", step: 1, loc: s.loc,
           body: [{ kind: "push", type: "num", value: { kind: "index", array: v, index: ref(j) }, key: v, loc: s.loc }],
         });
+        if (reallocatedIn(s, v)) out.push({ kind: "push", type: "int", value: length(v), loc: s.loc });
       } else {
         out.push({ kind: "push", type: tapeType(t), value: ref(v), key: v, loc: s.loc });
       }
@@ -251,6 +262,13 @@ export class Checkpoints {
     for (const v of [...this.stateOf(s)].reverse()) {
       const t = this.cx.typeOf(v);
       if (t === "arr") {
+        if (reallocatedIn(s, v)) {
+          // the snapshot's array, of its own length: a new one (the reverse sweep's tape keeps the others)
+          const n = this.cx.newVar("n", "num", "counter");
+          const a = allocOf(this.cx.st, v);
+          out.push({ kind: "assign", target: n, op: "=", value: { kind: "pop", type: "int" }, decl: "const", loc: s.loc },
+            { kind: "alloc", target: v, size: ref(n), loc: s.loc, ...(a?.kind === "alloc" && a.ints ? { ints: a.ints } : {}) });
+        }
         const j = this.cx.newVar("j", "num", "counter");
         out.push({
           kind: "for", counter: j, start: sub(length(v), num(1)), end: num(0), cmp: ">=", step: -1, loc: s.loc,
@@ -430,7 +448,7 @@ export class Checkpoints {
           if (t === "arr") {
             const a = allocOf(st, v);
             if (a?.kind !== "alloc") throw new Error(`internal: state array '${v}' has no allocation`);
-            decl = { kind: "alloc", target: v, size: a.size, decl: "const", loc: s.loc, ...(a.ints ? { ints: a.ints } : {}) };
+            decl = { kind: "alloc", target: v, size: a.size, decl: reallocatedIn(s, v) ? "let" : "const", loc: s.loc, ...(a.ints ? { ints: a.ints } : {}) };
           } else {
             decl = { kind: "assign", target: v, op: "=", value: t === "bool" ? { kind: "const", value: false } : num(0), decl: "let", loc: s.loc };
           }

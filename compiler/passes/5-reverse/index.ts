@@ -53,12 +53,12 @@ export function reverseMode(fn: IRFunction, activity: Activity, names: Names, op
   const body: Stmt[] = [];
   const at = fn.loc;
   // declarations of hoisted values and save slots
-  for (const v of plan.hoisted) {
-    const arr = cx.typeOf(v) === "arr";
+  const initial = (v: string): Expr => {
     const ints = cx.vars.get(v)?.ints;
-    body.push({ kind: "assign", target: v, op: "=", value: arr ? { kind: "new-array", size: num(0), ...(ints ? { ints } : {}) } : zeroOf(cx.typeOf(v)), decl: "let", loc: at });
-  }
-  for (const sp of plan.saves.values()) if (sp.slot) body.push({ kind: "assign", target: sp.slot, op: "=", value: zeroOf(cx.typeOf(sp.v)), decl: "let", loc: at });
+    return cx.typeOf(v) === "arr" ? { kind: "new-array", size: num(0), ...(ints ? { ints } : {}) } : zeroOf(cx.typeOf(v));
+  };
+  for (const v of plan.hoisted) body.push({ kind: "assign", target: v, op: "=", value: initial(v), decl: "let", loc: at });
+  for (const sp of plan.saves.values()) if (sp.slot) body.push({ kind: "assign", target: sp.slot, op: "=", value: initial(sp.v), decl: "let", loc: at });
   for (const [loop, t] of trips) {
     const b = st.blockOf.get(loop)!;
     if (b !== st.root && !st.blocks.get(b)!.inLoop) body.push({ kind: "assign", target: t, op: "=", value: num(0), decl: "let", loc: at });

@@ -161,6 +161,9 @@ class Planner {
       this.adjoints.set(s, rev);
       this.readsOf(rev, s);
       if (s.kind === "alloc" && this.cx.isActive(s.target) && isVar(s.size)) this.addReader(s.size.name, s);
+      // a new array for a name that had one (a rebinding, see lowering's rebindByCopy): the
+      // reverse sweep takes the old array back, and gives its adjoint an array of its length
+      if (s.kind === "alloc" && this.isReallocation(s) && this.cx.isActive(s.target)) this.addReader(s.target, s);
       if (isReference(this.cx, s) && s.kind === "get" && isVar(s.index)) this.addReader(s.index.name, s);
     }
     const written = new Set(this.writesOf.keys());
@@ -203,6 +206,16 @@ class Planner {
     };
   }
 
+  /** An allocation of an array that already had one: the name is given a new array (of another length). */
+  private isReallocation(s: Stmt): boolean {
+    return s.kind === "alloc" && this.st.initializingDef(s.target) !== s && this.fn.vars.get(s.target)!.kind !== "param";
+  }
+
+  /** The re-allocations of array `a` (see isReallocation). */
+  private reallocationsOf(a: string): Stmt[] {
+    return this.st.defs(a).map((d) => d.stmt).filter((s) => this.isReallocation(s));
+  }
+
   // ------------------------------------------------------------------ restored scratch arrays
 
   /**
@@ -217,15 +230,16 @@ class Planner {
       const info = this.fn.vars.get(a);
       if (!info || info.kind === "param" || info.type !== "arr") continue;
       const defs = this.st.defs(a);
-      if (defs.length !== 1 || defs[0]!.stmt.kind !== "alloc") continue;
+      if (defs.length === 0 || defs.some((d) => d.stmt.kind !== "alloc") || this.st.initializingDef(a) !== defs[0]!.stmt) continue;
       if (writes.some((w) => w.kind !== "store" || inCheckpointed(w))) continue;
+      if (defs.some((d) => inCheckpointed(d.stmt))) continue;
       let loads: (LeafStmt & { kind: "load" })[] = [];
       let other = false;
       for (const o of this.st.occurrences.get(a) ?? []) {
         const x = o.stmt;
         if (x.kind === "load" && x.array === a) loads.push(x);
         else if (x.kind === "store" && x.array === a) continue;
-        else if (x === defs[0]!.stmt) continue;
+        else if (defs.some((d) => d.stmt === x)) continue;
         else if (x.kind === "op" && ruleFor(x.op)?.arrayArgument) continue;
         else other = true;
       }
@@ -244,7 +258,7 @@ class Planner {
   private restoreStable(a: string, at: Stmt): boolean {
     const block = this.st.blockOf.get(at)!;
     const order = this.st.order.get(at)!;
-    return (this.writesOf.get(a) ?? []).every((w) => this.st.order.get(w)! < order || !this.st.isWithin(this.st.blockOf.get(w)!, block));
+    return [...(this.writesOf.get(a) ?? []), ...this.reallocationsOf(a)].every((w) => this.st.order.get(w)! < order || !this.st.isWithin(this.st.blockOf.get(w)!, block));
   }
 
   // ------------------------------------------------------------------ recomputation
@@ -378,6 +392,8 @@ class Planner {
       // loop is read again: needsBinding); an array a loop allocates afresh is kept by the tape
       // once the reverse sweep reads its elements (a recomputed load makes it do so), but reading
       // its length alone does not keep it, so that length is kept instead
+      // an array given a new one in the block may not be the one the step read
+      if (t === "arr" && this.reallocationsOf(u.name).some((r) => this.st.isWithin(this.st.blockOf.get(r)!, home))) return false;
       if ((t === "arr" || t === "list") && !this.needsBinding(u.name)) return !(lengthOnly && this.keptByReference(u.name) && this.elementReaders(u.name).length === 0);
       return this.availableAt(u.name, home, order);
     });
@@ -520,7 +536,32 @@ class Planner {
         else this.saves.set(d.stmt, { v, kind: this.st.blocks.get(d.block)!.inLoop ? "tape" : "slot" });
       }
     }
-    for (const a of this.restoredArrays) for (const w of this.writesOf.get(a)!) this.saves.set(w, { v: a, kind: "tape", elem: true });
+    for (const a of this.restoredArrays) for (const w of this.writesOf.get(a)!) if (!this.intoNewArray(a, w)) this.saves.set(w, { v: a, kind: "tape", elem: true });
+  }
+
+  /**
+   * A store into an array its allocation has just made (a copy into a new array, a rebinding's):
+   * it overwrites a zero no load reads, since none reads the array between the allocation and
+   * the store, nor in a loop around the store within the allocation's block. Then the reverse
+   * sweep need not put the zero back: the loads after the store read it as it wrote.
+   */
+  private intoNewArray(a: string, w: Stmt): boolean {
+    const ow = this.st.order.get(w)!;
+    const wb = this.st.blockOf.get(w)!;
+    const loads = (this.st.occurrences.get(a) ?? []).filter((o) => o.stmt.kind === "load").map((o) => o.stmt);
+    return this.st.defs(a).some(({ stmt: r }) => {
+      if (r.kind !== "alloc") return false;
+      const block = this.st.blockOf.get(r)!;
+      const or = this.st.order.get(r)!;
+      if (or > ow || !this.st.isWithin(wb, block)) return false;
+      const around = this.st.loopsBetween(wb, block);
+      return !loads.some((l) => {
+        const ol = this.st.order.get(l)!;
+        const lb = this.st.blockOf.get(l)!;
+        if (ol < or || !this.st.isWithin(lb, block)) return false;
+        return ol < ow || this.st.loopsBetween(lb, block).some((x) => around.includes(x));
+      });
+    });
   }
 
   /** `v = v ± c` on a small-integer counter (counters.ts): the amount the reverse sweep undoes, instead of keeping the old value. */
@@ -567,11 +608,13 @@ class Planner {
    */
   private keptByReference(v: string): boolean {
     const info = this.fn.vars.get(v)!;
-    if (info.type !== "arr" || info.kind === "param" || this.recompute.has(v) || this.restoredArrays.has(v)) return false;
+    // (a restored array given new arrays is kept so too: its last one starts the reverse iteration)
+    if (info.type !== "arr" || info.kind === "param" || this.recompute.has(v) || (this.restoredArrays.has(v) && this.reallocationsOf(v).length === 0)) return false;
     const home = this.st.home(v);
     if (home === this.st.root || !this.st.blocks.get(home)!.inLoop) return false;
+    // (the name may be given new arrays within the iteration: the tape keeps the last one)
     const defs = this.st.defs(v);
-    return defs.length === 1 && defs[0]!.stmt.kind === "alloc" && defs[0]!.block === home;
+    return defs.length >= 1 && defs[0]!.stmt.kind === "alloc" && defs[0]!.block === home && defs.slice(1).every((d) => this.isReallocation(d.stmt));
   }
 
   /** Needed variables whose home is a loop block, in order of first occurrence. */
@@ -592,7 +635,8 @@ class Planner {
 
   /** The steps of the reverse sweep that read elements of array `v` (reading its length never needs them). */
   private elementReaders(v: string): Stmt[] {
-    return [...(this.readers.get(v) ?? [])].filter((rd) => !(rd.kind === "op" && ruleFor(rd.op)?.arrayArgument));
+    // (nor does giving the name a new array, which reads the old one's length)
+    return [...(this.readers.get(v) ?? [])].filter((rd) => !(rd.kind === "op" && ruleFor(rd.op)?.arrayArgument) && !this.isReallocation(rd));
   }
 
   /** Needed variables living in a block that runs at most once but is not the function body. */

@@ -303,9 +303,12 @@ export class Sweeps {
         out.push({ kind: "assign", target: cx.adjOf(v), op: "=", value: { kind: "at", list: cx.adjOf(def.list), index: def.index, path: def.path }, decl: "const", loc: fn.loc });
       } else if (info.type === "num") out.push({ kind: "assign", target: cx.adjOf(v), op: "=", value: num(0), decl: "let", loc: fn.loc });
       else if (info.type === "arr") {
-        const alloc = st.defs(v).find((d) => d.stmt.kind === "alloc")?.stmt;
+        const allocs = st.defs(v).filter((d) => d.stmt.kind === "alloc");
+        const alloc = allocs[0]?.stmt;
         if (!alloc || alloc.kind !== "alloc") throw new Error(`internal: array ${v} has no allocation`);
-        out.push({ kind: "assign", target: cx.adjOf(v), op: "=", value: { kind: "new-array", size: alloc.size }, decl: "const", loc: fn.loc });
+        // a name given new arrays holds its last one here
+        if (allocs.length > 1) out.push({ kind: "assign", target: cx.adjOf(v), op: "=", value: { kind: "new-array", size: apply("length", ref(v)) }, decl: "let", loc: fn.loc });
+        else out.push({ kind: "assign", target: cx.adjOf(v), op: "=", value: { kind: "new-array", size: alloc.size }, decl: "const", loc: fn.loc });
       }
     }
     return out;
@@ -342,6 +345,10 @@ export class Sweeps {
           const sp = this.plan.saves.get(s);
           if (sp?.elem && s.kind === "store") out.push({ kind: "assign-elem", array: s.array, index: s.index, op: "=", value: { kind: "pop", type: "num", key: this.elemKey(s) }, loc: s.loc });
           else if (sp) out.push({ kind: "assign", target: sp.v, op: "=", value: this.restore(sp), loc: s.loc, note: s.loc });
+          // a name given a new array (a rebinding): its adjoint is the old array's again, from zero
+          if (s.kind === "alloc" && sp && cx.isActive(s.target) && st.initializingDef(s.target) !== s) {
+            out.push({ kind: "assign", target: cx.adjOf(s.target), op: "=", value: { kind: "new-array", size: apply("length", ref(s.target)) }, loc: s.loc });
+          }
           break;
         }
         case "if": {
