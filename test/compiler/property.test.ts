@@ -67,6 +67,8 @@ type Stmt =
   | { k: "respread"; e: string }
   /** `v += (the largest element of y · e + the smallest) / 4`, from y sorted (descending in the natural style, numerically in the plain). */
   | { k: "order"; name: string; v: string; e: string }
+  /** `v += (e·y[0] + ((y[0]·0.5 + e)·0.5 + e)) / 4`: in the natural style from an array rebound twice to a longer one (`w = g`, g one element longer). */
+  | { k: "widen"; name: string; v: string; e: string }
   | { k: "guard"; c: Cond; what: "break" | "continue" }
   | { k: "return"; c: Cond; e: string };
 
@@ -178,6 +180,7 @@ function stmt(ctx: Ctx, nest: number): fc.Arbitrary<Stmt> {
     { weight: 1, arbitrary: fc.tuple(v, e).map(([v, e]): Stmt => ({ k: "keep", name: `u${localCounter++}`, v, e })) },
     { weight: 1, arbitrary: fc.tuple(v, e).map(([v, e]): Stmt => ({ k: "grow", name: `u${localCounter++}`, v, e })) },
     { weight: 1, arbitrary: fc.tuple(v, e).map(([v, e]): Stmt => ({ k: "order", name: `u${localCounter++}`, v, e })) },
+    { weight: 1, arbitrary: fc.tuple(v, e).map(([v, e]): Stmt => ({ k: "widen", name: `u${localCounter++}`, v, e })) },
     { weight: 1, arbitrary: e.map((e): Stmt => ({ k: "respread", e })) },
   ];
   const idx = ctx.loops.length > 0 ? fc.oneof(fc.constantFrom(...ctx.loops), fc.constantFrom(...ctx.loops).map((i) => `(${i} + 1) % n`)) : fc.constantFrom("0", "1", "n - 1");
@@ -332,6 +335,14 @@ function renderNatural(s: Stmt, ind: string, o: Render): string {
     case "order":
       return `${ind}const ${s.name} = ${s.e};\n${ind}const ${s.name}s = [...y].sort((${s.name}p, ${s.name}q) => ${s.name}q - ${s.name}p);\n${orderCompared(s.name, ind, o)}`
         + `${ind}${s.v} += (${s.name}s[0] * ${s.name} + ${s.name}s[${s.name}s.length - 1]) * 0.25;\n${o.after(s.v)}`;
+    case "widen": {
+      // an array name given a longer array at each step: the compiler allocates it again
+      const w = `${s.name}w`, g = `${s.name}g`, k = `${s.name}k`;
+      return `${ind}const ${s.name} = ${s.e};\n${ind}let ${w} = new Float64Array(1);\n${ind}${w}[0] = y[0];\n`
+        + `${ind}for (let ${s.name}r = 0; ${s.name}r < 2; ${s.name}r++) {\n${ind}  const ${g} = new Float64Array(${w}.length + 1);\n${ind}  ${g}[0] = ${s.name};\n`
+        + `${ind}  for (let ${k} = 0; ${k} < ${w}.length; ${k}++) ${g}[${k} + 1] = ${w}[${k}] * 0.5 + ${s.name};\n${ind}  ${w} = ${g};\n${ind}}\n`
+        + `${ind}${s.v} += (${w}[0] * y[0] + ${w}[${w}.length - 1]) * 0.25;\n${o.after(s.v)}`;
+    }
     case "keep":
       return `${ind}const ${s.name} = ${s.e};\n${ind}for (const ${s.name}v of y.filter((${s.name}q) => ${o.wrap(`${s.name}q > ${s.name}`)})) ${s.v} += ${s.name}v * 0.25;\n${o.after(s.v)}`;
     case "search":
@@ -395,6 +406,8 @@ function renderPlain(s: Stmt, ind: string, o: Render): string {
     case "order":
       return `${ind}const ${s.name} = ${s.e};\n${ind}const ${s.name}s = y.toSorted();\n${orderCompared(s.name, ind, o)}`
         + `${ind}${s.v} += (${s.name}s[${s.name}s.length - 1] * ${s.name} + ${s.name}s[0]) * 0.25;\n${o.after(s.v)}`;
+    case "widen":
+      return `${ind}const ${s.name} = ${s.e};\n${ind}${s.v} += (${s.name} * y[0] + ((y[0] * 0.5 + ${s.name}) * 0.5 + ${s.name})) * 0.25;\n${o.after(s.v)}`;
     case "keep":
       return `${ind}const ${s.name} = ${s.e};\n${ind}for (let ${s.name}k = 0; ${s.name}k < n; ${s.name}k++) if (${o.wrap(`y[${s.name}k] > ${s.name}`)}) ${s.v} += y[${s.name}k] * 0.25;\n${o.after(s.v)}`;
     case "search":
@@ -702,7 +715,7 @@ describe("the generator", () => {
     for (const spec of BATCHES) for (const p of makeBatch(spec.seed, spec.count, spec.prefix, true).programs) walk(p.body, false);
     expect([...kinds].sort()).toEqual([
       "*=", "+=", "-=", "=", "break", "continue", "copy", "copy in loop", "divAssign", "divAssign in loop", "for", "for in loop",
-      "grow", "grow in loop", "if", "if in loop", "keep", "keep in loop", "local", "local in loop", "order", "order in loop", "remap", "remap in loop", "respread", "respread in loop", "return", "return in loop", "search", "search in loop", "self", "self in loop", "swap", "swap in loop", "write", "write in loop",
+      "grow", "grow in loop", "if", "if in loop", "keep", "keep in loop", "local", "local in loop", "order", "order in loop", "remap", "remap in loop", "respread", "respread in loop", "return", "return in loop", "search", "search in loop", "self", "self in loop", "swap", "swap in loop", "widen", "widen in loop", "write", "write in loop",
     ]);
   });
 
