@@ -4,7 +4,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, it, expect } from "vitest";
-import { ROOT } from "./helpers.ts";
+import { ROOT, expectAllModesTree } from "./helpers.ts";
+import * as deepModel from "../examples/deep-mlp/model.ts";
+import * as deepModelGrad from "../examples/deep-mlp/model.grad.ts";
+import { mulberry32, randomArray } from "../runtime/gradcheck.ts";
 import { main as linearRegression } from "../examples/linear-regression/train.ts";
 import { main as triangle } from "../examples/triangle-mlp/train.ts";
 import { main as deepMlp } from "../examples/deep-mlp/train.ts";
@@ -38,6 +41,17 @@ describe("examples", () => {
     const r = deepMlp({ steps: 300, log: quiet });
     expect(r.losses[0]).toBeGreaterThan(0.1);
     expect(r.final).toBeLessThan(r.losses[0]! / 100);
+  });
+
+  it("the network's gradient agrees with finite differences for layers of different widths", () => {
+    // widths 2 → 5 → 3 → 4, a batch of three
+    const rng = mulberry32(12);
+    const widths = [2, 5, 3, 4];
+    const net = {
+      layers: widths.slice(1).map((m, l) => ({ W: randomArray(rng, m * widths[l]!), b: randomArray(rng, m) })),
+      head: { w: randomArray(rng, 4), c: 0.1 },
+    };
+    expectAllModesTree(deepModel, deepModelGrad, "loss", [net, randomArray(rng, 6), randomArray(rng, 3)], ["net", "xs", "ys"], ["net"]);
   });
 
   it("the triangle MLP learns the triangle and draws its decision boundary", () => {

@@ -10,37 +10,33 @@ export interface Net {
   head: { w: Float64Array; c: number };
 }
 
+/** One tanh layer: a new array of the layer's width. */
+function dense(layer: Layer, x: Float64Array): Float64Array {
+  const { W, b } = layer;
+  const n = x.length;
+  const y = new Float64Array(b.length);
+  for (let i = 0; i < y.length; i++) {
+    let z = b[i]!;
+    for (let j = 0; j < n; j++) z += W[i * n + j]! * x[j]!;
+    y[i] = Math.tanh(z);
+  }
+  return y;
+}
+
 /**
  * Mean squared error of the network over a batch: `xs` holds `ys.length` inputs of equal size,
- * one after another.
+ * one after another. Each layer gives `h` a new array of its own width.
  * @differentiable @wrt net
  */
 export function loss(net: Net, xs: Float64Array, ys: Float64Array): number {
   const batch = ys.length;
   const d = xs.length / batch;
-  const L = net.layers.length;
-  // every sample's activations, layer by layer, in rows as wide as the widest layer
-  let width = d;
-  for (const layer of net.layers) width = Math.max(width, layer.b.length);
-  const A = new Float64Array(batch * (L + 1) * width);
   let total = 0;
   for (let s = 0; s < batch; s++) {
-    const base = s * (L + 1) * width;
-    for (let j = 0; j < d; j++) A[base + j] = xs[s * d + j]!;
-    let n = d;
-    for (let l = 0; l < L; l++) {
-      const { W, b } = net.layers[l]!;
-      const m = b.length;
-      const from = base + l * width;
-      for (let i = 0; i < m; i++) {
-        let z = b[i]!;
-        for (let j = 0; j < n; j++) z += W[i * n + j]! * A[from + j]!;
-        A[from + width + i] = Math.tanh(z);
-      }
-      n = m;
-    }
+    let h: Float64Array = xs.slice(s * d, s * d + d);
+    for (const layer of net.layers) h = dense(layer, h);
     let f = net.head.c;
-    for (let j = 0; j < n; j++) f += net.head.w[j]! * A[base + L * width + j]!;
+    for (let j = 0; j < h.length; j++) f += net.head.w[j]! * h[j]!;
     total += (f - ys[s]!) ** 2;
   }
   return total / batch;
