@@ -86,6 +86,63 @@ export function repeated(layers: Layer[], x: Float64Array, n: number): number {
     }
   });
 
+  it("a name given longer and shorter arrays in a branch, a while loop and a loop of branches, checkpointed too", async () => {
+    const text = `
+function grow(x: Float64Array, c: number): Float64Array {
+  const y = new Float64Array(x.length + 1);
+  y[0] = c;
+  for (let i = 0; i < x.length; i++) y[i + 1] = Math.sin(x[i]) * c + x[i];
+  return y;
+}
+function shrink(x: Float64Array): Float64Array {
+  const y = new Float64Array(x.length - 1);
+  for (let i = 0; i < y.length; i++) y[i] = x[i] * x[i + 1];
+  return y;
+}
+/** @differentiable @modes grad jvp hvp @wrt x c */
+export function branch(x: Float64Array, c: number, flag: number): number {
+  let h = x.slice();
+  if (flag > 0) h = grow(h, c);
+  else h = shrink(h);
+  let s = 0;
+  for (let i = 0; i < h.length; i++) s += (i + 1) * h[i] * h[i];
+  return s;
+}
+/** @differentiable @modes grad jvp hvp @wrt x c */
+export function until(x: Float64Array, c: number): number {
+  let h = x.slice();
+  while (h.length < 6) h = grow(h, c);
+  let s = 0;
+  for (const v of h) s += v * c;
+  return s;
+}
+/** @differentiable @modes grad jvp hvp @wrt x c */
+export function updown(x: Float64Array, c: number, n: number): number {
+  let h = x.slice();
+  for (let t = 0; t < n; t++) {
+    if (t % 2 === 0) h = grow(h, c);
+    else h = shrink(grow(h, c * 0.5));
+    if (h.length > 3) h = shrink(h);
+  }
+  let s = 0;
+  for (const v of h) s += v * v;
+  return s;
+}
+`;
+    const checkpointed = text.replace("  while (h.length < 6)", "  /** @checkpoint */\n  while (h.length < 6)").replace("  for (let t = 0; t < n; t++) {", "  /** @checkpoint 2 */\n  for (let t = 0; t < n; t++) {");
+    for (const variant of [text, checkpointed]) {
+      const { src, grad, output } = await load(variant, "sizes");
+      // two loops, each scheduled going forward and back, in the gradient and in the Hvp
+      if (variant === checkpointed) expect(output.match(/checkpointSchedule\(/g)?.length).toBe(8);
+      for (const [x, c] of randomPoints(5, 3, [[3, -1, 1], [0.3, 1.2]])) {
+        expectAllModes(src, grad, "branch", [x!, c!, 1], ["x", "c", "flag"], ["x", "c"]);
+        expectAllModes(src, grad, "branch", [x!, c!, -1], ["x", "c", "flag"], ["x", "c"]);
+        expectAllModes(src, grad, "until", [x!, c!], ["x", "c"], ["x", "c"]);
+        for (const n of [0, 1, 2, 5]) expectAllModes(src, grad, "updown", [x!, c!, n], ["x", "c", "n"], ["x", "c"]);
+      }
+    }
+  });
+
   it("a new array of another length: the name holds it, as in JavaScript", async () => {
     const text = `/** @differentiable */
 export function grow(x: Float64Array, n: number): number {
