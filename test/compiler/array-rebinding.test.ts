@@ -143,6 +143,32 @@ export function updown(x: Float64Array, c: number, n: number): number {
     }
   });
 
+  it("a name given new arrays in each iteration of an outer loop whose elements the reverse sweep does not read (property seed 10862)", async () => {
+    // the reverse iteration still needs the last array: its adjoint starts as long as it
+    const text = `/** @differentiable @modes grad jvp hvp @wrt x a */
+export function f(x: Float64Array, a: number): number {
+  const n = x.length;
+  let i = 0;
+  while (i < n) {
+    const u = i * 0.25 + a;
+    let w = new Float64Array(1);
+    w[0] = x[0];
+    for (let r = 0; r < 2; r++) {
+      const g = new Float64Array(w.length + 1);
+      g[0] = u;
+      for (let k = 0; k < w.length; k++) g[k + 1] = w[k] * 0.5 + u;
+      w = g;
+    }
+    a += (w[0] * x[1] + w[w.length - 1]) * 0.25;
+    i++;
+  }
+  return a;
+}
+`;
+    const { src, grad } = await load(text, "outer");
+    for (const [x, a] of randomPoints(90, 3, [[3, -1, 1], [-1, 1]])) expectAllModes(src, grad, "f", [x!, a!], ["x", "a"]);
+  });
+
   it("a new array of another length: the name holds it, as in JavaScript", async () => {
     const text = `/** @differentiable */
 export function grow(x: Float64Array, n: number): number {

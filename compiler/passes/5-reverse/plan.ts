@@ -621,7 +621,8 @@ class Planner {
   private keptByBlock(): Map<Block, string[]> {
     const out = new Map<Block, string[]>();
     for (const v of this.needed) {
-      const byReference = this.cx.typeOf(v) === "arr" && this.keptByReference(v) && this.elementReaders(v).length > 0;
+      // (an active array given new arrays is kept so too: its adjoint starts as long as the last one)
+      const byReference = this.cx.typeOf(v) === "arr" && this.keptByReference(v) && (this.elementReaders(v).length > 0 || (this.cx.isActive(v) && this.reallocationsOf(v).length > 0));
       if (!byReference && (this.fn.vars.get(v)!.kind === "param" || this.st.counters.has(v) || this.recompute.has(v) || this.cx.typeOf(v) === "arr" || this.cx.typeOf(v) === "list")) continue;
       const home = this.st.home(v);
       if (home === this.st.root || !this.st.blocks.get(home)!.inLoop) continue;
