@@ -191,7 +191,7 @@ export function lossGrad(
       }
     }
     for (let k = Math.ceil(t11) - 1; k >= 0; k--) {
-      // line 36: let h = xs.slice(s * d, s * d + d);
+      // line 36: let h: Float64Array = xs.slice(s * d, s * d + d);
       d_h[k] = 0;
     }
   }
