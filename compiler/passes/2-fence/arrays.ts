@@ -8,7 +8,7 @@ import ts from "typescript";
 import { Codes } from "../../diagnostics.ts";
 import { pushCall, pushSite } from "../3-lower/growth.ts";
 import { isAssignmentOperator } from "../3-lower/jumps.ts";
-import { ITERATION_METHODS, SEARCH_METHODS, resolveCallee, skipParens, isDeclaredIn, stopGradientArgument, isNewIntArray, isStraightLine, lengthObject, constantTable, isWritten } from "../3-lower/resolve.ts";
+import { ITERATION_METHODS, SEARCH_METHODS, resolveCallee, skipParens, isDeclaredIn, stopGradientArgument, isNewIntArray, isStraightLine, lengthObject, constantTable, isWritten, isUntypedNewArray } from "../3-lower/resolve.ts";
 import { describeType } from "./names.ts";
 import { methodCall } from "../3-lower/arrays.ts";
 import { isReverseMethod, isSortMethod } from "../3-lower/sorting.ts";
@@ -440,7 +440,27 @@ export abstract class ArrayFence extends FenceState {
     const id = stripTypes(e);
     const sym = ts.isIdentifier(id) ? this.checker.getSymbolAtLocation(id) : undefined;
     if (sym) return this.declaredType(sym) === "arr";
-    return this.typeOfNode(e) === "arr";
+    const t = this.typeOfNode(e);
+    if (t !== undefined || !ts.isCallExpression(id) || !isAnyArray(this.checker.getTypeAtLocation(id), this.checker)) return t === "arr";
+    // TypeScript's `any[]` of an Array constructed without an element type, and of what is made
+    // from it (`new Array(n).fill(0)`, `Array.from({ length: n }, (_, i) => y[i])`, `y.map(f)`):
+    // the fence checks that its elements are numbers where it is made
+    const m = methodCall(id);
+    if (!m) return false;
+    if (m.name === "fill") return isUntypedNewArray(id) || this.looksLikeArray(m.recv);
+    if ((m.name === "from" || m.name === "of") && ts.isIdentifier(m.recv)) return m.recv.text === "Array";
+    return ["map", "slice", "filter", "concat", "toSorted", "toReversed"].includes(m.name) && this.looksLikeArray(m.recv);
+  }
+
+  /**
+   * An array read where it stands (`.length`, `[i]`): a name or window of one, as
+   * arrayReference, or a new array read in place (`[...xs, ...ys][i]`, `xs.filter(f).length`,
+   * `xs.map(f).slice(1)[0]`), which the lowering allocates as a temporary.
+   */
+  protected arrayRead(e0: ts.Expression, scope: Scope): boolean {
+    const e = stripTypes(e0);
+    if (!ts.isIdentifier(e) && !ts.isNewExpression(e) && this.createsArray(e, scope)) return this.arrayValue(e, scope);
+    return this.arrayReference(e0, scope) !== undefined;
   }
 
   protected arrayReference(e0: ts.Expression, scope: Scope): string | undefined {
@@ -474,4 +494,11 @@ function namesArray(e0: ts.Expression): boolean {
   if (ts.isIdentifier(e)) return true;
   const m = ts.isCallExpression(e) ? methodCall(e) : undefined;
   return m?.name === "fill" && namesArray(m.recv);
+}
+
+/** Whether a type is `any[]`. */
+function isAnyArray(t: ts.Type, checker: ts.TypeChecker): boolean {
+  if (!checker.isArrayType(t)) return false;
+  const el = checker.getTypeArguments(t as ts.TypeReference)[0];
+  return !!el && (el.flags & ts.TypeFlags.Any) !== 0;
 }

@@ -239,6 +239,12 @@ export abstract class CallbackFence extends ExpressionFence {
       const t = this.typeOfNode(p);
       // a list's element is a record or an array (TypeScript checked it is the list's element type)
       if (over && i === at && (t === "arr" || t === "obj" || t === "list")) continue;
+      // unannotated and inferred `any` from an `any[]` the fence takes as numbers (new Array(n).fill(0))
+      if (inline && !p.type && t === undefined && ts.isIdentifier(p.name) && (this.checker.getTypeAtLocation(p).flags & ts.TypeFlags.Any) !== 0) {
+        const sym = this.checker.getSymbolAtLocation(p.name);
+        if (sym) this.localTypes.set(sym, want[i]!);
+        continue;
+      }
       if (t !== want[i]) {
         return this.report(Codes.NonNumericParameter, `Parameter '${p.name.getText()}' of ${inline ? "the callback" : `'${name}'`} receives the ${callbackParamNames(kind)[i]}, ${describeType(want[i])}, but is declared '${this.checker.typeToString(this.checker.getTypeAtLocation(p))}': declare it as ${want[i] === "num" ? "number" : "an array"}.`, p);
       }
@@ -248,7 +254,10 @@ export abstract class CallbackFence extends ExpressionFence {
     const isVoid = !!retType && (retType.flags & ts.TypeFlags.Void) !== 0;
     const predicate = kind === "filter" || (SEARCH_METHODS as readonly string[]).includes(kind);
     const returned = retType && irTypeOf(retType, this.checker);
-    if (kind !== "forEach" && !(returned === "num" || (predicate && returned === "bool"))) {
+    // `any` from an element of an `any[]` the fence takes as numbers (new Array(n).fill(0)): an
+    // inline callback's returns are checked with its body below
+    const anyReturn = inline && !!retType && (retType.flags & ts.TypeFlags.Any) !== 0;
+    if (kind !== "forEach" && !anyReturn && !(returned === "num" || (predicate && returned === "bool"))) {
       return this.report(Codes.NonNumericReturn, `The callback of '${kind}' returns '${retType ? this.checker.typeToString(retType) : "unknown"}': it must return ${predicate ? "a boolean (or a number, tested for truthiness)" : "a number"}.`, inline ? fn : fnArg);
     }
     if (!inline) {

@@ -135,7 +135,7 @@ export abstract class ExpressionFence extends ChoiceFence {
       if (tv) return this.report(Codes.UnsupportedSyntax, `'${e.getText()}' is a ${tv.kind === "record" ? "record" : "table"} of constants: read its ${tv.kind === "record" ? `fields (${e.getText()}.${[...tv.fields.keys()][0] ?? "x"})` : "elements"}.`, e);
       if (this.typeOfNode(e.expression) === "obj" || foundElementSearch(e.expression, this.checker)) return this.field(e, scope);
       if (e.name.text === "length" && this.isList(e.expression)) return this.expr(e.expression, scope) === undefined ? undefined : "num";
-      if (e.name.text === "length") return this.arrayReference(e.expression, scope) === undefined ? undefined : "num";
+      if (e.name.text === "length") return this.arrayRead(e.expression, scope) ? "num" : undefined;
       return this.report(Codes.UnsupportedSyntax, `Property access '${e.getText()}' is not supported: only fields of objects, Math and Number constants and '.length' of an array can be read. Pass the value as a parameter instead.`, e);
     }
     if (ts.isObjectLiteralExpression(e)) return this.objectLiteral(e, scope);
@@ -150,7 +150,7 @@ export abstract class ExpressionFence extends ChoiceFence {
       return el;
     }
     if (ts.isElementAccessExpression(e)) {
-      if (this.arrayReference(e.expression, scope) === undefined) return undefined;
+      if (!this.arrayRead(e.expression, scope)) return undefined;
       const t = this.expr(e.argumentExpression, scope);
       if (t === undefined) return undefined;
       if (t !== "num") return this.report(Codes.UnsupportedSyntax, "An array index must be a number.", e.argumentExpression);

@@ -22,7 +22,7 @@ import ts from "typescript";
 import { Codes, type Diagnostic } from "../../diagnostics.ts";
 import type { Type } from "../../ir/types.ts";
 import { type AnnotatedFunction } from "../1-parse/index.ts";
-import { type ResolveContext, arrayIteration, skipParens, isDeclaredIn, isStraightLine, annotatedType, isNewFloat64Array, isNewIntArray, isHostCall, isFunctionValue, isEffectBody } from "../3-lower/resolve.ts";
+import { type ResolveContext, arrayIteration, skipParens, isDeclaredIn, isStraightLine, annotatedType, isNewFloat64Array, isNewIntArray, isUntypedNewArray, isHostCall, isFunctionValue, isEffectBody } from "../3-lower/resolve.ts";
 import { isOptionalParamRead } from "../3-lower/optional.ts";
 import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
 import { builtListFix, statementFix, describeSyntax, describeType } from "./names.ts";
@@ -389,7 +389,7 @@ class Fence extends RecordFence {
         nonNumeric();
         continue;
       }
-      if (annotated === "arr" || (annotated === undefined && init && !plain && (isNewFloat64Array(init) || isNewIntArray(init) || this.looksLikeArray(init)))) {
+      if (annotated === "arr" || (annotated === undefined && init && !plain && (isNewFloat64Array(init) || isNewIntArray(init) || isUntypedNewArray(init) || this.looksLikeArray(init)))) {
         if (sym) this.localTypes.set(sym, "arr");
         if (sym && init && this.viaList(init)) this.fromList.add(sym);
         if (init) this.arrayInitializer(init, scope);

@@ -35,6 +35,11 @@ export function methodCall(e: ts.Expression): { recv: ts.Expression; name: strin
   return { recv: c.expression, name: c.name.text, args: e.arguments };
 }
 
+/** `Array(n)`: a call of the Array constructor without `new`, which JavaScript treats as `new Array(n)`. */
+function isArrayCall(e: ts.Expression): e is ts.CallExpression {
+  return ts.isCallExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === "Array";
+}
+
 /** The array a plain copy copies: `[...xs]`, `xs.slice()`, `Float64Array.from(xs)`. */
 function copied(e0: ts.Expression): ts.Expression | undefined {
   const e = stripTypes(e0);
@@ -154,6 +159,7 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     if (ts.isNewExpression(e) && ts.isIdentifier(e.expression) && (TYPED.has(e.expression.text) || isIntArrayName(e.expression.text) || e.expression.text === "Array")) return true;
     const stopped = stopGradientArgument(e, this.cx);
     if (stopped) return this.isArrayExpression(stopped);
+    if (isArrayCall(e)) return true;
     if (ts.isCallExpression(e) && !methodCall(e)) {
       const c = resolveCallee(e, this.cx);
       return c.kind === "helper" && returnsArray(c.decl, this.checker);
@@ -196,6 +202,8 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
     }
     const m = methodCall(e);
     if (m && m.name === "subarray") return this.window(this.lowerArrayRef(m.recv, out), m.args, out, e);
+    // a new array read in place (`[...xs, ...ys][i]`, `xs.concat(ys).slice(1)`): a temporary
+    if (!this.isReference(e) && this.isArrayExpression(e)) return this.lowerArrayValue(e, out);
     return this.internal(e);
   }
 
@@ -248,6 +256,8 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
       if (this.isArrayExpression(a)) return this.copyOf(this.lowerArrayValue(a, out), out, e, fresh);
       return fresh(this.lowerExpr(a, out, "n"));
     }
+    // `Array(n)`, as `new Array(n)`
+    if (isArrayCall(e)) return fresh(e.arguments[0] ? this.lowerExpr(e.arguments[0], out, "n") : num(0));
     if (ts.isCallExpression(e) && !methodCall(e)) {
       const c = resolveCallee(e, this.cx);
       if (c.kind === "helper") return this.inlineArrayHelper(c.decl, e, out);

@@ -367,6 +367,18 @@ export function isNewIntArray(e: ts.Expression | undefined): e is ts.NewExpressi
   return ts.isNewExpression(e) && ts.isIdentifier(e.expression) && isIntArrayName(e.expression.text);
 }
 
+/**
+ * `new Array(n)` or `Array(n)` without an element type, or its `fill(v)`: TypeScript types it
+ * `any[]`; differentiable code, whose arrays hold numbers, takes it as a `number[]` (the fence
+ * checks what is stored and filled).
+ */
+export function isUntypedNewArray(e: ts.Expression | undefined): boolean {
+  if (!e) return false;
+  e = skipParens(e);
+  if (ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression) && e.expression.name.text === "fill") e = skipParens(e.expression.expression);
+  return (ts.isNewExpression(e) || ts.isCallExpression(e)) && ts.isIdentifier(e.expression) && e.expression.text === "Array" && !e.typeArguments;
+}
+
 /** `new Float64Array(…)`. */
 export function isNewFloat64Array(e: ts.Expression | undefined): e is ts.NewExpression {
   if (!e) return false;
