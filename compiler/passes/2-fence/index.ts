@@ -322,6 +322,19 @@ class Fence extends RecordFence {
         if (!d.initializer) continue; // a syntax error TypeScript reports
         const t = this.expr(d.initializer, scope);
         if (t === undefined) continue;
+        if (t === "arr") {
+          // `const { length } = xs` (or `{ length: n }`): an array's one field
+          const other = d.name.elements.find((el) => el.dotDotDotToken || el.initializer || !ts.isIdentifier(el.name) || (el.propertyName ?? el.name).getText() !== "length");
+          if (other) {
+            this.report(Codes.UnsupportedSyntax, `The only field of the array '${d.initializer.getText()}' to destructure is its length (const { length } = ${d.initializer.getText()}, or { length: n }): read its elements by index, or destructure them with const [a, b] = ${d.initializer.getText()}.`, other);
+            continue;
+          }
+          for (const el of d.name.elements) {
+            const sym = this.checker.getSymbolAtLocation(el.name);
+            if (sym) this.localTypes.set(sym, "num");
+          }
+          continue;
+        }
         if (t !== "obj") {
           this.report(Codes.UnsupportedSyntax, `'${d.initializer.getText()}' is ${describeType(t)}, not an object: destructure objects with const { a, b } = p.`, d.initializer);
           continue;

@@ -260,6 +260,17 @@ export abstract class StatementLowerer extends GrowthLowerer {
       this.lowerArrayDestructuring(d.name, d.initializer, out);
       return;
     }
+    if (ts.isObjectBindingPattern(d.name) && d.initializer && this.isArrayExpression(d.initializer)) {
+      // `const { length } = xs` (or `{ length: n }`, the fence checks): the array's length
+      const a = this.lowerArrayRef(d.initializer, out);
+      for (const el of d.name.elements) {
+        if (!ts.isIdentifier(el.name)) this.internal(el);
+        const v = this.newVar(el.name.text, "num", "local", el.name.text);
+        this.emitOp(out, v, "copy", [this.arrayLength(out, a, el)], el);
+        this.env.set(this.symbolOf(el.name), ref(v));
+      }
+      return;
+    }
     if (ts.isObjectBindingPattern(d.name) && d.initializer) {
       this.lowerObjectDestructuring(d.name, this.lowerRecord(d.initializer, out, "obj"), out);
       return;
