@@ -163,6 +163,21 @@ describe("find over a list of objects", () => {
     expect(m.output).toMatch(/export function potentialGrad\(\n  at: \[number, number\],\n  bodies: \{\n    pos: \[number, number\];/);
   });
 
+  it("destructuredWalks: for…of destructuring records, pairs and rows (a default, a rest), in every mode", () => {
+    for (let k = 0; k < 4; k++) {
+      const rng = mulberry32(70 + k);
+      const bodies = Array.from({ length: 1 + k }, () => ({ pos: [2 * rng() - 1, 2 * rng() - 1] as [number, number], mass: rng() + 0.5 }));
+      const pts = Array.from({ length: 2 + k }, () => [rng() - 0.5, rng() - 0.5] as [number, number]);
+      // rows of 1, 2, 3, … elements: the default where a row has no second, the rest from the third
+      const rows = Array.from({ length: 3 }, (_, i) => randomArray(rng, 1 + ((i + k) % 4)));
+      const x = 0.3 * k - 0.5;
+      expectAllModesTree(m.src, m.grad, "destructuredWalks", [bodies, pts, rows, x], ["bodies", "pts", "rows", "x"], ["bodies", "pts", "rows", "x"], k + 1);
+      expect(m.grad.destructuredWalksGrad(bodies, pts, rows, x).value).toBe(m.src.destructuredWalks(bodies, pts, rows, x));
+    }
+    const r = compileSource(`/** @differentiable */\nexport function f(xs: Float64Array): number {\n  let s = 0;\n  for (const [a] of xs) s += a;\n  return s;\n}\n`, "numbers.ts");
+    expect(r.diagnostics.map((d) => d.message).join("\n")).toMatch(/The elements of 'xs' are numbers, which cannot be destructured: write 'for \(const v of xs\)'/);
+  });
+
   it("rejects tuples that are not all numbers, naming the fix", () => {
     for (const t of ["[number, string]", "[number, number?]", "[number, ...number[]]"]) {
       const r = compileSource(`/** @differentiable */\nexport function f(p: ${t}): number {\n  return p[0];\n}\n`, "tuple-error.ts");

@@ -220,9 +220,24 @@ class Fence extends RecordFence {
       // `for (const [i, v] of xs.entries())`: the index and the element, either left out
       const pair = walk?.name === "entries" && decl && ts.isArrayBindingPattern(decl.name) && decl.name.elements.length <= 2
         && decl.name.elements.every((el) => ts.isOmittedExpression(el) || (ts.isIdentifier(el.name) && !el.dotDotDotToken && !el.initializer));
-      if (!decl || !(pair || (ts.isIdentifier(decl.name) && walk?.name !== "entries")) || !(list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const)) || s.awaitModifier) {
+      // `for (const [x, y] of points)`, `for (const { w, b } of layers)`: each element destructured
+      const pattern = decl && walk?.name !== "entries" && walk?.name !== "keys" && (ts.isArrayBindingPattern(decl.name) || ts.isObjectBindingPattern(decl.name)) ? decl.name : undefined;
+      if (!decl || !(pair || pattern || (ts.isIdentifier(decl.name) && walk?.name !== "entries")) || !(list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const)) || s.awaitModifier) {
         const entries = walk?.name === "entries";
         this.report(Codes.UnsupportedSyntax, `A for-of loop must declare one variable${entries ? " (over entries(), a pair [index, element])" : ""}: write '${entries ? "for (const [i, v] of xs.entries())" : "for (const v of values)"}'.`, s.initializer);
+        return;
+      }
+      if (pattern) {
+        if (!this.isList(source)) {
+          if (this.arrayValue(source, scope)) this.report(Codes.UnsupportedSyntax, `The elements of '${source.getText()}' are numbers, which cannot be destructured: write 'for (const v of ${source.getText()})'.`, pattern);
+          return;
+        }
+        if (this.expr(source, scope) === undefined) return;
+        if (ts.isObjectBindingPattern(pattern)) this.objectPattern(pattern, false, scope, !this.isMatrix(source));
+        else if (!this.arrayPattern(pattern, scope)) return;
+        scope.loops.push(s);
+        this.statement(s.statement, scope);
+        scope.loops.pop();
         return;
       }
       const names = ts.isArrayBindingPattern(decl.name) ? decl.name.elements.map((el) => (ts.isBindingElement(el) ? el.name as ts.Identifier : undefined)) : [decl.name as ts.Identifier];
@@ -290,28 +305,46 @@ class Fence extends RecordFence {
     this.report(Codes.UnsupportedSyntax, `${describeSyntax(s)} is not supported in a differentiable function: ${statementFix(s)}`, s);
   }
 
+  /**
+   * Whether an array pattern is plain names, each with a default or none, and a last rest name
+   * (reported otherwise).
+   */
+  private arrayPatternShape(pattern: ts.ArrayBindingPattern): boolean {
+    const last = pattern.elements.length - 1;
+    const rest = pattern.elements.find((el, i) => !ts.isOmittedExpression(el) && ((el.dotDotDotToken && (i !== last || el.initializer)) || !ts.isIdentifier(el.name)));
+    if (!rest) return true;
+    this.report(Codes.UnsupportedSyntax, "Array destructuring takes plain names, each with a number as its default or none, and a last rest name: const [a, b = 0, ...others] = xs (no nesting: destructure an inner array in a declaration of its own).", rest);
+    return false;
+  }
+
+  /** An array pattern over an array's elements (the names numbers, a rest name an array). */
+  private arrayPattern(pattern: ts.ArrayBindingPattern, scope: Scope): boolean {
+    if (!this.arrayPatternShape(pattern)) return false;
+    this.arrayPatternNames(pattern, scope);
+    return true;
+  }
+
+  private arrayPatternNames(pattern: ts.ArrayBindingPattern, scope: Scope): void {
+    for (const el of pattern.elements) {
+      if (ts.isOmittedExpression(el)) continue;
+      // a default, evaluated where the array has no element at that place
+      const t = el.initializer && this.expr(el.initializer, scope);
+      if (t !== undefined && t !== "num") this.report(Codes.UnsupportedSyntax, `The default of '${el.name.getText()}' must be a number, but '${el.initializer!.getText()}' is ${describeType(t)}: write a number there, as the elements are numbers.`, el.initializer!);
+      const sym = this.checker.getSymbolAtLocation(el.name);
+      if (sym) this.localTypes.set(sym, el.dotDotDotToken ? "arr" : "num");
+    }
+  }
+
   protected declarations(list: ts.VariableDeclarationList, scope: Scope): void {
     for (const d of list.declarations) {
       if (ts.isArrayBindingPattern(d.name)) {
         if (!d.initializer) continue;
         // plain names, each with a default or not, and a rest name last (const [first = 0, ...rest]
         // = xs: the first element, or 0 when there is none, and a new array of the others)
-        const last = d.name.elements.length - 1;
-        const rest = d.name.elements.find((el, i) => !ts.isOmittedExpression(el) && ((el.dotDotDotToken && (i !== last || el.initializer)) || !ts.isIdentifier(el.name)));
-        if (rest) {
-          this.report(Codes.UnsupportedSyntax, "Array destructuring takes plain names, each with a number as its default or none, and a last rest name: const [a, b = 0, ...others] = xs (no nesting: destructure an inner array in a declaration of its own).", rest);
-          continue;
-        }
+        if (!this.arrayPatternShape(d.name)) continue;
         // from an array, or a new one (a helper's tuple: const [s, c] = sincos(t))
         if (!this.arrayValue(d.initializer, scope)) continue;
-        for (const el of d.name.elements) {
-          if (ts.isOmittedExpression(el)) continue;
-          // a default, evaluated where the array has no element at that place
-          const t = el.initializer && this.expr(el.initializer, scope);
-          if (t !== undefined && t !== "num") this.report(Codes.UnsupportedSyntax, `The default of '${el.name.getText()}' must be a number, but '${el.initializer!.getText()}' is ${describeType(t)}: write a number there, as the elements are numbers.`, el.initializer!);
-          const sym = this.checker.getSymbolAtLocation(el.name);
-          if (sym) this.localTypes.set(sym, el.dotDotDotToken ? "arr" : "num");
-        }
+        this.arrayPatternNames(d.name, scope);
         continue;
       }
       if (!(list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const))) {

@@ -538,7 +538,13 @@ export abstract class ArrayLowerer extends ExpressionLowerer {
       });
       return;
     }
-    const src = this.lowerArrayValue(init, out);
+    this.destructureArray(pattern, this.lowerArrayValue(init, out), out);
+  }
+
+  /** The names of `const [a, b = 0, ...others] = src` bound to `src`'s elements (see above). */
+  protected destructureArray(pattern: ts.ArrayBindingPattern, src: ArrayRef, out: Stmt[]): void {
+    const restOf = pattern.elements.at(-1);
+    const rest = restOf && !ts.isOmittedExpression(restOf) && restOf.dotDotDotToken ? restOf : undefined;
     pattern.elements.forEach((el, i) => {
       if (ts.isOmittedExpression(el) || !ts.isIdentifier(el.name)) return;
       if (el === rest) {

@@ -4,9 +4,10 @@
  * bodies are lowered as statements (statements.ts), with the loop as the target of its jumps.
  */
 import ts from "typescript";
-import { type Stmt, type Operand, ref, num } from "../../ir/types.ts";
+import { type Stmt, type Operand, ref, num, isVar } from "../../ir/types.ts";
 import { StatementLowerer } from "./statements.ts";
-import { type LoopCtx } from "./env.ts";
+import { type LoopCtx, type Rec } from "./env.ts";
+import type { ArrayRef } from "./arrays.ts";
 import { arrayIteration } from "./resolve.ts";
 import { countJumps, blockOf, nestedContinues, countedFor } from "./jumps.ts";
 export abstract class LoopLowerer extends StatementLowerer {
@@ -113,6 +114,17 @@ export abstract class LoopLowerer extends StatementLowerer {
    * over `xs.entries()` the pattern `[i, v]` takes the counter and the element, over `xs.keys()`
    * the variable takes the counter, and `xs.values()` is `xs`.
    */
+  /** A pattern bound to one element of a list or row of a matrix: a record's fields, an array's elements. */
+  private destructureElement(pattern: ts.BindingPattern, el: { rec: Rec } | { arr: ArrayRef }, out: Stmt[], s: ts.ForOfStatement): void {
+    if (ts.isObjectBindingPattern(pattern)) {
+      if (!("rec" in el)) this.internal(s.initializer);
+      this.lowerObjectDestructuring(pattern, el.rec, out);
+    } else {
+      if (!("arr" in el)) this.internal(s.initializer);
+      this.destructureArray(pattern, el.arr, out);
+    }
+  }
+
   protected lowerForOf(s: ts.ForOfStatement, out: Stmt[]): void {
     const list = s.initializer as ts.VariableDeclarationList;
     const decl = list.declarations[0]!;
@@ -121,7 +133,9 @@ export abstract class LoopLowerer extends StatementLowerer {
     const source = walk ? walk.recv : s.expression;
     const what = walk ? walk.name : "values";
     // the variables that take the index and the element
-    const names = ts.isArrayBindingPattern(decl.name) ? decl.name.elements.map((el) => (ts.isBindingElement(el) ? el.name as ts.Identifier : undefined)) : [decl.name as ts.Identifier];
+    // `for (const [x, y] of points)`, `for (const { w, b } of layers)`: each element destructured
+    const pattern = what === "values" && !ts.isIdentifier(decl.name) ? decl.name : undefined;
+    const names = pattern ? [] : ts.isArrayBindingPattern(decl.name) ? decl.name.elements.map((el) => (ts.isBindingElement(el) ? el.name as ts.Identifier : undefined)) : [decl.name as ts.Identifier];
     const [indexName, elementName] = what === "entries" ? names : what === "keys" ? [names[0], undefined] : [undefined, names[0]];
     // over a list: each element is a record (or an array) of the caller's, read at the counter
     // over a matrix built here: each row is a window of its flat array
@@ -139,6 +153,14 @@ export abstract class LoopLowerer extends StatementLowerer {
         const i = this.newVar(indexName.text, "num", "local", indexName.text);
         this.env.set(this.symbolOf(indexName), ref(i));
         this.emitOp(body, i, "copy", [ref(counter)], s.initializer);
+      }
+      if (pattern) {
+        for (const name of patternNames(pattern)) this.forget(this.symbolOf(name));
+        if (matrix) return this.destructureElement(pattern, { arr: this.matrixRowRef(matrix, ref(counter), body, s.initializer) }, body, s);
+        const shape = over === undefined ? undefined : this.vars.get(over)!.shape;
+        if (!shape || shape.k !== "list") this.internal(s.expression);
+        const el = this.elementValue(over!, ref(counter), [], shape.elem, body, s.initializer);
+        return this.destructureElement(pattern, "rec" in el ? el : isVar(el.o) ? { arr: { array: el.o.name } } : this.internal(s.initializer), body, s);
       }
       if (!elementName) return;
       if (matrix) {
@@ -181,4 +203,9 @@ export abstract class LoopLowerer extends StatementLowerer {
       doWhile: false,
     });
   }
+}
+
+/** The names a binding pattern binds, nested patterns included. */
+function patternNames(p: ts.BindingPattern): ts.Identifier[] {
+  return p.elements.flatMap((el) => (ts.isOmittedExpression(el) ? [] : ts.isIdentifier(el.name) ? [el.name] : patternNames(el.name)));
 }
