@@ -75,7 +75,16 @@ export function irTypeOf(type: ts.Type, checker: ts.TypeChecker): Type | undefin
   const sym = type.getSymbol();
   if (sym && (sym.getName() === "Float64Array" || isIntArrayName(sym.getName()))) return "arr";
   if (isNumberArray(type, checker)) return "arr";
+  // `ArrayLike<number>`, `Float64Array | number[]`: a helper's parameter that takes either
+  if (sym?.getName() === "ArrayLike" && isNumberElement(type, checker)) return "arr";
+  if (type.isUnion() && type.types.every((t) => irTypeOf(t, checker) === "arr")) return "arr";
   return undefined;
+}
+
+/** Whether a generic type's one type argument is `number` (`ArrayLike<number>`). */
+function isNumberElement(type: ts.Type, checker: ts.TypeChecker): boolean {
+  const args = (type.flags & ts.TypeFlags.Object) !== 0 && ((type as ts.ObjectType).objectFlags & ts.ObjectFlags.Reference) !== 0 ? checker.getTypeArguments(type as ts.TypeReference) : type.aliasTypeArguments ?? [];
+  return args.length === 1 && (args[0]!.flags & ts.TypeFlags.Number) !== 0;
 }
 
 
