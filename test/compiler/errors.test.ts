@@ -89,6 +89,7 @@ const CASES: Case[] = [
   { file: "recursion-direct.ts", code: Codes.Recursion, line: 5, col: 10, names: [/'f' is recursive \(f -> f\)/], fix: /Rewrite it as a loop/ },
   { file: "recursion-mutual.ts", code: Codes.Recursion, line: 9, col: 10, names: [/recursive \(f -> even -> odd -> even\)/], fix: /Rewrite it as a loop/ },
   // ---- signatures and tags
+  { file: "maybe-undefined.ts", code: Codes.NonNumericParameter, line: 4, col: 7, names: [/Variable 'best' has type 'number \| undefined'/], fix: /start it where it cannot be missing \(let best = -Infinity, or NaN\), or keep a boolean beside it/ },
   { file: "param-string.ts", code: Codes.NonNumericParameter, line: 3, col: 37, names: [/Parameter 'label' of 'f'/, /'string'/], fix: /a choice among strings: list them in its type, "l1" \| "l2"\).*Pass other data as numbers or arrays/ },
   { file: "param-object.ts", code: Codes.NonNumericParameter, line: 3, col: 22, names: [/Parameter 'p'/, /'\{ x: number; label: string; \}'/, /its field 'label'/], fix: /Pass other data as numbers or arrays/ },
   { file: "param-optional-field.ts", code: Codes.NonNumericParameter, line: 3, col: 22, names: [/Parameter 'p'/, /field 'w' is optional and an object/], fix: /optional fields are numbers, booleans, arrays of numbers and choices among strings: make it required/ },

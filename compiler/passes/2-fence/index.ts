@@ -21,7 +21,7 @@
 import ts from "typescript";
 import { Codes, type Diagnostic } from "../../diagnostics.ts";
 import type { Type } from "../../ir/types.ts";
-import { type AnnotatedFunction } from "../1-parse/index.ts";
+import { type AnnotatedFunction, irTypeOf } from "../1-parse/index.ts";
 import { type ResolveContext, arrayIteration, skipParens, isDeclaredIn, isStraightLine, annotatedType, isNewFloat64Array, isNewIntArray, isUntypedNewArray, isHostCall, isFunctionValue, isEffectBody } from "../3-lower/resolve.ts";
 import { isOptionalParamRead } from "../3-lower/optional.ts";
 import { countJumps, definitelyReturns, isAssignmentOperator, compoundOperator, jumpTarget, isBreakable } from "../3-lower/jumps.ts";
@@ -430,7 +430,14 @@ class Fence extends RecordFence {
         continue;
       }
       const annotated = annotatedType(d, this.checker);
-      const nonNumeric = () => this.report(Codes.NonNumericParameter, `Variable '${d.name.getText()}' has type '${this.checker.typeToString(this.checker.getTypeAtLocation(d.name))}': only number, boolean and Float64Array values are supported in a differentiable function.`, d);
+      const nonNumeric = () => {
+        const type = this.checker.getTypeAtLocation(d.name);
+        const name = d.name.getText();
+        // `let best: number | undefined`: a number that may be missing
+        const maybe = type.isUnion() && type.types.some((t) => (t.flags & ts.TypeFlags.Undefined) !== 0) && irTypeOf(this.checker.getNonNullableType(type), this.checker) === "num";
+        const fix = maybe ? ` Keep it a number: start it where it cannot be missing (let ${name} = -Infinity, or NaN), or keep a boolean beside it (let found = false) and test that.` : "";
+        this.report(Codes.NonNumericParameter, `Variable '${name}' has type '${this.checker.typeToString(type)}': only number, boolean and Float64Array values are supported in a differentiable function.${fix}`, d);
+      };
       if (annotated === "other" || (annotated === undefined && !init)) {
         nonNumeric();
         continue;

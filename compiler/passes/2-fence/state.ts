@@ -110,7 +110,11 @@ export abstract class FenceState {
   protected poisoned = new Set<ts.Symbol>();
 
   protected report(code: Code, message: string, node: ts.Node): undefined {
-    if (!this.mentionsPoisoned(node)) this.diagnostics.push(diagnosticAt(code, message, node, node.getSourceFile()));
+    // within an expression that reads a declaration already reported (`best === undefined` of a
+    // `let best: number | undefined`), a problem is that declaration's, reported once
+    let whole: ts.Node = node;
+    while (whole.parent && (ts.isExpression(whole.parent) || ts.isToken(whole)) && !ts.isFunctionLike(whole.parent)) whole = whole.parent;
+    if (!this.mentionsPoisoned(whole)) this.diagnostics.push(diagnosticAt(code, message, node, node.getSourceFile()));
     const declared = ts.isVariableDeclaration(node) || ts.isClassDeclaration(node) || ts.isFunctionDeclaration(node) ? node
       : ts.isVariableDeclaration(node.parent) && node.parent.initializer === node ? node.parent : undefined;
     if (declared?.name && ts.isIdentifier(declared.name)) {
