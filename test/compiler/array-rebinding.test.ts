@@ -13,7 +13,8 @@ import { mulberry32, randomArray } from "../../runtime/gradcheck.ts";
 const FIXTURE = fs.readFileSync(path.join(ROOT, "fixtures/programs/rebinding.ts"), "utf8");
 const ALL = FIXTURE.replaceAll("/** @differentiable */", "/** @differentiable @modes grad jvp hvp */").replace("@wrt y0 k c */", "@wrt y0 k c @modes grad jvp hvp */");
 const CHECKPOINTED = ALL.replace("  for (let t = 0; t < steps; t++) y = rk4", "  /** @checkpoint */\n  for (let t = 0; t < steps; t++) y = rk4").replace("  for (let p = 0; p < passes; p++) {", "  /** @checkpoint */\n  for (let p = 0; p < passes; p++) {")
-  .replace("  for (const l of layers) h = dense", "  /** @checkpoint */\n  for (const l of layers) h = dense");
+  .replace("  for (const l of layers) h = dense", "  /** @checkpoint */\n  for (const l of layers) h = dense")
+  .replace("  for (let i = 0; i < layers.length; i++) {\n    const z = dense", "  /** @checkpoint */\n  for (let i = 0; i < layers.length; i++) {\n    const z = dense");
 
 describe("an array rebound inside a loop or a branch", () => {
   for (const [label, text] of [["", ALL], [" (@checkpoint)", CHECKPOINTED]] as const) {
@@ -35,6 +36,8 @@ describe("an array rebound inside a loop or a branch", () => {
   for (const [label, text] of [["", ALL], [" (@checkpoint)", CHECKPOINTED], [" (@checkpoint 2)", BINOMIAL]] as const) it(`gives the name a new array where the new one may be longer or shorter (a network's layers), in every mode${label}`, async () => {
     const { src, grad, output } = await load(text, "rebinding");
     if (label) expect(output).toMatch(/const n = tape\.popI\(\);\s*h = new Float64Array\(n\);/);
+    // the loop of h = c ? a : b is checkpointed too
+    if (label) expect(output.slice(output.indexOf("export function chosenGrad("), output.indexOf("export function chosenVjp(") >= 0 ? output.indexOf("export function chosenVjp(") : output.indexOf("export function chosenJvp("))).toContain("checkpointSchedule(");
     // a rebinding whose new array is as long as the name's by construction copies in place
     expect(output).not.toMatch(/RangeError\("'(y|h)'/);
     // widths 3 → 5 → 2 → 4 and 2 → 2, and no layer at all
@@ -44,6 +47,11 @@ describe("an array rebound inside a loop or a branch", () => {
       const x = randomArray(rng, widths[0]);
       expectAllModesTree(src, grad, "layered", [layers, x, 0.3], ["layers", "x", "target"], ["layers", "x", "target"], k);
       expect(grad.layeredGrad(layers, x, 0.3).value).toBe(src.layered(layers, x, 0.3));
+      // one of two arrays (h = c ? a : b), in the loop and after it, with either arm taken
+      for (const target of [0.3, -0.4]) {
+        expectAllModesTree(src, grad, "chosen", [layers, x, target], ["layers", "x", "target"], ["layers", "x", "target"], k);
+        expect(grad.chosenGrad(layers, x, target).value).toBe(src.chosen(layers, x, target));
+      }
     }
   });
 
@@ -222,6 +230,13 @@ export function handOver(x: Float64Array, n: number): number {
   const keep = h;
   for (let t = 0; t < 3; t++) h = h.map((v) => Math.tanh(v));
   return h[0] + keep[0];`, "'const keep = h;' (line 4) lets another name refer to the array of 'h'", [5, 31]],
+    ["an arm that is used after the choice", `  let h = x.slice();
+  for (let t = 0; t < 3; t++) {
+    const next = h.map((v) => Math.tanh(v));
+    h = t > 1 ? next : next.map((v) => v * 2);
+    next[0] = 2;
+  }
+  return h[0];`, "'next' is used after the assignment (line 7), when both names would refer to one array", [6, 17]],
     ["a parameter", `  for (let t = 0; t < 3; t++) x = x.map((v) => Math.tanh(v));
   return x[0];`, "'x' must be a let of this function holding a new array (let x = new Float64Array(n), or a copy)", [3, 31]],
     ["a buffer declared outside the loop", `  let h = x.slice();

@@ -383,10 +383,12 @@ export abstract class ArrayFence extends FenceState {
       else if (ts.isCallExpression(p) && p.arguments.includes(e as ts.Expression) && !stopGradientArgument(p, this.cx)) continue; // f(y)
       else if (ts.isReturnStatement(p) || ts.isSpreadElement(p)) continue; // return y, [...y]
       else if (ts.isVariableDeclaration(p) && p.name === e) continue; // its declaration
+      // an arm of the rebinding checked, `y = c ? x : z`
+      else if (ts.isConditionalExpression(p) && p.condition !== e && ts.isBinaryExpression(rebinding) && stripTypes(rebinding.right) === p) continue;
       else if (ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
-        // the rebinding checked, or another one to a new array (y = x or z = y would alias)
+        // the rebinding checked, or another one to a new array or to one of two (checked there)
         const other = stripTypes(p.right);
-        if (p === rebinding || (p.left === e && (!isStraightLine(p, scope.decl) || (!ts.isIdentifier(other) && this.createsArray(other, scope))))) continue;
+        if (p === rebinding || (p.left === e && (!isStraightLine(p, scope.decl) || ts.isConditionalExpression(other) || (!ts.isIdentifier(other) && this.createsArray(other, scope))))) continue;
         // `y = x` right before x is rebound: y takes over x's array (see arrayRebinding)
         if (p.right === e && ts.isIdentifier(e) && this.handsOver(p, e)) continue;
       }

@@ -540,6 +540,19 @@ class Fence extends RecordFence {
         // as JavaScript rebinds it; in a loop or a branch, where which array it names would depend
         // on the path, the new elements are copied into its one array (arrayRebinding, arrays.ts)
         const plain = opKind === ts.SyntaxKind.EqualsToken && right !== undefined && isDeclaredIn(sym, scope.decl);
+        // `y = c ? a : b`: as `if (c) y = a; else y = b;`, each arm a rebinding in a branch
+        const choice = plain ? stripTypes(right) : undefined;
+        if (choice && ts.isConditionalExpression(choice)) {
+          this.condition(choice.condition, scope);
+          for (const arm of [choice.whenTrue, choice.whenFalse]) {
+            if (!this.arrayValue(arm, scope)) return;
+            const why = this.arrayRebinding(left, arm, at, scope);
+            if (why === undefined) continue;
+            this.report(Codes.UnsupportedSyntax, `Reassigning the array '${left.text}' to one of two arrays (${choice.getText().split("\n")[0].slice(0, 60)}) is supported when nothing else can refer to its array, but ${why}.`, arm);
+            return;
+          }
+          return;
+        }
         if (plain && isStraightLine(at, scope.decl)) {
           if (this.arrayValue(right, scope)) scope.inputs.delete(left.text);
           return;

@@ -361,13 +361,30 @@ export abstract class StatementLowerer extends GrowthLowerer {
     else this.views.set(sym, r);
   }
 
-  /** Whether the function assigns `sym` inside a loop or a branch. */
+  /**
+   * `y = c ? a : b` of an array name (the fence checked): `if (c) y = a; else y = b;`, each arm
+   * rebinding the name as in a branch.
+   */
+  private rebindByChoice(left: ts.Identifier, c: ts.ConditionalExpression, out: Stmt[], at: ts.Node): string {
+    const cond = this.lowerCondition(c.condition, out);
+    if (cond.kind === "const") return this.rebindByCopy(left, cond.value ? c.whenTrue : c.whenFalse, out, at);
+    const thenOut: Stmt[] = [];
+    const elseOut: Stmt[] = [];
+    this.depth++;
+    const name = this.rebindByCopy(left, c.whenTrue, thenOut, at);
+    this.rebindByCopy(left, c.whenFalse, elseOut, at);
+    this.depth--;
+    out.push({ kind: "if", cond, then: thenOut, else: elseOut, loc: this.loc(this.stmtOf(at)) });
+    return name;
+  }
+
+  /** Whether the function assigns `sym` inside a loop or a branch (or one of two arrays, `y = c ? a : b`). */
   private reboundInRegion(sym: ts.Symbol): boolean {
     const decl = this.frame.decl;
     const visit = (n: ts.Node): boolean => {
       if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
         const left = stripTypes(n.left);
-        if (ts.isIdentifier(left) && this.checker.getSymbolAtLocation(left) === sym && !isStraightLine(n, decl)) return true;
+        if (ts.isIdentifier(left) && this.checker.getSymbolAtLocation(left) === sym && (!isStraightLine(n, decl) || ts.isConditionalExpression(stripTypes(n.right)))) return true;
       }
       return ts.forEachChild(n, visit) ?? false;
     };
@@ -481,6 +498,9 @@ export abstract class StatementLowerer extends GrowthLowerer {
       const hint = slot ? slot.name.replace(/\./g, "_") : (left as ts.Identifier).text;
       const cur = this.env.get(sym);
       if (!slot && binop === undefined && (this.views.has(sym) || (cur && isVar(cur) && this.vars.get(cur.name)!.type === "arr"))) {
+        // `y = c ? a : b`: one of two arrays, which one known only when the code runs
+        const choice = stripTypes(right);
+        if (ts.isConditionalExpression(choice)) return ref(this.rebindByChoice(left as ts.Identifier, choice, out, at));
         if (!isStraightLine(at, this.frame.decl)) return ref(this.rebindByCopy(left as ts.Identifier, right, out, at));
         // `y = <array>` in straight-line code (the fence checked): the name is bound to the new array
         const r = this.lowerArrayValue(right, out);
