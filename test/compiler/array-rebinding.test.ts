@@ -24,6 +24,8 @@ describe("an array rebound inside a loop or a branch", () => {
       for (const [y0, k, c] of randomPoints(61, 3, [[2, -1, 1], [0.5, 2], [0.1, 0.5]])) expectAllModes(src, grad, "simulate", [y0!, k!, c!, 7], ["y0", "k", "c", "steps"], ["y0", "k", "c"]);
       for (const [x] of randomPoints(62, 3, [[5, -1, 1]])) expectAllModes(src, grad, "smooth", [x!, 3], ["x", "passes"], ["x"]);
       for (const [u, c] of randomPoints(64, 3, [[6, -1, 1], [0.1, 0.4]])) expectAllModes(src, grad, "leapfrog", [u!, c!, 5], ["u", "c", "steps"], ["u", "c"]);
+      // either arm of const h = c ? a : b, in straight-line code and in a loop
+      for (const [x] of randomPoints(65, 3, [[4, -1, 1]])) for (const a of [0.3, 0.8, 1.4]) expectAllModes(src, grad, "declaredChoice", [x!, a], ["xs", "a"]);
       for (const [x] of randomPoints(63, 3, [[4, -1, 1]])) {
         expectAllModes(src, grad, "branchy", [x!, 1], ["x", "flip"], ["x"]);
         expectAllModes(src, grad, "branchy", [x!, -1], ["x", "flip"], ["x"]);

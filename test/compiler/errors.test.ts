@@ -61,7 +61,7 @@ const CASES: Case[] = [
   { file: "array-condition.ts", code: Codes.UnsupportedSyntax, line: 5, col: 7, names: [/condition 'xs' is a Float64Array/], fix: /test its elements or its length/ },
   { file: "array-method.ts", code: Codes.UnsupportedSyntax, line: 4, col: 14, names: [/array method 'copyWithin'/], fix: /use forEach, map or reduce with an inline callback, subarray, slice, fill or set/ },
   { file: "object-rebind-alias.ts", code: Codes.UnsupportedSyntax, line: 10, col: 3, names: [/Reassigning the object 'p'/, /'const q = p;' \(line 9\) lets another name refer to the object of 'p'/], fix: /assign its fields/ },
-  { file: "conditional-arrays.ts", code: Codes.UnsupportedSyntax, line: 5, col: 13, names: [/conditional expression choosing between arrays/], fix: /if \(a > 0\) y = ys\.map\(\(v\) => Math\.max\(v, 0\)\); else y = ys;/ },
+  { file: "conditional-arrays.ts", code: Codes.UnsupportedSyntax, line: 5, col: 11, names: [/conditional expression choosing between arrays/], fix: /if \(a > 0\) y = ys\.map\(\(v\) => Math\.max\(v, 0\)\); else y = ys;/ },
   { file: "concat-typed.ts", code: Codes.UnsupportedSyntax, line: 5, col: 23, names: [/'concat' appends the Float64Array 'xs' as one element/], fix: /spread it, \[\.\.\.ws, \.\.\.xs\]/ },
   { file: "reverse-caller.ts", code: Codes.UnsupportedSyntax, line: 4, col: 14, names: [/'reverse' reverses 'xs' in place and returns it/], fix: /take a reversed copy, xs\.toReversed\(\)\.$/ },
   { file: "sort-as-strings.ts", code: Codes.UnsupportedSyntax, line: 4, col: 13, names: [/'sort' with no comparator/, /as strings/], fix: /pass a comparator, \[\.\.\.xs\]\.sort\(\(a, b\) => a - b\)/ },

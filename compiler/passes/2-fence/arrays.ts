@@ -32,10 +32,39 @@ export function useInContext(u: ts.Identifier): { e: ts.Node; p: ts.Node } {
 
 export abstract class ArrayFence extends FenceState {
   protected abstract expr(e0: ts.Expression, scope: Scope): FType | undefined;
+  protected abstract condition(e: ts.Expression, scope: Scope): void;
   protected abstract callback(e: ts.CallExpression, fnArg: ts.Expression, kind: "from", usage: string, scope: Scope, noElement?: boolean): FType | undefined;
 
   protected arrayInitializer(e: ts.Expression, scope: Scope): void {
+    const choice = stripTypes(e);
+    if (ts.isConditionalExpression(choice) && ts.isVariableDeclaration(e.parent)) return this.arrayChoice(choice, e.parent, scope);
     this.arrayValue(e, scope);
+  }
+
+  /**
+   * `const h = c ? a : b`: h is an array of its own holding the chosen arm's elements, which is
+   * JavaScript's meaning when nothing can tell: each arm is a new array, or a local holding one
+   * that no other name refers to and that is not used after the declaration.
+   */
+  private arrayChoice(c: ts.ConditionalExpression, d: ts.VariableDeclaration, scope: Scope): void {
+    this.condition(c.condition, scope);
+    for (const arm of [c.whenTrue, c.whenFalse]) {
+      if (!this.arrayValue(arm, scope)) return;
+      const value = stripTypes(arm);
+      const why = ts.isIdentifier(value) ? this.armAlias(value, d, scope) : this.createsArray(value, scope) && !namesArray(value) ? undefined : `'${arm.getText()}' is not a new array`;
+      if (why === undefined) continue;
+      this.report(Codes.UnsupportedSyntax, `'${d.name.getText()}' is given one of two arrays (${c.getText().split("\n")[0].slice(0, 60)}), which is supported when nothing else can refer to the array it takes, but ${why}: give it a copy (${value.getText()}.slice()).`, arm);
+      return;
+    }
+  }
+
+  /** Why the local array `x`, an arm of `const h = c ? x : …`, could be seen through another name, if it could. */
+  private armAlias(x: ts.Identifier, d: ts.VariableDeclaration, scope: Scope): string | undefined {
+    const own = this.localDeclaration(x, scope);
+    if (!own?.initializer || !this.createsArray(own.initializer, scope) || namesArray(stripTypes(own.initializer))) return `'${x.text}' must be a local holding a new array`;
+    const later = this.usesOf(x, scope.decl).find((u) => u.pos >= d.end);
+    if (later) return `'${x.text}' is used after the declaration (line ${this.lineOf(later)}), when both names would refer to one array`;
+    return this.aliasingUse(x, scope, d);
   }
 
   /**
@@ -384,7 +413,7 @@ export abstract class ArrayFence extends FenceState {
       else if (ts.isReturnStatement(p) || ts.isSpreadElement(p)) continue; // return y, [...y]
       else if (ts.isVariableDeclaration(p) && p.name === e) continue; // its declaration
       // an arm of the rebinding checked, `y = c ? x : z`
-      else if (ts.isConditionalExpression(p) && p.condition !== e && ts.isBinaryExpression(rebinding) && stripTypes(rebinding.right) === p) continue;
+      else if (ts.isConditionalExpression(p) && p.condition !== e && (ts.isBinaryExpression(rebinding) ? stripTypes(rebinding.right) === p : ts.isVariableDeclaration(rebinding) && !!rebinding.initializer && stripTypes(rebinding.initializer) === p)) continue;
       else if (ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
         // the rebinding checked, or another one to a new array or to one of two (checked there)
         const other = stripTypes(p.right);

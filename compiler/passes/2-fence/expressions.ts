@@ -119,7 +119,7 @@ export abstract class ExpressionFence extends ChoiceFence {
       if (a === undefined || b === undefined) return undefined;
       if (a === b && (a === "arr" || a === "obj")) {
         const what = a === "arr" ? "arrays" : "objects";
-        const where = a === "arr" ? " here; it gives an array name its new value (y = c ? a : b, y a let of this function holding a new array)" : "";
+        const where = a === "arr" ? " here, only as an array name's value (const y = c ? a : b, or y = c ? a : b of a let holding a new array)" : "";
         return this.report(Codes.UnsupportedSyntax, `A conditional expression choosing between ${what} is not supported${where}: choose with an if statement instead (if (${e.condition.getText()}) y = ${e.whenTrue.getText()}; else y = ${e.whenFalse.getText()};), or choose the numbers inside them.`, e);
       }
       if (a !== b || a === "arr" || a === "obj") return this.report(Codes.UnsupportedSyntax, "Both arms of a conditional expression must be numbers (or both booleans).", e);

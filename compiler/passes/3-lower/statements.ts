@@ -316,7 +316,9 @@ export abstract class StatementLowerer extends GrowthLowerer {
     // the annotation's type, else the initialiser's
     const annotated = annotatedType(d, this.checker);
     if (annotated === "other") this.internal(d);
-    if (init && (annotated === "arr" || (annotated === undefined && this.isArrayExpression(init)))) {
+    const arms = init && stripTypes(init);
+    const chooses = !!arms && ts.isConditionalExpression(arms) && this.isArrayExpression(arms.whenTrue) && this.isArrayExpression(arms.whenFalse);
+    if (init && (annotated === "arr" || (annotated === undefined && (chooses || this.isArrayExpression(init))))) {
       this.lowerArrayDeclaration(d as ts.VariableDeclaration & { name: ts.Identifier }, init, sym, out);
       return;
     }
@@ -334,6 +336,16 @@ export abstract class StatementLowerer extends GrowthLowerer {
    * existing array binds `y` to it (writes through `y` go to that array, as in JavaScript).
    */
   protected lowerArrayDeclaration(d: ts.VariableDeclaration & { name: ts.Identifier }, init: ts.Expression, sym: ts.Symbol, out: Stmt[]): void {
+    const choice = stripTypes(init);
+    if (ts.isConditionalExpression(choice)) {
+      // `const h = c ? a : b`: an array of its own, given the chosen arm's elements (the fence
+      // checked that no other name refers to the arm's array after the declaration)
+      const own = this.newVar(d.name.text, "arr", "local", d.name.text);
+      this.allocate(out, own, num(0), d);
+      this.env.set(sym, ref(own));
+      this.rebindByChoice(d.name, choice, out, d);
+      return;
+    }
     const name = this.newVar(d.name.text, "arr", "local", d.name.text);
     const r = this.lowerArrayValue(init, out, name);
     const literal = stripTypes(init);
@@ -365,7 +377,7 @@ export abstract class StatementLowerer extends GrowthLowerer {
    * `y = c ? a : b` of an array name (the fence checked): `if (c) y = a; else y = b;`, each arm
    * rebinding the name as in a branch.
    */
-  private rebindByChoice(left: ts.Identifier, c: ts.ConditionalExpression, out: Stmt[], at: ts.Node): string {
+  protected rebindByChoice(left: ts.Identifier, c: ts.ConditionalExpression, out: Stmt[], at: ts.Node): string {
     const cond = this.lowerCondition(c.condition, out);
     if (cond.kind === "const") return this.rebindByCopy(left, cond.value ? c.whenTrue : c.whenFalse, out, at);
     const thenOut: Stmt[] = [];
