@@ -47,13 +47,26 @@ export abstract class ArrayFence extends FenceState {
    * that no other name refers to and that is not used after the declaration.
    */
   private arrayChoice(c: ts.ConditionalExpression, d: ts.VariableDeclaration, scope: Scope): void {
+    this.chosenArms(c, scope, (arm) => {
+      const value = stripTypes(arm);
+      return ts.isIdentifier(value) ? this.armAlias(value, d, scope) : this.createsArray(value, scope) && !namesArray(value) ? undefined : `'${arm.getText()}' is not a new array`;
+    }, (arm, why) => `'${d.name.getText()}' is given one of two arrays (${firstLine(c)}), which is supported when nothing else can refer to the array it takes, but ${why}: give it a copy (${stripTypes(arm).getText()}.slice()).`);
+  }
+
+  /** `y = c ? a : b` of an array `y`: as `if (c) y = a; else y = b;`, each arm a rebinding in a branch (arrayRebinding). */
+  protected rebindingChoice(left: ts.Identifier, c: ts.ConditionalExpression, at: ts.Node, scope: Scope): void {
+    this.chosenArms(c, scope, (arm) => this.arrayRebinding(left, arm, at, scope),
+      (_, why) => `Reassigning the array '${left.text}' to one of two arrays (${firstLine(c)}) is supported when nothing else can refer to its array, but ${why}.`);
+  }
+
+  /** The condition of `c ? a : b`, then each arm an array value for which `why` finds nothing; the first it does is reported. */
+  private chosenArms(c: ts.ConditionalExpression, scope: Scope, why: (arm: ts.Expression) => string | undefined, message: (arm: ts.Expression, why: string) => string): void {
     this.condition(c.condition, scope);
     for (const arm of [c.whenTrue, c.whenFalse]) {
       if (!this.arrayValue(arm, scope)) return;
-      const value = stripTypes(arm);
-      const why = ts.isIdentifier(value) ? this.armAlias(value, d, scope) : this.createsArray(value, scope) && !namesArray(value) ? undefined : `'${arm.getText()}' is not a new array`;
-      if (why === undefined) continue;
-      this.report(Codes.UnsupportedSyntax, `'${d.name.getText()}' is given one of two arrays (${c.getText().split("\n")[0].slice(0, 60)}), which is supported when nothing else can refer to the array it takes, but ${why}: give it a copy (${value.getText()}.slice()).`, arm);
+      const w = why(arm);
+      if (w === undefined) continue;
+      this.report(Codes.UnsupportedSyntax, message(arm, w), arm);
       return;
     }
   }
@@ -413,7 +426,7 @@ export abstract class ArrayFence extends FenceState {
       else if (ts.isReturnStatement(p) || ts.isSpreadElement(p)) continue; // return y, [...y]
       else if (ts.isVariableDeclaration(p) && p.name === e) continue; // its declaration
       // an arm of the rebinding checked, `y = c ? x : z`
-      else if (ts.isConditionalExpression(p) && p.condition !== e && (ts.isBinaryExpression(rebinding) ? stripTypes(rebinding.right) === p : ts.isVariableDeclaration(rebinding) && !!rebinding.initializer && stripTypes(rebinding.initializer) === p)) continue;
+      else if (ts.isConditionalExpression(p) && p.condition !== e && choiceOf(rebinding) === p) continue;
       else if (ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
         // the rebinding checked, or another one to a new array or to one of two (checked there)
         const other = stripTypes(p.right);
@@ -484,6 +497,43 @@ export abstract class ArrayFence extends FenceState {
   }
 
   /**
+   * Whether an array pattern is plain names, each with a default or none, and a last rest name
+   * (reported otherwise).
+   */
+  protected arrayPatternShape(pattern: ts.ArrayBindingPattern): boolean {
+    const last = pattern.elements.length - 1;
+    const rest = pattern.elements.find((el, i) => !ts.isOmittedExpression(el) && ((el.dotDotDotToken && (i !== last || el.initializer)) || !ts.isIdentifier(el.name)));
+    if (!rest) return true;
+    this.report(Codes.UnsupportedSyntax, "Array destructuring takes plain names, each with a number as its default or none, and a last rest name: const [a, b = 0, ...others] = xs (no nesting: destructure an inner array in a declaration of its own).", rest);
+    return false;
+  }
+
+  /** The names of an array pattern over an array's elements: numbers, a rest name an array; defaults numbers. */
+  protected arrayPatternNames(pattern: ts.ArrayBindingPattern, scope: Scope): void {
+    for (const el of pattern.elements) {
+      if (ts.isOmittedExpression(el)) continue;
+      // a default, evaluated where the array has no element at that place
+      const t = el.initializer && this.expr(el.initializer, scope);
+      if (t !== undefined && t !== "num") this.report(Codes.UnsupportedSyntax, `The default of '${el.name.getText()}' must be a number, but '${el.initializer!.getText()}' is ${describeType(t)}: write a number there, as the elements are numbers.`, el.initializer!);
+      const sym = this.checker.getSymbolAtLocation(el.name);
+      if (sym) this.localTypes.set(sym, el.dotDotDotToken ? "arr" : "num");
+    }
+  }
+
+  /** `const { length } = xs` (or `{ length: n }`): an array's one field, a number. */
+  protected lengthPattern(pattern: ts.ObjectBindingPattern, init: ts.Expression): void {
+    const other = pattern.elements.find((el) => el.dotDotDotToken || el.initializer || !ts.isIdentifier(el.name) || (el.propertyName ?? el.name).getText() !== "length");
+    if (other) {
+      this.report(Codes.UnsupportedSyntax, `The only field of the array '${init.getText()}' to destructure is its length (const { length } = ${init.getText()}, or { length: n }): read its elements by index, or destructure them with const [a, b] = ${init.getText()}.`, other);
+      return;
+    }
+    for (const el of pattern.elements) {
+      const sym = this.checker.getSymbolAtLocation(el.name);
+      if (sym) this.localTypes.set(sym, "num");
+    }
+  }
+
+  /**
    * An array read where it stands (`.length`, `[i]`): a name or window of one, as
    * arrayReference, or a new array read in place (`[...xs, ...ys][i]`, `xs.filter(f).length`,
    * `xs.map(f).slice(1)[0]`), which the lowering allocates as a temporary.
@@ -532,4 +582,16 @@ function isAnyArray(t: ts.Type, checker: ts.TypeChecker): boolean {
   if (!checker.isArrayType(t)) return false;
   const el = checker.getTypeArguments(t as ts.TypeReference)[0];
   return !!el && (el.flags & ts.TypeFlags.Any) !== 0;
+}
+
+/** The conditional a rebinding or declaration chooses its array with (`y = c ? a : b`, `const y = c ? a : b`), if it does. */
+function choiceOf(n: ts.Node): ts.Node | undefined {
+  const value = ts.isBinaryExpression(n) ? n.right : ts.isVariableDeclaration(n) ? n.initializer : undefined;
+  const e = value && stripTypes(value);
+  return e && ts.isConditionalExpression(e) ? e : undefined;
+}
+
+/** The first line of a node's text, at most 60 characters (for a message). */
+function firstLine(n: ts.Node): string {
+  return n.getText().split("\n")[0]!.slice(0, 60);
 }

@@ -234,7 +234,8 @@ class Fence extends RecordFence {
         }
         if (this.expr(source, scope) === undefined) return;
         if (ts.isObjectBindingPattern(pattern)) this.objectPattern(pattern, false, scope, !this.isMatrix(source));
-        else if (!this.arrayPattern(pattern, scope)) return;
+        else if (this.arrayPatternShape(pattern)) this.arrayPatternNames(pattern, scope);
+        else return;
         scope.loops.push(s);
         this.statement(s.statement, scope);
         scope.loops.pop();
@@ -305,36 +306,6 @@ class Fence extends RecordFence {
     this.report(Codes.UnsupportedSyntax, `${describeSyntax(s)} is not supported in a differentiable function: ${statementFix(s)}`, s);
   }
 
-  /**
-   * Whether an array pattern is plain names, each with a default or none, and a last rest name
-   * (reported otherwise).
-   */
-  private arrayPatternShape(pattern: ts.ArrayBindingPattern): boolean {
-    const last = pattern.elements.length - 1;
-    const rest = pattern.elements.find((el, i) => !ts.isOmittedExpression(el) && ((el.dotDotDotToken && (i !== last || el.initializer)) || !ts.isIdentifier(el.name)));
-    if (!rest) return true;
-    this.report(Codes.UnsupportedSyntax, "Array destructuring takes plain names, each with a number as its default or none, and a last rest name: const [a, b = 0, ...others] = xs (no nesting: destructure an inner array in a declaration of its own).", rest);
-    return false;
-  }
-
-  /** An array pattern over an array's elements (the names numbers, a rest name an array). */
-  private arrayPattern(pattern: ts.ArrayBindingPattern, scope: Scope): boolean {
-    if (!this.arrayPatternShape(pattern)) return false;
-    this.arrayPatternNames(pattern, scope);
-    return true;
-  }
-
-  private arrayPatternNames(pattern: ts.ArrayBindingPattern, scope: Scope): void {
-    for (const el of pattern.elements) {
-      if (ts.isOmittedExpression(el)) continue;
-      // a default, evaluated where the array has no element at that place
-      const t = el.initializer && this.expr(el.initializer, scope);
-      if (t !== undefined && t !== "num") this.report(Codes.UnsupportedSyntax, `The default of '${el.name.getText()}' must be a number, but '${el.initializer!.getText()}' is ${describeType(t)}: write a number there, as the elements are numbers.`, el.initializer!);
-      const sym = this.checker.getSymbolAtLocation(el.name);
-      if (sym) this.localTypes.set(sym, el.dotDotDotToken ? "arr" : "num");
-    }
-  }
-
   protected declarations(list: ts.VariableDeclarationList, scope: Scope): void {
     for (const d of list.declarations) {
       if (ts.isArrayBindingPattern(d.name)) {
@@ -356,16 +327,7 @@ class Fence extends RecordFence {
         const t = this.expr(d.initializer, scope);
         if (t === undefined) continue;
         if (t === "arr") {
-          // `const { length } = xs` (or `{ length: n }`): an array's one field
-          const other = d.name.elements.find((el) => el.dotDotDotToken || el.initializer || !ts.isIdentifier(el.name) || (el.propertyName ?? el.name).getText() !== "length");
-          if (other) {
-            this.report(Codes.UnsupportedSyntax, `The only field of the array '${d.initializer.getText()}' to destructure is its length (const { length } = ${d.initializer.getText()}, or { length: n }): read its elements by index, or destructure them with const [a, b] = ${d.initializer.getText()}.`, other);
-            continue;
-          }
-          for (const el of d.name.elements) {
-            const sym = this.checker.getSymbolAtLocation(el.name);
-            if (sym) this.localTypes.set(sym, "num");
-          }
+          this.lengthPattern(d.name, d.initializer);
           continue;
         }
         if (t !== "obj") {
@@ -540,19 +502,9 @@ class Fence extends RecordFence {
         // as JavaScript rebinds it; in a loop or a branch, where which array it names would depend
         // on the path, the new elements are copied into its one array (arrayRebinding, arrays.ts)
         const plain = opKind === ts.SyntaxKind.EqualsToken && right !== undefined && isDeclaredIn(sym, scope.decl);
-        // `y = c ? a : b`: as `if (c) y = a; else y = b;`, each arm a rebinding in a branch
+        // `y = c ? a : b`: as `if (c) y = a; else y = b;` (rebindingChoice, arrays.ts)
         const choice = plain ? stripTypes(right) : undefined;
-        if (choice && ts.isConditionalExpression(choice)) {
-          this.condition(choice.condition, scope);
-          for (const arm of [choice.whenTrue, choice.whenFalse]) {
-            if (!this.arrayValue(arm, scope)) return;
-            const why = this.arrayRebinding(left, arm, at, scope);
-            if (why === undefined) continue;
-            this.report(Codes.UnsupportedSyntax, `Reassigning the array '${left.text}' to one of two arrays (${choice.getText().split("\n")[0].slice(0, 60)}) is supported when nothing else can refer to its array, but ${why}.`, arm);
-            return;
-          }
-          return;
-        }
+        if (choice && ts.isConditionalExpression(choice)) return this.rebindingChoice(left, choice, at, scope);
         if (plain && isStraightLine(at, scope.decl)) {
           if (this.arrayValue(right, scope)) scope.inputs.delete(left.text);
           return;

@@ -109,11 +109,6 @@ export abstract class LoopLowerer extends StatementLowerer {
     out.push(...pre, { kind: "loop", header, cond, body, update, doWhile: parts.doWhile, loc });
   }
 
-  /**
-   * `for (const v of xs) body` is `for (let i = 0; i < xs.length; i++) { const v = xs[i]; body }`;
-   * over `xs.entries()` the pattern `[i, v]` takes the counter and the element, over `xs.keys()`
-   * the variable takes the counter, and `xs.values()` is `xs`.
-   */
   /** A pattern bound to one element of a list or row of a matrix: a record's fields, an array's elements. */
   private destructureElement(pattern: ts.BindingPattern, el: { rec: Rec } | { arr: ArrayRef }, out: Stmt[], s: ts.ForOfStatement): void {
     if (ts.isObjectBindingPattern(pattern)) {
@@ -125,6 +120,11 @@ export abstract class LoopLowerer extends StatementLowerer {
     }
   }
 
+  /**
+   * `for (const v of xs) body` is `for (let i = 0; i < xs.length; i++) { const v = xs[i]; body }`;
+   * over `xs.entries()` the pattern `[i, v]` takes the counter and the element, over `xs.keys()`
+   * the variable takes the counter, and `xs.values()` is `xs`.
+   */
   protected lowerForOf(s: ts.ForOfStatement, out: Stmt[]): void {
     const list = s.initializer as ts.VariableDeclarationList;
     const decl = list.declarations[0]!;
